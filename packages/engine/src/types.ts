@@ -1,0 +1,65 @@
+// The engine's contract with the runtime: the engine decides, the runtime performs (I/O) and
+// feeds results back. Nothing here reads a clock: `now` always comes in.
+import type { ActionType, EntityRecord, ErrorClass, Run } from '@flowdesk/schema';
+
+/** The expression context: what JSON-Logic rules and {{path}} templates see. */
+export interface EvalContext {
+  payload: unknown;
+  headers: Record<string, string>;
+  vars: Record<string, unknown>;
+  record: EntityRecord | Record<string, never> | null;
+  run: { id: string; flowId: string; startedAt: string };
+  now: string;
+  secrets?: Record<string, string>;
+  config?: Record<string, string>;
+  /** outputs of finished steps by node id (`steps.score.output`) */
+  steps?: Record<string, unknown>;
+}
+
+/** What the runtime must do next for a run. */
+export type Command =
+  | {
+      kind: 'action';
+      nodeId: string;
+      action: ActionType;
+      params: Record<string, unknown>;
+      /** `<runId>:<nodeId>` unless a replay asked for a new key */
+      idempotencyKey: string;
+      attempt: number; // 1-based
+      timeoutMs: number;
+    }
+  | { kind: 'wait'; nodeId: string; until: string }
+  | { kind: 'review'; nodeId: string; queue: string; title: string; decisions: string[]; sop: string[] }
+  | { kind: 'transition'; nodeId: string; entity: string; key: string; state: string }
+  | { kind: 'done' };
+
+export interface ActionResult {
+  ok: boolean;
+  output?: unknown;
+  status?: number;
+  errorClass?: ErrorClass;
+  error?: string;
+  response?: string;
+  durationMs: number;
+  /** Retry-After, in ms, when the dependency sent one */
+  retryAfterMs?: number;
+}
+
+export interface Step {
+  run: Run;
+  command: Command;
+}
+
+export interface DryRunResult {
+  ok: boolean;
+  /** payload contract errors (from the caller's validator) or runtime expression errors */
+  errors: { path: string; message: string; nodeId?: string }[];
+  /** node ids in the order visited, the trigger first as "trigger" */
+  path: string[];
+  /** edges taken as {from, port, to} */
+  edges: { from: string; port?: string; to: string }[];
+  vars: Record<string, unknown>;
+  actions: { nodeId: string; action: ActionType; params: Record<string, unknown> }[];
+  end?: { nodeId: string; exitState?: { entity: string; key: string; state: string } };
+  status: Run['status'];
+}

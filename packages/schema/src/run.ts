@@ -1,0 +1,131 @@
+// The run record: what the engine steps and the store keeps. Shared by engine, runtime and editor.
+import type { Severity } from './dsl.ts';
+
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'needs_review' | 'succeeded' | 'dead' | 'failed' | 'cancelled';
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'dead', 'failed', 'cancelled'];
+export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
+
+export type ErrorClass = '5xx' | '4xx' | '429' | 'timeout' | 'network' | 'error';
+
+export interface Attempt {
+  at: string; // ISO time the attempt started
+  status?: number; // HTTP status, where there is one
+  errorClass?: ErrorClass;
+  durationMs: number;
+  response?: string; // first 4 KB of the response body
+  error?: string;
+}
+
+export type StepStatus = 'running' | 'succeeded' | 'failed' | 'waiting' | 'needs_review' | 'skipped' | 'cancelled';
+
+export interface Step {
+  nodeId: string;
+  status: StepStatus;
+  input?: unknown;
+  output?: unknown;
+  port?: string; // the port the run left this node by
+  attempts: Attempt[];
+  error?: string | null;
+  startedAt: string;
+  endedAt?: string;
+}
+
+export interface RecordRef {
+  entity: string;
+  key: string;
+}
+
+export interface Run {
+  id: string;
+  flowId: string;
+  flowVersion: number;
+  status: RunStatus;
+  outcome?: 'error-handled';
+  idempotencyKey: string | null;
+  trigger: { type: string; path?: string; recordTransitionId?: string; scheduledFor?: string };
+  payload: unknown;
+  headers: Record<string, string>;
+  vars: Record<string, unknown>;
+  record?: RecordRef; // the record this run concerns (serialises runs per record key)
+  cursor: string | null; // id of the node to run next (or the one waiting); null when finished
+  steps: Step[];
+  wakeAt?: string; // when waiting: when the timer is due
+  error?: string;
+  replays?: number;
+  createdAt: string;
+  startedAt: string;
+  updatedAt: string;
+  endedAt?: string;
+}
+
+export interface RecordTransition {
+  id: string;
+  from: string | null;
+  to: string;
+  at: string;
+  cause: { runId?: string; nodeId?: string; manual?: boolean };
+}
+
+export interface EntityRecord {
+  entity: string;
+  key: string;
+  state: string;
+  data: Record<string, unknown>;
+  history: RecordTransition[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Alert {
+  id: string;
+  flowId: string;
+  nodeId?: string;
+  runId?: string;
+  kind: string; // dead_letter | retry_exhausted | raised | sla_breach | ...
+  severity: Severity;
+  message: string;
+  at: string;
+  delivered?: { channel: string; at: string; ok: boolean; error?: string }[];
+}
+
+export interface DeadLetter {
+  id: string; // = run id
+  runId: string;
+  flowId: string;
+  flowVersion: number;
+  nodeId: string;
+  payload: unknown;
+  attempts: Attempt[];
+  error: string;
+  sop: string[];
+  severity: Severity;
+  status: 'open' | 'replaying' | 'replayed' | 'discarded';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ReviewItem {
+  id: string;
+  runId: string;
+  flowId: string;
+  nodeId: string;
+  queue: string;
+  title: string;
+  decisions: string[];
+  sop: string[];
+  context: unknown;
+  status: 'open' | 'resolved' | 'cancelled';
+  decision?: string;
+  createdAt: string;
+  resolvedAt?: string;
+}
+
+export interface RejectedEvent {
+  id: string;
+  at: string;
+  flowId?: string;
+  path?: string;
+  status: number;
+  reason: string;
+  errors?: { path: string; message: string }[];
+}

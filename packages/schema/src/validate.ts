@@ -1,0 +1,2 @@
+// placeholder: validateFlow is being written (packages/schema helper)
+export {};
