@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createRateLimiter, rateLimitOptionsFromEnv } from './rate-limit.ts';
+
+describe('createRateLimiter', () => {
+  it('defaults to 10,000/s with a burst of 20,000', () => {
+    const l = createRateLimiter();
+    expect(l.ratePerSecond).toBe(10_000);
+    expect(l.burst).toBe(20_000);
+    let ok = 0;
+    for (let i = 0; i < 20_001; i++) if (l.take('lead', 0).ok) ok++;
+    expect(ok).toBe(20_000);
+  });
+
+  it('allows the burst, then refuses with Retry-After, then refills with time', () => {
+    const l = createRateLimiter({ ratePerSecond: 2, burst: 3 });
+    const t0 = 1_700_000_000_000;
+    expect([l.take('a', t0), l.take('a', t0), l.take('a', t0)].every((d) => d.ok)).toBe(true);
+    expect(l.take('a', t0)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    expect(l.take('b', t0).ok).toBe(true); // per path
+    expect(l.take('a', t0 + 499).ok).toBe(false);
+    expect(l.take('a', t0 + 500).ok).toBe(true); // 0.5 s at 2/s = 1 token
+    expect(l.take('a', t0 + 500).ok).toBe(false);
+    expect(l.take('a', t0 + 60_000).ok).toBe(true);
+  });
+
+  it('computes Retry-After from the refill rate', () => {
+    const l = createRateLimiter({ ratePerSecond: 0.1, burst: 1 });
+    expect(l.take('a', 0).ok).toBe(true);
+    expect(l.take('a', 0)).toEqual({ ok: false, retryAfterSeconds: 10 });
+    expect(l.take('a', 5_000)).toEqual({ ok: false, retryAfterSeconds: 5 });
+  });
+
+  it('drops idle buckets past maxKeys', () => {
+    const l = createRateLimiter({ ratePerSecond: 1, burst: 1, maxKeys: 2 });
+    l.take('a', 0);
+    l.take('b', 0);
+    expect(l.take('a', 0).ok).toBe(false);
+    l.take('c', 10_000); // evicts refilled a and b
+    expect(l.take('a', 10_000).ok).toBe(true);
+  });
+
+  it('reads options from the environment', () => {
+    expect(rateLimitOptionsFromEnv({ FLOWDESK_HOOK_RATE: '50', FLOWDESK_HOOK_BURST: '80' })).toEqual({ ratePerSecond: 50, burst: 80 });
+    expect(rateLimitOptionsFromEnv({})).toEqual({ ratePerSecond: undefined, burst: undefined });
+    expect(() => rateLimitOptionsFromEnv({ FLOWDESK_HOOK_RATE: 'fast' })).toThrow('FLOWDESK_HOOK_RATE must be a positive number');
+  });
+});
