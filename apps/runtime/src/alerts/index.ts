@@ -1,0 +1,3 @@
+export * from './dispatcher.ts';
+export * from './fold.ts';
+export * from './email-format.ts';
