@@ -126,6 +126,16 @@ describe('alert dispatcher', () => {
     expect(receiver.got).toHaveLength(3);
   });
 
+  it('concurrent identical failures: exactly one goes out at once, the rest are summarised', async () => {
+    const d = dispatcher();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => d.raise({ ...failure, runId: `run-${i}` })));
+    expect(receiver.got).toHaveLength(1);
+    now = T0 + 10 * MIN;
+    await fireDueTimers(d);
+    expect(receiver.got).toHaveLength(2);
+    expect(receiver.got[1].text).toContain('19 more alerts like this');
+  });
+
   it('folds per (flow, node, kind): a different node or kind goes out at once', async () => {
     const d = dispatcher();
     await d.raise(failure);
