@@ -52,6 +52,10 @@ export interface Run {
   wakeAt?: string; // when waiting: when the timer is due
   error?: string;
   replays?: number;
+  /** set by a replay with newIdempotencyKey: appended to `<runId>:<nodeId>` */
+  keySuffix?: string;
+  /** the flow's dedupe claim expiry, kept so the dedupe index can be rebuilt from runs */
+  dedupeExpiresAt?: string;
   createdAt: string;
   startedAt: string;
   updatedAt: string;

@@ -1,0 +1,62 @@
+// Retry schedules: which failures retry, and when the next attempt is due. Pure.
+import { parseDuration, type ActionNode, type ErrorClass, type RetryOn } from '@flowdesk/schema';
+
+/** The seed's policy: 3 retries at 30s, 2m, 10m on transient failures. */
+export const DEFAULT_RETRY = { delays: ['30s', '2m', '10m'], retryOn: ['5xx', '429', 'timeout', 'network'] as RetryOn[] };
+
+/** Actions that call something outside get the default policy; internal ones fail at once unless told otherwise. */
+const EXTERNAL_ACTIONS = new Set(['http.request', 'email.send', 'text.generate', 'flow.emit', 'report.weekly']);
+
+export interface RetryDecision {
+  retry: boolean;
+  delayMs: number;
+  maxAttempts: number;
+}
+
+/** Deterministic jitter in [0,1) from a seed string (no Math.random: the engine must be replayable). */
+function unitHash(seed: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 16777619);
+  return ((h >>> 0) % 10_000) / 10_000;
+}
+
+export function retryPolicy(node: ActionNode): { delaysMs: (attempt: number, seed: string) => number; maxAttempts: number; maxDelayMs: number; retryOn: RetryOn[] } {
+  const r = node.retry ?? (EXTERNAL_ACTIONS.has(node.action) ? DEFAULT_RETRY : { delays: [] });
+  const retryOn = r.retryOn ?? DEFAULT_RETRY.retryOn;
+  if ('backoff' in r && r.backoff) {
+    const b = r.backoff;
+    const initial = parseDuration(b.initial);
+    const max = b.max ? parseDuration(b.max) : Number.POSITIVE_INFINITY;
+    const factor = b.factor ?? 2;
+    return {
+      maxAttempts: b.maxAttempts,
+      maxDelayMs: max,
+      retryOn,
+      delaysMs: (attempt, seed) => {
+        const base = Math.min(initial * factor ** (attempt - 1), max);
+        const jitter = b.jitter ? base * b.jitter * (unitHash(`${seed}:${attempt}`) * 2 - 1) : 0;
+        return Math.max(0, Math.round(base + jitter));
+      },
+    };
+  }
+  const delays = ('delays' in r && r.delays ? r.delays : []).map(parseDuration);
+  return {
+    maxAttempts: delays.length + 1,
+    maxDelayMs: delays.length ? Math.max(...delays) : 0,
+    retryOn,
+    delaysMs: (attempt) => delays[Math.min(attempt, delays.length) - 1] ?? 0,
+  };
+}
+
+/**
+ * After failed attempt number `attempt` (1-based): retry or not, and after how long.
+ * A Retry-After from the dependency replaces the scheduled delay, capped by the policy's longest delay.
+ */
+export function nextRetry(node: ActionNode, attempt: number, errorClass: ErrorClass | undefined, seed: string, retryAfterMs?: number): RetryDecision {
+  const p = retryPolicy(node);
+  const retryable = errorClass !== undefined && errorClass !== 'error' && p.retryOn.includes(errorClass as RetryOn);
+  if (!retryable || attempt >= p.maxAttempts) return { retry: false, delayMs: 0, maxAttempts: p.maxAttempts };
+  let delayMs = p.delaysMs(attempt, seed);
+  if (retryAfterMs !== undefined && retryAfterMs >= 0) delayMs = Math.min(retryAfterMs, p.maxDelayMs);
+  return { retry: true, delayMs, maxAttempts: p.maxAttempts };
+}
