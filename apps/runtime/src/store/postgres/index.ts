@@ -1,0 +1,539 @@
+// The PostgreSQL Store adapter (chosen by FLOWDESK_DATABASE_URL): many runtime processes share one
+// database. Every write resolves once its transaction has committed.
+//
+// - Migrations: versioned SQL files in ./migrations (NNN_name.sql), applied in order at open() in one
+//   transaction under a transaction-scoped advisory lock, recorded in `schema_migrations`; two
+//   processes starting at once serialise on the lock and the second finds nothing left to apply.
+// - open() takes no exclusive lock of any kind: any number of processes may use one database.
+// - Idempotency: the `dedupe` table's primary key (flow_id, key) is the unique constraint; a claim is
+//   taken with INSERT … ON CONFLICT DO UPDATE … WHERE the old claim has expired, in the same
+//   statement (so the same transaction) as the run's INSERT.
+// - Timers are claimed with DELETE … FOR UPDATE SKIP LOCKED (see claimDueTimers).
+import { readdirSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
+import { TERMINAL_STATUSES, isTerminal } from '@flowdesk/schema';
+import {
+  StoreConflictError,
+  type CreateRunResult,
+  type DedupeClaim,
+  type DocCollection,
+  type DocCollections,
+  type RunQuery,
+  type Store,
+  type StoredFlow,
+  type Timer,
+  type TransitionInput,
+} from '../types.ts';
+
+export interface PostgresStoreOptions {
+  url: string;
+  log?: { warn(msg: string): void };
+  /** connections in the pool (default 10) */
+  poolSize?: number;
+}
+
+/** A dedupe claim as stored: which run holds (flowId, key) until expiresAt. */
+export interface DedupeEntry {
+  flowId: string;
+  key: string;
+  runId: string;
+  expiresAt: string;
+}
+
+/** Everything a store holds, for `importSnapshot` (used by `npm run migrate -- --to postgres`). */
+export interface StoreSnapshot {
+  /** every version of every flow, with its own `active` flag and deployedAt */
+  flows?: StoredFlow[];
+  runs?: Run[];
+  /** claims to keep; when absent they are rebuilt from runs carrying idempotencyKey + dedupeExpiresAt */
+  dedupe?: DedupeEntry[];
+  rejected?: RejectedEvent[];
+  /** records with their full history, kept exactly */
+  records?: EntityRecord[];
+  timers?: Timer[];
+  docs?: { [C in DocCollection]?: DocCollections[C][] };
+}
+
+export interface ImportCounts {
+  flows: number;
+  runs: number;
+  dedupe: number;
+  rejected: number;
+  records: number;
+  timers: number;
+  docs: Record<DocCollection, number>;
+}
+
+export interface PostgresStore extends Store {
+  /**
+   * Adapter-specific bulk import (one transaction): writes flows with their exact version numbers and
+   * active flags, records with their exact histories, runs, dedupe claims, timers, rejected events and
+   * documents. Existing rows with the same keys are overwritten.
+   */
+  importSnapshot(s: StoreSnapshot): Promise<ImportCounts>;
+}
+
+const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
+// an arbitrary constant: the advisory lock key that serialises migrations across processes
+const MIGRATION_LOCK = 0x466c6f77; // "Flow"
+const DOC_LOCK_SPACE = 0x446f6373; // "Docs"
+const FLOW_LOCK_SPACE = 0x466c7773; // "Flws"
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function loadMigrations(dir: URL = MIGRATIONS_DIR): Migration[] {
+  const list = readdirSync(dir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .map((f) => ({ version: Number.parseInt(f, 10), name: f, sql: readFileSync(new URL(f, dir), 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+  for (let i = 1; i < list.length; i++)
+    if (list[i].version === list[i - 1].version) throw new Error(`two migrations with version ${list[i].version}: ${list[i - 1].name}, ${list[i].name}`);
+  return list;
+}
+
+/** Applies pending migrations; returns the names applied. Safe to call from several processes at once. */
+export async function migrate(client: pg.ClientBase, migrations: Migration[] = loadMigrations()): Promise<string[]> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const applied: string[] = [];
+    for (const m of migrations) {
+      if (done.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.name);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+const TERMINAL = [...TERMINAL_STATUSES];
+const json = (v: unknown) => JSON.stringify(v);
+
+function runParams(run: Run) {
+  return [
+    run.id,
+    run.flowId,
+    run.status,
+    isTerminal(run.status),
+    run.idempotencyKey ?? null,
+    run.record?.entity ?? null,
+    run.record?.key ?? null,
+    run.createdAt,
+    run.endedAt ?? null,
+    json(run),
+  ];
+}
+
+const RUN_COLS = 'id, flow_id, status, terminal, idempotency_key, record_entity, record_key, created_at, ended_at, doc';
+const RUN_VALUES = '$1::text, $2::text, $3::text, $4::boolean, $5::text, $6::text, $7::text, $8::timestamptz, $9::timestamptz, $10::json';
+const RUN_UPSERT = `INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})
+  ON CONFLICT (id) DO UPDATE SET flow_id = excluded.flow_id, status = excluded.status, terminal = excluded.terminal,
+    idempotency_key = excluded.idempotency_key, record_entity = excluded.record_entity, record_key = excluded.record_key,
+    created_at = excluded.created_at, ended_at = excluded.ended_at, doc = excluded.doc`;
+
+// One statement = one transaction: take (or take over an expired) claim and insert the run only when
+// the claim was ours. A concurrent inserter of the same key waits on the unique index until the first
+// commits, then sees the live claim and gets no row back. A claim whose run is gone (pruned) is also
+// taken over, like an expired one.
+const CREATE_CLAIMED = `
+WITH claim AS (
+  INSERT INTO dedupe AS d (flow_id, key, run_id, expires_at) VALUES ($11::text, $12::text, $1::text, $13::timestamptz)
+  ON CONFLICT (flow_id, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
+  WHERE d.expires_at <= $14::timestamptz OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = d.run_id)
+  RETURNING run_id
+), ins AS (
+  INSERT INTO runs (${RUN_COLS}) SELECT ${RUN_VALUES} WHERE EXISTS (SELECT 1 FROM claim)
+  RETURNING id
+)
+SELECT (SELECT count(*) FROM ins)::int AS created`;
+
+const toFlow = (r: { id: string; version: number; active: boolean; doc: Flow; deployed_at: string }): StoredFlow => ({
+  id: r.id,
+  version: r.version,
+  active: r.active,
+  doc: r.doc,
+  deployedAt: r.deployed_at,
+});
+
+export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
+  let pool: pg.Pool | undefined;
+  const log = opts.log;
+
+  const db = (): pg.Pool => {
+    if (!pool) throw new Error('postgres store is not open');
+    return pool;
+  };
+  const q = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => db().query<R>(text, values);
+
+  async function tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await db().connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  const store: PostgresStore = {
+    async open() {
+      if (pool) return;
+      const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+      // an idle client losing its connection (server restart) must not crash the process
+      p.on('error', (e) => log?.warn(`postgres pool: ${e.message}`));
+      const c = await p.connect().catch(async (e: unknown) => {
+        await p.end().catch(() => {});
+        throw e;
+      });
+      try {
+        const applied = await migrate(c);
+        if (applied.length) log?.warn(`postgres store: applied migrations ${applied.join(', ')}`);
+      } catch (e) {
+        c.release();
+        await p.end().catch(() => {});
+        throw e;
+      }
+      c.release();
+      pool = p;
+    },
+    async close() {
+      const p = pool;
+      pool = undefined;
+      await p?.end();
+    },
+
+    // ── flows ──
+    async putFlow(doc, at) {
+      return tx(async (c) => {
+        // serialise deploys of one flow id so versions are consecutive
+        await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_LOCK_SPACE, doc.id]);
+        const { rows } = await c.query<{ v: number }>('SELECT coalesce(max(version), 0) + 1 AS v FROM flows WHERE id = $1', [doc.id]);
+        const version = rows[0].v;
+        const sf: StoredFlow = { id: doc.id, version, active: doc.active !== false, doc: { ...doc, version }, deployedAt: at };
+        await c.query('INSERT INTO flows (id, version, active, doc, deployed_at) VALUES ($1, $2, $3, $4::json, $5)', [
+          sf.id,
+          sf.version,
+          sf.active,
+          json(sf.doc),
+          at,
+        ]);
+        return structuredClone(sf);
+      });
+    },
+    async getFlow(id, version) {
+      const { rows } =
+        version === undefined
+          ? await q('SELECT * FROM flows WHERE id = $1 ORDER BY version DESC LIMIT 1', [id])
+          : await q('SELECT * FROM flows WHERE id = $1 AND version = $2', [id, version]);
+      return rows[0] ? toFlow(rows[0] as never) : undefined;
+    },
+    async listFlows() {
+      const { rows } = await q('SELECT DISTINCT ON (id) * FROM flows ORDER BY id, version DESC');
+      return rows.map((r) => toFlow(r as never));
+    },
+    async listFlowVersions(id) {
+      const { rows } = await q('SELECT * FROM flows WHERE id = $1 ORDER BY version', [id]);
+      return rows.map((r) => toFlow(r as never));
+    },
+    async setFlowActive(id, active) {
+      await q('UPDATE flows SET active = $2 WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1)', [id, active]);
+    },
+
+    // ── runs ──
+    async createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
+      if (!dedupe) {
+        await q(`INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})`, runParams(run));
+        return { run: structuredClone(run), duplicate: false };
+      }
+      for (let attempt = 0; ; attempt++) {
+        const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run), dedupe.flowId, dedupe.key, dedupe.expiresAt, dedupe.now]);
+        if (rows[0].created === 1) return { run: structuredClone(run), duplicate: false };
+        // a live claim is held (and committed) by another run: answer with that run as stored now
+        const first = await q<{ doc: Run }>('SELECT r.doc FROM dedupe d JOIN runs r ON r.id = d.run_id WHERE d.flow_id = $1 AND d.key = $2', [
+          dedupe.flowId,
+          dedupe.key,
+        ]);
+        if (first.rows[0]) return { run: first.rows[0].doc, duplicate: true };
+        // the holder's run vanished between the two statements (pruned): try again
+        if (attempt >= 3) throw new Error(`dedupe claim ${dedupe.flowId}/${dedupe.key} is held by a missing run`);
+      }
+    },
+    async saveRun(run) {
+      await q(RUN_UPSERT, runParams(run));
+    },
+    async getRun(id) {
+      const { rows } = await q<{ doc: Run }>('SELECT doc FROM runs WHERE id = $1', [id]);
+      return rows[0]?.doc;
+    },
+    async listRuns(rq: RunQuery) {
+      const where: string[] = [];
+      const vals: unknown[] = [];
+      const p = (v: unknown) => (vals.push(v), `$${vals.length}`);
+      if (rq.flowId) where.push(`flow_id = ${p(rq.flowId)}`);
+      if (rq.status) where.push(`status = ${p(rq.status)}`);
+      if (rq.key !== undefined) where.push(`idempotency_key = ${p(rq.key)}`);
+      if (rq.record) {
+        const i = rq.record.indexOf(':');
+        const whole = p(rq.record);
+        if (i >= 0) where.push(`(record_key = ${whole} OR (record_entity = ${p(rq.record.slice(0, i))} AND record_key = ${p(rq.record.slice(i + 1))}))`);
+        else where.push(`record_key = ${whole}`);
+      }
+      if (rq.before) where.push(`(created_at, id) < (SELECT b.created_at, b.id FROM runs b WHERE b.id = ${p(rq.before)})`);
+      const limit = p(rq.limit ?? 50);
+      const { rows } = await q<{ doc: Run }>(
+        `SELECT doc FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
+        vals,
+      );
+      return rows.map((r) => r.doc);
+    },
+    async listOpenRuns() {
+      const { rows } = await q<{ doc: Run }>('SELECT doc FROM runs WHERE NOT terminal ORDER BY created_at, id');
+      return rows.map((r) => r.doc);
+    },
+    async pruneRuns(before) {
+      const res = await q('DELETE FROM runs WHERE terminal AND status = ANY($2) AND ended_at < $1', [before, TERMINAL]);
+      return res.rowCount ?? 0;
+    },
+    async countRuns() {
+      const { rows } = await q<{ n: number }>('SELECT count(*)::int AS n FROM runs');
+      return rows[0].n;
+    },
+
+    // ── rejected ──
+    async addRejected(e) {
+      await q('INSERT INTO rejected (id, at, flow_id, doc) VALUES ($1, $2, $3, $4::json)', [e.id, e.at, e.flowId ?? null, json(e)]);
+    },
+    async listRejected(rq) {
+      const where: string[] = [];
+      const vals: unknown[] = [];
+      const p = (v: unknown) => (vals.push(v), `$${vals.length}`);
+      if (rq.flowId) where.push(`flow_id = ${p(rq.flowId)}`);
+      if (rq.since) where.push(`at >= ${p(rq.since)}`);
+      const limit = p(rq.limit ?? 100);
+      const { rows } = await q<{ doc: RejectedEvent }>(
+        `SELECT doc FROM rejected ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ${limit}`,
+        vals,
+      );
+      return rows.map((r) => r.doc);
+    },
+
+    // ── records ──
+    async getRecord(entity, key) {
+      const { rows } = await q<{ doc: EntityRecord }>('SELECT doc FROM records WHERE entity = $1 AND key = $2', [entity, key]);
+      return rows[0]?.doc;
+    },
+    async listRecords(rq) {
+      const where: string[] = [];
+      const vals: unknown[] = [];
+      if (rq.entity) (vals.push(rq.entity), where.push(`entity = $${vals.length}`));
+      if (rq.state) (vals.push(rq.state), where.push(`state = $${vals.length}`));
+      const { rows } = await q<{ doc: EntityRecord }>(
+        `SELECT doc FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY entity, key`,
+        vals,
+      );
+      return rows.map((r) => r.doc);
+    },
+    async transitionRecord(t: TransitionInput) {
+      return tx(async (c) => {
+        for (;;) {
+          const { rows } = await c.query<{ doc: EntityRecord }>('SELECT doc FROM records WHERE entity = $1 AND key = $2 FOR UPDATE', [t.entity, t.key]);
+          const cur = rows[0]?.doc;
+          const curState = cur?.state ?? null;
+          if (t.expectFrom !== undefined && t.expectFrom !== curState)
+            throw new StoreConflictError(`record ${t.entity}:${t.key} is in state ${curState ?? '(none)'}, expected ${t.expectFrom ?? '(none)'}`, curState);
+          const tr = { id: `tr-${randomUUID()}`, from: curState, to: t.to, at: t.at, cause: t.cause };
+          if (cur) {
+            const next: EntityRecord = { ...cur, state: t.to, data: { ...cur.data, ...(t.data ?? {}) }, history: [...cur.history, tr], updatedAt: t.at };
+            await c.query('UPDATE records SET state = $3, doc = $4::json WHERE entity = $1 AND key = $2', [t.entity, t.key, t.to, json(next)]);
+            return structuredClone(next);
+          }
+          const next: EntityRecord = { entity: t.entity, key: t.key, state: t.to, data: t.data ?? {}, history: [tr], createdAt: t.at, updatedAt: t.at };
+          const ins = await c.query('INSERT INTO records (entity, key, state, doc) VALUES ($1, $2, $3, $4::json) ON CONFLICT DO NOTHING', [
+            t.entity,
+            t.key,
+            t.to,
+            json(next),
+          ]);
+          if (ins.rowCount === 1) return structuredClone(next);
+          // created meanwhile by another transaction (now committed): lock it and check again
+        }
+      });
+    },
+
+    // ── timers ──
+    async putTimer(t) {
+      await q('INSERT INTO timers (id, due_at, doc) VALUES ($1, $2, $3::json) ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc', [
+        t.id,
+        t.dueAt,
+        json(t),
+      ]);
+    },
+    async deleteTimer(id) {
+      await q('DELETE FROM timers WHERE id = $1', [id]);
+    },
+    async getTimer(id) {
+      const { rows } = await q<{ doc: Timer }>('SELECT doc FROM timers WHERE id = $1', [id]);
+      return rows[0]?.doc;
+    },
+    async listTimers() {
+      const { rows } = await q<{ doc: Timer }>('SELECT doc FROM timers ORDER BY due_at, id');
+      return rows.map((r) => r.doc);
+    },
+    /**
+     * Row locks with SKIP LOCKED rather than a job queue such as pg-boss or graphile-worker: those bring
+     * their own schema, maintenance loop and (pg-boss) a polling daemon, while the Store contract's claim
+     * semantics map 1:1 onto one statement: a claimer locks the earliest due rows nobody else holds,
+     * deletes them and commits; a concurrent claimer skips the locked rows instead of waiting and takes
+     * the next ones, so several runtime processes never get the same timer. A process that dies after
+     * the commit leaves the run open, and start-up resume picks it up (at-least-once, as the contract says).
+     */
+    async claimDueTimers(now, limit) {
+      const { rows } = await q<{ due_at: Date; id: string; doc: Timer }>(
+        `WITH due AS (
+           SELECT id FROM timers WHERE due_at <= $1 ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+         )
+         DELETE FROM timers t USING due WHERE t.id = due.id
+         RETURNING t.due_at, t.id, t.doc`,
+        [now, limit],
+      );
+      rows.sort((a, b) => {
+        return a.due_at.getTime() - b.due_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+      });
+      return rows.map((r) => r.doc);
+    },
+
+    // ── documents ──
+    async putDoc(c, doc) {
+      await q('INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc', [
+        c,
+        doc.id,
+        json(doc),
+      ]);
+    },
+    async getDoc<C extends DocCollection>(c: C, id: string) {
+      const { rows } = await q<{ doc: DocCollections[C] }>('SELECT doc FROM docs WHERE collection = $1 AND id = $2', [c, id]);
+      return rows[0]?.doc;
+    },
+    async listDocs<C extends DocCollection>(c: C) {
+      const { rows } = await q<{ doc: DocCollections[C] }>('SELECT doc FROM docs WHERE collection = $1 ORDER BY id', [c]);
+      return rows.map((r) => r.doc);
+    },
+    async deleteDoc(c, id) {
+      await q('DELETE FROM docs WHERE collection = $1 AND id = $2', [c, id]);
+    },
+    async updateDoc<C extends DocCollection>(c: C, id: string, update: (cur: DocCollections[C] | undefined) => DocCollections[C] | undefined) {
+      return tx(async (cl) => {
+        // the advisory lock also covers an absent document (nothing for FOR UPDATE to lock yet)
+        await cl.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DOC_LOCK_SPACE, `${c}\u0001${id}`]);
+        const { rows } = await cl.query<{ doc: DocCollections[C] }>('SELECT doc FROM docs WHERE collection = $1 AND id = $2 FOR UPDATE', [c, id]);
+        const next = update(rows[0]?.doc);
+        if (next === undefined) return undefined;
+        await cl.query('INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc', [
+          c,
+          id,
+          json(next),
+        ]);
+        return structuredClone(next);
+      });
+    },
+
+    // ── bulk import (migrate) ──
+    async importSnapshot(s: StoreSnapshot): Promise<ImportCounts> {
+      return tx(async (c) => {
+        const counts: ImportCounts = {
+          flows: 0,
+          runs: 0,
+          dedupe: 0,
+          rejected: 0,
+          records: 0,
+          timers: 0,
+          docs: { deadLetters: 0, reviews: 0, alerts: 0, tasks: 0, outbox: 0, settings: 0, kpiFacts: 0 },
+        };
+        for (const f of s.flows ?? []) {
+          await c.query(
+            `INSERT INTO flows (id, version, active, doc, deployed_at) VALUES ($1, $2, $3, $4::json, $5)
+             ON CONFLICT (id, version) DO UPDATE SET active = excluded.active, doc = excluded.doc, deployed_at = excluded.deployed_at`,
+            [f.id, f.version, f.active, json({ ...f.doc, version: f.version }), f.deployedAt],
+          );
+          counts.flows++;
+        }
+        for (const r of s.runs ?? []) {
+          await c.query(RUN_UPSERT, runParams(r));
+          counts.runs++;
+        }
+        const claims: DedupeEntry[] =
+          s.dedupe ??
+          (s.runs ?? [])
+            .filter((r) => r.idempotencyKey !== null && r.idempotencyKey !== undefined && r.dedupeExpiresAt)
+            // the newest run of a (flow, key) holds the claim
+            .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
+            .map((r) => ({ flowId: r.flowId, key: r.idempotencyKey!, runId: r.id, expiresAt: r.dedupeExpiresAt! }));
+        for (const d of claims) {
+          await c.query(
+            `INSERT INTO dedupe (flow_id, key, run_id, expires_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (flow_id, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at`,
+            [d.flowId, d.key, d.runId, d.expiresAt],
+          );
+          counts.dedupe++;
+        }
+        for (const e of s.rejected ?? []) {
+          await c.query('INSERT INTO rejected (id, at, flow_id, doc) VALUES ($1, $2, $3, $4::json) ON CONFLICT (id) DO NOTHING', [
+            e.id,
+            e.at,
+            e.flowId ?? null,
+            json(e),
+          ]);
+          counts.rejected++;
+        }
+        for (const r of s.records ?? []) {
+          await c.query(
+            `INSERT INTO records (entity, key, state, doc) VALUES ($1, $2, $3, $4::json)
+             ON CONFLICT (entity, key) DO UPDATE SET state = excluded.state, doc = excluded.doc`,
+            [r.entity, r.key, r.state, json(r)],
+          );
+          counts.records++;
+        }
+        for (const t of s.timers ?? []) {
+          await c.query('INSERT INTO timers (id, due_at, doc) VALUES ($1, $2, $3::json) ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc', [
+            t.id,
+            t.dueAt,
+            json(t),
+          ]);
+          counts.timers++;
+        }
+        for (const [coll, list] of Object.entries(s.docs ?? {}) as [DocCollection, { id: string }[]][]) {
+          for (const d of list ?? []) {
+            await c.query('INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc', [
+              coll,
+              d.id,
+              json(d),
+            ]);
+            counts.docs[coll]++;
+          }
+        }
+        return counts;
+      });
+    },
+  };
+  return store;
+}

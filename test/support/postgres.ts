@@ -1,0 +1,122 @@
+// Starts a throwaway PostgreSQL server on 127.0.0.1 for tests, with the machine's Debian
+// PostgreSQL binaries (/usr/lib/postgresql/<ver>/bin). Each call gets its own data dir in a temp
+// dir and its own free port; stop() shuts it down and removes the dir.
+//
+// initdb and postgres refuse to run as root, so when we are root (CI) the server runs as the
+// `postgres` OS user created by the Debian package (via runuser). Trust auth on loopback only,
+// fsync off: the data is thrown away.
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface PostgresInstance {
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  url: string;
+  port: number;
+  /** the URL of another database on this server */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+/** The bin dir of the newest installed PostgreSQL server, or undefined. */
+export function findPostgresBin(): string | undefined {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return undefined;
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'initdb')) && existsSync(join(base, v, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions.length ? join(base, versions[0], 'bin') : undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface OsUser {
+  uid: number;
+  gid: number;
+}
+
+function postgresUser(): OsUser | undefined {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+  const out = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const outG = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (out.status !== 0 || outG.status !== 0)
+    throw new Error('running as root but there is no `postgres` OS user to run the server as (install Debian\'s postgresql package)');
+  return { uid: Number(out.stdout.trim()), gid: Number(outG.stdout.trim()) };
+}
+
+export async function startPostgres(): Promise<PostgresInstance> {
+  const bin = findPostgresBin();
+  if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql: run `node scripts/ensure-postgres.mjs` (apt-get install -y postgresql)');
+  const user = postgresUser();
+  const dir = mkdtempSync(join(tmpdir(), 'flowdesk-pg-'));
+  const data = join(dir, 'data');
+  if (user) {
+    chownSync(dir, user.uid, user.gid);
+    chmodSync(dir, 0o700);
+  }
+  // as root: run each command as the postgres user
+  const exec = (cmd: string, args: string[]) =>
+    user ? run('runuser', ['-u', 'postgres', '--', cmd, ...args], { cwd: dir }) : run(cmd, args, { cwd: dir });
+
+  try {
+    await exec(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`initdb failed: ${(e as { stderr?: string }).stderr ?? String(e)}`);
+  }
+
+  let lastErr = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const opts = [
+      `-p ${port}`,
+      `-k ${dir}`,
+      "-c listen_addresses='127.0.0.1'",
+      '-c fsync=off',
+      '-c synchronous_commit=off',
+      '-c full_page_writes=off',
+      '-c max_connections=200',
+      '-c shared_buffers=32MB',
+    ].join(' ');
+    try {
+      await exec(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+    } catch (e) {
+      lastErr = (e as { stderr?: string }).stderr ?? String(e);
+      continue; // most likely the port was taken in between: try another
+    }
+    const urlFor = (db: string) => `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(db)}`;
+    let stopped = false;
+    return {
+      url: urlFor('postgres'),
+      port,
+      urlFor,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        try {
+          await exec(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop']);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`could not start PostgreSQL: ${lastErr}`);
+}
