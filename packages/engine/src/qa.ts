@@ -89,7 +89,7 @@ export function runQaChecks(input: QaInput): QaResult {
 
 /**
  * A JSON string that holds an object is read as that object (fenced ```json blocks unwrapped);
- * text.generate's output `{text, json?, model?, usage?, subject?}` is read as its `{subject?, text}`.
+ * text.generate's output `{text, json?, model?, usage?, subject?, source?}` is read as its `{subject?, text}`.
  */
 function normalise(output: unknown): unknown {
   if (isGenerated(output)) return output.subject !== undefined ? { subject: output.subject, text: output.text } : { text: output.text };
@@ -126,7 +126,7 @@ function jsonValueOf(output: unknown): { ok: true; value: unknown } | { ok: fals
   return { ok: true, value: output };
 }
 
-const GENERATED_KEYS = ['text', 'json', 'model', 'usage', 'subject'];
+const GENERATED_KEYS = ['text', 'json', 'jsonError', 'model', 'usage', 'subject', 'source'];
 function isGenerated(v: unknown): v is { text: string; json?: unknown; subject?: unknown } {
   return isPlainObject(v) && typeof v.text === 'string' && Object.keys(v).every((k) => GENERATED_KEYS.includes(k));
 }
