@@ -1,0 +1,120 @@
+// Prometheus metrics for GET /metrics, on a registry of their own (never prom-client's global one, so
+// two runtimes in one process — the tests — don't collide).
+//
+// Hot path: runFinished / stepFinished / webhookResponse resolve their labelled child once and cache it
+// in nested Maps keyed by the label values (no string building, no label objects per call).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface QueueDepths {
+  timers: number;
+  deadLetters: number;
+  reviews: number;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly contentType: string;
+  runFinished(flowId: string, status: string): void;
+  stepFinished(flowId: string, nodeId: string, ms: number): void;
+  webhookResponse(path: string, status: number | string): void;
+  /** Read at each scrape to set flowdesk_queue_depth{queue="timers"|"dead_letters"|"reviews"}. */
+  setQueueDepthSource(fn: () => Promise<QueueDepths>): void;
+  text(): Promise<string>;
+}
+
+/** Step durations are mostly milliseconds (compute, route) to tens of seconds (slow HTTP dependencies). */
+export const STEP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** Distinct webhook paths kept as labels; beyond this (404 probes for random paths) they count as "other". */
+export const MAX_WEBHOOK_PATHS = 200;
+
+export interface MetricsOptions {
+  /** default process metrics (CPU, memory, event loop, GC); default true */
+  defaultMetrics?: boolean;
+}
+
+function cached2<C>(make: (a: string, b: string) => C): (a: string, b: string) => C {
+  const outer = new Map<string, Map<string, C>>();
+  return (a, b) => {
+    let inner = outer.get(a);
+    if (inner === undefined) outer.set(a, (inner = new Map()));
+    let c = inner.get(b);
+    if (c === undefined) inner.set(b, (c = make(a, b)));
+    return c;
+  };
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const runs = new Counter({ name: 'flowdesk_runs_total', help: 'Finished runs by flow and final status', labelNames: ['flow', 'status'] as const, registers: [registry] });
+  const steps = new Histogram({
+    name: 'flowdesk_step_duration_seconds',
+    help: 'Duration of finished steps by flow and node',
+    labelNames: ['flow', 'node'] as const,
+    buckets: STEP_BUCKETS,
+    registers: [registry],
+  });
+  const webhooks = new Counter({
+    name: 'flowdesk_webhook_responses_total',
+    help: 'Responses to POST /hooks/:path by path and HTTP status',
+    labelNames: ['path', 'status'] as const,
+    registers: [registry],
+  });
+
+  let source: (() => Promise<QueueDepths>) | undefined;
+  new Gauge({
+    name: 'flowdesk_queue_depth',
+    help: 'Items waiting: timers (retries, waits, schedules), open dead letters, open reviews',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+    async collect() {
+      if (!source) return;
+      try {
+        const d = await source();
+        this.set({ queue: 'timers' }, d.timers);
+        this.set({ queue: 'dead_letters' }, d.deadLetters);
+        this.set({ queue: 'reviews' }, d.reviews);
+      } catch {
+        // a failing source leaves the last values; the scrape itself must not fail
+      }
+    },
+  });
+
+  const runChild = cached2((flow, status) => runs.labels(flow, status));
+  const stepChild = cached2((flow, node) => steps.labels(flow, node));
+  const hookChild = cached2((path, status) => webhooks.labels(path, status));
+  const statusText = new Map<number, string>();
+  const paths = new Set<string>();
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    runFinished(flowId, status) {
+      runChild(flowId, status).inc();
+    },
+    stepFinished(flowId, nodeId, ms) {
+      stepChild(flowId, nodeId).observe(ms / 1000);
+    },
+    webhookResponse(path, status) {
+      let s: string;
+      if (typeof status === 'number') {
+        let t = statusText.get(status);
+        if (t === undefined) statusText.set(status, (t = String(status)));
+        s = t;
+      } else s = status;
+      if (!paths.has(path)) {
+        if (paths.size >= MAX_WEBHOOK_PATHS) path = 'other';
+        else paths.add(path);
+      }
+      hookChild(path, s).inc();
+    },
+    setQueueDepthSource(fn) {
+      source = fn;
+    },
+    text() {
+      return registry.metrics();
+    },
+  };
+}
