@@ -148,13 +148,13 @@ const RUN_UPSERT = `INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})
 
 // One statement = one transaction: take (or take over an expired) claim and insert the run only when
 // the claim was ours. A concurrent inserter of the same key waits on the unique index until the first
-// commits, then sees the live claim and gets no row back. A claim whose run is gone (pruned) is also
-// taken over, like an expired one.
+// commits, then sees the live claim and gets no row back. (The WHERE may only look at the conflicting
+// row itself: a subquery there reads the statement's snapshot, taken before the other one committed.)
 const CREATE_CLAIMED = `
 WITH claim AS (
   INSERT INTO dedupe AS d (flow_id, key, run_id, expires_at) VALUES ($11::text, $12::text, $1::text, $13::timestamptz)
   ON CONFLICT (flow_id, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
-  WHERE d.expires_at <= $14::timestamptz OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = d.run_id)
+  WHERE d.expires_at <= $14::timestamptz
   RETURNING run_id
 ), ins AS (
   INSERT INTO runs (${RUN_COLS}) SELECT ${RUN_VALUES} WHERE EXISTS (SELECT 1 FROM claim)
@@ -269,13 +269,21 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run), dedupe.flowId, dedupe.key, dedupe.expiresAt, dedupe.now]);
         if (rows[0].created === 1) return { run: structuredClone(run), duplicate: false };
         // a live claim is held (and committed) by another run: answer with that run as stored now
-        const first = await q<{ doc: Run }>('SELECT r.doc FROM dedupe d JOIN runs r ON r.id = d.run_id WHERE d.flow_id = $1 AND d.key = $2', [
-          dedupe.flowId,
-          dedupe.key,
-        ]);
-        if (first.rows[0]) return { run: first.rows[0].doc, duplicate: true };
-        // the holder's run vanished between the two statements (pruned): try again
-        if (attempt >= 3) throw new Error(`dedupe claim ${dedupe.flowId}/${dedupe.key} is held by a missing run`);
+        const first = await q<{ run_id: string; doc: Run | null }>(
+          'SELECT d.run_id, r.doc FROM dedupe d LEFT JOIN runs r ON r.id = d.run_id WHERE d.flow_id = $1 AND d.key = $2',
+          [dedupe.flowId, dedupe.key],
+        );
+        const held = first.rows[0];
+        if (held?.doc) return { run: held.doc, duplicate: true };
+        // The claim's run is gone (pruned; this statement's snapshot is newer than the claim's commit, so
+        // the run is not merely invisible): drop that claim, as the memory store ignores it, and retry.
+        if (held)
+          await q('DELETE FROM dedupe d WHERE d.flow_id = $1 AND d.key = $2 AND d.run_id = $3 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = d.run_id)', [
+            dedupe.flowId,
+            dedupe.key,
+            held.run_id,
+          ]);
+        if (attempt >= 5) throw new Error(`could not claim dedupe key ${dedupe.flowId}/${dedupe.key}`);
       }
     },
     async saveRun(run) {
@@ -312,6 +320,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
     async pruneRuns(before) {
       const res = await q('DELETE FROM runs WHERE terminal AND status = ANY($2) AND ended_at < $1', [before, TERMINAL]);
+      // claims that expired before the cutoff can never block a key again: drop them too
+      await q('DELETE FROM dedupe WHERE expires_at < $1', [before]);
       return res.rowCount ?? 0;
     },
     async countRuns() {
