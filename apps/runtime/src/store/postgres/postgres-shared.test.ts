@@ -1,0 +1,175 @@
+// Postgres-specific behaviour: several store instances (each its own pool, as separate runtime
+// processes would have) on ONE database, migrations racing at start, and exact document round-trips.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { startPostgres, type PostgresInstance } from '../../../../../test/support/postgres.ts';
+import { at, makeRun } from '../store.contract.ts';
+import { StoreConflictError, type Timer } from '../types.ts';
+import { createDatabase, pgHarness, type PgHarness } from './harness.ts';
+import { createPostgresStore, loadMigrations } from './index.ts';
+
+let server: PostgresInstance;
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('postgres store: several instances on one database', () => {
+  let h: PgHarness;
+  afterEach(async () => {
+    await h?.cleanup();
+  });
+
+  it('two stores claiming timers concurrently get every due timer exactly once', async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another();
+    const n = 400;
+    const timers: Timer[] = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, kind: 'run', dueAt: at(i % 50), runId: `r${i}` }));
+    await Promise.all(timers.map((t, i) => (i % 2 ? a : b).putTimer(t)));
+    await a.putTimer({ id: 'future', kind: 'sla', dueAt: at(10_000) });
+    const got: string[] = [];
+    // both instances keep claiming in parallel, several claims in flight each, until nothing is due
+    const worker = async (s: typeof a) => {
+      for (;;) {
+        const batch = await s.claimDueTimers(at(100), 9);
+        if (!batch.length) return;
+        for (const t of batch) got.push(t.id);
+      }
+    };
+    await Promise.all([worker(a), worker(a), worker(a), worker(b), worker(b), worker(b)]);
+    expect(got).toHaveLength(n);
+    expect(new Set(got).size).toBe(n);
+    expect((await b.listTimers()).map((t) => t.id)).toEqual(['future']);
+  });
+
+  it('two stores creating runs with the same key concurrently make exactly one run', async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another();
+    for (let k = 0; k < 20; k++) {
+      const claim = { flowId: 'f1', key: `k${k}`, now: at(10), expiresAt: at(10 + 3600) };
+      const res = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).createRun(makeRun(10, { idempotencyKey: `k${k}` }), claim)),
+      );
+      const winners = res.filter((r) => !r.duplicate);
+      expect(winners).toHaveLength(1);
+      for (const r of res) expect(r.run.id).toBe(winners[0].run.id);
+    }
+    expect(await a.countRuns()).toBe(20);
+    expect(await b.countRuns()).toBe(20);
+  });
+
+  it('dedupeWindow: a live claim seen from another instance is a duplicate; once expired the key starts a new run', async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another();
+    const first = makeRun(1, { idempotencyKey: 'k' });
+    expect((await a.createRun(first, { flowId: 'f1', key: 'k', now: at(1), expiresAt: at(61) })).duplicate).toBe(false);
+    // 1 ms before expiry: still a duplicate
+    const early = await b.createRun(makeRun(2, { idempotencyKey: 'k' }), { flowId: 'f1', key: 'k', now: new Date(Date.parse(at(61)) - 1).toISOString(), expiresAt: at(120) });
+    expect(early).toEqual({ run: first, duplicate: true });
+    // at expiry exactly: a new run, which now holds the key
+    const second = makeRun(61, { idempotencyKey: 'k' });
+    expect((await b.createRun(second, { flowId: 'f1', key: 'k', now: at(61), expiresAt: at(121) })).duplicate).toBe(false);
+    const third = await a.createRun(makeRun(62, { idempotencyKey: 'k' }), { flowId: 'f1', key: 'k', now: at(62), expiresAt: at(122) });
+    expect(third.duplicate).toBe(true);
+    expect(third.run.id).toBe(second.id);
+    // an expired claim taken by several instances at once: one winner
+    const res = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).createRun(makeRun(200, { idempotencyKey: 'k' }), { flowId: 'f1', key: 'k', now: at(200), expiresAt: at(260) })),
+    );
+    expect(res.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(await a.countRuns()).toBe(3);
+    // a claim whose run was pruned does not block the key
+    await a.saveRun({ ...second, status: 'succeeded', cursor: null, endedAt: at(70), updatedAt: at(70) });
+    await a.saveRun({ ...first, status: 'succeeded', cursor: null, endedAt: at(5), updatedAt: at(5) });
+    const winner = res.find((r) => !r.duplicate)!.run;
+    await a.saveRun({ ...winner, status: 'succeeded', cursor: null, endedAt: at(201), updatedAt: at(201) });
+    // cutoff before the live claim (expires at 260) expires: the claim stays, its run goes
+    expect(await a.pruneRuns(at(250))).toBe(3);
+    const after = await b.createRun(makeRun(210, { idempotencyKey: 'k' }), { flowId: 'f1', key: 'k', now: at(210), expiresAt: at(270) });
+    expect(after.duplicate).toBe(false);
+  });
+
+  it('record transitions with the same expectFrom from two stores: exactly one wins', async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another();
+    await a.transitionRecord({ entity: 'account', key: 'x', to: 'captured', at: at(1), cause: {} });
+    const res = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).transitionRecord({ entity: 'account', key: 'x', to: `s${i}`, at: at(2), cause: {}, expectFrom: 'captured' })),
+    );
+    expect(res.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of res) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StoreConflictError);
+    // creating a record from two stores at once with expectFrom null: one creates it
+    const created = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).transitionRecord({ entity: 'invoice', key: 'i1', to: 'issued', at: at(3), cause: {}, expectFrom: null })),
+    );
+    expect(created.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await b.getRecord('invoice', 'i1'))?.history).toHaveLength(1);
+  });
+
+  it('updateDoc compare-and-set holds across instances', async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another();
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).updateDoc('settings', 'n', (cur) => ({ id: 'n', n: ((cur?.n as number | undefined) ?? 0) + 1 }))),
+    );
+    expect(await a.getDoc('settings', 'n')).toEqual({ id: 'n', n: 60 });
+  });
+
+  it('documents round-trip exactly, including NUL characters and deep unicode', async () => {
+    h = await pgHarness(server);
+    const run = makeRun(1, { payload: { nul: 'a\u0000b', emoji: '🚀', big: 2 ** 53 - 1, neg: -0.5, nested: [{ x: null }, [], {}] } });
+    await h.store.createRun(run);
+    expect(await h.store.getRun(run.id)).toEqual(run);
+    await h.store.putDoc('outbox', { id: 'o', body: 'x\u0000y' });
+    expect(await h.store.getDoc('outbox', 'o')).toEqual({ id: 'o', body: 'x\u0000y' });
+  });
+
+  it('close() ends the pool: later calls fail clearly, and a store can be opened again', async () => {
+    h = await pgHarness(server);
+    const s = await h.another();
+    await s.close();
+    await expect(s.countRuns()).rejects.toThrow(/not open/);
+    await s.open();
+    expect(await s.countRuns()).toBe(0);
+  });
+});
+
+describe('postgres store: migrations', () => {
+  it('several processes opening a fresh database at once apply each migration once; open() takes no exclusive lock', async () => {
+    const dbase = await createDatabase(server);
+    const stores = Array.from({ length: 5 }, () => createPostgresStore({ url: dbase.url }));
+    try {
+      await Promise.all(stores.map((s) => s.open()));
+      const c = new pg.Client(dbase.url);
+      await c.connect();
+      const { rows } = await c.query('SELECT version, name FROM schema_migrations ORDER BY version');
+      await c.end();
+      const files = loadMigrations();
+      expect(files.length).toBeGreaterThan(0);
+      expect(rows).toEqual(files.map((m) => ({ version: m.version, name: m.name })));
+      // all five are usable at the same time
+      await Promise.all(stores.map((s, i) => s.putTimer({ id: `t${i}`, kind: 'run', dueAt: at(i) })));
+      expect(await stores[0].listTimers()).toHaveLength(5);
+      // a later open applies nothing and keeps the data
+      const again = createPostgresStore({ url: dbase.url });
+      await again.open();
+      expect(await again.listTimers()).toHaveLength(5);
+      await again.close();
+    } finally {
+      for (const s of stores) await s.close();
+      await dbase.drop();
+    }
+  });
+
+  it('open() on an unreachable database rejects', async () => {
+    const s = createPostgresStore({ url: `postgres://postgres@127.0.0.1:${server.port}/does_not_exist` });
+    await expect(s.open()).rejects.toThrow(/does_not_exist/);
+  });
+});
