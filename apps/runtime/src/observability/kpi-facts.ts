@@ -1,0 +1,173 @@
+// KPI facts in the store, and the KPIs / weekly report read from it.
+//
+// A finished run leaves a RunFact in the `kpiFacts` collection (id `run:<runId>`, written again if the
+// run is replayed to a new end). Retention prunes runs, never facts, so KPIs over a year still work.
+// Collection lag reads the `invoice` records' history, reviews and rejected events their own
+// collections; none of those are pruned with runs.
+// Imported from the engine's source files until packages/engine/src/index.ts exports kpi.ts and
+// report.ts; then these become `from '@flowdesk/engine'`.
+import {
+  computeKpis,
+  failureGroups,
+  runFactFromRun,
+  slowestSteps,
+  type Baseline,
+  type KpiInput,
+  type KpiResult,
+  type RunFact,
+  type Transition,
+} from '../../../../packages/engine/src/kpi.ts';
+import { isoWeekRange, weeklyReport } from '../../../../packages/engine/src/report.ts';
+import { isTerminal, type Run } from '@flowdesk/schema';
+import type { Store } from '../store/types.ts';
+import type { QueueDepths } from './metrics.ts';
+
+export const RUN_FACT_PREFIX = 'run:';
+export const BASELINE_SETTING_ID = 'kpi-baseline';
+
+type FactDoc = RunFact & { id: string; kind: 'run' };
+
+/** Writes the KPI fact of a finished run (derived with the flow version it ran on). Unfinished runs: nothing. */
+export async function recordRunFact(store: Store, run: Run): Promise<RunFact | undefined> {
+  if (!isTerminal(run.status)) return undefined;
+  const flow = await store.getFlow(run.flowId, run.flowVersion);
+  if (!flow) return undefined;
+  const fact = runFactFromRun(run, flow.doc);
+  const doc: FactDoc = { id: RUN_FACT_PREFIX + run.id, kind: 'run', ...fact };
+  await store.putDoc('kpiFacts', doc);
+  return fact;
+}
+
+export async function listRunFacts(store: Store): Promise<RunFact[]> {
+  const docs = await store.listDocs('kpiFacts');
+  const out: RunFact[] = [];
+  for (const d of docs) {
+    if (d.kind !== 'run') continue;
+    const { id: _id, kind: _kind, ...fact } = d as unknown as FactDoc;
+    out.push(fact);
+  }
+  return out;
+}
+
+/**
+ * Makes sure every finished run in the store has its fact (runs finished before facts were recorded,
+ * or a crash between the run's last save and its fact). Call before pruning. Returns how many it wrote.
+ */
+export async function backfillRunFacts(store: Store, pageSize = 500): Promise<number> {
+  const have = new Set((await store.listDocs('kpiFacts')).map((d) => d.id));
+  let written = 0;
+  let before: string | undefined;
+  for (;;) {
+    const page = await store.listRuns({ limit: pageSize, ...(before ? { before } : {}) });
+    if (page.length === 0) break;
+    for (const run of page) {
+      if (isTerminal(run.status) && !have.has(RUN_FACT_PREFIX + run.id) && (await recordRunFact(store, run))) written += 1;
+    }
+    before = page[page.length - 1].id;
+    if (page.length < pageSize) break;
+  }
+  return written;
+}
+
+/** The founder's before-automation figures, kept in settings. */
+export async function getBaseline(store: Store): Promise<Baseline | undefined> {
+  const doc = await store.getDoc('settings', BASELINE_SETTING_ID);
+  if (!doc) return undefined;
+  const b: Baseline = {};
+  for (const k of ['leadResponseMedianMinutes', 'weeklyManualHours', 'failureRate', 'collectionDays'] as const) {
+    const v = doc[k];
+    if (typeof v === 'number' && Number.isFinite(v)) b[k] = v;
+  }
+  return b;
+}
+
+export async function setBaseline(store: Store, b: Baseline): Promise<void> {
+  for (const [k, v] of Object.entries(b)) {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new RangeError(`baseline ${k} must be a non-negative number`);
+  }
+  await store.putDoc('settings', { id: BASELINE_SETTING_ID, ...b });
+}
+
+export async function queueDepths(store: Store): Promise<QueueDepths> {
+  const [timers, deadLetters, reviews] = await Promise.all([store.listTimers(), store.listDocs('deadLetters'), store.listDocs('reviews')]);
+  return {
+    timers: timers.length,
+    deadLetters: deadLetters.filter((d) => d.status === 'open').length,
+    reviews: reviews.filter((r) => r.status === 'open').length,
+  };
+}
+
+/** Everything computeKpis needs for [from, to), read from the store (without a baseline). */
+export async function kpiInputFromStore(store: Store, period: { from: string; to: string }): Promise<KpiInput> {
+  const [runs, invoices, reviews, rejected, deadLetters] = await Promise.all([
+    listRunFacts(store),
+    store.listRecords({ entity: 'invoice' }),
+    store.listDocs('reviews'),
+    store.listRejected({ since: period.from, limit: Number.MAX_SAFE_INTEGER }),
+    store.listDocs('deadLetters'),
+  ]);
+  const transitions: Transition[] = invoices.flatMap((r) => r.history.map((h) => ({ entity: r.entity, key: r.key, from: h.from, to: h.to, at: h.at })));
+  return {
+    from: period.from,
+    to: period.to,
+    runs,
+    transitions,
+    reviews,
+    rejected,
+    deadLettersOpen: deadLetters.filter((d) => d.status === 'open').length,
+    reviewsOpen: reviews.filter((r) => r.status === 'open').length,
+  };
+}
+
+/**
+ * KPIs for [from, to). Baseline: the earlier period [baselineFrom, baselineTo) when both are given,
+ * else an explicit `baseline`, else the founder's figures from settings (none → met is null where the
+ * target is a change).
+ */
+export async function kpisFromStore(
+  store: Store,
+  q: { from: string; to: string; baselineFrom?: string; baselineTo?: string; baseline?: Baseline },
+): Promise<KpiResult> {
+  const input = await kpiInputFromStore(store, q);
+  if (q.baselineFrom && q.baselineTo) {
+    const earlier = computeKpis({ ...(await kpiInputFromStore(store, { from: q.baselineFrom, to: q.baselineTo })) });
+    input.baseline = { period: earlier };
+  } else {
+    const b = q.baseline ?? (await getBaseline(store));
+    if (b) input.baseline = b;
+  }
+  return computeKpis(input);
+}
+
+/** The weekly review for an ISO week (`YYYY-Www`), ages measured at `now`. */
+export async function weeklyReportFromStore(store: Store, q: { week: string; now: string }): Promise<{ markdown: string; html: string; kpis: KpiResult }> {
+  const { from, to } = isoWeekRange(q.week);
+  const kpis = await kpisFromStore(store, { from, to });
+  const facts = await listRunFacts(store);
+  const [deadLetters, reviews, flows] = await Promise.all([store.listDocs('deadLetters'), store.listDocs('reviews'), store.listFlows()]);
+  const fromMs = Date.parse(from);
+  const toMs = Date.parse(to);
+  const inWeek = facts.filter((f) => {
+    const t = Date.parse(f.startedAt);
+    return t >= fromMs && t < toMs;
+  });
+  const flowRows = flows
+    .filter((f) => f.active)
+    .map((f) => {
+      const runs = inWeek.filter((r) => r.flowId === f.id);
+      const perRun =
+        runs.length > 0 ? runs.reduce((s, r) => s + r.minutesSaved, 0) / runs.length : f.doc.nodes.reduce((s, n) => s + (n.minutesSaved ?? 0), 0);
+      return { id: f.id, name: f.doc.name, runs: runs.length, minutesSavedPerRun: perRun };
+    });
+  const report = weeklyReport({
+    week: q.week,
+    kpis,
+    failures: failureGroups(facts, from, to),
+    deadLetters: deadLetters.filter((d) => d.status === 'open').map((d) => ({ id: d.id, flowId: d.flowId, nodeId: d.nodeId, createdAt: d.createdAt })),
+    reviews: reviews.filter((r) => r.status === 'open').map((r) => ({ id: r.id, queue: r.queue, title: r.title, createdAt: r.createdAt })),
+    slowestSteps: slowestSteps(facts, from, to, 10),
+    flows: flowRows,
+    now: q.now,
+  });
+  return { ...report, kpis };
+}
