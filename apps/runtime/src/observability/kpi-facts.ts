@@ -33,8 +33,7 @@ export async function recordRunFact(store: Store, run: Run): Promise<RunFact | u
   const flow = await store.getFlow(run.flowId, run.flowVersion);
   if (!flow) return undefined;
   const fact = runFactFromRun(run, flow.doc);
-  const doc: FactDoc = { id: RUN_FACT_PREFIX + run.id, kind: 'run', ...fact };
-  await store.putDoc('kpiFacts', doc);
+  await store.putDoc('kpiFacts', { id: RUN_FACT_PREFIX + run.id, kind: 'run', ...fact });
   return fact;
 }
 
