@@ -9,6 +9,7 @@ export interface History<T> {
 }
 export type HistoryAction<T> =
   | { type: 'set'; value: T; record: boolean; key?: string }
+  | { type: 'update'; fn: (present: T) => T; record: boolean; key?: string }
   | { type: 'undo' }
   | { type: 'redo' }
   | { type: 'reset'; value: T };
@@ -27,6 +28,11 @@ export function historyReducer<T>(opts: HistoryOptions<T> = {}) {
   const limit = opts.limit ?? 200;
   const carry = opts.carrySelection ?? ((_f: T, t: T) => t);
   return (h: History<T>, a: HistoryAction<T>): History<T> => {
+    if (a.type === 'update') {
+      const value = a.fn(h.present);
+      if (value === h.present) return h;
+      a = { type: 'set', value, record: a.record, key: a.key };
+    }
     switch (a.type) {
       case 'set': {
         if (!a.record) return { ...h, present: a.value };
@@ -47,6 +53,8 @@ export function historyReducer<T>(opts: HistoryOptions<T> = {}) {
       }
       case 'reset':
         return initHistory(a.value);
+      default:
+        return h;
     }
   };
 }

@@ -11,7 +11,7 @@ const flowsDir = join(dirname(fileURLToPath(import.meta.url)), '../../../../flow
 const shipped: [string, Flow][] = existsSync(flowsDir)
   ? readdirSync(flowsDir)
       .filter((f) => f.endsWith('.json') && f !== 'state-map.json' && !f.endsWith('.schema.json'))
-      .map((f) => [f, JSON.parse(readFileSync(join(flowsDir, f), 'utf8')) as Flow])
+      .map((f): [string, Flow] => [f, JSON.parse(readFileSync(join(flowsDir, f), 'utf8')) as Flow])
       .filter(([, d]) => d && typeof d === 'object' && (d as { dsl?: unknown }).dsl === 1)
   : [];
 

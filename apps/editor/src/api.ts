@@ -1,0 +1,52 @@
+// The runtime's HTTP API. When /api answers 401 the app asks for the admin token (kept in sessionStorage).
+const TOKEN_KEY = 'flowdesk:token';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    message: string,
+    public body: unknown,
+  ) {
+    super(message);
+  }
+}
+
+type Listener = () => void;
+const authListeners = new Set<Listener>();
+export function onAuthRequired(l: Listener): () => void {
+  authListeners.add(l);
+  return () => authListeners.delete(l);
+}
+export const getToken = (): string | null => sessionStorage.getItem(TOKEN_KEY);
+export function setToken(t: string | null): void {
+  if (t) sessionStorage.setItem(TOKEN_KEY, t);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (res.status === 401 && path.startsWith('/api')) authListeners.forEach((l) => l());
+  if (!res.ok) {
+    const msg = (data && typeof data === 'object' && 'error' in data ? String((data as { error: unknown }).error) : '') || `${res.status} ${res.statusText}`;
+    throw new ApiError(res.status, msg, data);
+  }
+  return data as T;
+}
+
+export const get = <T,>(p: string) => api<T>('GET', p);
+export const post = <T,>(p: string, b?: unknown) => api<T>('POST', p, b ?? {});
+export const put = <T,>(p: string, b: unknown) => api<T>('PUT', p, b);
+export const del = <T,>(p: string) => api<T>('DELETE', p);

@@ -1,0 +1,114 @@
+// The canvas: React Flow with MiniMap, Controls, Background; palette drops (screenToFlowPosition),
+// connection checks with the refusal reason, file drops (import).
+import { memo, useCallback, useMemo, useRef, useState, type DragEvent } from 'react';
+import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Connection, type EdgeChange, type NodeChange, type Edge, type Node, type FinalConnectionState } from '@xyflow/react';
+import { checkConnection } from '../core/connections.ts';
+import type { Graph, GraphNodeData, XY } from '../core/mapping.ts';
+import { nodeTypes } from '../nodes/registry.ts';
+import { NODE_META } from '../nodes/meta.ts';
+
+export const DND_TYPE = 'application/x-flowdesk-node';
+
+export interface CanvasProps {
+  graph: Graph;
+  readOnly?: boolean;
+  pathEdges?: Set<string>; // edge ids on the highlighted path
+  onNodesChange?: (c: NodeChange<Node<GraphNodeData>>[]) => void;
+  onEdgesChange?: (c: EdgeChange[]) => void;
+  onConnect?: (c: Connection) => void;
+  onDropEntry?: (key: string, at: XY) => void;
+  onDropFile?: (file: File) => void;
+  onNodeClick?: (id: string) => void;
+}
+
+const miniColor = (n: Node) => NODE_META[(n.type as string) ?? 'compute']?.color ?? '#94a3b8';
+
+export const Canvas = memo(function Canvas(props: CanvasProps) {
+  const { graph, readOnly } = props;
+  const rf = useReactFlow();
+  const graphRef = useRef(graph);
+  graphRef.current = graph;
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const edges = useMemo(
+    () =>
+      graph.edges.map((e) => {
+        const on = props.pathEdges?.has(e.id) ?? false;
+        const label = e.sourceHandle && e.sourceHandle !== 'out' && e.sourceHandle !== 'ok' ? e.sourceHandle : undefined;
+        return { ...e, className: on ? 'on-path' : undefined, animated: on, label } as Edge;
+      }),
+    [graph.edges, props.pathEdges],
+  );
+
+  const isValidConnection = useCallback((c: Connection | Edge) => checkConnection(graphRef.current, c as Connection).ok, []);
+  const onConnectEnd = useCallback((_e: MouseEvent | TouchEvent, s: FinalConnectionState) => {
+    if (s.isValid || !s.fromNode) return;
+    const toNode = s.toNode;
+    if (!toNode) return;
+    const r = checkConnection(graphRef.current, { source: s.fromNode.id, sourceHandle: s.fromHandle?.id ?? null, target: toNode.id });
+    if (!r.ok) {
+      setRefusal(r.reason);
+      clearTimeout(timer.current);
+      timer.current = setTimeout(() => setRefusal(null), 5000);
+    }
+  }, []);
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    e.preventDefault();
+    e.dataTransfer.dropEffect = e.dataTransfer.types.includes('Files') ? 'copy' : 'move';
+  }, []);
+  const { onDropEntry, onDropFile } = props;
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      e.preventDefault();
+      if (readOnly) return;
+      const file = e.dataTransfer.files?.[0];
+      if (file) {
+        onDropFile?.(file);
+        return;
+      }
+      const key = e.dataTransfer.getData(DND_TYPE) || e.dataTransfer.getData('text/plain');
+      if (key) onDropEntry?.(key, rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+    },
+    [readOnly, onDropEntry, onDropFile, rf],
+  );
+  const { onNodeClick } = props;
+  const nodeClick = useCallback((_e: unknown, n: Node) => onNodeClick?.(n.id), [onNodeClick]);
+  const big = graph.nodes.length > 150;
+
+  return (
+    <div className="fd-canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <ReactFlow
+        nodes={graph.nodes as Node<GraphNodeData>[]}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={props.onNodesChange}
+        onEdgesChange={props.onEdgesChange}
+        onConnect={props.onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onNodeClick={nodeClick}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        deleteKeyCode={null}
+        selectionKeyCode={null}
+        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        onlyRenderVisibleElements={big}
+        fitView
+        fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}
+        minZoom={0.05}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={20} />
+        <MiniMap pannable zoomable nodeColor={miniColor} data-testid="minimap" />
+        <Controls />
+      </ReactFlow>
+      {refusal && (
+        <div className="fd-toast warn" role="status" data-testid="connection-refused">
+          {refusal}
+        </div>
+      )}
+    </div>
+  );
+});

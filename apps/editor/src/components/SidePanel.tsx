@@ -1,0 +1,113 @@
+// The side panel: the selected node's form (trigger, node types, operations), or the flow's settings.
+import { useEffect, useState } from 'react';
+import type { Flow, FlowNode, Trigger } from '@flowdesk/schema';
+import type { FlowMeta, Graph, StepData, TriggerData } from '../core/mapping.ts';
+import { CommonForm } from '../nodes/NodeForms.tsx';
+import { formFor } from '../nodes/registry.ts';
+import { NODE_META } from '../nodes/meta.ts';
+import { TriggerForm } from '../nodes/TriggerForm.tsx';
+import { JsonField, Select, Text, withKey } from '../nodes/fields.tsx';
+import type { FlowError } from '../core/validate.ts';
+
+const ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function IdInput(props: { id: string; taken: Set<string>; onRename: (id: string) => void }) {
+  const [v, setV] = useState(props.id);
+  useEffect(() => setV(props.id), [props.id]);
+  const problem = v === props.id ? null : !ID_RE.test(v) ? 'lower-case letters, digits, - and _' : props.taken.has(v) ? 'already used' : null;
+  return (
+    <label className="fd-field">
+      <span className="fd-field-label">Id</span>
+      <input
+        value={v}
+        data-testid="node-id"
+        onChange={(e) => setV(e.target.value)}
+        onBlur={() => (problem || v === props.id ? setV(props.id) : props.onRename(v))}
+        onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
+      />
+      {problem && <span className="fd-field-error">{problem}</span>}
+    </label>
+  );
+}
+
+export function SidePanel(props: {
+  graph: Graph;
+  errors: FlowError[];
+  fields: string[];
+  onNode: (oldId: string, n: FlowNode) => void;
+  onTrigger: (t: Trigger) => void;
+  onMeta: (m: FlowMeta) => void;
+  onRenamePort: (nodeId: string, from: string, to: string) => void;
+  onClose: () => void;
+}) {
+  const sel = props.graph.nodes.filter((n) => n.selected);
+  const datalist = (
+    <datalist id="fd-field-suggestions">
+      {props.fields.map((f) => (
+        <option key={f} value={f} />
+      ))}
+    </datalist>
+  );
+  if (sel.length === 1) {
+    const n = sel[0]!;
+    const errs = props.errors.filter((e) => e.nodeId === n.id);
+    if (n.data.kind === 'trigger') {
+      return (
+        <aside className="fd-side" data-testid="side-panel">
+          {datalist}
+          <header>
+            <span className="fd-node-icon">{NODE_META.trigger!.icon}</span> <b>Trigger</b>
+          </header>
+          {errs.length > 0 && <NodeErrors errors={errs} />}
+          <TriggerForm trigger={(n.data as TriggerData).trigger} onChange={props.onTrigger} />
+        </aside>
+      );
+    }
+    const node = (n.data as StepData).node;
+    const Form = formFor(node.type);
+    const taken = new Set(props.graph.nodes.map((x) => x.id));
+    const change = (m: FlowNode) => props.onNode(n.id, m);
+    return (
+      <aside className="fd-side" data-testid="side-panel">
+        {datalist}
+        <header style={{ ['--accent' as string]: NODE_META[node.type]?.color }}>
+          <span className="fd-node-icon">{NODE_META[node.type]?.icon}</span> <b>{NODE_META[node.type]?.label}</b>
+        </header>
+        {errs.length > 0 && <NodeErrors errors={errs} />}
+        <IdInput id={node.id} taken={taken} onRename={(id) => change({ ...node, id })} />
+        <Text label="Name" value={node.name} onChange={(v) => change(withKey(node, 'name', v) as FlowNode)} testid="node-name" />
+        <Text label="Description" value={node.description} onChange={(v) => change(withKey(node, 'description', v) as FlowNode)} />
+        <Form node={node} onChange={change} fields={props.fields} onRenamePort={(a, b) => props.onRenamePort(n.id, a, b)} />
+        <CommonForm node={node} onChange={change} fields={props.fields} />
+      </aside>
+    );
+  }
+  const m = props.graph.meta;
+  const set = (k: string, v: unknown) => props.onMeta(withKey(m, k, v) as FlowMeta);
+  return (
+    <aside className="fd-side" data-testid="side-panel">
+      <header>
+        <b>Flow settings</b>
+      </header>
+      {sel.length > 1 && <p className="fd-hint">{sel.length} nodes selected. Ctrl+C / Ctrl+V to copy, Delete to remove.</p>}
+      <Text label="Name" value={m.name} onChange={(v) => set('name', v ?? '')} testid="flow-name" />
+      <Text label="Description" value={m.description} onChange={(v) => set('description', v)} multiline />
+      <Text label="Owner" value={m.owner} onChange={(v) => set('owner', v)} />
+      <Select label="Severity when it fails" value={m.severity} options={['P0', 'P1', 'P2']} allowEmpty onChange={(v) => set('severity', v)} />
+      <label className="fd-check">
+        <input type="checkbox" checked={m.critical ?? false} onChange={(e) => set('critical', e.target.checked || undefined)} /> critical (alerts page you)
+      </label>
+      <JsonField label="Sample payloads (for dry runs and Run now)" value={m.samples} onChange={(v) => set('samples', v as Flow['samples'])} allowEmpty rows={8} testid="flow-samples" />
+    </aside>
+  );
+}
+
+function NodeErrors({ errors }: { errors: FlowError[] }) {
+  return (
+    <div className="fd-callout error" data-testid="side-errors">
+      {errors.map((e, i) => (
+        <div key={i}>{e.message}</div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+// Per-node decorations (validation errors, the highlighted path, run step status) kept outside the
+// graph: nodes subscribe to their own slice, so a new error list re-renders only the nodes it touches.
+import { useSyncExternalStore } from 'react';
+
+export interface Decorations {
+  errors: Map<string, string[]>;
+  path: Set<string>;
+  status: Map<string, string>;
+}
+let state: Decorations = { errors: new Map(), path: new Set(), status: new Map() };
+const listeners = new Set<() => void>();
+
+export function setDecorations(patch: Partial<Decorations>): void {
+  state = { ...state, ...patch };
+  listeners.forEach((l) => l());
+}
+export function getDecorations(): Decorations {
+  return state;
+}
+const subscribe = (l: () => void) => {
+  listeners.add(l);
+  return () => listeners.delete(l);
+};
+
+/** A string key so unchanged nodes skip rendering. */
+export function useNodeDecoration(id: string): { errors: string[]; onPath: boolean; status?: string } {
+  const key = useSyncExternalStore(subscribe, () => {
+    const e = state.errors.get(id);
+    return `${state.path.has(id) ? 1 : 0}|${state.status.get(id) ?? ''}|${e ? e.join('\u0000') : ''}`;
+  });
+  const [p, s, e] = splitKey(key);
+  return { onPath: p === '1', status: s || undefined, errors: e ? e.split('\u0000') : [] };
+}
+function splitKey(k: string): [string, string, string] {
+  const a = k.indexOf('|');
+  const b = k.indexOf('|', a + 1);
+  return [k.slice(0, a), k.slice(a + 1, b), k.slice(b + 1)];
+}

@@ -1,0 +1,72 @@
+// Canvas node components: one per DSL type family, memoised; handles = the node's output ports.
+import { memo } from 'react';
+import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
+import type { FlowNode } from '@flowdesk/schema';
+import { portsOf, type GraphNodeData, type StepData, type TriggerData } from '../core/mapping.ts';
+import { useNodeDecoration } from '../decorations.ts';
+import { NODE_META } from './meta.ts';
+import { nodeSummary, ruleText, triggerSummary } from './summaries.ts';
+
+type FDNode = Node<GraphNodeData>;
+
+function portLabel(node: FlowNode | null, port: string): string {
+  if (node?.type === 'route') {
+    const r = node.rules.find((x) => x.port === port);
+    if (r) return `${r.label ?? port}: ${ruleText(r.when)}`;
+    if (port === node.default) return `${port} (otherwise)`;
+  }
+  return port;
+}
+
+function Frame(props: { id: string; kind: string; title: string; summary: string; ports: string[]; node: FlowNode | null; selected: boolean; target: boolean }) {
+  const { id, kind, title, summary, ports, node, selected, target } = props;
+  const deco = useNodeDecoration(id);
+  const meta = NODE_META[kind] ?? NODE_META.compute;
+  const cls = ['fd-node', `fd-node-${kind}`, selected ? 'is-selected' : '', deco.onPath ? 'on-path' : '', deco.errors.length ? 'has-errors' : '', deco.status ? `st-${deco.status}` : '']
+    .filter(Boolean)
+    .join(' ');
+  return (
+    <div className={cls} data-testid={`node-${id}`} data-onpath={deco.onPath ? 'true' : 'false'} data-status={deco.status ?? ''} style={{ ['--accent' as string]: meta.color }}>
+      {target && <Handle type="target" position={Position.Left} id="in" className="fd-handle-in" data-testid={`handle-${id}-in`} />}
+      <div className="fd-node-head">
+        <span className="fd-node-icon" aria-hidden>
+          {meta.icon}
+        </span>
+        <span className="fd-node-kind">{node?.type === 'action' ? node.action : meta.label}</span>
+        {deco.errors.length > 0 && (
+          <span className="fd-badge" data-testid={`node-error-${id}`} title={deco.errors.join('\n')}>
+            {deco.errors.length}
+          </span>
+        )}
+        {deco.status && <span className={`fd-pill st-${deco.status}`}>{deco.status}</span>}
+      </div>
+      <div className="fd-node-title">{title}</div>
+      <div className="fd-node-summary">{summary}</div>
+      {deco.errors.length > 0 && (
+        <div className="fd-node-error" data-testid={`node-error-msg-${id}`}>
+          {deco.errors[0]}
+        </div>
+      )}
+      {ports.length > 0 && (
+        <div className="fd-ports">
+          {ports.map((p) => (
+            <div className="fd-port" key={p}>
+              <span className="fd-port-label">{ports.length > 1 || p !== 'out' ? portLabel(node, p) : ''}</span>
+              <Handle type="source" position={Position.Right} id={p} className={`fd-handle-out port-${p}`} data-testid={`handle-${id}-${p}`} />
+            </div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export const TriggerNodeView = memo(function TriggerNodeView({ id, data, selected }: NodeProps<FDNode>) {
+  const t = (data as TriggerData).trigger;
+  return <Frame id={id} kind="trigger" title={`${t.type} trigger`} summary={triggerSummary(t)} ports={['out']} node={null} selected={!!selected} target={false} />;
+});
+
+export const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProps<FDNode>) {
+  const n = (data as StepData).node;
+  return <Frame id={id} kind={n.type} title={n.name || n.id} summary={nodeSummary(n)} ports={portsOf(data)} node={n} selected={!!selected} target />;
+});

@@ -1,0 +1,203 @@
+// The trigger's side-panel form: type, path, auth, payload contract (field table + raw JSON Schema),
+// idempotency key, dedupe window, filter; schedule and record triggers.
+import { useState } from 'react';
+import type { Trigger } from '@flowdesk/schema';
+import { JsonField, Select, Tabs, Text, withKey } from './fields.tsx';
+
+interface Row {
+  name: string;
+  type: string;
+  required: boolean;
+  format?: string;
+  min?: number;
+  max?: number;
+}
+type Schema = { type?: string; required?: string[]; properties?: Record<string, Record<string, unknown>>; [k: string]: unknown };
+const TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
+const FORMATS = ['', 'email', 'uri', 'date', 'date-time', 'uuid'];
+
+/** The field table of a flat object schema; null when the schema has more than the table can show. */
+export function schemaToRows(s: unknown): Row[] | null {
+  if (s === undefined) return [];
+  const sc = s as Schema;
+  if (!sc || typeof sc !== 'object' || sc.type !== 'object') return null;
+  const rows: Row[] = [];
+  for (const [name, p] of Object.entries(sc.properties ?? {})) {
+    const known = new Set(['type', 'format', 'minimum', 'maximum', 'minLength', 'maxLength']);
+    if (Object.keys(p).some((k) => !known.has(k)) || typeof p.type !== 'string') return null;
+    const isNum = p.type === 'number' || p.type === 'integer';
+    if (isNum ? p.minLength !== undefined || p.maxLength !== undefined : p.minimum !== undefined || p.maximum !== undefined) return null;
+    rows.push({
+      name,
+      type: p.type,
+      required: (sc.required ?? []).includes(name),
+      format: p.format as string | undefined,
+      min: (isNum ? p.minimum : p.minLength) as number | undefined,
+      max: (isNum ? p.maximum : p.maxLength) as number | undefined,
+    });
+  }
+  return rows;
+}
+
+export function rowsToSchema(rows: Row[], base: unknown): Schema {
+  const b = (base && typeof base === 'object' ? base : {}) as Schema;
+  const properties: Record<string, Record<string, unknown>> = {};
+  for (const r of rows) {
+    if (!r.name) continue;
+    const isNum = r.type === 'number' || r.type === 'integer';
+    const p: Record<string, unknown> = { type: r.type };
+    if (r.format) p.format = r.format;
+    if (r.min !== undefined) p[isNum ? 'minimum' : 'minLength'] = r.min;
+    if (r.max !== undefined) p[isNum ? 'maximum' : 'maxLength'] = r.max;
+    properties[r.name] = p;
+  }
+  const required = rows.filter((r) => r.required && r.name).map((r) => r.name);
+  const out: Schema = { ...b, type: 'object' };
+  if (required.length) out.required = required;
+  else delete out.required;
+  out.properties = properties;
+  return out;
+}
+
+function PayloadContract(props: { value: unknown; onChange: (v: unknown) => void }) {
+  const rows = schemaToRows(props.value);
+  const [tab, setTab] = useState(rows ? 'fields' : 'json-schema');
+  const setRows = (r: Row[]) => props.onChange(rowsToSchema(r, props.value));
+  return (
+    <div className="fd-subsection" data-testid="payload-contract">
+      <h4>Payload contract</h4>
+      <Tabs tabs={['fields', 'json-schema']} active={rows ? tab : 'json-schema'} onChange={setTab} testid="contract-tab" />
+      {tab === 'fields' && rows ? (
+        <table className="fd-table fd-contract">
+          <thead>
+            <tr>
+              <th>Field</th>
+              <th>Type</th>
+              <th>Req.</th>
+              <th>Format</th>
+              <th>Min</th>
+              <th>Max</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r, i) => {
+              const upd = (patch: Partial<Row>) => setRows(rows.map((x, j) => (j === i ? { ...x, ...patch } : x)));
+              return (
+                <tr key={i} data-testid={`contract-row-${i}`}>
+                  <td>
+                    <input value={r.name} onChange={(e) => upd({ name: e.target.value })} data-testid={`contract-name-${i}`} />
+                  </td>
+                  <td>
+                    <select value={r.type} onChange={(e) => upd({ type: e.target.value })}>
+                      {TYPES.map((t) => (
+                        <option key={t}>{t}</option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    <input type="checkbox" checked={r.required} onChange={(e) => upd({ required: e.target.checked })} />
+                  </td>
+                  <td>
+                    <select value={r.format ?? ''} onChange={(e) => upd({ format: e.target.value || undefined })} disabled={r.type !== 'string'}>
+                      {FORMATS.map((t) => (
+                        <option key={t} value={t}>
+                          {t || '—'}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    <input type="number" value={r.min ?? ''} onChange={(e) => upd({ min: e.target.value === '' ? undefined : Number(e.target.value) })} />
+                  </td>
+                  <td>
+                    <input type="number" value={r.max ?? ''} onChange={(e) => upd({ max: e.target.value === '' ? undefined : Number(e.target.value) })} />
+                  </td>
+                  <td>
+                    <button type="button" className="fd-icon-btn" title="Remove field" onClick={() => setRows(rows.filter((_, j) => j !== i))}>
+                      ×
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+            <tr>
+              <td colSpan={7}>
+                <button type="button" className="fd-link" data-testid="contract-add" onClick={() => setRows([...rows, { name: `field${rows.length + 1}`, type: 'string', required: false }])}>
+                  + field
+                </button>
+                {props.value !== undefined && (
+                  <button type="button" className="fd-link" onClick={() => props.onChange(undefined)}>
+                    remove contract
+                  </button>
+                )}
+              </td>
+            </tr>
+          </tbody>
+        </table>
+      ) : (
+        <JsonField label="JSON Schema (draft 2020-12)" value={props.value} onChange={props.onChange} allowEmpty rows={8} testid="contract-json" />
+      )}
+    </div>
+  );
+}
+
+export function TriggerForm(props: { trigger: Trigger; onChange: (t: Trigger) => void }) {
+  const t = props.trigger as Trigger & Record<string, unknown>;
+  const set = (k: string, v: unknown) => props.onChange(withKey(t, k, v) as Trigger);
+  const changeType = (type: string | undefined) => {
+    if (!type || type === t.type) return;
+    const next: Record<string, Trigger> = {
+      webhook: { type: 'webhook', path: 'my-hook', auth: { type: 'none' } },
+      schedule: { type: 'schedule', cron: '0 9 * * 1', timezone: 'UTC' },
+      record: { type: 'record', entity: 'account', state: 'qualified' },
+      manual: { type: 'manual' },
+    };
+    props.onChange(next[type]!);
+  };
+  return (
+    <div data-testid="trigger-form">
+      <Select label="Starts when" value={t.type} options={['webhook', 'schedule', 'record', 'manual']} onChange={changeType} testid="trigger-type" />
+      {t.type === 'webhook' && (
+        <>
+          <Text label="Path (POST /hooks/…)" value={t.path} onChange={(v) => set('path', v ?? '')} testid="trigger-path" />
+          <Select
+            label="Authentication"
+            value={t.auth?.type}
+            options={['none', 'token', 'hmac', 'stripe']}
+            onChange={(v) => set('auth', v === 'none' ? { type: 'none' } : { type: v, secret: (t.auth as { secret?: string })?.secret ?? 'HOOK_SECRET' })}
+            testid="trigger-auth"
+          />
+          {t.auth && t.auth.type !== 'none' && (
+            <>
+              <Text label="Secret name" hint="the value comes from FLOWDESK_SECRET_<NAME>, never from the flow" value={t.auth.secret} onChange={(v) => set('auth', { ...t.auth, secret: v ?? '' })} testid="trigger-secret" />
+              {t.auth.type === 'token' && <Text label="Header" value={t.auth.header} placeholder="x-webhook-token" onChange={(v) => set('auth', withKey(t.auth, 'header', v))} />}
+            </>
+          )}
+        </>
+      )}
+      {t.type === 'schedule' && (
+        <>
+          <Text label="Cron" value={t.cron} onChange={(v) => set('cron', v ?? '')} testid="trigger-cron" />
+          <Text label="Time zone" value={t.timezone} placeholder="Europe/Berlin" onChange={(v) => set('timezone', v)} />
+        </>
+      )}
+      {t.type === 'record' && (
+        <>
+          <Text label="Entity" value={t.entity} onChange={(v) => set('entity', v ?? '')} />
+          <Text label="State" value={t.state} onChange={(v) => set('state', v ?? '')} />
+        </>
+      )}
+      {(t.type === 'webhook' || t.type === 'manual') && (
+        <>
+          <PayloadContract value={t.payloadSchema} onChange={(v) => set('payloadSchema', v)} />
+          <JsonField label="Idempotency key (JSON-Logic)" value={t.idempotencyKey} onChange={(v) => set('idempotencyKey', v)} allowEmpty rows={2} testid="trigger-idem" hint='e.g. {"var":"payload.email"}; empty: every event is its own run' />
+          <Text label="Dedupe window" value={t.dedupeWindow as string | undefined} placeholder="24h" onChange={(v) => set('dedupeWindow', v)} testid="trigger-dedupe" />
+        </>
+      )}
+      {(t.type === 'webhook' || t.type === 'record') && (
+        <JsonField label="Filter (JSON-Logic)" value={t.filter} onChange={(v) => set('filter', v)} allowEmpty rows={2} hint="events that do not match start nothing" />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,149 @@
+// Small form widgets shared by the side-panel forms.
+import { useEffect, useState, type ReactNode } from 'react';
+
+export function Field(props: { label: string; children: ReactNode; hint?: string }) {
+  return (
+    <label className="fd-field">
+      <span className="fd-field-label">{props.label}</span>
+      {props.children}
+      {props.hint && <span className="fd-hint">{props.hint}</span>}
+    </label>
+  );
+}
+
+export function Text(props: { label: string; value: string | undefined; onChange: (v: string | undefined) => void; testid?: string; placeholder?: string; hint?: string; multiline?: boolean }) {
+  const [v, setV] = useState(props.value ?? '');
+  useEffect(() => setV(props.value ?? ''), [props.value]);
+  const commit = (s: string) => {
+    setV(s);
+    props.onChange(s === '' ? undefined : s);
+  };
+  return (
+    <Field label={props.label} hint={props.hint}>
+      {props.multiline ? (
+        <textarea data-testid={props.testid} value={v} placeholder={props.placeholder} rows={4} onChange={(e) => commit(e.target.value)} />
+      ) : (
+        <input data-testid={props.testid} value={v} placeholder={props.placeholder} onChange={(e) => commit(e.target.value)} />
+      )}
+    </Field>
+  );
+}
+
+export function NumberInput(props: { label: string; value: number | undefined; onChange: (v: number | undefined) => void; testid?: string; min?: number }) {
+  return (
+    <Field label={props.label}>
+      <input
+        type="number"
+        data-testid={props.testid}
+        min={props.min}
+        value={props.value ?? ''}
+        onChange={(e) => props.onChange(e.target.value === '' ? undefined : Number(e.target.value))}
+      />
+    </Field>
+  );
+}
+
+export function Select(props: { label: string; value: string | undefined; options: string[]; onChange: (v: string | undefined) => void; testid?: string; allowEmpty?: boolean }) {
+  return (
+    <Field label={props.label}>
+      <select data-testid={props.testid} value={props.value ?? ''} onChange={(e) => props.onChange(e.target.value || undefined)}>
+        {props.allowEmpty && <option value="">—</option>}
+        {props.options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/** A JSON editor: edits are applied only when they parse. */
+export function JsonField(props: { label: string; value: unknown; onChange: (v: unknown) => void; testid?: string; rows?: number; allowEmpty?: boolean; hint?: string }) {
+  const fmt = (x: unknown) => (x === undefined ? '' : JSON.stringify(x, null, 2));
+  const [text, setText] = useState(fmt(props.value));
+  const [err, setErr] = useState<string | null>(null);
+  useEffect(() => {
+    // keep the user's text while it parses to the same value
+    try {
+      if (text.trim() !== '' && JSON.stringify(JSON.parse(text)) === JSON.stringify(props.value)) return;
+    } catch {
+      /* replaced below */
+    }
+    if (text.trim() === '' && props.value === undefined) return;
+    setText(fmt(props.value));
+    setErr(null);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.value]);
+  return (
+    <Field label={props.label} hint={props.hint}>
+      <textarea
+        className="fd-code"
+        data-testid={props.testid}
+        rows={props.rows ?? 5}
+        spellCheck={false}
+        value={text}
+        onChange={(e) => {
+          const t = e.target.value;
+          setText(t);
+          if (t.trim() === '' && props.allowEmpty) {
+            setErr(null);
+            props.onChange(undefined);
+            return;
+          }
+          try {
+            const v = JSON.parse(t);
+            setErr(null);
+            props.onChange(v);
+          } catch (ex) {
+            setErr((ex as Error).message);
+          }
+        }}
+      />
+      {err && <span className="fd-field-error">{err}</span>}
+    </Field>
+  );
+}
+
+/** One entry per line. */
+export function Lines(props: { label: string; value: string[] | undefined; onChange: (v: string[] | undefined) => void; testid?: string; hint?: string }) {
+  const [text, setText] = useState((props.value ?? []).join('\n'));
+  useEffect(() => {
+    if (text.split('\n').map((s) => s.trim()).filter(Boolean).join('\n') !== (props.value ?? []).join('\n')) setText((props.value ?? []).join('\n'));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.value]);
+  return (
+    <Field label={props.label} hint={props.hint ?? 'one per line'}>
+      <textarea
+        data-testid={props.testid}
+        rows={3}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          const lines = e.target.value.split('\n').map((s) => s.trim()).filter(Boolean);
+          props.onChange(lines.length ? lines : undefined);
+        }}
+      />
+    </Field>
+  );
+}
+
+export function Tabs(props: { tabs: string[]; active: string; onChange: (t: string) => void; testid?: string }) {
+  return (
+    <div className="fd-tabs" role="tablist" data-testid={props.testid}>
+      {props.tabs.map((t) => (
+        <button key={t} type="button" role="tab" aria-selected={t === props.active} className={t === props.active ? 'active' : ''} data-testid={`${props.testid ?? 'tab'}-${t}`} onClick={() => props.onChange(t)}>
+          {t}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** Set or delete a key, keeping key order. */
+export function withKey<T extends object>(o: T, k: string, v: unknown): T {
+  const out = { ...o } as Record<string, unknown>;
+  if (v === undefined) delete out[k];
+  else out[k] = v;
+  return out as T;
+}

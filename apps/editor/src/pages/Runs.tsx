@@ -1,0 +1,305 @@
+// Runs: a filtered, auto-refreshing list; one run on the canvas with its path and each step's details.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ReactFlowProvider } from '@xyflow/react';
+import type { Flow, Run, Step } from '@flowdesk/schema';
+import { get, post } from '../api.ts';
+import { flowToGraph } from '../core/mapping.ts';
+import { setDecorations } from '../decorations.ts';
+import { navigate } from '../router.ts';
+import { Canvas } from '../components/Canvas.tsx';
+
+const STATUSES = ['queued', 'running', 'waiting', 'needs_review', 'succeeded', 'dead', 'failed', 'cancelled'];
+
+export function usePoll<T>(load: () => Promise<T>, ms: number, enabled = true): { data: T | null; error: string | null; refresh: () => void } {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const refresh = useCallback(() => {
+    load()
+      .then((d) => {
+        setData(d);
+        setError(null);
+      })
+      .catch((e) => setError((e as Error).message));
+  }, [load]);
+  useEffect(() => {
+    refresh();
+    if (!enabled) return;
+    const t = setInterval(refresh, ms);
+    return () => clearInterval(t);
+  }, [refresh, ms, enabled]);
+  return { data, error, refresh };
+}
+
+export const when = (s?: string) => (s ? s.replace('T', ' ').slice(0, 19) : '');
+
+export function RunsPage() {
+  const params = new URLSearchParams(location.search);
+  const [status, setStatus] = useState(params.get('status') ?? '');
+  const [flowId, setFlowId] = useState(params.get('flowId') ?? '');
+  const [auto, setAuto] = useState(true);
+  const flows = usePoll(useCallback(() => get<Flow[]>('/api/flows'), []), 60_000, false);
+  const load = useCallback(() => {
+    const q = new URLSearchParams();
+    if (status) q.set('status', status);
+    if (flowId) q.set('flowId', flowId);
+    q.set('limit', '100');
+    return get<Run[]>(`/api/runs?${q}`);
+  }, [status, flowId]);
+  const runs = usePoll(load, 2000, auto);
+  useEffect(() => {
+    const q = new URLSearchParams();
+    if (status) q.set('status', status);
+    if (flowId) q.set('flowId', flowId);
+    history.replaceState(null, '', `/runs${q.size ? `?${q}` : ''}`);
+  }, [status, flowId]);
+  return (
+    <div className="fd-page" data-testid="runs-page">
+      <div className="fd-page-head">
+        <h2>Runs</h2>
+        <div className="fd-row">
+          <select value={flowId} onChange={(e) => setFlowId(e.target.value)} data-testid="runs-flow-filter">
+            <option value="">All flows</option>
+            {(flows.data ?? []).map((f) => (
+              <option key={f.id} value={f.id}>
+                {f.name}
+              </option>
+            ))}
+          </select>
+          <select value={status} onChange={(e) => setStatus(e.target.value)} data-testid="runs-status-filter">
+            <option value="">Any status</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+          <label className="fd-check">
+            <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.target.checked)} data-testid="runs-auto" /> auto-refresh
+          </label>
+          <button type="button" className="fd-btn" onClick={runs.refresh}>
+            Refresh
+          </button>
+        </div>
+      </div>
+      {runs.error && <div className="fd-callout error">{runs.error}</div>}
+      <table className="fd-table fd-list" data-testid="runs-table">
+        <thead>
+          <tr>
+            <th>Started</th>
+            <th>Flow</th>
+            <th>Status</th>
+            <th>Steps</th>
+            <th>Run</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(runs.data ?? []).map((r) => (
+            <tr
+              key={r.id}
+              className="clickable"
+              data-testid="run-row"
+              data-run={r.id}
+              onClick={() => navigate(`/runs/${r.id}`)}
+            >
+              <td>{when(r.createdAt ?? r.startedAt)}</td>
+              <td>
+                {r.flowId} <small>v{r.flowVersion}</small>
+              </td>
+              <td>
+                <span className={`fd-pill st-${r.status}`} data-testid="run-status">
+                  {r.status}
+                </span>
+                {r.outcome && <small> {r.outcome}</small>}
+              </td>
+              <td>{r.steps?.length ?? ''}</td>
+              <td>
+                <code>{r.id}</code>
+              </td>
+            </tr>
+          ))}
+          {runs.data && runs.data.length === 0 && (
+            <tr>
+              <td colSpan={5} className="fd-hint">
+                No runs match.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+async function loadFlowVersion(flowId: string, version: number): Promise<Flow> {
+  try {
+    const list = await get<unknown>(`/api/flows/${flowId}/versions`);
+    const arr = (Array.isArray(list) ? list : ((list as { versions?: unknown[] }).versions ?? [])) as { version: number; flow?: Flow }[];
+    const hit = arr.find((v) => v.version === version);
+    if (hit?.flow) return hit.flow;
+    if (hit && (hit as unknown as Flow).nodes) return hit as unknown as Flow;
+  } catch {
+    /* fall back to the latest */
+  }
+  try {
+    return await get<Flow>(`/api/flows/${flowId}/versions/${version}`);
+  } catch {
+    return get<Flow>(`/api/flows/${flowId}`);
+  }
+}
+
+export function RunView(props: { runId: string }) {
+  const loadRun = useCallback(() => get<Run>(`/api/runs/${props.runId}`), [props.runId]);
+  const [live, setLive] = useState(true);
+  const run = usePoll(loadRun, 2000, live);
+  const [flow, setFlow] = useState<Flow | null>(null);
+  const [picked, setPicked] = useState<string | null>(null);
+  const [msg, setMsg] = useState<string | null>(null);
+  const r = run.data;
+  useEffect(() => {
+    if (r && ['succeeded', 'dead', 'failed', 'cancelled'].includes(r.status)) setLive(false);
+  }, [r]);
+  useEffect(() => {
+    if (r && !flow) void loadFlowVersion(r.flowId, r.flowVersion).then(setFlow);
+  }, [r, flow]);
+  const graph = useMemo(() => (flow ? flowToGraph(flow) : null), [flow]);
+  const pathIds = useMemo(() => (r ? ['trigger', ...r.steps.map((s) => s.nodeId)] : []), [r]);
+  const pathEdges = useMemo(() => {
+    if (!graph || !r) return new Set<string>();
+    const ids = new Set<string>();
+    for (let i = 0; i + 1 < pathIds.length; i++) {
+      const from = pathIds[i]!;
+      const to = pathIds[i + 1]!;
+      const port = i > 0 ? r.steps[i - 1]?.port : undefined;
+      const e = graph.edges.find((x) => x.source === from && x.target === to && (!port || x.sourceHandle === port)) ?? graph.edges.find((x) => x.source === from && x.target === to);
+      if (e) ids.add(e.id);
+    }
+    return ids;
+  }, [graph, r, pathIds]);
+  useEffect(() => {
+    if (!r) return;
+    const status = new Map<string, string>();
+    for (const s of r.steps) status.set(s.nodeId, s.status);
+    setDecorations({ path: new Set(pathIds), status, errors: new Map() });
+  }, [r, pathIds]);
+  useEffect(() => () => setDecorations({ path: new Set(), status: new Map() }), []);
+  if (run.error) return <div className="fd-page fd-callout error">{run.error}</div>;
+  if (!r) return <div className="fd-page">Loading…</div>;
+  const steps = r.steps.filter((s) => !picked || s.nodeId === picked);
+  return (
+    <div className="fd-runview" data-testid="run-view" data-run={r.id}>
+      <div className="fd-toolbar">
+        <div className="fd-title">
+          <a
+            href="/runs"
+            onClick={(e) => {
+              e.preventDefault();
+              navigate('/runs');
+            }}
+          >
+            ← Runs
+          </a>
+          <b>{r.flowId}</b> <small>v{r.flowVersion}</small>
+          <span className={`fd-pill st-${r.status}`} data-testid="run-view-status">
+            {r.status}
+          </span>
+          <code>{r.id}</code>
+        </div>
+        <div className="fd-toolbar-actions">
+          {(r.status === 'dead' || r.status === 'failed') && (
+            <button
+              type="button"
+              className="fd-btn primary"
+              data-testid="run-replay"
+              onClick={async () => {
+                try {
+                  await post(`/api/runs/${r.id}/replay`);
+                  setLive(true);
+                  setMsg('Replay started');
+                } catch (e) {
+                  setMsg((e as Error).message);
+                }
+              }}
+            >
+              Replay
+            </button>
+          )}
+          {(r.status === 'waiting' || r.status === 'queued') && (
+            <button type="button" className="fd-btn" onClick={() => void post(`/api/runs/${r.id}/cancel`).then(run.refresh)}>
+              Cancel run
+            </button>
+          )}
+        </div>
+      </div>
+      {msg && <div className="fd-banner">{msg}</div>}
+      {r.error && <div className="fd-banner error">{r.error}</div>}
+      <div className="fd-workspace">
+        <div className="fd-center">
+          {graph ? (
+            <ReactFlowProvider>
+              <Canvas graph={graph} readOnly pathEdges={pathEdges} onNodeClick={(id) => setPicked((p) => (p === id ? null : id))} />
+            </ReactFlowProvider>
+          ) : (
+            <p>Loading the flow…</p>
+          )}
+        </div>
+        <aside className="fd-side wide" data-testid="run-steps">
+          <header>
+            <b>Steps</b> {picked && <button type="button" className="fd-link" onClick={() => setPicked(null)}>show all</button>}
+          </header>
+          <details>
+            <summary>Payload</summary>
+            <pre className="fd-pre">{JSON.stringify(r.payload, null, 2)}</pre>
+          </details>
+          {steps.map((s, i) => (
+            <StepCard key={`${s.nodeId}-${i}`} step={s} />
+          ))}
+          <details>
+            <summary>Vars</summary>
+            <pre className="fd-pre">{JSON.stringify(r.vars, null, 2)}</pre>
+          </details>
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function StepCard({ step }: { step: Step }) {
+  return (
+    <div className="fd-step" data-testid={`step-${step.nodeId}`}>
+      <div className="fd-row">
+        <b>{step.nodeId}</b> <span className={`fd-pill st-${step.status}`}>{step.status}</span>
+        {step.port && <small>→ {step.port}</small>}
+        <small className="fd-grow">{when(step.startedAt)}</small>
+      </div>
+      {step.error && <div className="fd-field-error">{step.error}</div>}
+      {step.input !== undefined && (
+        <details>
+          <summary>Input</summary>
+          <pre className="fd-pre">{JSON.stringify(step.input, null, 2)}</pre>
+        </details>
+      )}
+      {step.output !== undefined && (
+        <details>
+          <summary>Output</summary>
+          <pre className="fd-pre">{JSON.stringify(step.output, null, 2)}</pre>
+        </details>
+      )}
+      {step.attempts?.length > 0 && (
+        <details open={step.attempts.length > 1}>
+          <summary>{step.attempts.length} attempt(s)</summary>
+          <table className="fd-table">
+            <tbody>
+              {step.attempts.map((a, i) => (
+                <tr key={i}>
+                  <td>{when(a.at)}</td>
+                  <td>{a.status ?? ''}</td>
+                  <td>{a.errorClass ?? 'ok'}</td>
+                  <td>{a.durationMs} ms</td>
+                  <td>{a.error ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      )}
+    </div>
+  );
+}
