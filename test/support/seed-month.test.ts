@@ -1,5 +1,8 @@
 // The seeded month generator: deterministic, well-formed, and its own expected figures agree with the
 // engine's KPI maths and ISO weeks (computed separately on both sides).
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { computeKpis } from '../../packages/engine/src/kpi.ts';
 import { isoWeekOf } from '../../packages/engine/src/report.ts';
@@ -42,12 +45,23 @@ describe('seedMonth', () => {
       expect(l.payload.message.length).toBeGreaterThan(20);
     }
     expect(s.leads.map((l) => l.at)).toEqual([...s.leads.map((l) => l.at)].sort());
-    // realistic shape: weekdays busier than weekends, the website the biggest source
+    // realistic shape: weekdays busier than weekends, the form the biggest source
     const weekend = s.leads.filter((l) => [0, 6].includes(new Date(l.at).getUTCDay())).length;
     expect(weekend / 500).toBeLessThan(0.2);
     const src = s.expected.leadsBySource;
     expect(Object.values(src).reduce((a, b) => a + b, 0)).toBe(500);
-    expect(Math.max(...Object.values(src))).toBe(src.website);
+    expect(Math.max(...Object.values(src))).toBe(src.form);
+    expect(Object.keys(src).sort()).toEqual(['form', 'linkedin', 'other', 'referral']);
+    expect(new Set(s.leads.map((l) => l.payload.timeline))).toEqual(new Set(['now', 'quarter', 'later']));
+  });
+
+  it('valid leads pass the lead-qualification payload contract; every malformed one fails it', () => {
+    const flow = JSON.parse(readFileSync(new URL('../../flows/lead-qualification.json', import.meta.url), 'utf8')) as { trigger: { payloadSchema: object } };
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+    const validate = ajv.compile(flow.trigger.payloadSchema);
+    for (const l of s.leads) expect(validate(l.payload), JSON.stringify(validate.errors)).toBe(true);
+    for (const l of s.invalidLeads) expect(validate(l.payload), l.defect).toBe(false);
   });
 
   it('malformed submissions carry their defect', () => {

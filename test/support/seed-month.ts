@@ -27,9 +27,9 @@ export interface LeadPayload {
   email: string;
   name: string;
   company: string;
-  source: 'website' | 'referral' | 'linkedin' | 'ads' | 'event';
+  source: 'form' | 'referral' | 'linkedin' | 'other';
   budget: number;
-  timeline: 'asap' | '1-3 months' | '3-6 months' | 'exploring';
+  timeline: 'now' | 'quarter' | 'later';
   message: string;
 }
 
@@ -128,18 +128,17 @@ const LAST = ['Lovelace', 'Hopper', 'Turing', 'Torvalds', 'Hamilton', 'Thompson'
 const CO_A = ['North', 'Blue', 'Bright', 'Iron', 'Silver', 'Green', 'Swift', 'Clear', 'Red', 'Open', 'True', 'High', 'Little', 'Bold', 'Quiet'];
 const CO_B = ['Harbor', 'Peak', 'Field', 'Forge', 'Leaf', 'Stone', 'Wave', 'Bridge', 'Lane', 'Works', 'Labs', 'Studio', 'Garden', 'Path', 'Mill'];
 const CO_C = ['Ltd', 'GmbH', 'SAS', 'Inc', 'BV', 'Co'];
+// the enums of flows/lead-qualification.json's payload contract
 const SOURCES: [LeadPayload['source'], number][] = [
-  ['website', 45],
+  ['form', 50],
   ['referral', 20],
-  ['linkedin', 15],
-  ['ads', 15],
-  ['event', 5],
+  ['linkedin', 18],
+  ['other', 12],
 ];
 const TIMELINES: [LeadPayload['timeline'], number][] = [
-  ['asap', 25],
-  ['1-3 months', 40],
-  ['3-6 months', 20],
-  ['exploring', 15],
+  ['now', 30],
+  ['quarter', 45],
+  ['later', 25],
 ];
 const NEEDS = ['a new website', 'a brand refresh', 'help with our onboarding emails', 'a pricing page rewrite', 'a product launch campaign', 'a customer portal', 'monthly content', 'an audit of our funnel'];
 const OPENERS = ['Hi,', 'Hello there,', 'Good morning,', 'Hey team,', 'Hi —'];
@@ -220,7 +219,7 @@ export function seedMonth(opts: SeedMonthOptions = {}): SeedMonth {
     const domain = `${slug(company.split(' ')[0])}.example`;
     const budget = Math.round(Math.exp(Math.log(1500) + rnd() * (Math.log(60000) - Math.log(1500))) / 500) * 500;
     const timeline = pickWeighted(rnd, TIMELINES);
-    const message = `${pick(rnd, OPENERS)} we are looking for ${pick(rnd, NEEDS)}${timeline === 'asap' ? ' as soon as possible' : ''}. Budget around €${budget.toLocaleString('en-US')}. ${pick(rnd, CLOSERS)}`;
+    const message = `${pick(rnd, OPENERS)} we are looking for ${pick(rnd, NEEDS)}${timeline === 'now' ? ' as soon as possible' : ''}. Budget around €${budget.toLocaleString('en-US')}. ${pick(rnd, CLOSERS)}`;
     leads.push({
       at: iso(arrival(rnd, fromMs, days)),
       payload: {
@@ -241,7 +240,7 @@ export function seedMonth(opts: SeedMonthOptions = {}): SeedMonth {
   const invalidLeads: SeededInvalidLead[] = [];
   for (let i = 0; i < nInvalid; i += 1) {
     const defect = defects[i % defects.length];
-    const base: Record<string, unknown> = { name: `Form Bot ${i + 1}`, company: 'Unknown', source: 'website', budget: 5000, timeline: 'exploring', message: 'hello' };
+    const base: Record<string, unknown> = { name: `Form Bot ${i + 1}`, company: 'Unknown', source: 'form', budget: 5000, timeline: 'later', message: 'hello' };
     if (defect === 'malformed email') base.email = `not-an-email-${i + 1}`;
     if (defect === 'budget as text') {
       base.email = `drift.${i + 1}@forms.example`;
@@ -254,7 +253,7 @@ export function seedMonth(opts: SeedMonthOptions = {}): SeedMonth {
   // ── clients won: leads early enough to be won and invoiced inside the month, higher budgets likelier ──
   const candidates = leads.filter((l) => Date.parse(l.at) < toMs - 10 * DAY);
   if (candidates.length < nClients) throw new RangeError(`only ${candidates.length} leads arrive early enough to win ${nClients} clients`);
-  const pool = candidates.map((l) => ({ l, w: Math.sqrt(l.payload.budget) * (l.payload.timeline === 'exploring' ? 0.4 : 1) }));
+  const pool = candidates.map((l) => ({ l, w: Math.sqrt(l.payload.budget) * (l.payload.timeline === 'later' ? 0.4 : 1) }));
   const clients: SeededClient[] = [];
   while (clients.length < nClients) {
     const total = pool.reduce((s, p) => s + p.w, 0);
