@@ -1,5 +1,6 @@
 // One registry of action executors: an action type = its schema (packages/schema) + editor form + executor here.
 import type { ActionResult, Command } from '@flowdesk/engine';
+import type { Alert, EntityRecord, Severity } from '@flowdesk/schema';
 import type { Store } from '../store/types.ts';
 
 export type ActionCommand = Extract<Command, { kind: 'action' }>;
@@ -23,6 +24,16 @@ export interface ActionDeps {
   dataDir: string;
   log: Logger;
   run: { id: string; flowId: string; flowVersion: number; record?: { entity: string; key: string } };
+  /** runtime services for the internal actions (record.setState, alert.raise, flow.emit) */
+  services?: RuntimeServices;
+}
+
+export interface RuntimeServices {
+  /** Moves a record into `state` (checked against the state map); fires record triggers and cancelOn. */
+  setRecordState(input: { entity: string; key: string; state: string; data?: Record<string, unknown>; cause: { runId?: string; nodeId?: string; manual?: boolean } }): Promise<EntityRecord>;
+  raiseAlert(input: { flowId: string; nodeId?: string; runId?: string; kind: string; severity: Severity; message: string }): Promise<Alert>;
+  /** Starts another flow's manual trigger. */
+  emitFlow(flowId: string, payload: unknown, cause: { runId: string; nodeId: string; idempotencyKey: string }): Promise<{ runId: string; duplicate: boolean }>;
 }
 
 /** Performs one attempt of an action. Never throws: failures come back as { ok: false, errorClass }. */

@@ -1,0 +1,112 @@
+// Deployed flows: versions from the store, the active hook paths, and each version's compiled
+// payload validator (compiled once per version).
+import { compilePayloadSchema, validateFlow, type Flow, type StateMap } from '@flowdesk/schema';
+import type { Store, StoredFlow } from '../store/types.ts';
+import { implementedActions } from '../actions/registry.ts';
+
+export interface DeployError {
+  status: 409 | 422;
+  error: string;
+  errors: { path: string; message: string; nodeId?: string }[];
+}
+
+type PayloadValidator = (payload: unknown) => { path: string; message: string }[];
+
+const comparable = (doc: Flow): string => {
+  const { version: _v, $schema: _s, active: _a, ...rest } = doc;
+  return JSON.stringify(rest);
+};
+
+export class FlowRegistry {
+  private latest = new Map<string, StoredFlow>();
+  private versions = new Map<string, Flow>(); // `${id}@${version}` → doc
+  private hooks = new Map<string, string>(); // hook path → flow id
+  private validators = new WeakMap<Flow, PayloadValidator>();
+
+  constructor(
+    private store: Store,
+    private stateMap: StateMap | undefined,
+  ) {}
+
+  async load(): Promise<void> {
+    for (const f of await this.store.listFlows()) this.index(f);
+  }
+
+  private index(f: StoredFlow): void {
+    this.latest.set(f.id, f);
+    this.versions.set(`${f.id}@${f.version}`, f.doc);
+    for (const [path, id] of this.hooks) if (id === f.id) this.hooks.delete(path);
+    if (f.active && f.doc.trigger.type === 'webhook') this.hooks.set(f.doc.trigger.path, f.id);
+  }
+
+  list(): StoredFlow[] {
+    return [...this.latest.values()];
+  }
+  get(id: string): StoredFlow | undefined {
+    return this.latest.get(id);
+  }
+  byHook(path: string): StoredFlow | undefined {
+    const id = this.hooks.get(path);
+    return id ? this.latest.get(id) : undefined;
+  }
+  /** Active latest flows whose trigger matches. */
+  withTrigger(pred: (f: Flow) => boolean): StoredFlow[] {
+    return this.list().filter((f) => f.active && pred(f.doc));
+  }
+
+  /** The exact version a run started on (kept even after later deploys). */
+  async version(id: string, version: number): Promise<Flow | undefined> {
+    const key = `${id}@${version}`;
+    const hit = this.versions.get(key);
+    if (hit) return hit;
+    const stored = await this.store.getFlow(id, version);
+    if (stored) this.versions.set(key, stored.doc);
+    return stored?.doc;
+  }
+
+  check(doc: unknown): { ok: true; flow: Flow } | { ok: false; error: DeployError } {
+    const res = validateFlow(doc, { implementedActions: implementedActions(), stateMap: this.stateMap });
+    if (!res.ok || !res.flow) return { ok: false, error: { status: 422, error: 'invalid flow', errors: res.errors } };
+    const flow = res.flow;
+    if (flow.trigger.type === 'webhook') {
+      const owner = this.hooks.get(flow.trigger.path);
+      if (owner && owner !== flow.id) {
+        return {
+          ok: false,
+          error: { status: 409, error: `hook path "${flow.trigger.path}" belongs to flow "${owner}"`, errors: [{ path: '/trigger/path', message: `already used by flow "${owner}"` }] },
+        };
+      }
+    }
+    return { ok: true, flow };
+  }
+
+  /** Validates and stores a new version. `onlyIfChanged` skips identical documents (start-up loading). */
+  async deploy(doc: unknown, at: string, opts: { onlyIfChanged?: boolean } = {}): Promise<{ ok: true; flow: StoredFlow; changed: boolean } | { ok: false; error: DeployError }> {
+    const checked = this.check(doc);
+    if (!checked.ok) return checked;
+    const current = this.latest.get(checked.flow.id);
+    if (opts.onlyIfChanged && current && comparable(current.doc) === comparable(checked.flow)) return { ok: true, flow: current, changed: false };
+    const { version: _v, ...rest } = checked.flow;
+    const stored = await this.store.putFlow({ ...rest, active: rest.active ?? true } as Flow, at);
+    this.index(stored);
+    return { ok: true, flow: stored, changed: true };
+  }
+
+  async setActive(id: string, active: boolean): Promise<StoredFlow | undefined> {
+    const f = this.latest.get(id);
+    if (!f) return undefined;
+    await this.store.setFlowActive(id, active);
+    const updated = { ...f, active, doc: { ...f.doc, active } };
+    this.index(updated);
+    return updated;
+  }
+
+  payloadValidator(flow: Flow): PayloadValidator {
+    const hit = this.validators.get(flow);
+    if (hit) return hit;
+    const schema = 'payloadSchema' in flow.trigger ? flow.trigger.payloadSchema : undefined;
+    const v: PayloadValidator = schema === undefined ? () => [] : compilePayloadSchema(schema).validate;
+    this.validators.set(flow, v);
+    return v;
+  }
+}

@@ -1,0 +1,119 @@
+// /api/flows: deploy (PUT, versioned), read, deactivate, versions, rollback, dry run, manual run.
+import express, { type Router } from 'express';
+import { parseDuration, type Flow } from '@flowdesk/schema';
+import { dryRun, evaluateLogic } from '@flowdesk/engine';
+import type { RuntimeContext } from '../context.ts';
+import type { StoredFlow } from '../store/types.ts';
+import { sendError, sendThrown } from './errors.ts';
+
+const docOf = (f: StoredFlow): Flow => ({ ...f.doc, version: f.version, active: f.active });
+
+export function flowsRouter(ctx: RuntimeContext): Router {
+  const r = express.Router();
+  const now = () => new Date(ctx.clock.now()).toISOString();
+
+  r.get('/', async (_req, res) => {
+    const out = [];
+    for (const f of ctx.flows.list()) {
+      const [last] = await ctx.store.listRuns({ flowId: f.id, limit: 1 });
+      out.push({ ...docOf(f), deployedAt: f.deployedAt, lastRun: last ? { id: last.id, status: last.status, at: last.updatedAt } : null });
+    }
+    res.json(out.sort((a, b) => a.id.localeCompare(b.id)));
+  });
+
+  r.get('/:id', (req, res) => {
+    const f = ctx.flows.get(req.params.id);
+    if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
+    res.json(docOf(f));
+  });
+
+  r.put('/:id', async (req, res) => {
+    const body = req.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return sendError(res, 400, 'body must be a flow document (JSON object)');
+    if (body.id !== undefined && body.id !== req.params.id) {
+      return sendError(res, 422, 'invalid flow', [{ path: '/id', message: `must equal the URL id "${req.params.id}"` }]);
+    }
+    const out = await ctx.flows.deploy({ ...body, id: req.params.id }, now());
+    if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
+    await ctx.scheduler.armSchedules();
+    res.status(200).json({ id: out.flow.id, version: out.flow.version });
+  });
+
+  r.delete('/:id', async (req, res) => {
+    const f = await ctx.flows.setActive(req.params.id, false);
+    if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
+    await ctx.scheduler.armSchedules();
+    res.json({ id: f.id, version: f.version, active: false });
+  });
+
+  r.post('/:id/active', async (req, res) => {
+    const active = (req.body as { active?: unknown } | undefined)?.active;
+    if (typeof active !== 'boolean') return sendError(res, 422, 'invalid body', [{ path: '/active', message: 'must be a boolean' }]);
+    const f = await ctx.flows.setActive(req.params.id, active);
+    if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
+    await ctx.scheduler.armSchedules();
+    res.json({ id: f.id, version: f.version, active });
+  });
+
+  r.get('/:id/versions', async (req, res) => {
+    const versions = await ctx.store.listFlowVersions(req.params.id);
+    if (!versions.length) return sendError(res, 404, `flow ${req.params.id} not found`);
+    res.json(versions.map((v) => ({ version: v.version, deployedAt: v.deployedAt, doc: { ...v.doc, version: v.version } })));
+  });
+
+  r.post('/:id/rollback', async (req, res) => {
+    const version = (req.body as { version?: unknown } | undefined)?.version;
+    if (!Number.isInteger(version)) return sendError(res, 422, 'invalid body', [{ path: '/version', message: 'must be an integer' }]);
+    const old = await ctx.store.getFlow(req.params.id, version as number);
+    if (!old) return sendError(res, 404, `flow ${req.params.id} has no version ${String(version)}`);
+    const out = await ctx.flows.deploy({ ...old.doc, active: true }, now());
+    if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
+    await ctx.scheduler.armSchedules();
+    res.json({ id: out.flow.id, version: out.flow.version, rolledBackTo: version });
+  });
+
+  r.post('/:id/dry-run', async (req, res) => {
+    const f = ctx.flows.get(req.params.id);
+    if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
+    const body = (req.body ?? {}) as { payload?: unknown; headers?: Record<string, string>; decisions?: Record<string, string>; actionResults?: Record<string, 'ok' | 'error'> };
+    const errors = ctx.flows.payloadValidator(f.doc)(body.payload);
+    if (errors.length) return res.json({ ok: false, errors, path: [], edges: [], vars: {}, actions: [], status: 'failed' });
+    const record = f.doc.record ? await recordFor(ctx, f.doc, body.payload) : undefined;
+    res.json(dryRun(f.doc, { payload: body.payload, headers: body.headers, now: now(), record, decisions: body.decisions, actionResults: body.actionResults }));
+  });
+
+  r.post('/:id/run', async (req, res) => {
+    const f = ctx.flows.get(req.params.id);
+    if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
+    if (!f.active) return sendError(res, 409, `flow ${req.params.id} is inactive`);
+    const payload = (req.body as { payload?: unknown } | undefined)?.payload ?? {};
+    const errors = ctx.flows.payloadValidator(f.doc)(payload);
+    if (errors.length) return sendError(res, 422, 'payload does not match the contract', errors);
+    try {
+      const t = f.doc.trigger;
+      const keyRule = t.type === 'manual' || t.type === 'webhook' ? t.idempotencyKey : undefined;
+      const k = keyRule !== undefined ? evaluateLogic(keyRule, { payload, headers: {} }, 'trigger.idempotencyKey') : null;
+      const window = t.type === 'manual' || t.type === 'webhook' ? t.dedupeWindow : undefined;
+      const { run, duplicate } = await ctx.runner.start(f.doc, {
+        payload,
+        idempotencyKey: k === null || k === undefined || k === '' ? null : String(k),
+        dedupeWindowMs: window ? parseDuration(window) : undefined,
+        trigger: { type: 'manual' },
+      });
+      res.status(duplicate ? 200 : 202).json(duplicate ? { runId: run.id, duplicate: true } : { runId: run.id });
+    } catch (e) {
+      sendThrown(res, e);
+    }
+  });
+
+  return r;
+}
+
+async function recordFor(ctx: RuntimeContext, flow: Flow, payload: unknown) {
+  try {
+    const key = evaluateLogic(flow.record!.key, { payload, headers: {} });
+    return key ? await ctx.store.getRecord(flow.record!.entity, String(key)) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,62 @@
+// The Express 5 adapter: routes only; the work lives in the runner, the registry and the store.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import type { RuntimeContext } from '../context.ts';
+import { securityHeaders } from '../security/headers.ts';
+import { hooksRouter } from './hooks.ts';
+import { flowsRouter } from './api-flows.ts';
+import { opsRouter } from './api-ops.ts';
+import { sendError } from './errors.ts';
+
+function adminAuth(token: string | undefined) {
+  const want = token ? Buffer.from(`Bearer ${token}`) : undefined;
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!want) return next();
+    const got = Buffer.from(req.headers.authorization ?? '');
+    if (got.length === want.length && timingSafeEqual(got, want)) return next();
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    sendError(res, 401, 'admin API: missing or wrong Authorization: Bearer token');
+  };
+}
+
+export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) => void): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/healthz', (_req, res) => res.json({ ok: true }));
+  // the webhook hot path carries no other middleware
+  app.use('/hooks', hooksRouter(ctx));
+  app.get('/metrics', async (_req, res) => {
+    if (!ctx.metrics) return sendError(res, 404, 'metrics are not enabled');
+    res.setHeader('Content-Type', ctx.metrics.contentType);
+    res.send(await ctx.metrics.text());
+  });
+
+  const api = express.Router();
+  api.use(adminAuth(ctx.adminToken));
+  api.use(express.json({ limit: '5mb' }));
+  api.use('/flows', flowsRouter(ctx));
+  api.use('/', opsRouter(ctx));
+  extraApi?.(api);
+  api.use((_req, res) => sendError(res, 404, 'no such API route'));
+  app.use('/api', securityHeaders(), api);
+
+  if (ctx.editorDir && existsSync(join(ctx.editorDir, 'index.html'))) {
+    const dir = ctx.editorDir;
+    app.use(securityHeaders(), express.static(dir, { index: 'index.html' }));
+    app.get(/^\/(?!api\/|hooks\/).*/, securityHeaders(), (_req, res) => res.sendFile(join(dir, 'index.html')));
+  } else {
+    app.get('/', (_req, res) => res.type('text/plain').send('Flowdesk runtime. The editor is not built: run `npm run build:editor`.'));
+  }
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; type?: string; message?: string };
+    if (e.type === 'entity.parse.failed') return sendError(res, 400, `malformed JSON: ${e.message}`);
+    if (e.type === 'entity.too.large') return sendError(res, 413, 'body too large');
+    ctx.log.error({ err: e.message }, 'request failed');
+    if (!res.headersSent) sendError(res, typeof e.status === 'number' && e.status >= 400 ? e.status : 500, e.message ?? 'internal error');
+  });
+  return app;
+}

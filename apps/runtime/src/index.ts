@@ -1,0 +1,176 @@
+// startRuntime: builds the store, registry, runner, scheduler and HTTP server for one data dir.
+import { readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { compilePayloadSchema, validateStateMap, type StateMap } from '@flowdesk/schema';
+import type { Clock, Logger } from './actions/types.ts';
+import { systemClock, ManualClock } from './clock.ts';
+import { createStore } from './store/index.ts';
+import type { Store } from './store/types.ts';
+import { FlowRegistry } from './flows/registry.ts';
+import { Runner, type RunnerHooks } from './runner/runner.ts';
+import { Scheduler } from './runner/scheduler.ts';
+import { createServices } from './runner/services.ts';
+import { createAlertDispatcher } from './alerts/dispatcher.ts';
+import { loadSecrets } from './security/secrets.ts';
+import { makeRedactor } from './security/redact.ts';
+import { createRateLimiter, rateLimitOptionsFromEnv } from './security/rate-limit.ts';
+import { createApp } from './http/app.ts';
+import type { RuntimeContext } from './context.ts';
+
+export { ManualClock, systemClock };
+export type { Store };
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(here, '../../..');
+
+export interface RuntimeOptions {
+  port?: number; // 0 = a free port
+  host?: string;
+  dataDir: string;
+  flowsDir?: string;
+  editorDir?: string;
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  fsync?: boolean;
+  databaseUrl?: string;
+  log?: Logger;
+  /** poll interval of the timer worker in ms (0 = no polling; call tick() yourself) */
+  pollMs?: number;
+  hooks?: RunnerHooks;
+}
+
+export interface Runtime {
+  url: string;
+  port: number;
+  ctx: RuntimeContext;
+  store: Store;
+  clock: Clock;
+  /** fires due timers and waits until every queued run has parked or ended */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const consoleLog: Logger = {
+  info: (o, m) => console.log(JSON.stringify({ level: 'info', msg: m, ...(typeof o === 'string' ? { msg: o } : o) })),
+  warn: (o, m) => console.warn(JSON.stringify({ level: 'warn', msg: m, ...(typeof o === 'string' ? { msg: o } : o) })),
+  error: (o, m) => console.error(JSON.stringify({ level: 'error', msg: m, ...(typeof o === 'string' ? { msg: o } : o) })),
+};
+
+export function loadStateMap(flowsDir: string | undefined, log: Logger): StateMap | undefined {
+  const file = flowsDir ? join(flowsDir, 'state-map.json') : undefined;
+  const path = file && existsSync(file) ? file : join(REPO_ROOT, 'flows/state-map.json');
+  if (!existsSync(path)) return undefined;
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  const res = validateStateMap(doc);
+  if (!res.ok) {
+    log.error({ file: path, errors: res.errors }, 'state map is invalid; record transitions are not checked');
+    return undefined;
+  }
+  return doc as StateMap;
+}
+
+async function deployFlowsDir(flows: FlowRegistry, dir: string, at: string, log: Logger): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'state-map.json').sort()) {
+    const file = join(dir, name);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      log.error({ file, err: (e as Error).message }, `flow file ${name} is not valid JSON; not loaded`);
+      continue;
+    }
+    const out = await flows.deploy(doc, at, { onlyIfChanged: true });
+    if (!out.ok) log.error({ file, errors: out.error.errors }, `flow file ${name} is invalid; not loaded: ${out.error.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+    else if (out.changed) log.info({ file, flowId: out.flow.id, version: out.flow.version }, `deployed ${name}`);
+  }
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? consoleLog;
+  const clock = opts.clock ?? systemClock;
+  const host = opts.host ?? '127.0.0.1';
+  const adminToken = env.FLOWDESK_ADMIN_TOKEN || undefined;
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !adminToken) {
+    throw new Error(`HOST=${host} exposes the admin API beyond this machine: set FLOWDESK_ADMIN_TOKEN first`);
+  }
+  mkdirSync(opts.dataDir, { recursive: true });
+  const store = await createStore({ dataDir: opts.dataDir, fsync: opts.fsync ?? env.FLOWDESK_FSYNC !== '0', databaseUrl: opts.databaseUrl, log });
+  await store.open();
+  try {
+    const secrets = loadSecrets({ env, dataDir: opts.dataDir });
+    const redact = makeRedactor(secrets.values());
+    const stateMap = loadStateMap(opts.flowsDir, log);
+    const flows = new FlowRegistry(store, stateMap);
+    await flows.load();
+    const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema).validate(value);
+    const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => secrets.values() });
+    const runner = new Runner(store, flows, clock, secrets, redact, env, opts.dataDir, log, validateSchema, opts.hooks);
+    const services = createServices({ store, flows, runner, alerts, stateMap, clock, log });
+    runner.services = services;
+    const scheduler = new Scheduler(store, flows, runner, clock, log);
+    scheduler.on('alert-summary', (t) => alerts.onTimer(t));
+    const ctx: RuntimeContext = {
+      store,
+      flows,
+      runner,
+      scheduler,
+      services,
+      alerts,
+      clock,
+      secrets,
+      redact,
+      env,
+      log,
+      stateMap,
+      rateLimiter: createRateLimiter(rateLimitOptionsFromEnv(env)),
+      adminToken,
+      editorDir: opts.editorDir ?? join(REPO_ROOT, 'apps/editor/dist'),
+    };
+    const flowsDir = opts.flowsDir;
+    if (flowsDir) await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log);
+    await scheduler.armSchedules();
+    await alerts.resume();
+    await runner.resumeAll();
+
+    const app = createApp(ctx);
+    const server: Server = await new Promise((ok, fail) => {
+      const s = app.listen(opts.port ?? 3000, host, () => ok(s));
+      s.once('error', fail);
+    });
+    server.keepAliveTimeout = 65_000;
+    const pollMs = opts.pollMs ?? (clock instanceof ManualClock ? 0 : 100);
+    if (pollMs > 0) scheduler.start(pollMs);
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (!adminToken) log.info({ host }, `admin API open without a token: listening on ${host} only`);
+    return {
+      url,
+      port,
+      ctx,
+      store,
+      clock,
+      async settle() {
+        for (let i = 0; i < 100; i++) {
+          await runner.queue.idle();
+          const fired = await scheduler.tick();
+          if (fired === 0 && runner.queue.size === 0) return;
+        }
+      },
+      async close() {
+        scheduler.stop();
+        server.closeAllConnections();
+        await new Promise<void>((ok) => server.close(() => ok()));
+        await runner.queue.idle();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,25 @@
+// `npm start`: the runtime on the environment's settings, serving the editor and the flows dir.
+import { resolve } from 'node:path';
+import { startRuntime, REPO_ROOT } from './index.ts';
+
+const env = process.env;
+try {
+  const rt = await startRuntime({
+    port: env.PORT ? Number(env.PORT) : 3000,
+    host: env.HOST ?? '127.0.0.1',
+    dataDir: resolve(env.FLOWDESK_DATA_DIR ?? resolve(REPO_ROOT, 'data')),
+    flowsDir: resolve(env.FLOWDESK_FLOWS_DIR ?? resolve(REPO_ROOT, 'flows')),
+    databaseUrl: env.FLOWDESK_DATABASE_URL || undefined,
+    env,
+  });
+  console.log(`Flowdesk is running at ${rt.url}  (editor: ${rt.url}/, API: ${rt.url}/api, webhooks: ${rt.url}/hooks/<path>)`);
+  const stop = async () => {
+    await rt.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+} catch (e) {
+  console.error(`Flowdesk could not start: ${(e as Error).message}`);
+  process.exit(1);
+}

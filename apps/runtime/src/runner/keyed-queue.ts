@@ -1,0 +1,27 @@
+// Runs that touch the same record key run one at a time, in arrival order: one promise chain per key.
+export class KeyedQueue {
+  private tails = new Map<string, Promise<void>>();
+  private pending = new Set<Promise<void>>();
+
+  /** Appends `task` to the key's chain; the returned promise settles when the task has run. */
+  push(key: string, task: () => Promise<void>): Promise<void> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const next = prev.then(task, task).catch(() => undefined);
+    this.tails.set(key, next);
+    this.pending.add(next);
+    void next.finally(() => {
+      this.pending.delete(next);
+      if (this.tails.get(key) === next) this.tails.delete(key);
+    });
+    return next;
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves once every queued task (including tasks queued meanwhile) has run. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+}

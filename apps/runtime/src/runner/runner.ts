@@ -1,0 +1,406 @@
+// The runner: the I/O side of the engine. It creates runs durably, drives them step by step
+// (each step written before the next starts), performs the engine's commands, and parks runs on
+// timers and reviews. All mutations of one run go through its record-key queue.
+import { randomUUID } from 'node:crypto';
+import { isTerminal, parseDuration, type Flow, type Run } from '@flowdesk/schema';
+import {
+  advance,
+  applyActionResult,
+  applyTransitionResult,
+  cancelRun,
+  newRun,
+  prepareReplay,
+  resolveReview as engineResolveReview,
+  runRecordRef,
+  type ActionResult,
+  type AdvanceEnv,
+} from '@flowdesk/engine';
+import type { Store, Timer } from '../store/types.ts';
+import type { ActionDeps, Clock, Logger, RuntimeServices } from '../actions/types.ts';
+import { ACTION_EXECUTORS } from '../actions/registry.ts';
+import type { FlowRegistry } from '../flows/registry.ts';
+import type { Secrets } from '../security/secrets.ts';
+import type { Redactor } from '../security/redact.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+
+export interface RunnerHooks {
+  /** a run reached a terminal status */
+  onRunFinished?(run: Run, flow: Flow): void | Promise<void>;
+  /** a step finished (metrics) */
+  onStep?(flowId: string, nodeId: string, ms: number): void;
+}
+
+export interface StartInput {
+  payload: unknown;
+  headers?: Record<string, string>;
+  idempotencyKey: string | null;
+  dedupeWindowMs?: number;
+  trigger: Run['trigger'];
+}
+
+export class ConflictError extends Error {
+  readonly status = 409;
+}
+export class NotFoundError extends Error {
+  readonly status = 404;
+}
+
+export const DEFAULT_DEDUPE_WINDOW_MS = 24 * 3_600_000;
+
+export class Runner {
+  readonly queue = new KeyedQueue();
+  private replaying = new Set<string>();
+  services!: RuntimeServices;
+
+  constructor(
+    private store: Store,
+    private flows: FlowRegistry,
+    private clock: Clock,
+    private secrets: Secrets,
+    private redact: Redactor,
+    private env: Record<string, string | undefined>,
+    private dataDir: string,
+    private log: Logger,
+    private validateSchema: AdvanceEnv['validateSchema'],
+    private hooks: RunnerHooks = {},
+  ) {}
+
+  private now(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  static queueKey(run: Pick<Run, 'id' | 'record'>): string {
+    return run.record ? `record:${run.record.entity}:${run.record.key}` : `run:${run.id}`;
+  }
+
+  /** Creates the run durably (dedupe included) and queues it; resolves once the run is on disk. */
+  async start(flow: Flow, input: StartInput): Promise<{ run: Run; duplicate: boolean }> {
+    const now = this.now();
+    const run = newRun(flow, {
+      id: randomUUID(),
+      payload: input.payload,
+      headers: input.headers,
+      now,
+      idempotencyKey: input.idempotencyKey,
+      trigger: input.trigger,
+      record: input.trigger.type === 'record' ? undefined : runRecordRef(flow, { payload: input.payload, headers: input.headers ?? {} }),
+    });
+    if (input.trigger.type === 'record' && flow.trigger.type === 'record') {
+      const p = input.payload as { key?: string };
+      if (p?.key) run.record = { entity: flow.trigger.entity, key: String(p.key) };
+    }
+    let dedupe;
+    if (input.idempotencyKey !== null) {
+      const expiresAt = new Date(this.clock.now() + (input.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS)).toISOString();
+      run.dedupeExpiresAt = expiresAt;
+      dedupe = { flowId: flow.id, key: input.idempotencyKey, expiresAt, now };
+    }
+    const res = await this.store.createRun(run, dedupe);
+    if (!res.duplicate) {
+      this.enqueue(res.run);
+      void this.armSlas(flow, res.run).catch((e) => this.log.error({ err: (e as Error).message, runId: run.id }, 'arming SLA timers failed'));
+    }
+    return res;
+  }
+
+  enqueue(run: Pick<Run, 'id' | 'record'>): Promise<void> {
+    return this.queue.push(Runner.queueKey(run), () => this.drive(run.id));
+  }
+
+  private env4(run: Run): Promise<AdvanceEnv> {
+    const secrets: Record<string, string> = {};
+    const config: Record<string, string> = {};
+    const names = this.secrets.names();
+    for (const n of names.secrets) secrets[n] = this.secrets.secret(n) ?? '';
+    for (const n of names.config) config[n] = this.secrets.config(n) ?? '';
+    const recordP = run.record ? this.store.getRecord(run.record.entity, run.record.key) : Promise.resolve(undefined);
+    return recordP.then((record) => ({ now: this.now(), record: record ?? null, secrets, config, validateSchema: this.validateSchema }));
+  }
+
+  /** Drives one run until it parks (timer, review) or ends. Never throws. */
+  private async drive(runId: string): Promise<void> {
+    try {
+      await this.driveUnsafe(runId);
+    } catch (e) {
+      this.log.error({ runId, err: (e as Error).stack ?? String(e) }, 'run driver crashed; the run stays open and resumes on restart');
+    }
+  }
+
+  private async driveUnsafe(runId: string): Promise<void> {
+    let run = await this.store.getRun(runId);
+    if (!run || isTerminal(run.status)) return;
+    if (run.status === 'waiting' && run.wakeAt && Date.parse(run.wakeAt) > this.clock.now()) return; // woken too early
+    if (run.status === 'needs_review') return;
+    const flow = await this.flows.version(run.flowId, run.flowVersion);
+    if (!flow) {
+      run = { ...run, status: 'failed', error: `flow ${run.flowId} version ${run.flowVersion} no longer exists`, endedAt: this.now(), updatedAt: this.now() };
+      await this.store.saveRun(run);
+      return;
+    }
+    for (let guard = 0; guard < 10_000; guard++) {
+      const step = advance(flow, run, await this.env4(run));
+      run = step.run;
+      const cmd = step.command;
+      await this.store.saveRun(run);
+      switch (cmd.kind) {
+        case 'done':
+          return this.finished(run, flow);
+        case 'wait':
+          await this.store.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: cmd.until, runId: run.id, flowId: run.flowId });
+          return;
+        case 'review': {
+          const parked = run;
+          await this.store.updateDoc('reviews', `${parked.id}:${cmd.nodeId}`, (cur) =>
+            cur && cur.status === 'open'
+              ? undefined
+              : {
+                  id: `${parked.id}:${cmd.nodeId}`,
+                  runId: parked.id,
+                  flowId: parked.flowId,
+                  nodeId: cmd.nodeId,
+                  queue: cmd.queue,
+                  title: cmd.title,
+                  decisions: cmd.decisions,
+                  sop: cmd.sop,
+                  context: { payload: parked.payload, vars: parked.vars, record: parked.record },
+                  status: 'open',
+                  createdAt: this.now(),
+                },
+          );
+          return;
+        }
+        case 'transition': {
+          let result: { ok: boolean; error?: string; record?: unknown };
+          try {
+            const rec = await this.services.setRecordState({ entity: cmd.entity, key: cmd.key, state: cmd.state, cause: { runId: run.id, nodeId: cmd.nodeId } });
+            result = { ok: true, record: { entity: rec.entity, key: rec.key, state: rec.state } };
+          } catch (e) {
+            result = { ok: false, error: (e as Error).message };
+          }
+          run = applyTransitionResult(flow, run, result, this.now());
+          await this.store.saveRun(run);
+          if (isTerminal(run.status)) return this.finished(run, flow);
+          break;
+        }
+        case 'action': {
+          const startedAt = this.now();
+          const executor = ACTION_EXECUTORS[cmd.action];
+          const deps: ActionDeps = {
+            store: this.store,
+            clock: this.clock,
+            env: this.env,
+            dataDir: this.dataDir,
+            log: this.log,
+            run: { id: run.id, flowId: run.flowId, flowVersion: run.flowVersion, record: run.record },
+            services: this.services,
+          };
+          const result: ActionResult = executor
+            ? await executor(cmd, deps).catch((e: Error) => ({ ok: false, errorClass: 'error' as const, error: e.message, durationMs: 0 }))
+            : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
+          this.hooks.onStep?.(run.flowId, cmd.nodeId, result.durationMs);
+          run = applyActionResult(flow, run, this.redact(result), this.now(), startedAt);
+          await this.store.saveRun(run);
+          const node = flow.nodes.find((n) => n.id === cmd.nodeId);
+          if (run.status === 'waiting' && run.wakeAt) {
+            await this.store.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: run.wakeAt, runId: run.id, flowId: run.flowId });
+            return;
+          }
+          if (!result.ok && run.outcome === 'error-handled' && node?.type === 'action' && node.alert) {
+            await this.alertFor(flow, run, cmd.nodeId, 'retry_exhausted', `${flow.id}/${cmd.nodeId} failed for good (${result.error ?? result.errorClass}); error path taken`);
+          }
+          if (isTerminal(run.status)) return this.finished(run, flow);
+          break;
+        }
+      }
+    }
+  }
+
+  private async finished(run: Run, flow: Flow): Promise<void> {
+    await this.store.deleteTimer(`run:${run.id}`);
+    if (run.status === 'dead') {
+      const failed = [...run.steps].reverse().find((s) => s.status === 'failed');
+      const node = flow.nodes.find((n) => n.id === failed?.nodeId);
+      const now = this.now();
+      await this.store.updateDoc('deadLetters', run.id, (cur) => ({
+        id: run.id,
+        runId: run.id,
+        flowId: run.flowId,
+        flowVersion: run.flowVersion,
+        nodeId: failed?.nodeId ?? '',
+        payload: run.payload,
+        attempts: failed?.attempts ?? [],
+        error: run.error ?? 'failed',
+        sop: node?.sop ?? flow.sop ?? [],
+        severity: node?.severity ?? flow.severity ?? 'P2',
+        status: 'open',
+        createdAt: cur?.createdAt ?? now,
+        updatedAt: now,
+      }));
+      await this.alertFor(flow, run, failed?.nodeId, 'dead_letter', `${flow.id}/${failed?.nodeId ?? '?'} dead after ${failed?.attempts.length ?? 0} attempts: ${run.error ?? ''}`);
+    }
+    const dl = run.status === 'succeeded' ? await this.store.getDoc('deadLetters', run.id) : undefined;
+    if (dl && dl.status === 'replaying') await this.store.putDoc('deadLetters', { ...dl, status: 'replayed', updatedAt: this.now() });
+    await this.hooks.onRunFinished?.(run, flow);
+  }
+
+  private alertFor(flow: Flow, run: Run, nodeId: string | undefined, kind: string, message: string) {
+    const node = flow.nodes.find((n) => n.id === nodeId);
+    return this.services
+      .raiseAlert({ flowId: flow.id, nodeId, runId: run.id, kind, severity: node?.severity ?? flow.severity ?? 'P2', message })
+      .catch((e: Error) => this.log.error({ runId: run.id, err: e.message }, 'raising an alert failed'));
+  }
+
+  // ── timers ──
+
+  async onRunTimer(t: Timer): Promise<void> {
+    if (!t.runId) return;
+    const run = await this.store.getRun(t.runId);
+    if (run) await this.enqueue(run);
+  }
+
+  /** SLA timers: a flow `sla` (the record must reach a state) or a node `sla` (the node must have succeeded). */
+  private async armSlas(flow: Flow, run: Run): Promise<void> {
+    const slas: { nodeId?: string; within: string }[] = [];
+    if (flow.sla) slas.push({ within: flow.sla.within });
+    for (const n of flow.nodes) if (n.sla) slas.push({ nodeId: n.id, within: n.sla.within });
+    for (const s of slas) {
+      await this.store.putTimer({
+        id: `sla:${run.id}:${s.nodeId ?? '*'}`,
+        kind: 'sla',
+        dueAt: new Date(Date.parse(run.createdAt) + parseDuration(s.within)).toISOString(),
+        runId: run.id,
+        flowId: run.flowId,
+        data: { nodeId: s.nodeId ?? null },
+      });
+    }
+  }
+
+  async onSlaTimer(t: Timer): Promise<void> {
+    const run = t.runId ? await this.store.getRun(t.runId) : undefined;
+    if (!run || run.status === 'cancelled') return;
+    const flow = await this.flows.version(run.flowId, run.flowVersion);
+    if (!flow) return;
+    const nodeId = (t.data?.nodeId as string | null) ?? undefined;
+    let met: boolean;
+    let what: string;
+    let severity = flow.sla?.severity ?? flow.severity ?? 'P1';
+    if (nodeId) {
+      const node = flow.nodes.find((n) => n.id === nodeId);
+      met = run.steps.some((s) => s.nodeId === nodeId && s.status === 'succeeded' && (!s.endedAt || s.endedAt <= t.dueAt));
+      what = `node ${nodeId} not done within ${node?.sla?.within}`;
+      severity = node?.sla?.severity ?? node?.severity ?? severity;
+    } else {
+      const target = flow.sla?.state;
+      const rec = run.record ? await this.store.getRecord(run.record.entity, run.record.key) : undefined;
+      met = target ? !!rec?.history.some((h) => h.to === target && h.at >= run.createdAt && h.at <= t.dueAt) : run.status === 'succeeded' && (run.endedAt ?? '') <= t.dueAt;
+      what = target ? `${run.record?.entity ?? 'record'} ${run.record?.key ?? ''} not ${target} within ${flow.sla?.within}` : `run not finished within ${flow.sla?.within}`;
+    }
+    if (!met) {
+      await this.services.raiseAlert({ flowId: flow.id, nodeId, runId: run.id, kind: 'sla_breach', severity, message: `SLA breached: ${flow.id}: ${what}` });
+    }
+  }
+
+  // ── start-up resume ──
+
+  async resumeAll(): Promise<number> {
+    const open = await this.store.listOpenRuns();
+    open.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    for (const run of open) {
+      if (run.status === 'waiting' && run.wakeAt) {
+        const t = await this.store.getTimer(`run:${run.id}`);
+        if (!t) await this.store.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: run.wakeAt, runId: run.id, flowId: run.flowId });
+      } else if (run.status === 'queued' || run.status === 'running') {
+        void this.enqueue(run);
+      }
+    }
+    return open.length;
+  }
+
+  // ── operator actions ──
+
+  async replay(runId: string, opts: { newIdempotencyKey?: boolean; version?: 'latest' | number } = {}): Promise<Run> {
+    if (this.replaying.has(runId)) throw new ConflictError(`run ${runId} is already being replayed`);
+    this.replaying.add(runId);
+    try {
+      const run = await this.store.getRun(runId);
+      if (!run) throw new NotFoundError(`run ${runId} not found`);
+      if (run.status !== 'dead' && run.status !== 'failed') throw new ConflictError(`run ${runId} is ${run.status}; only dead or failed runs can be replayed`);
+      const version = opts.version === 'latest' ? this.flows.get(run.flowId)?.version : typeof opts.version === 'number' ? opts.version : run.flowVersion;
+      const flow = version ? await this.flows.version(run.flowId, version) : undefined;
+      if (!flow) throw new NotFoundError(`flow ${run.flowId} version ${version ?? '?'} not found`);
+      let next: Run;
+      try {
+        next = prepareReplay(flow, { ...run, flowVersion: version! }, this.now(), { newIdempotencyKey: opts.newIdempotencyKey });
+      } catch (e) {
+        throw new ConflictError((e as Error).message);
+      }
+      await this.store.saveRun(next);
+      const dl = await this.store.getDoc('deadLetters', runId);
+      if (dl) await this.store.putDoc('deadLetters', { ...dl, status: 'replaying', updatedAt: this.now() });
+      void this.enqueue(next).finally(() => this.replaying.delete(runId));
+      return next;
+    } catch (e) {
+      this.replaying.delete(runId);
+      throw e;
+    }
+  }
+
+  isReplaying(runId: string): boolean {
+    return this.replaying.has(runId);
+  }
+
+  async cancel(runId: string, reason = 'cancelled by the operator'): Promise<Run> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    let out: Run | undefined;
+    let error: Error | undefined;
+    await this.queue.push(Runner.queueKey(run), async () => {
+      const cur = (await this.store.getRun(runId))!;
+      if (!['queued', 'waiting', 'needs_review'].includes(cur.status)) {
+        error = new ConflictError(`run ${runId} is ${cur.status}; only queued, waiting or needs_review runs can be cancelled`);
+        return;
+      }
+      out = cancelRun(cur, this.now(), reason);
+      await this.store.saveRun(out);
+      await this.store.deleteTimer(`run:${runId}`);
+      for (const r of await this.store.listDocs('reviews')) {
+        if (r.runId === runId && r.status === 'open') await this.store.putDoc('reviews', { ...r, status: 'cancelled', resolvedAt: this.now() });
+      }
+      const flow = await this.flows.version(out.flowId, out.flowVersion);
+      if (flow) await this.hooks.onRunFinished?.(out, flow);
+    });
+    if (error) throw error;
+    return out!;
+  }
+
+  async resolveReview(reviewId: string, decision: string): Promise<Run> {
+    const item = await this.store.getDoc('reviews', reviewId);
+    if (!item) throw new NotFoundError(`review ${reviewId} not found`);
+    if (item.status !== 'open') throw new ConflictError(`review ${reviewId} is already ${item.status}`);
+    if (!item.decisions.includes(decision)) throw Object.assign(new Error(`decision must be one of: ${item.decisions.join(', ')}`), { status: 422 });
+    const run = await this.store.getRun(item.runId);
+    if (!run) throw new NotFoundError(`run ${item.runId} not found`);
+    let out: Run | undefined;
+    let error: Error | undefined;
+    await this.queue.push(Runner.queueKey(run), async () => {
+      const claimed = await this.store.updateDoc('reviews', reviewId, (cur) =>
+        cur && cur.status === 'open' ? { ...cur, status: 'resolved', decision, resolvedAt: this.now() } : undefined,
+      );
+      if (!claimed) {
+        error = new ConflictError(`review ${reviewId} is already resolved`);
+        return;
+      }
+      const cur = (await this.store.getRun(item.runId))!;
+      const flow = await this.flows.version(cur.flowId, cur.flowVersion);
+      if (!flow) {
+        error = new NotFoundError(`flow ${cur.flowId} not found`);
+        return;
+      }
+      out = engineResolveReview(flow, cur, decision, this.now());
+      await this.store.saveRun(out);
+      await this.driveUnsafe(out.id);
+    });
+    if (error) throw error;
+    return (await this.store.getRun(item.runId)) ?? out!;
+  }
+}

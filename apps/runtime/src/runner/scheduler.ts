@@ -1,0 +1,98 @@
+// The timer worker: claims due timers from the store and dispatches them by kind. Schedules are
+// timers too: after downtime, a missed slot fires once and the next slot is computed from now.
+import { Cron } from 'croner';
+import type { Flow, ScheduleTrigger } from '@flowdesk/schema';
+import type { Store, Timer } from '../store/types.ts';
+import type { Clock, Logger } from '../actions/types.ts';
+import type { FlowRegistry } from '../flows/registry.ts';
+import type { Runner } from './runner.ts';
+
+export type TimerHandler = (t: Timer) => Promise<void>;
+
+export function nextSlot(trigger: ScheduleTrigger, afterMs: number): string | undefined {
+  const next = new Cron(trigger.cron, { timezone: trigger.timezone, paused: true }).nextRun(new Date(afterMs));
+  return next?.toISOString();
+}
+
+export class Scheduler {
+  private handlers = new Map<Timer['kind'], TimerHandler>();
+  private interval: NodeJS.Timeout | undefined;
+  private ticking: Promise<number> | undefined;
+
+  constructor(
+    private store: Store,
+    private flows: FlowRegistry,
+    private runner: Runner,
+    private clock: Clock,
+    private log: Logger,
+  ) {
+    this.handlers.set('run', (t) => this.runner.onRunTimer(t));
+    this.handlers.set('sla', (t) => this.runner.onSlaTimer(t));
+    this.handlers.set('schedule', (t) => this.fireSchedule(t));
+  }
+
+  on(kind: Timer['kind'], handler: TimerHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  start(pollMs = 100): void {
+    this.interval = setInterval(() => void this.tick(), pollMs);
+    this.interval.unref();
+  }
+  stop(): void {
+    clearInterval(this.interval);
+  }
+
+  /** Claims and dispatches every due timer; returns how many fired. Overlapping calls share one pass. */
+  tick(): Promise<number> {
+    this.ticking ??= this.pass().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async pass(): Promise<number> {
+    let fired = 0;
+    for (;;) {
+      const due = await this.store.claimDueTimers(new Date(this.clock.now()).toISOString(), 500);
+      if (due.length === 0) return fired;
+      fired += due.length;
+      await Promise.all(
+        due.map((t) =>
+          (this.handlers.get(t.kind)?.(t) ?? Promise.resolve()).catch((e: Error) => this.log.error({ timer: t.id, err: e.message }, 'timer handler failed')),
+        ),
+      );
+    }
+  }
+
+  /** Makes sure every active schedule flow has its next slot armed (start-up and deploys). */
+  async armSchedules(): Promise<void> {
+    for (const f of this.flows.list()) {
+      const id = `schedule:${f.id}`;
+      if (!f.active || f.doc.trigger.type !== 'schedule') {
+        await this.store.deleteTimer(id);
+        continue;
+      }
+      const existing = await this.store.getTimer(id);
+      if (existing && existing.data?.cron === f.doc.trigger.cron && existing.data?.timezone === (f.doc.trigger.timezone ?? null)) continue;
+      await this.armNext(f.doc, this.clock.now());
+    }
+  }
+
+  private async armNext(flow: Flow, afterMs: number): Promise<void> {
+    if (flow.trigger.type !== 'schedule') return;
+    const dueAt = nextSlot(flow.trigger, afterMs);
+    if (!dueAt) return;
+    await this.store.putTimer({ id: `schedule:${flow.id}`, kind: 'schedule', dueAt, flowId: flow.id, data: { cron: flow.trigger.cron, timezone: flow.trigger.timezone ?? null } });
+  }
+
+  private async fireSchedule(t: Timer): Promise<void> {
+    const f = t.flowId ? this.flows.get(t.flowId) : undefined;
+    if (!f || !f.active || f.doc.trigger.type !== 'schedule') return;
+    // next slot from now, not from the missed slot: a slot missed while down fires once
+    await this.armNext(f.doc, Math.max(this.clock.now(), Date.parse(t.dueAt)));
+    await this.runner.start(f.doc, {
+      payload: f.doc.trigger.payload ?? { scheduledFor: t.dueAt },
+      idempotencyKey: `schedule:${f.id}:${t.dueAt}`,
+      trigger: { type: 'schedule', scheduledFor: t.dueAt },
+    });
+  }
+}

@@ -1,0 +1,88 @@
+// Runtime services used by the internal actions and the records API: record transitions checked
+// against the state map (firing record triggers and cancelOn), alerts, and flow.emit.
+import { canTransition, type EntityRecord, type StateMap } from '@flowdesk/schema';
+import type { RuntimeServices } from '../actions/types.ts';
+import type { AlertDispatcher } from '../alerts/dispatcher.ts';
+import type { FlowRegistry } from '../flows/registry.ts';
+import { StoreConflictError, type Store } from '../store/types.ts';
+import type { Clock, Logger } from '../actions/types.ts';
+import { Runner, NotFoundError } from './runner.ts';
+
+/** Record-trigger runs are keyed by record and transition: one run per entry into a state, forever. */
+const RECORD_TRIGGER_WINDOW_MS = 10 * 365 * 86_400_000;
+
+export class TransitionError extends Error {
+  readonly status = 409;
+  constructor(
+    message: string,
+    readonly from: string | null,
+    readonly to: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createServices(deps: {
+  store: Store;
+  flows: FlowRegistry;
+  runner: Runner;
+  alerts: AlertDispatcher;
+  stateMap: StateMap | undefined;
+  clock: Clock;
+  log: Logger;
+}): RuntimeServices & { fireRecordTriggers(rec: EntityRecord): Promise<void> } {
+  const { store, flows, runner, alerts, stateMap, clock, log } = deps;
+  const now = () => new Date(clock.now()).toISOString();
+
+  async function fireRecordTriggers(rec: EntityRecord): Promise<void> {
+    const t = rec.history[rec.history.length - 1];
+    if (!t) return;
+    for (const f of flows.withTrigger((d) => d.trigger.type === 'record' && d.trigger.entity === rec.entity && d.trigger.state === rec.state)) {
+      await runner.start(f.doc, {
+        payload: { entity: rec.entity, key: rec.key, state: rec.state, from: t.from, data: rec.data, transitionId: t.id },
+        idempotencyKey: `${rec.entity}:${rec.key}:${t.id}`,
+        dedupeWindowMs: RECORD_TRIGGER_WINDOW_MS,
+        trigger: { type: 'record', recordTransitionId: t.id },
+      });
+    }
+    // cancelOn: waiting runs about this record stop when it enters the state (a paid invoice stops its reminders)
+    for (const run of await store.listOpenRuns()) {
+      if (!run.record || run.record.entity !== rec.entity || run.record.key !== rec.key) continue;
+      if (!['waiting', 'queued', 'needs_review'].includes(run.status)) continue;
+      const flow = await flows.version(run.flowId, run.flowVersion);
+      if (!flow?.cancelOn?.some((c) => c.entity === rec.entity && c.state === rec.state)) continue;
+      void runner.cancel(run.id, `cancelled: ${rec.entity} ${rec.key} became ${rec.state}`).catch((e: Error) => log.warn({ runId: run.id, err: e.message }, 'cancelOn skipped'));
+    }
+  }
+
+  return {
+    fireRecordTriggers,
+    async setRecordState({ entity, key, state, data, cause }) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const cur = await store.getRecord(entity, key);
+        const from = cur?.state ?? null;
+        if (stateMap) {
+          const ok = canTransition(stateMap, entity, from, state);
+          if (!ok.ok) throw new TransitionError(ok.reason, from, state);
+        }
+        if (from === state) return cur!; // re-saving the same state is not an entry: no trigger
+        try {
+          const rec = await store.transitionRecord({ entity, key, to: state, at: now(), cause, expectFrom: from, data });
+          await fireRecordTriggers(rec);
+          return rec;
+        } catch (e) {
+          if (!(e instanceof StoreConflictError)) throw e;
+        }
+      }
+      throw new TransitionError(`record ${entity}/${key} kept changing; transition to "${state}" not applied`, null, state);
+    },
+    raiseAlert: (input) => alerts.raise(input),
+    async emitFlow(flowId, payload, cause) {
+      const f = flows.get(flowId);
+      if (!f || !f.active) throw new NotFoundError(`flow ${flowId} is not deployed or inactive`);
+      if (f.doc.trigger.type !== 'manual') throw new Error(`flow ${flowId} has a ${f.doc.trigger.type} trigger; flow.emit starts manual triggers only`);
+      const res = await runner.start(f.doc, { payload, idempotencyKey: cause.idempotencyKey, trigger: { type: 'manual' } });
+      return { runId: res.run.id, duplicate: res.duplicate };
+    },
+  };
+}

@@ -1,0 +1,150 @@
+// Chaos: 2,000 events with unique keys plus 20% duplicates fired concurrently at a child runtime
+// whose action calls a local receiver that dedupes by Idempotency-Key (as a payment API does);
+// SIGKILL at a random moment and restart, three times. Nothing acknowledged is lost or doubled.
+import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
+import { FLOWS_DIR, tempDir } from '../support/runtime.ts';
+
+const UNIQUE = 2000;
+const DUPLICATES = 400;
+const CONCURRENCY = 48;
+
+let child: ChildRuntime | undefined;
+let receiver: Server | undefined;
+const dirs: string[] = [];
+afterAll(async () => {
+  await child?.kill();
+  await new Promise<void>((ok) => (receiver ? receiver.close(() => ok()) : ok()));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Deterministic shuffle (mulberry32) so a failure can be reproduced. */
+function rng(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('chaos', () => {
+  it('three SIGKILLs under load: lost=0, duplicate_runs=0', async () => {
+    const effects = new Map<string, number>(); // idempotency key → deliveries
+    receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const key = String(req.headers['idempotency-key']);
+        effects.set(key, (effects.get(key) ?? 0) + 1);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((ok) => receiver!.listen(0, '127.0.0.1', ok));
+    const port = (receiver.address() as AddressInfo).port;
+
+    const dataDir = tempDir();
+    const flowsDir = tempDir('flowdesk-flows-');
+    dirs.push(dataDir, flowsDir);
+    mkdirSync(flowsDir, { recursive: true });
+    cpSync(join(FLOWS_DIR, 'state-map.json'), join(flowsDir, 'state-map.json'));
+    writeFileSync(
+      join(flowsDir, 'charge.json'),
+      JSON.stringify({
+        dsl: 1, id: 'charge', name: 'Charge', critical: true, severity: 'P0',
+        trigger: { type: 'webhook', path: 'charge', auth: { type: 'none' }, payloadSchema: { type: 'object', required: ['key'] }, idempotencyKey: { var: 'payload.key' } },
+        nodes: [
+          { id: 'pay', type: 'action', action: 'http.request', params: { method: 'POST', url: `http://127.0.0.1:${port}/pay`, body: { key: '{{payload.key}}' } } },
+          { id: 'end', type: 'end' },
+        ],
+        edges: [{ from: 'trigger', to: 'pay' }, { from: 'pay', to: 'end' }],
+      }),
+    );
+    const env = { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir };
+
+    const random = rng(20261124);
+    const events = [...Array.from({ length: UNIQUE }, (_, i) => `k${i}`), ...Array.from({ length: DUPLICATES }, () => `k${Math.floor(random() * UNIQUE)}`)];
+    for (let i = events.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [events[i], events[j]] = [events[j]!, events[i]!];
+    }
+    const acked = new Map<string, Set<string>>(); // key → run ids answered
+    let pending = events.slice();
+
+    for (let round = 0; round <= 3; round++) {
+      child = await startChildRuntime(env);
+      const url = child.url;
+      const killAt = round < 3 ? 300 + Math.floor(random() * 700) : Infinity; // acks before the kill
+      let acks = 0;
+      let killed = false;
+      const failed: string[] = [];
+      const queue = pending.slice();
+      const worker = async () => {
+        for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+          if (killed) {
+            failed.push(key);
+            continue;
+          }
+          try {
+            const res = await fetch(`${url}/hooks/charge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
+            const body = (await res.json()) as { runId: string };
+            if (res.status === 202 || res.status === 200) {
+              if (!acked.has(key)) acked.set(key, new Set());
+              acked.get(key)!.add(body.runId);
+              if (++acks >= killAt && !killed) {
+                killed = true;
+                await child!.kill('SIGKILL');
+              }
+            } else failed.push(key);
+          } catch {
+            failed.push(key); // cut by the kill: never acknowledged, the sender tries again
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      pending = failed;
+      if (round < 3) {
+        if (!killed) await child.kill('SIGKILL');
+      }
+    }
+    expect(pending).toEqual([]);
+
+    // wait until every run is terminal
+    const url = child!.url;
+    const until = Date.now() + 120_000;
+    let runs: { id: string; status: string; idempotencyKey: string }[] = [];
+    for (;;) {
+      runs = [];
+      let before: string | undefined;
+      for (;;) {
+        const page = (await (await fetch(`${url}/api/runs?flowId=charge&limit=1000${before ? `&before=${before}` : ''}`)).json()) as typeof runs;
+        runs.push(...page);
+        if (page.length < 1000) break;
+        before = page[page.length - 1]!.id;
+      }
+      if (runs.length >= acked.size && runs.every((r) => r.status === 'succeeded' || r.status === 'dead' || r.status === 'failed')) break;
+      if (Date.now() > until) throw new Error(`runs not terminal: ${runs.filter((r) => r.status !== 'succeeded').length} open`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const byKey = new Map<string, string[]>();
+    for (const r of runs) byKey.set(r.idempotencyKey, [...(byKey.get(r.idempotencyKey) ?? []), r.id]);
+    const lost = [...acked.keys()].filter((k) => !byKey.has(k)).length;
+    const duplicateRuns = [...byKey.values()].filter((ids) => ids.length > 1).length;
+    const splitAnswers = [...acked.values()].filter((ids) => ids.size > 1).length;
+    const succeeded = runs.filter((r) => r.status === 'succeeded');
+    const missingEffects = succeeded.filter((r) => !effects.has(`${r.id}:pay`)).length;
+    const redelivered = [...effects.values()].reduce((n, c) => n + c - 1, 0);
+    console.log(`chaos: events=${events.length} acked_keys=${acked.size} runs=${runs.length} lost=${lost} duplicate_runs=${duplicateRuns} redelivered=${redelivered}`);
+    expect(acked.size).toBe(UNIQUE);
+    expect(lost).toBe(0);
+    expect(duplicateRuns).toBe(0);
+    expect(splitAnswers).toBe(0);
+    expect(succeeded).toHaveLength(runs.length);
+    expect(missingEffects).toBe(0);
+    expect(effects.size).toBe(succeeded.length);
+  }, 300_000);
+});

@@ -1,0 +1,71 @@
+// Test support: the runtime as a child process (`node --import tsx apps/runtime/src/main.ts`), for
+// crash tests that SIGKILL it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO } from './runtime.ts';
+
+export interface ChildRuntime {
+  url: string;
+  proc: ChildProcess;
+  output: () => string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startChildRuntime(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildRuntime> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'apps/runtime/src/main.ts')], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', FLOWDESK_FSYNC: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`runtime did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const check = () => {
+      const m = /running at (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(Object.assign(new Error(`runtime exited with ${code}:\n${out}`), { code, output: out }));
+    });
+  });
+  return {
+    url,
+    proc,
+    output: () => out,
+    kill: (signal = 'SIGKILL') =>
+      new Promise<void>((ok) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return ok();
+        proc.once('exit', () => ok());
+        proc.kill(signal);
+      }),
+  };
+}
+
+/** Runs the runtime to its exit (for start-up failures); resolves with the exit code and output. */
+export function runChildToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((ok, fail) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'apps/runtime/src/main.ts')], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      fail(new Error(`runtime still running after ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      ok({ code, output: out });
+    });
+  });
+}
