@@ -212,6 +212,7 @@ describe('computeKpis — empty period', () => {
   });
   it('refuses a malformed period', () => {
     expect(() => computeKpis(input({ from: 'yesterday' }))).toThrow(RangeError);
+    expect(() => computeKpis(input({ from: TO, to: FROM }))).toThrow(RangeError);
   });
 });
 

@@ -311,7 +311,7 @@ function founderOrPeriod(b: KpiInput['baseline']): { founder?: Baseline; period?
 export function computeKpis(input: KpiInput): KpiResult {
   const fromMs = Date.parse(input.from);
   const toMs = Date.parse(input.to);
-  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError(`bad period ${input.from} – ${input.to}`);
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs) || toMs < fromMs) throw new RangeError(`bad period ${input.from} – ${input.to}`);
   const { founder, period } = founderOrPeriod(input.baseline);
   const source: HeadlineKpi['baselineSource'] = founder ? 'founder' : period ? 'period' : null;
   const runs = input.runs.filter((r) => inPeriod(r.startedAt, fromMs, toMs));
