@@ -1,2 +1,548 @@
-// placeholder: validateFlow is being written (packages/schema helper)
-export {};
+// validateFlow: the one check a flow document goes through before it may run, shared by the runtime
+// (deploy → 422 with every error) and the editor (live errors). Browser-safe: no Node imports.
+//
+// It reports EVERY error, each with a JSON pointer and, where one applies, the node id:
+// - schema errors (AJV draft 2020-12 over the TypeBox `Flow` schema; a node's errors come from the
+//   schema of its own `type`, not from every branch of the node union);
+// - graph errors: duplicate or reserved node ids, edges from/to missing nodes, unknown ports, two edges
+//   on one port, required ports not wired, no edge from the trigger, unreachable nodes, cycles that do
+//   not pass through a wait or review node;
+// - content errors: unknown JSON-Logic operators, payload/QA schemas AJV refuses to compile, auth without
+//   a secret name, wait nodes with neither or both of `for`/`until`, duplicate route rule ports,
+//   durations that do not parse, actions not implemented yet, entities/states not in the state map.
+import Ajv2020 from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
+import { ACTION_TYPES, outputPorts, requiredPorts, type Flow, type FlowNode } from './dsl.ts';
+import { ajvErrorMessage, ajvErrorPath } from './ajv-errors.ts';
+import { parseDuration } from './duration.ts';
+import { flowJsonSchema } from './json-schema.ts';
+import { checkLogic, checkParamsLogic } from './logic-operators.ts';
+import { payloadSchemaProblem } from './payload.ts';
+import { getByPointer, isWithinPointer, joinPointer, parsePointer, toPointer } from './pointer.ts';
+import type { StateMap } from './state-map.ts';
+
+export interface FlowError {
+  /** JSON pointer into the flow document, e.g. `/nodes/2/rules/0/when` */
+  path: string;
+  message: string;
+  /** the node the error is about, where one applies */
+  nodeId?: string;
+}
+
+export interface ValidateFlowOptions {
+  /** action types the runtime can perform; any other action is refused as "not implemented yet" */
+  implementedActions?: readonly string[];
+  /** when given, entities and states named by the flow must exist in it */
+  stateMap?: StateMap;
+}
+
+export interface FlowValidation {
+  ok: boolean;
+  errors: FlowError[];
+  /** the document, typed, when ok */
+  flow?: Flow;
+}
+
+/** The id edges use for the trigger; no node may take it. */
+export const TRIGGER_NODE_ID = 'trigger';
+
+// Compiled once at module load. AJV's code generation needs 'unsafe-eval' under a CSP (the editor allows it).
+const flowAjv = new Ajv2020({ allErrors: true, logger: false });
+const checkFlowSchema = flowAjv.compile(flowJsonSchema);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const list = (xs: readonly string[]): string => xs.map((x) => `"${x}"`).join(', ');
+
+// ---------------------------------------------------------------------------------------------------
+// Schema errors
+
+/** The sub-schema an AJV schemaPath (`#/properties/nodes/items/anyOf`) names inside the flow schema. */
+function schemaAt(schemaPath: string): unknown {
+  let cur: unknown = flowJsonSchema;
+  for (const raw of schemaPath.replace(/^#\/?/, '').split('/')) {
+    if (raw === '') continue;
+    const token = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(cur)) cur = cur[Number(token)];
+    else if (isObj(cur)) cur = cur[token];
+    else return undefined;
+  }
+  return cur;
+}
+
+/** The `type` constant of a union branch (`{properties: {type: {const: 'route'}}}`), if it has one. */
+function discriminant(branch: unknown): string | undefined {
+  if (!isObj(branch) || !isObj(branch.properties)) return undefined;
+  const t = branch.properties.type;
+  return isObj(t) ? str(t.const) : undefined;
+}
+
+interface PendingError {
+  path: string;
+  message: string;
+}
+
+/**
+ * Maps AJV's errors to pointers and messages, making union (anyOf) errors readable: a union of
+ * constants says "must be one of …"; a union of objects told apart by `type` (nodes, triggers, auth)
+ * keeps only the errors of the branch the value's `type` selects, or says which types there are.
+ */
+function schemaErrors(doc: unknown, errors: readonly ErrorObject[]): PendingError[] {
+  const dropped = new Set<ErrorObject>();
+  const replaced = new Map<ErrorObject, PendingError[]>();
+  const unions = errors
+    .filter((e) => e.keyword === 'anyOf')
+    .sort((a, b) => a.schemaPath.length - b.schemaPath.length || a.instancePath.length - b.instancePath.length);
+
+  for (const u of unions) {
+    if (dropped.has(u)) continue;
+    const inBranch = (e: ErrorObject, k?: number): boolean =>
+      e !== u &&
+      isWithinPointer(u.instancePath, e.instancePath) &&
+      e.schemaPath.startsWith(k === undefined ? `${u.schemaPath}/` : `${u.schemaPath}/${k}/`);
+    const branchErrors = errors.filter((e) => !dropped.has(e) && inBranch(e));
+    const branches = schemaAt(u.schemaPath);
+    if (!Array.isArray(branches)) continue;
+    const value = getByPointer(doc, u.instancePath);
+    const consts = branches.map((b) => (isObj(b) && 'const' in b ? b.const : undefined));
+    const tags = branches.map(discriminant);
+
+    if (consts.every((c) => c !== undefined)) {
+      branchErrors.forEach((e) => dropped.add(e));
+      replaced.set(u, [{ path: u.instancePath, message: `must be one of ${consts.map((c) => JSON.stringify(c)).join(', ')}` }]);
+    } else if (tags.every((t) => t !== undefined)) {
+      const names = tags as string[];
+      const k = isObj(value) ? names.indexOf(value.type as string) : -1;
+      if (k >= 0) {
+        // the value says which branch it means: keep that branch's errors only
+        branchErrors.filter((e) => !inBranch(e, k)).forEach((e) => dropped.add(e));
+        dropped.add(u);
+      } else {
+        branchErrors.forEach((e) => dropped.add(e));
+        let pending: PendingError;
+        if (!isObj(value)) pending = { path: u.instancePath, message: 'must be object' };
+        else if (!('type' in value)) pending = { path: joinPointer(u.instancePath, 'type'), message: `must have required property 'type' (one of ${list(names)})` };
+        else pending = { path: joinPointer(u.instancePath, 'type'), message: `must be one of ${list(names)}` };
+        replaced.set(u, [pending]);
+      }
+    } else {
+      branchErrors.forEach((e) => dropped.add(e));
+      replaced.set(u, [{ path: u.instancePath, message: 'must match one of the allowed shapes' }]);
+    }
+  }
+
+  const out: PendingError[] = [];
+  const seen = new Set<string>();
+  const push = (p: PendingError): void => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(p);
+    }
+  };
+  for (const e of errors) {
+    const r = replaced.get(e);
+    if (r) r.forEach(push);
+    else if (!dropped.has(e)) push({ path: ajvErrorPath(e), message: ajvErrorMessage(e) });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Semantic checks
+
+class Report {
+  readonly errors: (FlowError & { supersedes?: boolean })[] = [];
+  add(path: string, message: string, nodeId?: string, supersedes = false): void {
+    const e: FlowError & { supersedes?: boolean } = { path, message };
+    if (nodeId !== undefined) e.nodeId = nodeId;
+    if (supersedes) e.supersedes = true;
+    this.errors.push(e);
+  }
+}
+
+/** Reports a duration that does not parse; its message replaces the schema's pattern error at that path. */
+function checkDuration(r: Report, value: unknown, path: string, nodeId?: string): void {
+  if (typeof value !== 'string') return;
+  try {
+    parseDuration(value);
+  } catch (e) {
+    r.add(path, (e as Error).message, nodeId, true);
+  }
+}
+
+function checkLogicField(r: Report, value: unknown, path: string, nodeId?: string): void {
+  if (value !== undefined) checkLogic(value, path, (p, m) => r.add(p, m, nodeId));
+}
+
+function checkSla(r: Report, sla: unknown, path: string, nodeId?: string): void {
+  if (isObj(sla)) checkDuration(r, sla.within, joinPointer(path, 'within'), nodeId);
+}
+
+class StateNames {
+  constructor(private map: StateMap) {}
+  has(entity: string): boolean {
+    return Object.hasOwn(this.map.entities, entity);
+  }
+  entity(r: Report, entity: unknown, path: string, nodeId?: string): boolean {
+    if (typeof entity !== 'string') return false;
+    if (Object.hasOwn(this.map.entities, entity)) return true;
+    r.add(path, `unknown entity "${entity}" (the state map has ${list(Object.keys(this.map.entities))})`, nodeId);
+    return false;
+  }
+  state(r: Report, entity: string, state: unknown, path: string, nodeId?: string): void {
+    if (typeof state !== 'string') return;
+    const states = this.map.entities[entity]!.states;
+    if (!Object.hasOwn(states, state)) r.add(path, `unknown state "${state}" for ${entity} (its states: ${list(Object.keys(states))})`, nodeId);
+  }
+  both(r: Report, holder: unknown, path: string, nodeId?: string): void {
+    if (!isObj(holder)) return;
+    if (this.entity(r, holder.entity, joinPointer(path, 'entity'), nodeId)) {
+      this.state(r, holder.entity as string, holder.state, joinPointer(path, 'state'), nodeId);
+    }
+  }
+}
+
+/** A literal string param (not a `{{placeholder}}` template), as far as static checks can know it. */
+const literal = (v: unknown): string | undefined => (typeof v === 'string' && !v.includes('{{') ? v : undefined);
+
+function checkTrigger(r: Report, flow: Obj, states: StateNames | undefined): void {
+  const t = flow.trigger;
+  if (!isObj(t)) return;
+  checkDuration(r, t.dedupeWindow, '/trigger/dedupeWindow');
+  checkLogicField(r, t.idempotencyKey, '/trigger/idempotencyKey');
+  checkLogicField(r, t.filter, '/trigger/filter');
+  if (t.payloadSchema !== undefined) {
+    const problem = payloadSchemaProblem(t.payloadSchema);
+    if (problem) r.add('/trigger/payloadSchema', `payload schema does not compile: ${problem}`);
+  }
+  if (t.type === 'webhook' && isObj(t.auth)) {
+    const type = t.auth.type;
+    if (typeof type === 'string' && type !== 'none' && (typeof t.auth.secret !== 'string' || t.auth.secret === '')) {
+      r.add(
+        '/trigger/auth/secret',
+        `auth "${type}" needs a secret name, e.g. "LEADS_HOOK" (the value comes from FLOWDESK_SECRET_LEADS_HOOK; a flow never holds it)`,
+        undefined,
+        true,
+      );
+    }
+  }
+  if (t.type === 'record' && states) states.both(r, t, '/trigger');
+}
+
+function checkNode(r: Report, node: Obj, i: number, flow: Obj, opts: ValidateFlowOptions, states: StateNames | undefined): void {
+  const at = (...tokens: (string | number)[]): string => toPointer(['nodes', i, ...tokens]);
+  const id = str(node.id);
+  checkDuration(r, node.timeout, at('timeout'), id);
+  checkSla(r, node.sla, at('sla'), id);
+  switch (node.type) {
+    case 'compute':
+      if (isObj(node.set)) for (const [k, v] of Object.entries(node.set)) checkLogicField(r, v, at('set', k), id);
+      break;
+    case 'route':
+      if (Array.isArray(node.rules)) {
+        const firstRuleWith = new Map<string, number>();
+        node.rules.forEach((rule, k) => {
+          if (!isObj(rule)) return;
+          checkLogicField(r, rule.when, at('rules', k, 'when'), id);
+          const port = str(rule.port);
+          if (port === undefined) return;
+          const first = firstRuleWith.get(port);
+          if (first === undefined) firstRuleWith.set(port, k);
+          else r.add(at('rules', k, 'port'), `duplicate rule port "${port}" (rule ${first} has it too): combine the conditions with "or"`, id);
+        });
+      }
+      break;
+    case 'action': {
+      const action = str(node.action);
+      if (action && opts.implementedActions && (ACTION_TYPES as readonly string[]).includes(action) && !opts.implementedActions.includes(action)) {
+        r.add(at('action'), `${action} is not implemented yet`, id);
+      }
+      if (node.params !== undefined) checkParamsLogic(node.params, at('params'), (p, m) => r.add(p, m, id));
+      if (isObj(node.retry)) {
+        if (Array.isArray(node.retry.delays)) node.retry.delays.forEach((d, k) => checkDuration(r, d, at('retry', 'delays', k), id));
+        if (isObj(node.retry.backoff)) {
+          checkDuration(r, node.retry.backoff.initial, at('retry', 'backoff', 'initial'), id);
+          checkDuration(r, node.retry.backoff.max, at('retry', 'backoff', 'max'), id);
+        }
+      }
+      if (action === 'record.setState' && states && isObj(node.params)) {
+        const p = node.params;
+        const recordEntity = isObj(flow.record) ? flow.record.entity : undefined;
+        const entity = p.entity === undefined ? str(recordEntity) : literal(p.entity);
+        const entityKnown = entity !== undefined && (p.entity === undefined ? states.has(entity) : states.entity(r, entity, at('params', 'entity'), id));
+        if (entityKnown && literal(p.state) !== undefined) states.state(r, entity!, p.state, at('params', 'state'), id);
+      }
+      break;
+    }
+    case 'wait': {
+      const hasFor = node.for !== undefined;
+      const hasUntil = node.until !== undefined;
+      if (hasFor === hasUntil) {
+        r.add(
+          at(),
+          hasFor
+            ? 'a wait node takes "for" or "until", not both'
+            : 'a wait node needs "for" (a duration such as "3d") or "until" (JSON-Logic giving an ISO time)',
+          id,
+        );
+      }
+      checkDuration(r, node.for, at('for'), id);
+      checkLogicField(r, node.until, at('until'), id);
+      break;
+    }
+    case 'qa':
+      checkLogicField(r, node.input, at('input'), id);
+      if (isObj(node.checks)) {
+        if (isObj(node.checks.context)) {
+          for (const [k, v] of Object.entries(node.checks.context)) checkLogicField(r, v, at('checks', 'context', k), id);
+        }
+        if (node.checks.schema !== undefined) {
+          const problem = payloadSchemaProblem(node.checks.schema);
+          if (problem) r.add(at('checks', 'schema'), `schema does not compile: ${problem}`, id);
+        }
+      }
+      break;
+    case 'end':
+      if (isObj(node.exitState)) {
+        checkLogicField(r, node.exitState.key, at('exitState', 'key'), id);
+        if (states) states.both(r, node.exitState, at('exitState'), id);
+      }
+      break;
+  }
+}
+
+/** A node's ports, when its port-defining fields are well-formed (otherwise the schema errors say why). */
+function portsOf(node: Obj): { out: string[]; required: string[] } | undefined {
+  const okStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  switch (node.type) {
+    case 'route':
+      if (!Array.isArray(node.rules) || !node.rules.every((x) => isObj(x) && typeof x.port === 'string') || typeof node.default !== 'string') return undefined;
+      break;
+    case 'review':
+      if (!okStrings(node.decisions)) return undefined;
+      break;
+    case 'compute':
+    case 'action':
+    case 'wait':
+    case 'qa':
+    case 'end':
+      break;
+    default:
+      return undefined;
+  }
+  const n = node as unknown as FlowNode;
+  return { out: outputPorts(n), required: requiredPorts(n) };
+}
+
+/** Where a missing required port is best pointed at, and how to say it. */
+function missingPortError(node: Obj, i: number, port: string): { path: string; message: string } {
+  if (node.type === 'route') {
+    if (node.default === port) return { path: toPointer(['nodes', i, 'default']), message: `default port "${port}" is not wired` };
+    const k = (node.rules as Obj[]).findIndex((x) => x.port === port);
+    return { path: toPointer(['nodes', i, 'rules', k, 'port']), message: `rule port "${port}" is not wired` };
+  }
+  if (node.type === 'review') {
+    const k = (node.decisions as string[]).indexOf(port);
+    return { path: toPointer(['nodes', i, 'decisions', k]), message: `decision "${port}" is not wired` };
+  }
+  return { path: toPointer(['nodes', i]), message: `port "${port}" is not wired` };
+}
+
+function checkGraph(r: Report, nodes: unknown[], edges: unknown[]): void {
+  // node ids: the first node with an id is the one edges reach
+  const byId = new Map<string, { node: Obj; index: number }>();
+  nodes.forEach((node, i) => {
+    if (!isObj(node) || typeof node.id !== 'string') return;
+    const id = node.id;
+    if (id === TRIGGER_NODE_ID) {
+      r.add(toPointer(['nodes', i, 'id']), `"${TRIGGER_NODE_ID}" is reserved: edges use it for the flow's trigger`, id);
+      return;
+    }
+    const first = byId.get(id);
+    if (first) r.add(toPointer(['nodes', i, 'id']), `duplicate node id "${id}" (also /nodes/${first.index})`, id);
+    else byId.set(id, { node, index: i });
+  });
+  const ports = new Map<string, ReturnType<typeof portsOf>>();
+  for (const [id, { node }] of byId) ports.set(id, portsOf(node));
+
+  const wired = new Map<string, number>(); // `${from}\0${port}` → edge index
+  const next = new Map<string, string[]>([[TRIGGER_NODE_ID, []], ...[...byId.keys()].map((id): [string, string[]] => [id, []])]);
+  edges.forEach((edge, j) => {
+    if (!isObj(edge) || typeof edge.from !== 'string' || typeof edge.to !== 'string') return;
+    const { from, to } = edge;
+    const source = from === TRIGGER_NODE_ID ? undefined : byId.get(from);
+    const sourceId = source ? from : undefined;
+    const fromKnown = from === TRIGGER_NODE_ID || source !== undefined;
+    if (!fromKnown) r.add(toPointer(['edges', j, 'from']), `edge from unknown node "${from}"`);
+    if (to === TRIGGER_NODE_ID) r.add(toPointer(['edges', j, 'to']), 'the trigger cannot be the target of an edge', sourceId);
+    else if (!byId.has(to)) r.add(toPointer(['edges', j, 'to']), `edge to unknown node "${to}"`, sourceId);
+    else if (fromKnown) next.get(from)!.push(to);
+    if (!fromKnown) return;
+
+    // which port the edge leaves by
+    const port = str(edge.port);
+    let effective: string | undefined;
+    if (from === TRIGGER_NODE_ID) {
+      if (port !== undefined && port !== 'out') {
+        r.add(toPointer(['edges', j, 'port']), `the trigger has no port "${port}" (its only port is "out")`);
+        return;
+      }
+      effective = 'out';
+    } else {
+      const p = ports.get(from);
+      if (!p) return; // the node's own errors say why its ports are unknown
+      const type = String(source!.node.type);
+      if (p.out.length === 0) {
+        r.add(toPointer(['edges', j, 'from']), `${type} node "${from}" has no outputs`, from);
+        return;
+      }
+      if (port !== undefined) {
+        if (!p.out.includes(port)) {
+          r.add(toPointer(['edges', j, 'port']), `${type} node "${from}" has no port "${port}" (its ports: ${list(p.out)})`, from);
+          return;
+        }
+        effective = port;
+      } else if (type === 'action') {
+        effective = 'ok';
+      } else if (p.out.length === 1 && p.out[0] === 'out') {
+        effective = 'out';
+      } else {
+        r.add(toPointer(['edges', j]), `an edge from ${type} node "${from}" must name its port (one of ${list(p.out)})`, from);
+        return;
+      }
+    }
+    const key = `${from}\u0000${effective}`;
+    const first = wired.get(key);
+    if (first === undefined) wired.set(key, j);
+    else if (from === TRIGGER_NODE_ID) r.add(toPointer(['edges', j]), `the trigger already has an edge (/edges/${first}): branches are sequential in v1`);
+    else r.add(toPointer(['edges', j]), `port "${effective}" of node "${from}" is already wired (/edges/${first}): one edge per port, branches are sequential in v1`, from);
+  });
+
+  // required ports
+  for (const [id, { node, index }] of byId) {
+    const p = ports.get(id);
+    if (!p) continue;
+    for (const port of p.required) {
+      if (wired.has(`${id}\u0000${port}`)) continue;
+      const { path, message } = missingPortError(node, index, port);
+      r.add(path, message, id);
+    }
+  }
+  if (!wired.has(`${TRIGGER_NODE_ID}\u0000out`)) r.add('/trigger', 'no edge from the trigger: the flow never starts');
+
+  // reachability from the trigger
+  const reached = new Set<string>([TRIGGER_NODE_ID]);
+  const queue = [TRIGGER_NODE_ID];
+  while (queue.length) {
+    for (const to of next.get(queue.shift()!) ?? []) {
+      if (!reached.has(to)) {
+        reached.add(to);
+        queue.push(to);
+      }
+    }
+  }
+  for (const [id, { index }] of byId) {
+    if (!reached.has(id)) r.add(toPointer(['nodes', index]), `node "${id}" is unreachable from the trigger`, id);
+  }
+
+  // cycles: a loop must pause at a wait or review node, or it would spin without end
+  const pauses = (id: string): boolean => {
+    const t = byId.get(id)?.node.type;
+    return t === 'wait' || t === 'review';
+  };
+  const state = new Map<string, 1 | 2>(); // 1: on the DFS path, 2: done
+  const reported = new Set<string>();
+  for (const start of byId.keys()) {
+    if (pauses(start) || state.has(start)) continue;
+    const path: string[] = [];
+    const stack: { id: string; k: number }[] = [{ id: start, k: 0 }];
+    state.set(start, 1);
+    path.push(start);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const succ = next.get(top.id)!;
+      if (top.k >= succ.length) {
+        state.set(top.id, 2);
+        stack.pop();
+        path.pop();
+        continue;
+      }
+      const to = succ[top.k++]!;
+      if (pauses(to)) continue;
+      const s = state.get(to);
+      if (s === 1) {
+        const cycle = path.slice(path.indexOf(to));
+        const key = [...cycle].sort().join('\u0000');
+        if (!reported.has(key)) {
+          reported.add(key);
+          r.add(
+            toPointer(['nodes', byId.get(to)!.index]),
+            `cycle ${[...cycle, to].map((c) => `"${c}"`).join(' → ')} does not pass through a wait or review node`,
+            to,
+          );
+        }
+      } else if (s === undefined) {
+        state.set(to, 1);
+        path.push(to);
+        stack.push({ id: to, k: 0 });
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+/** Validates a flow document; `ok` with the typed `flow` when there are no errors, else every error. */
+export function validateFlow(doc: unknown, opts: ValidateFlowOptions = {}): FlowValidation {
+  const schemaOk = checkFlowSchema(doc);
+  const fromSchema = schemaOk ? [] : schemaErrors(doc, checkFlowSchema.errors ?? []);
+  const r = new Report();
+  if (isObj(doc)) {
+    const states = opts.stateMap ? new StateNames(opts.stateMap) : undefined;
+    checkTrigger(r, doc, states);
+    checkSla(r, doc.sla, '/sla');
+    if (isObj(doc.record)) {
+      checkLogicField(r, doc.record.key, '/record/key');
+      if (states) states.entity(r, doc.record.entity, '/record/entity');
+    }
+    if (states && Array.isArray(doc.cancelOn)) doc.cancelOn.forEach((c, k) => states.both(r, c, toPointer(['cancelOn', k])));
+    if (states && isObj(doc.sla) && isObj(doc.record) && typeof doc.record.entity === 'string' && states.has(doc.record.entity)) {
+      states.state(r, doc.record.entity, doc.sla.state, '/sla/state');
+    }
+    const nodes = Array.isArray(doc.nodes) ? doc.nodes : [];
+    nodes.forEach((node, i) => {
+      if (isObj(node)) checkNode(r, node, i, doc, opts, states);
+    });
+    checkGraph(r, nodes, Array.isArray(doc.edges) ? doc.edges : []);
+  }
+
+  const superseded = new Set(r.errors.filter((e) => e.supersedes).map((e) => e.path));
+  const errors: FlowError[] = [];
+  for (const e of fromSchema) {
+    if (!superseded.has(e.path)) errors.push(withNodeId(doc, { path: e.path, message: e.message }));
+  }
+  for (const { supersedes: _s, ...e } of r.errors) errors.push(withNodeId(doc, e));
+  return errors.length === 0 ? { ok: true, errors, flow: doc as Flow } : { ok: false, errors };
+}
+
+/** Adds the node id to an error about a node (`/nodes/3/…`) or its layout (`/layout/<id>`). */
+function withNodeId(doc: unknown, e: FlowError): FlowError {
+  if (e.nodeId !== undefined || !isObj(doc)) return e;
+  const [first, second] = parsePointer(e.path);
+  if (first === 'nodes' && second !== undefined && Array.isArray(doc.nodes)) {
+    const node = doc.nodes[Number(second)];
+    if (isObj(node) && typeof node.id === 'string') return { ...e, nodeId: node.id };
+  }
+  if (first === 'layout' && second !== undefined && Array.isArray(doc.nodes) && doc.nodes.some((n) => isObj(n) && n.id === second)) {
+    return { ...e, nodeId: second };
+  }
+  return e;
+}
+
+/** The flow as it is exported or shared: without the runtime-assigned `version` (a flow holds no secrets). */
+export function flowForExport(flow: Flow): Omit<Flow, 'version'> {
+  const { version: _version, ...rest } = flow;
+  return rest;
+}

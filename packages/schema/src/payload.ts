@@ -1,0 +1,126 @@
+// Payload validation: a flow's trigger.payloadSchema (and a qa node's checks.schema) is a JSON Schema
+// draft 2020-12, validated with AJV (ajv/dist/2020) plus ajv-formats on one shared instance.
+// Strictness is AJV's default: unknown keywords refuse to compile; strictTypes/strictRequired are not
+// turned on, so a schema without `type` (as most real ones are) compiles.
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { AnySchema, ValidateFunction } from 'ajv';
+import { toFieldErrors, type FieldError } from './ajv-errors.ts';
+
+export type { FieldError };
+
+/** Thrown by compilePayloadSchema when AJV refuses a schema; the message says why. */
+export class PayloadSchemaError extends Error {
+  constructor(
+    /** AJV's own words, e.g. `strict mode: unknown keyword: "requierd"` */
+    readonly reason: string,
+  ) {
+    super(`payload schema does not compile: ${reason}`);
+    this.name = 'PayloadSchemaError';
+  }
+}
+
+export interface PayloadValidator {
+  /** Every failing field of `payload` (empty when valid). Never throws. */
+  validate(payload: unknown): FieldError[];
+}
+
+// AJV's default strictTypes/strictTuples are "log": they only print warnings (e.g. `properties` without
+// `type: "object"`), which is the shape of most real schemas. Those warnings are dropped, errors are not.
+const quiet = { log() {}, warn() {}, error: (...args: unknown[]) => console.error(...args) };
+
+// ownProperties: a payload parsed from JSON inherits `toString`, `constructor`, …; those must not count as
+// present for `required` or be validated by `properties` (the JSON Schema Test Suite checks this).
+const ajv = new Ajv2020({ allErrors: true, ownProperties: true, logger: quiet });
+addFormats(ajv);
+// `$anchor` is a core 2020-12 keyword that AJV resolves (compile/resolve.ts) but never declares, so
+// strict mode refuses it as "unknown keyword". Declared here as the annotation it is.
+ajv.addKeyword({ keyword: '$anchor', schemaType: 'string' });
+
+const byObject = new WeakMap<object, PayloadValidator>();
+// The editor parses the document on every change, so the same schema arrives as new objects: a
+// small content cache keeps it from recompiling. Bounded; the oldest entry goes first.
+const byContent = new Map<string, PayloadValidator>();
+const BY_CONTENT_MAX = 200;
+const booleanValidators = new Map<boolean, PayloadValidator>();
+
+const TRAILING_SLASH_HASH = /#\/?$/;
+
+function wrap(fn: ValidateFunction): PayloadValidator {
+  // `validate` does not use `this`: callers may pass it around unbound.
+  const validate = (payload: unknown): FieldError[] => {
+    try {
+      return fn(payload) ? [] : toFieldErrors(fn.errors);
+    } catch (e) {
+      // AJV can overflow its stack on some $dynamicRef schemas: an answer, never a crash.
+      return [{ path: '', message: `payload validation failed: ${(e as Error)?.message ?? String(e)}` }];
+    }
+  };
+  return { validate };
+}
+
+/**
+ * Compiles the schema once. The shared instance keeps no trace of it afterwards (its `$id`s are
+ * unregistered), so a new version of a flow may reuse the same `$id` with different content.
+ */
+function compileFresh(schema: AnySchema): PayloadValidator {
+  const refsBefore = new Set(Object.keys(ajv.refs));
+  const schemasBefore = new Set(Object.keys(ajv.schemas));
+  try {
+    return wrap(ajv.compile(schema));
+  } catch (e) {
+    throw new PayloadSchemaError((e as Error)?.message ?? String(e));
+  } finally {
+    if (typeof schema === 'object') {
+      const id = (schema as { $id?: unknown }).$id;
+      const key = typeof id === 'string' ? id.replace(TRAILING_SLASH_HASH, '') : undefined;
+      if (key === undefined || !refsBefore.has(key)) ajv.removeSchema(schema);
+    }
+    for (const k of Object.keys(ajv.refs)) if (!refsBefore.has(k)) delete ajv.refs[k];
+    for (const k of Object.keys(ajv.schemas)) if (!schemasBefore.has(k)) delete ajv.schemas[k];
+  }
+}
+
+/**
+ * Compiles a JSON Schema (draft 2020-12) for payload validation. Throws PayloadSchemaError when AJV
+ * refuses it (unknown keyword, invalid schema, unresolvable $ref, …). Compiled validators are cached
+ * on the schema object, so each flow version compiles once.
+ */
+export function compilePayloadSchema(schema: unknown): PayloadValidator {
+  if (typeof schema === 'boolean') {
+    let v = booleanValidators.get(schema);
+    if (!v) booleanValidators.set(schema, (v = compileFresh(schema)));
+    return v;
+  }
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
+    throw new PayloadSchemaError('a JSON Schema must be an object or a boolean');
+  }
+  const hit = byObject.get(schema);
+  if (hit) return hit;
+  let content: string | undefined;
+  try {
+    content = JSON.stringify(schema);
+  } catch {
+    content = undefined; // not JSON (a cycle): AJV will say what is wrong with it
+  }
+  let v = content === undefined ? undefined : byContent.get(content);
+  if (!v) {
+    v = compileFresh(schema as AnySchema);
+    if (content !== undefined) {
+      if (byContent.size >= BY_CONTENT_MAX) byContent.delete(byContent.keys().next().value as string);
+      byContent.set(content, v);
+    }
+  }
+  byObject.set(schema, v);
+  return v;
+}
+
+/** Whether AJV accepts the schema: null, or why not (PayloadSchemaError's `reason`). */
+export function payloadSchemaProblem(schema: unknown): string | null {
+  try {
+    compilePayloadSchema(schema);
+    return null;
+  } catch (e) {
+    return e instanceof PayloadSchemaError ? e.reason : String(e);
+  }
+}
