@@ -60,11 +60,18 @@ function postgresUser(): OsUser | undefined {
   return { uid: Number(out.stdout.trim()), gid: Number(outG.stdout.trim()) };
 }
 
+// servers still running when the process exits (a test file that never reached afterAll) are stopped
+const running = new Map<string, () => void>();
+process.once('exit', () => {
+  for (const stop of running.values()) stop();
+});
+
 export async function startPostgres(): Promise<PostgresInstance> {
   const bin = findPostgresBin();
   if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql: run `node scripts/ensure-postgres.mjs` (apt-get install -y postgresql)');
   const user = postgresUser();
-  const dir = mkdtempSync(join(tmpdir(), 'flowdesk-pg-'));
+  // the postgres user must be able to reach the dir: as root, stay out of a private TMPDIR
+  const dir = mkdtempSync(join(user && existsSync('/tmp') ? '/tmp' : tmpdir(), 'flowdesk-pg-'));
   const data = join(dir, 'data');
   if (user) {
     chownSync(dir, user.uid, user.gid);
@@ -102,6 +109,12 @@ export async function startPostgres(): Promise<PostgresInstance> {
     }
     const urlFor = (db: string) => `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(db)}`;
     let stopped = false;
+    running.set(dir, () => {
+      const args = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+      if (user) spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args], { stdio: 'ignore' });
+      else spawnSync(join(bin, 'pg_ctl'), args, { stdio: 'ignore' });
+      rmSync(dir, { recursive: true, force: true });
+    });
     return {
       url: urlFor('postgres'),
       port,
@@ -109,6 +122,7 @@ export async function startPostgres(): Promise<PostgresInstance> {
       async stop() {
         if (stopped) return;
         stopped = true;
+        running.delete(dir);
         try {
           await exec(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop']);
         } finally {

@@ -36,8 +36,30 @@ export async function createDatabase(server: PostgresInstance): Promise<{ url: s
   };
 }
 
+/**
+ * A fresh schema on the server's `postgres` database, and a URL whose connections use it (search_path
+ * set through the `options` connection parameter). Much cheaper than CREATE DATABASE on a busy machine.
+ */
+export async function createSchema(server: PostgresInstance): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `t_${process.pid}_${++seq}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client(server.url);
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE SCHEMA ${name}`);
+  return {
+    url: `${server.url}?options=${encodeURIComponent(`-c search_path=${name}`)}`,
+    drop: () => admin(`DROP SCHEMA IF EXISTS ${name} CASCADE`),
+  };
+}
+
 export async function pgHarness(server: PostgresInstance): Promise<PgHarness> {
-  const dbase = await createDatabase(server);
+  const dbase = await createSchema(server);
   const extra: PostgresStore[] = [];
   let current = createPostgresStore({ url: dbase.url });
   await current.open();

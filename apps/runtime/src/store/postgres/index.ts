@@ -29,9 +29,11 @@ import {
 
 export interface PostgresStoreOptions {
   url: string;
-  log?: { warn(msg: string): void };
+  log?: { warn(msg: string): void; info?(msg: string): void };
   /** connections in the pool (default 10) */
   poolSize?: number;
+  /** how long to wait for a connection before failing (default 10 s) */
+  connectTimeoutMs?: number;
 }
 
 /** A dedupe claim as stored: which run holds (flowId, key) until expiresAt. */
@@ -198,7 +200,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   const store: PostgresStore = {
     async open() {
       if (pool) return;
-      const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+      const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
       // an idle client losing its connection (server restart) must not crash the process
       p.on('error', (e) => log?.warn(`postgres pool: ${e.message}`));
       const c = await p.connect().catch(async (e: unknown) => {
@@ -207,7 +209,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       });
       try {
         const applied = await migrate(c);
-        if (applied.length) log?.warn(`postgres store: applied migrations ${applied.join(', ')}`);
+        if (applied.length) log?.info?.(`postgres store: applied migrations ${applied.join(', ')}`);
       } catch (e) {
         c.release();
         await p.end().catch(() => {});

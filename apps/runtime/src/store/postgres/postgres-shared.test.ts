@@ -173,3 +173,23 @@ describe('postgres store: migrations', () => {
     await expect(s.open()).rejects.toThrow(/does_not_exist/);
   });
 });
+
+describe('postgres store: test harness isolation', () => {
+  it('each harness works in its own schema', async () => {
+    const h1 = await pgHarness(server);
+    const h2 = await pgHarness(server);
+    try {
+      await h1.store.putTimer({ id: 'only-in-1', kind: 'run', dueAt: at(1) });
+      expect(await h2.store.listTimers()).toEqual([]);
+      const c = new pg.Client(h1.url);
+      await c.connect();
+      const { rows } = await c.query('SELECT current_schema() AS s, (SELECT count(*)::int FROM timers) AS n');
+      await c.end();
+      expect(rows[0].s).toMatch(/^t_/);
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await h1.cleanup();
+      await h2.cleanup();
+    }
+  });
+});
