@@ -131,6 +131,7 @@ describe('flows/state-map.json: the shipped lifecycle', () => {
     expect(path('account', 'captured', 'won')).toBe(true);
     expect(path('account', 'in_delivery', 'invoice_issued', 'in_delivery', 'invoice_issued')).toBe(true);
     expect(path('account', 'churned', 'won')).toBe(true);
+    expect(path('account', 'won', 'invoice_issued')).toBe(true); // a deposit invoiced before delivery starts
     expect(shipped.entities.account!.states.lost!.terminal).toBe(true);
     expect(shipped.entities.account!.states.disqualified!.terminal).toBe(true);
     expect(path('account', 'lost', 'qualified')).toBe(false);
