@@ -13,7 +13,7 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
 import { ACTION_TYPES, outputPorts, requiredPorts, type Flow, type FlowNode } from './dsl.ts';
-import { ajvErrorMessage, ajvErrorPath } from './ajv-errors.ts';
+import { ajvErrorMessage, ajvErrorPath, type FieldError } from './ajv-errors.ts';
 import { parseDuration } from './duration.ts';
 import { flowJsonSchema } from './json-schema.ts';
 import { checkLogic, checkParamsLogic } from './logic-operators.ts';
@@ -78,19 +78,14 @@ function discriminant(branch: unknown): string | undefined {
   return isObj(t) ? str(t.const) : undefined;
 }
 
-interface PendingError {
-  path: string;
-  message: string;
-}
-
 /**
  * Maps AJV's errors to pointers and messages, making union (anyOf) errors readable: a union of
  * constants says "must be one of …"; a union of objects told apart by `type` (nodes, triggers, auth)
  * keeps only the errors of the branch the value's `type` selects, or says which types there are.
  */
-function schemaErrors(doc: unknown, errors: readonly ErrorObject[]): PendingError[] {
+function schemaErrors(doc: unknown, errors: readonly ErrorObject[]): FieldError[] {
   const dropped = new Set<ErrorObject>();
-  const replaced = new Map<ErrorObject, PendingError[]>();
+  const replaced = new Map<ErrorObject, FieldError[]>();
   const unions = errors
     .filter((e) => e.keyword === 'anyOf')
     .sort((a, b) => a.schemaPath.length - b.schemaPath.length || a.instancePath.length - b.instancePath.length);
@@ -120,7 +115,7 @@ function schemaErrors(doc: unknown, errors: readonly ErrorObject[]): PendingErro
         dropped.add(u);
       } else {
         branchErrors.forEach((e) => dropped.add(e));
-        let pending: PendingError;
+        let pending: FieldError;
         if (!isObj(value)) pending = { path: u.instancePath, message: 'must be object' };
         else if (!('type' in value)) pending = { path: joinPointer(u.instancePath, 'type'), message: `must have required property 'type' (one of ${list(names)})` };
         else pending = { path: joinPointer(u.instancePath, 'type'), message: `must be one of ${list(names)}` };
@@ -132,9 +127,9 @@ function schemaErrors(doc: unknown, errors: readonly ErrorObject[]): PendingErro
     }
   }
 
-  const out: PendingError[] = [];
+  const out: FieldError[] = [];
   const seen = new Set<string>();
-  const push = (p: PendingError): void => {
+  const push = (p: FieldError): void => {
     const key = `${p.path}\u0000${p.message}`;
     if (!seen.has(key)) {
       seen.add(key);
