@@ -18,7 +18,7 @@ import {
   type Transition,
 } from '../../../../packages/engine/src/kpi.ts';
 import { isoWeekRange, weeklyReport } from '../../../../packages/engine/src/report.ts';
-import { isTerminal, type Run } from '@flowdesk/schema';
+import { isTerminal, type Flow, type Run } from '@flowdesk/schema';
 import type { Store } from '../store/types.ts';
 import type { QueueDepths } from './metrics.ts';
 
@@ -27,12 +27,15 @@ export const BASELINE_SETTING_ID = 'kpi-baseline';
 
 type FactDoc = RunFact & { id: string; kind: 'run' };
 
-/** Writes the KPI fact of a finished run (derived with the flow version it ran on). Unfinished runs: nothing. */
-export async function recordRunFact(store: Store, run: Run): Promise<RunFact | undefined> {
+/**
+ * Writes the KPI fact of a finished run, derived with the flow version it ran on (`flow`, or looked up
+ * by run.flowVersion). Unfinished runs: nothing.
+ */
+export async function recordRunFact(store: Store, run: Run, flow?: Flow): Promise<RunFact | undefined> {
   if (!isTerminal(run.status)) return undefined;
-  const flow = await store.getFlow(run.flowId, run.flowVersion);
-  if (!flow) return undefined;
-  const fact = runFactFromRun(run, flow.doc);
+  const doc = flow ?? (await store.getFlow(run.flowId, run.flowVersion))?.doc;
+  if (!doc) return undefined;
+  const fact = runFactFromRun(run, doc);
   await store.putDoc('kpiFacts', { id: RUN_FACT_PREFIX + run.id, kind: 'run', ...fact });
   return fact;
 }

@@ -1,0 +1,246 @@
+// A seeded month of lead-to-cash pushed through the real runtime on an injected clock: 500 leads and 12
+// malformed ones through POST /hooks/lead, a reviewer clearing the review queue each evening until the
+// 25th, 120 invoices moved issued → paid through the records API at their own times. Then the KPIs read
+// from the store are held against figures this test computes itself from what it sent and what the
+// API shows (its own sums and medians, never the engine's KPI code); /metrics is scraped and parsed; the
+// runs are pruned and the KPIs must not move; the weekly review is rendered and written to
+// test-results/.
+//
+// The KPIs are read with kpisFromStore (apps/runtime/src/observability/kpi-facts.ts), the function
+// GET /api/kpis is to call; the route itself is not in the runtime yet.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Flow, ReviewItem, Run } from '@flowdesk/schema';
+import { ManualClock } from '../apps/runtime/src/clock.ts';
+import { observabilityHooks } from '../apps/runtime/src/observability/hooks.ts';
+import { kpisFromStore, queueDepths, setBaseline, weeklyReportFromStore } from '../apps/runtime/src/observability/kpi-facts.ts';
+import { createMetrics } from '../apps/runtime/src/observability/metrics.ts';
+import type { Store } from '../apps/runtime/src/store/types.ts';
+import { flowsDirWith, REPO, startTestRuntime, type TestRuntime } from './support/runtime.ts';
+import { seedEvents, seedMonth } from './support/seed-month.ts';
+
+const DAY = 86_400_000;
+const s = seedMonth({ seed: 20261101 });
+const BASELINE = { leadResponseMedianMinutes: 240, weeklyManualHours: 12, failureRate: 0.08, collectionDays: 18 };
+const LAST_SWEEP_DAY = 25; // the reviewer stops clearing the queue after the 25th: some reviews wait
+
+/** This test's own median: sort, middle, or the mean of the two middle values. */
+function med(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+}
+
+let rt: TestRuntime;
+let storeRef: Store | undefined;
+const metrics = createMetrics();
+const sent = { lead202: 0, lead422: 0, other: [] as { status: number; body: unknown }[] };
+const resolved: { id: string; createdAt: string; resolvedAt: string }[] = [];
+let leadRuns: Run[] = [];
+let flowDoc: Flow;
+let openReviews: ReviewItem[] = [];
+
+beforeAll(async () => {
+  rt = await startTestRuntime({
+    flowsDir: flowsDirWith(['lead-qualification']),
+    clock: new ManualClock(Date.parse(s.from)),
+    hooks: observabilityHooks({ store: () => storeRef, metrics }),
+  });
+  storeRef = rt.store;
+  rt.ctx.metrics = metrics; // the runtime's context takes a metrics sink; startRuntime does not build one yet
+  metrics.setQueueDepthSource(() => queueDepths(rt.store));
+  await setBaseline(rt.store, BASELINE);
+
+  const sweeps: string[] = [];
+  for (let d = 1; d <= LAST_SWEEP_DAY; d += 1) sweeps.push(new Date(Date.parse(s.from) + (d - 1) * DAY + 17 * 3_600_000).toISOString());
+  let nSweep = 0;
+  let decisions = 0;
+  const sweep = async (at: string) => {
+    rt.clock.set(at);
+    const open = (await rt.get('/api/reviews')).body as ReviewItem[];
+    for (const item of open.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))) {
+      const decision = decisions++ % 3 === 2 ? 'rejected' : 'approved';
+      const res = await rt.post(`/api/reviews/${item.id}/resolve`, { decision });
+      if (res.status !== 200) sent.other.push(res);
+      resolved.push({ id: item.id, createdAt: item.createdAt, resolvedAt: at });
+    }
+    await rt.settle();
+  };
+
+  for (const e of seedEvents(s)) {
+    if (e.kind === 'won') continue; // no KPI reads account wins; onboarding is another flow's test
+    while (nSweep < sweeps.length && sweeps[nSweep] <= e.at) await sweep(sweeps[nSweep++]);
+    rt.clock.set(e.at);
+    if (e.kind === 'lead' || e.kind === 'invalid-lead') {
+      const res = await rt.post('/hooks/lead', e.lead.payload);
+      if (res.status === 202) sent.lead202 += 1;
+      else if (res.status === 422) sent.lead422 += 1;
+      else sent.other.push(res);
+    } else {
+      const state = e.kind === 'invoice.issued' ? 'issued' : 'paid';
+      const res = await rt.post(`/api/records/invoice/${e.invoice.key}/state`, { state });
+      if (res.status !== 200) sent.other.push(res);
+    }
+    await rt.settle();
+  }
+  while (nSweep < sweeps.length) await sweep(sweeps[nSweep++]);
+  rt.clock.set('2027-06-01T00:00:00.000Z');
+
+  leadRuns = (await rt.get('/api/runs?flowId=lead-qualification&limit=1000')).body as Run[];
+  flowDoc = (await rt.get('/api/flows/lead-qualification')).body as Flow;
+  openReviews = (await rt.get('/api/reviews')).body as ReviewItem[];
+}, 300_000);
+
+afterAll(async () => rt?.dispose());
+
+const NOV = { from: s.from, to: s.to };
+const finished = (r: Run) => ['succeeded', 'failed', 'dead', 'cancelled'].includes(r.status);
+const inNov = (iso: string) => iso >= s.from && iso < s.to;
+
+describe('a seeded month through the runtime', () => {
+  it('every event was taken as the contract says', () => {
+    expect(sent.other).toEqual([]);
+    expect(sent.lead202).toBe(500);
+    expect(sent.lead422).toBe(12);
+    expect(leadRuns).toHaveLength(500);
+    expect(resolved.length).toBeGreaterThan(20);
+    expect(openReviews.length).toBeGreaterThan(0);
+    // a run waiting for review is not finished: no fact, no KPI contribution yet
+    expect(leadRuns.filter((r) => r.status === 'needs_review')).toHaveLength(openReviews.length);
+  });
+
+  it('lead response SLA: the fast lane answers at capture (the clock stands still during a run)', async () => {
+    const k = await kpisFromStore(rt.store, NOV);
+    const fast = leadRuns.filter((r) => finished(r) && inNov(r.startedAt) && r.steps.some((st) => st.nodeId === 'fast-response' && st.status === 'succeeded'));
+    expect(fast.length).toBeGreaterThan(10);
+    const minutes = fast.map((r) => (Date.parse(r.steps.find((st) => st.nodeId === 'fast-response')!.endedAt!) - Date.parse(r.createdAt)) / 60_000);
+    expect(k.leadResponse.samples).toBe(fast.length);
+    expect(k.leadResponse.medianMinutes).toBe(med(minutes));
+    expect(k.leadResponse.medianMinutes).toBe(0);
+    expect(k.leadResponse.p90Minutes).toBe(0);
+    expect(k.leadResponse).toMatchObject({ baseline: 240, baselineSource: 'founder', change: -240, changePct: -100, met: true });
+  });
+
+  it('manual hours reclaimed: minutesSaved of succeeded steps of finished runs, per ISO week', async () => {
+    const k = await kpisFromStore(rt.store, NOV);
+    const saved = new Map(flowDoc.nodes.map((n) => [n.id, n.minutesSaved ?? 0]));
+    const perWeekRuns = new Map<string, number>();
+    let minutes = 0;
+    for (const r of leadRuns.filter((x) => finished(x) && inNov(x.startedAt))) {
+      minutes += r.steps.filter((st) => st.status === 'succeeded').reduce((a, st) => a + (saved.get(st.nodeId) ?? 0), 0);
+      // ISO week by hand: Monday 00:00Z of the run's week, numbered from the week holding 4 January
+      const t = Date.parse(r.startedAt);
+      const monday = Math.floor(t / DAY) * DAY - ((new Date(t).getUTCDay() + 6) % 7) * DAY;
+      perWeekRuns.set(new Date(monday).toISOString().slice(0, 10), (perWeekRuns.get(new Date(monday).toISOString().slice(0, 10)) ?? 0) + 1);
+    }
+    expect(minutes).toBeGreaterThan(0);
+    expect(k.manualHours.minutesSaved).toBe(minutes);
+    expect(k.manualHours.hoursReclaimed).toBeCloseTo(minutes / 60, 9);
+    expect(k.manualHours.hoursPerWeek).toBeCloseTo(minutes / 60 / (30 / 7), 9);
+    expect(k.manualHours.met).toBe(minutes / 60 / (30 / 7) >= 6);
+    // 2026-W44 starts Monday 26 Oct … W49 starts Monday 30 Nov
+    expect(k.manualHours.perWeek.map((w) => w.week)).toEqual(['2026-W44', '2026-W45', '2026-W46', '2026-W47', '2026-W48', '2026-W49']);
+    expect(k.manualHours.perWeek.map((w) => w.runs)).toEqual(
+      ['2026-10-26', '2026-11-02', '2026-11-09', '2026-11-16', '2026-11-23', '2026-11-30'].map((d) => perWeekRuns.get(d) ?? 0),
+    );
+  });
+
+  it('review queue: open items, and the median time to resolve from the reviewer’s own log', async () => {
+    const k = await kpisFromStore(rt.store, NOV);
+    const inPeriod = resolved.filter((x) => inNov(x.resolvedAt));
+    expect(k.reviewQueue.open).toBe(openReviews.length);
+    expect(k.reviewsOpen).toBe(openReviews.length);
+    expect(k.reviewQueue.resolvedInPeriod).toBe(inPeriod.length);
+    expect(k.reviewQueue.medianResolveMinutes).toBeCloseTo(med(inPeriod.map((x) => (Date.parse(x.resolvedAt) - Date.parse(x.createdAt)) / 60_000))!, 9);
+    expect(k.reviewQueue.createdInPeriod).toBe(resolved.length + openReviews.length);
+  });
+
+  it('failure rate and run durations from the runs the API lists', async () => {
+    const k = await kpisFromStore(rt.store, NOV);
+    const done = leadRuns.filter((r) => finished(r) && inNov(r.startedAt) && r.status !== 'cancelled');
+    const failed = done.filter((r) => r.status === 'failed' || r.status === 'dead').length;
+    expect(k.failureRate.finished).toBe(done.length);
+    expect(k.failureRate.failed + k.failureRate.dead).toBe(failed);
+    expect(k.failureRate.value).toBeCloseTo(failed / done.length, 12);
+    expect(k.failureRate.perFlow).toHaveLength(1);
+    expect(k.failureRate.perFlow[0]).toMatchObject({ flowId: 'lead-qualification', critical: true });
+    expect(k.failureRate.met).toBe(failed / done.length <= 0.02);
+    expect(k.deadLettersOpen).toBe(0);
+    const durations = leadRuns.filter((r) => finished(r) && inNov(r.startedAt)).map((r) => Date.parse(r.endedAt!) - Date.parse(r.startedAt));
+    expect(k.runDurationByFlow).toEqual([{ flowId: 'lead-qualification', runs: durations.length, medianMs: med(durations) }]);
+  });
+
+  it('cash collection lag matches the generator’s own figures, for the month and past it', async () => {
+    const k = await kpisFromStore(rt.store, NOV);
+    expect(k.collectionLag.samples).toBe(s.expected.invoicesPaidInMonth);
+    expect(k.collectionLag.medianDays).toBeCloseTo(s.expected.collectionLagMedianDays!, 9);
+    expect(k.collectionLag.baseline).toBe(18);
+    expect(k.collectionLag.met).toBe((18 - s.expected.collectionLagMedianDays!) / 18 >= 0.15);
+    const all = await kpisFromStore(rt.store, { from: s.from, to: '2027-06-01T00:00:00.000Z' });
+    expect(all.collectionLag.samples).toBe(s.expected.allPaid.invoices);
+    expect(all.collectionLag.medianDays).toBeCloseTo(s.expected.allPaid.collectionLagMedianDays!, 9);
+  });
+
+  it('payload drift: the malformed submissions are the rejected events', async () => {
+    const k = await kpisFromStore(rt.store, NOV);
+    expect(k.rejectedByReason.reduce((a, r) => a + r.count, 0)).toBe(s.expected.invalidLeads);
+  });
+
+  it('an earlier period as the baseline: the first two weeks against the last two', async () => {
+    const k = await kpisFromStore(rt.store, { from: '2026-11-16T00:00:00.000Z', to: '2026-11-30T00:00:00.000Z', baselineFrom: '2026-11-02T00:00:00.000Z', baselineTo: '2026-11-16T00:00:00.000Z' });
+    const earlier = await kpisFromStore(rt.store, { from: '2026-11-02T00:00:00.000Z', to: '2026-11-16T00:00:00.000Z', baseline: {} });
+    expect(k.manualHours.baselineSource).toBe('period');
+    expect(k.manualHours.baseline).toBe(earlier.manualHours.hoursPerWeek);
+  });
+
+  it('GET /metrics: webhook responses, runs by status, step histograms, queue depths', async () => {
+    const res = await fetch(`${rt.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    const sample = (name: string, labels: Record<string, string>): number | undefined => {
+      for (const line of text.split('\n')) {
+        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+        if (!m || m[1] !== name) continue;
+        const ls = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
+        if (Object.entries(labels).every(([k, v]) => ls[k] === v) && Object.keys(ls).length === Object.keys(labels).length) return Number(m[3]);
+      }
+      return undefined;
+    };
+    expect(sample('flowdesk_webhook_responses_total', { path: 'lead', status: '202' })).toBe(500);
+    expect(sample('flowdesk_webhook_responses_total', { path: 'lead', status: '422' })).toBe(12);
+    const byStatus = new Map<string, number>();
+    for (const r of leadRuns) if (finished(r)) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+    for (const [status, n] of byStatus) expect(sample('flowdesk_runs_total', { flow: 'lead-qualification', status })).toBe(n);
+    const fast = leadRuns.filter((r) => r.steps.some((st) => st.nodeId === 'fast-response' && st.status === 'succeeded')).length;
+    expect(sample('flowdesk_step_duration_seconds_count', { flow: 'lead-qualification', node: 'fast-response' })).toBe(fast);
+    expect(sample('flowdesk_queue_depth', { queue: 'reviews' })).toBe(openReviews.length);
+    expect(sample('flowdesk_queue_depth', { queue: 'dead_letters' })).toBe(0);
+    expect(sample('flowdesk_queue_depth', { queue: 'timers' })).toBe((await rt.store.listTimers()).length);
+    expect(sample('process_cpu_user_seconds_total', {})).toBeGreaterThan(0);
+  });
+
+  it('the weekly review of 2026-W48, written to test-results/', async () => {
+    const { markdown, html, kpis } = await weeklyReportFromStore(rt.store, { week: '2026-W48', now: '2026-11-30T09:00:00.000Z' });
+    expect(kpis.from).toBe('2026-11-23T00:00:00.000Z');
+    expect(markdown).toContain(`## Reviews waiting (${openReviews.length})`);
+    expect(markdown).toContain('- Clear the review queue:');
+    expect(markdown).toContain('| Lead response (median) | 0.0 min');
+    expect(html).not.toMatch(/<script/i);
+    const dir = join(REPO, 'test-results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'weekly-report-2026-W48.md'), markdown);
+    writeFileSync(join(dir, 'weekly-report-2026-W48.html'), html);
+  });
+
+  // last: it deletes the runs
+  it('retention: pruning the finished runs leaves the KPIs of the pruned period unchanged', async () => {
+    const before = await kpisFromStore(rt.store, NOV);
+    const pruned = await rt.store.pruneRuns('2027-01-01T00:00:00.000Z');
+    expect(pruned).toBe(leadRuns.filter(finished).length);
+    expect((await rt.get('/api/runs?flowId=lead-qualification&limit=1000')).body).toHaveLength(openReviews.length);
+    expect(await kpisFromStore(rt.store, NOV)).toEqual(before);
+  });
+});
