@@ -155,3 +155,19 @@ describe('dryRun', () => {
     expect(r.ok).toBe(true);
   });
 });
+
+describe('ports and operators agree with the validator', () => {
+  it('an edge from the trigger written with port "out" and a portless edge from a single-"out" route are followed', () => {
+    const flow: Flow = {
+      dsl: 1, id: 'p', name: 'p', version: 1, trigger: { type: 'manual' },
+      nodes: [{ id: 'r', type: 'route', rules: [], default: 'out' }, { id: 'end', type: 'end' }],
+      edges: [{ from: 'trigger', port: 'out', to: 'r' }, { from: 'r', to: 'end' }],
+    };
+    expect(advance(flow, start({}, flow), env).run.status).toBe('succeeded');
+  });
+  it('the engine registers exactly the custom operators the validator knows', async () => {
+    const { CUSTOM_LOGIC_OPERATORS } = await import('@flowdesk/schema');
+    const { CUSTOM_OPERATIONS } = await import('./logic.ts');
+    expect(Object.keys(CUSTOM_OPERATIONS).sort()).toEqual([...CUSTOM_LOGIC_OPERATORS].sort());
+  });
+});

@@ -1,6 +1,6 @@
 // The interpreter: steps a run over its flow graph. Pure — every function takes the run and
 // returns a new run plus the one Command the runtime must perform; results come back in.
-import { parseDuration, type ActionNode, type EntityRecord, type Flow, type FlowNode, type Run, type Step as RunStep } from '@flowdesk/schema';
+import { outputPorts, parseDuration, type ActionNode, type EntityRecord, type Flow, type FlowNode, type Run, type Step as RunStep } from '@flowdesk/schema';
 import { evaluateLogic, LogicError, truthy } from './logic.ts';
 import { renderParams } from './template.ts';
 import { nextRetry } from './retry.ts';
@@ -34,9 +34,10 @@ export function nodeById(flow: Flow, id: string): FlowNode | undefined {
   return flow.nodes.find((n) => n.id === id);
 }
 
-/** The node an output port leads to (an edge without a port is the node's default output). */
+/** The node an output port leads to. An edge without a port is the node's default output
+ * (`ok` for an action, `out` for a node whose only output is `out`, and the trigger's one output). */
 export function nextNode(flow: Flow, from: string, port?: string): string | undefined {
-  const dflt = from === 'trigger' ? undefined : defaultPortOf(nodeById(flow, from));
+  const dflt = from === 'trigger' ? 'out' : defaultPortOf(nodeById(flow, from));
   const want = port ?? dflt;
   return flow.edges.find((e) => e.from === from && (e.port ?? dflt) === want)?.to;
 }
@@ -44,8 +45,8 @@ export function nextNode(flow: Flow, from: string, port?: string): string | unde
 function defaultPortOf(node: FlowNode | undefined): string | undefined {
   if (!node) return undefined;
   if (node.type === 'action') return 'ok';
-  if (node.type === 'compute' || node.type === 'wait') return 'out';
-  return undefined;
+  const ports = outputPorts(node);
+  return ports.length === 1 && ports[0] === 'out' ? 'out' : undefined;
 }
 
 export function newRun(flow: Flow, input: NewRunInput): Run {
