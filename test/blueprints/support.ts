@@ -37,6 +37,15 @@ function decodeQuotedPrintable(s: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
+/** Decodes RFC 2047 encoded words (=?UTF-8?Q?…?= / =?UTF-8?B?…?=) in a header value. */
+export function decodeHeader(v: string): string {
+  return v
+    .replace(/(\?=)\s+(=\?)/g, '$1$2')
+    .replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_, _charset: string, enc: string, text: string) =>
+      enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : decodeQuotedPrintable(text.replace(/_/g, ' ')),
+    );
+}
+
 /** The text body of a single-part message (what email.send produces for `text`). */
 function textOf(raw: string, headers: Record<string, string>): string {
   const body = raw.split('\r\n\r\n').slice(1).join('\r\n\r\n');
@@ -69,7 +78,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
           rcpt: session.envelope.rcptTo.map((r) => r.address),
           raw,
           to: headers.to ?? '',
-          subject: headers.subject ?? '',
+          subject: decodeHeader(headers.subject ?? ''),
           text: textOf(raw, headers),
           headers,
         });
