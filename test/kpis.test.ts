@@ -9,7 +9,10 @@
 // The KPIs are read with kpisFromStore (apps/runtime/src/observability/kpi-facts.ts), the function
 // GET /api/kpis is to call; the route itself is not in the runtime yet.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow, ReviewItem, Run } from '@flowdesk/schema';
 import { ManualClock } from '../apps/runtime/src/clock.ts';
@@ -225,7 +228,8 @@ describe('a seeded month through the runtime', () => {
   it('the weekly review of 2026-W48, written to test-results/', async () => {
     const { markdown, html, kpis } = await weeklyReportFromStore(rt.store, { week: '2026-W48', now: '2026-11-30T09:00:00.000Z' });
     expect(kpis.from).toBe('2026-11-23T00:00:00.000Z');
-    expect(markdown).toContain(`## Reviews waiting (${openReviews.length})`);
+    // waiting at `now`: the reviews still open that had been created by then
+    expect(markdown).toContain(`## Reviews waiting (${openReviews.filter((r) => r.createdAt <= '2026-11-30T09:00:00.000Z').length})`);
     expect(markdown).toContain('- Clear the review queue:');
     expect(markdown).toContain('| Lead response (median) | 0.0 min');
     expect(html).not.toMatch(/<script/i);
@@ -233,6 +237,40 @@ describe('a seeded month through the runtime', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'weekly-report-2026-W48.md'), markdown);
     writeFileSync(join(dir, 'weekly-report-2026-W48.html'), html);
+  });
+
+  it('the weekly review renders in Chromium under a CSP with no scripts, and a screenshot is saved', async () => {
+    const { html } = await weeklyReportFromStore(rt.store, { week: '2026-W48', now: '2026-11-30T09:00:00.000Z' });
+    // served the way a strict server would: nothing but inline styles allowed
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+      res.end(html);
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, javaScriptEnabled: false });
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      const res = await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(res?.status()).toBe(200);
+      expect(await page.title()).toBe('Flowdesk weekly review — 2026-W48');
+      expect(await page.locator('h1').innerText()).toBe('Flowdesk weekly review — 2026-W48');
+      const h2 = await page.locator('h2').allInnerTexts();
+      expect(h2).toContain('KPIs against targets');
+      expect(h2).toContain('Suggested actions');
+      expect(await page.locator('table').first().locator('tbody tr').count()).toBe(4);
+      // the inline stylesheet applied (CSP allowed it): header cells have their background
+      expect(await page.locator('th').first().evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(240, 244, 248)');
+      expect(problems).toEqual([]);
+      mkdirSync(join(REPO, 'test-results'), { recursive: true });
+      await page.screenshot({ path: join(REPO, 'test-results', 'weekly-report-2026-W48.png'), fullPage: true });
+    } finally {
+      await browser.close();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    }
   });
 
   // last: it deletes the runs

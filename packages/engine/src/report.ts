@@ -113,7 +113,9 @@ function formatChange(k: HeadlineKpi): string {
   return k.changePct === null ? `${sign}${v}` : `${sign}${v} (${k.changePct > 0 ? '+' : k.changePct < 0 ? '−' : ''}${fmt1(Math.abs(k.changePct))}%)`;
 }
 
-const status = (met: boolean | null) => (met === null ? 'no data' : met ? '✅ met' : '❌ not met');
+// plain words (no emoji: a headless browser or a mail client may have no emoji font); the HTML colours them
+const status = (met: boolean | null) => (met === null ? 'no data' : met ? 'met' : 'not met');
+const STATUS_CLASS: Record<string, string> = { met: 'ok', 'not met': 'bad', 'no data': 'none' };
 
 function build(input: WeeklyReportInput): Block[] {
   const { kpis: k, week } = input;
@@ -163,7 +165,7 @@ function build(input: WeeklyReportInput): Block[] {
         String(f.finished),
         String(f.failed),
         String(f.dead),
-        (f.rate === null ? '—' : pct(f.rate)) + (f.flagged ? ' ⚠ above 2%' : ''),
+        (f.rate === null ? '—' : pct(f.rate)) + (f.flagged ? ' (above 2%)' : ''),
       ]),
     });
   }
@@ -293,7 +295,8 @@ function toMarkdown(blocks: Block[]): string {
 const CSS = `body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2933;max-width:980px;margin:2rem auto;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d9e2ec;padding-bottom:.2rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d9e2ec;padding:.35rem .5rem;text-align:left;vertical-align:top}
-th{background:#f0f4f8}td.r,th.r{text-align:right}li{margin:.2rem 0}p{margin:.4rem 0}`;
+th{background:#f0f4f8}td.r,th.r{text-align:right}li{margin:.2rem 0}p{margin:.4rem 0}
+td.ok{color:#0b6e4f;font-weight:600}td.bad{color:#b42318;font-weight:600}td.none{color:#7b8794}`;
 
 function toHtml(blocks: Block[], title: string): string {
   const e = escapeHtml;
@@ -308,8 +311,9 @@ function toHtml(blocks: Block[], title: string): string {
           return `<ul>${b.items.map((i) => `<li>${e(i)}</li>`).join('')}</ul>`;
         case 'table': {
           const cls = (i: number) => (b.align?.[i] === 'r' ? ' class="r"' : '');
+          const cellCls = (c: string, i: number) => (b.head[i] === 'Status' && STATUS_CLASS[c] ? ` class="${STATUS_CLASS[c]}"` : cls(i));
           const head = `<thead><tr>${b.head.map((h, i) => `<th${cls(i)}>${e(h)}</th>`).join('')}</tr></thead>`;
-          const rows = b.rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${e(c)}</td>`).join('')}</tr>`).join('\n');
+          const rows = b.rows.map((r) => `<tr>${r.map((c, i) => `<td${cellCls(c, i)}>${e(c)}</td>`).join('')}</tr>`).join('\n');
           return `<table>${head}<tbody>\n${rows}\n</tbody></table>`;
         }
       }

@@ -165,8 +165,9 @@ export async function weeklyReportFromStore(store: Store, q: { week: string; now
     week: q.week,
     kpis,
     failures: failureGroups(facts, from, to),
-    deadLetters: deadLetters.filter((d) => d.status === 'open').map((d) => ({ id: d.id, flowId: d.flowId, nodeId: d.nodeId, createdAt: d.createdAt })),
-    reviews: reviews.filter((r) => r.status === 'open').map((r) => ({ id: r.id, queue: r.queue, title: r.title, createdAt: r.createdAt })),
+    // what was waiting at `now` (a report for an earlier week leaves out items that came later)
+    deadLetters: deadLetters.filter((d) => d.status === 'open' && d.createdAt <= q.now).map((d) => ({ id: d.id, flowId: d.flowId, nodeId: d.nodeId, createdAt: d.createdAt })),
+    reviews: reviews.filter((r) => r.status === 'open' && r.createdAt <= q.now).map((r) => ({ id: r.id, queue: r.queue, title: r.title, createdAt: r.createdAt })),
     slowestSteps: slowestSteps(facts, from, to, 10),
     flows: flowRows,
     now: q.now,
