@@ -1,0 +1,138 @@
+// npm run drill -- <flow file or id>: the guide's failure injection as a product feature. Sends the
+// flow's samples through an in-process runtime while its dependencies fail (500, 429, timeout,
+// reset) on a compressed clock, and reports attempts, dead letters, alerts and fallback paths.
+import { existsSync, readFileSync, rmSync, mkdtempSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Flow, Run } from '@flowdesk/schema';
+import { startRuntime, ManualClock, REPO_ROOT } from '../index.ts';
+import { startChaosDeps, FAULTS, type Fault } from '../drill/chaos.ts';
+import { lossRisks } from '../drill/risks.ts';
+
+const quiet = { info() {}, warn() {}, error() {} };
+
+function loadFlow(arg: string): Flow {
+  const file = existsSync(arg) ? arg : join(REPO_ROOT, 'flows', `${arg}.json`);
+  if (!existsSync(file)) throw new Error(`no flow file "${arg}" (give a path or the id of a flow in flows/)`);
+  return JSON.parse(readFileSync(file, 'utf8')) as Flow;
+}
+
+/** Points every outside call at the chaos dependencies and shortens timeouts to fit the compressed clock. */
+function aimAtChaos(flow: Flow, httpUrl: string): Flow {
+  const copy = structuredClone(flow);
+  delete copy.version;
+  for (const n of copy.nodes) {
+    if (n.type !== 'action') continue;
+    n.timeout = '1s';
+    if (n.action === 'http.request' && n.params && typeof n.params.url === 'string') {
+      n.params.url = n.params.url.replace(/^(https?:\/\/[^/]+|\{\{[^}]+\}\})/, httpUrl);
+    }
+  }
+  return copy;
+}
+
+interface Outcome {
+  sample: string;
+  fault: Fault;
+  status: Run['status'];
+  path: string[];
+  attempts: Record<string, number>;
+  deadLetter: boolean;
+  alerts: number;
+  fallback?: string;
+}
+
+export async function drill(flow: Flow): Promise<{ outcomes: Outcome[]; risks: ReturnType<typeof lossRisks> }> {
+  const deps = await startChaosDeps();
+  const outcomes: Outcome[] = [];
+  try {
+    for (const fault of FAULTS) {
+      deps.setFault(fault);
+      const dataDir = mkdtempSync(join(tmpdir(), 'flowdesk-drill-'));
+      const flowsDir = mkdtempSync(join(tmpdir(), 'flowdesk-drill-flows-'));
+      cpSync(join(REPO_ROOT, 'flows/state-map.json'), join(flowsDir, 'state-map.json'));
+      const clock = new ManualClock(Date.parse('2026-03-02T09:00:00.000Z'));
+      const env = {
+        FLOWDESK_SMTP_HOST: '127.0.0.1',
+        FLOWDESK_SMTP_PORT: String(deps.smtpPort),
+        FLOWDESK_OPENAI_URL: deps.httpUrl,
+        FLOWDESK_OPENAI_KEY: 'drill',
+        FLOWDESK_CONFIG_CRM_URL: deps.httpUrl,
+      };
+      const rt = await startRuntime({ port: 0, dataDir, flowsDir, clock, env, fsync: false, log: quiet, pollMs: 0 });
+      try {
+        const aimed = aimAtChaos(flow, deps.httpUrl);
+        const deployed = await rt.ctx.flows.deploy(aimed, new Date(clock.now()).toISOString());
+        if (!deployed.ok) throw new Error(`flow is invalid: ${deployed.error.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+        for (const sample of flow.samples ?? []) {
+          const res = await rt.ctx.runner.start(deployed.flow.doc, { payload: sample.payload, headers: sample.headers, idempotencyKey: null, trigger: { type: 'manual' } });
+          // compressed clock: jump from one due timer to the next, up to a day of virtual time
+          for (let i = 0; i < 200; i++) {
+            await rt.settle();
+            const run = await rt.store.getRun(res.run.id);
+            if (!run || !['waiting', 'queued', 'running'].includes(run.status)) break;
+            const timers = (await rt.store.listTimers()).filter((t) => t.runId === run.id && t.kind === 'run');
+            const next = Math.min(...timers.map((t) => Date.parse(t.dueAt)));
+            if (!Number.isFinite(next) || next - clock.now() > 86_400_000) break;
+            clock.set(new Date(Math.max(next, clock.now())).toISOString());
+          }
+          const run = (await rt.store.getRun(res.run.id))!;
+          const attempts: Record<string, number> = {};
+          for (const s of run.steps) if (s.attempts.length) attempts[s.nodeId] = s.attempts.length;
+          const alerts = (await rt.store.listDocs('alerts')).filter((a) => a.runId === run.id).length;
+          const erroredIdx = run.steps.findIndex((s) => s.port === 'error');
+          const errored = erroredIdx >= 0 && erroredIdx < run.steps.length - 1 ? run.steps[erroredIdx] : undefined;
+          outcomes.push({
+            sample: sample.name,
+            fault,
+            status: run.status,
+            path: run.steps.map((s) => s.nodeId),
+            attempts,
+            deadLetter: !!(await rt.store.getDoc('deadLetters', run.id)),
+            alerts,
+            fallback: errored ? `${errored.nodeId} → error port → ${run.steps[erroredIdx + 1]!.nodeId}` : run.status === 'needs_review' ? 'review queue' : undefined,
+          });
+        }
+      } finally {
+        await rt.close();
+        rmSync(dataDir, { recursive: true, force: true });
+        rmSync(flowsDir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await deps.close();
+  }
+  return { outcomes, risks: lossRisks(flow) };
+}
+
+async function main() {
+  const arg = process.argv[2];
+  if (!arg) {
+    console.error('usage: npm run drill -- <flow file or id>');
+    process.exit(2);
+  }
+  const flow = loadFlow(resolve(arg).endsWith('.json') && existsSync(resolve(arg)) ? resolve(arg) : arg);
+  if (!flow.samples?.length) console.warn(`flow ${flow.id} has no samples: only the static checks run`);
+  const { outcomes, risks } = await drill(flow);
+  console.log(`failure drill — ${flow.id}${flow.critical ? ' (critical)' : ''}: ${flow.samples?.length ?? 0} samples × ${FAULTS.length} faults (500, 429, timeout, reset)\n`);
+  console.log('fault     sample                      status         attempts per node                 dead letter  alerts  fallback');
+  for (const o of outcomes) {
+    const att = Object.entries(o.attempts).map(([k, v]) => `${k}×${v}`).join(' ') || '-';
+    console.log(`${o.fault.padEnd(9)} ${o.sample.slice(0, 27).padEnd(27)} ${o.status.padEnd(14)} ${att.slice(0, 33).padEnd(33)} ${(o.deadLetter ? 'yes' : 'no').padEnd(12)} ${String(o.alerts).padEnd(7)} ${o.fallback ?? '-'}`);
+  }
+  const failedRuns = outcomes.filter((o) => o.status === 'failed');
+  console.log('');
+  if (!flow.critical) console.log('not a critical flow: loss risks are reported, not fatal');
+  for (const r of risks) console.log(`RISK ${flow.id}/${r.nodeId}: ${r.reason}`);
+  for (const o of failedRuns) console.log(`RISK ${flow.id}: sample "${o.sample}" under ${o.fault} ended failed (not replayable as a dead letter) at ${o.path.at(-1)}`);
+  const fatal = flow.critical && (risks.length > 0 || failedRuns.length > 0);
+  console.log(fatal ? `\nFAIL: critical flow ${flow.id} can lose an event (${[...risks.map((r) => r.nodeId), ...failedRuns.map((o) => o.path.at(-1))].join(', ')})` : `\nOK: no event of ${flow.id} can be lost silently — every failure retried, dead-lettered with an alert, or routed to its fallback`);
+  process.exit(fatal ? 1 : 0);
+}
+
+if (process.argv[1] && resolve(process.argv[1]).endsWith('drill.ts')) {
+  main().catch((e: Error) => {
+    console.error(`drill failed: ${e.message}`);
+    process.exit(2);
+  });
+}

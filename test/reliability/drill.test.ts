@@ -1,0 +1,43 @@
+// npm run drill: the lead blueprint passes; a critical flow whose action has neither retry nor
+// error port fails, naming the node.
+import { describe, expect, it, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO, tempDir } from '../support/runtime.ts';
+
+const dir = tempDir('flowdesk-drill-test-');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const drill = (arg: string) => spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'apps/runtime/src/cli/drill.ts'), arg], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+
+describe('failure drill', () => {
+  it('on the lead blueprint prints its report and exits 0', () => {
+    const r = drill('lead-qualification');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('failure drill — lead-qualification (critical)');
+    for (const fault of ['500', '429', 'timeout', 'reset']) expect(r.stdout).toMatch(new RegExp(`^${fault}\\s+high-fit`, 'm'));
+    expect(r.stdout).toMatch(/fast-response×4/); // retried under 429/timeout/reset
+    expect(r.stdout).toContain('OK: no event');
+  });
+
+  it('exits non-zero on a critical flow whose action has neither retry nor error port, naming the node', () => {
+    const file = join(dir, 'fragile.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dsl: 1, id: 'fragile', name: 'Fragile', critical: true,
+        trigger: { type: 'webhook', path: 'fragile', auth: { type: 'none' } },
+        nodes: [
+          { id: 'charge-card', type: 'action', action: 'http.request', retry: { delays: [] }, params: { method: 'POST', url: 'https://payments.example/charge' } },
+          { id: 'end', type: 'end' },
+        ],
+        edges: [{ from: 'trigger', to: 'charge-card' }, { from: 'charge-card', to: 'end' }],
+        samples: [{ name: 'one', payload: { amount: 10 } }],
+      }),
+    );
+    const r = drill(file);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('RISK fragile/charge-card');
+    expect(r.stdout).toMatch(/FAIL: critical flow fragile can lose an event \(charge-card\)/);
+  });
+});
