@@ -1,0 +1,32 @@
+// Store factory: the embedded lowdb+journal store by default, PostgreSQL when a database URL is
+// given (FLOWDESK_DATABASE_URL). The PostgreSQL adapter is imported lazily so that the default path
+// never loads `pg`.
+import type { Store } from './types.ts';
+
+export * from './types.ts';
+
+export interface CreateStoreOptions {
+  dataDir: string;
+  fsync: boolean;
+  databaseUrl?: string;
+  log?: { warn(msg: string): void; info?(msg: string): void };
+}
+
+interface PostgresModule {
+  createPostgresStore(opts: { url: string; log?: CreateStoreOptions['log'] }): Store | Promise<Store>;
+}
+
+/** Creates and opens the store (open() is idempotent, so a caller may call it again). */
+export async function createStore(opts: CreateStoreOptions): Promise<Store> {
+  let store: Store;
+  if (opts.databaseUrl) {
+    const spec = './postgres/index.ts';
+    const mod = (await import(/* @vite-ignore */ spec)) as PostgresModule;
+    store = await mod.createPostgresStore({ url: opts.databaseUrl, log: opts.log });
+  } else {
+    const { createLowdbStore } = await import('./lowdb/index.ts');
+    store = createLowdbStore({ dataDir: opts.dataDir, fsync: opts.fsync, log: opts.log });
+  }
+  await store.open();
+  return store;
+}

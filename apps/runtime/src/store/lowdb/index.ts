@@ -1,0 +1,782 @@
+// The embedded store: lowdb for the small mutable collections, append-only JSON-lines journals
+// for runs, rejected events and KPI facts. See ./README.md for the layout and the rules.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { EntityRecord, Flow, RejectedEvent, Run, RunStatus } from '@flowdesk/schema';
+import { isTerminal } from '@flowdesk/schema';
+import {
+  StoreConflictError,
+  StoreCorruptError,
+  type CreateRunResult,
+  type DedupeClaim,
+  type DocCollection,
+  type DocCollections,
+  type RunQuery,
+  type Store,
+  type StoredFlow,
+  type Timer,
+  type TransitionInput,
+} from '../types.ts';
+import { newStats, type StoreStats } from './append-log.ts';
+import { Collection } from './collection.ts';
+import { Journal, type Header, type Loc } from './journal.ts';
+import { DirLock } from './lock.ts';
+
+export interface LowdbStoreOptions {
+  dataDir: string;
+  /** fdatasync every group commit (FLOWDESK_FSYNC=1) */
+  fsync: boolean;
+  log?: { warn(msg: string): void };
+  /** journal segment size before rolling (default 64 MB) */
+  segmentBytes?: number;
+  /** a collection's change log is folded into its lowdb file past max(this, 2 × file size) (default 1 MB) */
+  compactBytes?: number;
+}
+
+export interface LowdbStoreStats extends StoreStats {
+  runs: number;
+  /** runs whose JSON is held in memory (open runs only) */
+  cachedRuns: number;
+  claims: number;
+}
+
+export interface LowdbStore extends Store {
+  stats(): LowdbStoreStats;
+}
+
+/** The in-memory index entry of one run: small fields plus where its latest snapshot is. */
+interface RunEntry {
+  id: string;
+  flowId: string;
+  status: RunStatus;
+  key: string | undefined;
+  re: string | undefined; // record entity
+  rk: string | undefined; // record key
+  createdAt: string;
+  endedAt: string | undefined;
+  df: string | undefined; // dedupe claim: flow id, key, expiry (ms)
+  dk: string | undefined;
+  dx: number | undefined;
+  seg: number;
+  off: number;
+  len: number;
+  /** the latest snapshot, kept only while the run is open */
+  json: string | undefined;
+  /** the creating write, until it is durable (a duplicate waits on it) */
+  ready: Promise<void> | undefined;
+}
+
+interface RejectedEntry {
+  id: string;
+  at: string;
+  flowId: string | undefined;
+  seg: number;
+  off: number;
+  len: number;
+}
+
+const DOC_COLLECTIONS = ['deadLetters', 'reviews', 'alerts', 'tasks', 'outbox', 'settings'] as const;
+type LowdbDocCollection = (typeof DOC_COLLECTIONS)[number];
+const JOURNALED_DOCS = 'kpiFacts';
+
+const cmpRun = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number =>
+  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function createLowdbStore(opts: LowdbStoreOptions): LowdbStore {
+  return new LowdbJournalStore(opts);
+}
+
+class LowdbJournalStore implements LowdbStore {
+  private readonly dataDir: string;
+  private readonly dbDir: string;
+  private readonly journalDir: string;
+  private readonly warn: (msg: string) => void;
+  private readonly counters = newStats();
+  private readonly lock: DirLock;
+  private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
+  private opening: Promise<void> | undefined;
+
+  // lowdb collections
+  private flows!: Collection;
+  private records!: Collection;
+  private timers!: Collection;
+  private docs!: Record<LowdbDocCollection, Collection>;
+  private latestFlow = new Map<string, number>();
+  private recState = new Map<string, { entity: string; state: string }>();
+  private timerDue = new Map<string, number>();
+
+  // journals
+  private runsJ!: Journal;
+  private rejectedJ!: Journal;
+  private kpiJ!: Journal;
+  private runs = new Map<string, RunEntry>();
+  private order: RunEntry[] = []; // ascending (createdAt, id)
+  /** dedupe claims: flowId → key → the run holding it (its dx is the expiry) */
+  private claims = new Map<string, Map<string, RunEntry>>();
+  private rejected: RejectedEntry[] = []; // ascending at
+  private kpi = new Map<string, Loc>();
+  private kpiChain: Promise<unknown> = Promise.resolve();
+  private pruneChain: Promise<unknown> = Promise.resolve();
+  private interned = new Map<string, string>();
+
+  constructor(private readonly opts: LowdbStoreOptions) {
+    this.dataDir = resolve(opts.dataDir);
+    this.dbDir = join(this.dataDir, 'db');
+    this.journalDir = join(this.dataDir, 'journal');
+    this.warn = opts.log ? (m) => opts.log!.warn(m) : (m) => console.warn(m);
+    this.lock = new DirLock(this.dataDir);
+  }
+
+  // ───────────────────────────── lifecycle ─────────────────────────────
+
+  open(): Promise<void> {
+    if (this.state === 'open') return Promise.resolve();
+    if (this.state === 'closed') return Promise.reject(new Error('store is closed'));
+    this.opening ??= this.doOpen();
+    return this.opening;
+  }
+
+  private async doOpen(): Promise<void> {
+    this.state = 'opening';
+    await mkdir(this.dbDir, { recursive: true });
+    await mkdir(this.journalDir, { recursive: true });
+    await this.lock.acquire(this.opts.fsync, this.warn);
+    try {
+      for (const dir of [this.dbDir, this.journalDir]) {
+        for (const n of await readdir(dir)) if (n.endsWith('.tmp')) await unlink(join(dir, n)).catch(() => {});
+      }
+      const copts = { fsync: this.opts.fsync, stats: this.counters, warn: this.warn, compactBytes: this.opts.compactBytes ?? 1 << 20 };
+      this.flows = new Collection(this.dbDir, 'flows', copts);
+      this.records = new Collection(this.dbDir, 'records', copts);
+      this.timers = new Collection(this.dbDir, 'timers', copts);
+      this.docs = Object.fromEntries(DOC_COLLECTIONS.map((c) => [c, new Collection(this.dbDir, c, copts)])) as Record<LowdbDocCollection, Collection>;
+      for (const c of [this.flows, this.records, this.timers, ...Object.values(this.docs)]) await c.open();
+      for (const [k, json] of this.flows.items) {
+        const f = JSON.parse(json) as StoredFlow;
+        if ((this.latestFlow.get(f.id) ?? 0) < f.version) this.latestFlow.set(f.id, f.version);
+        void k;
+      }
+      for (const [k, json] of this.records.items) {
+        const r = JSON.parse(json) as EntityRecord;
+        this.recState.set(k, { entity: r.entity, state: r.state });
+      }
+      for (const [k, json] of this.timers.items) this.timerDue.set(k, Date.parse((JSON.parse(json) as Timer).dueAt));
+
+      const jopts = { fsync: this.opts.fsync, stats: this.counters, segmentBytes: this.opts.segmentBytes ?? 64 << 20, warn: this.warn };
+      this.runsJ = new Journal(this.journalDir, 'runs', jopts);
+      this.rejectedJ = new Journal(this.journalDir, 'rejected', jopts);
+      this.kpiJ = new Journal(this.journalDir, JOURNALED_DOCS, jopts);
+      await this.runsJ.open((h, loc) => this.indexRunLine(h, loc));
+      await this.rejectedJ.open((h, loc) => {
+        this.rejected.push({ id: String(h.id), at: String(h.at), flowId: str(h.f), seg: loc.seg, off: loc.off, len: loc.len });
+      });
+      await this.kpiJ.open((h, loc) => {
+        if (h.del) this.kpi.delete(String(h.id));
+        else this.kpi.set(String(h.id), loc);
+      });
+      this.order = [...this.runs.values()].sort(cmpRun);
+      this.rejected.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+      this.interned.clear();
+      // open runs are kept in memory; finished ones stay on disk
+      const openEntries = this.order.filter((e) => !isTerminal(e.status));
+      const jsons = await this.runsJ.readMany(openEntries.map((e) => ({ id: e.id, loc: { seg: e.seg, off: e.off, len: e.len } })));
+      openEntries.forEach((e, i) => {
+        if (jsons[i] === undefined) throw new StoreCorruptError(join(this.journalDir, `runs-${String(e.seg).padStart(6, '0')}.jsonl`), `run ${e.id} unreadable at byte ${e.off}`);
+        e.json = jsons[i];
+      });
+      this.state = 'open';
+    } catch (e) {
+      await this.closeFiles();
+      await this.lock.release();
+      this.state = 'new';
+      this.opening = undefined;
+      this.reset();
+      throw e;
+    }
+  }
+
+  private reset(): void {
+    this.latestFlow.clear();
+    this.recState.clear();
+    this.timerDue.clear();
+    this.runs.clear();
+    this.order = [];
+    this.claims.clear();
+    this.rejected = [];
+    this.kpi.clear();
+  }
+
+  private intern(s: string): string {
+    const i = this.interned.get(s);
+    if (i !== undefined) return i;
+    this.interned.set(s, s);
+    return s;
+  }
+
+  private indexRunLine(h: Header, loc: Loc): void {
+    const id = String(h.id);
+    let e = this.runs.get(id);
+    if (!e) {
+      e = {
+        id, flowId: '', status: 'queued', key: undefined, re: undefined, rk: undefined, createdAt: '', endedAt: undefined,
+        df: undefined, dk: undefined, dx: undefined, seg: 0, off: 0, len: 0, json: undefined, ready: undefined,
+      };
+      this.runs.set(id, e);
+    }
+    e.flowId = this.intern(String(h.f));
+    e.status = this.intern(String(h.s)) as RunStatus;
+    e.key = str(h.k);
+    e.re = h.re === undefined ? undefined : this.intern(String(h.re));
+    // share equal strings (the record key and the claim key are often the idempotency key)
+    e.rk = h.rk === undefined ? undefined : h.rk === e.key ? e.key : str(h.rk);
+    e.createdAt = String(h.c);
+    e.endedAt = str(h.e);
+    e.seg = loc.seg;
+    e.off = loc.off;
+    e.len = loc.len;
+    if (typeof h.dk === 'string' && typeof h.dx === 'number') {
+      e.df = h.df === e.flowId ? e.flowId : this.intern(String(h.df));
+      e.dk = h.dk === e.key ? e.key : h.dk;
+      e.dx = h.dx;
+      const cur = this.claimOf(e.df, e.dk);
+      if (!cur || (cur.dx ?? 0) <= h.dx) this.setClaim(e);
+    }
+  }
+
+  private claimOf(flowId: string, key: string): RunEntry | undefined {
+    return this.claims.get(flowId)?.get(key);
+  }
+
+  private setClaim(e: RunEntry): void {
+    let m = this.claims.get(e.df!);
+    if (!m) this.claims.set(e.df!, (m = new Map()));
+    m.set(e.dk!, e);
+  }
+
+  private dropClaim(e: RunEntry): void {
+    const m = this.claims.get(e.df!);
+    if (m?.get(e.dk!) === e) {
+      m.delete(e.dk!);
+      if (m.size === 0) this.claims.delete(e.df!);
+    }
+  }
+
+  private async closeFiles(): Promise<void> {
+    const all: { close(): Promise<void> }[] = [];
+    for (const j of [this.runsJ, this.rejectedJ, this.kpiJ]) if (j) all.push(j);
+    for (const c of [this.flows, this.records, this.timers, ...Object.values(this.docs ?? {})]) if (c) all.push(c);
+    await Promise.all(all.map((x) => x.close().catch(() => {})));
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'opening') await this.opening?.catch(() => {});
+    if (this.state !== 'open') {
+      this.state = 'closed';
+      return;
+    }
+    this.state = 'closed';
+    await this.pruneChain.catch(() => {});
+    await this.kpiChain.catch(() => {});
+    await this.closeFiles();
+    await this.lock.release();
+  }
+
+  private check(): void {
+    if (this.state !== 'open') throw new Error(`store is not open (${this.state})`);
+  }
+
+  stats(): LowdbStoreStats {
+    let cached = 0;
+    for (const e of this.runs.values()) if (e.json !== undefined) cached++;
+    let claims = 0;
+    for (const m of this.claims.values()) claims += m.size;
+    return { ...this.counters, runs: this.runs.size, cachedRuns: cached, claims };
+  }
+
+  // ───────────────────────────── flows ─────────────────────────────
+
+  async putFlow(doc: Flow, at: string): Promise<StoredFlow> {
+    this.check();
+    const version = (this.latestFlow.get(doc.id) ?? 0) + 1;
+    this.latestFlow.set(doc.id, version);
+    const sf: StoredFlow = { id: doc.id, version, active: doc.active !== false, doc: { ...doc, version }, deployedAt: at };
+    const json = JSON.stringify(sf);
+    await this.flows.set(`${doc.id}@${version}`, json);
+    return JSON.parse(json) as StoredFlow;
+  }
+
+  private flowJson(id: string, version?: number): string | undefined {
+    const v = version ?? this.latestFlow.get(id);
+    return v === undefined ? undefined : this.flows.get(`${id}@${v}`);
+  }
+
+  async getFlow(id: string, version?: number): Promise<StoredFlow | undefined> {
+    this.check();
+    const json = this.flowJson(id, version);
+    return json === undefined ? undefined : (JSON.parse(json) as StoredFlow);
+  }
+
+  async listFlows(): Promise<StoredFlow[]> {
+    this.check();
+    return [...this.latestFlow.keys()].map((id) => JSON.parse(this.flowJson(id)!) as StoredFlow);
+  }
+
+  async listFlowVersions(id: string): Promise<StoredFlow[]> {
+    this.check();
+    const out: StoredFlow[] = [];
+    const latest = this.latestFlow.get(id) ?? 0;
+    for (let v = 1; v <= latest; v++) {
+      const json = this.flows.get(`${id}@${v}`);
+      if (json !== undefined) out.push(JSON.parse(json) as StoredFlow);
+    }
+    return out;
+  }
+
+  async setFlowActive(id: string, active: boolean): Promise<void> {
+    this.check();
+    const v = this.latestFlow.get(id);
+    if (v === undefined) return;
+    const sf = JSON.parse(this.flows.get(`${id}@${v}`)!) as StoredFlow;
+    if (sf.active === active) return;
+    sf.active = active;
+    await this.flows.set(`${id}@${v}`, JSON.stringify(sf));
+  }
+
+  // ───────────────────────────── runs ─────────────────────────────
+
+  async createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
+    this.check();
+    let claim: { df: string; dk: string; dx: number } | undefined;
+    if (dedupe) {
+      // check and take the claim synchronously: no await before the write is queued
+      const cur = this.claimOf(dedupe.flowId, dedupe.key);
+      if (cur && cur.dx! > Date.parse(dedupe.now) && this.runs.get(cur.id) === cur) return this.duplicateOf(cur);
+      claim = { df: dedupe.flowId, dk: dedupe.key, dx: Date.parse(dedupe.expiresAt) };
+    }
+    const { entry, done } = this.writeRun(run, claim);
+    if (claim) this.setClaim(entry);
+    entry.ready = done;
+    try {
+      await done;
+    } finally {
+      if (entry.ready === done) entry.ready = undefined;
+    }
+    return { run, duplicate: false };
+  }
+
+  private async duplicateOf(first: RunEntry): Promise<CreateRunResult> {
+    // answer with the first run only once it is on disk
+    if (first.ready) await first.ready;
+    const json = await this.runJson(first);
+    if (json === undefined) throw new Error(`run ${first.id} vanished while answering a duplicate`);
+    return { run: JSON.parse(json) as Run, duplicate: true };
+  }
+
+  async saveRun(run: Run): Promise<void> {
+    this.check();
+    await this.writeRun(run, undefined).done;
+  }
+
+  /** Indexes and queues the run's new snapshot, synchronously. */
+  private writeRun(run: Run, claim: { df: string; dk: string; dx: number } | undefined): { entry: RunEntry; done: Promise<void> } {
+    const json = JSON.stringify(run);
+    let e = this.runs.get(run.id);
+    const h: Header = { id: run.id, f: run.flowId, s: run.status, c: run.createdAt };
+    if (run.endedAt !== undefined) h.e = run.endedAt;
+    if (run.idempotencyKey !== null && run.idempotencyKey !== undefined) h.k = run.idempotencyKey;
+    if (run.record) {
+      h.re = run.record.entity;
+      h.rk = run.record.key;
+    }
+    const c = claim ?? (e?.dk !== undefined ? { df: e.df!, dk: e.dk, dx: e.dx! } : undefined);
+    if (c) {
+      h.df = c.df;
+      h.dk = c.dk;
+      h.dx = c.dx;
+    }
+    const { loc, done } = this.runsJ.append(h, json);
+    if (!e) {
+      e = {
+        id: run.id, flowId: run.flowId, status: run.status, key: h.k as string | undefined, re: run.record?.entity, rk: run.record?.key,
+        createdAt: run.createdAt, endedAt: run.endedAt, df: undefined, dk: undefined, dx: undefined,
+        seg: loc.seg, off: loc.off, len: loc.len, json: undefined, ready: undefined,
+      };
+      this.runs.set(run.id, e);
+      this.insertOrdered(e);
+    } else {
+      if (e.createdAt !== run.createdAt) {
+        this.removeOrdered(e);
+        e.createdAt = run.createdAt;
+        this.insertOrdered(e);
+      }
+      e.flowId = run.flowId;
+      e.status = run.status;
+      e.key = h.k as string | undefined;
+      e.re = run.record?.entity;
+      e.rk = run.record?.key;
+      e.endedAt = run.endedAt;
+      e.seg = loc.seg;
+      e.off = loc.off;
+      e.len = loc.len;
+    }
+    if (claim) {
+      e.df = claim.df;
+      e.dk = claim.dk === e.key ? e.key : claim.dk;
+      e.dx = claim.dx;
+    }
+    e.json = isTerminal(run.status) ? undefined : json;
+    return { entry: e, done };
+  }
+
+  private insertOrdered(e: RunEntry): void {
+    const o = this.order;
+    if (o.length === 0 || cmpRun(o[o.length - 1], e) <= 0) {
+      o.push(e);
+      return;
+    }
+    o.splice(this.lowerBound(e), 0, e);
+  }
+
+  private removeOrdered(e: RunEntry): void {
+    const i = this.lowerBound(e);
+    if (this.order[i] === e) this.order.splice(i, 1);
+    else {
+      const j = this.order.indexOf(e);
+      if (j >= 0) this.order.splice(j, 1);
+    }
+  }
+
+  /** First index whose entry is >= e. */
+  private lowerBound(e: { createdAt: string; id: string }): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cmpRun(this.order[mid], e) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The run's latest snapshot text: from memory while open or in flight, else from its segment. */
+  private async runJson(e: RunEntry): Promise<string | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      if (e.json !== undefined) return e.json;
+      if (this.runs.get(e.id) !== e) return undefined; // pruned meanwhile
+      const loc = { seg: e.seg, off: e.off, len: e.len };
+      const json = await this.runsJ.read(loc, e.id);
+      if (json !== undefined) return json;
+      // a compaction may have moved it: retry with the new location, then give up loudly
+      if (attempt >= 3 && e.seg === loc.seg && e.off === loc.off) {
+        throw new StoreCorruptError(join(this.journalDir, `runs-${String(loc.seg).padStart(6, '0')}.jsonl`), `run ${e.id} unreadable at byte ${loc.off}`);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    this.check();
+    const e = this.runs.get(id);
+    if (!e) return undefined;
+    const json = await this.runJson(e);
+    return json === undefined ? undefined : (JSON.parse(json) as Run);
+  }
+
+  async listRuns(q: RunQuery): Promise<Run[]> {
+    this.check();
+    const limit = q.limit ?? 50;
+    let i = this.order.length - 1;
+    if (q.before !== undefined) {
+      const b = this.runs.get(q.before);
+      if (!b) return [];
+      i = this.lowerBound(b) - 1;
+    }
+    const rec = q.record;
+    const picked: RunEntry[] = [];
+    for (; i >= 0 && picked.length < limit; i--) {
+      const e = this.order[i];
+      if (q.flowId !== undefined && e.flowId !== q.flowId) continue;
+      if (q.status !== undefined && e.status !== q.status) continue;
+      if (q.key !== undefined && e.key !== q.key) continue;
+      if (rec !== undefined && (e.rk === undefined || (e.rk !== rec && `${e.re}:${e.rk}` !== rec))) continue;
+      picked.push(e);
+    }
+    const jsons = await Promise.all(picked.map((e) => this.runJson(e)));
+    return jsons.filter((j): j is string => j !== undefined).map((j) => JSON.parse(j) as Run);
+  }
+
+  async listOpenRuns(): Promise<Run[]> {
+    this.check();
+    const open = this.order.filter((e) => !isTerminal(e.status));
+    const jsons = await Promise.all(open.map((e) => this.runJson(e)));
+    return jsons.filter((j): j is string => j !== undefined).map((j) => JSON.parse(j) as Run);
+  }
+
+  /**
+   * Removes finished runs that ended before `before`: out of the index at once, then off the disk by
+   * rewriting the sealed journal segments that hold their lines (oldest first; the active segment is
+   * rolled first, so appends never wait on this). Superseded snapshots are dropped on the way.
+   */
+  pruneRuns(before: string): Promise<number> {
+    this.check();
+    const run = async (): Promise<number> => {
+      const cut = Date.parse(before);
+      const victims = this.order.filter((e) => isTerminal(e.status) && e.endedAt !== undefined && Date.parse(e.endedAt) < cut);
+      if (victims.length === 0) return 0;
+      const gone = new Set(victims);
+      for (const e of victims) {
+        this.runs.delete(e.id);
+        if (e.dk !== undefined) this.dropClaim(e);
+      }
+      this.order = this.order.filter((e) => !gone.has(e));
+      await this.runsJ.compact(
+        (h, loc) => {
+          const e = this.runs.get(String(h.id));
+          if (!e) return false;
+          if (e.seg === loc.seg && e.off === loc.off) return true;
+          // a superseded line may go only once the newer one is durable
+          return !this.runsJ.isDurable({ seg: e.seg, off: e.off, len: e.len });
+        },
+        (h, from, to) => {
+          const e = this.runs.get(String(h.id));
+          if (e && e.seg === from.seg && e.off === from.off) {
+            e.seg = to.seg;
+            e.off = to.off;
+          }
+        },
+      );
+      return victims.length;
+    };
+    const p = this.pruneChain.then(run);
+    this.pruneChain = p.catch(() => {});
+    return p;
+  }
+
+  async countRuns(): Promise<number> {
+    this.check();
+    return this.runs.size;
+  }
+
+  // ───────────────────────────── rejected events ─────────────────────────────
+
+  async addRejected(ev: RejectedEvent): Promise<void> {
+    this.check();
+    const h: Header = { id: ev.id, at: ev.at };
+    if (ev.flowId !== undefined) h.f = ev.flowId;
+    const { loc, done } = this.rejectedJ.append(h, JSON.stringify(ev));
+    const entry: RejectedEntry = { id: ev.id, at: ev.at, flowId: ev.flowId, seg: loc.seg, off: loc.off, len: loc.len };
+    const r = this.rejected;
+    if (r.length === 0 || r[r.length - 1].at <= ev.at) r.push(entry);
+    else {
+      let lo = 0;
+      let hi = r.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (r[mid].at <= ev.at) lo = mid + 1;
+        else hi = mid;
+      }
+      r.splice(lo, 0, entry);
+    }
+    await done;
+  }
+
+  async listRejected(q: { flowId?: string; limit?: number; since?: string }): Promise<RejectedEvent[]> {
+    this.check();
+    const limit = q.limit ?? 100;
+    const picked: RejectedEntry[] = [];
+    for (let i = this.rejected.length - 1; i >= 0 && picked.length < limit; i--) {
+      const e = this.rejected[i];
+      if (q.since !== undefined && e.at < q.since) break;
+      if (q.flowId !== undefined && e.flowId !== q.flowId) continue;
+      picked.push(e);
+    }
+    const out: RejectedEvent[] = [];
+    for (const e of picked) {
+      const json = await this.rejectedJ.read({ seg: e.seg, off: e.off, len: e.len }, e.id);
+      if (json === undefined) throw new StoreCorruptError(join(this.journalDir, `rejected-${String(e.seg).padStart(6, '0')}.jsonl`), `entry ${e.id} unreadable`);
+      out.push(JSON.parse(json) as RejectedEvent);
+    }
+    return out;
+  }
+
+  // ───────────────────────────── records ─────────────────────────────
+
+  async getRecord(entity: string, key: string): Promise<EntityRecord | undefined> {
+    this.check();
+    const json = this.records.get(`${entity}:${key}`);
+    return json === undefined ? undefined : (JSON.parse(json) as EntityRecord);
+  }
+
+  async listRecords(q: { entity?: string; state?: string }): Promise<EntityRecord[]> {
+    this.check();
+    const out: EntityRecord[] = [];
+    for (const [k, m] of this.recState) {
+      if (q.entity !== undefined && m.entity !== q.entity) continue;
+      if (q.state !== undefined && m.state !== q.state) continue;
+      out.push(JSON.parse(this.records.get(k)!) as EntityRecord);
+    }
+    return out;
+  }
+
+  async transitionRecord(t: TransitionInput): Promise<EntityRecord> {
+    this.check();
+    // read, check and write with no await in between: atomic within the process
+    const k = `${t.entity}:${t.key}`;
+    const curJson = this.records.get(k);
+    const cur = curJson === undefined ? undefined : (JSON.parse(curJson) as EntityRecord);
+    const curState = cur?.state ?? null;
+    if (t.expectFrom !== undefined && t.expectFrom !== curState) {
+      throw new StoreConflictError(
+        `record ${t.entity}:${t.key} is in state ${curState ?? '(none)'}, not ${t.expectFrom ?? '(none)'}`,
+        curState,
+      );
+    }
+    const tr = { id: randomUUID(), from: curState, to: t.to, at: t.at, cause: t.cause };
+    const next: EntityRecord = cur
+      ? { ...cur, state: t.to, data: { ...cur.data, ...(t.data ?? {}) }, history: [...cur.history, tr], updatedAt: t.at }
+      : { entity: t.entity, key: t.key, state: t.to, data: { ...(t.data ?? {}) }, history: [tr], createdAt: t.at, updatedAt: t.at };
+    const json = JSON.stringify(next);
+    this.recState.set(k, { entity: t.entity, state: t.to });
+    await this.records.set(k, json);
+    return JSON.parse(json) as EntityRecord;
+  }
+
+  // ───────────────────────────── timers ─────────────────────────────
+
+  async putTimer(t: Timer): Promise<void> {
+    this.check();
+    this.timerDue.set(t.id, Date.parse(t.dueAt));
+    await this.timers.set(t.id, JSON.stringify(t));
+  }
+
+  async deleteTimer(id: string): Promise<void> {
+    this.check();
+    this.timerDue.delete(id);
+    await this.timers.delete(id);
+  }
+
+  async getTimer(id: string): Promise<Timer | undefined> {
+    this.check();
+    const json = this.timers.get(id);
+    return json === undefined ? undefined : (JSON.parse(json) as Timer);
+  }
+
+  async listTimers(): Promise<Timer[]> {
+    this.check();
+    return [...this.timers.items.values()].map((j) => JSON.parse(j) as Timer);
+  }
+
+  async claimDueTimers(now: string, limit: number): Promise<Timer[]> {
+    this.check();
+    const nowMs = Date.parse(now);
+    const due: [string, number][] = [];
+    for (const [id, at] of this.timerDue) if (at <= nowMs) due.push([id, at]);
+    due.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const claimed: Timer[] = [];
+    const writes: Promise<void>[] = [];
+    // taken out synchronously: a concurrent claimer can never see them
+    for (const [id] of due.slice(0, Math.max(0, limit))) {
+      claimed.push(JSON.parse(this.timers.get(id)!) as Timer);
+      this.timerDue.delete(id);
+      writes.push(this.timers.delete(id));
+    }
+    await Promise.all(writes);
+    return claimed;
+  }
+
+  // ───────────────────────────── documents ─────────────────────────────
+
+  private kpiLocked<T>(fn: () => Promise<{ value: T; done: Promise<void> }>): Promise<T> {
+    // the lock covers read + queueing the write; durability is awaited outside it (group commit)
+    const step = this.kpiChain.then(fn);
+    this.kpiChain = step.catch(() => {});
+    return step.then(async ({ value, done }) => {
+      await done;
+      return value;
+    });
+  }
+
+  private async kpiJson(id: string): Promise<string | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const loc = this.kpi.get(id);
+      if (!loc) return undefined;
+      const json = await this.kpiJ.read(loc, id);
+      if (json !== undefined) return json;
+    }
+    throw new StoreCorruptError(join(this.journalDir, 'kpiFacts'), `document ${id} unreadable`);
+  }
+
+  private kpiWrite(id: string, json: string | undefined): Promise<void> {
+    if (json === undefined) {
+      if (!this.kpi.has(id)) return Promise.resolve();
+      this.kpi.delete(id);
+      return this.kpiJ.append({ id, del: 1 }, 'null').done;
+    }
+    const { loc, done } = this.kpiJ.append({ id }, json);
+    this.kpi.set(id, loc);
+    return done;
+  }
+
+  async putDoc<C extends DocCollection>(c: C, doc: DocCollections[C]): Promise<void> {
+    this.check();
+    const json = JSON.stringify(doc);
+    if (c === JOURNALED_DOCS) return this.kpiLocked(async () => ({ value: undefined, done: this.kpiWrite(doc.id, json) }));
+    await this.docs[c as LowdbDocCollection].set(doc.id, json);
+  }
+
+  async getDoc<C extends DocCollection>(c: C, id: string): Promise<DocCollections[C] | undefined> {
+    this.check();
+    const json = c === JOURNALED_DOCS ? await this.kpiJson(id) : this.docs[c as LowdbDocCollection].get(id);
+    return json === undefined ? undefined : (JSON.parse(json) as DocCollections[C]);
+  }
+
+  async listDocs<C extends DocCollection>(c: C): Promise<DocCollections[C][]> {
+    this.check();
+    if (c === JOURNALED_DOCS) {
+      const items = [...this.kpi.entries()].map(([id, loc]) => ({ id, loc }));
+      const jsons = await this.kpiJ.readMany(items);
+      const out: DocCollections[C][] = [];
+      for (let i = 0; i < items.length; i++) {
+        const json = jsons[i] ?? (await this.kpiJson(items[i].id));
+        if (json !== undefined) out.push(JSON.parse(json) as DocCollections[C]);
+      }
+      return out;
+    }
+    return [...this.docs[c as LowdbDocCollection].items.values()].map((j) => JSON.parse(j) as DocCollections[C]);
+  }
+
+  async deleteDoc(c: DocCollection, id: string): Promise<void> {
+    this.check();
+    if (c === JOURNALED_DOCS) return this.kpiLocked(async () => ({ value: undefined, done: this.kpiWrite(id, undefined) }));
+    await this.docs[c as LowdbDocCollection].delete(id);
+  }
+
+  async updateDoc<C extends DocCollection>(
+    c: C,
+    id: string,
+    update: (cur: DocCollections[C] | undefined) => DocCollections[C] | undefined,
+  ): Promise<DocCollections[C] | undefined> {
+    this.check();
+    if (c === JOURNALED_DOCS) {
+      return this.kpiLocked(async () => {
+        const curJson = await this.kpiJson(id);
+        const next = update(curJson === undefined ? undefined : (JSON.parse(curJson) as DocCollections[C]));
+        if (next === undefined) return { value: undefined, done: Promise.resolve() };
+        const json = JSON.stringify(next);
+        return { value: JSON.parse(json) as DocCollections[C], done: this.kpiWrite(id, json) };
+      });
+    }
+    // synchronous read-modify-write: atomic within the process
+    const coll = this.docs[c as LowdbDocCollection];
+    const curJson = coll.get(id);
+    const next = update(curJson === undefined ? undefined : (JSON.parse(curJson) as DocCollections[C]));
+    if (next === undefined) return undefined;
+    const json = JSON.stringify(next);
+    await coll.set(id, json);
+    return JSON.parse(json) as DocCollections[C];
+  }
+}

@@ -1,0 +1,401 @@
+// An append-only JSON-lines journal in segments (`<prefix>-000001.jsonl`, rolled at ~64 MB).
+// Each line is `{"h":<flat header>,"d":<document>}` where the header carries the fields the
+// in-memory index needs and `crc` (CRC-32 of the document's bytes), so that the index can be
+// rebuilt at open by parsing only the small header while still checking every byte.
+// Appends go through a group-commit AppendLog; documents whose write is not yet durable are served
+// from memory, everything else is read back from the segment by (offset, length).
+import { open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { StoreCorruptError } from '../types.ts';
+import { AppendLog, type StoreStats } from './append-log.ts';
+import { fsyncDir, scanLines, writeAll } from './fsutil.ts';
+
+export interface Loc {
+  seg: number;
+  off: number;
+  len: number;
+}
+
+export type Header = { [k: string]: string | number | boolean | undefined };
+
+export interface JournalOptions {
+  fsync: boolean;
+  stats: StoreStats;
+  segmentBytes: number;
+  warn: (msg: string) => void;
+}
+
+const HEAD = Buffer.from('{"h":');
+const SEP = Buffer.from('},"d":');
+const TAIL = Buffer.from('}\n');
+const CLOSE_BRACE = 0x7d;
+const SEG_SPAN = 2 ** 32;
+
+interface Reader {
+  fh: Promise<FileHandle>;
+  refs: number;
+  retired: boolean;
+}
+
+/** Parses and checks one line (without '\n'); returns the header and where the document is. */
+function parseLine(buf: Buffer, start: number, end: number): { h: Header; docStart: number; docEnd: number } | undefined {
+  if (end - start < HEAD.length + SEP.length + 1) return undefined;
+  if (buf.compare(HEAD, 0, HEAD.length, start, start + HEAD.length) !== 0) return undefined;
+  if (buf[end - 1] !== CLOSE_BRACE) return undefined;
+  const sep = buf.indexOf(SEP, start + HEAD.length);
+  if (sep === -1 || sep + SEP.length >= end) return undefined;
+  let h: Header;
+  try {
+    h = JSON.parse(buf.toString('utf8', start + HEAD.length, sep + 1)) as Header;
+  } catch {
+    return undefined;
+  }
+  if (h === null || typeof h !== 'object' || typeof h.crc !== 'number') return undefined;
+  const docStart = sep + SEP.length;
+  const docEnd = end - 1;
+  if (crc32(buf.subarray(docStart, docEnd)) !== h.crc) return undefined;
+  return { h, docStart, docEnd };
+}
+
+export class Journal {
+  private segs: number[] = [];
+  private activeSeg = 0;
+  private active: AppendLog | undefined;
+  /** rolled segments whose last writes may still be in flight */
+  private sealing = new Map<number, AppendLog>();
+  /** documents whose write is not yet durable, by seg*2^32+off */
+  private pending = new Map<number, string>();
+  private readers = new Map<number, Reader>();
+  private closed = false;
+
+  constructor(
+    readonly dir: string,
+    readonly prefix: string,
+    private readonly opts: JournalOptions,
+  ) {}
+
+  private file(seg: number): string {
+    return join(this.dir, `${this.prefix}-${String(seg).padStart(6, '0')}.jsonl`);
+  }
+
+  /**
+   * Scans every segment in order, calling `onEntry` for each line. A torn last line of a segment
+   * (bytes after its last '\n') is cut off with a warning; any other bad line throws StoreCorruptError
+   * naming the file, which is left untouched.
+   */
+  async open(onEntry: (h: Header, loc: Loc) => void): Promise<void> {
+    const re = new RegExp(`^${this.prefix}-(\\d{6,})\\.jsonl$`);
+    const names = await readdir(this.dir);
+    this.segs = names
+      .map((n) => re.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    const truncations: { file: string; good: number; found: number }[] = [];
+    for (const seg of this.segs) {
+      const file = this.file(seg);
+      const res = await scanLines(file, (buf, start, end, offset) => {
+        const p = parseLine(buf, start, end);
+        if (!p) return false;
+        onEntry(p.h, { seg, off: offset, len: end - start + 1 });
+        return true;
+      });
+      if (res.bad) {
+        throw new StoreCorruptError(file, `bad line at byte ${res.bad.offset}${res.bad.isLast ? ' (last complete line)' : ''}`);
+      }
+      if (res.goodLength < res.fileLength) truncations.push({ file, good: res.goodLength, found: res.fileLength });
+    }
+    // only once every segment has been read: drop torn tails (never acknowledged writes)
+    for (const t of truncations) {
+      this.opts.warn(`store: dropping a torn last line of ${t.file} (${t.found - t.good} bytes at offset ${t.good}, never acknowledged)`);
+      await truncate(t.file, t.good);
+      if (this.opts.fsync) {
+        const fh = await open(t.file, 'r+');
+        await fh.sync().finally(() => fh.close());
+      }
+    }
+    if (this.segs.length === 0) {
+      this.activeSeg = 1;
+      this.segs.push(1);
+      this.active = new AppendLog(this.file(1), 0, { fsync: this.opts.fsync, stats: this.opts.stats, created: true });
+    } else {
+      this.activeSeg = this.segs[this.segs.length - 1];
+      const size = (await stat(this.file(this.activeSeg))).size;
+      this.active = new AppendLog(this.file(this.activeSeg), size, { fsync: this.opts.fsync, stats: this.opts.stats, created: false });
+    }
+  }
+
+  /** Appends one entry; synchronous up to the returned promise, which resolves once it is durable. */
+  append(h: Header, doc: string): { loc: Loc; done: Promise<void> } {
+    if (this.closed || !this.active) throw new Error(`journal ${this.prefix} is closed`);
+    const docBuf = Buffer.from(doc);
+    h.crc = crc32(docBuf);
+    const head = Buffer.from(`{"h":${JSON.stringify(h)},"d":`);
+    const len = head.length + docBuf.length + TAIL.length;
+    if (this.active.size > 0 && this.active.size + len > this.opts.segmentBytes) this.roll();
+    const line = Buffer.concat([head, docBuf, TAIL], len);
+    const seg = this.activeSeg;
+    const { offset, done } = this.active.append(line);
+    const key = seg * SEG_SPAN + offset;
+    this.pending.set(key, doc);
+    const cleared = done.then(() => {
+      this.pending.delete(key);
+    });
+    return { loc: { seg, off: offset, len }, done: cleared };
+  }
+
+  /** Starts a new segment; the old one finishes its queued writes in the background. */
+  roll(): void {
+    const old = this.active!;
+    const oldSeg = this.activeSeg;
+    this.sealing.set(oldSeg, old);
+    void old.close().finally(() => {
+      if (this.sealing.get(oldSeg) === old) this.sealing.delete(oldSeg);
+    });
+    this.activeSeg = oldSeg + 1;
+    this.segs.push(this.activeSeg);
+    this.active = new AppendLog(this.file(this.activeSeg), 0, { fsync: this.opts.fsync, stats: this.opts.stats, created: true });
+  }
+
+  get activeSize(): number {
+    return this.active?.size ?? 0;
+  }
+
+  /** True when the bytes at `loc` are durable. */
+  isDurable(loc: Loc): boolean {
+    if (loc.seg === this.activeSeg) return loc.off + loc.len <= this.active!.durable;
+    const s = this.sealing.get(loc.seg);
+    return s ? loc.off + loc.len <= s.durable : true;
+  }
+
+  /** Resolves once everything appended so far is durable. */
+  async drain(): Promise<void> {
+    await Promise.all([...[...this.sealing.values()].map((s) => s.drain()), this.active?.drain()]);
+  }
+
+  private reader(seg: number): Reader {
+    let r = this.readers.get(seg);
+    if (!r) {
+      const fh = open(this.file(seg), 'r');
+      fh.catch(() => {});
+      r = { fh, refs: 0, retired: false };
+      this.readers.set(seg, r);
+    }
+    return r;
+  }
+
+  private retire(seg: number, replacement?: Reader): void {
+    const r = this.readers.get(seg);
+    if (replacement) this.readers.set(seg, replacement);
+    else this.readers.delete(seg);
+    if (r) {
+      r.retired = true;
+      if (r.refs === 0) void r.fh.then((f) => f.close()).catch(() => {});
+    }
+  }
+
+  /**
+   * Reads the document at `loc`. Returns undefined when the bytes there are not a valid entry for
+   * `id` (the caller re-reads its index: a compaction may have moved the entry meanwhile).
+   */
+  async read(loc: Loc, id: string): Promise<string | undefined> {
+    const p = this.pending.get(loc.seg * SEG_SPAN + loc.off);
+    if (p !== undefined) return p;
+    const r = this.reader(loc.seg);
+    r.refs++;
+    try {
+      const fh = await r.fh;
+      const buf = Buffer.allocUnsafe(loc.len);
+      let got = 0;
+      while (got < loc.len) {
+        const { bytesRead } = await fh.read(buf, got, loc.len - got, loc.off + got);
+        if (bytesRead <= 0) return undefined;
+        got += bytesRead;
+      }
+      if (buf[loc.len - 1] !== 10) return undefined;
+      const parsed = parseLine(buf, 0, loc.len - 1);
+      if (!parsed || parsed.h.id !== id) return undefined;
+      return buf.toString('utf8', parsed.docStart, parsed.docEnd);
+    } catch {
+      return undefined;
+    } finally {
+      r.refs--;
+      if (r.retired && r.refs === 0) void r.fh.then((f) => f.close()).catch(() => {});
+    }
+  }
+
+  /**
+   * Reads many documents at once: pending ones from memory, few per segment by offset, many per
+   * segment by one sequential pass over the file. Entries it cannot read come back undefined.
+   */
+  async readMany(items: { loc: Loc; id: string }[]): Promise<(string | undefined)[]> {
+    const out: (string | undefined)[] = new Array(items.length).fill(undefined);
+    const bySeg = new Map<number, Map<number, number>>();
+    items.forEach((it, i) => {
+      const p = this.pending.get(it.loc.seg * SEG_SPAN + it.loc.off);
+      if (p !== undefined) {
+        out[i] = p;
+        return;
+      }
+      let m = bySeg.get(it.loc.seg);
+      if (!m) bySeg.set(it.loc.seg, (m = new Map()));
+      m.set(it.loc.off, i);
+    });
+    for (const [seg, wanted] of bySeg) {
+      if (wanted.size < 64) {
+        await Promise.all([...wanted.values()].map(async (i) => (out[i] = await this.read(items[i].loc, items[i].id))));
+        continue;
+      }
+      try {
+        await scanLines(this.file(seg), (buf, start, end, offset) => {
+          const i = wanted.get(offset);
+          if (i === undefined) return true;
+          const p = parseLine(buf, start, end);
+          if (p && p.h.id === items[i].id && end - start + 1 === items[i].loc.len) out[i] = buf.toString('utf8', p.docStart, p.docEnd);
+          return true;
+        });
+      } catch {
+        // fall back to reads by offset below
+      }
+      for (const i of wanted.values()) if (out[i] === undefined) out[i] = await this.read(items[i].loc, items[i].id);
+    }
+    return out;
+  }
+
+  /**
+   * Rewrites the sealed segments without the lines `keep` rejects, off the hot path: the active
+   * segment is rolled first and never rewritten, appends go on meanwhile. Consecutive small segments
+   * are merged (up to about one segment's size) into the file of the group's LAST segment number,
+   * so replay order is kept: lines of lower segments are older. Groups are done oldest first, each
+   * file replaced atomically (temp, fsync, rename) before the group's lower files are deleted, so a
+   * crash part-way leaves, for every entry, its newest lines (a suffix of its history). `moved` is
+   * called for each kept line, synchronously with the switch to the new file.
+   */
+  async compact(keep: (h: Header, loc: Loc) => boolean, moved: (h: Header, from: Loc, to: Loc) => void): Promise<{ dropped: number; bytes: number }> {
+    if (this.activeSize > 0) this.roll();
+    await this.drain();
+    const sealed = this.segs.filter((s) => s < this.activeSeg);
+    const sizes = await Promise.all(sealed.map(async (s) => (await stat(this.file(s))).size));
+    const groups: number[][] = [];
+    let cur: number[] = [];
+    let curBytes = 0;
+    sealed.forEach((seg, i) => {
+      if (cur.length && curBytes + sizes[i] > this.opts.segmentBytes) {
+        groups.push(cur);
+        cur = [];
+        curBytes = 0;
+      }
+      cur.push(seg);
+      curBytes += sizes[i];
+    });
+    if (cur.length) groups.push(cur);
+    let dropped = 0;
+    let bytes = 0;
+    for (const group of groups) {
+      if (this.closed) break;
+      const r = await this.rewriteGroup(group, keep, moved);
+      dropped += r.dropped;
+      bytes += r.bytes;
+    }
+    return { dropped, bytes };
+  }
+
+  private async rewriteGroup(
+    group: number[],
+    keep: (h: Header, loc: Loc) => boolean,
+    moved: (h: Header, from: Loc, to: Loc) => void,
+  ): Promise<{ dropped: number; bytes: number }> {
+    const last = group[group.length - 1];
+    const target = this.file(last);
+    const tmp = `${target}.compact.tmp`;
+    const out = await open(tmp, 'w', 0o600);
+    const kept: { h: Header; from: Loc; to: Loc }[] = [];
+    let outSize = 0;
+    let dropped = 0;
+    let chunk: Buffer[] = [];
+    let chunkBytes = 0;
+    const flushChunk = async () => {
+      if (!chunkBytes) return;
+      const b = Buffer.concat(chunk, chunkBytes);
+      chunk = [];
+      chunkBytes = 0;
+      await writeAll(out, b);
+    };
+    let ok = false;
+    try {
+      for (const seg of group) {
+        const file = this.file(seg);
+        const res = await scanLines(
+          file,
+          (buf, start, end, offset) => {
+            const p = parseLine(buf, start, end);
+            if (!p) return false;
+            const from = { seg, off: offset, len: end - start + 1 };
+            if (keep(p.h, from)) {
+              kept.push({ h: p.h, from, to: { seg: last, off: outSize, len: from.len } });
+              chunk.push(Buffer.from(buf.subarray(start, end + 1)));
+              chunkBytes += from.len;
+              outSize += from.len;
+            } else dropped++;
+            return true;
+          },
+          () => (chunkBytes >= 1 << 20 ? flushChunk() : Promise.resolve()),
+        );
+        if (res.bad || res.goodLength !== res.fileLength) throw new StoreCorruptError(file, 'unreadable during compaction');
+      }
+      await flushChunk();
+      if (this.opts.fsync) await out.sync();
+      ok = true;
+    } finally {
+      await out.close();
+      if (!ok) await unlink(tmp).catch(() => {});
+    }
+    if (dropped === 0 && group.length === 1) {
+      await unlink(tmp);
+      return { dropped: 0, bytes: outSize };
+    }
+    this.opts.stats.rewrites++;
+    const lower = group.slice(0, -1);
+    if (kept.length === 0) {
+      await unlink(tmp);
+      // oldest first: a crash part-way leaves the newer lines
+      for (const seg of group) {
+        this.retire(seg);
+        await unlink(this.file(seg));
+      }
+    } else {
+      const fresh: Reader = { fh: open(tmp, 'r'), refs: 0, retired: false };
+      await fresh.fh;
+      await rename(tmp, target);
+      // switch readers and locations together, with no await in between
+      for (const seg of lower) this.retire(seg);
+      this.retire(last, fresh);
+      for (const k of kept) moved(k.h, k.from, k.to);
+      for (const seg of lower) await unlink(this.file(seg));
+    }
+    const gone = new Set(kept.length === 0 ? group : lower);
+    this.segs = this.segs.filter((s) => !gone.has(s));
+    if (this.opts.fsync) await fsyncDir(this.dir);
+    return { dropped, bytes: outSize };
+  }
+
+  /** Bytes in all segments (written or queued). */
+  async totalBytes(): Promise<number> {
+    let n = this.activeSize;
+    for (const s of this.segs) if (s !== this.activeSeg) n += (await stat(this.file(s)).catch(() => ({ size: 0 }))).size;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.sealing.values()].map((s) => s.close()));
+    await this.active?.close();
+    for (const seg of [...this.readers.keys()]) this.retire(seg);
+  }
+
+  get error(): unknown {
+    return this.active?.error;
+  }
+}
