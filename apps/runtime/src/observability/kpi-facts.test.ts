@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Flow, Run, Step } from '@flowdesk/schema';
 import { createMemoryStore } from '../store/memory/index.ts';
 import type { Store } from '../store/types.ts';
-import { backfillRunFacts, getBaseline, kpisFromStore, listRunFacts, queueDepths, recordRunFact, setBaseline, weeklyReportFromStore } from './kpi-facts.ts';
+import { backfillRunFacts, getBaseline, kpisFromStore, listRunFacts, queueDepths, recordRunFact, retentionDaysFromEnv, runRetention, setBaseline, weeklyReportFromStore } from './kpi-facts.ts';
 
 const leadFlow: Flow = {
   dsl: 1,
@@ -143,6 +143,21 @@ describe('KPI facts in the store', () => {
     expect(await store.getRun('r1')).toBeUndefined();
     expect(await store.countRuns()).toBe(1); // r4 is still waiting
     expect(await kpisFromStore(store, W48)).toEqual(before);
+  });
+
+  it('the retention job backfills missing facts, prunes runs older than the window, and the KPIs hold', async () => {
+    const before = await kpisFromStore(store, W48);
+    await store.deleteDoc('kpiFacts', 'run:r1'); // as if the process died between the run's end and its fact
+    // now = 2026-12-26T10:00Z, 30 days → prune runs ended before 2026-11-26T10:00Z: r0, r1, r2 (r3 ended 10:13)
+    const out = await runRetention(store, { now: '2026-12-26T10:00:00.000Z' });
+    expect(out).toEqual({ factsWritten: 1, pruned: 3, before: '2026-11-26T10:00:00.000Z' });
+    expect(await store.getRun('r2')).toBeUndefined();
+    expect(await store.getRun('r3')).toBeDefined();
+    expect(await kpisFromStore(store, W48)).toEqual(before);
+    expect(retentionDaysFromEnv({})).toBe(30);
+    expect(retentionDaysFromEnv({ FLOWDESK_RETENTION_DAYS: '7' })).toBe(7);
+    expect(() => retentionDaysFromEnv({ FLOWDESK_RETENTION_DAYS: 'a week' })).toThrow(/FLOWDESK_RETENTION_DAYS/);
+    await expect(runRetention(store, { now: '2026-12-26T10:00:00.000Z', days: -1 })).rejects.toThrow(RangeError);
   });
 
   it('backfill writes the facts that are missing, once', async () => {

@@ -174,3 +174,28 @@ export async function weeklyReportFromStore(store: Store, q: { week: string; now
   });
   return { ...report, kpis };
 }
+
+export const DEFAULT_RETENTION_DAYS = 30;
+
+/**
+ * The daily retention job's work: make sure every finished run has its KPI fact, then prune finished
+ * runs that ended more than `days` (FLOWDESK_RETENTION_DAYS, default 30) before `now`. The facts stay,
+ * so KPIs over the pruned period do not change.
+ */
+export async function runRetention(store: Store, q: { now: string; days?: number }): Promise<{ factsWritten: number; pruned: number; before: string }> {
+  const days = q.days ?? DEFAULT_RETENTION_DAYS;
+  if (!Number.isFinite(days) || days < 0) throw new RangeError(`retention days must be a non-negative number, got ${days}`);
+  const before = new Date(Date.parse(q.now) - days * 86_400_000).toISOString();
+  const factsWritten = await backfillRunFacts(store);
+  const pruned = await store.pruneRuns(before);
+  return { factsWritten, pruned, before };
+}
+
+/** FLOWDESK_RETENTION_DAYS from the environment (default 30); a bad value is refused by name. */
+export function retentionDaysFromEnv(env: Record<string, string | undefined>): number {
+  const raw = env.FLOWDESK_RETENTION_DAYS;
+  if (raw === undefined || raw === '') return DEFAULT_RETENTION_DAYS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`FLOWDESK_RETENTION_DAYS must be a whole number of days ≥ 1, got "${raw}"`);
+  return n;
+}
