@@ -93,6 +93,8 @@ describe('client-onboarding blueprint', () => {
   });
 
   it('the payment arriving second does not start onboarding again (the state map is the hub)', async () => {
+    const forged = JSON.stringify(checkout('evt_forged', ADA, 'Lovelace Labs'));
+    expect((await rt.post('/hooks/stripe-checkout', forged, { 'stripe-signature': stripeSignature(forged, 'whsec_wrong', rt.clock.now()) })).status).toBe(401);
     const res = await postStripe(rt, checkout('evt_ada_1', ADA, 'Lovelace Labs'));
     expect(res.status).toBe(202);
     await rt.settle();

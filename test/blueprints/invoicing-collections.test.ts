@@ -167,3 +167,30 @@ describe('invoicing-collections blueprint', () => {
     expect((await rt.get(`/api/records/invoice/INV-ZZZ`)).status).toBe(404);
   });
 });
+
+describe('invoicing-collections across a restart', () => {
+  it('a reminder wait survives the runtime being stopped and started again', async () => {
+    const flowsDir = flowsDirWith(['invoice-issue', 'invoicing-collections', 'invoice-paid']);
+    const env = { ...smtpEnv(smtp.port), FLOWDESK_SECRET_STRIPE_INVOICE_SECRET: STRIPE_SECRET };
+    const first = await startTestRuntime({ flowsDir, env });
+    const dataDir = first.dataDir;
+    await first.post(`/api/records/account/${encodeURIComponent('kim@restart.example')}/state`, { state: 'won' });
+    await first.post(`/api/records/account/${encodeURIComponent('kim@restart.example')}/state`, { state: 'in_delivery' });
+    await first.post('/api/flows/invoice-issue/run', { payload: { invoiceId: 'INV-R-001', account: 'kim@restart.example', amount: 900, dueDate: '2026-03-10' } });
+    await first.settle();
+    await first.close(); // stopped while the collections run waits for due − 3d
+
+    const second = await startTestRuntime({ flowsDir, env, dataDir });
+    try {
+      second.clock.set('2026-03-07T00:00:00.000Z');
+      await second.settle();
+      const mails = smtp.mails.filter((m) => m.rcpt.includes('kim@restart.example'));
+      expect(mails.map((m) => m.subject)).toEqual(['Invoice INV-R-001 is due on 2026-03-10']);
+      const runs = (await second.get('/api/runs?flowId=invoicing-collections')).body as { status: string; wakeAt?: string }[];
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ status: 'waiting', wakeAt: '2026-03-11T00:00:00.000Z' });
+    } finally {
+      await second.dispose();
+    }
+  });
+});
