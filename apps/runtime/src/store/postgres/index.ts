@@ -34,6 +34,14 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** how long to wait for a connection before failing (default 10 s) */
   connectTimeoutMs?: number;
+  /**
+   * This process's identity for run ownership (default: random per store). Give a value that is stable
+   * across restarts of one process (e.g. derived from its data dir) so that, after a crash, the restart
+   * takes back its own runs at once instead of after the lease.
+   */
+  instanceId?: string;
+  /** an instance that has not heartbeaten for this long is dead and its runs may be claimed (default 15 s) */
+  leaseMs?: number;
 }
 
 /** A dedupe claim as stored: which run holds (flowId, key) until expiresAt. */
@@ -69,6 +77,15 @@ export interface ImportCounts {
 }
 
 export interface PostgresStore extends Store {
+  readonly instanceId: string;
+  /**
+   * Claims the runs this process should resume: queued or running runs whose owner is this instance
+   * (left by a previous life of it) or an instance that is no longer alive (no heartbeat within the
+   * lease), or no one. Each is given to one claimer only (FOR UPDATE SKIP LOCKED) and is owned by this
+   * instance from then on. Runs another live process is driving are never returned. Waiting runs are
+   * not included: their timers are claimed through claimDueTimers.
+   */
+  claimResumableRuns(opts?: { limit?: number }): Promise<Run[]>;
   /**
    * Adapter-specific bulk import (one transaction): writes flows with their exact version numbers and
    * active flags, records with their exact histories, runs, dedupe claims, timers, rejected events and
@@ -126,7 +143,7 @@ export async function migrate(client: pg.ClientBase, migrations: Migration[] = l
 const TERMINAL = [...TERMINAL_STATUSES];
 const json = (v: unknown) => JSON.stringify(v);
 
-function runParams(run: Run) {
+function runParams(run: Run, owner: string | null) {
   return [
     run.id,
     run.flowId,
@@ -138,15 +155,16 @@ function runParams(run: Run) {
     run.createdAt,
     run.endedAt ?? null,
     json(run),
+    owner,
   ];
 }
 
-const RUN_COLS = 'id, flow_id, status, terminal, idempotency_key, record_entity, record_key, created_at, ended_at, doc';
-const RUN_VALUES = '$1::text, $2::text, $3::text, $4::boolean, $5::text, $6::text, $7::text, $8::timestamptz, $9::timestamptz, $10::json';
+const RUN_COLS = 'id, flow_id, status, terminal, idempotency_key, record_entity, record_key, created_at, ended_at, doc, owner';
+const RUN_VALUES = '$1::text, $2::text, $3::text, $4::boolean, $5::text, $6::text, $7::text, $8::timestamptz, $9::timestamptz, $10::json, $11::text';
 const RUN_UPSERT = `INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})
   ON CONFLICT (id) DO UPDATE SET flow_id = excluded.flow_id, status = excluded.status, terminal = excluded.terminal,
     idempotency_key = excluded.idempotency_key, record_entity = excluded.record_entity, record_key = excluded.record_key,
-    created_at = excluded.created_at, ended_at = excluded.ended_at, doc = excluded.doc`;
+    created_at = excluded.created_at, ended_at = excluded.ended_at, doc = excluded.doc, owner = excluded.owner`;
 
 // One statement = one transaction: take (or take over an expired) claim and insert the run only when
 // the claim was ours. A concurrent inserter of the same key waits on the unique index until the first
@@ -154,9 +172,9 @@ const RUN_UPSERT = `INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})
 // row itself: a subquery there reads the statement's snapshot, taken before the other one committed.)
 const CREATE_CLAIMED = `
 WITH claim AS (
-  INSERT INTO dedupe AS d (flow_id, key, run_id, expires_at) VALUES ($11::text, $12::text, $1::text, $13::timestamptz)
+  INSERT INTO dedupe AS d (flow_id, key, run_id, expires_at) VALUES ($12::text, $13::text, $1::text, $14::timestamptz)
   ON CONFLICT (flow_id, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
-  WHERE d.expires_at <= $14::timestamptz
+  WHERE d.expires_at <= $15::timestamptz
   RETURNING run_id
 ), ins AS (
   INSERT INTO runs (${RUN_COLS}) SELECT ${RUN_VALUES} WHERE EXISTS (SELECT 1 FROM claim)
@@ -174,7 +192,10 @@ const toFlow = (r: { id: string; version: number; active: boolean; doc: Flow; de
 
 export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   let pool: pg.Pool | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
   const log = opts.log;
+  const instanceId = opts.instanceId ?? `pid${process.pid}-${randomUUID()}`;
+  const leaseMs = opts.leaseMs ?? 15_000;
 
   const db = (): pg.Pool => {
     if (!pool) throw new Error('postgres store is not open');
@@ -198,6 +219,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   }
 
   const store: PostgresStore = {
+    instanceId,
     async open() {
       if (pool) return;
       const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
@@ -217,11 +239,24 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       }
       c.release();
       pool = p;
+      await p.query(
+        'INSERT INTO instances (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET started_at = now(), heartbeat_at = now()',
+        [instanceId],
+      );
+      heartbeat = setInterval(() => {
+        p.query('UPDATE instances SET heartbeat_at = now() WHERE id = $1', [instanceId]).catch((e: Error) => log?.warn(`postgres heartbeat: ${e.message}`));
+      }, Math.max(50, Math.floor(leaseMs / 3)));
+      heartbeat.unref();
     },
     async close() {
       const p = pool;
       pool = undefined;
-      await p?.end();
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = undefined;
+      if (!p) return;
+      // a clean stop: whatever this instance still owns may be taken over at once
+      await p.query('DELETE FROM instances WHERE id = $1', [instanceId]).catch(() => {});
+      await p.end();
     },
 
     // ── flows ──
@@ -264,11 +299,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     // ── runs ──
     async createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
       if (!dedupe) {
-        await q(`INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})`, runParams(run));
+        await q(`INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})`, runParams(run, instanceId));
         return { run: structuredClone(run), duplicate: false };
       }
       for (let attempt = 0; ; attempt++) {
-        const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run), dedupe.flowId, dedupe.key, dedupe.expiresAt, dedupe.now]);
+        const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run, instanceId), dedupe.flowId, dedupe.key, dedupe.expiresAt, dedupe.now]);
         if (rows[0].created === 1) return { run: structuredClone(run), duplicate: false };
         // a live claim is held (and committed) by another run: answer with that run as stored now
         const first = await q<{ run_id: string; doc: Run | null }>(
@@ -289,7 +324,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       }
     },
     async saveRun(run) {
-      await q(RUN_UPSERT, runParams(run));
+      await q(RUN_UPSERT, runParams(run, instanceId));
     },
     async getRun(id) {
       const { rows } = await q<{ doc: Run }>('SELECT doc FROM runs WHERE id = $1', [id]);
@@ -318,6 +353,24 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
     async listOpenRuns() {
       const { rows } = await q<{ doc: Run }>('SELECT doc FROM runs WHERE NOT terminal ORDER BY created_at, id');
+      return rows.map((r) => r.doc);
+    },
+    async claimResumableRuns(o = {}) {
+      const { rows } = await q<{ doc: Run; created_at: Date; id: string }>(
+        `WITH mine AS (
+           SELECT r.id FROM runs r
+           WHERE NOT r.terminal AND r.status IN ('queued', 'running')
+             AND (r.owner IS NULL OR r.owner = $1 OR NOT EXISTS (
+               SELECT 1 FROM instances i WHERE i.id = r.owner AND i.heartbeat_at > now() - make_interval(secs => $2::double precision / 1000)))
+           ORDER BY r.created_at, r.id
+           LIMIT $3
+           FOR UPDATE SKIP LOCKED
+         )
+         UPDATE runs t SET owner = $1 FROM mine WHERE t.id = mine.id
+         RETURNING t.doc, t.created_at, t.id`,
+        [instanceId, leaseMs, o.limit ?? 100_000],
+      );
+      rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return rows.map((r) => r.doc);
     },
     async pruneRuns(before) {
@@ -490,7 +543,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
           counts.flows++;
         }
         for (const r of s.runs ?? []) {
-          await c.query(RUN_UPSERT, runParams(r));
+          // imported runs belong to no one: the first runtime to start claims the open ones
+          await c.query(RUN_UPSERT, runParams(r, null));
           counts.runs++;
         }
         const claims: DedupeEntry[] =

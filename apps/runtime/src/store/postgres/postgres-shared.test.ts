@@ -141,6 +141,70 @@ describe('postgres store: several instances on one database', () => {
   });
 });
 
+describe('postgres store: run ownership across processes', () => {
+  let h: PgHarness;
+  afterEach(async () => {
+    await h?.cleanup();
+  });
+
+  it("claimResumableRuns never returns a live instance's runs; a dead one's are split between claimers, each once", async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another();
+    const c = await h.another();
+    const running = Array.from({ length: 40 }, (_, i) => makeRun(i + 1));
+    await Promise.all(running.map((r) => a.createRun(r)));
+    const waiting = makeRun(100);
+    await a.createRun(waiting);
+    await a.saveRun({ ...waiting, status: 'waiting', wakeAt: at(500) });
+    const done = makeRun(101);
+    await a.createRun(done);
+    await a.saveRun({ ...done, status: 'succeeded', cursor: null, endedAt: at(102) });
+    // a is alive: nobody else may take its runs
+    expect(await b.claimResumableRuns()).toEqual([]);
+    expect(await c.claimResumableRuns()).toEqual([]);
+    // a stops heartbeating (as after SIGKILL, once its lease has run out)
+    const admin = new pg.Client(h.url);
+    await admin.connect();
+    await admin.query("UPDATE instances SET heartbeat_at = now() - interval '1 hour' WHERE id = $1", [a.instanceId]);
+    await admin.end();
+    const [fromB, fromC] = await Promise.all([b.claimResumableRuns(), c.claimResumableRuns()]);
+    const got = [...fromB, ...fromC].map((r) => r.id);
+    expect(new Set(got).size).toBe(got.length);
+    expect(got.sort()).toEqual(running.map((r) => r.id).sort());
+    // oldest first within one claim
+    for (const list of [fromB, fromC]) expect(list.map((r) => r.createdAt)).toEqual([...list.map((r) => r.createdAt)].sort());
+    // now b and c own them: a (even alive again) gets none
+    expect(await a.claimResumableRuns()).toEqual([]);
+    expect(await b.claimResumableRuns()).toHaveLength(fromB.length); // its own, again (a restart of b would resume them)
+  });
+
+  it('a restart with the same instanceId takes back its own runs at once; a clean close hands them over', async () => {
+    h = await pgHarness(server);
+    const first = createPostgresStore({ url: h.url, instanceId: 'proc-a' });
+    await first.open();
+    const other = await h.another();
+    const runs = Array.from({ length: 5 }, (_, i) => makeRun(i + 1));
+    for (const r of runs) await first.createRun(r);
+    // "crash": the first life never closes cleanly; the next life has the same id
+    const second = createPostgresStore({ url: h.url, instanceId: 'proc-a' });
+    await second.open();
+    expect(await other.claimResumableRuns()).toEqual([]);
+    expect((await second.claimResumableRuns()).map((r) => r.id)).toEqual(runs.map((r) => r.id));
+    await first.close(); // also removes proc-a's heartbeat row: a clean stop
+    await second.close();
+    expect((await other.claimResumableRuns()).map((r) => r.id)).toEqual(runs.map((r) => r.id));
+  });
+
+  it('runs written by importSnapshot belong to no one and are claimable', async () => {
+    h = await pgHarness(server);
+    const r = makeRun(1);
+    await h.store.importSnapshot({ runs: [r] });
+    const b = await h.another();
+    expect(await b.claimResumableRuns()).toEqual([r]);
+  });
+});
+
 describe('postgres store: migrations', () => {
   it('several processes opening a fresh database at once apply each migration once; open() takes no exclusive lock', async () => {
     const dbase = await createDatabase(server);
