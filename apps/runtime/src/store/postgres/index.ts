@@ -243,6 +243,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         'INSERT INTO instances (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET started_at = now(), heartbeat_at = now()',
         [instanceId],
       );
+      // forget instances that died long ago (their runs, if any, are claimable either way)
+      await p.query("DELETE FROM instances WHERE heartbeat_at < now() - interval '1 day'");
       heartbeat = setInterval(() => {
         p.query('UPDATE instances SET heartbeat_at = now() WHERE id = $1', [instanceId]).catch((e: Error) => log?.warn(`postgres heartbeat: ${e.message}`));
       }, Math.max(50, Math.floor(leaseMs / 3)));
