@@ -5,7 +5,11 @@ import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../actions/types.ts';
-import { createMemoryStore, newMemoryState, type MemoryState } from '../store/memory/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLowdbStore } from '../store/lowdb/index.ts';
+import { createMemoryStore, newMemoryState } from '../store/memory/index.ts';
 import type { Store } from '../store/types.ts';
 import { createAlertDispatcher, type AlertDispatcherOptions } from './dispatcher.ts';
 
@@ -55,7 +59,30 @@ const warnings: unknown[] = [];
 const log: Logger = { info() {}, warn: (o) => void warnings.push(o), error: (o) => void warnings.push(o) };
 
 let receiver: Receiver;
-let state: MemoryState;
+/** The real lowdb store in a temp data dir (reopen = close and open again), and the in-memory reference store. */
+interface StoreKit {
+  first: Store;
+  reopen: () => Store;
+  cleanup: () => void;
+}
+const STORES: Record<'lowdb' | 'memory', () => StoreKit> = {
+  lowdb: () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'flowdesk-alerts-'));
+    const make = () => createLowdbStore({ dataDir, fsync: false });
+    return { first: make(), reopen: make, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+  },
+  memory: () => {
+    const state = newMemoryState();
+    return { first: createMemoryStore(state), reopen: () => createMemoryStore(state), cleanup: () => {} };
+  },
+};
+let kit: StoreKit;
+/** A restart: the store is closed and opened again from what it persisted. */
+async function reopen() {
+  await store.close();
+  store = kit.reopen();
+  await store.open();
+}
 let store: Store;
 let now: number;
 const clock = { now: () => now };
@@ -67,19 +94,21 @@ async function fireDueTimers(d: ReturnType<typeof dispatcher>) {
   for (const t of await store.claimDueTimers(new Date(now).toISOString(), 100)) await d.onTimer(t);
 }
 
-beforeEach(async () => {
-  receiver = await startReceiver();
-  state = newMemoryState();
-  store = createMemoryStore(state);
-  await store.open();
-  now = T0;
-  warnings.length = 0;
-});
-afterEach(async () => {
-  await receiver.close();
-});
+describe.each(['lowdb', 'memory'] as const)('alert dispatcher (%s store)', (kind) => {
+  beforeEach(async () => {
+    receiver = await startReceiver();
+    kit = STORES[kind]();
+    store = kit.first;
+    await store.open();
+    now = T0;
+    warnings.length = 0;
+  });
+  afterEach(async () => {
+    await receiver.close();
+    await store.close();
+    kit.cleanup();
+  });
 
-describe('alert dispatcher', () => {
   it('stores the alert and delivers Slack-style JSON with the severity at once', async () => {
     const alert = await dispatcher().raise(failure);
     expect(receiver.got).toHaveLength(1);
@@ -153,14 +182,12 @@ describe('alert dispatcher', () => {
 
   it('keeps the fold state in the store: it survives a restart', async () => {
     await dispatcher().raise(failure);
-    // restart: a new store over the same state, a new dispatcher
-    store = createMemoryStore(state);
-    await store.open();
+    await reopen(); // restart: the store reopened, a new dispatcher
     now = T0 + 3 * MIN;
     await dispatcher().raise({ ...failure, severity: 'P0' });
     await dispatcher().raise(failure);
     expect(receiver.got).toHaveLength(1);
-    store = createMemoryStore(state);
+    await reopen();
     now = T0 + 10 * MIN;
     await fireDueTimers(dispatcher());
     expect(receiver.got).toHaveLength(2);
