@@ -96,7 +96,7 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
         onlyRenderVisibleElements={big}
         fitView
-        fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}
+        fitViewOptions={{ padding: 0.2, maxZoom: 0.9 }}
         minZoom={0.05}
         proOptions={{ hideAttribution: true }}
       >

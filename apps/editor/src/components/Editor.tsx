@@ -214,6 +214,14 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
       }
       const pos = changes.filter((c) => c.type === 'position');
       const dragging = pos.some((c) => c.type === 'position' && c.dragging);
+      const cur = new Map(graphRef.current.nodes.map((n) => [n.id, n.position]));
+      const moved = pos.some((c) => c.type === 'position' && c.position && (c.position.x !== cur.get(c.id)?.x || c.position.y !== cur.get(c.id)?.y));
+      const other = changes.some((c) => c.type === 'remove' || c.type === 'add' || c.type === 'replace');
+      if (!other && !moved && !dragKey.current) {
+        // a click on a node reports a "drag" that moved nothing: not an undo step
+        update((g) => ({ ...g, nodes: applyNodeChanges(changes, g.nodes as Node<GraphNodeData>[]) as GraphNode[] }), false);
+        return;
+      }
       if (pos.length && !dragKey.current) dragKey.current = `drag:${++seq.current}`;
       const key = dragKey.current ?? undefined;
       update((g) => {
@@ -271,8 +279,22 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
     formKey.current = { id, t: now, key: `form:${id}:${++seq.current}` };
     return formKey.current.key;
   };
-  const onNode = useCallback((oldId: string, n: FlowNode) => update((g) => updateStep(g, oldId, n), true, formRecordKey(n.id)), [update]);
-  const onTrigger = useCallback((t: Trigger) => update((g) => updateTrigger(g, t), true, formRecordKey('trigger')), [update]);
+  const onNode = useCallback(
+    (oldId: string, n: FlowNode) => {
+      const cur = graphRef.current.nodes.find((x) => x.id === oldId);
+      if (cur?.data.kind === 'step' && oldId === n.id && canonicalJson(cur.data.node) === canonicalJson(n)) return; // no change
+      update((g) => updateStep(g, oldId, n), true, formRecordKey(n.id));
+    },
+    [update],
+  );
+  const onTrigger = useCallback(
+    (t: Trigger) => {
+      const cur = graphRef.current.nodes.find((x) => x.data.kind === 'trigger');
+      if (cur?.data.kind === 'trigger' && canonicalJson(cur.data.trigger) === canonicalJson(t)) return;
+      update((g) => updateTrigger(g, t), true, formRecordKey('trigger'));
+    },
+    [update],
+  );
   const onMeta = useCallback((m: FlowMeta) => update((g) => ({ ...g, meta: m }), true, formRecordKey('$meta')), [update]);
   const onRenamePort = useCallback((id: string, a: string, b: string) => update((g) => renamePort(g, id, a, b), true, formRecordKey(id)), [update]);
   const pick = useCallback(
@@ -398,7 +420,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
           )}
         </div>
         <div className="fd-toolbar-actions">
-          <button type="button" className="fd-btn" onClick={() => dispatch({ type: 'undo' })} disabled={!hist.past.length} data-testid="undo" title="Undo (Ctrl/Cmd+Z)">
+          <button type="button" className="fd-btn" onClick={() => dispatch({ type: 'undo' })} disabled={!hist.past.length} data-testid="undo" data-steps={hist.past.length} title="Undo (Ctrl/Cmd+Z)">
             ↶
           </button>
           <button type="button" className="fd-btn" onClick={() => dispatch({ type: 'redo' })} disabled={!hist.future.length} data-testid="redo" title="Redo (Ctrl/Cmd+Shift+Z)">

@@ -63,7 +63,8 @@ function Frame(props: { id: string; kind: string; title: string; summary: string
 
 export const TriggerNodeView = memo(function TriggerNodeView({ id, data, selected }: NodeProps<FDNode>) {
   const t = (data as TriggerData).trigger;
-  return <Frame id={id} kind="trigger" title={`${t.type} trigger`} summary={triggerSummary(t)} ports={['out']} node={null} selected={!!selected} target={false} />;
+  // it has an input handle only so that a connection dropped on it is refused with a reason
+  return <Frame id={id} kind="trigger" title={`${t.type} trigger`} summary={triggerSummary(t)} ports={['out']} node={null} selected={!!selected} target />;
 });
 
 export const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProps<FDNode>) {

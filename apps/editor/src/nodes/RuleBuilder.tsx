@@ -64,6 +64,7 @@ export function RuleBuilder(props: { value: unknown; onChange: (logic: unknown) 
       {tab === 'builder' && shown ? (
         <QueryBuilder
           query={shown}
+          enableMountQueryChange={false}
           fields={fields}
           operators={OPERATORS}
           controlElements={{ fieldSelector: FieldInput, valueEditor: ThresholdEditor }}

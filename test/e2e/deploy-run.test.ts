@@ -1,0 +1,61 @@
+// Browser end-to-end: deploy from the editor, a real webhook, the run on the canvas with its path.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { screenshot, startApp, type App } from './helpers/app.ts';
+import { EditorPage } from './pages/EditorPage.ts';
+import { FlowListPage } from './pages/FlowListPage.ts';
+import { RunsPage } from './pages/RunsPage.ts';
+
+let app: App;
+beforeAll(async () => {
+  app = await startApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('deploy and runs', () => {
+  it('(3) deploys, receives a webhook, and shows the run with its path highlighted', async () => {
+    const { page, errors } = await app.newPage();
+    const list = new FlowListPage(page);
+    await list.open();
+    await list.createFlow('Big orders');
+    const ed = new EditorPage(page);
+    await ed.waitReady();
+    await ed.addFromPalette('route');
+    await ed.addFromPalette('end');
+    await ed.select('route');
+    await ed.addFromPalette('end');
+    await ed.node('end-2').waitFor();
+    await ed.connect('trigger', 'out', 'route');
+    await ed.connect('route', 'yes', 'end');
+    await ed.connect('route', 'no', 'end-2');
+    await ed.select('route');
+    const rule = page.getByTestId('rule-when-0');
+    await rule.getByTestId('rule-field').fill('payload.amount');
+    await ed.setThreshold(0, 70);
+    await page.getByTestId('validation-ok').waitFor();
+
+    await ed.deploy();
+    expect(await page.getByTestId('deploy-ok').innerText()).toMatch(/version 1/);
+    await page.getByTestId('saved-state').waitFor();
+    expect(await page.getByTestId('deployed-version').innerText()).toBe('v1');
+
+    const res = await fetch(`${app.url}/hooks/big-orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: 90 }) });
+    expect(res.status).toBe(202);
+    const { runId } = (await res.json()) as { runId: string };
+
+    const runs = new RunsPage(page);
+    await runs.open();
+    await expect.poll(() => page.locator(`[data-testid="run-row"][data-run="${runId}"]`).count(), { timeout: 15_000 }).toBe(1);
+    await runs.openRun(runId);
+    await expect.poll(() => runs.status().innerText(), { timeout: 15_000 }).toBe('succeeded');
+    for (const id of ['trigger', 'route', 'end']) {
+      await expect.poll(() => runs.node(id).getAttribute('data-onpath')).toBe('true');
+    }
+    expect(await runs.node('end-2').getAttribute('data-onpath')).toBe('false');
+    await expect.poll(() => page.locator('.react-flow__edge.on-path').count()).toBe(2);
+    await page.getByTestId('step-route').waitFor();
+    await screenshot(page, '3-run-path');
+    expect(errors).toEqual([]);
+  });
+});

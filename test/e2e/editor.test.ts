@@ -1,0 +1,133 @@
+// Browser end-to-end: building a flow on the canvas, undo/redo, and drafts that survive a reload.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { screenshot, startApp, type App } from './helpers/app.ts';
+import { EditorPage } from './pages/EditorPage.ts';
+import { FlowListPage } from './pages/FlowListPage.ts';
+
+let app: App;
+beforeAll(async () => {
+  app = await startApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('editor', () => {
+  it('(1) builds a flow by drag and drop, connects it, sets a threshold of 70, and the validation error disappears', async () => {
+    const { page, errors } = await app.newPage();
+    const list = new FlowListPage(page);
+    await list.open();
+    await list.createFlow('Lead intake');
+    const ed = new EditorPage(page);
+    await ed.waitReady();
+
+    await ed.dragFromPalette('route', 0.68, 0.06);
+    await ed.dragFromPalette('action:email.send', 0.68, 0.6);
+    await expect.poll(() => ed.nodes().count()).toBe(3);
+    await ed.node('route').waitFor();
+    await ed.node('email-send').waitFor();
+
+    await ed.connect('trigger', 'out', 'route');
+    await ed.connect('route', 'yes', 'email-send');
+    await expect.poll(() => ed.edges().count()).toBe(2);
+
+    // a refused connection says why
+    await ed.connect('route', 'no', 'trigger');
+    await expect.poll(() => page.getByTestId('connection-refused').textContent()).toMatch(/into the trigger/);
+    await expect.poll(() => ed.edges().count()).toBe(2);
+
+    // the new route rule has no threshold yet: an error pinned to the node
+    const thresholdError = page.locator('[data-testid="validation-error"][data-node="route"]', { hasText: 'needs a number' });
+    await expect.poll(() => thresholdError.count()).toBe(1);
+    await expect.poll(() => page.getByTestId('node-error-route').isVisible()).toBe(true);
+    const before = await ed.validationErrors().count();
+
+    await ed.select('route');
+    await ed.setThreshold(0, 70);
+    await expect.poll(() => thresholdError.count()).toBe(0);
+    await expect.poll(() => ed.validationErrors().count()).toBe(before - 1);
+
+    // the rule is stored as JSON-Logic with 70 a number
+    await ed.waitDraftSaved();
+    const draft = await page.evaluate(() => JSON.parse(localStorage.getItem('flowdesk:draft:lead-intake') ?? 'null'));
+    const route = draft.flow.nodes.find((n: { id: string }) => n.id === 'route');
+    expect(route.rules[0].when).toEqual({ '>=': [{ var: 'vars.score' }, 70] });
+    expect(draft.flow.edges).toEqual([
+      { from: 'trigger', to: 'route' },
+      { from: 'route', port: 'yes', to: 'email-send' },
+    ]);
+    // Deploy stays disabled while the flow is invalid (ports still unwired)
+    expect(await page.getByTestId('deploy').isDisabled()).toBe(true);
+    await screenshot(page, '1-build-flow');
+    expect(errors).toEqual([]);
+  });
+
+  it('(4) undoes and redoes a node deletion', async () => {
+    const { page, errors } = await app.newPage();
+    const list = new FlowListPage(page);
+    await list.open();
+    await list.createFlow('Undo test');
+    const ed = new EditorPage(page);
+    await ed.waitReady();
+    await ed.addFromPalette('route');
+    await ed.addFromPalette('end');
+    await ed.node('end').waitFor();
+    await ed.connect('route', 'yes', 'end');
+    await expect.poll(() => ed.edges().count()).toBe(1);
+
+    await ed.select('route');
+    await page.keyboard.press('Delete');
+    await expect.poll(() => ed.node('route').count()).toBe(0);
+    await expect.poll(() => ed.edges().count()).toBe(0);
+
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => ed.node('route').count()).toBe(1);
+    await expect.poll(() => ed.edges().count()).toBe(1);
+
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => ed.node('route').count()).toBe(0);
+    await expect.poll(() => ed.edges().count()).toBe(0);
+
+    // the toolbar buttons do the same; selection changes are not undo steps
+    await page.getByTestId('undo').click();
+    await expect.poll(() => ed.node('route').count()).toBe(1);
+    await ed.select('end');
+    await ed.select('trigger');
+    await page.getByTestId('undo').click(); // undoes the connection, not the selection changes
+    await expect.poll(() => ed.edges().count()).toBe(0);
+    expect(await ed.node('route').count()).toBe(1);
+    expect(await ed.node('end').count()).toBe(1);
+    await page.getByTestId('redo').click();
+    await expect.poll(() => ed.edges().count()).toBe(1);
+    await screenshot(page, '4-undo-redo');
+    expect(errors).toEqual([]);
+  });
+
+  it('(5) restores an unsaved draft after a reload', async () => {
+    const { page, errors } = await app.newPage();
+    const list = new FlowListPage(page);
+    await list.open();
+    await list.createFlow('Draft test');
+    const ed = new EditorPage(page);
+    await ed.waitReady();
+    await ed.addFromPalette('compute');
+    await ed.addFromPalette('action:task.create');
+    await ed.node('task-create').waitFor();
+    await ed.connect('trigger', 'out', 'compute');
+    await page.getByTestId('flow-title').fill('Draft test (edited)');
+    await ed.waitDraftSaved();
+
+    await page.reload();
+    await ed.waitReady();
+    await page.getByTestId('draft-restored').waitFor();
+    expect(await ed.node('compute').count()).toBe(1);
+    expect(await ed.node('task-create').count()).toBe(1);
+    await expect.poll(() => ed.edges().count()).toBe(1);
+    expect(await page.getByTestId('flow-title').inputValue()).toBe('Draft test (edited)');
+    expect(await page.getByTestId('unsaved').isVisible()).toBe(true);
+    // history starts afresh after a load
+    expect(await page.getByTestId('undo').isDisabled()).toBe(true);
+    await screenshot(page, '5-draft-restored');
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,60 @@
+// One runtime (temp data dir, free port, serving the built editor) and one headless Chromium per test
+// file; each test gets a fresh browser context (empty localStorage) and saves a screenshot.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startRuntime } from '../../../apps/runtime/src/index.ts';
+import { DIST, ensureEditorBuilt, ROOT } from './build.ts';
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+const quiet = { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error('[runtime]', m ?? '', JSON.stringify(o)), debug() {} };
+
+export interface App {
+  url: string;
+  browser: Browser;
+  dataDir: string;
+  newPage(): Promise<{ page: Page; context: BrowserContext; errors: string[] }>;
+  close(): Promise<void>;
+}
+
+export async function startApp(env: Record<string, string> = {}): Promise<App> {
+  await ensureEditorBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), 'flowdesk-e2e-'));
+  const runtime = await startRuntime({ port: 0, dataDir, editorDir: DIST, env, fsync: false, log: quiet as never });
+  const browser = await launchChromium();
+  const contexts: BrowserContext[] = [];
+  return {
+    url: runtime.url,
+    browser,
+    dataDir,
+    async newPage() {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true, baseURL: runtime.url });
+      contexts.push(context);
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) errors.push(m.text());
+      });
+      page.on('dialog', (d) => void d.accept());
+      return { page, context, errors };
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => {});
+      await browser.close().catch(() => {});
+      await runtime.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+  await page.screenshot({ path: join(ROOT, 'test-results', `e2e-${name}.png`) });
+}

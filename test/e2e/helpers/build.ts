@@ -1,0 +1,71 @@
+// Builds the editor with vite once per test run, when apps/editor/dist is missing or older than its
+// sources (the editor's own and the shared packages it bundles). A lock directory keeps parallel test
+// files from building at the same time.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+export const EDITOR_DIR = join(ROOT, 'apps/editor');
+export const DIST = join(EDITOR_DIR, 'dist');
+
+function newest(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = 0;
+  for (const e of readdirSync(path)) {
+    if (e === 'node_modules' || e === 'dist' || e.endsWith('.test.ts')) continue;
+    m = Math.max(m, newest(join(path, e)));
+  }
+  return m;
+}
+
+export function editorIsStale(): boolean {
+  const index = join(DIST, 'index.html');
+  if (!existsSync(index)) return true;
+  const built = statSync(index).mtimeMs;
+  const sources = Math.max(
+    newest(join(EDITOR_DIR, 'src')),
+    newest(join(EDITOR_DIR, 'index.html')),
+    newest(join(EDITOR_DIR, 'vite.config.ts')),
+    newest(join(ROOT, 'packages/schema/src')),
+    newest(join(ROOT, 'packages/engine/src')),
+  );
+  return sources > built;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function ensureEditorBuilt(): Promise<void> {
+  const lock = join(ROOT, 'test-results', '.editor-build.lock');
+  mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+  for (let i = 0; i < 600; i++) {
+    if (!editorIsStale()) return;
+    try {
+      mkdirSync(lock);
+    } catch {
+      // someone else builds; a lock older than 3 minutes is a leftover
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        /* gone already */
+      }
+      await sleep(500);
+      continue;
+    }
+    try {
+      if (editorIsStale()) {
+        execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(EDITOR_DIR, 'vite.config.ts'), '--logLevel', 'warn'], {
+          cwd: EDITOR_DIR,
+          stdio: 'inherit',
+        });
+      }
+      return;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  throw new Error('timed out waiting for the editor build');
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import type { Locator, Page } from 'playwright-core';
+
+export class EditorPage {
+  constructor(readonly page: Page) {}
+  get canvas(): Locator {
+    return this.page.getByTestId('canvas');
+  }
+  node(id: string): Locator {
+    return this.page.getByTestId(`node-${id}`);
+  }
+  nodes(): Locator {
+    return this.page.locator('.react-flow__node');
+  }
+  edges(): Locator {
+    return this.page.locator('.react-flow__edge');
+  }
+  validationErrors(): Locator {
+    return this.page.getByTestId('validation-error');
+  }
+  async waitReady(): Promise<void> {
+    await this.page.getByTestId('editor').waitFor();
+    await this.node('trigger').waitFor();
+  }
+  /** Drag a palette entry onto the canvas at a fraction of its size (HTML5 drag and drop). */
+  async dragFromPalette(key: string, fx: number, fy: number): Promise<void> {
+    const box = (await this.canvas.boundingBox())!;
+    await this.page.getByTestId(`palette-${key}`).dragTo(this.canvas, { targetPosition: { x: box.width * fx, y: box.height * fy } });
+    await this.page.waitForTimeout(100);
+  }
+  /** Click-to-add, then let the view settle (it fits the new node in). */
+  async addFromPalette(key: string): Promise<void> {
+    const before = await this.nodes().count();
+    await this.page.getByTestId(`palette-${key}`).click();
+    await this.page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length > n, before);
+    await this.page.waitForTimeout(400);
+  }
+  /** Drag from an output handle to a node's input handle. */
+  async connect(from: string, port: string, to: string): Promise<void> {
+    const s = (await this.page.getByTestId(`handle-${from}-${port}`).boundingBox())!;
+    const t = (await this.page.getByTestId(`handle-${to}-in`).boundingBox())!;
+    await this.page.mouse.move(s.x + s.width / 2, s.y + s.height / 2);
+    await this.page.mouse.down();
+    await this.page.mouse.move(t.x + t.width / 2, t.y + t.height / 2, { steps: 12 });
+    await this.page.mouse.up();
+  }
+  async select(id: string): Promise<void> {
+    await this.node(id).locator('.fd-node-title').click();
+    await this.page.getByTestId('side-panel').waitFor();
+  }
+  async setThreshold(ruleIndex: number, value: number): Promise<void> {
+    await this.page.getByTestId(`rule-when-${ruleIndex}`).getByTestId('rule-value').fill(String(value));
+  }
+  async exportFlow(): Promise<{ path: string; json: unknown; name: string }> {
+    const [dl] = await Promise.all([this.page.waitForEvent('download'), this.page.getByTestId('export').click()]);
+    const path = await dl.path();
+    return { path, json: JSON.parse(readFileSync(path, 'utf8')), name: dl.suggestedFilename() };
+  }
+  async importFile(path: string): Promise<void> {
+    await this.page.getByTestId('import').click();
+    await this.page.getByTestId('import-file').setInputFiles(path);
+  }
+  async deploy(): Promise<void> {
+    await this.page.getByTestId('deploy').click();
+    await this.page.getByTestId('deploy-ok').waitFor();
+  }
+  /** Wait until the draft autosave has run (the unsaved marker shows). */
+  async waitDraftSaved(): Promise<void> {
+    await this.page.getByTestId('unsaved').waitFor();
+    await this.page.waitForTimeout(400);
+  }
+}
