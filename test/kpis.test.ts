@@ -16,9 +16,8 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow, ReviewItem, Run } from '@flowdesk/schema';
 import { ManualClock } from '../apps/runtime/src/clock.ts';
-import { observabilityHooks } from '../apps/runtime/src/observability/hooks.ts';
-import { kpisFromStore, queueDepths, setBaseline, weeklyReportFromStore } from '../apps/runtime/src/observability/kpi-facts.ts';
-import { createMetrics } from '../apps/runtime/src/observability/metrics.ts';
+import { kpisFromStore, setBaseline, weeklyReportFromStore } from '../apps/runtime/src/observability/kpi-facts.ts';
+import type { Metrics } from '../apps/runtime/src/observability/metrics.ts';
 import type { Store } from '../apps/runtime/src/store/types.ts';
 import { flowsDirWith, REPO, startTestRuntime, type TestRuntime } from './support/runtime.ts';
 import { seedEvents, seedMonth } from './support/seed-month.ts';
@@ -37,8 +36,7 @@ function med(xs: number[]): number | null {
 }
 
 let rt: TestRuntime;
-let storeRef: Store | undefined;
-const metrics = createMetrics();
+let metrics: Metrics;
 const sent = { lead202: 0, lead422: 0, other: [] as { status: number; body: unknown }[] };
 const resolved: { id: string; createdAt: string; resolvedAt: string }[] = [];
 let leadRuns: Run[] = [];
@@ -49,11 +47,9 @@ beforeAll(async () => {
   rt = await startTestRuntime({
     flowsDir: flowsDirWith(['lead-qualification']),
     clock: new ManualClock(Date.parse(s.from)),
-    hooks: observabilityHooks({ store: () => storeRef, metrics }),
+    env: { FLOWDESK_RETENTION_DAYS: '3650' }, // this test prunes by hand at the end
   });
-  storeRef = rt.store;
-  rt.ctx.metrics = metrics; // the runtime's context takes a metrics sink; startRuntime does not build one yet
-  metrics.setQueueDepthSource(() => queueDepths(rt.store));
+  metrics = rt.ctx.metrics!;
   await setBaseline(rt.store, BASELINE);
 
   const sweeps: string[] = [];

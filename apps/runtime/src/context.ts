@@ -9,6 +9,7 @@ import type { Redactor } from './security/redact.ts';
 import type { Secrets } from './security/secrets.ts';
 import type { RateLimiter } from './security/rate-limit.ts';
 import type { Store } from './store/types.ts';
+import type { Metrics } from './observability/metrics.ts';
 
 /** Everything the HTTP layer needs, built once by startRuntime. */
 export interface RuntimeContext {
@@ -27,5 +28,5 @@ export interface RuntimeContext {
   rateLimiter: RateLimiter;
   adminToken: string | undefined;
   editorDir: string | undefined;
-  metrics?: { text(): Promise<string>; contentType: string; webhookResponse(path: string, status: number): void };
+  metrics?: Metrics;
 }

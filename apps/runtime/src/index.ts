@@ -19,6 +19,11 @@ import { makeRedactor } from './security/redact.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv } from './security/rate-limit.ts';
 import { createApp } from './http/app.ts';
 import type { RuntimeContext } from './context.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { observabilityHooks } from './observability/hooks.ts';
+import { queueDepths, retentionDaysFromEnv, runRetention } from './observability/kpi-facts.ts';
+import { closeEmailTransports, sendEmail } from './actions/email.ts';
 
 export { ManualClock, systemClock };
 export type { Store };
@@ -53,11 +58,6 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-const consoleLog: Logger = {
-  info: (o, m) => console.log(JSON.stringify({ level: 'info', msg: m, ...(typeof o === 'string' ? { msg: o } : o) })),
-  warn: (o, m) => console.warn(JSON.stringify({ level: 'warn', msg: m, ...(typeof o === 'string' ? { msg: o } : o) })),
-  error: (o, m) => console.error(JSON.stringify({ level: 'error', msg: m, ...(typeof o === 'string' ? { msg: o } : o) })),
-};
 
 export function loadStateMap(flowsDir: string | undefined, log: Logger): StateMap | undefined {
   const file = flowsDir ? join(flowsDir, 'state-map.json') : undefined;
@@ -91,7 +91,8 @@ async function deployFlowsDir(flows: FlowRegistry, dir: string, at: string, log:
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const env = opts.env ?? process.env;
-  const log = opts.log ?? consoleLog;
+  const retentionDays = retentionDaysFromEnv(env);
+  const log: Logger = opts.log ?? createLogger({ env });
   const clock = opts.clock ?? systemClock;
   const host = opts.host ?? '127.0.0.1';
   const adminToken = env.FLOWDESK_ADMIN_TOKEN || undefined;
@@ -108,12 +109,33 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const flows = new FlowRegistry(store, stateMap);
     await flows.load();
     const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema).validate(value);
-    const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => secrets.values() });
-    const runner = new Runner(store, flows, clock, secrets, redact, env, opts.dataDir, log, validateSchema, opts.hooks);
+    const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => secrets.values(), sendEmail: (m) => sendEmail(m, { store, clock, env }) });
+    const metrics = createMetrics();
+    metrics.setQueueDepthSource(() => queueDepths(store));
+    const obs = observabilityHooks({ store: () => store, metrics, log });
+    const hooks: RunnerHooks = {
+      async onRunFinished(run, flow) {
+        await obs.onRunFinished(run, flow);
+        await opts.hooks?.onRunFinished?.(run, flow);
+      },
+      onStep(flowId, nodeId, ms) {
+        obs.onStep(flowId, nodeId, ms);
+        opts.hooks?.onStep?.(flowId, nodeId, ms);
+      },
+    };
+    const runner = new Runner(store, flows, clock, secrets, redact, env, opts.dataDir, log, validateSchema, hooks);
     const services = createServices({ store, flows, runner, alerts, stateMap, clock, log });
     runner.services = services;
     const scheduler = new Scheduler(store, flows, runner, clock, log);
     scheduler.on('alert-summary', (t) => alerts.onTimer(t));
+    // the daily retention job: prunes finished runs past FLOWDESK_RETENTION_DAYS, keeps their KPI facts
+    const armRetention = (fromMs: number) => store.putTimer({ id: 'retention', kind: 'retention', dueAt: new Date(fromMs + 86_400_000).toISOString() });
+    scheduler.on('retention', async () => {
+      const out = await runRetention(store, { now: new Date(clock.now()).toISOString(), days: retentionDays });
+      log.info(out, 'retention: pruned finished runs');
+      await armRetention(clock.now());
+    });
+    if (!(await store.getTimer('retention'))) await armRetention(clock.now());
     const ctx: RuntimeContext = {
       store,
       flows,
@@ -128,6 +150,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       log,
       stateMap,
       rateLimiter: createRateLimiter(rateLimitOptionsFromEnv(env)),
+      metrics,
       adminToken,
       editorDir: opts.editorDir ?? join(REPO_ROOT, 'apps/editor/dist'),
     };
@@ -167,6 +190,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await new Promise<void>((ok) => server.close(() => ok()));
         await runner.queue.idle();
         await store.close();
+        closeEmailTransports();
       },
     };
   } catch (e) {

@@ -5,3 +5,5 @@ export * from './retry.ts';
 export * from './interpreter.ts';
 export * from './dry-run.ts';
 export * from './qa.ts';
+export * from './kpi.ts';
+export * from './report.ts';

@@ -6,6 +6,7 @@ import { alertRaise, flowEmit, recordSetState } from './internal.ts';
 import { emailSend } from './email.ts';
 import { taskCreate } from './task-create.ts';
 import { textGenerate } from './text-generate.ts';
+import { reportWeekly } from './report-weekly.ts';
 
 export const ACTION_EXECUTORS: Partial<Record<ActionType, ActionExecutor>> = {
   'http.request': httpRequest,
@@ -15,6 +16,7 @@ export const ACTION_EXECUTORS: Partial<Record<ActionType, ActionExecutor>> = {
   'email.send': emailSend,
   'task.create': taskCreate,
   'text.generate': textGenerate,
+  'report.weekly': reportWeekly,
 };
 
 export const implementedActions = (): ActionType[] => Object.keys(ACTION_EXECUTORS) as ActionType[];

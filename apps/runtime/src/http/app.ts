@@ -8,6 +8,7 @@ import { securityHeaders } from '../security/headers.ts';
 import { hooksRouter } from './hooks.ts';
 import { flowsRouter } from './api-flows.ts';
 import { opsRouter } from './api-ops.ts';
+import { observabilityRouter } from './api-observability.ts';
 import { sendError } from './errors.ts';
 
 function adminAuth(token: string | undefined) {
@@ -39,6 +40,7 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   api.use(express.json({ limit: '5mb' }));
   api.use('/flows', flowsRouter(ctx));
   api.use('/', opsRouter(ctx));
+  api.use('/', observabilityRouter(ctx));
   extraApi?.(api);
   api.use((_req, res) => sendError(res, 404, 'no such API route'));
   app.use('/api', securityHeaders(), api);

@@ -26,8 +26,9 @@ export function hooksRouter(ctx: RuntimeContext): Router {
     res.status(status).json(body);
   };
 
-  router.post('/:path', (req: Request, res: Response, next) => {
-    const path = String(req.params.path);
+  router.post('/*path', (req: Request, res: Response, next) => {
+    const segments = (req.params as { path?: string[] | string }).path;
+    const path = Array.isArray(segments) ? segments.join('/') : String(segments);
     if (!isJson(req.headers['content-type'])) return respond(res, path, 415, { error: 'content-type must be application/json' });
     const len = Number(req.headers['content-length'] ?? 0);
     if (len > MAX_BODY) return respond(res, path, 413, { error: `body over ${MAX_BODY} bytes` });

@@ -4,8 +4,6 @@
 // run is replayed to a new end). Retention prunes runs, never facts, so KPIs over a year still work.
 // Collection lag reads the `invoice` records' history, reviews and rejected events their own
 // collections; none of those are pruned with runs.
-// Imported from the engine's source files until packages/engine/src/index.ts exports kpi.ts and
-// report.ts; then these become `from '@flowdesk/engine'`.
 import {
   computeKpis,
   failureGroups,
@@ -16,8 +14,8 @@ import {
   type KpiResult,
   type RunFact,
   type Transition,
-} from '../../../../packages/engine/src/kpi.ts';
-import { isoWeekRange, weeklyReport } from '../../../../packages/engine/src/report.ts';
+} from '@flowdesk/engine';
+import { isoWeekRange, weeklyReport } from '@flowdesk/engine';
 import { isTerminal, type Flow, type Run } from '@flowdesk/schema';
 import type { Store } from '../store/types.ts';
 import type { QueueDepths } from './metrics.ts';

@@ -207,6 +207,11 @@ export class Collection {
     return this.compacting;
   }
 
+  /** Resolves when no compaction is running. */
+  async idle(): Promise<void> {
+    while (this.compacting) await this.compacting;
+  }
+
   async drain(): Promise<void> {
     await this.log?.drain();
   }

@@ -20,6 +20,7 @@ import {
 } from '../types.ts';
 import { newStats, type StoreStats } from './append-log.ts';
 import { Collection } from './collection.ts';
+import { DocJournal, type MetaCodec } from './doc-journal.ts';
 import { Journal, type Header, type Loc } from './journal.ts';
 import { DirLock } from './lock.ts';
 
@@ -43,6 +44,8 @@ export interface LowdbStoreStats extends StoreStats {
 
 export interface LowdbStore extends Store {
   stats(): LowdbStoreStats;
+  /** Resolves once background compactions have finished (tests, benchmarks, orderly shutdown). */
+  idle(): Promise<void>;
 }
 
 /** The in-memory index entry of one run: small fields plus where its latest snapshot is. */
@@ -76,9 +79,18 @@ interface RejectedEntry {
   len: number;
 }
 
-const DOC_COLLECTIONS = ['deadLetters', 'reviews', 'alerts', 'tasks', 'outbox', 'settings'] as const;
-type LowdbDocCollection = (typeof DOC_COLLECTIONS)[number];
-const JOURNALED_DOCS = 'kpiFacts';
+/** Collections that stay small: held in memory, lowdb file + change log. */
+const LOWDB_DOCS = ['alerts', 'settings'] as const;
+type LowdbDoc = (typeof LOWDB_DOCS)[number];
+/** Collections that grow with history: values on disk, index in memory. */
+const JOURNAL_DOCS = ['deadLetters', 'reviews', 'tasks', 'outbox', 'kpiFacts'] as const;
+type JournalDoc = (typeof JOURNAL_DOCS)[number];
+const isJournalDoc = (c: DocCollection): c is JournalDoc => (JOURNAL_DOCS as readonly string[]).includes(c);
+
+interface RecordMeta {
+  entity: string;
+  state: string;
+}
 
 const cmpRun = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number =>
   a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -101,24 +113,26 @@ class LowdbJournalStore implements LowdbStore {
 
   // lowdb collections
   private flows!: Collection;
-  private records!: Collection;
   private timers!: Collection;
-  private docs!: Record<LowdbDocCollection, Collection>;
+  private lowDocs!: Record<LowdbDoc, Collection>;
   private latestFlow = new Map<string, number>();
-  private recState = new Map<string, { entity: string; state: string }>();
   private timerDue = new Map<string, number>();
+  // journaled document collections
+  private records!: DocJournal<RecordMeta>;
+  private jDocs!: Record<JournalDoc, DocJournal>;
 
   // journals
   private runsJ!: Journal;
   private rejectedJ!: Journal;
-  private kpiJ!: Journal;
   private runs = new Map<string, RunEntry>();
   private order: RunEntry[] = []; // ascending (createdAt, id)
   /** dedupe claims: flowId → key → the run holding it (its dx is the expiry) */
   private claims = new Map<string, Map<string, RunEntry>>();
   private rejected: RejectedEntry[] = []; // ascending at
-  private kpi = new Map<string, Loc>();
-  private kpiChain: Promise<unknown> = Promise.resolve();
+  private runsLive = 0; // bytes of the runs' latest snapshots
+  private runsTotal = 0; // bytes in the runs journal
+  private runsFloor = 0;
+  private runsCompacting = false;
   private pruneChain: Promise<unknown> = Promise.resolve();
   private interned = new Map<string, string>();
 
@@ -150,33 +164,34 @@ class LowdbJournalStore implements LowdbStore {
       }
       const copts = { fsync: this.opts.fsync, stats: this.counters, warn: this.warn, compactBytes: this.opts.compactBytes ?? 1 << 20 };
       this.flows = new Collection(this.dbDir, 'flows', copts);
-      this.records = new Collection(this.dbDir, 'records', copts);
       this.timers = new Collection(this.dbDir, 'timers', copts);
-      this.docs = Object.fromEntries(DOC_COLLECTIONS.map((c) => [c, new Collection(this.dbDir, c, copts)])) as Record<LowdbDocCollection, Collection>;
-      for (const c of [this.flows, this.records, this.timers, ...Object.values(this.docs)]) await c.open();
-      for (const [k, json] of this.flows.items) {
+      this.lowDocs = Object.fromEntries(LOWDB_DOCS.map((c) => [c, new Collection(this.dbDir, c, copts)])) as Record<LowdbDoc, Collection>;
+      for (const c of [this.flows, this.timers, ...Object.values(this.lowDocs)]) await c.open();
+      for (const json of this.flows.items.values()) {
         const f = JSON.parse(json) as StoredFlow;
         if ((this.latestFlow.get(f.id) ?? 0) < f.version) this.latestFlow.set(f.id, f.version);
-        void k;
-      }
-      for (const [k, json] of this.records.items) {
-        const r = JSON.parse(json) as EntityRecord;
-        this.recState.set(k, { entity: r.entity, state: r.state });
       }
       for (const [k, json] of this.timers.items) this.timerDue.set(k, Date.parse((JSON.parse(json) as Timer).dueAt));
 
       const jopts = { fsync: this.opts.fsync, stats: this.counters, segmentBytes: this.opts.segmentBytes ?? 64 << 20, warn: this.warn };
+      const dopts = { ...jopts, compactBytes: this.opts.compactBytes ?? 1 << 20 };
+      const recordCodec: MetaCodec<RecordMeta> = {
+        toHeader: (m, h) => {
+          h.en = m.entity;
+          h.st = m.state;
+        },
+        fromHeader: (h) => ({ entity: this.intern(String(h.en)), state: this.intern(String(h.st)) }),
+      };
+      this.records = new DocJournal<RecordMeta>(this.journalDir, 'records', dopts, recordCodec);
+      this.jDocs = Object.fromEntries(JOURNAL_DOCS.map((c) => [c, new DocJournal(this.journalDir, c, dopts)])) as Record<JournalDoc, DocJournal>;
+      for (const d of [this.records, ...Object.values(this.jDocs)]) await d.open();
       this.runsJ = new Journal(this.journalDir, 'runs', jopts);
       this.rejectedJ = new Journal(this.journalDir, 'rejected', jopts);
-      this.kpiJ = new Journal(this.journalDir, JOURNALED_DOCS, jopts);
       await this.runsJ.open((h, loc) => this.indexRunLine(h, loc));
       await this.rejectedJ.open((h, loc) => {
         this.rejected.push({ id: String(h.id), at: String(h.at), flowId: str(h.f), seg: loc.seg, off: loc.off, len: loc.len });
       });
-      await this.kpiJ.open((h, loc) => {
-        if (h.del) this.kpi.delete(String(h.id));
-        else this.kpi.set(String(h.id), loc);
-      });
+      for (const e of this.runs.values()) this.runsLive += e.len;
       this.order = [...this.runs.values()].sort(cmpRun);
       this.rejected.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
       this.interned.clear();
@@ -200,13 +215,13 @@ class LowdbJournalStore implements LowdbStore {
 
   private reset(): void {
     this.latestFlow.clear();
-    this.recState.clear();
     this.timerDue.clear();
     this.runs.clear();
     this.order = [];
     this.claims.clear();
     this.rejected = [];
-    this.kpi.clear();
+    this.runsLive = 0;
+    this.runsTotal = 0;
   }
 
   private intern(s: string): string {
@@ -218,6 +233,7 @@ class LowdbJournalStore implements LowdbStore {
 
   private indexRunLine(h: Header, loc: Loc): void {
     const id = String(h.id);
+    this.runsTotal += loc.len;
     let e = this.runs.get(id);
     if (!e) {
       e = {
@@ -266,8 +282,8 @@ class LowdbJournalStore implements LowdbStore {
 
   private async closeFiles(): Promise<void> {
     const all: { close(): Promise<void> }[] = [];
-    for (const j of [this.runsJ, this.rejectedJ, this.kpiJ]) if (j) all.push(j);
-    for (const c of [this.flows, this.records, this.timers, ...Object.values(this.docs ?? {})]) if (c) all.push(c);
+    for (const j of [this.runsJ, this.rejectedJ, this.records, ...Object.values(this.jDocs ?? {})]) if (j) all.push(j);
+    for (const c of [this.flows, this.timers, ...Object.values(this.lowDocs ?? {})]) if (c) all.push(c);
     await Promise.all(all.map((x) => x.close().catch(() => {})));
   }
 
@@ -280,13 +296,22 @@ class LowdbJournalStore implements LowdbStore {
     }
     this.state = 'closed';
     await this.pruneChain.catch(() => {});
-    await this.kpiChain.catch(() => {});
     await this.closeFiles();
     await this.lock.release();
   }
 
   private check(): void {
     if (this.state !== 'open') throw new Error(`store is not open (${this.state})`);
+  }
+
+  async idle(): Promise<void> {
+    for (;;) {
+      const chain = this.pruneChain;
+      await chain.catch(() => {});
+      await Promise.all([this.records, ...Object.values(this.jDocs)].map((d) => d.idle()));
+      await Promise.all([this.flows, this.timers, ...Object.values(this.lowDocs)].map((c) => c.idle()));
+      if (chain === this.pruneChain) return;
+    }
   }
 
   stats(): LowdbStoreStats {
@@ -399,6 +424,8 @@ class LowdbJournalStore implements LowdbStore {
       h.dx = c.dx;
     }
     const { loc, done } = this.runsJ.append(h, json);
+    this.runsTotal += loc.len;
+    this.runsLive += loc.len - (e?.len ?? 0);
     if (!e) {
       e = {
         id: run.id, flowId: run.flowId, status: run.status, key: h.k as string | undefined, re: run.record?.entity, rk: run.record?.key,
@@ -429,6 +456,7 @@ class LowdbJournalStore implements LowdbStore {
       e.dx = claim.dx;
     }
     e.json = isTerminal(run.status) ? undefined : json;
+    this.maybeCompactRuns();
     return { entry: e, done };
   }
 
@@ -530,30 +558,50 @@ class LowdbJournalStore implements LowdbStore {
       const gone = new Set(victims);
       for (const e of victims) {
         this.runs.delete(e.id);
+        this.runsLive -= e.len;
         if (e.dk !== undefined) this.dropClaim(e);
       }
       this.order = this.order.filter((e) => !gone.has(e));
-      await this.runsJ.compact(
-        (h, loc) => {
-          const e = this.runs.get(String(h.id));
-          if (!e) return false;
-          if (e.seg === loc.seg && e.off === loc.off) return true;
-          // a superseded line may go only once the newer one is durable
-          return !this.runsJ.isDurable({ seg: e.seg, off: e.off, len: e.len });
-        },
-        (h, from, to) => {
-          const e = this.runs.get(String(h.id));
-          if (e && e.seg === from.seg && e.off === from.off) {
-            e.seg = to.seg;
-            e.off = to.off;
-          }
-        },
-      );
+      await this.compactRuns();
       return victims.length;
     };
     const p = this.pruneChain.then(run);
     this.pruneChain = p.catch(() => {});
     return p;
+  }
+
+  /** Background compaction once superseded snapshots outweigh the live ones (and a segment's worth). */
+  private maybeCompactRuns(): void {
+    if (this.runsCompacting || this.state !== 'open') return;
+    const dead = this.runsTotal - this.runsLive - this.runsFloor;
+    if (dead <= Math.max(this.opts.segmentBytes ?? 64 << 20, this.runsLive)) return;
+    this.runsCompacting = true;
+    const p = this.pruneChain.then(() => this.compactRuns()).catch((e: unknown) => this.warn(`store: compaction of the runs journal failed: ${(e as Error).message}`));
+    this.pruneChain = p.finally(() => (this.runsCompacting = false));
+  }
+
+  private async compactRuns(): Promise<void> {
+    const r = await this.runsJ.compact(
+      (h, loc) => {
+        const e = this.runs.get(String(h.id));
+        if (!e) return false;
+        if (e.seg === loc.seg && e.off === loc.off) return true;
+        // a superseded line may go only once the newer one is durable
+        return !this.runsJ.isDurable({ seg: e.seg, off: e.off, len: e.len });
+      },
+      (h, from, to) => {
+        const e = this.runs.get(String(h.id));
+        if (e && e.seg === from.seg && e.off === from.off) {
+          e.seg = to.seg;
+          e.off = to.off;
+        }
+      },
+    );
+    this.runsTotal = await this.runsJ.totalBytes();
+    // what this compaction could not remove (snapshots whose successor was still in flight)
+    let liveDone = 0;
+    for (const e of this.runs.values()) if (e.seg <= r.upTo) liveDone += e.len;
+    this.runsFloor = Math.max(0, r.bytes - liveDone);
   }
 
   async countRuns(): Promise<number> {
@@ -607,42 +655,37 @@ class LowdbJournalStore implements LowdbStore {
 
   async getRecord(entity: string, key: string): Promise<EntityRecord | undefined> {
     this.check();
-    const json = this.records.get(`${entity}:${key}`);
+    const json = await this.records.get(`${entity}:${key}`);
     return json === undefined ? undefined : (JSON.parse(json) as EntityRecord);
   }
 
   async listRecords(q: { entity?: string; state?: string }): Promise<EntityRecord[]> {
     this.check();
-    const out: EntityRecord[] = [];
-    for (const [k, m] of this.recState) {
-      if (q.entity !== undefined && m.entity !== q.entity) continue;
-      if (q.state !== undefined && m.state !== q.state) continue;
-      out.push(JSON.parse(this.records.get(k)!) as EntityRecord);
-    }
-    return out;
+    const jsons = await this.records.list((_, m) => (q.entity === undefined || m.entity === q.entity) && (q.state === undefined || m.state === q.state));
+    return jsons.map((j) => JSON.parse(j) as EntityRecord);
   }
 
-  async transitionRecord(t: TransitionInput): Promise<EntityRecord> {
+  transitionRecord(t: TransitionInput): Promise<EntityRecord> {
     this.check();
-    // read, check and write with no await in between: atomic within the process
-    const k = `${t.entity}:${t.key}`;
-    const curJson = this.records.get(k);
-    const cur = curJson === undefined ? undefined : (JSON.parse(curJson) as EntityRecord);
-    const curState = cur?.state ?? null;
-    if (t.expectFrom !== undefined && t.expectFrom !== curState) {
-      throw new StoreConflictError(
-        `record ${t.entity}:${t.key} is in state ${curState ?? '(none)'}, not ${t.expectFrom ?? '(none)'}`,
-        curState,
-      );
-    }
-    const tr = { id: randomUUID(), from: curState, to: t.to, at: t.at, cause: t.cause };
-    const next: EntityRecord = cur
-      ? { ...cur, state: t.to, data: { ...cur.data, ...(t.data ?? {}) }, history: [...cur.history, tr], updatedAt: t.at }
-      : { entity: t.entity, key: t.key, state: t.to, data: { ...(t.data ?? {}) }, history: [tr], createdAt: t.at, updatedAt: t.at };
-    const json = JSON.stringify(next);
-    this.recState.set(k, { entity: t.entity, state: t.to });
-    await this.records.set(k, json);
-    return JSON.parse(json) as EntityRecord;
+    // read, check and queue the write under the collection's lock: atomic within the process
+    return this.records.locked(async () => {
+      const k = `${t.entity}:${t.key}`;
+      const curJson = await this.records.get(k);
+      const cur = curJson === undefined ? undefined : (JSON.parse(curJson) as EntityRecord);
+      const curState = cur?.state ?? null;
+      if (t.expectFrom !== undefined && t.expectFrom !== curState) {
+        throw new StoreConflictError(
+          `record ${t.entity}:${t.key} is in state ${curState ?? '(none)'}, not ${t.expectFrom ?? '(none)'}`,
+          curState,
+        );
+      }
+      const tr = { id: randomUUID(), from: curState, to: t.to, at: t.at, cause: t.cause };
+      const next: EntityRecord = cur
+        ? { ...cur, state: t.to, data: { ...cur.data, ...(t.data ?? {}) }, history: [...cur.history, tr], updatedAt: t.at }
+        : { entity: t.entity, key: t.key, state: t.to, data: { ...(t.data ?? {}) }, history: [tr], createdAt: t.at, updatedAt: t.at };
+      const json = JSON.stringify(next);
+      return { value: JSON.parse(json) as EntityRecord, done: this.records.put(k, json, { entity: t.entity, state: t.to }) };
+    });
   }
 
   // ───────────────────────────── timers ─────────────────────────────
@@ -690,69 +733,36 @@ class LowdbJournalStore implements LowdbStore {
 
   // ───────────────────────────── documents ─────────────────────────────
 
-  private kpiLocked<T>(fn: () => Promise<{ value: T; done: Promise<void> }>): Promise<T> {
-    // the lock covers read + queueing the write; durability is awaited outside it (group commit)
-    const step = this.kpiChain.then(fn);
-    this.kpiChain = step.catch(() => {});
-    return step.then(async ({ value, done }) => {
-      await done;
-      return value;
-    });
-  }
-
-  private async kpiJson(id: string): Promise<string | undefined> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const loc = this.kpi.get(id);
-      if (!loc) return undefined;
-      const json = await this.kpiJ.read(loc, id);
-      if (json !== undefined) return json;
-    }
-    throw new StoreCorruptError(join(this.journalDir, 'kpiFacts'), `document ${id} unreadable`);
-  }
-
-  private kpiWrite(id: string, json: string | undefined): Promise<void> {
-    if (json === undefined) {
-      if (!this.kpi.has(id)) return Promise.resolve();
-      this.kpi.delete(id);
-      return this.kpiJ.append({ id, del: 1 }, 'null').done;
-    }
-    const { loc, done } = this.kpiJ.append({ id }, json);
-    this.kpi.set(id, loc);
-    return done;
-  }
-
   async putDoc<C extends DocCollection>(c: C, doc: DocCollections[C]): Promise<void> {
     this.check();
     const json = JSON.stringify(doc);
-    if (c === JOURNALED_DOCS) return this.kpiLocked(async () => ({ value: undefined, done: this.kpiWrite(doc.id, json) }));
-    await this.docs[c as LowdbDocCollection].set(doc.id, json);
+    if (isJournalDoc(c)) {
+      const d = this.jDocs[c];
+      // through the lock, so that a concurrent updateDoc never overwrites this with a stale value
+      return d.locked(() => ({ value: undefined, done: d.put(doc.id, json, undefined) }));
+    }
+    await this.lowDocs[c as LowdbDoc].set(doc.id, json);
   }
 
   async getDoc<C extends DocCollection>(c: C, id: string): Promise<DocCollections[C] | undefined> {
     this.check();
-    const json = c === JOURNALED_DOCS ? await this.kpiJson(id) : this.docs[c as LowdbDocCollection].get(id);
+    const json = isJournalDoc(c) ? await this.jDocs[c].get(id) : this.lowDocs[c as LowdbDoc].get(id);
     return json === undefined ? undefined : (JSON.parse(json) as DocCollections[C]);
   }
 
   async listDocs<C extends DocCollection>(c: C): Promise<DocCollections[C][]> {
     this.check();
-    if (c === JOURNALED_DOCS) {
-      const items = [...this.kpi.entries()].map(([id, loc]) => ({ id, loc }));
-      const jsons = await this.kpiJ.readMany(items);
-      const out: DocCollections[C][] = [];
-      for (let i = 0; i < items.length; i++) {
-        const json = jsons[i] ?? (await this.kpiJson(items[i].id));
-        if (json !== undefined) out.push(JSON.parse(json) as DocCollections[C]);
-      }
-      return out;
-    }
-    return [...this.docs[c as LowdbDocCollection].items.values()].map((j) => JSON.parse(j) as DocCollections[C]);
+    const jsons = isJournalDoc(c) ? await this.jDocs[c].list() : [...this.lowDocs[c as LowdbDoc].items.values()];
+    return jsons.map((j) => JSON.parse(j) as DocCollections[C]);
   }
 
   async deleteDoc(c: DocCollection, id: string): Promise<void> {
     this.check();
-    if (c === JOURNALED_DOCS) return this.kpiLocked(async () => ({ value: undefined, done: this.kpiWrite(id, undefined) }));
-    await this.docs[c as LowdbDocCollection].delete(id);
+    if (isJournalDoc(c)) {
+      const d = this.jDocs[c];
+      return d.locked(() => ({ value: undefined, done: d.delete(id) }));
+    }
+    await this.lowDocs[c as LowdbDoc].delete(id);
   }
 
   async updateDoc<C extends DocCollection>(
@@ -761,17 +771,18 @@ class LowdbJournalStore implements LowdbStore {
     update: (cur: DocCollections[C] | undefined) => DocCollections[C] | undefined,
   ): Promise<DocCollections[C] | undefined> {
     this.check();
-    if (c === JOURNALED_DOCS) {
-      return this.kpiLocked(async () => {
-        const curJson = await this.kpiJson(id);
+    if (isJournalDoc(c)) {
+      const d = this.jDocs[c];
+      return d.locked(async () => {
+        const curJson = await d.get(id);
         const next = update(curJson === undefined ? undefined : (JSON.parse(curJson) as DocCollections[C]));
         if (next === undefined) return { value: undefined, done: Promise.resolve() };
         const json = JSON.stringify(next);
-        return { value: JSON.parse(json) as DocCollections[C], done: this.kpiWrite(id, json) };
+        return { value: JSON.parse(json) as DocCollections[C], done: d.put(id, json, undefined) };
       });
     }
     // synchronous read-modify-write: atomic within the process
-    const coll = this.docs[c as LowdbDocCollection];
+    const coll = this.lowDocs[c as LowdbDoc];
     const curJson = coll.get(id);
     const next = update(curJson === undefined ? undefined : (JSON.parse(curJson) as DocCollections[C]));
     if (next === undefined) return undefined;

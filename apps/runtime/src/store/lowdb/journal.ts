@@ -54,7 +54,9 @@ function parseLine(buf: Buffer, start: number, end: number): { h: Header; docSta
   if (h === null || typeof h !== 'object' || typeof h.crc !== 'number') return undefined;
   const docStart = sep + SEP.length;
   const docEnd = end - 1;
-  if (crc32(buf.subarray(docStart, docEnd)) !== h.crc) return undefined;
+  const crc = h.crc;
+  delete h.crc;
+  if (crc32(JSON.stringify(h), crc32(buf.subarray(docStart, docEnd))) !== crc) return undefined;
   return { h, docStart, docEnd };
 }
 
@@ -130,8 +132,10 @@ export class Journal {
   append(h: Header, doc: string): { loc: Loc; done: Promise<void> } {
     if (this.closed || !this.active) throw new Error(`journal ${this.prefix} is closed`);
     const docBuf = Buffer.from(doc);
-    h.crc = crc32(docBuf);
-    const head = Buffer.from(`{"h":${JSON.stringify(h)},"d":`);
+    // the CRC covers the document and the header (as written, without the crc field itself)
+    const hj = JSON.stringify(h);
+    const crc = crc32(hj, crc32(docBuf));
+    const head = Buffer.from(`{"h":${hj.length > 2 ? `${hj.slice(0, -1)},` : '{'}"crc":${crc}},"d":`);
     const len = head.length + docBuf.length + TAIL.length;
     if (this.active.size > 0 && this.active.size + len > this.opts.segmentBytes) this.roll();
     const line = Buffer.concat([head, docBuf, TAIL], len);
@@ -156,6 +160,10 @@ export class Journal {
     this.activeSeg = oldSeg + 1;
     this.segs.push(this.activeSeg);
     this.active = new AppendLog(this.file(this.activeSeg), 0, { fsync: this.opts.fsync, stats: this.opts.stats, created: true });
+  }
+
+  get activeSegment(): number {
+    return this.activeSeg;
   }
 
   get activeSize(): number {
@@ -272,8 +280,12 @@ export class Journal {
    * crash part-way leaves, for every entry, its newest lines (a suffix of its history). `moved` is
    * called for each kept line, synchronously with the switch to the new file.
    */
-  async compact(keep: (h: Header, loc: Loc) => boolean, moved: (h: Header, from: Loc, to: Loc) => void): Promise<{ dropped: number; bytes: number }> {
+  async compact(
+    keep: (h: Header, loc: Loc) => boolean,
+    moved: (h: Header, from: Loc, to: Loc) => void,
+  ): Promise<{ dropped: number; bytes: number; upTo: number }> {
     if (this.activeSize > 0) this.roll();
+    const upTo = this.activeSeg - 1;
     await this.drain();
     const sealed = this.segs.filter((s) => s < this.activeSeg);
     const sizes = await Promise.all(sealed.map(async (s) => (await stat(this.file(s))).size));
@@ -298,7 +310,7 @@ export class Journal {
       dropped += r.dropped;
       bytes += r.bytes;
     }
-    return { dropped, bytes };
+    return { dropped, bytes, upTo };
   }
 
   private async rewriteGroup(

@@ -59,9 +59,10 @@ describe('lowdb store specifics', () => {
     const s = await openStore(dir);
     await s.createRun(makeRun(1));
     expect((await readdir(join(dir, 'db'))).filter((n) => n.endsWith('.json')).sort()).toEqual(
-      ['alerts', 'deadLetters', 'flows', 'outbox', 'records', 'reviews', 'settings', 'tasks', 'timers'].map((n) => `${n}.json`),
+      ['alerts', 'flows', 'settings', 'timers'].map((n) => `${n}.json`),
     );
-    expect(await readdir(join(dir, 'journal'))).toContain('runs-000001.jsonl');
+    const journal = await readdir(join(dir, 'journal'));
+    for (const j of ['runs', 'rejected', 'records', 'reviews', 'deadLetters', 'tasks', 'outbox', 'kpiFacts']) expect(journal).toContain(`${j}-000001.jsonl`);
     expect(await readFile(join(dir, 'flowdesk.lock'), 'utf8')).toBe(`${process.pid}\n`);
   });
 
@@ -139,7 +140,7 @@ describe('lowdb store specifics', () => {
     expect((err as StoreCorruptError).file).toBe(seg);
   });
 
-  it.each(['flows', 'records', 'settings'])('a corrupt lowdb file (%s.json) stops open() naming it, unchanged', async (name) => {
+  it.each(['flows', 'timers', 'settings', 'alerts'])('a corrupt lowdb file (%s.json) stops open() naming it, unchanged', async (name) => {
     const dir = await tempDir();
     const s = await openStore(dir);
     await s.putFlow({ dsl: 1, id: 'a', name: 'A', trigger: { type: 'manual' }, nodes: [], edges: [] }, at(1));
@@ -170,10 +171,10 @@ describe('lowdb store specifics', () => {
   it('a corrupt line in the middle of a collection log stops open() naming it', async () => {
     const dir = await tempDir();
     const s = await openStore(dir);
-    await s.putDoc('tasks', { id: 'a' });
-    await s.putDoc('tasks', { id: 'b' });
+    await s.putDoc('settings', { id: 'a' });
+    await s.putDoc('settings', { id: 'b' });
     await s.close();
-    const log = join(dir, 'db', (await readdir(join(dir, 'db'))).find((n) => n.startsWith('tasks.log-'))!);
+    const log = join(dir, 'db', (await readdir(join(dir, 'db'))).find((n) => n.startsWith('settings.log-'))!);
     const text = await readFile(log, 'utf8');
     await writeFile(log, `{oops\n${text}`);
     const err = await createLowdbStore({ dataDir: dir, fsync: true }).open().catch((e: unknown) => e);
@@ -368,6 +369,78 @@ describe('lowdb store specifics', () => {
     expect(snapshot.gen).toBeGreaterThan(0);
     s = await openStore(dir, { compactBytes: 4096 });
     expect(await s.getDoc('settings', 'ctr')).toMatchObject({ n: 300 });
+  });
+
+  it('records, reviews, tasks, outbox, dead letters and KPI facts keep only an index in memory; a bad line there stops open()', async () => {
+    const dir = await tempDir();
+    let s = await openStore(dir);
+    for (let i = 0; i < 20; i++) await s.transitionRecord({ entity: 'account', key: `k${i}`, to: 'captured', at: at(i), cause: {} });
+    await s.putDoc('outbox', { id: 'm1', to: 'a@b.c', body: 'x'.repeat(100) });
+    await s.close();
+    s = await openStore(dir);
+    expect(await s.listRecords({ state: 'captured' })).toHaveLength(20);
+    await s.close();
+    const file = join(dir, 'journal', 'records-000001.jsonl');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[3] = lines[3].replace('captured', 'c4ptured');
+    await writeFile(file, lines.join('\n'));
+    const err = await createLowdbStore({ dataDir: dir, fsync: true }).open().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreCorruptError);
+    expect((err as StoreCorruptError).file).toBe(file);
+  });
+
+  it('superseded document versions are compacted away in the background; deletes stay deleted', async () => {
+    const dir = await tempDir();
+    const opts = { segmentBytes: 32768, compactBytes: 4096 };
+    let s = await openStore(dir, opts);
+    for (let round = 0; round < 30; round++) {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => s.transitionRecord({ entity: 'account', key: `k${i}`, to: `s${round}`, at: at(round), cause: {} })));
+      await s.idle(); // let the background compaction keep up with this burst
+    }
+    for (let i = 0; i < 30; i++) await s.putDoc('tasks', { id: `t${i}`, pad: 'y'.repeat(200) });
+    for (let i = 0; i < 25; i++) await s.deleteDoc('tasks', `t${i}`);
+    await s.putDoc('tasks', { id: 't3', back: true });
+    await s.idle();
+    await s.close();
+    expect(s.stats().rewrites).toBeGreaterThan(0);
+    const bytes = async (prefix: string) => {
+      let n = 0;
+      for (const f of await readdir(join(dir, 'journal'))) if (f.startsWith(`${prefix}-`)) n += (await stat(join(dir, 'journal', f))).size;
+      return n;
+    };
+    // 10 records × 30 versions with growing histories written; far less kept
+    expect(await bytes('records')).toBeLessThan(0.5 * s.stats().bytes);
+    s = await openStore(dir, opts);
+    const recs = await s.listRecords({ entity: 'account' });
+    expect(recs).toHaveLength(10);
+    for (const r of recs) {
+      expect(r.state).toBe('s29');
+      expect(r.history).toHaveLength(30);
+    }
+    const tasks = (await s.listDocs('tasks')).map((t) => t.id).sort();
+    expect(tasks).toEqual(['t25', 't26', 't27', 't28', 't29', 't3']);
+    expect(await s.getDoc('tasks', 't3')).toEqual({ id: 't3', back: true });
+  });
+
+  it('the runs journal compacts superseded snapshots in the background once they outweigh the live ones', async () => {
+    const dir = await tempDir();
+    const opts = { segmentBytes: 8192 };
+    let s = await openStore(dir, opts);
+    const runs = Array.from({ length: 30 }, (_, i) => makeRun(i + 1));
+    await Promise.all(runs.map((r) => s.createRun(r)));
+    for (let step = 0; step < 10; step++) {
+      await Promise.all(runs.map((r) => s.saveRun({ ...r, vars: { step }, updatedAt: at(100 + step) })));
+      await s.idle(); // let the background compaction keep up with this burst
+    }
+    await s.saveRun({ ...runs[0], status: 'succeeded', cursor: null, endedAt: at(200), updatedAt: at(200) });
+    await s.idle();
+    await s.close();
+    expect(s.stats().rewrites).toBeGreaterThan(0);
+    expect(await journalBytes(dir)).toBeLessThan(s.stats().bytes / 3);
+    s = await openStore(dir, opts);
+    expect(await s.countRuns()).toBe(30);
+    for (const r of runs.slice(1)) expect((await s.getRun(r.id))?.vars).toEqual({ step: 9 });
+    expect((await s.getRun(runs[0].id))?.status).toBe('succeeded');
   });
 
   it('createStore answers a store that is open (and open() is idempotent)', async () => {
