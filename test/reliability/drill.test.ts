@@ -13,7 +13,7 @@ const drill = (arg: string) => spawnSync(process.execPath, ['--import', 'tsx', j
 describe('failure drill', () => {
   it('on the lead blueprint prints its report and exits 0', () => {
     const r = drill('lead-qualification');
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('failure drill — lead-qualification (critical)');
     for (const fault of ['500', '429', 'timeout', 'reset']) expect(r.stdout).toMatch(new RegExp(`^${fault}\\s+high-fit`, 'm'));
     expect(r.stdout).toMatch(/fast-response×4/); // retried under 429/timeout/reset
@@ -36,7 +36,7 @@ describe('failure drill', () => {
       }),
     );
     const r = drill(file);
-    expect(r.status).toBe(1);
+    expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toContain('RISK fragile/charge-card');
     expect(r.stdout).toMatch(/FAIL: critical flow fragile can lose an event \(charge-card\)/);
   });
