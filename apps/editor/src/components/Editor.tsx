@@ -64,6 +64,29 @@ function isTyping(t: EventTarget | null): boolean {
   return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable;
 }
 
+/** Identity-stable view of what a drag does not change: node data, edges, meta, ids. */
+function useStableContent(graph: Graph): { datas: GraphNodeData[]; ids: string[]; edges: Graph['edges']; meta: FlowMeta; hasLayout: boolean } {
+  const ref = useRef<ReturnType<typeof useStableContent> | null>(null);
+  const prev = ref.current;
+  const datas = graph.nodes.map((n) => n.data);
+  const edgesSame = prev && (prev.edges === graph.edges || (prev.edges.length === graph.edges.length && prev.edges.every((e, i) => { const f = graph.edges[i]!; return e.id === f.id && e.source === f.source && e.target === f.target && e.sourceHandle === f.sourceHandle; })));
+  if (prev && edgesSame && prev.meta === graph.meta && prev.hasLayout === graph.hasLayout && prev.datas.length === datas.length && prev.datas.every((d, i) => d === datas[i]) && prev.ids.every((id, i) => id === graph.nodes[i]!.id)) {
+    return prev;
+  }
+  ref.current = { datas, ids: graph.nodes.map((n) => n.id), edges: graph.edges, meta: graph.meta, hasLayout: graph.hasLayout };
+  return ref.current;
+}
+
+/** The selected nodes (id + data), identity-stable while neither changes. */
+function useStableSelection(graph: Graph): { id: string; data: GraphNodeData }[] {
+  const ref = useRef<{ id: string; data: GraphNodeData }[]>([]);
+  const sel = graph.nodes.filter((n) => n.selected);
+  const prev = ref.current;
+  if (prev.length === sel.length && prev.every((p, i) => p.id === sel[i]!.id && p.data === sel[i]!.data)) return prev;
+  ref.current = sel.map((n) => ({ id: n.id, data: n.data }));
+  return ref.current;
+}
+
 interface EditorProps {
   initial: Flow;
   deployed: Flow | null;
@@ -112,7 +135,11 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   const graph = hist.present;
   const graphRef = useRef(graph);
   graphRef.current = graph;
-  const flow = useMemo(() => graphToFlow(graph), [graph]);
+  // The document without positions changes only when content changes: a drag does not revalidate,
+  // re-render forms or rebuild the flow. Positions are read fresh where they matter (draft, export, deploy).
+  const content = useStableContent(graph);
+  const flow = useMemo(() => graphToFlow(graphRef.current), [content]); // eslint-disable-line react-hooks/exhaustive-deps
+  const currentFlow = () => graphToFlow(graphRef.current);
   const flowRef = useRef(flow);
   flowRef.current = flow;
 
@@ -153,14 +180,15 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   // --- draft autosave + unsaved marker
   useEffect(() => {
     const t = setTimeout(() => {
-      const canon = canonicalJson(flowRef.current);
-      const d = canon !== deployedCanon;
-      if (d) saveDraft(flowId, flowRef.current);
+      const doc = currentFlow();
+      const d = canonicalJson(doc) !== deployedCanon;
+      if (d) saveDraft(flowId, doc);
       else clearDraft(flowId);
       setDirty(d);
     }, 250);
     return () => clearTimeout(t);
-  }, [flow, deployedCanon, flowId]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [graph.nodes, graph.edges, graph.meta, deployedCanon, flowId]);
   useEffect(() => {
     const before = (e: BeforeUnloadEvent) => {
       if (!dirtyRef.current) return;
@@ -353,7 +381,10 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   }, [copy, paste, deleteSelection]);
 
   // --- import / export / deploy
-  const exportFlow = () => downloadJson(`${flow.id}.json`, flow);
+  const exportFlow = () => {
+    const doc = currentFlow();
+    downloadJson(`${doc.id}.json`, doc);
+  };
   const applyImport = (doc: Flow) => {
     setImportOpen(null);
     if (doc.id !== flowId) {
@@ -372,7 +403,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   }, []);
 
   const invalid = errors.length > 0;
-  const deploy = async (doc: Flow = flow) => {
+  const deploy = async (doc: Flow = currentFlow()) => {
     setBusy(true);
     setStatus(null);
     try {
@@ -401,6 +432,8 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
 
   const active = graph.meta.active !== false;
   const fields = useMemo(() => fieldSuggestions(flow), [flow]);
+  const allErrors = useMemo(() => [...serverErrors, ...errors], [serverErrors, errors]);
+  const selection = useStableSelection(graph);
 
   return (
     <div className="fd-editor" data-testid="editor">
@@ -453,7 +486,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
               onChange={(e) => {
                 const meta = { ...graph.meta, active: e.target.checked };
                 update((g) => ({ ...g, meta }));
-                void deploy({ ...flow, active: e.target.checked });
+                void deploy({ ...currentFlow(), active: e.target.checked });
               }}
             />
             <span>{active ? 'Active' : 'Inactive'}</span>
@@ -512,10 +545,10 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
             </div>
           </div>
         </div>
-        <SidePanel graph={graph} errors={[...serverErrors, ...errors]} fields={fields} onNode={onNode} onTrigger={onTrigger} onMeta={onMeta} onRenamePort={onRenamePort} onClose={() => pick('')} />
+        <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} onNode={onNode} onTrigger={onTrigger} onMeta={onMeta} onRenamePort={onRenamePort} />
       </div>
       {importOpen && <ImportDialog onImport={applyImport} onClose={() => setImportOpen(null)} initialErrors={importOpen.errors} />}
-      {runNow && <RunNowDialog flow={flow} onClose={() => setRunNow(false)} />}
+      {runNow && <RunNowDialog flow={currentFlow()} onClose={() => setRunNow(false)} />}
     </div>
   );
 }

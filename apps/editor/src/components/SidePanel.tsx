@@ -1,7 +1,7 @@
 // The side panel: the selected node's form (trigger, node types, operations), or the flow's settings.
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type { Flow, FlowNode, Trigger } from '@flowdesk/schema';
-import type { FlowMeta, Graph, StepData, TriggerData } from '../core/mapping.ts';
+import type { FlowMeta, GraphNodeData, StepData, TriggerData } from '../core/mapping.ts';
 import { CommonForm } from '../nodes/NodeForms.tsx';
 import { formFor } from '../nodes/registry.ts';
 import { NODE_META } from '../nodes/meta.ts';
@@ -30,17 +30,18 @@ function IdInput(props: { id: string; taken: Set<string>; onRename: (id: string)
   );
 }
 
-export function SidePanel(props: {
-  graph: Graph;
+export const SidePanel = memo(function SidePanel(props: {
+  selected: { id: string; data: GraphNodeData }[];
+  nodeIds: string[];
+  meta: FlowMeta;
   errors: FlowError[];
   fields: string[];
   onNode: (oldId: string, n: FlowNode) => void;
   onTrigger: (t: Trigger) => void;
   onMeta: (m: FlowMeta) => void;
   onRenamePort: (nodeId: string, from: string, to: string) => void;
-  onClose: () => void;
 }) {
-  const sel = props.graph.nodes.filter((n) => n.selected);
+  const sel = props.selected;
   const datalist = (
     <datalist id="fd-field-suggestions">
       {props.fields.map((f) => (
@@ -65,7 +66,7 @@ export function SidePanel(props: {
     }
     const node = (n.data as StepData).node;
     const Form = formFor(node.type);
-    const taken = new Set(props.graph.nodes.map((x) => x.id));
+    const taken = new Set(props.nodeIds);
     const change = (m: FlowNode) => props.onNode(n.id, m);
     return (
       <aside className="fd-side" data-testid="side-panel">
@@ -82,7 +83,7 @@ export function SidePanel(props: {
       </aside>
     );
   }
-  const m = props.graph.meta;
+  const m = props.meta;
   const set = (k: string, v: unknown) => props.onMeta(withKey(m, k, v) as FlowMeta);
   return (
     <aside className="fd-side" data-testid="side-panel">
@@ -100,7 +101,7 @@ export function SidePanel(props: {
       <JsonField label="Sample payloads (for dry runs and Run now)" value={m.samples} onChange={(v) => set('samples', v as Flow['samples'])} allowEmpty rows={8} testid="flow-samples" />
     </aside>
   );
-}
+});
 
 function NodeErrors({ errors }: { errors: FlowError[] }) {
   return (
