@@ -34,6 +34,10 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
   const [result, setResult] = useState<DryRunResult | null>(null);
   const [contract, setContract] = useState<{ path: string; message: string }[]>([]);
   const [parseErr, setParseErr] = useState<string | null>(null);
+  const [decisions, setDecisions] = useState<Record<string, string>>({});
+  const [failing, setFailing] = useState<Record<string, 'ok' | 'error'>>({});
+  const reviews = props.flow.nodes.filter((n) => n.type === 'review');
+  const actions = props.flow.nodes.filter((n) => n.type === 'action');
   const pick = (i: number) => {
     setSample(i);
     setText(JSON.stringify(samples[i]?.payload ?? {}, null, 2));
@@ -50,7 +54,7 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
     const t = props.flow.trigger as { payloadSchema?: unknown };
     const errs = payloadErrors(t.payloadSchema, payload);
     setContract(errs);
-    const r = runDry(props.flow, payload, samples[sample]?.headers);
+    const r = runDry(props.flow, payload, samples[sample]?.headers, { decisions, actionResults: failing });
     setResult(r);
     props.onResult(r);
   };
@@ -85,6 +89,26 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
           )}
         </div>
         {parseErr && <div className="fd-field-error">{parseErr}</div>}
+        {(reviews.length > 0 || actions.length > 0) && (
+          <details data-testid="dryrun-choices">
+            <summary className="fd-hint">What-if: review decisions and failing actions</summary>
+            {reviews.map((n) => (
+              <label key={n.id} className="fd-check">
+                {n.id} decides
+                <select value={decisions[n.id] ?? n.decisions[0]} onChange={(e) => setDecisions({ ...decisions, [n.id]: e.target.value })}>
+                  {n.decisions.map((d) => (
+                    <option key={d}>{d}</option>
+                  ))}
+                </select>
+              </label>
+            ))}
+            {actions.map((n) => (
+              <label key={n.id} className="fd-check">
+                <input type="checkbox" checked={failing[n.id] === 'error'} onChange={(e) => setFailing({ ...failing, [n.id]: e.target.checked ? 'error' : 'ok' })} /> {n.id} fails
+              </label>
+            ))}
+          </details>
+        )}
       </div>
       <div className="fd-dry-result" data-testid="dryrun-result">
         {contract.length > 0 && (

@@ -1,17 +1,17 @@
 // The engine's dry run, in the browser (the same code the runtime runs).
-import * as engine from '@flowdesk/engine';
-import type { DryRunResult } from '@flowdesk/engine';
+import { dryRun, type DryRunResult } from '@flowdesk/engine';
 import type { Flow } from '@flowdesk/schema';
 
-type DryRun = (flow: Flow, input: { payload: unknown; headers?: Record<string, string>; now: string }) => DryRunResult;
-const shared = engine as unknown as { dryRun?: DryRun };
+export interface DryRunChoices {
+  /** review node → decision taken */
+  decisions?: Record<string, string>;
+  /** action node → pretend it failed for good */
+  actionResults?: Record<string, 'ok' | 'error'>;
+}
 
-export function runDry(flow: Flow, payload: unknown, headers?: Record<string, string>): DryRunResult {
-  if (!shared.dryRun) {
-    return { ok: false, errors: [{ path: '', message: 'the engine has no dryRun yet' }], path: [], edges: [], vars: {}, actions: [], status: 'failed' };
-  }
+export function runDry(flow: Flow, payload: unknown, headers?: Record<string, string>, choices: DryRunChoices = {}): DryRunResult {
   try {
-    return shared.dryRun(flow, { payload, headers, now: new Date().toISOString() });
+    return dryRun(flow, { payload, headers, now: new Date().toISOString(), ...choices });
   } catch (e) {
     return { ok: false, errors: [{ path: '', message: (e as Error).message }], path: [], edges: [], vars: {}, actions: [], status: 'failed' };
   }

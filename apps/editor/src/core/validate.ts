@@ -1,7 +1,6 @@
 // Live validation: the shared validateFlow (the runtime's own checks) plus the editor's note on
 // conditions left incomplete in the rule builder. Every error is pinned to a node where it can be.
-import * as schema from '@flowdesk/schema';
-import type { Flow } from '@flowdesk/schema';
+import { compilePayloadSchema, validateFlow, type Flow } from '@flowdesk/schema';
 import { incompleteConditions } from './rules.ts';
 
 export interface FlowError {
@@ -9,10 +8,7 @@ export interface FlowError {
   message: string;
   nodeId?: string;
 }
-type ValidateFlow = (doc: unknown, opts?: unknown) => { ok: boolean; errors: FlowError[]; flow?: Flow };
-type CompilePayloadSchema = (s: unknown) => { validate(payload: unknown): { path: string; message: string }[] };
-
-const shared = schema as unknown as { validateFlow?: ValidateFlow; compilePayloadSchema?: CompilePayloadSchema };
+const shared = { validateFlow, compilePayloadSchema };
 
 /** The node a JSON pointer into the document points at. */
 export function nodeIdForPath(doc: unknown, path: string): string | undefined {
@@ -47,11 +43,11 @@ function basicChecks(doc: unknown): FlowError[] {
 
 export function validateDoc(doc: unknown): { ok: boolean; errors: FlowError[] } {
   let errors: FlowError[];
-  if (shared.validateFlow) {
+  try {
     const r = shared.validateFlow(doc);
     errors = r.errors.map((e) => ({ ...e, nodeId: e.nodeId ?? nodeIdForPath(doc, e.path) }));
-  } else {
-    errors = basicChecks(doc);
+  } catch (e) {
+    errors = [...basicChecks(doc), { path: '', message: `validator: ${(e as Error).message}` }];
   }
   const f = doc as Partial<Flow>;
   if (Array.isArray(f.nodes)) {
@@ -69,12 +65,10 @@ export function validateDoc(doc: unknown): { ok: boolean; errors: FlowError[] } 
 }
 
 export function payloadErrors(payloadSchema: unknown, payload: unknown): { path: string; message: string }[] {
-  if (!payloadSchema || !shared.compilePayloadSchema) return [];
+  if (!payloadSchema) return [];
   try {
     return shared.compilePayloadSchema(payloadSchema).validate(payload);
   } catch (e) {
     return [{ path: '', message: `payload contract: ${(e as Error).message}` }];
   }
 }
-
-export const sharedValidatorLoaded = (): boolean => Boolean(shared.validateFlow);
