@@ -2,7 +2,7 @@
 // callers, fsync on, on an empty store and on one already holding 50,000 finished runs.
 //   node --import tsx bench/store-lowdb.ts [--concurrency 128] [--seconds 5] [--history 50000] [--fsync 1]
 // Prints ops/s and latency percentiles per case, the ratio, and writes bench/results/store-lowdb.json.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Run } from '@flowdesk/schema';
@@ -84,7 +84,6 @@ interface Result {
   maxMs: number;
   fsyncs: number;
   runsPerFsync: number;
-  rssMB: number;
 }
 
 async function measure(name: string, dataDir: string, historyRuns: number): Promise<Result> {
@@ -110,7 +109,6 @@ async function measure(name: string, dataDir: string, historyRuns: number): Prom
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - started) / 1000;
   const after = store.stats();
-  const rssMB = Math.round(process.memoryUsage().rss / 1e6);
   await store.close();
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
@@ -126,30 +124,30 @@ async function measure(name: string, dataDir: string, historyRuns: number): Prom
     maxMs: +lat[lat.length - 1].toFixed(2),
     fsyncs,
     runsPerFsync: fsyncs ? +(ops / fsyncs).toFixed(1) : 0,
-    rssMB,
   };
 }
 
 const root = await mkdtemp(join(tmpdir(), 'flowdesk-bench-store-'));
 try {
   console.log(`store-lowdb: createRun with a dedupe claim, ${concurrency} concurrent callers, ${seconds}s per case, fsync ${fsync ? 'on' : 'off'}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
-  const emptyDir = join(root, 'empty');
-  const fullDir = join(root, 'full');
+  const template = join(root, 'full-template');
   const tFill = performance.now();
-  await fill(fullDir, history);
+  await fill(template, history);
   console.log(`filled ${history} finished runs in ${((performance.now() - tFill) / 1000).toFixed(1)}s`);
   const results: Result[] = [];
   // alternate the cases so that machine noise hits both alike; keep the better of two rounds each
   for (let round = 0; round < 2; round++) {
+    const fullDir = join(root, `full-${round}`);
+    await cp(template, fullDir, { recursive: true });
     for (const [name, dir, h] of [['empty', join(root, `empty-${round}`), 0], [`${history} finished`, fullDir, history]] as const) {
       const r = await measure(name, dir, h);
+      await rm(dir, { recursive: true, force: true });
       results.push(r);
       console.log(
-        `  ${r.case.padEnd(16)} ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  max ${r.maxMs} ms   ${r.runsPerFsync} runs/fsync   open ${r.openMs} ms   rss ${r.rssMB} MB`,
+        `  ${r.case.padEnd(16)} ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  max ${r.maxMs} ms   ${r.runsPerFsync} runs/fsync   open ${r.openMs} ms`,
       );
     }
   }
-  void emptyDir;
   const best = (name: string) => results.filter((r) => r.case === name).reduce((a, b) => (b.opsPerSec > a.opsPerSec ? b : a));
   const empty = best('empty');
   const full = best(`${history} finished`);

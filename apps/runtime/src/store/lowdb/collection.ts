@@ -1,5 +1,5 @@
-// A small mutable collection: documents by id, held in memory as JSON text (so every read hands
-// out a fresh copy). On disk: a lowdb file `<name>.json` (the snapshot, read and written through
+// A small mutable collection (flows, timers, settings, alerts): documents by id, held in memory as
+// JSON text (so every read hands out a fresh copy). On disk: a lowdb file `<name>.json` (the snapshot, read and written through
 // lowdb with an atomic adapter) plus an append-only change log `<name>.log-<gen>.jsonl` that takes
 // every write with group commit. A write costs one appended line, whatever the collection's size;
 // when the log has grown past the snapshot's size, a new snapshot is written in the background

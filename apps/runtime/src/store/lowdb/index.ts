@@ -1,5 +1,6 @@
-// The embedded store: lowdb for the small mutable collections, append-only JSON-lines journals
-// for runs, rejected events and KPI facts. See ./README.md for the layout and the rules.
+// The embedded store: lowdb for the small mutable collections (flows, timers, settings, alerts),
+// append-only JSON-lines journals in segments for everything that grows with history (runs, rejected
+// events, records, reviews, dead letters, tasks, outbox, KPI facts). See ./README.md.
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -23,6 +24,7 @@ import { Collection } from './collection.ts';
 import { DocJournal, type MetaCodec } from './doc-journal.ts';
 import { Journal, type Header, type Loc } from './journal.ts';
 import { DirLock } from './lock.ts';
+import { RunIndex } from './run-index.ts';
 
 export interface LowdbStoreOptions {
   dataDir: string;
@@ -48,28 +50,6 @@ export interface LowdbStore extends Store {
   idle(): Promise<void>;
 }
 
-/** The in-memory index entry of one run: small fields plus where its latest snapshot is. */
-interface RunEntry {
-  id: string;
-  flowId: string;
-  status: RunStatus;
-  key: string | undefined;
-  re: string | undefined; // record entity
-  rk: string | undefined; // record key
-  createdAt: string;
-  endedAt: string | undefined;
-  df: string | undefined; // dedupe claim: flow id, key, expiry (ms)
-  dk: string | undefined;
-  dx: number | undefined;
-  seg: number;
-  off: number;
-  len: number;
-  /** the latest snapshot, kept only while the run is open */
-  json: string | undefined;
-  /** the creating write, until it is durable (a duplicate waits on it) */
-  ready: Promise<void> | undefined;
-}
-
 interface RejectedEntry {
   id: string;
   at: string;
@@ -91,9 +71,6 @@ interface RecordMeta {
   entity: string;
   state: string;
 }
-
-const cmpRun = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number =>
-  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -124,10 +101,7 @@ class LowdbJournalStore implements LowdbStore {
   // journals
   private runsJ!: Journal;
   private rejectedJ!: Journal;
-  private runs = new Map<string, RunEntry>();
-  private order: RunEntry[] = []; // ascending (createdAt, id)
-  /** dedupe claims: flowId → key → the run holding it (its dx is the expiry) */
-  private claims = new Map<string, Map<string, RunEntry>>();
+  private runs = new RunIndex();
   private rejected: RejectedEntry[] = []; // ascending at
   private runsLive = 0; // bytes of the runs' latest snapshots
   private runsTotal = 0; // bytes in the runs journal
@@ -187,20 +161,22 @@ class LowdbJournalStore implements LowdbStore {
       for (const d of [this.records, ...Object.values(this.jDocs)]) await d.open();
       this.runsJ = new Journal(this.journalDir, 'runs', jopts);
       this.rejectedJ = new Journal(this.journalDir, 'rejected', jopts);
+      this.runs.startBulk();
       await this.runsJ.open((h, loc) => this.indexRunLine(h, loc));
+      this.runs.finishBulk();
       await this.rejectedJ.open((h, loc) => {
         this.rejected.push({ id: String(h.id), at: String(h.at), flowId: str(h.f), seg: loc.seg, off: loc.off, len: loc.len });
       });
-      for (const e of this.runs.values()) this.runsLive += e.len;
-      this.order = [...this.runs.values()].sort(cmpRun);
+      for (const slot of this.runs.ascending()) this.runsLive += this.runs.len[slot];
       this.rejected.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
       this.interned.clear();
       // open runs are kept in memory; finished ones stay on disk
-      const openEntries = this.order.filter((e) => !isTerminal(e.status));
-      const jsons = await this.runsJ.readMany(openEntries.map((e) => ({ id: e.id, loc: { seg: e.seg, off: e.off, len: e.len } })));
-      openEntries.forEach((e, i) => {
-        if (jsons[i] === undefined) throw new StoreCorruptError(join(this.journalDir, `runs-${String(e.seg).padStart(6, '0')}.jsonl`), `run ${e.id} unreadable at byte ${e.off}`);
-        e.json = jsons[i];
+      const open = [...this.runs.ascending()].filter((slot) => !this.runs.isTerminal(slot));
+      const jsons = await this.runsJ.readMany(open.map((slot) => ({ id: this.runs.id(slot), loc: this.locOf(slot) })));
+      open.forEach((slot, i) => {
+        const json = jsons[i];
+        if (json === undefined) throw new StoreCorruptError(this.segmentFile(this.runs.seg[slot]), `run ${this.runs.id(slot)} unreadable at byte ${this.runs.off[slot]}`);
+        this.runs.json.set(slot, json);
       });
       this.state = 'open';
     } catch (e) {
@@ -217,8 +193,6 @@ class LowdbJournalStore implements LowdbStore {
     this.latestFlow.clear();
     this.timerDue.clear();
     this.runs.clear();
-    this.order = [];
-    this.claims.clear();
     this.rejected = [];
     this.runsLive = 0;
     this.runsTotal = 0;
@@ -232,52 +206,31 @@ class LowdbJournalStore implements LowdbStore {
   }
 
   private indexRunLine(h: Header, loc: Loc): void {
-    const id = String(h.id);
     this.runsTotal += loc.len;
-    let e = this.runs.get(id);
-    if (!e) {
-      e = {
-        id, flowId: '', status: 'queued', key: undefined, re: undefined, rk: undefined, createdAt: '', endedAt: undefined,
-        df: undefined, dk: undefined, dx: undefined, seg: 0, off: 0, len: 0, json: undefined, ready: undefined,
-      };
-      this.runs.set(id, e);
-    }
-    e.flowId = this.intern(String(h.f));
-    e.status = this.intern(String(h.s)) as RunStatus;
-    e.key = str(h.k);
-    e.re = h.re === undefined ? undefined : this.intern(String(h.re));
-    // share equal strings (the record key and the claim key are often the idempotency key)
-    e.rk = h.rk === undefined ? undefined : h.rk === e.key ? e.key : str(h.rk);
-    e.createdAt = String(h.c);
-    e.endedAt = str(h.e);
-    e.seg = loc.seg;
-    e.off = loc.off;
-    e.len = loc.len;
-    if (typeof h.dk === 'string' && typeof h.dx === 'number') {
-      e.df = h.df === e.flowId ? e.flowId : this.intern(String(h.df));
-      e.dk = h.dk === e.key ? e.key : h.dk;
-      e.dx = h.dx;
-      const cur = this.claimOf(e.df, e.dk);
-      if (!cur || (cur.dx ?? 0) <= h.dx) this.setClaim(e);
-    }
+    const { slot } = this.runs.upsert(
+      {
+        id: String(h.id),
+        flowId: String(h.f),
+        status: String(h.s),
+        createdAt: String(h.c),
+        endedAt: str(h.e),
+        key: str(h.k),
+        recordEntity: str(h.re),
+        recordKey: str(h.rk),
+      },
+      loc.seg,
+      loc.off,
+      loc.len,
+    );
+    if (typeof h.dk === 'string' && typeof h.dx === 'number') this.runs.setClaim(slot, { flowId: String(h.df), key: h.dk, expires: h.dx });
   }
 
-  private claimOf(flowId: string, key: string): RunEntry | undefined {
-    return this.claims.get(flowId)?.get(key);
+  private locOf(slot: number): Loc {
+    return { seg: this.runs.seg[slot], off: this.runs.off[slot], len: this.runs.len[slot] };
   }
 
-  private setClaim(e: RunEntry): void {
-    let m = this.claims.get(e.df!);
-    if (!m) this.claims.set(e.df!, (m = new Map()));
-    m.set(e.dk!, e);
-  }
-
-  private dropClaim(e: RunEntry): void {
-    const m = this.claims.get(e.df!);
-    if (m?.get(e.dk!) === e) {
-      m.delete(e.dk!);
-      if (m.size === 0) this.claims.delete(e.df!);
-    }
+  private segmentFile(seg: number): string {
+    return join(this.journalDir, `runs-${String(seg).padStart(6, '0')}.jsonl`);
   }
 
   private async closeFiles(): Promise<void> {
@@ -315,11 +268,7 @@ class LowdbJournalStore implements LowdbStore {
   }
 
   stats(): LowdbStoreStats {
-    let cached = 0;
-    for (const e of this.runs.values()) if (e.json !== undefined) cached++;
-    let claims = 0;
-    for (const m of this.claims.values()) claims += m.size;
-    return { ...this.counters, runs: this.runs.size, cachedRuns: cached, claims };
+    return { ...this.counters, runs: this.runs.size, cachedRuns: this.runs.json.size, claims: this.runs.claimCount() };
   }
 
   // ───────────────────────────── flows ─────────────────────────────
@@ -375,29 +324,29 @@ class LowdbJournalStore implements LowdbStore {
 
   async createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
     this.check();
-    let claim: { df: string; dk: string; dx: number } | undefined;
+    let claim: { flowId: string; key: string; expires: number } | undefined;
     if (dedupe) {
       // check and take the claim synchronously: no await before the write is queued
-      const cur = this.claimOf(dedupe.flowId, dedupe.key);
-      if (cur && cur.dx! > Date.parse(dedupe.now) && this.runs.get(cur.id) === cur) return this.duplicateOf(cur);
-      claim = { df: dedupe.flowId, dk: dedupe.key, dx: Date.parse(dedupe.expiresAt) };
+      const cur = this.runs.claimant(dedupe.flowId, dedupe.key);
+      if (cur >= 0 && this.runs.claimExpires(cur) > Date.parse(dedupe.now)) return this.duplicateOf(cur, this.runs.id(cur));
+      claim = { flowId: dedupe.flowId, key: dedupe.key, expires: Date.parse(dedupe.expiresAt) };
     }
-    const { entry, done } = this.writeRun(run, claim);
-    if (claim) this.setClaim(entry);
-    entry.ready = done;
+    const { slot, done } = this.writeRun(run, claim);
+    this.runs.ready.set(slot, done);
     try {
       await done;
     } finally {
-      if (entry.ready === done) entry.ready = undefined;
+      if (this.runs.ready.get(slot) === done) this.runs.ready.delete(slot);
     }
     return { run, duplicate: false };
   }
 
-  private async duplicateOf(first: RunEntry): Promise<CreateRunResult> {
+  private async duplicateOf(slot: number, id: string): Promise<CreateRunResult> {
     // answer with the first run only once it is on disk
-    if (first.ready) await first.ready;
-    const json = await this.runJson(first);
-    if (json === undefined) throw new Error(`run ${first.id} vanished while answering a duplicate`);
+    const ready = this.runs.ready.get(slot);
+    if (ready) await ready;
+    const json = await this.runJson(id);
+    if (json === undefined) throw new Error(`run ${id} vanished while answering a duplicate`);
     return { run: JSON.parse(json) as Run, duplicate: true };
   }
 
@@ -407,100 +356,53 @@ class LowdbJournalStore implements LowdbStore {
   }
 
   /** Indexes and queues the run's new snapshot, synchronously. */
-  private writeRun(run: Run, claim: { df: string; dk: string; dx: number } | undefined): { entry: RunEntry; done: Promise<void> } {
+  private writeRun(run: Run, claim: { flowId: string; key: string; expires: number } | undefined): { slot: number; done: Promise<void> } {
     const json = JSON.stringify(run);
-    let e = this.runs.get(run.id);
     const h: Header = { id: run.id, f: run.flowId, s: run.status, c: run.createdAt };
     if (run.endedAt !== undefined) h.e = run.endedAt;
-    if (run.idempotencyKey !== null && run.idempotencyKey !== undefined) h.k = run.idempotencyKey;
+    const key = run.idempotencyKey ?? undefined;
+    if (key !== undefined) h.k = key;
     if (run.record) {
       h.re = run.record.entity;
       h.rk = run.record.key;
     }
-    const c = claim ?? (e?.dk !== undefined ? { df: e.df!, dk: e.dk, dx: e.dx! } : undefined);
+    const existing = this.runs.slot(run.id);
+    const c = claim ?? (existing >= 0 ? this.runs.claim(existing) : undefined);
     if (c) {
-      h.df = c.df;
-      h.dk = c.dk;
-      h.dx = c.dx;
+      h.df = c.flowId;
+      h.dk = c.key;
+      h.dx = c.expires;
     }
     const { loc, done } = this.runsJ.append(h, json);
+    const { slot, oldLen } = this.runs.upsert(
+      { id: run.id, flowId: run.flowId, status: run.status, createdAt: run.createdAt, endedAt: run.endedAt, key, recordEntity: run.record?.entity, recordKey: run.record?.key },
+      loc.seg,
+      loc.off,
+      loc.len,
+    );
+    if (claim) this.runs.setClaim(slot, claim);
     this.runsTotal += loc.len;
-    this.runsLive += loc.len - (e?.len ?? 0);
-    if (!e) {
-      e = {
-        id: run.id, flowId: run.flowId, status: run.status, key: h.k as string | undefined, re: run.record?.entity, rk: run.record?.key,
-        createdAt: run.createdAt, endedAt: run.endedAt, df: undefined, dk: undefined, dx: undefined,
-        seg: loc.seg, off: loc.off, len: loc.len, json: undefined, ready: undefined,
-      };
-      this.runs.set(run.id, e);
-      this.insertOrdered(e);
-    } else {
-      if (e.createdAt !== run.createdAt) {
-        this.removeOrdered(e);
-        e.createdAt = run.createdAt;
-        this.insertOrdered(e);
-      }
-      e.flowId = run.flowId;
-      e.status = run.status;
-      e.key = h.k as string | undefined;
-      e.re = run.record?.entity;
-      e.rk = run.record?.key;
-      e.endedAt = run.endedAt;
-      e.seg = loc.seg;
-      e.off = loc.off;
-      e.len = loc.len;
-    }
-    if (claim) {
-      e.df = claim.df;
-      e.dk = claim.dk === e.key ? e.key : claim.dk;
-      e.dx = claim.dx;
-    }
-    e.json = isTerminal(run.status) ? undefined : json;
+    this.runsLive += loc.len - oldLen;
+    if (this.runs.isTerminal(slot)) this.runs.json.delete(slot);
+    else this.runs.json.set(slot, json);
     this.maybeCompactRuns();
-    return { entry: e, done };
-  }
-
-  private insertOrdered(e: RunEntry): void {
-    const o = this.order;
-    if (o.length === 0 || cmpRun(o[o.length - 1], e) <= 0) {
-      o.push(e);
-      return;
-    }
-    o.splice(this.lowerBound(e), 0, e);
-  }
-
-  private removeOrdered(e: RunEntry): void {
-    const i = this.lowerBound(e);
-    if (this.order[i] === e) this.order.splice(i, 1);
-    else {
-      const j = this.order.indexOf(e);
-      if (j >= 0) this.order.splice(j, 1);
-    }
-  }
-
-  /** First index whose entry is >= e. */
-  private lowerBound(e: { createdAt: string; id: string }): number {
-    let lo = 0;
-    let hi = this.order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cmpRun(this.order[mid], e) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return { slot, done };
   }
 
   /** The run's latest snapshot text: from memory while open or in flight, else from its segment. */
-  private async runJson(e: RunEntry): Promise<string | undefined> {
+  private async runJson(id: string): Promise<string | undefined> {
     for (let attempt = 0; ; attempt++) {
-      if (e.json !== undefined) return e.json;
-      if (this.runs.get(e.id) !== e) return undefined; // pruned meanwhile
-      const loc = { seg: e.seg, off: e.off, len: e.len };
-      const json = await this.runsJ.read(loc, e.id);
+      const slot = this.runs.slot(id);
+      if (slot < 0) return undefined; // pruned meanwhile
+      const cached = this.runs.json.get(slot);
+      if (cached !== undefined) return cached;
+      const loc = this.locOf(slot);
+      const json = await this.runsJ.read(loc, id);
       if (json !== undefined) return json;
       // a compaction may have moved it: retry with the new location, then give up loudly
-      if (attempt >= 3 && e.seg === loc.seg && e.off === loc.off) {
-        throw new StoreCorruptError(join(this.journalDir, `runs-${String(loc.seg).padStart(6, '0')}.jsonl`), `run ${e.id} unreadable at byte ${loc.off}`);
+      const now = this.runs.slot(id);
+      if (attempt >= 4 && now === slot && this.runs.seg[slot] === loc.seg && this.runs.off[slot] === loc.off) {
+        throw new StoreCorruptError(this.segmentFile(loc.seg), `run ${id} unreadable at byte ${loc.off}`);
       }
       await new Promise((r) => setImmediate(r));
     }
@@ -508,39 +410,23 @@ class LowdbJournalStore implements LowdbStore {
 
   async getRun(id: string): Promise<Run | undefined> {
     this.check();
-    const e = this.runs.get(id);
-    if (!e) return undefined;
-    const json = await this.runJson(e);
+    const json = await this.runJson(id);
     return json === undefined ? undefined : (JSON.parse(json) as Run);
   }
 
   async listRuns(q: RunQuery): Promise<Run[]> {
     this.check();
-    const limit = q.limit ?? 50;
-    let i = this.order.length - 1;
-    if (q.before !== undefined) {
-      const b = this.runs.get(q.before);
-      if (!b) return [];
-      i = this.lowerBound(b) - 1;
-    }
-    const rec = q.record;
-    const picked: RunEntry[] = [];
-    for (; i >= 0 && picked.length < limit; i--) {
-      const e = this.order[i];
-      if (q.flowId !== undefined && e.flowId !== q.flowId) continue;
-      if (q.status !== undefined && e.status !== q.status) continue;
-      if (q.key !== undefined && e.key !== q.key) continue;
-      if (rec !== undefined && (e.rk === undefined || (e.rk !== rec && `${e.re}:${e.rk}` !== rec))) continue;
-      picked.push(e);
-    }
-    const jsons = await Promise.all(picked.map((e) => this.runJson(e)));
+    const slots = this.runs.newest(q.limit ?? 50, q.before, this.runs.matcher(q));
+    if (!slots) return [];
+    const jsons = await Promise.all(slots.map((slot) => this.runJson(this.runs.id(slot))));
     return jsons.filter((j): j is string => j !== undefined).map((j) => JSON.parse(j) as Run);
   }
 
   async listOpenRuns(): Promise<Run[]> {
     this.check();
-    const open = this.order.filter((e) => !isTerminal(e.status));
-    const jsons = await Promise.all(open.map((e) => this.runJson(e)));
+    const ids: string[] = [];
+    for (const slot of this.runs.ascending()) if (!this.runs.isTerminal(slot)) ids.push(this.runs.id(slot));
+    const jsons = await Promise.all(ids.map((id) => this.runJson(id)));
     return jsons.filter((j): j is string => j !== undefined).map((j) => JSON.parse(j) as Run);
   }
 
@@ -553,15 +439,13 @@ class LowdbJournalStore implements LowdbStore {
     this.check();
     const run = async (): Promise<number> => {
       const cut = Date.parse(before);
-      const victims = this.order.filter((e) => isTerminal(e.status) && e.endedAt !== undefined && Date.parse(e.endedAt) < cut);
+      const victims: number[] = [];
+      for (const slot of this.runs.ascending()) if (this.runs.isTerminal(slot) && this.runs.endedAt(slot) < cut) victims.push(slot);
       if (victims.length === 0) return 0;
-      const gone = new Set(victims);
-      for (const e of victims) {
-        this.runs.delete(e.id);
-        this.runsLive -= e.len;
-        if (e.dk !== undefined) this.dropClaim(e);
+      for (const slot of victims) {
+        this.runsLive -= this.runs.len[slot];
+        this.runs.remove(slot);
       }
-      this.order = this.order.filter((e) => !gone.has(e));
       await this.compactRuns();
       return victims.length;
     };
@@ -581,26 +465,27 @@ class LowdbJournalStore implements LowdbStore {
   }
 
   private async compactRuns(): Promise<void> {
+    const runs = this.runs;
     const r = await this.runsJ.compact(
       (h, loc) => {
-        const e = this.runs.get(String(h.id));
-        if (!e) return false;
-        if (e.seg === loc.seg && e.off === loc.off) return true;
+        const slot = runs.slot(String(h.id));
+        if (slot < 0) return false;
+        if (runs.seg[slot] === loc.seg && runs.off[slot] === loc.off) return true;
         // a superseded line may go only once the newer one is durable
-        return !this.runsJ.isDurable({ seg: e.seg, off: e.off, len: e.len });
+        return !this.runsJ.isDurable(this.locOf(slot));
       },
       (h, from, to) => {
-        const e = this.runs.get(String(h.id));
-        if (e && e.seg === from.seg && e.off === from.off) {
-          e.seg = to.seg;
-          e.off = to.off;
+        const slot = runs.slot(String(h.id));
+        if (slot >= 0 && runs.seg[slot] === from.seg && runs.off[slot] === from.off) {
+          runs.seg[slot] = to.seg;
+          runs.off[slot] = to.off;
         }
       },
     );
     this.runsTotal = await this.runsJ.totalBytes();
     // what this compaction could not remove (snapshots whose successor was still in flight)
     let liveDone = 0;
-    for (const e of this.runs.values()) if (e.seg <= r.upTo) liveDone += e.len;
+    for (const slot of runs.ascending()) if (runs.seg[slot] <= r.upTo) liveDone += runs.len[slot];
     this.runsFloor = Math.max(0, r.bytes - liveDone);
   }
 
