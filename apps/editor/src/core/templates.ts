@@ -49,6 +49,7 @@ export const ACTIONS: Record<ActionType, { label: string; help: string; params: 
     fields: [
       { key: 'title', label: 'Title', kind: 'text' },
       { key: 'due', label: 'Due in', kind: 'text', placeholder: '24h' },
+      { key: 'owner', label: 'Owner', kind: 'text' },
       { key: 'notes', label: 'Notes', kind: 'textarea' },
     ],
   },
@@ -58,7 +59,9 @@ export const ACTIONS: Record<ActionType, { label: string; help: string; params: 
     params: { template: 'Hi {{payload.name}}, …' },
     fields: [
       { key: 'template', label: 'Template', kind: 'textarea' },
+      { key: 'system', label: 'System prompt (LLM)', kind: 'textarea' },
       { key: 'prompt', label: 'Prompt (LLM)', kind: 'textarea' },
+      { key: 'model', label: 'Model', kind: 'text' },
     ],
   },
   'alert.raise': {
@@ -68,14 +71,15 @@ export const ACTIONS: Record<ActionType, { label: string; help: string; params: 
     fields: [
       { key: 'message', label: 'Message', kind: 'text' },
       { key: 'severity', label: 'Severity', kind: 'select', options: ['P0', 'P1', 'P2'] },
+      { key: 'kind', label: 'Kind', kind: 'text', placeholder: 'raised' },
     ],
   },
   'flow.emit': {
     label: 'Start another flow',
     help: "Starts another flow's manual trigger.",
-    params: { flow: 'other-flow', payload: {} },
+    params: { flowId: 'other-flow', payload: {} },
     fields: [
-      { key: 'flow', label: 'Flow id', kind: 'text' },
+      { key: 'flowId', label: 'Flow id', kind: 'text' },
       { key: 'payload', label: 'Payload (JSON)', kind: 'json' },
     ],
   },
@@ -83,7 +87,11 @@ export const ACTIONS: Record<ActionType, { label: string; help: string; params: 
     label: 'Weekly report',
     help: 'Builds the weekly KPI report.',
     params: {},
-    fields: [{ key: 'to', label: 'Send to', kind: 'text' }],
+    fields: [
+      { key: 'to', label: 'Send to', kind: 'text' },
+      { key: 'week', label: 'Week (YYYY-Www, empty: last week)', kind: 'text' },
+      { key: 'subject', label: 'Subject', kind: 'text' },
+    ],
   },
 };
 

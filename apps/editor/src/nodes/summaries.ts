@@ -45,7 +45,7 @@ export function nodeSummary(n: FlowNode): string {
       return `${(n.rules ?? []).length} rule(s), else “${n.default}”`;
     case 'action': {
       const p = (n.params ?? {}) as Record<string, unknown>;
-      const hint = p.url ?? p.to ?? p.state ?? p.title ?? p.message ?? p.flow ?? '';
+      const hint = p.url ?? p.to ?? p.state ?? p.title ?? p.message ?? p.flowId ?? '';
       return short(`${n.action}${hint ? ` · ${String(hint)}` : ''}`, 44);
     }
     case 'wait':

@@ -131,8 +131,9 @@ export function RunsPage() {
 async function loadFlowVersion(flowId: string, version: number): Promise<Flow> {
   try {
     const list = await get<unknown>(`/api/flows/${flowId}/versions`);
-    const arr = (Array.isArray(list) ? list : ((list as { versions?: unknown[] }).versions ?? [])) as { version: number; flow?: Flow }[];
+    const arr = (Array.isArray(list) ? list : ((list as { versions?: unknown[] }).versions ?? [])) as { version: number; doc?: Flow; flow?: Flow }[];
     const hit = arr.find((v) => v.version === version);
+    if (hit?.doc) return hit.doc;
     if (hit?.flow) return hit.flow;
     if (hit && (hit as unknown as Flow).nodes) return hit as unknown as Flow;
   } catch {

@@ -1,0 +1,131 @@
+// Browser end-to-end: the flow lifecycle and the operator pages — Run now, outbox, review queue,
+// dead letters (replay, discard), version history with rollback, the active switch, admin sign-in.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Flow } from '@flowdesk/schema';
+import { screenshot, startApp, type App } from './helpers/app.ts';
+import { EditorPage } from './pages/EditorPage.ts';
+import { FlowListPage } from './pages/FlowListPage.ts';
+
+const OPS: Flow = {
+  dsl: 1,
+  id: 'ops',
+  name: 'Ops test',
+  trigger: { type: 'manual' },
+  nodes: [
+    { id: 'mail', type: 'action', action: 'email.send', params: { to: '{{payload.email}}', subject: 'Welcome aboard', text: 'Hello {{payload.email}}' } },
+    { id: 'check', type: 'review', queue: 'inbox', title: 'Check the lead', decisions: ['approved', 'rejected'], sop: ['Look the company up'] },
+    { id: 'call', type: 'action', action: 'http.request', params: { method: 'POST', url: 'http://127.0.0.1:9/nope' }, retry: { delays: [] }, sop: ['Call the CRM vendor'] },
+    { id: 'done', type: 'end' },
+  ],
+  edges: [
+    { from: 'trigger', to: 'mail' },
+    { from: 'mail', port: 'ok', to: 'check' },
+    { from: 'check', port: 'approved', to: 'call' },
+    { from: 'check', port: 'rejected', to: 'done' },
+    { from: 'call', port: 'ok', to: 'done' },
+  ],
+  samples: [{ name: 'ada', payload: { email: 'ada@example.com' } }],
+};
+
+let app: App;
+beforeAll(async () => {
+  app = await startApp();
+  const r = await fetch(`${app.url}/api/flows/ops`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OPS) });
+  if (r.status !== 200) throw new Error(`deploy: ${r.status} ${await r.text()}`);
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('operations', () => {
+  it('runs a flow now, shows the outbox, resolves a review, replays and discards a dead letter', async () => {
+    const { page, errors } = await app.newPage();
+    await page.goto('/flows/ops');
+    const ed = new EditorPage(page);
+    await ed.waitReady();
+    await page.getByTestId('run-now').click();
+    await page.getByTestId('run-now-start').click();
+    await page.getByTestId('run-view').waitFor();
+    const runId = await page.getByTestId('run-view').getAttribute('data-run');
+    await expect.poll(() => page.getByTestId('run-view-status').innerText(), { timeout: 15_000 }).toBe('needs_review');
+    await expect.poll(() => page.getByTestId('node-mail').getAttribute('data-onpath')).toBe('true');
+
+    await page.getByTestId('nav-outbox').click();
+    await expect.poll(() => page.getByTestId('outbox-item').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId('outbox-item').innerText()).toMatch(/Welcome aboard[\s\S]*ada@example.com/);
+    await screenshot(page, 'outbox');
+
+    await page.getByTestId('nav-reviews').click();
+    await expect.poll(() => page.getByTestId('review-item').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId('review-item').innerText()).toMatch(/Look the company up/);
+    await screenshot(page, 'reviews');
+    await page.getByTestId('decide-approved').click();
+    await expect.poll(() => page.getByTestId('review-item').count()).toBe(0);
+
+    await page.getByTestId('nav-dead-letters').click();
+    await expect.poll(() => page.getByTestId('dead-letter').count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.getByTestId('dead-letter').innerText()).toMatch(/call[\s\S]*Call the CRM vendor/);
+    await screenshot(page, 'dead-letters');
+    await page.getByTestId('dl-replay').click();
+    await page.getByText('Replay started.').waitFor();
+    // the dependency is still down: the run dies again and comes back to the queue
+    await expect.poll(() => page.getByTestId('dead-letter').count(), { timeout: 15_000 }).toBe(1);
+    await page.getByTestId('dl-discard').click();
+    await expect.poll(() => page.getByTestId('dead-letter').count()).toBe(0);
+
+    const run = (await (await fetch(`${app.url}/api/runs/${runId}`)).json()) as { status: string };
+    expect(run.status).toBe('dead');
+    expect(errors).toEqual([]);
+  });
+
+  it('deploys a new version, rolls back, and switches the flow off', async () => {
+    const { page, errors } = await app.newPage();
+    await page.goto('/flows/ops');
+    const ed = new EditorPage(page);
+    await ed.waitReady();
+    expect(await page.getByTestId('deployed-version').innerText()).toBe('v1');
+    await page.getByTestId('flow-title').fill('Ops test, renamed');
+    await page.getByTestId('unsaved').waitFor();
+    await ed.deploy();
+    expect(await page.getByTestId('deployed-version').innerText()).toBe('v2');
+
+    await page.getByTestId('tab-versions').click();
+    await page.getByTestId('version-1').waitFor();
+    await screenshot(page, 'versions');
+    await page.getByTestId('rollback-1').click();
+    await expect.poll(() => page.getByTestId('deployed-version').innerText(), { timeout: 10_000 }).toBe('v3');
+    expect(await page.getByTestId('flow-title').inputValue()).toBe('Ops test');
+
+    await page.getByTestId('active-switch').uncheck();
+    await expect.poll(() => page.getByTestId('deployed-version').innerText(), { timeout: 10_000 }).toBe('v4');
+    const doc = (await (await fetch(`${app.url}/api/flows/ops`)).json()) as Flow;
+    expect(doc.active).toBe(false);
+    const list = new FlowListPage(page);
+    await list.open();
+    expect(await list.row('ops').innerText()).toMatch(/inactive/);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('admin token', () => {
+  let locked: App;
+  beforeAll(async () => {
+    locked = await startApp({ FLOWDESK_ADMIN_TOKEN: 'let-me-in-please' });
+  });
+  afterAll(async () => {
+    await locked?.close();
+  });
+  it('asks for the token when the runtime needs one and keeps it for the tab', async () => {
+    const { page, errors } = await locked.newPage();
+    await page.goto('/');
+    await page.getByTestId('sign-in').waitFor();
+    await page.getByTestId('sign-in-token').fill('let-me-in-please');
+    await page.getByTestId('sign-in-submit').click();
+    await page.getByText('No flows yet').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('flowdesk:token'))).toBe('let-me-in-please');
+    await page.reload();
+    await page.getByText('No flows yet').waitFor();
+    expect(await page.getByTestId('sign-in').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
