@@ -25,3 +25,21 @@ export class KeyedQueue {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 }
+
+/** At most `limit` tasks at once; the rest wait in arrival order. */
+export class Semaphore {
+  private active = 0;
+  private waiting: (() => void)[] = [];
+  constructor(private limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((ok) => this.waiting.push(ok));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

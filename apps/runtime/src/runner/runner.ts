@@ -21,7 +21,7 @@ import { ACTION_EXECUTORS } from '../actions/registry.ts';
 import type { FlowRegistry } from '../flows/registry.ts';
 import type { Secrets } from '../security/secrets.ts';
 import type { Redactor } from '../security/redact.ts';
-import { KeyedQueue } from './keyed-queue.ts';
+import { KeyedQueue, Semaphore } from './keyed-queue.ts';
 
 export interface RunnerHooks {
   /** a run reached a terminal status */
@@ -47,8 +47,12 @@ export class NotFoundError extends Error {
 
 export const DEFAULT_DEDUPE_WINDOW_MS = 24 * 3_600_000;
 
+/** Runs driven at once: enough to overlap outside calls, few enough to keep ingest fast and memory flat. */
+export const DEFAULT_DRIVE_CONCURRENCY = 64;
+
 export class Runner {
   readonly queue = new KeyedQueue();
+  private slots = new Semaphore(DEFAULT_DRIVE_CONCURRENCY);
   private replaying = new Set<string>();
   services!: RuntimeServices;
 
@@ -104,7 +108,7 @@ export class Runner {
   }
 
   enqueue(run: Pick<Run, 'id' | 'record'>): Promise<void> {
-    return this.queue.push(Runner.queueKey(run), () => this.drive(run.id));
+    return this.queue.push(Runner.queueKey(run), () => this.slots.run(() => this.drive(run.id)));
   }
 
   private env4(run: Run): Promise<AdvanceEnv> {
@@ -199,7 +203,10 @@ export class Runner {
             : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
           this.hooks.onStep?.(run.flowId, cmd.nodeId, result.durationMs);
           run = applyActionResult(flow, run, this.redact(result), this.now(), startedAt);
-          await this.store.saveRun(run);
+          // a success that goes on is saved with the next step's start (one write, not two): the pure
+          // steps after it are recomputed identically, and a crash in between repeats the call under
+          // the same Idempotency-Key (at-least-once)
+          if (!(result.ok && run.status === 'running')) await this.store.saveRun(run);
           const node = flow.nodes.find((n) => n.id === cmd.nodeId);
           if (run.status === 'waiting' && run.wakeAt) {
             await this.store.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: run.wakeAt, runId: run.id, flowId: run.flowId });
