@@ -235,3 +235,21 @@ describe('health and listing', () => {
     expect((await rt.get('/api/runs/nope')).status).toBe(404);
   });
 });
+
+describe('rate limit', () => {
+  it('a hook path over its limit answers 429 with Retry-After, other paths are not affected', async () => {
+    const limited = await startTestRuntime({ flowsDir: flowsDirWith(['lead-qualification']), env: { FLOWDESK_HOOK_RATE: '1', FLOWDESK_HOOK_BURST: '2' } });
+    try {
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await limited.post('/hooks/lead', { email: `rl${i}@example.com` }));
+      expect(answers.map((a) => a.status)).toEqual([202, 202, 429]);
+      expect(Number(answers[2]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(answers[2]!.body.error).toMatch(/rate limit/);
+      expect((await limited.post('/hooks/other', {})).status).toBe(404);
+      await limited.advance(2000);
+      expect((await limited.post('/hooks/lead', { email: 'rl9@example.com' })).status).toBe(202);
+    } finally {
+      await limited.dispose();
+    }
+  });
+});
