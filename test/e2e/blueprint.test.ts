@@ -55,6 +55,15 @@ describe('blueprint', () => {
     await page.getByTestId('dryrun-run').click();
     await ed.select(path[1]!);
     await screenshot(page, 'editor-dry-run');
+
+    // Tidy up (elkjs, under the CSP) moves nodes and saves their positions in layout
+    const before = await ed.node('trigger').evaluate((el) => (el.closest('.react-flow__node') as HTMLElement).style.transform);
+    await page.getByTestId('tidy').click();
+    await expect.poll(() => ed.node('trigger').evaluate((el) => (el.closest('.react-flow__node') as HTMLElement).style.transform)).not.toBe(before);
+    await ed.waitDraftSaved();
+    const draft = await page.evaluate((id) => JSON.parse(localStorage.getItem(`flowdesk:draft:${id}`) ?? 'null'), flow.id);
+    expect(Object.keys(draft.flow.layout).sort()).toEqual(['trigger', ...flow.nodes.map((n) => n.id)].sort());
+    await screenshot(page, 'editor-tidy');
     expect(errors).toEqual([]);
   });
 });

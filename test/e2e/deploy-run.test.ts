@@ -58,4 +58,30 @@ describe('deploy and runs', () => {
     await screenshot(page, '3-run-path');
     expect(errors).toEqual([]);
   });
+
+  it('maps the runtime\'s 422 errors onto their nodes', async () => {
+    const { page, errors } = await app.newPage();
+    const list = new FlowListPage(page);
+    await list.open();
+    await list.createFlow('Ghost state');
+    const ed = new EditorPage(page);
+    await ed.waitReady();
+    await ed.addFromPalette('end');
+    await ed.connect('trigger', 'out', 'end');
+    await ed.select('end');
+    await page.getByTestId('end-entity').fill('ghost'); // the runtime's state map has no "ghost"
+    await page.getByTestId('validation-ok').waitFor(); // the editor cannot know that
+    await page.getByTestId('deploy').click();
+    await page.getByTestId('editor-status').waitFor();
+    expect(await page.getByTestId('editor-status').innerText()).toMatch(/refused/);
+    const pinned = page.locator('[data-testid="validation-error"][data-node="end"]', { hasText: 'ghost' });
+    await expect.poll(() => pinned.count()).toBe(1);
+    await expect.poll(() => page.getByTestId('node-error-end').isVisible()).toBe(true);
+    expect(await page.getByTestId('unsaved').isVisible()).toBe(true);
+    await screenshot(page, '3b-deploy-422');
+    // fixing it clears the runtime's errors and deploys
+    await page.getByTestId('end-entity').fill('account');
+    await expect.poll(() => pinned.count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
 });

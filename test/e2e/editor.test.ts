@@ -99,6 +99,16 @@ describe('editor', () => {
     expect(await ed.node('end').count()).toBe(1);
     await page.getByTestId('redo').click();
     await expect.poll(() => ed.edges().count()).toBe(1);
+    // copy/paste and duplicate give fresh ids; one undo step each
+    await ed.select('route');
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await ed.node('route-2').waitFor();
+    await page.keyboard.press('Control+d');
+    await ed.node('route-3').waitFor();
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => ed.node('route-3').count()).toBe(0);
+    expect(await ed.node('route-2').count()).toBe(1);
     await screenshot(page, '4-undo-redo');
     expect(errors).toEqual([]);
   });
