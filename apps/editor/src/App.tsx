@@ -6,9 +6,11 @@ import { EditorPage } from './components/Editor.tsx';
 import { FlowList } from './pages/FlowList.tsx';
 import { RunsPage, RunView } from './pages/Runs.tsx';
 import { DeadLettersPage, OutboxPage, ReviewsPage } from './pages/Queues.tsx';
+import { DashboardPage } from './dashboard/Dashboard.tsx';
 
 const NAV = [
   { to: '/', label: 'Flows', match: (p: string) => p === '/' || p.startsWith('/flows') },
+  { to: '/dashboard', label: 'Dashboard', match: (p: string) => p.startsWith('/dashboard') },
   { to: '/runs', label: 'Runs', match: (p: string) => p.startsWith('/runs') },
   { to: '/reviews', label: 'Reviews', match: (p: string) => p.startsWith('/reviews') },
   { to: '/dead-letters', label: 'Dead letters', match: (p: string) => p.startsWith('/dead-letters') },
@@ -54,6 +56,7 @@ export function App() {
   else if (path.startsWith('/reviews')) page = <ReviewsPage />;
   else if (path.startsWith('/dead-letters')) page = <DeadLettersPage />;
   else if (path.startsWith('/outbox')) page = <OutboxPage />;
+  else if (path.startsWith('/dashboard')) page = <DashboardPage />;
   else page = <FlowList />;
   return (
     <div className="fd-app">
