@@ -79,11 +79,12 @@ export interface ImportCounts {
 export interface PostgresStore extends Store {
   readonly instanceId: string;
   /**
-   * Claims the runs this process should resume: queued or running runs whose owner is this instance
-   * (left by a previous life of it) or an instance that is no longer alive (no heartbeat within the
-   * lease), or no one. Each is given to one claimer only (FOR UPDATE SKIP LOCKED) and is owned by this
-   * instance from then on. Runs another live process is driving are never returned. Waiting runs are
-   * not included: their timers are claimed through claimDueTimers.
+   * Claims the runs this process should resume at start (instead of listOpenRuns): queued, running and
+   * waiting runs whose owner is this instance (left by a previous life of it), an instance that is no
+   * longer alive (no heartbeat within the lease), or no one. Each is given to one claimer only (FOR
+   * UPDATE SKIP LOCKED) and is owned by this instance from then on. A run's owner is the instance that
+   * last wrote it or claimed its timer, so runs another live process is driving — including a waiting
+   * run whose timer it has just claimed — are never returned. Oldest first.
    */
   claimResumableRuns(opts?: { limit?: number }): Promise<Run[]>;
   /**
@@ -361,7 +362,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       const { rows } = await q<{ doc: Run; created_at: Date; id: string }>(
         `WITH mine AS (
            SELECT r.id FROM runs r
-           WHERE NOT r.terminal AND r.status IN ('queued', 'running')
+           WHERE NOT r.terminal AND r.status IN ('queued', 'running', 'waiting')
              AND (r.owner IS NULL OR r.owner = $1 OR NOT EXISTS (
                SELECT 1 FROM instances i WHERE i.id = r.owner AND i.heartbeat_at > now() - make_interval(secs => $2::double precision / 1000)))
            ORDER BY r.created_at, r.id
@@ -475,13 +476,20 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
      * the commit leaves the run open, and start-up resume picks it up (at-least-once, as the contract says).
      */
     async claimDueTimers(now, limit) {
+      // The claimer also becomes the owner of the timers' runs (same statement), so a process starting
+      // meanwhile does not take a run that was just woken here (see claimResumableRuns).
       const { rows } = await q<{ due_at: Date; id: string; doc: Timer }>(
         `WITH due AS (
            SELECT id FROM timers WHERE due_at <= $1 ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+         ), claimed AS (
+           DELETE FROM timers t USING due WHERE t.id = due.id
+           RETURNING t.due_at, t.id, t.doc
+         ), owned AS (
+           UPDATE runs r SET owner = $3 FROM claimed c WHERE r.id = (c.doc->>'runId') AND NOT r.terminal
+           RETURNING r.id
          )
-         DELETE FROM timers t USING due WHERE t.id = due.id
-         RETURNING t.due_at, t.id, t.doc`,
-        [now, limit],
+         SELECT due_at, id, doc FROM claimed`,
+        [now, limit, instanceId],
       );
       rows.sort((a, b) => {
         return a.due_at.getTime() - b.due_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -171,7 +171,7 @@ describe('postgres store: run ownership across processes', () => {
     const [fromB, fromC] = await Promise.all([b.claimResumableRuns(), c.claimResumableRuns()]);
     const got = [...fromB, ...fromC].map((r) => r.id);
     expect(new Set(got).size).toBe(got.length);
-    expect(got.sort()).toEqual(running.map((r) => r.id).sort());
+    expect(got.sort()).toEqual([...running, waiting].map((r) => r.id).sort());
     // oldest first within one claim
     for (const list of [fromB, fromC]) expect(list.map((r) => r.createdAt)).toEqual([...list.map((r) => r.createdAt)].sort());
     // now b and c own them: a (even alive again) gets none
@@ -194,6 +194,35 @@ describe('postgres store: run ownership across processes', () => {
     await first.close(); // also removes proc-a's heartbeat row: a clean stop
     await second.close();
     expect((await other.claimResumableRuns()).map((r) => r.id)).toEqual(runs.map((r) => r.id));
+  });
+
+  it("claiming a run's timer makes the claimer its owner: a process starting meanwhile leaves that run alone", async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another();
+    const run = makeRun(1);
+    await a.createRun(run);
+    await a.saveRun({ ...run, status: 'waiting', wakeAt: at(10) });
+    await a.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: at(10), runId: run.id, flowId: run.flowId });
+    const other = makeRun(2);
+    await a.createRun(other);
+    await a.saveRun({ ...other, status: 'waiting', wakeAt: at(500) });
+    await a.putTimer({ id: `run:${other.id}`, kind: 'run', dueAt: at(500), runId: other.id, flowId: other.flowId });
+    await a.putTimer({ id: 'schedule:f1', kind: 'schedule', dueAt: at(5), flowId: 'f1' });
+    // a dies; b claims the due timers (and so the woken run) before a's next life starts
+    const admin = new pg.Client(h.url);
+    await admin.connect();
+    await admin.query("UPDATE instances SET heartbeat_at = now() - interval '1 hour' WHERE id = $1", [a.instanceId]);
+    await admin.end();
+    expect((await b.claimDueTimers(at(20), 10)).map((t) => t.id)).toEqual(['schedule:f1', `run:${run.id}`]);
+    const next = createPostgresStore({ url: h.url });
+    await next.open();
+    try {
+      // only the run whose timer is still pending is left to take over
+      expect((await next.claimResumableRuns()).map((r) => r.id)).toEqual([other.id]);
+    } finally {
+      await next.close();
+    }
   });
 
   it('runs written by importSnapshot belong to no one and are claimable', async () => {
