@@ -12,17 +12,12 @@ export interface CreateStoreOptions {
   log?: { warn(msg: string): void; info?(msg: string): void };
 }
 
-interface PostgresModule {
-  createPostgresStore(opts: { url: string; log?: CreateStoreOptions['log'] }): Store | Promise<Store>;
-}
-
 /** Creates and opens the store (open() is idempotent, so a caller may call it again). */
 export async function createStore(opts: CreateStoreOptions): Promise<Store> {
   let store: Store;
   if (opts.databaseUrl) {
-    const spec = './postgres/index.ts';
-    const mod = (await import(/* @vite-ignore */ spec)) as PostgresModule;
-    store = await mod.createPostgresStore({ url: opts.databaseUrl, log: opts.log });
+    const { createPostgresStore } = await import('./postgres/index.ts');
+    store = createPostgresStore({ url: opts.databaseUrl, log: opts.log });
   } else {
     const { createLowdbStore } = await import('./lowdb/index.ts');
     store = createLowdbStore({ dataDir: opts.dataDir, fsync: opts.fsync, log: opts.log });
