@@ -11,7 +11,7 @@ export interface ChildRuntime {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startChildRuntime(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildRuntime> {
+export async function startChildRuntime(env: Record<string, string>, timeoutMs = 90_000): Promise<ChildRuntime> {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'apps/runtime/src/main.ts')], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', PORT: '0', FLOWDESK_FSYNC: '1', ...env },
@@ -49,7 +49,7 @@ export async function startChildRuntime(env: Record<string, string>, timeoutMs =
 }
 
 /** Runs the runtime to its exit (for start-up failures); resolves with the exit code and output. */
-export function runChildToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+export function runChildToExit(env: Record<string, string>, timeoutMs = 90_000): Promise<{ code: number | null; output: string }> {
   return new Promise((ok, fail) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'apps/runtime/src/main.ts')], {
       cwd: REPO,
