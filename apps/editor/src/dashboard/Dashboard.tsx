@@ -8,7 +8,7 @@ import { get } from '../api.ts';
 import { navigate } from '../router.ts';
 import { BaselineForm } from './BaselineForm.tsx';
 import { WeeklyCharts } from './Charts.tsx';
-import { formatMs, formatTrend, formatValue, one, parseDays, PERIODS, periodFrom, verdict, verdictClass, type PeriodDays } from './format.ts';
+import { formatMinutes, formatMs, formatTrend, formatValue, one, parseDays, PERIODS, periodFrom, verdict, verdictClass, type PeriodDays } from './format.ts';
 import { WeeklyReview } from './WeeklyReview.tsx';
 import './dashboard.css';
 
@@ -134,7 +134,7 @@ export function DashboardPage() {
             </Link>
             <span className="fd-hint">
               {k.reviewQueue.resolvedInPeriod} reviews resolved in the period
-              {k.reviewQueue.medianResolveMinutes !== null && `, median ${one(k.reviewQueue.medianResolveMinutes)} min to resolve`}
+              {k.reviewQueue.medianResolveMinutes !== null && `, median ${formatMinutes(k.reviewQueue.medianResolveMinutes)} to resolve`}
             </span>
             <Link to="/runs?status=dead" testId="link-dead-runs">
               Dead runs
@@ -213,7 +213,7 @@ export function DashboardPage() {
             </div>
           </div>
 
-          <WeeklyReview weeks={k.manualHours.perWeek.map((w) => w.week)} current={isoWeekOf(k.to)} />
+          <WeeklyReview weeks={k.manualHours.perWeek.map((w) => w.week)} current={isoWeekOf(k.to)} reload={epoch} />
         </>
       )}
       <BaselineForm onSaved={() => setEpoch((x) => x + 1)} />

@@ -40,8 +40,8 @@ function Block({ b }: { b: MdBlock }) {
             {b.rows.map((r, j) => (
               <tr key={j}>
                 {r.map((c, i) => (
-                  <td key={i} className={i === status ? `fd-verdict ${STATUS[c] ?? ''}` : b.right[i] ? 'r' : ''}>
-                    {c}
+                  <td key={i} className={b.right[i] ? 'r' : ''}>
+                    {i === status ? <span className={`fd-verdict ${STATUS[c] ?? 'none'}`}>{c}</span> : c}
                   </td>
                 ))}
               </tr>
@@ -59,7 +59,8 @@ function useBlobUrl(text: string | undefined, type: string): string | undefined 
   return url;
 }
 
-export function WeeklyReview(props: { weeks: string[]; current: string }) {
+/** `reload` changes when the figures behind the report may have changed (a new baseline, a refresh). */
+export function WeeklyReview(props: { weeks: string[]; current: string; reload: number }) {
   const [week, setWeek] = useState(props.current);
   const [report, setReport] = useState<{ markdown: string; html: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -73,7 +74,7 @@ export function WeeklyReview(props: { weeks: string[]; current: string }) {
     return () => {
       live = false;
     };
-  }, [week]);
+  }, [week, props.reload]);
   const md = useBlobUrl(report?.markdown, 'text/markdown');
   const html = useBlobUrl(report?.html, 'text/html');
   const blocks = useMemo(() => (report ? parseMarkdown(report.markdown) : []), [report]);

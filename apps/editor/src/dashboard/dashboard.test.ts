@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMarkdown } from '@flowdesk/engine';
-import { formatTrend, formatValue, parseDays, periodFrom, verdict } from './format.ts';
+import { formatMinutes, formatTrend, formatValue, parseDays, periodFrom, verdict } from './format.ts';
 import { parseMarkdown } from './markdown.ts';
 
 describe('KPI formatting', () => {
@@ -10,6 +10,12 @@ describe('KPI formatting', () => {
     expect(formatValue(0.0125, 'ratio')).toBe('1.3%');
     expect(formatValue(14.66, 'days')).toBe('14.7 days');
     expect(formatValue(null, 'days')).toBe('—');
+  });
+  it('spans of minutes in minutes, hours or days', () => {
+    expect(formatMinutes(45)).toBe('45.0 min');
+    expect(formatMinutes(390)).toBe('6.5 h');
+    expect(formatMinutes(5935)).toBe('4.1 days');
+    expect(formatMinutes(null)).toBe('—');
   });
   it('signs the trend', () => {
     expect(formatTrend(12)).toBe('+12.0%');

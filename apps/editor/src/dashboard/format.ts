@@ -40,6 +40,14 @@ export function verdict(k: Pick<HeadlineKpi, 'value' | 'met'>): Verdict {
 
 export const verdictClass = (v: Verdict): string => (v === 'met' ? 'ok' : v === 'not met' ? 'bad' : 'none');
 
+/** A span of minutes in the unit that reads best: "45.0 min", "6.5 h", "4.1 days". */
+export function formatMinutes(min: number | null): string {
+  if (min === null) return '—';
+  if (min < 120) return `${one(min)} min`;
+  if (min < 48 * 60) return `${one(min / 60)} h`;
+  return `${one(min / 1440)} days`;
+}
+
 export function formatMs(ms: number | null): string {
   if (ms === null) return '—';
   if (ms < 1000) return `${Math.round(ms)} ms`;
