@@ -219,7 +219,9 @@ describe('KPI dashboard', () => {
     const { readFileSync } = await import('node:fs');
     expect(readFileSync((await download.path())!, 'utf8')).toBe(md.body);
 
-    await page.getByTestId('kpi-cards').scrollIntoViewIfNeeded();
+    // the page scrolls inside the app shell: a tall viewport shows all of it in one picture
+    await page.setViewportSize({ width: 1440, height: 1480 });
+    await page.getByTestId('baseline-form').scrollIntoViewIfNeeded();
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     mkdirSync(join(ROOT, 'docs/screenshots'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results/dashboard.png'), fullPage: true });
@@ -230,6 +232,9 @@ describe('KPI dashboard', () => {
     const k7 = await kpisFor(7);
     await expectCards(dash, k7);
     expect(await dash.periodText().innerText()).toContain(k7.from.slice(0, 16).replace('T', ' '));
+    // and 90: the runs and invoices of the whole slice (nothing before it)
+    await dash.period(90);
+    await expectCards(dash, await kpisFor(90));
     expect(errors).toEqual([]);
   }, 90_000);
 
