@@ -47,6 +47,7 @@ describe('deploy and runs', () => {
     const runs = new RunsPage(page);
     await runs.open();
     await expect.poll(() => page.locator(`[data-testid="run-row"][data-run="${runId}"]`).count(), { timeout: 15_000 }).toBe(1);
+    await screenshot(page, 'runs');
     await runs.openRun(runId);
     await expect.poll(() => runs.status().innerText(), { timeout: 15_000 }).toBe('succeeded');
     for (const id of ['trigger', 'route', 'end']) {

@@ -1,12 +1,13 @@
 // The app shell: navigation, routes, and the admin sign-in when the runtime asks for a token.
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { getToken, onAuthRequired, setToken } from './api.ts';
 import { navigate, usePath } from './router.ts';
 import { EditorPage } from './components/Editor.tsx';
 import { FlowList } from './pages/FlowList.tsx';
 import { RunsPage, RunView } from './pages/Runs.tsx';
 import { DeadLettersPage, OutboxPage, ReviewsPage } from './pages/Queues.tsx';
-import { DashboardPage } from './dashboard/Dashboard.tsx';
+// loaded on demand: it pulls in the engine and charts, which the canvas does not need to start
+const DashboardPage = lazy(() => import('./dashboard/Dashboard.tsx').then((m) => ({ default: m.DashboardPage })));
 
 const NAV = [
   { to: '/', label: 'Flows', match: (p: string) => p === '/' || p.startsWith('/flows') },
@@ -56,7 +57,12 @@ export function App() {
   else if (path.startsWith('/reviews')) page = <ReviewsPage />;
   else if (path.startsWith('/dead-letters')) page = <DeadLettersPage />;
   else if (path.startsWith('/outbox')) page = <OutboxPage />;
-  else if (path.startsWith('/dashboard')) page = <DashboardPage />;
+  else if (path.startsWith('/dashboard'))
+    page = (
+      <Suspense fallback={<div className="fd-page">Loading…</div>}>
+        <DashboardPage />
+      </Suspense>
+    );
   else page = <FlowList />;
   return (
     <div className="fd-app">

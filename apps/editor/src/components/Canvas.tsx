@@ -5,7 +5,7 @@ import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Connection
 import { checkConnection } from '../core/connections.ts';
 import type { Graph, GraphNodeData, XY } from '../core/mapping.ts';
 import { nodeTypes } from '../nodes/registry.ts';
-import { NODE_META } from '../nodes/meta.ts';
+import { metaOf } from '../nodes/meta.ts';
 
 export const DND_TYPE = 'application/x-flowdesk-node';
 
@@ -21,7 +21,7 @@ export interface CanvasProps {
   onNodeClick?: (id: string) => void;
 }
 
-const miniColor = (n: Node) => NODE_META[(n.type as string) ?? 'compute']?.color ?? '#94a3b8';
+const miniColor = (n: Node) => metaOf(n.type).color;
 
 export const Canvas = memo(function Canvas(props: CanvasProps) {
   const { graph, readOnly } = props;

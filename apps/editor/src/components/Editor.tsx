@@ -145,7 +145,10 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
 
   const [deployedCanon, setDeployedCanon] = useState(() => (props.deployed ? canonicalJson(props.deployed) : null));
   const [deployedVersion, setDeployedVersion] = useState<number | undefined>(props.deployed?.version);
-  const [errors, setErrors] = useState<FlowError[]>(() => validateDoc(props.initial).errors);
+  const [checked, setChecked] = useState<FlowError[] | null>(null); // null until the validator has loaded
+  const errors = useMemo(() => checked ?? [], [checked]);
+  const checkedRef = useRef(checked);
+  checkedRef.current = checked;
   const [serverErrors, setServerErrors] = useState<FlowError[]>([]);
   const [dirty, setDirty] = useState(() => !props.deployed || canonicalJson(props.initial) !== canonicalJson(props.deployed));
   const [status, setStatus] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
@@ -164,11 +167,16 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
 
   // --- validation (debounced; a drag only revalidates once it stops)
   useEffect(() => {
+    let stale = false;
     const t = setTimeout(() => {
-      const r = validateDoc(flowRef.current);
-      setErrors(r.errors);
-    }, 120);
-    return () => clearTimeout(t);
+      void validateDoc(flowRef.current).then((r) => {
+        if (!stale) setChecked(r.errors);
+      });
+    }, checkedRef.current ? 120 : 0);
+    return () => {
+      stale = true;
+      clearTimeout(t);
+    };
   }, [flow]);
   useEffect(() => {
     const m = new Map<string, string[]>();
@@ -402,7 +410,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  const invalid = errors.length > 0;
+  const invalid = checked === null || errors.length > 0;
   const deploy = async (doc: Flow = currentFlow()) => {
     setBusy(true);
     setStatus(null);
@@ -539,7 +547,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
               </button>
             </div>
             <div className="fd-bottom-body">
-              {panel === 'problems' && <ValidationPanel errors={errors} serverErrors={serverErrors} onPick={pick} />}
+              {panel === 'problems' && (checked === null ? <p className="fd-hint">Checking…</p> : <ValidationPanel errors={errors} serverErrors={serverErrors} onPick={pick} />)}
               {panel === 'dry-run' && <DryRunPanel flow={flow} onResult={setDry} />}
               {panel === 'versions' && <VersionsPanel flowId={flowId} current={deployedVersion} deployed={deployedVersion !== undefined} onRolledBack={props.reload} />}
             </div>

@@ -10,7 +10,7 @@ export async function parseFlowText(text: string): Promise<{ flow?: Flow; errors
   } catch (e) {
     return { errors: [{ path: '', message: `not JSON: ${(e as Error).message}` }] };
   }
-  const r = validateDoc(doc);
+  const r = await validateDoc(doc);
   return r.ok ? { flow: doc as Flow, errors: [] } : { errors: r.errors };
 }
 

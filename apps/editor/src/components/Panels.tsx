@@ -42,7 +42,7 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
     setSample(i);
     setText(JSON.stringify(samples[i]?.payload ?? {}, null, 2));
   };
-  const run = () => {
+  const run = async () => {
     let payload: unknown;
     try {
       payload = JSON.parse(text);
@@ -52,9 +52,9 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
       return;
     }
     const t = props.flow.trigger as { payloadSchema?: unknown };
-    const errs = payloadErrors(t.payloadSchema, payload);
+    const errs = await payloadErrors(t.payloadSchema, payload);
     setContract(errs);
-    const r = runDry(props.flow, payload, samples[sample]?.headers, { decisions, actionResults: failing });
+    const r = await runDry(props.flow, payload, samples[sample]?.headers, { decisions, actionResults: failing });
     setResult(r);
     props.onResult(r);
   };
@@ -72,7 +72,7 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
         )}
         <textarea className="fd-code" rows={7} value={text} onChange={(e) => setText(e.target.value)} data-testid="dryrun-payload" spellCheck={false} />
         <div className="fd-row">
-          <button type="button" className="fd-btn primary" onClick={run} data-testid="dryrun-run">
+          <button type="button" className="fd-btn primary" onClick={() => void run()} data-testid="dryrun-run">
             Dry run
           </button>
           {result && (

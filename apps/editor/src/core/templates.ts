@@ -128,3 +128,6 @@ export function newFlow(id: string, name: string): Flow {
     samples: [{ name: 'example', payload: {} }],
   };
 }
+
+/** Every action type of the DSL (ACTIONS is typed Record<ActionType, …>, so none can be missing). */
+export const ACTION_KINDS = Object.keys(ACTIONS) as ActionType[];

@@ -1,6 +1,7 @@
 // Live validation: the shared validateFlow (the runtime's own checks) plus the editor's note on
 // conditions left incomplete in the rule builder. Every error is pinned to a node where it can be.
-import { compilePayloadSchema, validateFlow, type Flow } from '@flowdesk/schema';
+import type { Flow } from '@flowdesk/schema';
+import { loadSchema } from './shared.ts';
 import { incompleteConditions } from './rules.ts';
 
 export interface FlowError {
@@ -8,7 +9,6 @@ export interface FlowError {
   message: string;
   nodeId?: string;
 }
-const shared = { validateFlow, compilePayloadSchema };
 
 /** The node a JSON pointer into the document points at. */
 export function nodeIdForPath(doc: unknown, path: string): string | undefined {
@@ -41,9 +41,10 @@ function basicChecks(doc: unknown): FlowError[] {
   return errs;
 }
 
-export function validateDoc(doc: unknown): { ok: boolean; errors: FlowError[] } {
+export async function validateDoc(doc: unknown): Promise<{ ok: boolean; errors: FlowError[] }> {
   let errors: FlowError[];
   try {
+    const shared = await loadSchema();
     const r = shared.validateFlow(doc);
     errors = r.errors.map((e) => ({ ...e, nodeId: e.nodeId ?? nodeIdForPath(doc, e.path) }));
   } catch (e) {
@@ -64,9 +65,10 @@ export function validateDoc(doc: unknown): { ok: boolean; errors: FlowError[] } 
   return { ok: errors.length === 0, errors };
 }
 
-export function payloadErrors(payloadSchema: unknown, payload: unknown): { path: string; message: string }[] {
+export async function payloadErrors(payloadSchema: unknown, payload: unknown): Promise<{ path: string; message: string }[]> {
   if (!payloadSchema) return [];
   try {
+    const shared = await loadSchema();
     return shared.compilePayloadSchema(payloadSchema).validate(payload);
   } catch (e) {
     return [{ path: '', message: `payload contract: ${(e as Error).message}` }];

@@ -1,7 +1,6 @@
 // Side-panel forms per DSL node type, and per action type for action params.
 import type { ActionNode, ActionType, FlowNode, RetryOn } from '@flowdesk/schema';
-import { ACTION_TYPES } from '@flowdesk/schema';
-import { ACTIONS } from '../core/templates.ts';
+import { ACTION_KINDS, ACTIONS } from '../core/templates.ts';
 import { Field, JsonField, Lines, NumberInput, Select, Text, withKey } from './fields.tsx';
 import { RuleBuilder } from './RuleBuilder.tsx';
 
@@ -81,7 +80,7 @@ function ActionForm({ node, onChange }: FormProps<ActionNode>) {
       <Select
         label="Action"
         value={node.action}
-        options={[...ACTION_TYPES]}
+        options={ACTION_KINDS}
         onChange={(a) => a && a !== node.action && onChange({ ...node, action: a as ActionType, params: structuredClone(ACTIONS[a as ActionType].params) })}
         testid="action-type"
       />

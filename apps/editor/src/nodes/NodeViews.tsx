@@ -4,7 +4,7 @@ import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
 import type { FlowNode } from '@flowdesk/schema';
 import { portsOf, type GraphNodeData, type StepData, type TriggerData } from '../core/mapping.ts';
 import { useNodeDecoration } from '../decorations.ts';
-import { NODE_META } from './meta.ts';
+import { metaOf } from './meta.ts';
 import { nodeSummary, ruleText, triggerSummary } from './summaries.ts';
 
 type FDNode = Node<GraphNodeData>;
@@ -21,7 +21,7 @@ function portLabel(node: FlowNode | null, port: string): string {
 function Frame(props: { id: string; kind: string; title: string; summary: string; ports: string[]; node: FlowNode | null; selected: boolean; target: boolean }) {
   const { id, kind, title, summary, ports, node, selected, target } = props;
   const deco = useNodeDecoration(id);
-  const meta = NODE_META[kind] ?? NODE_META.compute;
+  const meta = metaOf(kind);
   const cls = ['fd-node', `fd-node-${kind}`, selected ? 'is-selected' : '', deco.onPath ? 'on-path' : '', deco.errors.length ? 'has-errors' : '', deco.status ? `st-${deco.status}` : '']
     .filter(Boolean)
     .join(' ');

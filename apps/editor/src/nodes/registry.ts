@@ -1,16 +1,16 @@
 // One registry for node types: canvas component, palette entry and side-panel form per DSL type;
 // action types map to their param forms (core/templates.ts ACTIONS + NodeForms ActionForm).
 import type { NodeTypes } from '@xyflow/react';
-import { ACTION_TYPES, NODE_TYPES, type ActionType, type FlowNode } from '@flowdesk/schema';
-import { ACTIONS } from '../core/templates.ts';
-import { NODE_META } from './meta.ts';
+import type { ActionType, FlowNode } from '@flowdesk/schema';
+import { ACTION_KINDS, ACTIONS } from '../core/templates.ts';
+import { NODE_META, STEP_TYPES } from './meta.ts';
 import { NODE_FORMS } from './NodeForms.tsx';
 import { StepNodeView, TriggerNodeView } from './NodeViews.tsx';
 
 /** At module scope, so React Flow never sees a new object. */
 export const nodeTypes: NodeTypes = {
   trigger: TriggerNodeView,
-  ...Object.fromEntries(NODE_TYPES.map((t) => [t, StepNodeView])),
+  ...Object.fromEntries(STEP_TYPES.map((t) => [t, StepNodeView])),
 };
 
 export interface PaletteEntry {
@@ -30,7 +30,7 @@ export const PALETTE: { group: string; entries: PaletteEntry[] }[] = [
   },
   {
     group: 'Actions',
-    entries: ACTION_TYPES.map((a) => ({ key: `action:${a}`, type: 'action' as const, action: a, label: ACTIONS[a].label, help: ACTIONS[a].help, icon: NODE_META.action!.icon, color: NODE_META.action!.color })),
+    entries: ACTION_KINDS.map((a) => ({ key: `action:${a}`, type: 'action' as const, action: a, label: ACTIONS[a].label, help: ACTIONS[a].help, icon: NODE_META.action!.icon, color: NODE_META.action!.color })),
   },
 ];
 
