@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, writeFileSync, mkdtempSync, cpSync } from 'node:fs';
+import { mkdirSync, writeFileSync, mkdtempSync, cpSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -17,8 +17,8 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export async function startChild(script: string, env: Record<string, string> = {}): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, script)], {
+export async function startChild(script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Child> {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(REPO, script)], {
     cwd: REPO,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,17 +99,24 @@ export interface LoadResult {
   p99: number;
   max: number;
   durationS: number;
+  /** 2xx answers per second of the measurement (what every table prints) */
+  acceptedPerSec: number;
+  p90: number;
+  mean: number;
 }
 
-/** autocannon with a unique e-mail per request; `rate` = overall requests/s cap (undefined = saturation). */
-export async function load(url: string, opts: { seconds: number; connections?: number; rate?: number; tag: string }): Promise<LoadResult> {
+/**
+ * autocannon with a unique e-mail per request; `rate` = overall requests/s cap (undefined = saturation);
+ * `amount` = send exactly that many requests instead of running for `seconds`.
+ */
+export async function load(url: string, opts: { seconds: number; connections?: number; rate?: number; amount?: number; tag: string }): Promise<LoadResult> {
   const tag = `${opts.tag}-${process.pid}-${Date.now()}`;
   const connections = opts.connections ?? 50;
   const res = await autocannon({
     url: `${url}/hooks/lead`,
     method: 'POST',
     connections,
-    duration: opts.seconds,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds }),
     overallRate: opts.rate,
     headers: { 'content-type': 'application/json' },
     requests: [
@@ -127,14 +134,19 @@ export async function load(url: string, opts: { seconds: number; connections?: n
     p99: res.latency.p99,
     max: res.latency.max,
     durationS: res.duration,
+    acceptedPerSec: res['2xx'] / res.duration,
+    p90: res.latency.p90,
+    mean: res.latency.average,
   };
 }
 
-/** Writes `n` finished runs (and `records` records) straight into a data dir through the store. */
-export async function seedFinishedRuns(dataDir: string, n: number, records = 0): Promise<void> {
+/**
+ * Writes `n` finished runs (and `records` records) straight into a data dir — or, given a database URL,
+ * into PostgreSQL — through the store.
+ */
+export async function seedFinishedRuns(dataDir: string, n: number, records = 0, databaseUrl?: string): Promise<void> {
   if (n === 0 && records === 0) return;
-  const store = await createStore({ dataDir, fsync: false });
-  await store.open();
+  const store = await createStore({ dataDir, fsync: false, databaseUrl });
   const t0 = Date.parse('2026-01-01T00:00:00Z');
   const batch: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
@@ -175,6 +187,12 @@ export async function drain(url: string, timeoutMs = 300_000): Promise<number> {
   }
 }
 
+/** How many runs ended dead or failed (at most `limit` counted): the bench flow should produce none. */
+export async function badRuns(url: string, limit = 1000): Promise<number> {
+  const n = await Promise.all(['dead', 'failed'].map(async (s) => ((await (await fetch(`${url}/api/runs?status=${s}&limit=${limit}`)).json()) as unknown[]).length));
+  return n[0]! + n[1]!;
+}
+
 export function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 }
@@ -188,3 +206,198 @@ export function writeResult(name: string, data: unknown): string {
 }
 
 export const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+
+// ── shared by rates / growth / memory / all ───────────────────────────────────────────────────────
+
+export const envNum = (name: string, dflt: number): number => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? dflt : Number(v);
+};
+export const envList = (name: string, dflt: string): number[] =>
+  (process.env[name] ?? dflt)
+    .split(',')
+    .filter((x) => x.trim() !== '')
+    .map(Number);
+
+/** True when `importMetaFilename` is the script node was started with (so a bench can also be imported). */
+export const isMain = (importMetaFilename: string): boolean => !!process.argv[1] && resolve(process.argv[1]) === importMetaFilename;
+
+/** The action's receiver in its own process, so that it does not share the load generator's event loop. */
+export async function startReceiverProcess(): Promise<{ url: string; count(): Promise<number>; close(): Promise<void> }> {
+  const c = await startChild('bench/receiver.ts');
+  return {
+    url: c.url,
+    count: async () => ((await (await fetch(`${c.url}/count`)).json()) as { count: number }).count,
+    close: () => c.stop(),
+  };
+}
+
+/**
+ * Where a runtime keeps its state: the embedded lowdb store (a fresh data dir each time) or PostgreSQL
+ * (one throwaway server, a fresh database each time).
+ */
+export interface Backend {
+  name: 'lowdb' | 'postgres';
+  /** a fresh, empty database URL (postgres) or undefined (lowdb) */
+  freshDatabase(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+export const lowdbBackend = (): Backend => ({ name: 'lowdb', freshDatabase: async () => undefined, close: async () => {} });
+
+export async function postgresBackend(): Promise<Backend> {
+  const { startPostgres } = await import('../test/support/postgres.ts');
+  const { default: pg } = await import('pg');
+  const server = await startPostgres();
+  let n = 0;
+  return {
+    name: 'postgres',
+    async freshDatabase() {
+      const name = `bench_${process.pid}_${++n}`;
+      const c = new pg.Client({ connectionString: server.url });
+      await c.connect();
+      try {
+        await c.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await c.end();
+      }
+      return server.urlFor(name);
+    },
+    close: () => server.stop(),
+  };
+}
+
+export const backendFromEnv = async (): Promise<Backend> => ((process.env.BENCH_BACKEND ?? 'lowdb') === 'postgres' ? postgresBackend() : lowdbBackend());
+
+export interface Runtime extends Child {
+  pid: number;
+  dataDir: string;
+  databaseUrl?: string;
+  /** seconds from spawn to "running at" (opening the store, rebuilding indexes) */
+  startS: number;
+}
+
+let profiles = 0;
+/**
+ * The runtime (`apps/runtime/src/main.ts`) as a child process on the bench lead flow, fsync on, with
+ * `history` finished runs and `records` records seeded into its store first. BENCH_CPU_PROF=<dir> writes
+ * a V8 CPU profile of the runtime into <dir> (summarise it with `bench/profile-summary.ts`).
+ */
+export async function startFlowdesk(opts: { receiverUrl: string; backend: Backend; history?: number; records?: number; env?: Record<string, string> }): Promise<Runtime> {
+  const dataDir = tmp('flowdesk-bench-data-');
+  const flowsDir = benchFlowsDir(opts.receiverUrl);
+  const databaseUrl = await opts.backend.freshDatabase();
+  await seedFinishedRuns(dataDir, opts.history ?? 0, opts.records ?? 0, databaseUrl);
+  const prof = process.env.BENCH_CPU_PROF;
+  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`, `--cpu-prof-name=runtime-${opts.backend.name}-${process.pid}-${++profiles}.cpuprofile`] : [];
+  const t0 = performance.now();
+  const rt = await startChild(
+    'apps/runtime/src/main.ts',
+    {
+      FLOWDESK_DATA_DIR: dataDir,
+      FLOWDESK_FLOWS_DIR: flowsDir,
+      FLOWDESK_FSYNC: '1',
+      FLOWDESK_LOG_LEVEL: 'warn',
+      ...(databaseUrl ? { FLOWDESK_DATABASE_URL: databaseUrl } : {}),
+      ...opts.env,
+    },
+    nodeArgs,
+  );
+  const startS = (performance.now() - t0) / 1000;
+  return {
+    ...rt,
+    pid: rt.proc.pid!,
+    dataDir,
+    databaseUrl,
+    startS,
+    async stop() {
+      await rt.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(flowsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resident set size (VmRSS) and its peak (VmHWM) of a live process, in MiB, from /proc/<pid>/status. */
+export function rssOf(pid: number): { rssMiB: number; peakMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+}
+
+/** One sample of a Prometheus series from the runtime's /metrics (first line with that name). */
+export async function metric(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+export const fmt = (n: number | undefined, w = 7, digits = 0): string => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits)).padStart(w);
+export const pct = (a: number, b: number): number => (b > 0 ? (a / b) * 100 : NaN);
+
+/**
+ * An open-loop load at a steady `rate` (requests spaced evenly, not autocannon's overallRate, which sends
+ * each second's quota per connection in a burst at the start of the second and so measures its own
+ * queueing): a keep-alive pool of up to `connections` sockets, latency from each request's scheduled
+ * time to its answer (so a stalled server cannot hide its stall by slowing the generator down).
+ */
+export async function paced(url: string, opts: { seconds: number; rate: number; connections?: number; tag: string }): Promise<LoadResult> {
+  const { Agent, request } = await import('node:http');
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.connections ?? 50 });
+  const target = new URL(`${url}/hooks/lead`);
+  const tag = `${opts.tag}-${process.pid}-${Date.now()}`;
+  const total = Math.round(opts.rate * opts.seconds);
+  const lat: number[] = [];
+  let accepted = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let sent = 0;
+  let done = 0;
+  const start = performance.now();
+  await new Promise<void>((finish) => {
+    const fire = (due: number) => {
+      const body = JSON.stringify({ email: `u${seq++}-${tag}@example.com`, budget: seq % 2 ? 9000 : 100 });
+      const req = request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            lat.push(performance.now() - due);
+            if (res.statusCode! >= 200 && res.statusCode! < 300) accepted++;
+            else non2xx++;
+            if (++done === total) finish();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        if (++done === total) finish();
+      });
+      req.end(body);
+    };
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - start) / 1000) * opts.rate) + 1);
+      while (sent < due) fire(start + (sent++ / opts.rate) * 1000);
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const durationS = (performance.now() - start) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+  return {
+    requestsPerSec: done / durationS,
+    accepted,
+    non2xx,
+    errors,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: lat[lat.length - 1] ?? NaN,
+    mean: lat.reduce((a, b) => a + b, 0) / (lat.length || 1),
+    durationS,
+    acceptedPerSec: accepted / durationS,
+  };
+}
