@@ -85,8 +85,10 @@ export interface PostgresStore extends Store {
    * UPDATE SKIP LOCKED) and is owned by this instance from then on. A run's owner is the instance that
    * last wrote it or claimed its timer, so runs another live process is driving — including a waiting
    * run whose timer it has just claimed — are never returned. Oldest first.
+   * `includeOwn: false` (for a periodic sweep while running) leaves out runs this instance owns, which
+   * it is driving itself; the sweep picks up the runs of processes that died and never came back.
    */
-  claimResumableRuns(opts?: { limit?: number }): Promise<Run[]>;
+  claimResumableRuns(opts?: { limit?: number; includeOwn?: boolean }): Promise<Run[]>;
   /**
    * Adapter-specific bulk import (one transaction): writes flows with their exact version numbers and
    * active flags, records with their exact histories, runs, dedupe claims, timers, rejected events and
@@ -363,15 +365,15 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         `WITH mine AS (
            SELECT r.id FROM runs r
            WHERE NOT r.terminal AND r.status IN ('queued', 'running', 'waiting')
-             AND (r.owner IS NULL OR r.owner = $1 OR NOT EXISTS (
-               SELECT 1 FROM instances i WHERE i.id = r.owner AND i.heartbeat_at > now() - make_interval(secs => $2::double precision / 1000)))
+             AND (r.owner IS NULL OR (r.owner = $1 AND $4::boolean) OR (r.owner <> $1 AND NOT EXISTS (
+               SELECT 1 FROM instances i WHERE i.id = r.owner AND i.heartbeat_at > now() - make_interval(secs => $2::double precision / 1000))))
            ORDER BY r.created_at, r.id
            LIMIT $3
            FOR UPDATE SKIP LOCKED
          )
          UPDATE runs t SET owner = $1 FROM mine WHERE t.id = mine.id
          RETURNING t.doc, t.created_at, t.id`,
-        [instanceId, leaseMs, o.limit ?? 100_000],
+        [instanceId, leaseMs, o.limit ?? 100_000, o.includeOwn !== false],
       );
       rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return rows.map((r) => r.doc);

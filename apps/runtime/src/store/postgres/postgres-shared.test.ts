@@ -147,9 +147,21 @@ describe('postgres store: run ownership across processes', () => {
     await h?.cleanup();
   });
 
+  /** A store whose heartbeat is rare (hourly), so a test can age it by SQL without the next beat undoing it. */
+  const quietStore = async () => {
+    const s = createPostgresStore({ url: h.url, leaseMs: 3 * 3_600_000 });
+    await s.open();
+    opened.push(s);
+    return s;
+  };
+  const opened: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+  });
+
   it("claimResumableRuns never returns a live instance's runs; a dead one's are split between claimers, each once", async () => {
     h = await pgHarness(server);
-    const a = h.store;
+    const a = await quietStore();
     const b = await h.another();
     const c = await h.another();
     const running = Array.from({ length: 40 }, (_, i) => makeRun(i + 1));
@@ -177,6 +189,8 @@ describe('postgres store: run ownership across processes', () => {
     // now b and c own them: a (even alive again) gets none
     expect(await a.claimResumableRuns()).toEqual([]);
     expect(await b.claimResumableRuns()).toHaveLength(fromB.length); // its own, again (a restart of b would resume them)
+    expect(await b.claimResumableRuns({ includeOwn: false })).toEqual([]); // a periodic sweep skips its own
+    expect(await b.claimResumableRuns({ limit: 3 })).toHaveLength(3);
   });
 
   it('a restart with the same instanceId takes back its own runs at once; a clean close hands them over', async () => {
@@ -198,7 +212,7 @@ describe('postgres store: run ownership across processes', () => {
 
   it("claiming a run's timer makes the claimer its owner: a process starting meanwhile leaves that run alone", async () => {
     h = await pgHarness(server);
-    const a = h.store;
+    const a = await quietStore();
     const b = await h.another();
     const run = makeRun(1);
     await a.createRun(run);
