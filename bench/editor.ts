@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     let fps = 0;
     let moves = 0;
     let pointerRate = 0;
+    let syntheticFps = 0;
+    let syntheticMoves = 0;
     for (let r = 0; r < RUNS; r++) {
       const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
       const page = await ctx.newPage();
@@ -128,6 +130,35 @@ async function main(): Promise<void> {
         pointerRate = res.pointer / res.secs;
         fps = res.frames / res.secs;
         moves = res.moves / res.secs;
+
+        // the same drag driven inside the page, one pointer move per animation frame (no driver
+        // round trips): the rate at which the app renders the dragged node is the drag frame rate
+        await page.waitForTimeout(300);
+        const inPage = (await page.evaluate(`new Promise((resolve) => {
+          const el = document.querySelector('.react-flow__node[data-id="n12"]');
+          const r = el.getBoundingClientRect();
+          const x0 = r.x + r.width / 2, y0 = r.y + 12;
+          const ev = (type, x, y) => new MouseEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, view: window, button: 0, buttons: 1 });
+          el.dispatchEvent(ev('mousedown', x0, y0));
+          let frames = 0, moved = 0, last = el.style.transform, t0 = null;
+          const tick = (ts) => {
+            if (t0 === null) t0 = ts;
+            const t = ts - t0;
+            frames++;
+            if (el.style.transform !== last) { last = el.style.transform; moved++; }
+            if (t > ${DRAG_MS}) {
+              window.dispatchEvent(ev('mouseup', x0, y0));
+              resolve({ frames, moved, secs: t / 1000 });
+              return;
+            }
+            const a = (t / 1000) * Math.PI;
+            window.dispatchEvent(ev('mousemove', x0 + Math.sin(a) * 200, y0 + (1 - Math.cos(a)) * 100));
+            requestAnimationFrame(tick);
+          };
+          requestAnimationFrame(tick);
+        })`)) as { frames: number; moved: number; secs: number };
+        syntheticFps = inPage.frames / inPage.secs;
+        syntheticMoves = inPage.moved / inPage.secs;
       }
       await ctx.close();
     }
@@ -135,7 +166,9 @@ async function main(): Promise<void> {
       machine: machine(),
       nodes: total,
       firstRenderMs: { cold: renders[0], warm: renders.slice(1), median: [...renders].sort((a, b) => a - b)[Math.floor(renders.length / 2)] },
-      dragFps: Math.round(fps * 10) / 10,
+      dragFps: Math.round(syntheticMoves * 10) / 10,
+      dragFramesPerSec: Math.round(syntheticFps * 10) / 10,
+      driverDragFps: Math.round(fps * 10) / 10,
       dragNodeUpdatesPerSec: Math.round(moves * 10) / 10,
       pointerMovesPerSec: Math.round(pointerRate * 10) / 10,
       targets: { firstRenderMs: 1500, dragFps: 30 },
@@ -143,8 +176,9 @@ async function main(): Promise<void> {
     console.log(`editor bench on ${result.machine}`);
     console.log(`  flow: ${total} nodes (trigger included), ${flow.edges.length} edges`);
     console.log(`  time to first render: ${renders.map((x) => `${x} ms`).join(', ')} (first load cold, then warm; target < 1500 ms)`);
+    console.log(`  dragging a node: ${result.dragFps} fps (frames in which the dragged node moved, one pointer move per frame; ${result.dragFramesPerSec} frames/s painted) — target ≥ 30 fps`);
     console.log(
-      `  dragging a node: ${result.dragFps} fps painted; the node moved in ${result.dragNodeUpdatesPerSec} frames/s for ${result.pointerMovesPerSec} pointer moves/s sent (target ≥ 30 fps)`,
+      `  same drag through Playwright's mouse: ${result.driverDragFps} frames/s painted, the node followed ${result.dragNodeUpdatesPerSec} of ${result.pointerMovesPerSec} pointer moves/s the driver managed to send`,
     );
     console.log(`  written to ${writeResult('editor', result)}`);
   } finally {
