@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow } from '@flowdesk/schema';
-import { screenshot, startApp, type App } from './helpers/app.ts';
+import { poll, screenshot, startApp, type App } from './helpers/app.ts';
 import { ROOT } from './helpers/build.ts';
 import { EditorPage } from './pages/EditorPage.ts';
 import { FlowListPage } from './pages/FlowListPage.ts';
@@ -17,7 +17,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-describe('blueprint', () => {
+describe('blueprint', { timeout: 120_000 }, () => {
   it('opens the lead-qualification blueprint, dry-runs its sample and highlights the path', async () => {
     const flow = JSON.parse(readFileSync(join(ROOT, 'flows/lead-qualification.json'), 'utf8')) as Flow;
     const put = await fetch(`${app.url}/api/flows/${flow.id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(flow) });
@@ -32,7 +32,7 @@ describe('blueprint', () => {
     await page.getByTestId(`open-${flow.id}`).click();
     const ed = new EditorPage(page);
     await ed.waitReady();
-    await expect.poll(() => ed.nodes().count()).toBe(flow.nodes.length + 1);
+    await poll(() => ed.nodes().count()).toBe(flow.nodes.length + 1);
     await page.getByTestId('validation-ok').waitFor();
     expect(await page.getByTestId('saved-state').isVisible()).toBe(true);
 
@@ -45,7 +45,7 @@ describe('blueprint', () => {
     for (const id of path) expect(await ed.node(id).getAttribute('data-onpath')).toBe('true');
     const off = flow.nodes.map((n) => n.id).filter((id) => !path.includes(id));
     if (off.length) expect(await ed.node(off[0]!).getAttribute('data-onpath')).toBe('false');
-    await expect.poll(() => page.locator('.react-flow__edge.on-path').count()).toBe(path.length - 1);
+    await poll(() => page.locator('.react-flow__edge.on-path').count()).toBe(path.length - 1);
 
     // a payload that breaks the contract lists the errors
     await page.getByTestId('dryrun-payload').fill('{"nope": true}');
@@ -59,7 +59,7 @@ describe('blueprint', () => {
     // Tidy up (elkjs, under the CSP) moves nodes and saves their positions in layout
     const before = await ed.node('trigger').evaluate((el) => (el.closest('.react-flow__node') as HTMLElement).style.transform);
     await page.getByTestId('tidy').click();
-    await expect.poll(() => ed.node('trigger').evaluate((el) => (el.closest('.react-flow__node') as HTMLElement).style.transform)).not.toBe(before);
+    await poll(() => ed.node('trigger').evaluate((el) => (el.closest('.react-flow__node') as HTMLElement).style.transform)).not.toBe(before);
     await ed.waitDraftSaved();
     const draft = await page.evaluate((id) => JSON.parse(localStorage.getItem(`flowdesk:draft:${id}`) ?? 'null'), flow.id);
     expect(Object.keys(draft.flow.layout).sort()).toEqual(['trigger', ...flow.nodes.map((n) => n.id)].sort());

@@ -1,6 +1,6 @@
 // Browser end-to-end: deploy from the editor, a real webhook, the run on the canvas with its path.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenshot, startApp, type App } from './helpers/app.ts';
+import { poll, screenshot, startApp, type App } from './helpers/app.ts';
 import { EditorPage } from './pages/EditorPage.ts';
 import { FlowListPage } from './pages/FlowListPage.ts';
 import { RunsPage } from './pages/RunsPage.ts';
@@ -13,7 +13,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-describe('deploy and runs', () => {
+describe('deploy and runs', { timeout: 120_000 }, () => {
   it('(3) deploys, receives a webhook, and shows the run with its path highlighted', async () => {
     const { page, errors } = await app.newPage();
     const list = new FlowListPage(page);
@@ -46,15 +46,15 @@ describe('deploy and runs', () => {
 
     const runs = new RunsPage(page);
     await runs.open();
-    await expect.poll(() => page.locator(`[data-testid="run-row"][data-run="${runId}"]`).count(), { timeout: 15_000 }).toBe(1);
+    await poll(() => page.locator(`[data-testid="run-row"][data-run="${runId}"]`).count(), { timeout: 15_000 }).toBe(1);
     await screenshot(page, 'runs');
     await runs.openRun(runId);
-    await expect.poll(() => runs.status().innerText(), { timeout: 15_000 }).toBe('succeeded');
+    await poll(() => runs.status().innerText(), { timeout: 15_000 }).toBe('succeeded');
     for (const id of ['trigger', 'route', 'end']) {
-      await expect.poll(() => runs.node(id).getAttribute('data-onpath')).toBe('true');
+      await poll(() => runs.node(id).getAttribute('data-onpath')).toBe('true');
     }
     expect(await runs.node('end-2').getAttribute('data-onpath')).toBe('false');
-    await expect.poll(() => page.locator('.react-flow__edge.on-path').count()).toBe(2);
+    await poll(() => page.locator('.react-flow__edge.on-path').count()).toBe(2);
     await page.getByTestId('step-route').waitFor();
     await screenshot(page, '3-run-path');
     expect(errors).toEqual([]);
@@ -76,13 +76,13 @@ describe('deploy and runs', () => {
     await page.getByTestId('editor-status').waitFor();
     expect(await page.getByTestId('editor-status').innerText()).toMatch(/refused/);
     const pinned = page.locator('[data-testid="validation-error"][data-node="end"]', { hasText: 'ghost' });
-    await expect.poll(() => pinned.count()).toBe(1);
-    await expect.poll(() => page.getByTestId('node-error-end').isVisible()).toBe(true);
+    await poll(() => pinned.count()).toBe(1);
+    await poll(() => page.getByTestId('node-error-end').isVisible()).toBe(true);
     expect(await page.getByTestId('unsaved').isVisible()).toBe(true);
     await screenshot(page, '3b-deploy-422');
     // fixing it clears the runtime's errors and deploys
     await page.getByTestId('end-entity').fill('account');
-    await expect.poll(() => pinned.count()).toBe(0);
+    await poll(() => pinned.count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 // Browser end-to-end: building a flow on the canvas, undo/redo, and drafts that survive a reload.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenshot, startApp, type App } from './helpers/app.ts';
+import { poll, screenshot, startApp, type App } from './helpers/app.ts';
 import { EditorPage } from './pages/EditorPage.ts';
 import { FlowListPage } from './pages/FlowListPage.ts';
 
@@ -12,7 +12,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-describe('editor', () => {
+describe('editor', { timeout: 120_000 }, () => {
   it('(1) builds a flow by drag and drop, connects it, sets a threshold of 70, and the validation error disappears', async () => {
     const { page, errors } = await app.newPage();
     const list = new FlowListPage(page);
@@ -23,29 +23,29 @@ describe('editor', () => {
 
     await ed.dragFromPalette('route', 0.68, 0.06);
     await ed.dragFromPalette('action:email.send', 0.68, 0.6);
-    await expect.poll(() => ed.nodes().count()).toBe(3);
+    await poll(() => ed.nodes().count()).toBe(3);
     await ed.node('route').waitFor();
     await ed.node('email-send').waitFor();
 
     await ed.connect('trigger', 'out', 'route');
     await ed.connect('route', 'yes', 'email-send');
-    await expect.poll(() => ed.edges().count()).toBe(2);
+    await poll(() => ed.edges().count()).toBe(2);
 
     // a refused connection says why
     await ed.connect('route', 'no', 'trigger');
-    await expect.poll(() => page.getByTestId('connection-refused').textContent()).toMatch(/into the trigger/);
-    await expect.poll(() => ed.edges().count()).toBe(2);
+    await poll(() => page.getByTestId('connection-refused').textContent()).toMatch(/into the trigger/);
+    await poll(() => ed.edges().count()).toBe(2);
 
     // the new route rule has no threshold yet: an error pinned to the node
     const thresholdError = page.locator('[data-testid="validation-error"][data-node="route"]', { hasText: 'needs a number' });
-    await expect.poll(() => thresholdError.count()).toBe(1);
-    await expect.poll(() => page.getByTestId('node-error-route').isVisible()).toBe(true);
+    await poll(() => thresholdError.count()).toBe(1);
+    await poll(() => page.getByTestId('node-error-route').isVisible()).toBe(true);
     const before = await ed.validationErrors().count();
 
     await ed.select('route');
     await ed.setThreshold(0, 70);
-    await expect.poll(() => thresholdError.count()).toBe(0);
-    await expect.poll(() => ed.validationErrors().count()).toBe(before - 1);
+    await poll(() => thresholdError.count()).toBe(0);
+    await poll(() => ed.validationErrors().count()).toBe(before - 1);
 
     // the rule is stored as JSON-Logic with 70 a number
     await ed.waitDraftSaved();
@@ -73,32 +73,32 @@ describe('editor', () => {
     await ed.addFromPalette('end');
     await ed.node('end').waitFor();
     await ed.connect('route', 'yes', 'end');
-    await expect.poll(() => ed.edges().count()).toBe(1);
+    await poll(() => ed.edges().count()).toBe(1);
 
     await ed.select('route');
     await page.keyboard.press('Delete');
-    await expect.poll(() => ed.node('route').count()).toBe(0);
-    await expect.poll(() => ed.edges().count()).toBe(0);
+    await poll(() => ed.node('route').count()).toBe(0);
+    await poll(() => ed.edges().count()).toBe(0);
 
     await page.keyboard.press('Control+z');
-    await expect.poll(() => ed.node('route').count()).toBe(1);
-    await expect.poll(() => ed.edges().count()).toBe(1);
+    await poll(() => ed.node('route').count()).toBe(1);
+    await poll(() => ed.edges().count()).toBe(1);
 
     await page.keyboard.press('Control+Shift+z');
-    await expect.poll(() => ed.node('route').count()).toBe(0);
-    await expect.poll(() => ed.edges().count()).toBe(0);
+    await poll(() => ed.node('route').count()).toBe(0);
+    await poll(() => ed.edges().count()).toBe(0);
 
     // the toolbar buttons do the same; selection changes are not undo steps
     await page.getByTestId('undo').click();
-    await expect.poll(() => ed.node('route').count()).toBe(1);
+    await poll(() => ed.node('route').count()).toBe(1);
     await ed.select('end');
     await ed.select('trigger');
     await page.getByTestId('undo').click(); // undoes the connection, not the selection changes
-    await expect.poll(() => ed.edges().count()).toBe(0);
+    await poll(() => ed.edges().count()).toBe(0);
     expect(await ed.node('route').count()).toBe(1);
     expect(await ed.node('end').count()).toBe(1);
     await page.getByTestId('redo').click();
-    await expect.poll(() => ed.edges().count()).toBe(1);
+    await poll(() => ed.edges().count()).toBe(1);
     // copy/paste and duplicate give fresh ids; one undo step each
     await ed.select('route');
     await page.keyboard.press('Control+c');
@@ -107,7 +107,7 @@ describe('editor', () => {
     await page.keyboard.press('Control+d');
     await ed.node('route-3').waitFor();
     await page.keyboard.press('Control+z');
-    await expect.poll(() => ed.node('route-3').count()).toBe(0);
+    await poll(() => ed.node('route-3').count()).toBe(0);
     expect(await ed.node('route-2').count()).toBe(1);
     await screenshot(page, '4-undo-redo');
     expect(errors).toEqual([]);
@@ -132,7 +132,7 @@ describe('editor', () => {
     await page.getByTestId('draft-restored').waitFor();
     expect(await ed.node('compute').count()).toBe(1);
     expect(await ed.node('task-create').count()).toBe(1);
-    await expect.poll(() => ed.edges().count()).toBe(1);
+    await poll(() => ed.edges().count()).toBe(1);
     expect(await page.getByTestId('flow-title').inputValue()).toBe('Draft test (edited)');
     expect(await page.getByTestId('unsaved').isVisible()).toBe(true);
     // history starts afresh after a load

@@ -3,7 +3,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenshot, startApp, type App } from './helpers/app.ts';
+import { poll, screenshot, startApp, type App } from './helpers/app.ts';
 import { EditorPage } from './pages/EditorPage.ts';
 import { FlowListPage } from './pages/FlowListPage.ts';
 
@@ -15,7 +15,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-describe('import and export', () => {
+describe('import and export', { timeout: 120_000 }, () => {
   it('(2) exports a flow, imports the file into a new flow, and the JSON is the same', async () => {
     const { page, errors } = await app.newPage();
     const list = new FlowListPage(page);
@@ -94,7 +94,7 @@ describe('import and export', () => {
     await page.getByTestId('import-errors').waitFor();
     expect(await page.getByTestId('import-error-item').first().innerText()).toMatch(/not JSON/);
     await page.getByTestId('import-file').setInputFiles(bad); // the dialog is still open
-    await expect.poll(() => page.getByTestId('import-error-item').count()).toBeGreaterThanOrEqual(3);
+    await poll(() => page.getByTestId('import-error-item').count()).toBeGreaterThanOrEqual(3);
     await page.getByTestId('import-cancel').click();
     expect(await page.locator('[data-testid^="flow-row-"]').count()).toBe(rowsBefore);
     expect(new URL(page.url()).pathname).toBe('/');

@@ -2,7 +2,7 @@
 // dead letters (replay, discard), version history with rollback, the active switch, admin sign-in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow } from '@flowdesk/schema';
-import { screenshot, startApp, type App } from './helpers/app.ts';
+import { poll, screenshot, startApp, type App } from './helpers/app.ts';
 import { EditorPage } from './pages/EditorPage.ts';
 import { FlowListPage } from './pages/FlowListPage.ts';
 
@@ -37,7 +37,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-describe('operations', () => {
+describe('operations', { timeout: 120_000 }, () => {
   it('runs a flow now, shows the outbox, resolves a review, replays and discards a dead letter', async () => {
     const { page, errors } = await app.newPage();
     await page.goto('/flows/ops');
@@ -47,31 +47,31 @@ describe('operations', () => {
     await page.getByTestId('run-now-start').click();
     await page.getByTestId('run-view').waitFor();
     const runId = await page.getByTestId('run-view').getAttribute('data-run');
-    await expect.poll(() => page.getByTestId('run-view-status').innerText(), { timeout: 15_000 }).toBe('needs_review');
-    await expect.poll(() => page.getByTestId('node-mail').getAttribute('data-onpath')).toBe('true');
+    await poll(() => page.getByTestId('run-view-status').innerText(), { timeout: 15_000 }).toBe('needs_review');
+    await poll(() => page.getByTestId('node-mail').getAttribute('data-onpath')).toBe('true');
 
     await page.getByTestId('nav-outbox').click();
-    await expect.poll(() => page.getByTestId('outbox-item').count(), { timeout: 10_000 }).toBe(1);
+    await poll(() => page.getByTestId('outbox-item').count(), { timeout: 10_000 }).toBe(1);
     expect(await page.getByTestId('outbox-item').innerText()).toMatch(/Welcome aboard[\s\S]*ada@example.com/);
     await screenshot(page, 'outbox');
 
     await page.getByTestId('nav-reviews').click();
-    await expect.poll(() => page.getByTestId('review-item').count(), { timeout: 10_000 }).toBe(1);
+    await poll(() => page.getByTestId('review-item').count(), { timeout: 10_000 }).toBe(1);
     expect(await page.getByTestId('review-item').innerText()).toMatch(/Look the company up/);
     await screenshot(page, 'reviews');
     await page.getByTestId('decide-approved').click();
-    await expect.poll(() => page.getByTestId('review-item').count()).toBe(0);
+    await poll(() => page.getByTestId('review-item').count()).toBe(0);
 
     await page.getByTestId('nav-dead-letters').click();
-    await expect.poll(() => page.getByTestId('dead-letter').count(), { timeout: 15_000 }).toBe(1);
+    await poll(() => page.getByTestId('dead-letter').count(), { timeout: 15_000 }).toBe(1);
     expect(await page.getByTestId('dead-letter').innerText()).toMatch(/call[\s\S]*Call the CRM vendor/);
     await screenshot(page, 'dead-letters');
     await page.getByTestId('dl-replay').click();
     await page.getByText('Replay started.').waitFor();
     // the dependency is still down: the run dies again and comes back to the queue
-    await expect.poll(() => page.getByTestId('dead-letter').count(), { timeout: 15_000 }).toBe(1);
+    await poll(() => page.getByTestId('dead-letter').count(), { timeout: 15_000 }).toBe(1);
     await page.getByTestId('dl-discard').click();
-    await expect.poll(() => page.getByTestId('dead-letter').count()).toBe(0);
+    await poll(() => page.getByTestId('dead-letter').count()).toBe(0);
 
     const run = (await (await fetch(`${app.url}/api/runs/${runId}`)).json()) as { status: string };
     expect(run.status).toBe('dead');
@@ -93,21 +93,34 @@ describe('operations', () => {
     await page.getByTestId('version-1').waitFor();
     await screenshot(page, 'versions');
     await page.getByTestId('rollback-1').click();
-    await expect.poll(() => page.getByTestId('deployed-version').innerText(), { timeout: 10_000 }).toBe('v3');
+    await poll(() => page.getByTestId('deployed-version').innerText(), { timeout: 10_000 }).toBe('v3');
     expect(await page.getByTestId('flow-title').inputValue()).toBe('Ops test');
 
     await page.getByTestId('active-switch').uncheck();
-    await expect.poll(() => page.getByTestId('deployed-version').innerText(), { timeout: 10_000 }).toBe('v4');
+    await poll(() => page.getByTestId('deployed-version').innerText(), { timeout: 10_000 }).toBe('v4');
     const doc = (await (await fetch(`${app.url}/api/flows/ops`)).json()) as Flow;
     expect(doc.active).toBe(false);
     const list = new FlowListPage(page);
     await list.open();
     expect(await list.row('ops').innerText()).toMatch(/inactive/);
+
+    // duplicate (a new draft with a fresh id and hook path), then delete it after a confirmation
+    await page.getByTestId('duplicate-ops').click();
+    await ed.waitReady();
+    expect(new URL(page.url()).pathname).toBe('/flows/ops-copy');
+    expect(await page.getByTestId('flow-title').inputValue()).toBe('Ops test (copy)');
+    await list.open();
+    await list.row('ops-copy').waitFor();
+    await page.getByTestId('delete-ops-copy').click();
+    await page.getByTestId('confirm-delete').waitFor();
+    await page.getByTestId('confirm-delete-yes').click();
+    await poll(() => list.row('ops-copy').count()).toBe(0);
+    expect(await list.row('ops').count()).toBe(1);
     expect(errors).toEqual([]);
   });
 });
 
-describe('admin token', () => {
+describe('admin token', { timeout: 120_000 }, () => {
   let locked: App;
   beforeAll(async () => {
     locked = await startApp({ FLOWDESK_ADMIN_TOKEN: 'let-me-in-please' });

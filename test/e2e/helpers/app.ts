@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { startRuntime } from '../../../apps/runtime/src/index.ts';
 import { DIST, ensureEditorBuilt, ROOT } from './build.ts';
 
@@ -57,4 +58,10 @@ export async function startApp(env: Record<string, string> = {}): Promise<App> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(join(ROOT, 'test-results'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'test-results', `e2e-${name}.png`) });
+}
+
+/** expect.poll with a timeout fit for a loaded machine (vitest's default is 1 s). */
+export function poll<T>(fn: () => T | Promise<T>, opts: number | { timeout?: number } = {}) {
+  const timeout = typeof opts === 'number' ? opts : (opts.timeout ?? 15_000);
+  return expect.poll(fn, { timeout: Math.max(timeout, 15_000), interval: 100 });
 }
