@@ -192,6 +192,7 @@ describe('multi-instance on PostgreSQL', () => {
       expect(timersNotOnce).toBe(0);
       expect(timersLeft).toBe(0);
       expect(missingEffects).toBe(0);
+      expect(drivenTwice).toBe(0); // a restart takes back only its own runs, never a live peer's
     } finally {
       await db.end();
     }

@@ -168,6 +168,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     server.keepAliveTimeout = 65_000;
     const pollMs = opts.pollMs ?? (clock instanceof ManualClock ? 0 : 100);
     if (pollMs > 0) scheduler.start(pollMs);
+    // on a shared database, runs of a process that died and never came back are picked up by a sweep
+    const sweep = 'claimResumableRuns' in store ? setInterval(() => void runner.resumeAll({ includeOwn: false }).catch((e: Error) => log.warn({ err: e.message }, 'resume sweep failed')), 15_000) : undefined;
+    sweep?.unref();
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     if (!adminToken) log.info({ host }, `admin API open without a token: listening on ${host} only`);
@@ -186,6 +189,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       },
       async close() {
         scheduler.stop();
+        clearInterval(sweep);
         server.closeAllConnections();
         await new Promise<void>((ok) => server.close(() => ok()));
         await runner.queue.idle();

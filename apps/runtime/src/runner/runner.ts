@@ -309,8 +309,10 @@ export class Runner {
 
   // ── start-up resume ──
 
-  async resumeAll(): Promise<number> {
-    const open = await this.store.listOpenRuns();
+  async resumeAll(opts: { includeOwn?: boolean } = {}): Promise<number> {
+    // a shared database: only runs of this instance (before a restart) or of dead instances
+    const shared = this.store as Partial<{ claimResumableRuns(o?: { includeOwn?: boolean }): Promise<Run[]> }>;
+    const open = shared.claimResumableRuns ? await shared.claimResumableRuns(opts) : await this.store.listOpenRuns();
     open.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     for (const run of open) {
       if (run.status === 'waiting' && run.wakeAt) {

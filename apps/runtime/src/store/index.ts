@@ -17,7 +17,8 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
   let store: Store;
   if (opts.databaseUrl) {
     const { createPostgresStore } = await import('./postgres/index.ts');
-    store = createPostgresStore({ url: opts.databaseUrl, log: opts.log });
+    // a stable id per data dir: a restarted process takes back its own runs, not a live peer's
+    store = createPostgresStore({ url: opts.databaseUrl, log: opts.log, instanceId: `dir:${opts.dataDir}` });
   } else {
     const { createLowdbStore } = await import('./lowdb/index.ts');
     store = createLowdbStore({ dataDir: opts.dataDir, fsync: opts.fsync, log: opts.log });
