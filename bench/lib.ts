@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync, mkdtempSync, cpSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import type { Run } from '@flowdesk/schema';
@@ -192,6 +192,12 @@ export async function badRuns(url: string, limit = 1000): Promise<number> {
   const n = await Promise.all(['dead', 'failed'].map(async (s) => ((await (await fetch(`${url}/api/runs?status=${s}&limit=${limit}`)).json()) as unknown[]).length));
   return n[0]! + n[1]!;
 }
+
+/** The machine's 1-minute load average (other work running next to the benchmark skews absolute rates). */
+export const loadAvg = (): number => Math.round(loadavg()[0]! * 100) / 100;
+
+/** The middle element by `by` (the upper one of two). */
+export const median = <T>(xs: T[], by: (x: T) => number): T => [...xs].sort((a, b) => by(a) - by(b))[Math.floor(xs.length / 2)]!;
 
 export function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;

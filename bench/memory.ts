@@ -1,0 +1,106 @@
+// npm run bench:memory — pushes N runs (default 100,000) through the runtime (a child process, the lead
+// flow, fsync on) and reads the runtime's resident set size (VmRSS from /proc/<pid>/status) before, right
+// after every run is terminal, and after a short settle; finished runs must not stay in memory.
+// Target: RSS ≤ 250 MB after 100k runs.
+//   BENCH_RUNS (100000), BENCH_CONNECTIONS (50), BENCH_SETTLE_S (5), BENCH_BACKEND (lowdb | postgres)
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backendFromEnv, drain, envNum, fmt, isMain, load, loadAvg, machine, metric, rssOf, startFlowdesk, startReceiverProcess, writeResult, type Backend, type LoadResult } from './lib.ts';
+
+export interface MemoryResult {
+  backend: string;
+  machine: string;
+  loadAvg: number;
+  runs: number;
+  load: LoadResult;
+  drainS: number;
+  /** MiB */
+  rssStart: number;
+  rssAfter: number;
+  rssSettled: number;
+  rssPeak: number;
+  heapUsedSettled?: number;
+  /** every 10% of the load: [runs sent so far (approx.), RSS MiB] */
+  curve: [number, number][];
+}
+
+export async function runMemory(backend: Backend, o: { runs?: number; connections?: number; settleS?: number } = {}): Promise<MemoryResult> {
+  const runs = o.runs ?? envNum('BENCH_RUNS', 100_000);
+  const connections = o.connections ?? envNum('BENCH_CONNECTIONS', 50);
+  const settleS = o.settleS ?? envNum('BENCH_SETTLE_S', 5);
+  const receiver = await startReceiverProcess();
+  try {
+    const rt = await startFlowdesk({ receiverUrl: receiver.url, backend });
+    try {
+      const rssStart = rssOf(rt.pid).rssMiB;
+      const curve: [number, number][] = [];
+      const step = Math.max(1, Math.ceil(runs / 10));
+      let sent = 0;
+      // in slices of a tenth, to draw the RSS curve as history grows
+      const parts: LoadResult[] = [];
+      while (sent < runs) {
+        const amount = Math.min(step, runs - sent);
+        parts.push(await load(rt.url, { seconds: 0, amount, connections, tag: `m${sent}` }));
+        sent += amount;
+        curve.push([sent, Math.round(rssOf(rt.pid).rssMiB)]);
+      }
+      const dur = parts.reduce((a, p) => a + p.durationS, 0);
+      const accepted = parts.reduce((a, p) => a + p.accepted, 0);
+      const r: LoadResult = {
+        requestsPerSec: accepted / dur,
+        accepted,
+        non2xx: parts.reduce((a, p) => a + p.non2xx, 0),
+        errors: parts.reduce((a, p) => a + p.errors, 0),
+        p50: Math.max(...parts.map((p) => p.p50)),
+        p90: Math.max(...parts.map((p) => p.p90)),
+        p99: Math.max(...parts.map((p) => p.p99)),
+        max: Math.max(...parts.map((p) => p.max)),
+        mean: parts.reduce((a, p) => a + p.mean * p.accepted, 0) / (accepted || 1),
+        durationS: dur,
+        acceptedPerSec: accepted / dur,
+      };
+      const drainS = await drain(rt.url, 600_000);
+      const rssAfter = rssOf(rt.pid).rssMiB;
+      await sleep(settleS * 1000);
+      const settled = rssOf(rt.pid);
+      const heap = await metric(rt.url, 'nodejs_heap_size_used_bytes');
+      return {
+        backend: backend.name,
+        machine: machine(),
+        loadAvg: loadAvg(),
+        runs,
+        load: r,
+        drainS,
+        rssStart,
+        rssAfter,
+        rssSettled: settled.rssMiB,
+        rssPeak: settled.peakMiB,
+        heapUsedSettled: heap === undefined ? undefined : heap / 2 ** 20,
+        curve,
+      };
+    } finally {
+      await rt.stop();
+    }
+  } finally {
+    await receiver.close();
+  }
+}
+
+export function printMemory(r: MemoryResult): void {
+  console.log(`\nmemory — ${r.backend} — ${r.machine}, load average ${r.loadAvg}, ${r.runs} runs pushed through the runtime, fsync on`);
+  console.log(`accepted ${r.load.accepted} at ${fmt(r.load.acceptedPerSec, 0)}/s (non-2xx ${r.load.non2xx}, errors ${r.load.errors}), all terminal ${r.drainS.toFixed(1)}s after the last request`);
+  console.log('RSS MiB:   at start   after 100%   settled   peak (VmHWM)   heap used (settled)');
+  console.log(`          ${fmt(r.rssStart, 9)}  ${fmt(r.rssAfter, 11)}  ${fmt(r.rssSettled, 8)}  ${fmt(r.rssPeak, 13)}  ${fmt(r.heapUsedSettled, 19)}`);
+  console.log(`RSS as runs are sent: ${r.curve.map(([n, m]) => `${n / 1000}k→${m}`).join('  ')}`);
+  console.log(`\nRSS after ${r.runs} runs = ${r.rssSettled.toFixed(0)} MiB (${((r.rssSettled * 2 ** 20) / 1e6).toFixed(0)} MB; target ≤ 250 MB)`);
+}
+
+if (isMain(import.meta.filename)) {
+  const backend = await backendFromEnv();
+  try {
+    const r = await runMemory(backend);
+    printMemory(r);
+    console.log(`results: ${writeResult(backend.name === 'lowdb' ? 'memory' : `memory-${backend.name}`, r)}`);
+  } finally {
+    await backend.close();
+  }
+}
