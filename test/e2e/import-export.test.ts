@@ -1,5 +1,5 @@
 // Browser end-to-end: export a flow, import the file into a new flow, compare; invalid imports.
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,14 @@ describe('import and export', { timeout: 120_000 }, () => {
     await ed.importFile(second.path);
     const third = await ed.exportFlow();
     expect(third.json).toEqual(second.json);
+
+    // a valid file dropped on the canvas replaces the document (one undo step)
+    const edited = { ...(second.json as object), name: 'Dropped in' };
+    await ed.dropFile('export-me-2.json', JSON.stringify(edited));
+    await poll(() => page.getByTestId('flow-title').inputValue()).toBe('Dropped in');
+    expect((await ed.exportFlow()).json).toEqual(edited);
+    await page.keyboard.press('Control+z');
+    await poll(() => page.getByTestId('flow-title').inputValue()).toBe('Export me');
     await screenshot(page, '2-export-import');
     expect(errors).toEqual([]);
   });
@@ -85,6 +93,13 @@ describe('import and export', { timeout: 120_000 }, () => {
     expect(await ed.nodes().count()).toBe(2);
     await page.waitForTimeout(400);
     expect(await page.evaluate(() => localStorage.getItem('flowdesk:draft:keep-me'))).toBe(draftBefore);
+
+    // a file dropped on the canvas: the same checks
+    await ed.dropFile('bad.json', readFileSync(bad, 'utf8'));
+    await page.getByTestId('import-errors').waitFor();
+    await poll(() => page.getByTestId('import-error-item').count()).toBeGreaterThanOrEqual(3);
+    await page.getByTestId('import-cancel').click();
+    expect(await ed.nodes().count()).toBe(2);
 
     // from the flow list: no new flow appears
     await list.open();

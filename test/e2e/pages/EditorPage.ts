@@ -69,4 +69,16 @@ export class EditorPage {
     await this.page.getByTestId('unsaved').waitFor();
     await this.page.waitForTimeout(400);
   }
+  /** Drop a file on the canvas (what a drag from the desktop does). */
+  async dropFile(name: string, content: string): Promise<void> {
+    await this.canvas.evaluate(
+      (el, [n, c]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([c!], n!, { type: 'application/json' }));
+        el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      [name, content],
+    );
+  }
 }

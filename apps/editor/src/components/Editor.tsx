@@ -224,6 +224,9 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
     return ids;
   }, [dry, graph.edges]);
   useEffect(() => setDecorations({ path: new Set(dry?.path ?? []) }), [dry]);
+  useEffect(() => {
+    if (panel !== 'dry-run') setDry(null); // the highlight belongs to the open dry-run panel
+  }, [panel]);
 
   // --- auto-layout for flows opened without positions
   useEffect(() => {
