@@ -2,7 +2,7 @@
 // sources (the editor's own and the shared packages it bundles). A lock directory keeps parallel test
 // files from building at the same time.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,10 +57,21 @@ export async function ensureEditorBuilt(): Promise<void> {
     }
     try {
       if (editorIsStale()) {
-        execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(EDITOR_DIR, 'vite.config.ts'), '--logLevel', 'warn'], {
-          cwd: EDITOR_DIR,
-          stdio: 'inherit',
-        });
+        // build beside dist, then copy in with index.html last: a runtime serving dist meanwhile
+        // (another test file) keeps finding the hashed assets its pages were loaded with
+        const staging = join(ROOT, 'test-results', `.editor-dist-staging-${process.pid}`); // ignored by git
+        try {
+          execFileSync(
+            process.execPath,
+            [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(EDITOR_DIR, 'vite.config.ts'), '--logLevel', 'warn', '--outDir', staging, '--emptyOutDir'],
+            { cwd: EDITOR_DIR, stdio: 'inherit' },
+          );
+          mkdirSync(DIST, { recursive: true });
+          cpSync(staging, DIST, { recursive: true, filter: (src) => src !== join(staging, 'index.html') });
+          copyFileSync(join(staging, 'index.html'), join(DIST, 'index.html'));
+        } finally {
+          rmSync(staging, { recursive: true, force: true });
+        }
       }
       return;
     } finally {
