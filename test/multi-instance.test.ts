@@ -11,6 +11,7 @@ import pg from 'pg';
 import { startChildRuntime, type ChildRuntime } from './support/child.ts';
 import { startPostgres, type PostgresInstance } from './support/postgres.ts';
 import { FLOWS_DIR, tempDir } from './support/runtime.ts';
+import { mulberry32 } from './support/seed-month.ts';
 
 const UNIQUE = 4000;
 const DUPLICATES = 1000;
@@ -28,16 +29,6 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** Deterministic shuffle (mulberry32) so a failure can be reproduced. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('multi-instance on PostgreSQL', () => {
   it('two processes, 5,000 events with 20% duplicates, one SIGKILLed and restarted: lost=0, duplicate_runs=0, every timer fired once', async () => {
@@ -92,7 +83,7 @@ describe('multi-instance on PostgreSQL', () => {
     children[0] = await startChildRuntime(envA); // deploys the flow first
     children[1] = await startChildRuntime(envB);
 
-    const random = rng(20261125);
+    const random = mulberry32(20261125);
     const events = [...Array.from({ length: UNIQUE }, (_, i) => `k${i}`), ...Array.from({ length: DUPLICATES }, () => `k${Math.floor(random() * UNIQUE)}`)];
     for (let i = events.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));

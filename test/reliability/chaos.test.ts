@@ -8,6 +8,7 @@ import { mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
 import { FLOWS_DIR, tempDir } from '../support/runtime.ts';
+import { mulberry32 } from '../support/seed-month.ts';
 
 const UNIQUE = 2000;
 const DUPLICATES = 400;
@@ -22,16 +23,6 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** Deterministic shuffle (mulberry32) so a failure can be reproduced. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('chaos', () => {
   it('three SIGKILLs under load: lost=0, duplicate_runs=0', async () => {
@@ -66,7 +57,7 @@ describe('chaos', () => {
     );
     const env = { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir };
 
-    const random = rng(20261124);
+    const random = mulberry32(20261124);
     const events = [...Array.from({ length: UNIQUE }, (_, i) => `k${i}`), ...Array.from({ length: DUPLICATES }, () => `k${Math.floor(random() * UNIQUE)}`)];
     for (let i = events.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
