@@ -413,7 +413,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  const invalid = checked === null || errors.length > 0;
+  const invalid = checked === null || errors.length > 0 || serverErrors.length > 0;
   const deploy = async (doc: Flow = currentFlow()) => {
     setBusy(true);
     setStatus(null);
@@ -502,7 +502,14 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
             />
             <span>{active ? 'Active' : 'Inactive'}</span>
           </label>
-          <button type="button" className="fd-btn" disabled={deployedVersion === undefined} onClick={() => setRunNow(true)} data-testid="run-now">
+          <button
+            type="button"
+            className="fd-btn"
+            disabled={deployedVersion === undefined || !active}
+            title={deployedVersion === undefined ? 'Deploy first' : !active ? 'The flow is inactive' : 'Start a run of the deployed version'}
+            onClick={() => setRunNow(true)}
+            data-testid="run-now"
+          >
             Run now
           </button>
           <button type="button" className="fd-btn primary" disabled={invalid || busy} onClick={() => void deploy()} data-testid="deploy" title={invalid ? 'Fix the problems listed below first' : 'Make this version live'}>
@@ -583,7 +590,11 @@ function RunNowDialog(props: { flow: Flow; onClose: () => void }) {
           </select>
         )}
         <textarea className="fd-code" rows={8} value={text} onChange={(e) => setText(e.target.value)} data-testid="run-now-payload" />
-        {err && <div className="fd-field-error">{err}</div>}
+        {err && (
+          <div className="fd-field-error" data-testid="run-now-error" style={{ whiteSpace: 'pre-wrap' }}>
+            {err}
+          </div>
+        )}
         <div className="fd-modal-actions">
           <button type="button" className="fd-btn" onClick={props.onClose}>
             Cancel
@@ -599,7 +610,8 @@ function RunNowDialog(props: { flow: Flow; onClose: () => void }) {
                 props.onClose();
                 navigate(`/runs/${r.runId}`);
               } catch (e) {
-                setErr((e as Error).message);
+                const list = e instanceof ApiError ? ((e.body as { errors?: { path: string; message: string }[] })?.errors ?? []) : [];
+                setErr([(e as Error).message, ...list.map((x) => `${x.path || '/'}: ${x.message}`)].join('\n'));
               }
             }}
           >
