@@ -120,6 +120,12 @@ describe('editor', { timeout: 120_000 }, () => {
     await list.createFlow('Draft test');
     const ed = new EditorPage(page);
     await ed.waitReady();
+    // an untouched new flow is not announced as a restored draft
+    await page.waitForTimeout(400);
+    await page.reload();
+    await ed.waitReady();
+    expect(await page.getByTestId('draft-restored').count()).toBe(0);
+
     await ed.addFromPalette('compute');
     await ed.addFromPalette('action:task.create');
     await ed.node('task-create').waitFor();

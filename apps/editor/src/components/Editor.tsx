@@ -189,9 +189,15 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   useEffect(() => {
     const t = setTimeout(() => {
       const doc = currentFlow();
-      const d = canonicalJson(doc) !== deployedCanon;
-      if (d) saveDraft(flowId, doc);
-      else clearDraft(flowId);
+      const canon = canonicalJson(doc);
+      const d = canon !== deployedCanon;
+      // a draft that already holds this document is not rewritten (an untouched new flow keeps its
+      // "fresh" draft: no "restored" banner after a reload)
+      if (d) {
+        const existing = loadDraft(flowId);
+        if (!existing || canonicalJson(existing.flow) !== canon) saveDraft(flowId, doc);
+      }
+      else if (!d) clearDraft(flowId);
       setDirty(d);
     }, 250);
     return () => clearTimeout(t);
