@@ -1,10 +1,10 @@
 // npm run bench:growth — saturation ingest on the lead flow with an empty store and with 10k and 100k
 // finished runs (plus 10k records) already stored, seeded through the Store. The target: the 100k-run
 // rate at least 90% of the empty one (finished runs cost nothing on the hot path).
-//   BENCH_SECONDS (10), BENCH_HISTORY (0,10000,100000) finished runs, BENCH_RECORDS (10000) records
-//   seeded with every non-empty history, BENCH_ROUNDS (2): turns over all cases (the median is kept),
+//   BENCH_SECONDS (8), BENCH_HISTORY (0,10000,100000) finished runs, BENCH_RECORDS (10000) records
+//   seeded with every non-empty history, BENCH_ROUNDS (3): turns over all cases (the median is kept),
 //   BENCH_CONNECTIONS (50), BENCH_BACKEND (lowdb | postgres)
-import { backendFromEnv, drain, envList, envNum, fmt, isMain, load, loadAvg, machine, median, pct, startFlowdesk, startReceiverProcess, writeResult, type Backend, type Runtime } from './lib.ts';
+import { backendFromEnv, drain, envList, envNum, fmt, isMain, load, loadAvg, machine, median, medianNum, pct, startFlowdesk, startReceiverProcess, writeResult, type Backend, type Runtime } from './lib.ts';
 import { measurePoint, type RatePoint } from './rates.ts';
 
 export interface GrowthCase extends RatePoint {
@@ -29,10 +29,10 @@ export interface GrowthResult {
 }
 
 export async function runGrowth(backend: Backend, o: { seconds?: number; history?: number[]; records?: number; rounds?: number; connections?: number } = {}): Promise<GrowthResult> {
-  const seconds = o.seconds ?? envNum('BENCH_SECONDS', 10);
+  const seconds = o.seconds ?? envNum('BENCH_SECONDS', 8);
   const history = o.history ?? envList('BENCH_HISTORY', '0,10000,100000');
   const records = o.records ?? envNum('BENCH_RECORDS', 10_000);
-  const rounds = Math.max(1, o.rounds ?? envNum('BENCH_ROUNDS', 2));
+  const rounds = Math.max(1, o.rounds ?? envNum('BENCH_ROUNDS', 3));
   const connections = o.connections ?? envNum('BENCH_CONNECTIONS', 50);
   const receiver = await startReceiverProcess();
   const rts: { h: number; recs: number; seedS: number; rt: Runtime; points: RatePoint[] }[] = [];
@@ -73,7 +73,7 @@ export async function runGrowth(backend: Backend, o: { seconds?: number; history
     seconds,
     cases,
     perRoundPct: perRound,
-    ratioPct: perRound.length ? median(perRound, (x) => x) : NaN,
+    ratioPct: perRound.length ? medianNum(perRound) : NaN,
   };
 }
 

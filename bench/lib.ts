@@ -199,6 +199,13 @@ export const loadAvg = (): number => Math.round(loadavg()[0]! * 100) / 100;
 /** The middle element by `by` (the upper one of two). */
 export const median = <T>(xs: T[], by: (x: T) => number): T => [...xs].sort((a, b) => by(a) - by(b))[Math.floor(xs.length / 2)]!;
 
+/** The median of numbers (the mean of the middle two for an even count). */
+export const medianNum = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
 export function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 }

@@ -3,13 +3,13 @@
 // a bare Express 5 route (the framework's floor) and plain node:http (the machine's ceiling).
 // Saturation is measured in BENCH_ROUNDS rounds of (express, node:http, flowdesk) back to back, so that
 // other load on the machine hits all three alike; the ratios are the median of the per-round ratios.
-//   BENCH_SECONDS (10) per measurement, BENCH_RATES (250,500,1000) events/s, BENCH_ROUNDS (2),
+//   BENCH_SECONDS (8) per measurement, BENCH_RATES (250,500,1000) events/s, BENCH_ROUNDS (3),
 //   BENCH_CONNECTIONS (50), BENCH_BACKEND (lowdb | postgres), BENCH_CPU_PROF=<dir> (profile the runtime),
 //   BENCH_PACER (paced | autocannon): how fixed rates are sent — `paced` (default) spaces requests evenly
 //   (an open loop, latency from each request's scheduled time); `autocannon` uses its overallRate, which
 //   sends each connection's per-second quota in a burst and so adds its own queueing to the latency.
 import {
-  backendFromEnv, badRuns, drain, envList, envNum, fmt, isMain, load, loadAvg, machine, median, paced, pct,
+  backendFromEnv, badRuns, drain, envList, envNum, fmt, isMain, load, loadAvg, machine, median, medianNum, paced, pct,
   startChild, startFlowdesk, startReceiverProcess, writeResult, type Backend, type LoadResult,
 } from './lib.ts';
 
@@ -70,9 +70,9 @@ export async function measurePoint(url: string, opts: { seconds: number; connect
 }
 
 export async function runRates(backend: Backend, o: { seconds?: number; rates?: number[]; rounds?: number; connections?: number } = {}): Promise<RatesResult> {
-  const seconds = o.seconds ?? envNum('BENCH_SECONDS', 10);
+  const seconds = o.seconds ?? envNum('BENCH_SECONDS', 8);
   const rates = o.rates ?? envList('BENCH_RATES', '250,500,1000');
-  const rounds = Math.max(1, o.rounds ?? envNum('BENCH_ROUNDS', 2));
+  const rounds = Math.max(1, o.rounds ?? envNum('BENCH_ROUNDS', 3));
   const connections = o.connections ?? envNum('BENCH_CONNECTIONS', 50);
   const receiver = await startReceiverProcess();
   const express = await startChild('bench/baselines/express.ts');
@@ -110,8 +110,8 @@ export async function runRates(backend: Backend, o: { seconds?: number; rates?: 
         express1000,
         nodeHttp1000,
         fixed,
-        vsExpressPct: mid.vsExpressPct,
-        vsNodeHttpPct: median(rs, (r) => r.vsNodeHttpPct).vsNodeHttpPct,
+        vsExpressPct: medianNum(rs.map((r) => r.vsExpressPct)),
+        vsNodeHttpPct: medianNum(rs.map((r) => r.vsNodeHttpPct)),
         p99At1000: fixed.find((p) => p.target === 1000)?.p99,
         receiverCalls: await receiver.count(),
       };

@@ -1,0 +1,121 @@
+// npm run bench — rates, growth and memory on the embedded lowdb store and on PostgreSQL (a throwaway
+// server on loopback, a fresh database per runtime), routing once; then one table of the figures
+// against the targets of issue 8. Writes bench/results/all.json (and each part's own file).
+//   BENCH_BACKENDS (lowdb,postgres), BENCH_PARTS (rates,growth,memory,routing); every part's own
+//   variables apply (BENCH_SECONDS, BENCH_ROUNDS, BENCH_RATES, BENCH_HISTORY, BENCH_RUNS, …)
+import { fmt, loadAvg, lowdbBackend, machine, postgresBackend, writeResult, type Backend } from './lib.ts';
+import { printRates, runRates, type RatesResult } from './rates.ts';
+import { printGrowth, runGrowth, type GrowthResult } from './growth.ts';
+import { printMemory, runMemory, type MemoryResult } from './memory.ts';
+import { printRouting, runRouting, type RoutingResult } from './routing.ts';
+
+const backends = (process.env.BENCH_BACKENDS ?? 'lowdb,postgres').split(',').filter(Boolean);
+const parts = new Set((process.env.BENCH_PARTS ?? 'rates,growth,memory,routing').split(',').filter(Boolean));
+
+interface PerBackend {
+  backend: string;
+  rates?: RatesResult;
+  growth?: GrowthResult;
+  memory?: MemoryResult;
+  errors: string[];
+}
+
+const started = Date.now();
+const results: PerBackend[] = [];
+let routing: RoutingResult | undefined;
+const errors: string[] = [];
+
+if (parts.has('routing')) {
+  routing = runRouting();
+  printRouting(routing);
+  writeResult('routing', routing);
+}
+
+for (const name of backends) {
+  const out: PerBackend = { backend: name, errors: [] };
+  results.push(out);
+  let backend: Backend;
+  try {
+    backend = name === 'postgres' ? await postgresBackend() : lowdbBackend();
+  } catch (e) {
+    out.errors.push(`start ${name}: ${(e as Error).message}`);
+    continue;
+  }
+  const suffix = name === 'lowdb' ? '' : `-${name}`;
+  const part = async <T>(p: string, fn: () => Promise<T>, print: (r: T) => void): Promise<T | undefined> => {
+    if (!parts.has(p)) return undefined;
+    try {
+      const r = await fn();
+      print(r);
+      writeResult(`${p}${suffix}`, r);
+      return r;
+    } catch (e) {
+      out.errors.push(`${p}: ${(e as Error).stack ?? String(e)}`);
+      console.error(`${name} ${p} failed: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  try {
+    out.rates = await part('rates', () => runRates(backend), printRates);
+    out.growth = await part('growth', () => runGrowth(backend), printGrowth);
+    out.memory = await part('memory', () => runMemory(backend), printMemory);
+  } finally {
+    await backend.close();
+  }
+  errors.push(...out.errors.map((e) => `${name} ${e}`));
+}
+
+// ── the table ──
+const mb = (mib: number | undefined) => (mib === undefined ? undefined : (mib * 2 ** 20) / 1e6);
+interface Row {
+  figure: string;
+  target: string;
+  values: (number | undefined)[];
+  unit: string;
+  digits?: number;
+  ok?: (v: number) => boolean;
+}
+const by = (f: (r: PerBackend) => number | undefined) => results.map(f);
+const rows: Row[] = [
+  { figure: 'flowdesk / express 5 at saturation', target: '≥ 80%', unit: '%', values: by((r) => r.rates?.vsExpressPct), ok: (v) => v >= 80 },
+  { figure: 'p99 at 1,000 events/s', target: '≤ 25 ms', unit: 'ms', digits: 1, values: by((r) => r.rates?.p99At1000), ok: (v) => v <= 25 },
+  { figure: 'rate with 100k runs / empty store', target: '≥ 90%', unit: '%', values: by((r) => r.growth?.ratioPct), ok: (v) => v >= 90 },
+  { figure: 'RSS after 100k runs', target: '≤ 250 MB', unit: 'MB', values: by((r) => mb(r.memory?.rssSettled)), ok: (v) => v <= 250 },
+  { figure: 'flowdesk accepted events/s (saturation)', target: '', unit: '/s', values: by((r) => r.rates?.saturation.acceptedPerSec) },
+  { figure: 'flowdesk completed runs/s (saturation)', target: '', unit: '/s', values: by((r) => r.rates?.saturation.completedPerSec) },
+  { figure: 'flowdesk p50 / max at saturation', target: '', unit: 'ms', values: by((r) => r.rates?.saturation.p50) },
+  { figure: '', target: '', unit: 'ms', values: by((r) => r.rates?.saturation.max) },
+  { figure: 'all runs terminal after the load (sat.)', target: '', unit: 's', digits: 1, values: by((r) => r.rates?.saturation.drainS) },
+  { figure: 'express 5 events/s (same run)', target: '', unit: '/s', values: by((r) => r.rates?.express.acceptedPerSec) },
+  { figure: 'node:http events/s (same run)', target: '', unit: '/s', values: by((r) => r.rates?.nodeHttp.acceptedPerSec) },
+  { figure: 'flowdesk / node:http', target: '', unit: '%', values: by((r) => r.rates?.vsNodeHttpPct) },
+  { figure: 'p50 at 1,000 events/s', target: '', unit: 'ms', digits: 1, values: by((r) => r.rates?.fixed.find((p) => p.target === 1000)?.p50) },
+  { figure: 'saturation rate, empty store', target: '', unit: '/s', values: by((r) => r.growth?.cases.find((c) => c.history === 0)?.acceptedPerSec) },
+  { figure: 'saturation rate, 100k runs + 10k records', target: '', unit: '/s', values: by((r) => r.growth?.cases.find((c) => c.history === 100_000)?.acceptedPerSec) },
+  { figure: 'peak RSS during 100k runs', target: '', unit: 'MB', values: by((r) => mb(r.memory?.rssPeak)) },
+];
+
+console.log(`\nFlowdesk benchmarks vs the targets — ${machine()}, load average now ${loadAvg()}, load generator on the same machine`);
+const w = 44;
+console.log(`${'figure'.padEnd(w)}${'target'.padEnd(10)}${results.map((r) => r.backend.padStart(16)).join('')}`);
+for (const row of rows) {
+  const cells = row.values.map((v) => {
+    if (v === undefined || Number.isNaN(v)) return '–'.padStart(16);
+    const mark = row.ok ? (row.ok(v) ? ' met' : ' NOT met') : '';
+    return `${v.toFixed(row.digits ?? 0)} ${row.unit}${mark}`.padStart(16);
+  });
+  console.log(`${row.figure.padEnd(w)}${row.target.padEnd(10)}${cells.join('')}`);
+}
+if (routing) {
+  const worst = routing.cases.find((c) => c.name.startsWith('default'));
+  console.log(
+    `${'routing, 20-rule route (one core)'.padEnd(w)}${''.padEnd(10)}${fmt(routing.singleRuleEvaluationsPerSec, 0)} rule evaluations/s; ${fmt(worst?.decisionsPerSec, 0)} decisions/s and ${fmt(worst?.advancesPerSec, 0)} advance()/s when all 20 rules are evaluated`,
+  );
+}
+console.log('(PostgreSQL: the runtime child\'s RSS; the server runs fsync=off, synchronous_commit=off — a throwaway test server)');
+const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+console.log(`\n${minutes} min; results: ${writeResult('all', { machine: machine(), loadAvg: loadAvg(), minutes: Number(minutes), routing, results, table: rows.map((r) => ({ figure: r.figure, target: r.target, unit: r.unit, values: Object.fromEntries(results.map((b, i) => [b.backend, r.values[i]])) })) })}`);
+if (errors.length) {
+  console.error(`\n${errors.length} part(s) failed:\n${errors.join('\n')}`);
+  process.exitCode = 1;
+}
