@@ -47,6 +47,13 @@ describe('deploy and runs', { timeout: 120_000 }, () => {
     const runs = new RunsPage(page);
     await runs.open();
     await poll(() => page.locator(`[data-testid="run-row"][data-run="${runId}"]`).count(), { timeout: 15_000 }).toBe(1);
+    // the filters: status and flow
+    await page.getByTestId('runs-status-filter').selectOption('dead');
+    await poll(() => page.locator(`[data-testid="run-row"][data-run="${runId}"]`).count()).toBe(0);
+    await page.getByTestId('runs-status-filter').selectOption('succeeded');
+    await page.getByTestId('runs-flow-filter').selectOption('big-orders');
+    await poll(() => page.locator(`[data-testid="run-row"][data-run="${runId}"]`).count()).toBe(1);
+    expect(new URL(page.url()).search).toBe('?status=succeeded&flowId=big-orders');
     await screenshot(page, 'runs');
     await runs.openRun(runId);
     await poll(() => runs.status().innerText(), { timeout: 15_000 }).toBe('succeeded');
