@@ -6,7 +6,7 @@ import { CommonForm } from '../nodes/NodeForms.tsx';
 import { formFor } from '../nodes/registry.ts';
 import { NODE_META } from '../nodes/meta.ts';
 import { TriggerForm } from '../nodes/TriggerForm.tsx';
-import { JsonField, Select, Text, withKey } from '../nodes/fields.tsx';
+import { JsonField, Lines, Select, Text, withKey } from '../nodes/fields.tsx';
 import type { FlowError } from '../core/validate.ts';
 
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -99,6 +99,13 @@ export const SidePanel = memo(function SidePanel(props: {
         <input type="checkbox" checked={m.critical ?? false} onChange={(e) => set('critical', e.target.checked || undefined)} /> critical (alerts page you)
       </label>
       <JsonField label="Sample payloads (for dry runs and Run now)" value={m.samples} onChange={(v) => set('samples', v as Flow['samples'])} allowEmpty rows={8} testid="flow-samples" />
+      <Lines label="Fallback SOP (whole flow)" value={m.sop} onChange={(v) => set('sop', v)} />
+      <details className="fd-subsection">
+        <summary>Records, cancellation and SLA (JSON)</summary>
+        <JsonField label="Record this run concerns {entity, key}" value={m.record} onChange={(v) => set('record', v)} allowEmpty rows={3} hint='e.g. {"entity":"account","key":{"var":"payload.email"}}' />
+        <JsonField label="Cancel waiting runs when the record enters [{entity, state}]" value={m.cancelOn} onChange={(v) => set('cancelOn', v)} allowEmpty rows={3} />
+        <JsonField label="SLA {within, state?, severity?}" value={m.sla} onChange={(v) => set('sla', v)} allowEmpty rows={3} />
+      </details>
     </aside>
   );
 });

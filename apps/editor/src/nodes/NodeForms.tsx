@@ -199,6 +199,10 @@ export function CommonForm({ node, onChange }: FormProps) {
       <Select label="Severity when it fails" value={node.severity} options={['P0', 'P1', 'P2']} allowEmpty onChange={(v) => set('severity', v)} testid="node-severity" />
       <Lines label="Fallback SOP checklist" value={node.sop} onChange={(v) => set('sop', v)} testid="node-sop" />
       <NumberInput label="Minutes saved per run" value={node.minutesSaved} min={0} onChange={(v) => set('minutesSaved', v)} testid="node-minutes" />
+      <label className="fd-check">
+        <input type="checkbox" checked={node.firstResponse ?? false} onChange={(e) => set('firstResponse', e.target.checked || undefined)} /> counts as the first response (KPI)
+      </label>
+      <JsonField label="SLA {within, severity?}" value={node.sla} onChange={(v) => set('sla', v)} allowEmpty rows={2} hint='e.g. {"within":"4h","severity":"P1"}' />
     </div>
   );
 }
