@@ -42,5 +42,13 @@ describe('rule builder ⇄ JSON-Logic', () => {
     expect(incompleteConditions({ '>=': [{ var: 'vars.score' }, ''] })).toEqual(['the condition on vars.score needs a number']);
     expect(incompleteConditions({ '>=': [{ var: 'vars.score' }, 70] })).toEqual([]);
     expect(incompleteConditions({ and: [{ '==': [{ var: 'payload.x' }, 'a'] }, { '<': [{ var: 'vars.y' }, 'abc'] }] })).toHaveLength(1);
+    expect(incompleteConditions({ '==': [{ var: 'payload.phone' }, null] })).toEqual([]);
+  });
+
+  it('round-trips "is empty" and "is one of"', () => {
+    const isNull = { '==': [{ var: 'payload.phone' }, null] };
+    expect(queryToLogic(logicToQuery(isNull)!)).toEqual(isNull);
+    const oneOf = { in: [{ var: 'record.state' }, ['captured', 'qualified']] };
+    expect(queryToLogic(logicToQuery(oneOf)!)).toEqual(oneOf);
   });
 });

@@ -95,7 +95,9 @@ export function incompleteConditions(logic: unknown): string[] {
         const v = args.find((a) => !(a && typeof a === 'object'));
         const field = args.find((a) => a && typeof a === 'object' && 'var' in (a as object)) as { var?: unknown } | undefined;
         const name = field ? String(Array.isArray(field.var) ? field.var[0] : field.var) : 'a value';
-        if (args.length < 2 || v === '' || v === null || (NUMERIC_OPERATORS.has(op) && typeof v === 'string' && !Number.isFinite(Number(v)))) {
+        // (== null is "is empty": a real condition)
+        const numeric = NUMERIC_OPERATORS.has(op);
+        if (args.length < 2 || v === '' || (numeric && (v === null || (typeof v === 'string' && !Number.isFinite(Number(v)))))) {
           out.push(`the condition on ${name || '(no field)'} needs a ${NUMERIC_OPERATORS.has(op) ? 'number' : 'value'}`);
         }
       }
