@@ -290,7 +290,6 @@ export interface Runtime extends Child {
   startS: number;
 }
 
-let profiles = 0;
 /**
  * The runtime (`apps/runtime/src/main.ts`) as a child process on the bench lead flow, fsync on, with
  * `history` finished runs and `records` records seeded into its store first. BENCH_CPU_PROF=<dir> writes
@@ -302,7 +301,9 @@ export async function startFlowdesk(opts: { receiverUrl: string; backend: Backen
   const databaseUrl = await opts.backend.freshDatabase();
   await seedFinishedRuns(dataDir, opts.history ?? 0, opts.records ?? 0, databaseUrl);
   const prof = process.env.BENCH_CPU_PROF;
-  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`, `--cpu-prof-name=runtime-${opts.backend.name}-${process.pid}-${++profiles}.cpuprofile`] : [];
+  // (no --cpu-prof-name: the default name carries the pid and thread id, so the loader thread's profile
+  // does not overwrite the main thread's)
+  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : [];
   const t0 = performance.now();
   const rt = await startChild(
     'apps/runtime/src/main.ts',
