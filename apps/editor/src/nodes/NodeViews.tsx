@@ -1,7 +1,7 @@
 // Canvas node components: one per DSL type family, memoised; handles = the node's output ports.
-import { memo } from 'react';
+import { memo, type ReactNode } from 'react';
 import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
-import type { FlowNode } from '@flowdesk/schema';
+import type { FlowNode, NodeType } from '@flowdesk/schema';
 import { portsOf, type GraphNodeData, type StepData, type TriggerData } from '../core/mapping.ts';
 import { useNodeDecoration } from '../decorations.ts';
 import { metaOf } from './meta.ts';
@@ -18,7 +18,7 @@ function portLabel(node: FlowNode | null, port: string): string {
   return port;
 }
 
-function Frame(props: { id: string; kind: string; title: string; summary: string; ports: string[]; node: FlowNode | null; selected: boolean; target: boolean }) {
+function Frame(props: { id: string; kind: string; title: string; summary: string; ports: string[]; node: FlowNode | null; selected: boolean; target: boolean; children?: ReactNode }) {
   const { id, kind, title, summary, ports, node, selected, target } = props;
   const deco = useNodeDecoration(id);
   const meta = metaOf(kind);
@@ -42,6 +42,7 @@ function Frame(props: { id: string; kind: string; title: string; summary: string
       </div>
       <div className="fd-node-title">{title}</div>
       <div className="fd-node-summary">{summary}</div>
+      {props.children}
       {deco.errors.length > 0 && (
         <div className="fd-node-error" data-testid={`node-error-msg-${id}`}>
           {deco.errors[0]}
@@ -67,7 +68,49 @@ export const TriggerNodeView = memo(function TriggerNodeView({ id, data, selecte
   return <Frame id={id} kind="trigger" title={`${t.type} trigger`} summary={triggerSummary(t)} ports={['out']} node={null} selected={!!selected} target />;
 });
 
-export const StepNodeView = memo(function StepNodeView({ id, data, selected }: NodeProps<FDNode>) {
-  const n = (data as StepData).node;
-  return <Frame id={id} kind={n.type} title={n.name || n.id} summary={nodeSummary(n)} ports={portsOf(data)} node={n} selected={!!selected} target />;
+type Of<K extends NodeType> = Extract<FlowNode, { type: K }>;
+
+/** A canvas component for one DSL node type: the common frame plus the type's own body. */
+function stepView<K extends NodeType>(type: K, Body?: (p: { node: Of<K> }) => ReactNode) {
+  const View = memo(function StepView({ id, data, selected }: NodeProps<FDNode>) {
+    const n = (data as StepData).node as Of<K>;
+    return (
+      <Frame id={id} kind={n.type} title={n.name || n.id} summary={nodeSummary(n)} ports={portsOf(data)} node={n} selected={!!selected} target>
+        {Body && <Body node={n} />}
+        <Badges node={n} />
+      </Frame>
+    );
+  });
+  View.displayName = `${type}NodeView`;
+  return View;
+}
+
+function Badges({ node }: { node: FlowNode }) {
+  if (!node.severity && !node.minutesSaved && !node.sop?.length) return null;
+  return (
+    <div className="fd-node-badges">
+      {node.severity && <span className={`fd-pill sev-${node.severity}`}>{node.severity}</span>}
+      {node.sop?.length ? <span className="fd-pill">SOP {node.sop.length}</span> : null}
+      {node.minutesSaved ? <span className="fd-pill">saves {node.minutesSaved} min</span> : null}
+    </div>
+  );
+}
+
+function retryText(n: Of<'action'>): string {
+  const r = n.retry;
+  if (!r) return n.action === 'http.request' ? 'default retries' : '';
+  if (r.delays) return r.delays.length ? `retries ${r.delays.join(', ')}` : 'no retries';
+  if (r.backoff) return `up to ${r.backoff.maxAttempts} attempts`;
+  return '';
+}
+
+export const ComputeNodeView = stepView('compute');
+export const RouteNodeView = stepView('route'); // its rules are its output handles
+export const ActionNodeView = stepView('action', ({ node }) => {
+  const t = retryText(node);
+  return t ? <div className="fd-node-meta">{t}</div> : null;
 });
+export const WaitNodeView = stepView('wait');
+export const ReviewNodeView = stepView('review', ({ node }) => (node.title ? <div className="fd-node-meta">{node.title}</div> : null));
+export const QaNodeView = stepView('qa', ({ node }) => (node.checks.bannedTerms?.length ? <div className="fd-node-meta">{node.checks.bannedTerms.length} banned term(s)</div> : null));
+export const EndNodeView = stepView('end');
