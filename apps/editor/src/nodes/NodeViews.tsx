@@ -77,23 +77,11 @@ function stepView<K extends NodeType>(type: K, Body?: (p: { node: Of<K> }) => Re
     return (
       <Frame id={id} kind={n.type} title={n.name || n.id} summary={nodeSummary(n)} ports={portsOf(data)} node={n} selected={!!selected} target>
         {Body && <Body node={n} />}
-        <Badges node={n} />
       </Frame>
     );
   });
   View.displayName = `${type}NodeView`;
   return View;
-}
-
-function Badges({ node }: { node: FlowNode }) {
-  if (!node.severity && !node.minutesSaved && !node.sop?.length) return null;
-  return (
-    <div className="fd-node-badges">
-      {node.severity && <span className={`fd-pill sev-${node.severity}`}>{node.severity}</span>}
-      {node.sop?.length ? <span className="fd-pill">SOP {node.sop.length}</span> : null}
-      {node.minutesSaved ? <span className="fd-pill">saves {node.minutesSaved} min</span> : null}
-    </div>
-  );
 }
 
 function retryText(n: Of<'action'>): string {
