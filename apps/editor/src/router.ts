@@ -19,11 +19,24 @@ export function navigate(to: string, replace = false): void {
 export function usePath(): string {
   const [path, setPath] = useState(location.pathname);
   useEffect(() => {
-    const on = () => setPath(location.pathname);
-    window.addEventListener('popstate', on);
+    let current = location.pathname + location.search;
+    const on = () => {
+      current = location.pathname + location.search;
+      setPath(location.pathname);
+    };
+    // the browser's back/forward button: the same warning as a link, and staying means going back
+    const onPop = () => {
+      const msg = guard?.();
+      if (msg && !confirm(msg)) {
+        history.pushState(null, '', current);
+        return;
+      }
+      on();
+    };
+    window.addEventListener('popstate', onPop);
     window.addEventListener('flowdesk:navigate', on);
     return () => {
-      window.removeEventListener('popstate', on);
+      window.removeEventListener('popstate', onPop);
       window.removeEventListener('flowdesk:navigate', on);
     };
   }, []);
