@@ -190,7 +190,7 @@ describe('postgres store: run ownership across processes', () => {
     expect(await a.claimResumableRuns()).toEqual([]);
     expect(await b.claimResumableRuns()).toHaveLength(fromB.length); // its own, again (a restart of b would resume them)
     expect(await b.claimResumableRuns({ includeOwn: false })).toEqual([]); // a periodic sweep skips its own
-    expect(await b.claimResumableRuns({ limit: 3 })).toHaveLength(3);
+    expect(await b.claimResumableRuns({ limit: 3 })).toHaveLength(Math.min(3, fromB.length)); // the split between b and c is up to the race
   });
 
   it('a restart with the same instanceId takes back its own runs at once; a clean close hands them over', async () => {
