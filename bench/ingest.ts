@@ -1,7 +1,7 @@
 // npm run bench:ingest — durable webhook ingest on the lead flow, with 0 and 50,000 finished runs
 // already stored, against two baselines measured in the same run: bare Express 5 and plain node:http.
 import { rmSync } from 'node:fs';
-import { benchFlowsDir, drain, load, machine, seedFinishedRuns, startChild, startReceiver, tmp, writeResult, type LoadResult } from './lib.ts';
+import { benchFlowsDir, drain, load, machine, seedFinishedRuns, RUNTIME_NODE_FLAGS, runtimeEntry, startChild, startReceiver, tmp, writeResult, type LoadResult } from './lib.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const HISTORY = (process.env.BENCH_HISTORY ?? '0,50000').split(',').map(Number);
@@ -10,7 +10,7 @@ async function flowdesk(history: number, receiverUrl: string): Promise<LoadResul
   const dataDir = tmp('flowdesk-bench-data-');
   const flowsDir = benchFlowsDir(receiverUrl);
   await seedFinishedRuns(dataDir, history);
-  const rt = await startChild('apps/runtime/src/main.ts', { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn' });
+  const rt = await startChild(runtimeEntry(), { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn' }, RUNTIME_NODE_FLAGS);
   try {
     await load(rt.url, { seconds: 2, tag: 'warmup' });
     await drain(rt.url);

@@ -1,5 +1,5 @@
 // Shared benchmark plumbing: child servers, autocannon with unique bodies, seeding finished runs.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync, mkdtempSync, cpSync, readFileSync, rmSync } from 'node:fs';
@@ -17,8 +17,22 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** The node flags `npm start` gives the runtime (package.json): a bounded heap keeps RSS flat. */
+export const RUNTIME_NODE_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=8'];
+
+/** The runtime as `npm start` runs it: the esbuild bundle (built once per benchmark process). */
+let bundled = false;
+export function runtimeEntry(): string {
+  if (!bundled) {
+    execFileSync(process.execPath, [join(REPO, 'scripts/build-runtime.mjs')], { cwd: REPO, stdio: 'ignore' });
+    bundled = true;
+  }
+  return 'apps/runtime/dist/main.mjs';
+}
+
 export async function startChild(script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(REPO, script)], {
+  const loader = script.endsWith('.mjs') ? [] : ['--import', 'tsx'];
+  const proc = spawn(process.execPath, [...nodeArgs, ...loader, join(REPO, script)], {
     cwd: REPO,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -303,10 +317,10 @@ export async function startFlowdesk(opts: { receiverUrl: string; backend: Backen
   const prof = process.env.BENCH_CPU_PROF;
   // (no --cpu-prof-name: the default name carries the pid and thread id, so the loader thread's profile
   // does not overwrite the main thread's)
-  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : [];
+  const nodeArgs = [...RUNTIME_NODE_FLAGS, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : [])];
   const t0 = performance.now();
   const rt = await startChild(
-    'apps/runtime/src/main.ts',
+    runtimeEntry(),
     {
       FLOWDESK_DATA_DIR: dataDir,
       FLOWDESK_FLOWS_DIR: flowsDir,
