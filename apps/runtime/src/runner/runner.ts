@@ -145,7 +145,10 @@ export class Runner {
       const step = advance(flow, run, await this.env4(run));
       run = step.run;
       const cmd = step.command;
-      await this.store.saveRun(run);
+      // Before an action nothing new needs to be on disk: the steps since the last save are pure and
+      // recomputed identically, and a crash during the call resumes here and repeats it under the same
+      // Idempotency-Key. The action's result is written before any later step starts.
+      if (cmd.kind !== 'action') await this.store.saveRun(run);
       switch (cmd.kind) {
         case 'done':
           return this.finished(run, flow);
