@@ -17,8 +17,8 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** The node flags `npm start` gives the runtime (package.json): a bounded heap keeps RSS flat. */
-export const RUNTIME_NODE_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=8'];
+/** The node flags `npm start` gives the runtime (package.json): a bounded old space keeps RSS flat. */
+export const RUNTIME_NODE_FLAGS = ['--max-old-space-size=192'];
 
 /** The runtime as `npm start` runs it: the esbuild bundle (built once per benchmark process). */
 let bundled = false;
