@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { compilePayloadSchema, validateStateMap, type StateMap } from '@flowdesk/schema';
 import type { Clock, Logger } from './actions/types.ts';
 import { systemClock, ManualClock } from './clock.ts';
@@ -18,6 +18,7 @@ import { loadSecrets } from './security/secrets.ts';
 import { makeRedactor } from './security/redact.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv } from './security/rate-limit.ts';
 import { createApp } from './http/app.ts';
+import { hooksHandler, HOOKS_PREFIX } from './http/hooks.ts';
 import type { RuntimeContext } from './context.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -161,9 +162,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await runner.resumeAll();
 
     const app = createApp(ctx);
-    const server: Server = await new Promise((ok, fail) => {
-      const s = app.listen(opts.port ?? 3000, host, () => ok(s));
-      s.once('error', fail);
+    const hook = hooksHandler(ctx);
+    const server: Server = createServer((req, res) => (req.method === 'POST' && req.url?.startsWith(HOOKS_PREFIX) ? hook(req, res) : app(req, res)));
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(opts.port ?? 3000, host, () => ok());
     });
     server.keepAliveTimeout = 65_000;
     const pollMs = opts.pollMs ?? (clock instanceof ManualClock ? 0 : 100);

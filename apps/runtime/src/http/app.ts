@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import type { RuntimeContext } from '../context.ts';
 import { securityHeaders } from '../security/headers.ts';
-import { hooksRouter } from './hooks.ts';
 import { flowsRouter } from './api-flows.ts';
 import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
@@ -27,8 +26,8 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   app.disable('x-powered-by');
   app.set('etag', false);
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
-  // the webhook hot path carries no other middleware
-  app.use('/hooks', hooksRouter(ctx));
+  // POST /hooks/* never reaches Express (see http/server.ts); anything else there is not a route
+  app.all('/hooks/*path', (_req, res) => sendError(res, 405, 'webhooks take POST with a JSON body'));
   app.get('/metrics', async (_req, res) => {
     if (!ctx.metrics) return sendError(res, 404, 'metrics are not enabled');
     res.setHeader('Content-Type', ctx.metrics.contentType);
