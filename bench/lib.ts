@@ -18,7 +18,7 @@ export interface Child {
 }
 
 /** The node flags `npm start` gives the runtime (package.json): a bounded old space keeps RSS flat. */
-export const RUNTIME_NODE_FLAGS = ['--max-old-space-size=192'];
+export const RUNTIME_NODE_FLAGS = ['--max-old-space-size=256'];
 
 /** The runtime as `npm start` runs it: the esbuild bundle (built once per benchmark process). */
 let bundled = false;
