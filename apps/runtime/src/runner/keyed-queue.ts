@@ -29,7 +29,9 @@ export class KeyedQueue {
 /** At most `limit` tasks at once; the rest wait in arrival order. */
 export class Semaphore {
   private active = 0;
-  private waiting: (() => void)[] = [];
+  // a FIFO with a moving head: Array#shift is O(n), and a backlog can hold thousands of waiters
+  private waiting: ((() => void) | undefined)[] = [];
+  private head = 0;
   constructor(private limit: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
@@ -39,7 +41,18 @@ export class Semaphore {
       return await task();
     } finally {
       this.active--;
-      this.waiting.shift()?.();
+      this.wakeNext();
     }
+  }
+
+  private wakeNext(): void {
+    if (this.head >= this.waiting.length) return;
+    const next = this.waiting[this.head];
+    this.waiting[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+    next?.();
   }
 }
