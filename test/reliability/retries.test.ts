@@ -176,3 +176,28 @@ describe('replay and cancel', () => {
     expect((await rt.get(`/api/runs/${b}`)).body.status).toBe('succeeded');
   });
 });
+
+describe('replay on the latest version', () => {
+  it('{"version":"latest"} resumes a dead run on the current flow version; without it, on its own', async () => {
+    dep.script([{ status: 400 }, { status: 400 }], { status: 200 });
+    const a = (await rt.post('/hooks/charge', { n: 7001 })).body.runId;
+    const b = (await rt.post('/hooks/charge', { n: 7002 })).body.runId;
+    await rt.settle();
+    const v1 = (await rt.get(`/api/runs/${a}`)).body.flowVersion;
+    // a fix deployed after the failure: the call goes to another path
+    const fixed = flow(dep.url);
+    (fixed.nodes[0] as { params: { url: string } }).params.url = `${dep.url}/charge-v2`;
+    const v2 = (await rt.put('/api/flows/charge', fixed)).body.version;
+    expect(v2).toBeGreaterThan(v1);
+    expect((await rt.post(`/api/runs/${a}/replay`, { version: 'latest' })).status).toBe(202);
+    expect((await rt.post(`/api/runs/${b}/replay`, {})).status).toBe(202);
+    await rt.settle();
+    const ra = (await rt.get(`/api/runs/${a}`)).body;
+    const rb = (await rt.get(`/api/runs/${b}`)).body;
+    expect([ra.status, ra.flowVersion]).toEqual(['succeeded', v2]);
+    expect([rb.status, rb.flowVersion]).toEqual(['succeeded', v1]);
+    const last = (id: string) => dep.requests.filter((r) => r.key === `${id}:call`).at(-1)!.url;
+    expect(last(a)).toBe('/charge-v2');
+    expect(last(b)).toBe('/charge');
+  });
+});

@@ -7,7 +7,7 @@ export type Answer = { status: number; headers?: Record<string, string>; body?: 
 
 export interface FailServer {
   url: string;
-  requests: { at: number; headers: IncomingHttpHeaders; body: string; key: string | undefined }[];
+  requests: { at: number; url: string; headers: IncomingHttpHeaders; body: string; key: string | undefined }[];
   /** answers used in order; after the script, `fallback` */
   script(answers: Answer[], fallback?: Answer): void;
   close(): Promise<void>;
@@ -21,7 +21,7 @@ export async function startFailServer(clock: { now(): number } = Date): Promise<
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      requests.push({ at: clock.now(), headers: req.headers, body, key: req.headers['idempotency-key'] as string | undefined });
+      requests.push({ at: clock.now(), url: req.url ?? '', headers: req.headers, body, key: req.headers['idempotency-key'] as string | undefined });
       const a = queue.length ? queue.shift()! : fallback;
       if (a === 'hang') return; // never answers: the caller's timeout fires
       if (a === 'reset') return req.socket.destroy();
