@@ -134,3 +134,24 @@ describe('records', () => {
     expect((await rt.get('/api/runs?flowId=hourly')).body).toHaveLength(3);
   });
 });
+
+describe('record triggers after a crash', () => {
+  it('a run that resumes after setting a state fires the triggers it may have missed, once', async () => {
+    const rt = await runtime();
+    await rt.put('/api/flows/on-won', {
+      dsl: 1, id: 'on-won', name: 'On won',
+      trigger: { type: 'record', entity: 'account', state: 'won' },
+      nodes: [{ id: 'end', type: 'end' }],
+      edges: [{ from: 'trigger', to: 'end' }],
+    });
+    // as if the process died right after the transition, before the triggered run was created
+    const rec = await rt.store.transitionRecord({ entity: 'account', key: 'crashy', to: 'won', at: new Date(rt.clock.now()).toISOString(), cause: { runId: 'run-1', nodeId: 'close' }, expectFrom: null });
+    expect(rec.state).toBe('won');
+    const services = rt.ctx.services;
+    await services.setRecordState({ entity: 'account', key: 'crashy', state: 'won', cause: { runId: 'run-1', nodeId: 'close' } }); // the resumed run
+    await services.setRecordState({ entity: 'account', key: 'crashy', state: 'won', cause: { runId: 'run-1', nodeId: 'close' } }); // and again
+    await services.setRecordState({ entity: 'account', key: 'crashy', state: 'won', cause: { manual: true } }); // a plain re-save
+    await rt.settle();
+    expect((await rt.get('/api/runs?flowId=on-won')).body).toHaveLength(1);
+  });
+});

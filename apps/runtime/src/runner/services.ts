@@ -65,7 +65,14 @@ export function createServices(deps: {
           const ok = canTransition(stateMap, entity, from, state);
           if (!ok.ok) throw new TransitionError(ok.reason, from, state);
         }
-        if (from === state) return cur!; // re-saving the same state is not an entry: no trigger
+        if (from === state) {
+          // re-saving the same state is not an entry: no new trigger. But the same run and node setting it
+          // again is a resume after a crash, which may have come between the transition and its triggered
+          // runs: fire them again (their dedupe key is the transition, so nothing runs twice).
+          const last = cur!.history[cur!.history.length - 1];
+          if (cause.runId && last?.cause.runId === cause.runId && last.cause.nodeId === cause.nodeId) await fireRecordTriggers(cur!);
+          return cur!;
+        }
         try {
           const rec = await store.transitionRecord({ entity, key, to: state, at: now(), cause, expectFrom: from, data });
           await fireRecordTriggers(rec);
