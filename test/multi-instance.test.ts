@@ -5,12 +5,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { startChildRuntime, type ChildRuntime } from './support/child.ts';
 import { startPostgres, type PostgresInstance } from './support/postgres.ts';
-import { FLOWS_DIR, tempDir } from './support/runtime.ts';
+import { flowsDirWithDocs, shuffledKeys, tempDir } from './support/runtime.ts';
 import { mulberry32 } from './support/seed-month.ts';
 
 const UNIQUE = 4000;
@@ -54,13 +53,9 @@ describe('multi-instance on PostgreSQL', () => {
     await new Promise<void>((ok) => receiver!.listen(0, '127.0.0.1', ok));
     const port = (receiver.address() as AddressInfo).port;
 
-    const flowsDir = tempDir('flowdesk-flows-');
-    dirs.push(flowsDir);
-    mkdirSync(flowsDir, { recursive: true });
-    cpSync(join(FLOWS_DIR, 'state-map.json'), join(flowsDir, 'state-map.json'));
-    writeFileSync(
-      join(flowsDir, 'charge.json'),
-      JSON.stringify({
+    const flowsDir = flowsDirWithDocs([
+
+      {
         dsl: 1, id: 'charge', name: 'Charge', critical: true, severity: 'P0',
         trigger: { type: 'webhook', path: 'charge', auth: { type: 'none' }, payloadSchema: { type: 'object', required: ['key'] }, idempotencyKey: { var: 'payload.key' } },
         nodes: [
@@ -70,8 +65,11 @@ describe('multi-instance on PostgreSQL', () => {
           { id: 'end', type: 'end' },
         ],
         edges: [{ from: 'trigger', to: 'pay' }, { from: 'pay', to: 'pause' }, { from: 'pause', to: 'receipt' }, { from: 'receipt', to: 'end' }],
-      }),
-    );
+      },
+
+    ]);
+
+    dirs.push(flowsDir);
     // each process has its own data dir (secrets, lock) and shares the database
     const envFor = (name: string) => {
       const dataDir = tempDir(`flowdesk-${name}-`);
@@ -84,11 +82,7 @@ describe('multi-instance on PostgreSQL', () => {
     children[1] = await startChildRuntime(envB);
 
     const random = mulberry32(20261125);
-    const events = [...Array.from({ length: UNIQUE }, (_, i) => `k${i}`), ...Array.from({ length: DUPLICATES }, () => `k${Math.floor(random() * UNIQUE)}`)];
-    for (let i = events.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [events[i], events[j]] = [events[j]!, events[i]!];
-    }
+    const events = shuffledKeys(UNIQUE, DUPLICATES, random);
 
     const acked = new Map<string, Set<string>>(); // key → run ids answered
     let killedAt = Infinity;

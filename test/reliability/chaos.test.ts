@@ -4,10 +4,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
-import { FLOWS_DIR, tempDir } from '../support/runtime.ts';
+import { flowsDirWithDocs, shuffledKeys, tempDir } from '../support/runtime.ts';
 import { mulberry32 } from '../support/seed-month.ts';
 
 const UNIQUE = 2000;
@@ -39,13 +38,8 @@ describe('chaos', () => {
     const port = (receiver.address() as AddressInfo).port;
 
     const dataDir = tempDir();
-    const flowsDir = tempDir('flowdesk-flows-');
-    dirs.push(dataDir, flowsDir);
-    mkdirSync(flowsDir, { recursive: true });
-    cpSync(join(FLOWS_DIR, 'state-map.json'), join(flowsDir, 'state-map.json'));
-    writeFileSync(
-      join(flowsDir, 'charge.json'),
-      JSON.stringify({
+    const flowsDir = flowsDirWithDocs([
+      {
         dsl: 1, id: 'charge', name: 'Charge', critical: true, severity: 'P0',
         trigger: { type: 'webhook', path: 'charge', auth: { type: 'none' }, payloadSchema: { type: 'object', required: ['key'] }, idempotencyKey: { var: 'payload.key' } },
         nodes: [
@@ -53,16 +47,13 @@ describe('chaos', () => {
           { id: 'end', type: 'end' },
         ],
         edges: [{ from: 'trigger', to: 'pay' }, { from: 'pay', to: 'end' }],
-      }),
-    );
+      },
+    ]);
+    dirs.push(dataDir, flowsDir);
     const env = { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir };
 
     const random = mulberry32(20261124);
-    const events = [...Array.from({ length: UNIQUE }, (_, i) => `k${i}`), ...Array.from({ length: DUPLICATES }, () => `k${Math.floor(random() * UNIQUE)}`)];
-    for (let i = events.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [events[i], events[j]] = [events[j]!, events[i]!];
-    }
+    const events = shuffledKeys(UNIQUE, DUPLICATES, random);
     const acked = new Map<string, Set<string>>(); // key → run ids answered
     let pending = events.slice();
 

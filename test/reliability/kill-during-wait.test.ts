@@ -3,10 +3,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
-import { FLOWS_DIR, tempDir } from '../support/runtime.ts';
+import { flowsDirWithDocs, shuffledKeys, tempDir } from '../support/runtime.ts';
 
 let child: ChildRuntime | undefined;
 let server: Server | undefined;
@@ -32,12 +31,8 @@ describe('kill during a wait', () => {
     await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
     const port = (server.address() as AddressInfo).port;
     const dataDir = tempDir();
-    const flowsDir = tempDir('flowdesk-flows-');
-    dirs.push(dataDir, flowsDir);
-    cpSync(join(FLOWS_DIR, 'state-map.json'), join(flowsDir, 'state-map.json'));
-    writeFileSync(
-      join(flowsDir, 'retry.json'),
-      JSON.stringify({
+    const flowsDir = flowsDirWithDocs([
+      {
         dsl: 1, id: 'retry', name: 'Retry',
         trigger: { type: 'webhook', path: 'retry', auth: { type: 'none' } },
         nodes: [
@@ -45,8 +40,9 @@ describe('kill during a wait', () => {
           { id: 'end', type: 'end' },
         ],
         edges: [{ from: 'trigger', to: 'call' }, { from: 'call', to: 'end' }],
-      }),
-    );
+      },
+    ]);
+    dirs.push(dataDir, flowsDir);
     const env = { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir };
     child = await startChildRuntime(env);
     const ids: string[] = [];

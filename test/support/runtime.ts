@@ -1,5 +1,5 @@
 // Test support: a runtime in-process on a temp data dir and a free port, with a hand-moved clock.
-import { mkdtempSync, rmSync, cpSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startRuntime, ManualClock, type Runtime, type RuntimeOptions } from '../../apps/runtime/src/index.ts';
@@ -39,6 +39,23 @@ export function flowsDirWith(names: string[]): string {
   cpSync(join(FLOWS_DIR, 'state-map.json'), join(dir, 'state-map.json'));
   for (const n of names) cpSync(join(FLOWS_DIR, `${n}.json`), join(dir, `${n}.json`));
   return dir;
+}
+
+/** A flows dir holding the state map and the given flow documents (one file each, named by id). */
+export function flowsDirWithDocs(docs: ({ id: string } & Record<string, unknown>)[]): string {
+  const dir = flowsDirWith([]);
+  for (const d of docs) writeFileSync(join(dir, `${d.id}.json`), JSON.stringify(d));
+  return dir;
+}
+
+/** `unique` keys plus `duplicates` repeats of random ones, shuffled deterministically (mulberry32). */
+export function shuffledKeys(unique: number, duplicates: number, random: () => number): string[] {
+  const keys = [...Array.from({ length: unique }, (_, i) => `k${i}`), ...Array.from({ length: duplicates }, () => `k${Math.floor(random() * unique)}`)];
+  for (let i = keys.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [keys[i], keys[j]] = [keys[j]!, keys[i]!];
+  }
+  return keys;
 }
 
 export async function startTestRuntime(opts: Partial<RuntimeOptions> & { clock?: ManualClock } = {}): Promise<TestRuntime> {
