@@ -25,4 +25,14 @@ describe('retention', () => {
     const after = (await rt.get(`/api/kpis?from=${from}&to=${to}`)).body;
     expect(after).toEqual(before);
   });
+
+  it('KPIs take an IANA time zone for their buckets; an unknown one is refused naming tz', async () => {
+    const bad = await rt!.get('/api/kpis?tz=Mars/Olympus');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].path).toBe('tz');
+    const ok = await rt!.get('/api/kpis?tz=Europe/Paris');
+    expect(ok.status).toBe(200);
+    expect(ok.body.tz).toBe('Europe/Paris');
+    expect((await rt!.get('/api/kpis')).body.tz).toBe('UTC');
+  });
 });

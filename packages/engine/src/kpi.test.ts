@@ -528,3 +528,26 @@ describe('slowestSteps and failureGroups', () => {
     ]);
   });
 });
+
+describe('time zone buckets (tz)', () => {
+  it('a run late on Sunday UTC falls in the next ISO week in Europe/Paris; months likewise', () => {
+    // 2026-11-29T23:30Z is Sunday 23:30 in UTC (W48) and Monday 00:30 in Paris (W49)
+    const run = fact({ startedAt: '2026-11-29T23:30:00.000Z', endedAt: '2026-11-29T23:31:00.000Z', minutesSaved: 60 });
+    const wide = { from: '2026-11-23T00:00:00.000Z', to: '2026-12-07T00:00:00.000Z', runs: [run] };
+    const utc = computeKpis(input(wide));
+    const paris = computeKpis(input({ ...wide, tz: 'Europe/Paris' }));
+    expect(utc.manualHours.perWeek.find((w) => w.runs === 1)?.week).toBe('2026-W48');
+    expect(paris.manualHours.perWeek.find((w) => w.runs === 1)?.week).toBe('2026-W49');
+    // durations do not move with the zone
+    expect(paris.manualHours.hoursReclaimed).toBe(utc.manualHours.hoursReclaimed);
+    // an invoice paid 2026-11-30T23:30Z is paid in December in Paris
+    const transitions: Transition[] = [
+      { entity: 'invoice', key: 'i1', from: null, to: 'issued', at: '2026-11-20T10:00:00.000Z' },
+      { entity: 'invoice', key: 'i1', from: 'issued', to: 'paid', at: '2026-11-30T23:30:00.000Z' },
+    ];
+    const months = (tz?: string) =>
+      computeKpis(input({ from: '2026-11-01T00:00:00.000Z', to: '2026-12-15T00:00:00.000Z', transitions, tz })).collectionLag.perMonth.filter((m) => m.samples > 0).map((m) => m.month);
+    expect(months()).toEqual(['2026-11']);
+    expect(months('Europe/Paris')).toEqual(['2026-12']);
+  });
+});

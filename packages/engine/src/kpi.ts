@@ -79,6 +79,8 @@ export interface KpiInput {
   deadLettersOpen: number;
   reviewsOpen: number;
   baseline?: Baseline | { period: KpiResult };
+  /** IANA time zone for the weekly and monthly buckets (default UTC); durations are unaffected */
+  tz?: string;
 }
 
 export interface KpiTarget {
@@ -124,7 +126,7 @@ export interface KpiResult {
     hoursReclaimed: number;
     /** hoursReclaimed / (period length in weeks) */
     hoursPerWeek: number | null;
-    /** every ISO week overlapping the period, runs attributed by startedAt */
+    /** every ISO week overlapping the period (in `tz`), runs attributed by startedAt */
     perWeek: { week: string; hours: number; runs: number }[];
   };
   reviewQueue: { open: number; createdInPeriod: number; resolvedInPeriod: number; medianResolveMinutes: number | null };
@@ -139,7 +141,7 @@ export interface KpiResult {
   collectionLag: HeadlineKpi & {
     samples: number;
     medianDays: number | null;
-    /** every calendar month (UTC) overlapping the period, invoices by month paid */
+    /** every calendar month (in `tz`) overlapping the period, invoices by month paid */
     perMonth: { month: string; samples: number; medianDays: number | null }[];
   };
   rejectedByReason: { reason: string; count: number }[];
@@ -253,6 +255,24 @@ function reductionMet(value: number | null, baseline: number | null, threshold: 
   return (baseline - value) / baseline >= threshold - 1e-12;
 }
 
+const wallFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The wall-clock time of an instant in `tz`, written as if it were UTC ("2026-12-01T00:30:00.000Z" for
+ * 2026-11-30T23:30Z in Europe/Paris): what week and month bucketing read. Pure (Intl, no clock).
+ */
+export function wallClock(iso: string, tz: string | undefined): string {
+  if (!tz || tz === 'UTC') return iso;
+  let f = wallFormats.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    wallFormats.set(tz, f);
+  }
+  const t = Date.parse(iso);
+  const p = Object.fromEntries(f.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+  return new Date(Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second), t % 1000)).toISOString();
+}
+
 function monthsOverlapping(fromMs: number, toMs: number): string[] {
   const out: string[] = [];
   const d = new Date(fromMs);
@@ -332,10 +352,11 @@ export function computeKpis(input: KpiInput): KpiResult {
 
   // manual ops hours reclaimed
   const minutesSaved = runs.reduce((s, r) => s + r.minutesSaved, 0);
-  const weeks = weeksOverlapping(fromMs, toMs);
+  const wall = (iso: string) => wallClock(iso, input.tz);
+  const weeks = weeksOverlapping(Date.parse(wall(input.from)), Date.parse(wall(input.to)));
   const perWeekMap = new Map(weeks.map((w) => [w, { week: w, hours: 0, runs: 0 }]));
   for (const r of runs) {
-    const w = perWeekMap.get(isoWeekOf(r.startedAt));
+    const w = perWeekMap.get(isoWeekOf(wall(r.startedAt)));
     if (w) {
       w.hours += r.minutesSaved / 60;
       w.runs += 1;
@@ -429,8 +450,8 @@ export function computeKpis(input: KpiInput): KpiResult {
   const lagBaseline = founder?.collectionDays ?? period?.collectionLag.medianDays ?? null;
   const lagHead = headline('days', lagMedian, lagBaseline, lagBaseline === null ? null : source, TARGETS.collectionLag);
   lagHead.met = reductionMet(lagMedian, lagBaseline, TARGETS.collectionLag.threshold);
-  const perMonth = monthsOverlapping(fromMs, toMs).map((month) => {
-    const days = lags.filter((l) => l.paidAt.slice(0, 7) === month).map((l) => l.days);
+  const perMonth = monthsOverlapping(Date.parse(wall(input.from)), Date.parse(wall(input.to))).map((month) => {
+    const days = lags.filter((l) => wall(l.paidAt).slice(0, 7) === month).map((l) => l.days);
     return { month, samples: days.length, medianDays: median(days) };
   });
   const collectionLag = { ...lagHead, samples: lags.length, medianDays: lagMedian, perMonth };

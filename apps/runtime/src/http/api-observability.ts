@@ -24,8 +24,14 @@ export function observabilityRouter(ctx: RuntimeContext): Router {
     if ((q.baselineFrom === undefined) !== (q.baselineTo === undefined)) {
       return sendError(res, 400, 'invalid query', [{ path: q.baselineFrom ? 'baselineTo' : 'baselineFrom', message: 'baselineFrom and baselineTo go together' }]);
     }
-    const kpis = await kpisFromStore(ctx.store, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), baselineFrom: q.baselineFrom, baselineTo: q.baselineTo });
-    res.json({ tz: 'UTC', ...kpis });
+    const tz = q.tz ?? 'UTC';
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    } catch {
+      return sendError(res, 400, 'invalid query', [{ path: 'tz', message: `unknown IANA time zone "${tz}"` }]);
+    }
+    const kpis = await kpisFromStore(ctx.store, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), baselineFrom: q.baselineFrom, baselineTo: q.baselineTo, tz });
+    res.json({ tz, ...kpis });
   });
 
   r.get('/settings/baseline', async (_req, res) => res.json((await getBaseline(ctx.store)) ?? {}));

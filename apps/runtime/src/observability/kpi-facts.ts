@@ -126,9 +126,10 @@ export async function kpiInputFromStore(store: Store, period: { from: string; to
  */
 export async function kpisFromStore(
   store: Store,
-  q: { from: string; to: string; baselineFrom?: string; baselineTo?: string; baseline?: Baseline },
+  q: { from: string; to: string; baselineFrom?: string; baselineTo?: string; baseline?: Baseline; tz?: string },
 ): Promise<KpiResult> {
   const input = await kpiInputFromStore(store, q);
+  input.tz = q.tz;
   if (q.baselineFrom && q.baselineTo) {
     const earlier = computeKpis({ ...(await kpiInputFromStore(store, { from: q.baselineFrom, to: q.baselineTo })) });
     input.baseline = { period: earlier };
