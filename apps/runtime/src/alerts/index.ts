@@ -1,3 +1,0 @@
-export * from './dispatcher.ts';
-export * from './fold.ts';
-export * from './email-format.ts';
