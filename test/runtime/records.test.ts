@@ -154,4 +154,26 @@ describe('record triggers after a crash', () => {
     await rt.settle();
     expect((await rt.get('/api/runs?flowId=on-won')).body).toHaveLength(1);
   });
+
+  it('a manual state POST retried after a crash cut off its triggers fires them, once', async () => {
+    const rt = await runtime();
+    await rt.put('/api/flows/on-paid', {
+      dsl: 1, id: 'on-paid', name: 'On paid',
+      trigger: { type: 'record', entity: 'invoice', state: 'paid' },
+      nodes: [{ id: 'end', type: 'end' }],
+      edges: [{ from: 'trigger', to: 'end' }],
+    });
+    await setState(rt, 'invoice', 'inv-9', 'issued');
+    // the first POST stored its transition, then the process died before the triggered run existed
+    await rt.store.transitionRecord({ entity: 'invoice', key: 'inv-9', to: 'paid', at: new Date(rt.clock.now()).toISOString(), cause: { manual: true }, expectFrom: 'issued' });
+    expect((await setState(rt, 'invoice', 'inv-9', 'paid')).status).toBe(200); // the client retries
+    expect((await setState(rt, 'invoice', 'inv-9', 'paid')).status).toBe(200); // and again
+    await rt.settle();
+    expect((await rt.get('/api/runs?flowId=on-paid')).body).toHaveLength(1);
+    // a re-save days later is just a re-save
+    await rt.advance(2 * 86_400_000);
+    await setState(rt, 'invoice', 'inv-9', 'paid');
+    await rt.settle();
+    expect((await rt.get('/api/runs?flowId=on-paid')).body).toHaveLength(1);
+  });
 });

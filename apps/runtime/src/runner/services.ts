@@ -10,6 +10,8 @@ import { Runner, NotFoundError } from './runner.ts';
 
 /** Record-trigger runs are keyed by record and transition: one run per entry into a state, forever. */
 const RECORD_TRIGGER_WINDOW_MS = 10 * 365 * 86_400_000;
+/** how long a repeated manual state POST counts as a retry of the first (which may have been cut off) */
+const MANUAL_RETRY_WINDOW_MS = 86_400_000;
 
 export class TransitionError extends Error {
   readonly status = 409;
@@ -69,8 +71,11 @@ export function createServices(deps: {
           // re-saving the same state is not an entry: no new trigger. But the same run and node setting it
           // again is a resume after a crash, which may have come between the transition and its triggered
           // runs: fire them again (their dedupe key is the transition, so nothing runs twice).
+          // A manual POST retried within the day (its first answer lost to a crash) is treated the same.
           const last = cur!.history[cur!.history.length - 1];
-          if (cause.runId && last?.cause.runId === cause.runId && last.cause.nodeId === cause.nodeId) await fireRecordTriggers(cur!);
+          const sameRun = !!cause.runId && last?.cause.runId === cause.runId && last.cause.nodeId === cause.nodeId;
+          const manualRetry = !!cause.manual && !!last?.cause.manual && clock.now() - Date.parse(last.at) < MANUAL_RETRY_WINDOW_MS;
+          if (sameRun || manualRetry) await fireRecordTriggers(cur!);
           return cur!;
         }
         try {
