@@ -11,6 +11,7 @@ import { startChildRuntime, type ChildRuntime } from './support/child.ts';
 import { startPostgres, type PostgresInstance } from './support/postgres.ts';
 import { flowsDirWithDocs, shuffledKeys, tempDir } from './support/runtime.ts';
 import { mulberry32 } from './support/seed-month.ts';
+import { accountRuns } from './support/accounting.ts';
 
 const UNIQUE = 4000;
 const DUPLICATES = 1000;
@@ -149,12 +150,7 @@ describe('multi-instance on PostgreSQL', () => {
       const runs = (await db.query<{ doc: { id: string; status: string; idempotencyKey: string; steps: { nodeId: string; status: string }[] } }>("SELECT doc FROM runs WHERE flow_id = 'charge'")).rows.map((r) => r.doc);
       const timersLeft = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM timers WHERE doc->>\'kind\' = \'run\'')).rows[0]!.n;
 
-      const byKey = new Map<string, string[]>();
-      for (const r of runs) byKey.set(r.idempotencyKey, [...(byKey.get(r.idempotencyKey) ?? []), r.id]);
-      const lost = [...acked.keys()].filter((k) => !byKey.has(k)).length;
-      const duplicateRuns = [...byKey.values()].filter((ids) => ids.length > 1).length;
-      const splitAnswers = [...acked.values()].filter((ids) => ids.size > 1).length;
-      const succeeded = runs.filter((r) => r.status === 'succeeded');
+      const { lost, duplicateRuns, splitAnswers, succeeded } = accountRuns(acked, runs);
       // the wait timer fired once per run: one wait step, and the step after it started once
       const waitSteps = runs.map((r) => r.steps.filter((s) => s.nodeId === 'pause').length);
       const receiptSteps = runs.map((r) => r.steps.filter((s) => s.nodeId === 'receipt').length);

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
 import { flowsDirWithDocs, shuffledKeys, tempDir } from '../support/runtime.ts';
 import { mulberry32 } from '../support/seed-month.ts';
+import { accountRuns } from '../support/accounting.ts';
 
 const UNIQUE = 2000;
 const DUPLICATES = 400;
@@ -112,12 +113,7 @@ describe('chaos', () => {
       if (Date.now() > until) throw new Error(`runs not terminal: ${runs.filter((r) => r.status !== 'succeeded').length} open`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    const byKey = new Map<string, string[]>();
-    for (const r of runs) byKey.set(r.idempotencyKey, [...(byKey.get(r.idempotencyKey) ?? []), r.id]);
-    const lost = [...acked.keys()].filter((k) => !byKey.has(k)).length;
-    const duplicateRuns = [...byKey.values()].filter((ids) => ids.length > 1).length;
-    const splitAnswers = [...acked.values()].filter((ids) => ids.size > 1).length;
-    const succeeded = runs.filter((r) => r.status === 'succeeded');
+    const { lost, duplicateRuns, splitAnswers, succeeded } = accountRuns(acked, runs);
     const missingEffects = succeeded.filter((r) => !effects.has(`${r.id}:pay`)).length;
     const redelivered = [...effects.values()].reduce((n, c) => n + c - 1, 0);
     console.log(`chaos: events=${events.length} acked_keys=${acked.size} runs=${runs.length} lost=${lost} duplicate_runs=${duplicateRuns} redelivered=${redelivered}`);

@@ -252,28 +252,6 @@ export type Edge = Static<typeof Edge>;
 export type Sample = Static<typeof Sample>;
 export type Flow = Static<typeof Flow>;
 
-/** Output ports of a node, derived from its fields (the trigger has the single port `out`). */
-export function outputPorts(node: FlowNode): string[] {
-  switch (node.type) {
-    case 'route':
-      return [...new Set([...node.rules.map((r) => r.port), node.default])];
-    case 'action':
-      return ['ok', 'error'];
-    case 'review':
-      return [...node.decisions];
-    case 'qa':
-      return ['pass', 'fail'];
-    case 'end':
-      return [];
-    default:
-      return ['out'];
-  }
-}
-
-/** Ports that must be wired for the flow to be valid (optional ones: action `error`). */
-export function requiredPorts(node: FlowNode): string[] {
-  if (node.type === 'action') return ['ok'];
-  return outputPorts(node);
-}
+export { outputPorts, requiredPorts } from './ports.ts';
 
 export type { TSchema };

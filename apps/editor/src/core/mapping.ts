@@ -2,6 +2,7 @@
 // so the React layer can hand them to <ReactFlow> as they are. flowToGraph/graphToFlow round-trip
 // every flow deep-equal (layout included: only nodes that had a position get one back).
 import type { Edge as DslEdge, Flow, FlowNode, Trigger } from '@flowdesk/schema';
+import { outputPorts } from '@flowdesk/schema/ports';
 
 export const TRIGGER_ID = 'trigger';
 export const TARGET_HANDLE = 'in';
@@ -63,24 +64,9 @@ export interface Graph {
   extraLayout: Record<string, XY>;
 }
 
-/** Output ports of a DSL node or of the trigger (`out`). */
+/** Output ports of a DSL node (the schema's own rule) or of the trigger (`out`). */
 export function portsOf(data: GraphNodeData): string[] {
-  if (data.kind === 'trigger') return ['out'];
-  const n = data.node;
-  switch (n.type) {
-    case 'route':
-      return [...new Set([...(n.rules ?? []).map((r) => r.port), n.default].filter((p): p is string => typeof p === 'string' && p !== ''))];
-    case 'action':
-      return ['ok', 'error'];
-    case 'review':
-      return [...new Set(n.decisions ?? [])];
-    case 'qa':
-      return ['pass', 'fail'];
-    case 'end':
-      return [];
-    default:
-      return ['out'];
-  }
+  return data.kind === 'trigger' ? ['out'] : outputPorts(data.node);
 }
 
 /** The port an edge without `port` leaves by. */

@@ -111,14 +111,23 @@ export class Runner {
     return this.queue.push(Runner.queueKey(run), () => this.slots.run(() => this.drive(run.id)));
   }
 
-  private env4(run: Run): Promise<AdvanceEnv> {
-    const secrets: Record<string, string> = {};
-    const config: Record<string, string> = {};
-    const names = this.secrets.names();
-    for (const n of names.secrets) secrets[n] = this.secrets.secret(n) ?? '';
-    for (const n of names.config) config[n] = this.secrets.config(n) ?? '';
-    const recordP = run.record ? this.store.getRecord(run.record.entity, run.record.key) : Promise.resolve(undefined);
-    return recordP.then((record) => ({ now: this.now(), record: record ?? null, secrets, config, validateSchema: this.validateSchema }));
+  /** Secret and config values by name, read once: they are loaded at start and do not change. */
+  private secretValues(): { secrets: Record<string, string>; config: Record<string, string> } {
+    if (!this.valuesCache) {
+      const names = this.secrets.names();
+      const secrets: Record<string, string> = {};
+      const config: Record<string, string> = {};
+      for (const n of names.secrets) secrets[n] = this.secrets.secret(n) ?? '';
+      for (const n of names.config) config[n] = this.secrets.config(n) ?? '';
+      this.valuesCache = { secrets, config };
+    }
+    return this.valuesCache;
+  }
+  private valuesCache: { secrets: Record<string, string>; config: Record<string, string> } | undefined;
+
+  private async env4(run: Run): Promise<AdvanceEnv> {
+    const record = run.record ? await this.store.getRecord(run.record.entity, run.record.key) : undefined;
+    return { now: this.now(), record: record ?? null, ...this.secretValues(), validateSchema: this.validateSchema };
   }
 
   /** Drives one run until it parks (timer, review) or ends. Never throws. */
