@@ -1,20 +1,27 @@
 #!/usr/bin/env node
-// Gets what `npm test` needs on a fresh machine: Debian's Chromium (browser tests) and PostgreSQL
-// (store contract tests). Installs them with apt-get when running as root; otherwise stops with the
-// exact command to run.
+// Gets what `npm test` needs on a fresh machine, from Debian's packages: Chromium (browser tests),
+// PostgreSQL (store contract tests) and the JSON Schema Test Suite (payload-contract conformance).
+// Installs the missing ones with apt-get when running as root; otherwise stops with the exact command.
 import { existsSync, readdirSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 
-const isRoot = process.getuid?.() === 0;
-const missing = [];
-if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
 const pgDir = '/usr/lib/postgresql';
-const hasPg = existsSync(pgDir) && readdirSync(pgDir).some((v) => existsSync(`${pgDir}/${v}/bin/initdb`));
-if (!hasPg) missing.push('postgresql');
+const hasPg = () => existsSync(pgDir) && readdirSync(pgDir).some((v) => existsSync(`${pgDir}/${v}/bin/initdb`));
+
+/** Debian package → how to tell it is installed. */
+const NEEDED = {
+  chromium: () => existsSync('/usr/bin/chromium'),
+  postgresql: hasPg,
+  'libtest-json-schema-acceptance-perl': () => existsSync('/usr/share/perl5/auto/share/dist/Test-JSON-Schema-Acceptance/tests/draft2020-12'),
+};
+
+const missing = Object.entries(NEEDED)
+  .filter(([, present]) => !present())
+  .map(([pkg]) => pkg);
 
 if (missing.length) {
   const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-  if (!isRoot) {
+  if (process.getuid?.() !== 0) {
     console.error(`npm test needs Debian packages: ${missing.join(', ')}. Run:\n  sudo sh -c '${cmd}'`);
     process.exit(1);
   }
