@@ -109,7 +109,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const stateMap = loadStateMap(opts.flowsDir, log);
     const flows = new FlowRegistry(store, stateMap);
     await flows.load();
-    const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema).validate(value);
+    const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema, { unsupportedPatterns: 'skip' }).validate(value);
     const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => secrets.values(), sendEmail: (m) => sendEmail(m, { store, clock, env }) });
     const metrics = createMetrics();
     metrics.setQueueDepthSource(() => queueDepths(store));

@@ -147,3 +147,36 @@ describe('compilePayloadSchema', () => {
     expect(payloadSchemaProblem(schema)).toMatch(/Maximum call stack size exceeded/);
   });
 });
+
+describe('payload regexes run on RE2', () => {
+  it('answers the catastrophic contract pattern of issue 12 at once', () => {
+    const v = compilePayloadSchema({ properties: { code: { type: 'string', pattern: '^([a-z0-9]+)+$' } } });
+    expect(v.validate({ code: 'a'.repeat(50_000) + '!' })).toEqual([{ path: '/code', message: 'must match pattern "^([a-z0-9]+)+$"' }]);
+    expect(v.validate({ code: 'abc123' })).toEqual([]);
+    const pp = compilePayloadSchema({ patternProperties: { '^(x+x+)+y$': { type: 'number' } } });
+    expect(pp.validate({ ['x'.repeat(30_000)]: 'not checked: the name does not match' })).toEqual([]);
+    expect(pp.validate({ xxy: 'a' }).map((e) => e.path)).toEqual(['/xxy']);
+  });
+
+  it('keeps patterns apart although AJV caches compiled patterns by their text', () => {
+    const a = compilePayloadSchema({ properties: { a: { pattern: '^a+$' }, b: { pattern: '^b+$' } } });
+    expect(a.validate({ a: 'aaa', b: 'bbb' })).toEqual([]);
+    expect(a.validate({ a: 'bbb', b: 'aaa' }).map((e) => e.path)).toEqual(['/a', '/b']);
+  });
+
+  it('refuses a pattern RE2 cannot run, naming its path; `skip` compiles it unchecked and lists it', () => {
+    const schema = { properties: { user: { pattern: '^(?!admin$)[a-z]+$' } }, patternProperties: { '^(a)\\1$': {} } };
+    expect(payloadSchemaProblem(schema)).toMatch(/^\/properties\/user\/pattern: pattern "\^\(\?!admin\$\)\[a-z\]\+\$" cannot run in linear time: the lookahead/);
+    expect(payloadSchemaProblem(schema)).toMatch(/\/patternProperties\/\^\(a\)\\1\$: .*backreference/);
+    const v = compilePayloadSchema(schema, { unsupportedPatterns: 'skip' });
+    expect(v.skippedPatterns.map((p) => p.path)).toEqual(['/properties/user/pattern', '/patternProperties/^(a)\\1$']);
+    expect(v.validate({ user: 'admin' })).toEqual([]); // not checked, and never a crash
+    // the strict form is refused from the cache too
+    expect(() => compilePayloadSchema(schema)).toThrow(PayloadSchemaError);
+  });
+
+  it('still refuses an invalid pattern', () => {
+    expect(payloadSchemaProblem({ pattern: '(' })).toMatch(/Invalid regular expression/);
+    expect(() => compilePayloadSchema({ pattern: '(' }, { unsupportedPatterns: 'skip' })).toThrow(PayloadSchemaError);
+  });
+});
