@@ -8,6 +8,8 @@ import type { createServices } from './runner/services.ts';
 import type { Redactor } from './security/redact.ts';
 import type { Secrets } from './security/secrets.ts';
 import type { RateLimiter } from './security/rate-limit.ts';
+import type { TrustProxy } from './security/client-address.ts';
+import type { HostName } from './security/host-guard.ts';
 import type { Store } from './store/types.ts';
 import type { Metrics } from './observability/metrics.ts';
 
@@ -26,7 +28,13 @@ export interface RuntimeContext {
   log: Logger;
   stateMap: StateMap | undefined;
   rateLimiter: RateLimiter;
+  /** failed webhook auth, per client address: junk never spends a path's bucket (issue 12, item 6) */
+  authFailureLimiter: RateLimiter;
   adminToken: string | undefined;
+  /** FLOWDESK_ALLOWED_HOSTS: names besides loopback the admin surface answers (with a token only) */
+  allowedHosts: HostName[];
+  /** FLOWDESK_TRUST_PROXY: undefined when no proxy is in front */
+  trustProxy: TrustProxy | undefined;
   editorDir: string | undefined;
   metrics?: Metrics;
 }

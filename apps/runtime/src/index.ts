@@ -16,7 +16,10 @@ import { createServices } from './runner/services.ts';
 import { createAlertDispatcher } from './alerts/dispatcher.ts';
 import { loadSecrets } from './security/secrets.ts';
 import { makeRedactor } from './security/redact.ts';
-import { createRateLimiter, rateLimitOptionsFromEnv } from './security/rate-limit.ts';
+import { createRateLimiter, rateLimitOptionsFromEnv, type RateLimiterOptions } from './security/rate-limit.ts';
+import { trustProxyFromEnv } from './security/client-address.ts';
+import { parseAllowedHosts } from './security/host-guard.ts';
+import { DEFAULT_HTTP_LIMITS, guardConnections, httpServerOptions, type ConnectionGuard, type HttpLimits } from './security/connection-limits.ts';
 import { createApp } from './http/app.ts';
 import { hooksHandler, HOOKS_PREFIX } from './http/hooks.ts';
 import type { RuntimeContext } from './context.ts';
@@ -46,6 +49,10 @@ export interface RuntimeOptions {
   /** poll interval of the timer worker in ms (0 = no polling; call tick() yourself) */
   pollMs?: number;
   hooks?: RunnerHooks;
+  /** socket limits (slow clients); tests shorten the timers */
+  httpLimits?: Partial<HttpLimits>;
+  /** failed webhook authentications allowed per client address (default 1/s, burst 30) */
+  authFailureLimit?: RateLimiterOptions;
 }
 
 export interface Runtime {
@@ -54,6 +61,8 @@ export interface Runtime {
   ctx: RuntimeContext;
   store: Store;
   clock: Clock;
+  /** open sockets and what the connection limits refused */
+  connections: ConnectionGuard;
   /** fires due timers and waits until every queued run has parked or ended */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -100,6 +109,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !adminToken) {
     throw new Error(`HOST=${host} exposes the admin API beyond this machine: set FLOWDESK_ADMIN_TOKEN first`);
   }
+  const allowedHosts = parseAllowedHosts(env.FLOWDESK_ALLOWED_HOSTS);
+  if (allowedHosts.length && !adminToken) {
+    throw new Error('FLOWDESK_ALLOWED_HOSTS opens the admin surface to other names: set FLOWDESK_ADMIN_TOKEN first');
+  }
+  const trustProxy = trustProxyFromEnv(env.FLOWDESK_TRUST_PROXY);
+  const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.httpLimits };
   mkdirSync(opts.dataDir, { recursive: true });
   const store = await createStore({ dataDir: opts.dataDir, fsync: opts.fsync ?? env.FLOWDESK_FSYNC !== '0', databaseUrl: opts.databaseUrl, log });
   await store.open();
@@ -151,8 +166,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       log,
       stateMap,
       rateLimiter: createRateLimiter(rateLimitOptionsFromEnv(env)),
+      authFailureLimiter: createRateLimiter({ ratePerSecond: 1, burst: 30, ...opts.authFailureLimit }),
       metrics,
       adminToken,
+      allowedHosts,
+      trustProxy,
       editorDir: opts.editorDir ?? join(REPO_ROOT, 'apps/editor/dist'),
     };
     const flowsDir = opts.flowsDir;
@@ -163,12 +181,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const app = createApp(ctx);
     const hook = hooksHandler(ctx);
-    const server: Server = createServer((req, res) => (req.method === 'POST' && req.url?.startsWith(HOOKS_PREFIX) ? hook(req, res) : app(req, res)));
+    const server: Server = createServer(httpServerOptions(httpLimits));
+    const connections = guardConnections(server, httpLimits, { trustProxy, log, onRefused: (kind) => metrics.securityRefusal(kind) });
+    server.on('request', (req, res) => {
+      if (!connections.admit(req, res)) return;
+      if (req.method === 'POST' && req.url?.startsWith(HOOKS_PREFIX)) hook(req, res);
+      else app(req, res);
+    });
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
       server.listen(opts.port ?? 3000, host, () => ok());
     });
-    server.keepAliveTimeout = 65_000;
     const pollMs = opts.pollMs ?? (clock instanceof ManualClock ? 0 : 100);
     if (pollMs > 0) scheduler.start(pollMs);
     // on a shared database, runs of a process that died and never came back are picked up by a sweep
@@ -183,6 +206,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       ctx,
       store,
       clock,
+      connections,
       async settle() {
         for (let i = 0; i < 100; i++) {
           await runner.queue.idle();
@@ -193,6 +217,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       async close() {
         scheduler.stop();
         clearInterval(sweep);
+        connections.stop();
         server.closeAllConnections();
         await new Promise<void>((ok) => server.close(() => ok()));
         await runner.queue.idle();

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import type { RuntimeContext } from '../context.ts';
 import { securityHeaders } from '../security/headers.ts';
+import { adminHostGuard } from '../security/host-guard.ts';
+import { apiWriteGuard } from '../security/origin-guard.ts';
 import { flowsRouter } from './api-flows.ts';
 import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
@@ -25,16 +27,22 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // the public surface: any Host (vendors come through tunnels and proxies)
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
-  // POST /hooks/* never reaches Express (see http/server.ts); anything else there is not a route
+  // POST /hooks/* never reaches Express (see index.ts); anything else there is not a route
   app.all('/hooks/*path', (_req, res) => sendError(res, 405, 'webhooks take POST with a JSON body'));
-  app.get('/metrics', async (_req, res) => {
+
+  // the admin surface from here on (host-guard.ts lists the public paths it lets through)
+  const refused = (kind: string) => ctx.metrics?.securityRefusal(kind);
+  app.use(adminHostGuard({ adminToken: ctx.adminToken, allowedHosts: ctx.allowedHosts, trustProxy: ctx.trustProxy }, ctx.log, () => refused('host')));
+  app.get('/metrics', adminAuth(ctx.adminToken), async (_req, res) => {
     if (!ctx.metrics) return sendError(res, 404, 'metrics are not enabled');
     res.setHeader('Content-Type', ctx.metrics.contentType);
     res.send(await ctx.metrics.text());
   });
 
   const api = express.Router();
+  api.use(apiWriteGuard(ctx.trustProxy, ctx.log, refused));
   api.use(adminAuth(ctx.adminToken));
   api.use(express.json({ limit: '5mb' }));
   api.use('/flows', flowsRouter(ctx));
@@ -47,7 +55,7 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   if (ctx.editorDir && existsSync(join(ctx.editorDir, 'index.html'))) {
     const dir = ctx.editorDir;
     app.use(securityHeaders(), express.static(dir, { index: 'index.html' }));
-    app.get(/^\/(?!api\/|hooks\/).*/, securityHeaders(), (_req, res) => res.sendFile(join(dir, 'index.html')));
+    app.get(/^\/(?!api\/|hooks\/|r\/|oauth\/).*/, securityHeaders(), (_req, res) => res.sendFile(join(dir, 'index.html')));
   } else {
     app.get('/', (_req, res) => res.type('text/plain').send('Flowdesk runtime. The editor is not built: run `npm run build:editor`.'));
   }

@@ -1,11 +1,12 @@
 // POST /hooks/<path> — the hot path, on plain node:http ahead of Express (no router or body-parser
-// middleware per event): content type, size, JSON, rate limit, auth, contract, filter, dedupe, a
+// middleware per event): content type, size, auth, rate limit, JSON, contract, filter, dedupe, a
 // durable run, 202.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { parseDuration } from '@flowdesk/schema';
+import { parseDuration, type Auth } from '@flowdesk/schema';
 import { evaluateLogic, truthy } from '@flowdesk/engine';
 import { verifyWebhook } from '../security/webhook-auth.ts';
+import { clientAddress } from '../security/client-address.ts';
 import { redactHeaders } from '../security/redact.ts';
 import type { RuntimeContext } from '../context.ts';
 import type { FieldError } from './errors.ts';
@@ -51,6 +52,30 @@ export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: S
     respond(res, path, status, errors ? { error: reason, errors } : { error: reason });
   };
 
+  /**
+   * The trigger's auth on the raw body. A failure draws from the sender's own per-address bucket,
+   * never from the path's: junk cannot use up the real sender's rate limit (issue 12, item 6), and
+   * once a sender's failures run out they are answered 429 without a write to the rejected log.
+   */
+  function authenticate(req: IncomingMessage, res: ServerResponse, path: string, flowId: string, auth: Auth, rawBody: Buffer): boolean {
+    const verdict = verifyWebhook(auth, { rawBody, headers: req.headers }, (n) => ctx.secrets.secret(n), ctx.clock.now());
+    if (verdict.ok) return true;
+    const failures = ctx.authFailureLimiter.take(clientAddress(req, ctx.trustProxy), ctx.clock.now());
+    if (!failures.ok) {
+      ctx.metrics?.securityRefusal('auth_failures');
+      respond(res, path, 429, { error: 'too many failed authentications from your address', retryAfter: failures.retryAfterSeconds }, { 'retry-after': String(failures.retryAfterSeconds) });
+    } else reject(res, path, flowId, 401, verdict.reason);
+    return false;
+  }
+
+  /** The path's token bucket, drawn by authenticated (or auth-less) events only. */
+  function takeRateToken(res: ServerResponse, path: string): boolean {
+    const limited = ctx.rateLimiter.take(path, ctx.clock.now());
+    if (limited.ok) return true;
+    respond(res, path, 429, { error: 'rate limit exceeded', retryAfter: limited.retryAfterSeconds }, { 'retry-after': String(limited.retryAfterSeconds) });
+    return false;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (!isJson(req.headers['content-type'])) return respond(res, path, 415, { error: 'content-type must be application/json' });
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return respond(res, path, 413, { error: `body over ${MAX_BODY} bytes` }, { connection: 'close' });
@@ -65,16 +90,14 @@ export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: S
     if (!stored || stored.doc.trigger.type !== 'webhook') return respond(res, path, 404, { error: `no active webhook trigger at /hooks/${path}` });
     const flow = stored.doc;
     const trigger = stored.doc.trigger;
-    const limited = ctx.rateLimiter.take(path, ctx.clock.now());
-    if (!limited.ok) return respond(res, path, 429, { error: 'rate limit exceeded', retryAfter: limited.retryAfterSeconds }, { 'retry-after': String(limited.retryAfterSeconds) });
+    if (!authenticate(req, res, path, flow.id, trigger.auth, rawBody)) return;
+    if (!takeRateToken(res, path)) return;
     let payload: unknown;
     try {
       payload = JSON.parse(rawBody.toString('utf8'));
     } catch (e) {
       return respond(res, path, 400, { error: `malformed JSON: ${(e as Error).message}` });
     }
-    const auth = verifyWebhook(trigger.auth, { rawBody, headers: req.headers }, (n) => ctx.secrets.secret(n), ctx.clock.now());
-    if (!auth.ok) return reject(res, path, flow.id, 401, auth.reason);
     const errors = ctx.flows.payloadValidator(flow)(payload);
     if (errors.length) return reject(res, path, flow.id, 422, 'payload does not match the contract', errors);
     const headers = redactHeaders(req.headers, trigger.auth.type === 'token' && trigger.auth.header ? [trigger.auth.header] : []);

@@ -17,6 +17,8 @@ export interface Metrics {
   runFinished(flowId: string, status: string): void;
   stepFinished(flowId: string, nodeId: string, ms: number): void;
   webhookResponse(path: string, status: number | string): void;
+  /** A request or connection refused by a security check (host, cross_site, slow_body, …). */
+  securityRefusal(kind: string): void;
   /** Read at each scrape to set flowdesk_queue_depth{queue="timers"|"dead_letters"|"reviews"}. */
   setQueueDepthSource(fn: () => Promise<QueueDepths>): void;
   text(): Promise<string>;
@@ -60,6 +62,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     name: 'flowdesk_webhook_responses_total',
     help: 'Responses to POST /hooks/:path by path and HTTP status',
     labelNames: ['path', 'status'] as const,
+    registers: [registry],
+  });
+
+  const refusals = new Counter({
+    name: 'flowdesk_security_refusals_total',
+    help: 'Requests and connections refused by a security check, by kind',
+    labelNames: ['kind'] as const,
     registers: [registry],
   });
 
@@ -109,6 +118,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         else paths.add(path);
       }
       hookChild(path, s).inc();
+    },
+    securityRefusal(kind) {
+      refusals.labels(kind).inc();
     },
     setQueueDepthSource(fn) {
       source = fn;

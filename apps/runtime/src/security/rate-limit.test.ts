@@ -39,6 +39,14 @@ describe('createRateLimiter', () => {
     expect(l.take('a', 10_000).ok).toBe(true);
   });
 
+  it('stays bounded when every bucket is in use (one sender with many addresses)', () => {
+    const l = createRateLimiter({ ratePerSecond: 1, burst: 1, maxKeys: 100 });
+    for (let i = 0; i < 10_000; i++) expect(l.take(`10.0.${i >> 8}.${i & 255}`, 0).ok).toBe(true);
+    // the newest keys are still remembered (spent), the oldest were dropped to make room
+    expect(l.take('10.0.39.15', 0).ok).toBe(false);
+    expect(l.take('10.0.0.0', 0).ok).toBe(true);
+  });
+
   it('reads options from the environment', () => {
     expect(rateLimitOptionsFromEnv({ FLOWDESK_HOOK_RATE: '50', FLOWDESK_HOOK_BURST: '80' })).toEqual({ ratePerSecond: 50, burst: 80 });
     expect(rateLimitOptionsFromEnv({})).toEqual({ ratePerSecond: undefined, burst: undefined });

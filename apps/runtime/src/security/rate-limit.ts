@@ -1,4 +1,4 @@
-// A per-key (per hook path) token bucket. Pure: the caller passes the time.
+// A per-key token bucket (per hook path; per client address for failed auth). Pure: the caller passes the time.
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 export interface RateLimiterOptions {
@@ -51,10 +51,17 @@ export function createRateLimiter(opts: RateLimiterOptions = {}): RateLimiter {
     },
   };
 
+  // Full buckets carry no state and go first; when too few are full (many senders, or one with many
+  // addresses), the oldest go until a tenth of the room is free, so a sweep runs once per maxKeys/10 keys.
   function evictIdle(nowMs: number) {
     for (const [k, b] of buckets) {
       refill(b, nowMs);
       if (b.tokens >= burst) buckets.delete(k);
+    }
+    const target = Math.floor(maxKeys * 0.9);
+    for (const k of buckets.keys()) {
+      if (buckets.size <= target) break;
+      buckets.delete(k);
     }
   }
 }
