@@ -19,6 +19,7 @@ import { makeRedactor } from './security/redact.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv, type RateLimiterOptions } from './security/rate-limit.ts';
 import { trustProxyFromEnv } from './security/client-address.ts';
 import { parseAllowedHosts } from './security/host-guard.ts';
+import { logUncheckedPatterns } from './security/stored-patterns.ts';
 import { DEFAULT_HTTP_LIMITS, guardConnections, httpServerOptions, type ConnectionGuard, type HttpLimits } from './security/connection-limits.ts';
 import { createApp } from './http/app.ts';
 import { hooksHandler, HOOKS_PREFIX } from './http/hooks.ts';
@@ -124,6 +125,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const stateMap = loadStateMap(opts.flowsDir, log);
     const flows = new FlowRegistry(store, stateMap);
     await flows.load();
+    logUncheckedPatterns(flows.list(), log);
     const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema, { unsupportedPatterns: 'skip' }).validate(value);
     const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => secrets.values(), sendEmail: (m) => sendEmail(m, { store, clock, env }) });
     const metrics = createMetrics();
