@@ -1,4 +1,7 @@
 // The runtime's HTTP API. When /api answers 401 the app asks for the admin token (kept in sessionStorage).
+// What the runtime's CSRF rules need (security/origin-guard.ts): requests stay same-origin (the browser
+// then sends an Origin equal to the Host), and a request with a body says application/json; a DELETE
+// has no body and no content type.
 const TOKEN_KEY = 'flowdesk:token';
 
 export class ApiError extends Error {
@@ -28,7 +31,13 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    mode: 'same-origin', // never sent anywhere else, whatever `path` holds
+    credentials: 'same-origin',
+  });
   const text = await res.text();
   let data: unknown = undefined;
   if (text) {
