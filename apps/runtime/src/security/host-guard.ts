@@ -34,7 +34,7 @@ export function parseHost(value: string | undefined): HostName | undefined {
   if (!value) return undefined;
   const v = value.trim().toLowerCase();
   const m = /^(\[[0-9a-f:.]+\]|[^\s:[\]/@]+)(?::(\d{1,5}))?$/.exec(v);
-  if (!m) return undefined;
+  if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) return undefined;
   return m[2] === undefined ? { name: m[1]! } : { name: m[1]!, port: m[2] };
 }
 
