@@ -14,9 +14,6 @@ export function setDecorations(patch: Partial<Decorations>): void {
   state = { ...state, ...patch };
   listeners.forEach((l) => l());
 }
-export function getDecorations(): Decorations {
-  return state;
-}
 const subscribe = (l: () => void) => {
   listeners.add(l);
   return () => listeners.delete(l);

@@ -1,4 +1,8 @@
-import type { Clock } from './actions/types.ts';
+// Time for the runtime: the system clock, or a clock tests and the drill move by hand.
+
+export interface Clock {
+  now(): number; // ms since epoch
+}
 
 export const systemClock: Clock = { now: () => Date.now() };
 

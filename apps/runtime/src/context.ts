@@ -1,5 +1,6 @@
 import type { StateMap } from '@flowdesk/schema';
-import type { Clock, Logger } from './actions/types.ts';
+import type { Clock } from './clock.ts';
+import type { Logger } from './observability/logger.ts';
 import type { AlertDispatcher } from './alerts/dispatcher.ts';
 import type { FlowRegistry } from './flows/registry.ts';
 import type { Runner } from './runner/runner.ts';

@@ -28,7 +28,7 @@
 // - cash collection lag: median invoice-issued→paid days down 15–30% vs baseline → met when
 //   (baseline - median) / baseline ≥ 15%.
 import type { Flow, FlowNode, RejectedEvent, ReviewItem, Run, RunStatus } from '@flowdesk/schema';
-import { isoWeekOf, isoWeekRange } from './report.ts';
+import { isoWeekOf, isoWeekRange } from './week.ts';
 
 export type TerminalStatus = Extract<RunStatus, 'succeeded' | 'dead' | 'failed' | 'cancelled'>;
 

@@ -1,11 +1,7 @@
 // Retry schedules: which failures retry, and when the next attempt is due. Pure.
-import { parseDuration, type ActionNode, type ErrorClass, type RetryOn } from '@flowdesk/schema';
+import { actionSpec, DEFAULT_RETRY, NO_RETRY, parseDuration, type ActionNode, type ErrorClass, type RetryOn, type RetryPolicy } from '@flowdesk/schema';
 
-/** The seed's policy: 3 retries at 30s, 2m, 10m on transient failures. */
-export const DEFAULT_RETRY = { delays: ['30s', '2m', '10m'], retryOn: ['5xx', '429', 'timeout', 'network'] as RetryOn[] };
-
-/** Actions that call something outside get the default policy; internal ones fail at once unless told otherwise. */
-const EXTERNAL_ACTIONS = new Set(['http.request', 'email.send', 'text.generate', 'flow.emit', 'report.weekly']);
+export { DEFAULT_RETRY };
 
 export interface RetryDecision {
   retry: boolean;
@@ -21,7 +17,8 @@ function unitHash(seed: string): number {
 }
 
 export function retryPolicy(node: ActionNode): { delaysMs: (attempt: number, seed: string) => number; maxAttempts: number; maxDelayMs: number; retryOn: RetryOn[] } {
-  const r = node.retry ?? (EXTERNAL_ACTIONS.has(node.action) ? DEFAULT_RETRY : { delays: [] });
+  // no policy on the node: its action spec's default (outside calls retry, internal actions fail at once)
+  const r: RetryPolicy = node.retry ?? actionSpec(node.action)?.retryDefault ?? NO_RETRY;
   const retryOn = r.retryOn ?? DEFAULT_RETRY.retryOn;
   if ('backoff' in r && r.backoff) {
     const b = r.backoff;

@@ -1,4 +1,5 @@
 export * from './dsl.ts';
+export * from './specs.ts';
 export * from './run.ts';
 export * from './duration.ts';
 export * from './pointer.ts';

@@ -4,15 +4,22 @@
 // It reports EVERY error, each with a JSON pointer and, where one applies, the node id:
 // - schema errors (AJV draft 2020-12 over the TypeBox `Flow` schema; a node's errors come from the
 //   schema of its own `type`, not from every branch of the node union);
-// - graph errors: duplicate or reserved node ids, edges from/to missing nodes, unknown ports, two edges
-//   on one port, required ports not wired, no edge from the trigger, unreachable nodes, cycles that do
-//   not pass through a wait or review node;
-// - content errors: unknown JSON-Logic operators, payload/QA schemas AJV refuses to compile, auth without
-//   a secret name, wait nodes with neither or both of `for`/`until`, duplicate route rule ports,
-//   durations that do not parse, actions not implemented yet, entities/states not in the state map.
+//   an action's params are checked against its spec's params schema, literal values only: a
+//   `{{placeholder}}` or `{"$logic"}` value is checked once resolved, at run time;
+// - graph errors (ports, default ports and the cycle rule come from the node specs): duplicate or
+//   reserved node ids, edges from/to missing nodes, unknown ports, two edges on one port, required ports
+//   not wired, no edge from the trigger, unreachable nodes, cycles through no node that parks the run;
+// - content errors (each node, action and trigger spec's own checks, plus the fields any of them may
+//   have): unknown JSON-Logic operators, schemas AJV refuses to compile, durations that do not parse,
+//   entities/states not in the state map, and the like.
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
-import { ACTION_TYPES, outputPorts, requiredPorts, type Flow, type FlowNode } from './dsl.ts';
+import type { Flow, FlowNode } from './dsl.ts';
+import { NODE_SPEC_LIST, nodeSpec } from './nodes/index.ts';
+import { defaultPortOf, outputPorts, requiredPorts, TRIGGER_NODE_ID } from './ports.ts';
+import type { CheckContext, PathToken, StateNames as StateNameChecks } from './spec/check.ts';
+import { LOGIC_VALUE_TITLE, PLACEHOLDER_TITLE } from './spec/placeholders.ts';
+import { triggerSpec } from './triggers/index.ts';
 import { ajvErrorMessage, ajvErrorPath, type FieldError } from './ajv-errors.ts';
 import { parseDuration } from './duration.ts';
 import { flowJsonSchema } from './json-schema.ts';
@@ -43,8 +50,7 @@ export interface FlowValidation {
   flow?: Flow;
 }
 
-/** The id edges use for the trigger; no node may take it. */
-export const TRIGGER_NODE_ID = 'trigger';
+export { TRIGGER_NODE_ID };
 
 // Compiled once at module load. AJV's code generation needs 'unsafe-eval' under a CSP (the editor allows it).
 const flowAjv = new Ajv2020({ allErrors: true, logger: false });
@@ -78,6 +84,11 @@ function discriminant(branch: unknown): string | undefined {
   return isObj(t) ? str(t.const) : undefined;
 }
 
+/** `anyOf: [value, placeholder string, $logic value]`, as placeholderTolerant writes it. */
+function isPlaceholderUnion(branches: unknown[]): boolean {
+  return branches.length === 3 && isObj(branches[1]) && branches[1].title === PLACEHOLDER_TITLE && isObj(branches[2]) && branches[2].title === LOGIC_VALUE_TITLE;
+}
+
 /**
  * Maps AJV's errors to pointers and messages, making union (anyOf) errors readable: a union of
  * constants says "must be one of …"; a union of objects told apart by `type` (nodes, triggers, auth)
@@ -103,7 +114,11 @@ function schemaErrors(doc: unknown, errors: readonly ErrorObject[]): FieldError[
     const consts = branches.map((b) => (isObj(b) && 'const' in b ? b.const : undefined));
     const tags = branches.map(discriminant);
 
-    if (consts.every((c) => c !== undefined)) {
+    if (isPlaceholderUnion(branches)) {
+      // a param value that may also be a placeholder: it is literal here, so only its own schema speaks
+      branchErrors.filter((e) => !inBranch(e, 0)).forEach((e) => dropped.add(e));
+      dropped.add(u);
+    } else if (consts.every((c) => c !== undefined)) {
       branchErrors.forEach((e) => dropped.add(e));
       replaced.set(u, [{ path: u.instancePath, message: `must be one of ${consts.map((c) => JSON.stringify(c)).join(', ')}` }]);
     } else if (tags.every((t) => t !== undefined)) {
@@ -126,6 +141,9 @@ function schemaErrors(doc: unknown, errors: readonly ErrorObject[]): FieldError[
       replaced.set(u, [{ path: u.instancePath, message: 'must match one of the allowed shapes' }]);
     }
   }
+
+  // an action's params schema is selected by if/then: its "must match then" adds nothing to the errors inside
+  for (const e of errors) if (e.keyword === 'if') dropped.add(e);
 
   const out: FieldError[] = [];
   const seen = new Set<string>();
@@ -157,24 +175,6 @@ class Report {
   }
 }
 
-/** Reports a duration that does not parse; its message replaces the schema's pattern error at that path. */
-function checkDuration(r: Report, value: unknown, path: string, nodeId?: string): void {
-  if (typeof value !== 'string') return;
-  try {
-    parseDuration(value);
-  } catch (e) {
-    r.add(path, (e as Error).message, nodeId, true);
-  }
-}
-
-function checkLogicField(r: Report, value: unknown, path: string, nodeId?: string): void {
-  if (value !== undefined) checkLogic(value, path, (p, m) => r.add(p, m, nodeId));
-}
-
-function checkSla(r: Report, sla: unknown, path: string, nodeId?: string): void {
-  if (isObj(sla)) checkDuration(r, sla.within, joinPointer(path, 'within'), nodeId);
-}
-
 class StateNames {
   constructor(private map: StateMap) {}
   has(entity: string): boolean {
@@ -199,149 +199,72 @@ class StateNames {
   }
 }
 
-/** A literal string param (not a `{{placeholder}}` template), as far as static checks can know it. */
-const literal = (v: unknown): string | undefined => (typeof v === 'string' && !v.includes('{{') ? v : undefined);
+/** The CheckContext the specs' own checks report through, its paths under `base`. */
+function checkContext(r: Report, flow: Obj, opts: ValidateFlowOptions, states: StateNames | undefined, base: PathToken[], nodeId?: string): CheckContext {
+  const at = (path: PathToken[]): string => toPointer([...base, ...path]);
+  const stateChecks: StateNameChecks | undefined = states && {
+    has: (entity) => states.has(entity),
+    entity: (entity, ...path) => states.entity(r, entity, at(path), nodeId),
+    state: (entity, state, ...path) => states.state(r, entity, state, at(path), nodeId),
+    both: (holder, ...path) => states.both(r, holder, at(path), nodeId),
+  };
+  return {
+    error: (message, ...path) => r.add(at(path), message, nodeId),
+    errorInsteadOfSchema: (message, ...path) => r.add(at(path), message, nodeId, true),
+    logic: (rule, ...path) => {
+      if (rule !== undefined) checkLogic(rule, at(path), (p, m) => r.add(p, m, nodeId));
+    },
+    paramsLogic: (value, ...path) => checkParamsLogic(value, at(path), (p, m) => r.add(p, m, nodeId)),
+    duration: (value, ...path) => {
+      if (typeof value !== 'string') return;
+      try {
+        parseDuration(value);
+      } catch (e) {
+        r.add(at(path), (e as Error).message, nodeId, true); // replaces the schema's pattern error
+      }
+    },
+    jsonSchema: (value, what, ...path) => {
+      const problem = payloadSchemaProblem(value);
+      if (problem) r.add(at(path), `${what} does not compile: ${problem}`, nodeId);
+    },
+    at: (...path) => checkContext(r, flow, opts, states, [...base, ...path], nodeId),
+    states: stateChecks,
+    implementedActions: opts.implementedActions,
+    flow,
+  };
+}
 
-function checkTrigger(r: Report, flow: Obj, states: StateNames | undefined): void {
+function checkTrigger(c: CheckContext, flow: Obj): void {
   const t = flow.trigger;
   if (!isObj(t)) return;
-  checkDuration(r, t.dedupeWindow, '/trigger/dedupeWindow');
-  checkLogicField(r, t.idempotencyKey, '/trigger/idempotencyKey');
-  checkLogicField(r, t.filter, '/trigger/filter');
-  if (t.payloadSchema !== undefined) {
-    const problem = payloadSchemaProblem(t.payloadSchema);
-    if (problem) r.add('/trigger/payloadSchema', `payload schema does not compile: ${problem}`);
-  }
-  if (t.type === 'webhook' && isObj(t.auth)) {
-    const type = t.auth.type;
-    if (typeof type === 'string' && type !== 'none' && (typeof t.auth.secret !== 'string' || t.auth.secret === '')) {
-      r.add(
-        '/trigger/auth/secret',
-        `auth "${type}" needs a secret name, e.g. "LEADS_HOOK" (the value comes from FLOWDESK_SECRET_LEADS_HOOK; a flow never holds it)`,
-        undefined,
-        true,
-      );
-    }
-  }
-  if (t.type === 'record' && states) states.both(r, t, '/trigger');
+  // fields several trigger types share
+  c.duration(t.dedupeWindow, 'dedupeWindow');
+  c.logic(t.idempotencyKey, 'idempotencyKey');
+  c.logic(t.filter, 'filter');
+  if (t.payloadSchema !== undefined) c.jsonSchema(t.payloadSchema, 'payload schema', 'payloadSchema');
+  triggerSpec(t.type)?.check?.(t, c);
 }
 
-function checkNode(r: Report, node: Obj, i: number, flow: Obj, opts: ValidateFlowOptions, states: StateNames | undefined): void {
-  const at = (...tokens: (string | number)[]): string => toPointer(['nodes', i, ...tokens]);
-  const id = str(node.id);
-  checkDuration(r, node.timeout, at('timeout'), id);
-  checkSla(r, node.sla, at('sla'), id);
-  switch (node.type) {
-    case 'compute':
-      if (isObj(node.set)) for (const [k, v] of Object.entries(node.set)) checkLogicField(r, v, at('set', k), id);
-      break;
-    case 'route':
-      if (Array.isArray(node.rules)) {
-        const firstRuleWith = new Map<string, number>();
-        node.rules.forEach((rule, k) => {
-          if (!isObj(rule)) return;
-          checkLogicField(r, rule.when, at('rules', k, 'when'), id);
-          const port = str(rule.port);
-          if (port === undefined) return;
-          const first = firstRuleWith.get(port);
-          if (first === undefined) firstRuleWith.set(port, k);
-          else r.add(at('rules', k, 'port'), `duplicate rule port "${port}" (rule ${first} has it too): combine the conditions with "or"`, id);
-        });
-      }
-      break;
-    case 'action': {
-      const action = str(node.action);
-      if (action && opts.implementedActions && (ACTION_TYPES as readonly string[]).includes(action) && !opts.implementedActions.includes(action)) {
-        r.add(at('action'), `${action} is not implemented yet`, id);
-      }
-      if (node.params !== undefined) checkParamsLogic(node.params, at('params'), (p, m) => r.add(p, m, id));
-      if (isObj(node.retry)) {
-        if (Array.isArray(node.retry.delays)) node.retry.delays.forEach((d, k) => checkDuration(r, d, at('retry', 'delays', k), id));
-        if (isObj(node.retry.backoff)) {
-          checkDuration(r, node.retry.backoff.initial, at('retry', 'backoff', 'initial'), id);
-          checkDuration(r, node.retry.backoff.max, at('retry', 'backoff', 'max'), id);
-        }
-      }
-      if (action === 'record.setState' && states && isObj(node.params)) {
-        const p = node.params;
-        const recordEntity = isObj(flow.record) ? flow.record.entity : undefined;
-        const entity = p.entity === undefined ? str(recordEntity) : literal(p.entity);
-        const entityKnown = entity !== undefined && (p.entity === undefined ? states.has(entity) : states.entity(r, entity, at('params', 'entity'), id));
-        if (entityKnown && literal(p.state) !== undefined) states.state(r, entity!, p.state, at('params', 'state'), id);
-      }
-      break;
-    }
-    case 'wait': {
-      const hasFor = node.for !== undefined;
-      const hasUntil = node.until !== undefined;
-      if (hasFor === hasUntil) {
-        r.add(
-          at(),
-          hasFor
-            ? 'a wait node takes "for" or "until", not both'
-            : 'a wait node needs "for" (a duration such as "3d") or "until" (JSON-Logic giving an ISO time)',
-          id,
-        );
-      }
-      checkDuration(r, node.for, at('for'), id);
-      checkLogicField(r, node.until, at('until'), id);
-      break;
-    }
-    case 'qa':
-      checkLogicField(r, node.input, at('input'), id);
-      if (isObj(node.checks)) {
-        if (isObj(node.checks.context)) {
-          for (const [k, v] of Object.entries(node.checks.context)) checkLogicField(r, v, at('checks', 'context', k), id);
-        }
-        if (node.checks.schema !== undefined) {
-          const problem = payloadSchemaProblem(node.checks.schema);
-          if (problem) r.add(at('checks', 'schema'), `schema does not compile: ${problem}`, id);
-        }
-      }
-      break;
-    case 'end':
-      if (isObj(node.exitState)) {
-        checkLogicField(r, node.exitState.key, at('exitState', 'key'), id);
-        if (states) states.both(r, node.exitState, at('exitState'), id);
-      }
-      break;
-  }
+function checkNode(c: CheckContext, node: Obj): void {
+  if (isObj(node.sla)) c.duration(node.sla.within, 'sla', 'within');
+  nodeSpec(node.type)?.check?.(node, c);
 }
+
+/** The node types a cycle may pass through (they park the run): "wait", "review". */
+const PARKING_TYPES = NODE_SPEC_LIST.filter((s) => s.cycleMayPass).map((s) => s.type);
 
 /** A node's ports, when its port-defining fields are well-formed (otherwise the schema errors say why). */
 function portsOf(node: Obj): { out: string[]; required: string[] } | undefined {
-  const okStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
-  switch (node.type) {
-    case 'route':
-      if (!Array.isArray(node.rules) || !node.rules.every((x) => isObj(x) && typeof x.port === 'string') || typeof node.default !== 'string') return undefined;
-      break;
-    case 'review':
-      if (!okStrings(node.decisions)) return undefined;
-      break;
-    case 'compute':
-    case 'action':
-    case 'wait':
-    case 'qa':
-    case 'end':
-      break;
-    default:
-      return undefined;
-  }
+  const spec = nodeSpec(node.type);
+  if (!spec || (spec.portsKnown && !spec.portsKnown(node))) return undefined;
   const n = node as unknown as FlowNode;
   return { out: outputPorts(n), required: requiredPorts(n) };
 }
 
 /** Where a missing required port is best pointed at, and how to say it. */
 function missingPortError(node: Obj, i: number, port: string): { path: string; message: string } {
-  if (node.type === 'route') {
-    if (node.default === port) return { path: toPointer(['nodes', i, 'default']), message: `default port "${port}" is not wired` };
-    const k = (node.rules as Obj[]).findIndex((x) => x.port === port);
-    return { path: toPointer(['nodes', i, 'rules', k, 'port']), message: `rule port "${port}" is not wired` };
-  }
-  if (node.type === 'review') {
-    const k = (node.decisions as string[]).indexOf(port);
-    return { path: toPointer(['nodes', i, 'decisions', k]), message: `decision "${port}" is not wired` };
-  }
+  const custom = nodeSpec(node.type)?.missingPort?.(node as unknown as FlowNode, port);
+  if (custom) return { path: toPointer(['nodes', i, ...custom.path]), message: custom.message };
   return { path: toPointer(['nodes', i]), message: `port "${port}" is not wired` };
 }
 
@@ -399,13 +322,12 @@ function checkGraph(r: Report, nodes: unknown[], edges: unknown[]): void {
           return;
         }
         effective = port;
-      } else if (type === 'action') {
-        effective = 'ok';
-      } else if (p.out.length === 1 && p.out[0] === 'out') {
-        effective = 'out';
       } else {
-        r.add(toPointer(['edges', j]), `an edge from ${type} node "${from}" must name its port (one of ${list(p.out)})`, from);
-        return;
+        effective = defaultPortOf(source!.node as unknown as FlowNode);
+        if (effective === undefined) {
+          r.add(toPointer(['edges', j]), `an edge from ${type} node "${from}" must name its port (one of ${list(p.out)})`, from);
+          return;
+        }
       }
     }
     const key = `${from}\u0000${effective}`;
@@ -442,11 +364,8 @@ function checkGraph(r: Report, nodes: unknown[], edges: unknown[]): void {
     if (!reached.has(id)) r.add(toPointer(['nodes', index]), `node "${id}" is unreachable from the trigger`, id);
   }
 
-  // cycles: a loop must pause at a wait or review node, or it would spin without end
-  const pauses = (id: string): boolean => {
-    const t = byId.get(id)?.node.type;
-    return t === 'wait' || t === 'review';
-  };
+  // cycles: a loop must pass through a node that parks the run (a wait, a review), or it would spin without end
+  const pauses = (id: string): boolean => nodeSpec(byId.get(id)?.node.type)?.cycleMayPass ?? false;
   const state = new Map<string, 1 | 2>(); // 1: on the DFS path, 2: done
   const reported = new Set<string>();
   for (const start of byId.keys()) {
@@ -474,7 +393,7 @@ function checkGraph(r: Report, nodes: unknown[], edges: unknown[]): void {
           reported.add(key);
           r.add(
             toPointer(['nodes', byId.get(to)!.index]),
-            `cycle ${[...cycle, to].map((c) => `"${c}"`).join(' → ')} does not pass through a wait or review node`,
+            `cycle ${[...cycle, to].map((c) => `"${c}"`).join(' → ')} does not pass through a ${PARKING_TYPES.join(' or ')} node`,
             to,
           );
         }
@@ -496,10 +415,11 @@ export function validateFlow(doc: unknown, opts: ValidateFlowOptions = {}): Flow
   const r = new Report();
   if (isObj(doc)) {
     const states = opts.stateMap ? new StateNames(opts.stateMap) : undefined;
-    checkTrigger(r, doc, states);
-    checkSla(r, doc.sla, '/sla');
+    const c = checkContext(r, doc, opts, states, []);
+    checkTrigger(c.at('trigger'), doc);
+    if (isObj(doc.sla)) c.duration(doc.sla.within, 'sla', 'within');
     if (isObj(doc.record)) {
-      checkLogicField(r, doc.record.key, '/record/key');
+      c.logic(doc.record.key, 'record', 'key');
       if (states) states.entity(r, doc.record.entity, '/record/entity');
     }
     if (states && Array.isArray(doc.cancelOn)) doc.cancelOn.forEach((c, k) => states.both(r, c, toPointer(['cancelOn', k])));
@@ -508,7 +428,7 @@ export function validateFlow(doc: unknown, opts: ValidateFlowOptions = {}): Flow
     }
     const nodes = Array.isArray(doc.nodes) ? doc.nodes : [];
     nodes.forEach((node, i) => {
-      if (isObj(node)) checkNode(r, node, i, doc, opts, states);
+      if (isObj(node)) checkNode(checkContext(r, doc, opts, states, ['nodes', i], str(node.id)), node);
     });
     checkGraph(r, nodes, Array.isArray(doc.edges) ? doc.edges : []);
   }

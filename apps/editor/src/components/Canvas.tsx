@@ -5,7 +5,7 @@ import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Connection
 import { checkConnection } from '../core/connections.ts';
 import type { Graph, GraphNodeData, XY } from '../core/mapping.ts';
 import { nodeTypes } from '../nodes/registry.ts';
-import { metaOf } from '../nodes/meta.ts';
+import { lookOf } from '../core/look.ts';
 
 export const DND_TYPE = 'application/x-flowdesk-node';
 
@@ -21,7 +21,7 @@ export interface CanvasProps {
   onNodeClick?: (id: string) => void;
 }
 
-const miniColor = (n: Node) => metaOf(n.type).color;
+const miniColor = (n: Node) => lookOf(n.type).color;
 
 export const Canvas = memo(function Canvas(props: CanvasProps) {
   const { graph, readOnly } = props;

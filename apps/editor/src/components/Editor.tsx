@@ -28,7 +28,7 @@ import {
 import { newNode } from '../core/templates.ts';
 import { validateDoc, type FlowError } from '../core/validate.ts';
 import { setDecorations } from '../decorations.ts';
-import { paletteEntry } from '../nodes/registry.ts';
+import { paletteEntry } from '../core/look.ts';
 import { navigate, setLeaveGuard } from '../router.ts';
 import { Canvas } from './Canvas.tsx';
 import { downloadJson, ImportDialog, parseFlowText } from './ImportDialog.tsx';

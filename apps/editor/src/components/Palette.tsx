@@ -1,6 +1,6 @@
 // The palette: every node and action type; drag onto the canvas or click to add.
 import { memo } from 'react';
-import { PALETTE } from '../nodes/registry.ts';
+import { PALETTE } from '../core/look.ts';
 import { DND_TYPE } from './Canvas.tsx';
 
 export const Palette = memo(function Palette(props: { onAdd: (key: string) => void }) {

@@ -4,7 +4,7 @@ import type { Flow, FlowNode, Trigger } from '@flowdesk/schema';
 import type { FlowMeta, GraphNodeData, StepData, TriggerData } from '../core/mapping.ts';
 import { CommonForm } from '../nodes/NodeForms.tsx';
 import { formFor } from '../nodes/registry.ts';
-import { NODE_META } from '../nodes/meta.ts';
+import { lookOf } from '../core/look.ts';
 import { TriggerForm } from '../nodes/TriggerForm.tsx';
 import { JsonField, Lines, Select, Text, withKey } from '../nodes/fields.tsx';
 import type { FlowError } from '../core/validate.ts';
@@ -57,7 +57,7 @@ export const SidePanel = memo(function SidePanel(props: {
         <aside className="fd-side" data-testid="side-panel">
           {datalist}
           <header>
-            <span className="fd-node-icon">{NODE_META.trigger!.icon}</span> <b>Trigger</b>
+            <span className="fd-node-icon">{lookOf('trigger').icon}</span> <b>Trigger</b>
           </header>
           {errs.length > 0 && <NodeErrors errors={errs} />}
           <TriggerForm trigger={(n.data as TriggerData).trigger} onChange={props.onTrigger} />
@@ -71,8 +71,8 @@ export const SidePanel = memo(function SidePanel(props: {
     return (
       <aside className="fd-side" data-testid="side-panel">
         {datalist}
-        <header style={{ ['--accent' as string]: NODE_META[node.type]?.color }}>
-          <span className="fd-node-icon">{NODE_META[node.type]?.icon}</span> <b>{NODE_META[node.type]?.label}</b>
+        <header style={{ ['--accent' as string]: lookOf(node.type).color }}>
+          <span className="fd-node-icon">{lookOf(node.type).icon}</span> <b>{lookOf(node.type).label}</b>
         </header>
         {errs.length > 0 && <NodeErrors errors={errs} />}
         <IdInput id={node.id} taken={taken} onRename={(id) => change({ ...node, id })} />

@@ -2,7 +2,7 @@
 // so the React layer can hand them to <ReactFlow> as they are. flowToGraph/graphToFlow round-trip
 // every flow deep-equal (layout included: only nodes that had a position get one back).
 import type { Edge as DslEdge, Flow, FlowNode, Trigger } from '@flowdesk/schema';
-import { outputPorts } from '@flowdesk/schema/ports';
+import { defaultPortOf, outputPorts, portIsImplicit } from '@flowdesk/schema/ports';
 
 export const TRIGGER_ID = 'trigger';
 export const TARGET_HANDLE = 'in';
@@ -69,17 +69,16 @@ export function portsOf(data: GraphNodeData): string[] {
   return data.kind === 'trigger' ? ['out'] : outputPorts(data.node);
 }
 
-/** The port an edge without `port` leaves by. */
+/** The handle an edge without `port` is drawn from: the schema's default port (ports.ts), else the node's first port. */
 export function defaultPort(data: GraphNodeData | undefined): string {
-  if (!data) return 'out';
-  return portsOf(data)[0] ?? 'out';
+  if (!data || data.kind === 'trigger') return 'out';
+  return defaultPortOf(data.node) ?? portsOf(data)[0] ?? 'out';
 }
 
-/** Nodes whose single output needs no explicit `port` on its edges. */
+/** Nodes whose edges are written without `port` (the trigger, and nodes whose only output is their default port). */
 export function implicitPort(data: GraphNodeData | undefined): boolean {
-  if (!data) return true;
-  if (data.kind === 'trigger') return true;
-  return data.node.type === 'compute' || data.node.type === 'wait';
+  if (!data || data.kind === 'trigger') return true;
+  return portIsImplicit(data.node);
 }
 
 export function edgeId(from: string, port: string | undefined, to: string, taken?: Set<string>): string {
@@ -229,10 +228,6 @@ export function setPositions(graph: Graph, positions: Map<string, XY>, markAllPl
       return { ...n, position: p ? { x: Math.round(p.x), y: Math.round(p.y) } : n.position, data: markAllPlaced || p ? { ...n.data, placed: true } : n.data };
     }),
   };
-}
-
-export function stepNodes(graph: Graph): FlowNode[] {
-  return graph.nodes.filter((n) => n.data.kind === 'step').map((n) => (n.data as StepData).node);
 }
 
 /** Move the edges leaving `nodeId` by port `from` to port `to` (a renamed route rule or decision). */

@@ -1,6 +1,7 @@
-// Side-panel forms per DSL node type, and per action type for action params.
+// Side-panel forms per DSL node type (listed in registry.ts); an action's params form comes from its
+// spec's fields.
 import type { ActionNode, ActionType, FlowNode, RetryOn } from '@flowdesk/schema';
-import { ACTION_KINDS, ACTIONS } from '../core/templates.ts';
+import { ACTION_TYPES, actionSpec } from '@flowdesk/schema/specs';
 import { Field, JsonField, Lines, NumberInput, Select, Text, withKey } from './fields.tsx';
 import { RuleBuilder } from './RuleBuilder.tsx';
 
@@ -12,11 +13,11 @@ export interface FormProps<N extends FlowNode = FlowNode> {
   fields: string[];
 }
 
-function ComputeForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'compute' }>>) {
+export function ComputeForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'compute' }>>) {
   return <JsonField label="Set variables (name → JSON-Logic)" value={node.set} onChange={(v) => onChange({ ...node, set: (v ?? {}) as Record<string, unknown> })} rows={8} testid="compute-set" />;
 }
 
-function RouteForm({ node, onChange, onRenamePort, fields }: FormProps<Extract<FlowNode, { type: 'route' }>>) {
+export function RouteForm({ node, onChange, onRenamePort, fields }: FormProps<Extract<FlowNode, { type: 'route' }>>) {
   const rules = node.rules ?? [];
   const setRules = (r: typeof rules) => onChange({ ...node, rules: r });
   return (
@@ -70,8 +71,8 @@ function RouteForm({ node, onChange, onRenamePort, fields }: FormProps<Extract<F
 
 const RETRY_ON: RetryOn[] = ['5xx', '429', 'timeout', 'network', '4xx'];
 
-function ActionForm({ node, onChange }: FormProps<ActionNode>) {
-  const spec = ACTIONS[node.action];
+export function ActionForm({ node, onChange }: FormProps<ActionNode>) {
+  const spec = actionSpec(node.action);
   const params = (node.params ?? {}) as Record<string, unknown>;
   const setParam = (k: string, v: unknown) => onChange({ ...node, params: withKey(params, k, v) });
   const retry = node.retry ?? {};
@@ -80,8 +81,8 @@ function ActionForm({ node, onChange }: FormProps<ActionNode>) {
       <Select
         label="Action"
         value={node.action}
-        options={ACTION_KINDS}
-        onChange={(a) => a && a !== node.action && onChange({ ...node, action: a as ActionType, params: structuredClone(ACTIONS[a as ActionType].params) })}
+        options={[...ACTION_TYPES]}
+        onChange={(a) => a && a !== node.action && onChange({ ...node, action: a as ActionType, params: structuredClone(actionSpec(a)?.defaults ?? {}) as Record<string, unknown> })}
         testid="action-type"
       />
       {spec && <p className="fd-hint">{spec.help} Use {'{{payload.x}}'}, {'{{vars.x}}'}, {'{{config.NAME}}'}, {'{{secrets.NAME}}'}.</p>}
@@ -140,7 +141,7 @@ function ActionForm({ node, onChange }: FormProps<ActionNode>) {
   );
 }
 
-function WaitForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'wait' }>>) {
+export function WaitForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'wait' }>>) {
   return (
     <>
       <Text label="Wait for" value={node.for} placeholder="3d" onChange={(v) => onChange(withKey(node, 'for', v) as FlowNode)} testid="wait-for" />
@@ -149,7 +150,7 @@ function WaitForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'wait'
   );
 }
 
-function ReviewForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'review' }>>) {
+export function ReviewForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'review' }>>) {
   return (
     <>
       <Text label="Queue" value={node.queue} onChange={(v) => onChange({ ...node, queue: v ?? '' })} testid="review-queue" />
@@ -165,7 +166,7 @@ function ReviewForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'rev
   );
 }
 
-function QaForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'qa' }>>) {
+export function QaForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'qa' }>>) {
   return (
     <>
       <JsonField label="Input (JSON-Logic)" value={node.input} onChange={(v) => onChange({ ...node, input: v })} rows={2} />
@@ -175,7 +176,7 @@ function QaForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'qa' }>>
   );
 }
 
-function EndForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'end' }>>) {
+export function EndForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'end' }>>) {
   const ex = node.exitState;
   return (
     <div className="fd-subsection">
@@ -206,13 +207,3 @@ export function CommonForm({ node, onChange }: FormProps) {
     </div>
   );
 }
-
-export const NODE_FORMS: { [K in FlowNode['type']]: (p: FormProps<Extract<FlowNode, { type: K }>>) => React.ReactNode } = {
-  compute: ComputeForm,
-  route: RouteForm,
-  action: ActionForm,
-  wait: WaitForm,
-  review: ReviewForm,
-  qa: QaForm,
-  end: EndForm,
-};

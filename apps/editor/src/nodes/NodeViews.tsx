@@ -4,10 +4,12 @@ import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
 import type { FlowNode, NodeType } from '@flowdesk/schema';
 import { portsOf, type GraphNodeData, type StepData, type TriggerData } from '../core/mapping.ts';
 import { useNodeDecoration } from '../decorations.ts';
-import { metaOf } from './meta.ts';
-import { nodeSummary, ruleText, triggerSummary } from './summaries.ts';
+import { actionSpec, ruleText } from '@flowdesk/schema/specs';
+import { lookOf, nodeSummary, triggerSummary } from '../core/look.ts';
 
 type FDNode = Node<GraphNodeData>;
+/** The props React Flow gives every node component of the canvas. */
+export type StepNodeProps = NodeProps<FDNode>;
 
 function portLabel(node: FlowNode | null, port: string): string {
   if (node?.type === 'route') {
@@ -21,7 +23,7 @@ function portLabel(node: FlowNode | null, port: string): string {
 function Frame(props: { id: string; kind: string; title: string; summary: string; ports: string[]; node: FlowNode | null; selected: boolean; target: boolean; children?: ReactNode }) {
   const { id, kind, title, summary, ports, node, selected, target } = props;
   const deco = useNodeDecoration(id);
-  const meta = metaOf(kind);
+  const meta = lookOf(kind);
   const cls = ['fd-node', `fd-node-${kind}`, selected ? 'is-selected' : '', deco.onPath ? 'on-path' : '', deco.errors.length ? 'has-errors' : '', deco.status ? `st-${deco.status}` : '']
     .filter(Boolean)
     .join(' ');
@@ -86,7 +88,7 @@ function stepView<K extends NodeType>(type: K, Body?: (p: { node: Of<K> }) => Re
 
 function retryText(n: Of<'action'>): string {
   const r = n.retry;
-  if (!r) return n.action === 'http.request' ? 'default retries' : '';
+  if (!r) return actionSpec(n.action)?.outside ? 'default retries' : '';
   if (r.delays) return r.delays.length ? `retries ${r.delays.join(', ')}` : 'no retries';
   if (r.backoff) return `up to ${r.backoff.maxAttempts} attempts`;
   return '';

@@ -5,7 +5,7 @@ import { del, get } from '../api.ts';
 import { clearDraft, draftIds, loadDraft, saveDraft } from '../core/drafts.ts';
 import { freshId, slug } from '../core/ids.ts';
 import { newFlow } from '../core/templates.ts';
-import { triggerSummary } from '../nodes/summaries.ts';
+import { triggerSummary } from '../core/look.ts';
 import { navigate } from '../router.ts';
 import { ImportDialog } from '../components/ImportDialog.tsx';
 

@@ -12,9 +12,9 @@
 //   bad params → 'error'.
 import { createHash, randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { ErrorClass } from '@flowdesk/schema';
-import type { ActionResult } from '@flowdesk/engine';
-import type { ActionDeps, ActionExecutor } from './types.ts';
+import { specOf, type ErrorClass } from '@flowdesk/schema';
+import { ActionFailure, defineExecutor } from './define.ts';
+import type { ActionDeps } from './types.ts';
 
 export interface SmtpSettings {
   host: string;
@@ -266,17 +266,16 @@ export async function sendEmail(m: { to: string; subject: string; text: string; 
   return delivery;
 }
 
-export const emailSend: ActionExecutor = async (cmd, deps): Promise<ActionResult> => {
-  const started = performance.now();
-  const ms = () => Math.round(performance.now() - started);
+export const emailSend = defineExecutor(specOf('email.send'), async (p, { cmd, deps }) => {
   try {
-    const out = await deliverEmail(cmd.params, { store: deps.store, clock: deps.clock, env: deps.env, run: deps.run, nodeId: cmd.nodeId }, {
+    const out = await deliverEmail(p, { store: deps.store, clock: deps.clock, env: deps.env, run: deps.run, nodeId: cmd.nodeId }, {
       idempotencyKey: cmd.idempotencyKey,
       timeoutMs: cmd.timeoutMs,
     });
-    return { ok: true, output: out, durationMs: ms() };
+    return { output: out };
   } catch (e) {
-    if (e instanceof EmailError) return { ok: false, errorClass: e.errorClass, error: e.message, durationMs: ms() };
-    return { ok: false, errorClass: 'error', error: (e as Error).message, durationMs: ms() };
+    throw e instanceof EmailError ? new ActionFailure(e.errorClass, e.message) : e;
   }
-};
+});
+
+export default emailSend;

@@ -1,9 +1,9 @@
-// http.request: one real HTTP call with a timeout and the run's Idempotency-Key.
+// http.request: one real HTTP call with a timeout and the run's Idempotency-Key (the spec checked that
+// params.url is an http(s) URL).
 import http from 'node:http';
 import https from 'node:https';
-import type { ErrorClass } from '@flowdesk/schema';
-import type { ActionResult } from '@flowdesk/engine';
-import type { ActionExecutor } from './types.ts';
+import { specOf, type ErrorClass } from '@flowdesk/schema';
+import { ActionFailure, defineExecutor } from './define.ts';
 
 const RESPONSE_KEEP = 4096;
 
@@ -61,22 +61,12 @@ function send(url: URL, method: string, headers: Record<string, string>, body: s
 
 const MAX_BODY_KEEP = 1024 * 1024;
 
-export const httpRequest: ActionExecutor = async (cmd, deps) => {
-  const p = cmd.params as { method?: string; url?: unknown; headers?: Record<string, unknown>; body?: unknown; query?: Record<string, unknown> };
-  const started = performance.now();
-  const fail = (errorClass: ErrorClass, error: string, extra: Partial<ActionResult> = {}): ActionResult => ({
-    ok: false,
-    errorClass,
-    error,
-    durationMs: Math.round(performance.now() - started),
-    ...extra,
-  });
-  if (typeof p.url !== 'string' || !/^https?:\/\//.test(p.url)) return fail('error', `params.url must be an http(s) URL (got ${JSON.stringify(p.url)})`);
+export const httpRequest = defineExecutor(specOf('http.request'), async (p, { cmd, deps }) => {
   let url: URL;
   try {
     url = new URL(p.url);
   } catch {
-    return fail('error', `params.url is not a valid URL: ${JSON.stringify(p.url)}`);
+    throw new ActionFailure('error', `params.url is not a valid URL: ${JSON.stringify(p.url)}`);
   }
   for (const [k, v] of Object.entries(p.query ?? {})) url.searchParams.set(k, String(v));
   const method = (p.method ?? (p.body === undefined ? 'GET' : 'POST')).toUpperCase();
@@ -94,10 +84,9 @@ export const httpRequest: ActionExecutor = async (cmd, deps) => {
     res = await send(url, method, headers, body, cmd.timeoutMs);
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (err.name === 'TimeoutError') return fail('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
-    return fail('network', `${err.code ?? err.message}: ${where}`);
+    if (err.name === 'TimeoutError') throw new ActionFailure('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
+    throw new ActionFailure('network', `${err.code ?? err.message}: ${where}`);
   }
-  const durationMs = Math.round(performance.now() - started);
   let parsed: unknown = res.text;
   if (String(res.headers['content-type'] ?? '').includes('json')) {
     try {
@@ -107,15 +96,13 @@ export const httpRequest: ActionExecutor = async (cmd, deps) => {
     }
   }
   const errorClass = classifyStatus(res.status);
-  if (!errorClass) return { ok: true, status: res.status, output: { status: res.status, body: parsed }, durationMs };
+  if (!errorClass) return { status: res.status, output: { status: res.status, body: parsed } };
   const retryAfter = res.headers['retry-after'];
-  return {
-    ok: false,
+  throw new ActionFailure(errorClass, `HTTP ${res.status} from ${where}`, {
     status: res.status,
-    errorClass,
-    error: `HTTP ${res.status} from ${where}`,
     response: res.text.slice(0, RESPONSE_KEEP),
     retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null, deps.clock.now()) : undefined,
-    durationMs,
-  };
-};
+  });
+});
+
+export default httpRequest;

@@ -1,11 +1,8 @@
 // task.create: an internal task (title, due, owner, record) in the 'tasks' collection (GET /api/tasks).
 // The task id is derived from the command's idempotency key, so a retried attempt stores it once.
-//
-// params: { title, due? (ISO time, or a duration from now: "30m", "2d"), owner?, record?: {entity, key}, notes? }
 import { createHash } from 'node:crypto';
-import { parseDuration } from '@flowdesk/schema';
-import type { ActionResult } from '@flowdesk/engine';
-import type { ActionExecutor } from './types.ts';
+import { parseDuration, specOf } from '@flowdesk/schema';
+import { defineExecutor } from './define.ts';
 
 export interface Task {
   id: string;
@@ -37,40 +34,30 @@ export function resolveDue(due: unknown, nowMs: number): string | null {
   throw new Error(`params.due must be an ISO time or a duration like "2d" (got ${JSON.stringify(due)})`);
 }
 
-export const taskCreate: ActionExecutor = async (cmd, deps): Promise<ActionResult> => {
-  const started = performance.now();
-  const ms = () => Math.round(performance.now() - started);
-  const p = cmd.params as Record<string, unknown>;
-  try {
-    if (typeof p.title !== 'string' || p.title.trim() === '') throw new Error('params.title must be a non-empty string');
-    const nowMs = deps.clock.now();
-    const due = resolveDue(p.due, nowMs);
-    let record: Task['record'] = deps.run.record ? { entity: deps.run.record.entity, key: deps.run.record.key } : null;
-    if (p.record !== undefined && p.record !== null) {
-      const r = p.record as { entity?: unknown; key?: unknown };
-      if (typeof r.entity !== 'string' || !r.entity || r.key === undefined || r.key === null || r.key === '') throw new Error('params.record must be {entity, key}');
-      record = { entity: r.entity, key: String(r.key) };
-    }
-    const id = taskIdFor(cmd.idempotencyKey);
-    const existing = await deps.store.getDoc('tasks', id);
-    if (existing) return { ok: true, output: existing, durationMs: ms() };
-    const task: Task = {
-      id,
-      title: p.title.trim(),
-      due,
-      owner: typeof p.owner === 'string' && p.owner ? p.owner : null,
-      record,
-      ...(typeof p.notes === 'string' && p.notes ? { notes: p.notes } : {}),
-      runId: deps.run.id,
-      flowId: deps.run.flowId,
-      nodeId: cmd.nodeId,
-      status: 'open',
-      createdAt: new Date(nowMs).toISOString(),
-      idempotencyKey: cmd.idempotencyKey,
-    };
-    await deps.store.putDoc('tasks', task);
-    return { ok: true, output: task, durationMs: ms() };
-  } catch (e) {
-    return { ok: false, errorClass: 'error', error: (e as Error).message, durationMs: ms() };
-  }
-};
+export const taskCreate = defineExecutor(specOf('task.create'), async (p, { cmd, deps }) => {
+  if (p.title.trim() === '') throw new Error('params.title must be a non-empty string');
+  const nowMs = deps.clock.now();
+  const due = resolveDue(p.due, nowMs);
+  const record: Task['record'] = p.record ? { entity: p.record.entity, key: String(p.record.key) } : deps.run.record ? { entity: deps.run.record.entity, key: deps.run.record.key } : null;
+  const id = taskIdFor(cmd.idempotencyKey);
+  const existing = await deps.store.getDoc('tasks', id);
+  if (existing) return { output: existing };
+  const task: Task = {
+    id,
+    title: p.title.trim(),
+    due,
+    owner: p.owner ? p.owner : null,
+    record,
+    ...(p.notes ? { notes: p.notes } : {}),
+    runId: deps.run.id,
+    flowId: deps.run.flowId,
+    nodeId: cmd.nodeId,
+    status: 'open',
+    createdAt: new Date(nowMs).toISOString(),
+    idempotencyKey: cmd.idempotencyKey,
+  };
+  await deps.store.putDoc('tasks', task);
+  return { output: task };
+});
+
+export default taskCreate;

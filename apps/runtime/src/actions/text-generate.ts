@@ -4,12 +4,9 @@
 // template otherwise, so a flow runs on a fresh install without calling anything outside.
 // Its output is meant to go through a `qa` node before any external delivery.
 //
-// params: { template?: string, subject?: string, prompt?: string, system?: string, model?: string,
-//           json?: boolean, temperature?: number, maxTokens?: number }
 // output: { text, subject?, json? (parsed when json: true), model, usage, source: 'template' | 'endpoint', jsonError? }
-import type { ErrorClass } from '@flowdesk/schema';
-import type { ActionResult } from '@flowdesk/engine';
-import type { ActionExecutor } from './types.ts';
+import { specOf } from '@flowdesk/schema';
+import { ActionFailure, defineExecutor } from './define.ts';
 import { classifyStatus, parseRetryAfter } from './http-request.ts';
 
 const RESPONSE_KEEP = 4096;
@@ -27,37 +24,31 @@ export function parseJsonText(text: string): { value?: unknown; error?: string }
 
 const textOf = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
 
-export const textGenerate: ActionExecutor = async (cmd, deps): Promise<ActionResult> => {
-  const started = performance.now();
-  const ms = () => Math.round(performance.now() - started);
-  const p = cmd.params as Record<string, unknown>;
-  const fail = (errorClass: ErrorClass, error: string, extra: Partial<ActionResult> = {}): ActionResult => ({ ok: false, errorClass, error, durationMs: ms(), ...extra });
+export const textGenerate = defineExecutor(specOf('text.generate'), async (p, { cmd, deps }) => {
   const template = textOf(p.template);
   const prompt = textOf(p.prompt);
-  const subject = typeof p.subject === 'string' ? p.subject : undefined;
+  const subject = p.subject;
   const wantJson = p.json === true;
   const baseUrl = deps.env.FLOWDESK_OPENAI_URL?.trim();
-
-  const fromTemplate = (text: string): ActionResult => {
-    const output: Record<string, unknown> = { text, model: 'template', usage: null, source: 'template' };
+  const withJson = (output: Record<string, unknown>, text: string) => {
     if (subject !== undefined) output.subject = subject;
     if (wantJson) {
       const parsed = parseJsonText(text);
       if (parsed.error) output.jsonError = parsed.error;
       else output.json = parsed.value;
     }
-    return { ok: true, output, durationMs: ms() };
+    return output;
   };
 
   if (prompt === undefined || !baseUrl) {
-    if (template !== undefined) return fromTemplate(template);
-    if (prompt !== undefined) return fail('error', 'params.prompt needs FLOWDESK_OPENAI_URL (an OpenAI-compatible API); set it, or give params.template as the no-config fallback');
-    return fail('error', 'params.template or params.prompt is required');
+    if (template !== undefined) return { output: withJson({ text: template, model: 'template', usage: null, source: 'template' }, template) };
+    if (prompt !== undefined) throw new Error('params.prompt needs FLOWDESK_OPENAI_URL (an OpenAI-compatible API); set it, or give params.template as the no-config fallback');
+    throw new Error('params.template or params.prompt is required');
   }
 
-  if (!/^https?:\/\//.test(baseUrl)) return fail('error', 'FLOWDESK_OPENAI_URL must be an http(s) URL');
+  if (!/^https?:\/\//.test(baseUrl)) throw new Error('FLOWDESK_OPENAI_URL must be an http(s) URL');
   const url = `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
-  const model = (typeof p.model === 'string' && p.model) || deps.env.FLOWDESK_OPENAI_MODEL || DEFAULT_OPENAI_MODEL;
+  const model = p.model || deps.env.FLOWDESK_OPENAI_MODEL || DEFAULT_OPENAI_MODEL;
   const messages: { role: string; content: string }[] = [];
   const system = textOf(p.system);
   if (system) messages.push({ role: 'system', content: system });
@@ -77,12 +68,12 @@ export const textGenerate: ActionExecutor = async (cmd, deps): Promise<ActionRes
     raw = await res.text();
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') return fail('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
-    return fail('network', `${err.cause?.code ?? err.message}: ${where}`);
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new ActionFailure('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
+    throw new ActionFailure('network', `${err.cause?.code ?? err.message}: ${where}`);
   }
   const errorClass = classifyStatus(res.status);
   if (errorClass) {
-    return fail(errorClass, `HTTP ${res.status} from ${where}`, {
+    throw new ActionFailure(errorClass, `HTTP ${res.status} from ${where}`, {
       status: res.status,
       response: raw.slice(0, RESPONSE_KEEP),
       retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after'), deps.clock.now()) : undefined,
@@ -92,16 +83,11 @@ export const textGenerate: ActionExecutor = async (cmd, deps): Promise<ActionRes
   try {
     data = JSON.parse(raw) as typeof data;
   } catch {
-    return fail('5xx', `the endpoint answered ${res.status} with a body that is not JSON: ${where}`, { status: res.status, response: raw.slice(0, RESPONSE_KEEP) });
+    throw new ActionFailure('5xx', `the endpoint answered ${res.status} with a body that is not JSON: ${where}`, { status: res.status, response: raw.slice(0, RESPONSE_KEEP) });
   }
   const content = data.choices?.[0]?.message?.content;
-  if (typeof content !== 'string') return fail('5xx', `the endpoint's answer has no choices[0].message.content: ${where}`, { status: res.status, response: raw.slice(0, RESPONSE_KEEP) });
-  const output: Record<string, unknown> = { text: content, model: typeof data.model === 'string' ? data.model : model, usage: data.usage ?? null, source: 'endpoint' };
-  if (subject !== undefined) output.subject = subject;
-  if (wantJson) {
-    const parsed = parseJsonText(content);
-    if (parsed.error) output.jsonError = parsed.error;
-    else output.json = parsed.value;
-  }
-  return { ok: true, status: res.status, output, durationMs: ms() };
-};
+  if (typeof content !== 'string') throw new ActionFailure('5xx', `the endpoint's answer has no choices[0].message.content: ${where}`, { status: res.status, response: raw.slice(0, RESPONSE_KEEP) });
+  return { status: res.status, output: withJson({ text: content, model: typeof data.model === 'string' ? data.model : model, usage: data.usage ?? null, source: 'endpoint' }, content) };
+});
+
+export default textGenerate;

@@ -4,7 +4,7 @@ import type { Alert } from '@flowdesk/schema';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,7 +3,8 @@
 // A failed delivery is recorded on the alert and logged; it never throws to the caller.
 import { randomUUID } from 'node:crypto';
 import type { Alert, Severity } from '@flowdesk/schema';
-import type { Clock, Logger } from '../actions/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Store, Timer } from '../store/types.ts';
 import { makeRedactor } from '../security/redact.ts';
 import { alertText, formatAlertEmail, formatSummaryEmail, summaryText, type SummaryInput } from './email-format.ts';

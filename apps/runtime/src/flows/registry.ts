@@ -2,7 +2,7 @@
 // payload validator (compiled once per version).
 import { compilePayloadSchema, validateFlow, type Flow, type StateMap } from '@flowdesk/schema';
 import type { Store, StoredFlow } from '../store/types.ts';
-import { implementedActions } from '../actions/registry.ts';
+import { EXECUTORS } from '../actions/index.ts';
 
 export interface DeployError {
   status: 409 | 422;
@@ -65,7 +65,7 @@ export class FlowRegistry {
   }
 
   check(doc: unknown): { ok: true; flow: Flow } | { ok: false; error: DeployError } {
-    const res = validateFlow(doc, { implementedActions: implementedActions(), stateMap: this.stateMap });
+    const res = validateFlow(doc, { implementedActions: Object.keys(EXECUTORS), stateMap: this.stateMap });
     if (!res.ok || !res.flow) return { ok: false, error: { status: 422, error: 'invalid flow', errors: res.errors } };
     const flow = res.flow;
     if (flow.trigger.type === 'webhook') {

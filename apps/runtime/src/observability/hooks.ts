@@ -1,7 +1,7 @@
 // The runner hooks that feed observability: a finished run → its KPI fact + flowdesk_runs_total + a log
 // line; a finished step → flowdesk_step_duration_seconds. Pass to startRuntime({ hooks }).
 import type { Flow, Run } from '@flowdesk/schema';
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { RunnerHooks } from '../runner/runner.ts';
 import type { Store } from '../store/types.ts';
 import { recordRunFact } from './kpi-facts.ts';

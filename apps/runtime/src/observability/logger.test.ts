@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import { createLogger, runLogger } from './logger.ts';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {

@@ -5,6 +5,14 @@ import { SENSITIVE_HEADERS } from '../security/redact.ts';
 
 export type FlowdeskLogger = PinoLogger;
 
+/** What the runtime logs through: pino in production, anything with these methods in tests. */
+export interface Logger {
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  debug?(obj: object | string, msg?: string): void;
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export interface LoggerOptions {

@@ -16,8 +16,11 @@ import {
   type AdvanceEnv,
 } from '@flowdesk/engine';
 import type { Store, Timer } from '../store/types.ts';
-import type { ActionDeps, Clock, Logger, RuntimeServices } from '../actions/types.ts';
-import { ACTION_EXECUTORS } from '../actions/registry.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { RuntimeServices } from '../runner/services.ts';
+import type { ActionDeps } from '../actions/types.ts';
+import { EXECUTORS } from '../actions/index.ts';
 import type { FlowRegistry } from '../flows/registry.ts';
 import type { Secrets } from '../security/secrets.ts';
 import type { Redactor } from '../security/redact.ts';
@@ -200,7 +203,7 @@ export class Runner {
         }
         case 'action': {
           const startedAt = this.now();
-          const executor = ACTION_EXECUTORS[cmd.action];
+          const executor = EXECUTORS[cmd.action];
           const deps: ActionDeps = {
             store: this.store,
             clock: this.clock,
@@ -210,9 +213,8 @@ export class Runner {
             run: { id: run.id, flowId: run.flowId, flowVersion: run.flowVersion, record: run.record },
             services: this.services,
           };
-          const result: ActionResult = executor
-            ? await executor(cmd, deps).catch((e: Error) => ({ ok: false, errorClass: 'error' as const, error: e.message, durationMs: 0 }))
-            : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
+          // a flow stored by a release that had an action this one lacks still fails cleanly
+          const result: ActionResult = executor ? await executor(cmd, deps) : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
           this.hooks.onStep?.(run.flowId, cmd.nodeId, result.durationMs);
           run = applyActionResult(flow, run, this.redact(result), this.now(), startedAt);
           // a success that goes on is saved with the next step's start (one write, not two): the pure

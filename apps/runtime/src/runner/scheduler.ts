@@ -3,7 +3,8 @@
 import { Cron } from 'croner';
 import type { Flow, ScheduleTrigger } from '@flowdesk/schema';
 import type { Store, Timer } from '../store/types.ts';
-import type { Clock, Logger } from '../actions/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { FlowRegistry } from '../flows/registry.ts';
 import type { Runner } from './runner.ts';
 

@@ -1,12 +1,21 @@
 // Runtime services used by the internal actions and the records API: record transitions checked
 // against the state map (firing record triggers and cancelOn), alerts, and flow.emit.
-import { canTransition, type EntityRecord, type StateMap } from '@flowdesk/schema';
-import type { RuntimeServices } from '../actions/types.ts';
+import { canTransition, type Alert, type EntityRecord, type Severity, type StateMap } from '@flowdesk/schema';
 import type { AlertDispatcher } from '../alerts/dispatcher.ts';
 import type { FlowRegistry } from '../flows/registry.ts';
 import { StoreConflictError, type Store } from '../store/types.ts';
-import type { Clock, Logger } from '../actions/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../observability/logger.ts';
 import { Runner, NotFoundError } from './runner.ts';
+
+/** What the internal actions (record.setState, alert.raise, flow.emit) and the records API act through. */
+export interface RuntimeServices {
+  /** Moves a record into `state` (checked against the state map); fires record triggers and cancelOn. */
+  setRecordState(input: { entity: string; key: string; state: string; data?: Record<string, unknown>; cause: { runId?: string; nodeId?: string; manual?: boolean } }): Promise<EntityRecord>;
+  raiseAlert(input: { flowId: string; nodeId?: string; runId?: string; kind: string; severity: Severity; message: string }): Promise<Alert>;
+  /** Starts another flow's manual trigger. */
+  emitFlow(flowId: string, payload: unknown, cause: { runId: string; nodeId: string; idempotencyKey: string }): Promise<{ runId: string; duplicate: boolean }>;
+}
 
 /** Record-trigger runs are keyed by record and transition: one run per entry into a state, forever. */
 const RECORD_TRIGGER_WINDOW_MS = 10 * 365 * 86_400_000;

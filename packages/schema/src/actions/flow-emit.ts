@@ -1,0 +1,20 @@
+import { Type } from '@sinclair/typebox';
+import { defineAction } from '../spec/action.ts';
+
+export default defineAction({
+  type: 'flow.emit',
+  params: Type.Object({
+    flowId: Type.String({ minLength: 1, description: 'a flow with a manual trigger' }),
+    payload: Type.Optional(Type.Unknown({ description: "checked against that flow's contract" })),
+  }),
+  outside: true,
+  label: 'Start another flow',
+  help: "Starts another flow's manual trigger.",
+  fields: [
+    { key: 'flowId', label: 'Flow id' },
+    { key: 'payload', label: 'Payload (JSON)', kind: 'json' },
+  ],
+  defaults: { flowId: 'other-flow', payload: {} },
+  output: '`{runId, duplicate}`',
+  summary: 'flowId',
+});
