@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { defineAction } from '../spec/action.ts';
-import { literalString } from '../spec/check.ts';
+import { defineAction, literalString } from '../spec/index.ts';
+
 
 export default defineAction({
   type: 'record.setState',

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineAction } from '../spec/action.ts';
-import { role } from '../spec/params.ts';
+import { defineAction, role } from '../spec/index.ts';
 
 export default defineAction({
   type: 'report.weekly',

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineAction } from '../spec/action.ts';
+import { defineAction } from '../spec/index.ts';
 
 export default defineAction({
   type: 'text.generate',
