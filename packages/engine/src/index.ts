@@ -7,3 +7,4 @@ export * from './dry-run.ts';
 export * from './qa.ts';
 export * from './kpi.ts';
 export * from './report.ts';
+export * from './admit.ts';

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, rmSync, mkdtempSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Flow, Run } from '@flowdesk/schema';
+import { admitEvent } from '@flowdesk/engine';
 import { startRuntime, ManualClock, REPO_ROOT } from '../index.ts';
 import { startChaosDeps, FAULTS, type Fault } from '../drill/chaos.ts';
 import { lossRisks } from '../drill/risks.ts';
@@ -65,7 +66,10 @@ export async function drill(flow: Flow): Promise<{ outcomes: Outcome[]; risks: R
         const deployed = await rt.ctx.flows.deploy(aimed, new Date(clock.now()).toISOString());
         if (!deployed.ok) throw new Error(`flow is invalid: ${deployed.error.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
         for (const sample of flow.samples ?? []) {
-          const res = await rt.ctx.runner.start(deployed.flow.doc, { payload: sample.payload, headers: sample.headers, idempotencyKey: null, trigger: { type: 'manual' } });
+          // admitted as a run started by hand, without its idempotency key: every sample runs under every fault
+          const admission = admitEvent(deployed.flow.doc, { source: { kind: 'manual' }, payload: sample.payload, headers: sample.headers });
+          if (admission.admit !== 'start') throw new Error(`sample "${sample.name}" is not admitted: ${admission.admit === 'rejected' ? admission.error : admission.reason}`);
+          const res = await rt.ctx.runner.start(deployed.flow.doc, { ...admission.start, idempotencyKey: null });
           // compressed clock: jump from one due timer to the next, up to a day of virtual time
           for (let i = 0; i < 200; i++) {
             await rt.settle();

@@ -1,7 +1,7 @@
 // /api/flows: deploy (PUT, versioned), read, deactivate, versions, rollback, dry run, manual run.
 import express, { type Router } from 'express';
-import { parseDuration, type Flow } from '@flowdesk/schema';
-import { dryRun, evaluateLogic } from '@flowdesk/engine';
+import type { Flow } from '@flowdesk/schema';
+import { admitEvent, dryRun, evaluateLogic } from '@flowdesk/engine';
 import type { RuntimeContext } from '../context.ts';
 import type { StoredFlow } from '../store/types.ts';
 import { sendError, sendThrown } from './errors.ts';
@@ -87,19 +87,11 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
     if (!f.active) return sendError(res, 409, `flow ${req.params.id} is inactive`);
     const payload = (req.body as { payload?: unknown } | undefined)?.payload ?? {};
-    const errors = ctx.flows.payloadValidator(f.doc)(payload);
-    if (errors.length) return sendError(res, 422, 'payload does not match the contract', errors);
+    const admission = admitEvent(f.doc, { source: { kind: 'manual' }, payload }, { checkPayload: ctx.flows.payloadValidator(f.doc) });
+    if (admission.admit === 'rejected') return sendError(res, 422, admission.error, admission.errors);
+    if (admission.admit === 'ignored') return res.status(200).json({ ignored: true });
     try {
-      const t = f.doc.trigger;
-      const keyRule = t.type === 'manual' || t.type === 'webhook' ? t.idempotencyKey : undefined;
-      const k = keyRule !== undefined ? evaluateLogic(keyRule, { payload, headers: {} }, 'trigger.idempotencyKey') : null;
-      const window = t.type === 'manual' || t.type === 'webhook' ? t.dedupeWindow : undefined;
-      const { run, duplicate } = await ctx.runner.start(f.doc, {
-        payload,
-        idempotencyKey: k === null || k === undefined || k === '' ? null : String(k),
-        dedupeWindowMs: window ? parseDuration(window) : undefined,
-        trigger: { type: 'manual' },
-      });
+      const { run, duplicate } = await ctx.runner.start(f.doc, admission.start);
       res.status(duplicate ? 200 : 202).json(duplicate ? { runId: run.id, duplicate: true } : { runId: run.id });
     } catch (e) {
       sendThrown(res, e);

@@ -1,10 +1,10 @@
 // POST /hooks/<path> — the hot path, on plain node:http ahead of Express (no router or body-parser
-// middleware per event): content type, size, auth, rate limit, JSON, contract, filter, dedupe, a
-// durable run, 202.
+// middleware per event): content type, size, auth, rate limit, JSON; then admitEvent (contract,
+// filter, idempotency key, window) as for every way in; then dedupe and a durable run, 202.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { parseDuration, type Auth } from '@flowdesk/schema';
-import { evaluateLogic, truthy } from '@flowdesk/engine';
+import type { Auth } from '@flowdesk/schema';
+import { admitEvent } from '@flowdesk/engine';
 import { verifyWebhook } from '../security/webhook-auth.ts';
 import { clientAddress } from '../security/client-address.ts';
 import { redactHeaders } from '../security/redact.ts';
@@ -98,29 +98,11 @@ export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: S
     } catch (e) {
       return respond(res, path, 400, { error: `malformed JSON: ${(e as Error).message}` });
     }
-    const errors = ctx.flows.payloadValidator(flow)(payload);
-    if (errors.length) return reject(res, path, flow.id, 422, 'payload does not match the contract', errors);
     const headers = redactHeaders(req.headers, trigger.auth.type === 'token' && trigger.auth.header ? [trigger.auth.header] : []);
-    const exprCtx = { payload, headers };
-    let key: string | null = null;
-    try {
-      if (trigger.filter !== undefined && !truthy(evaluateLogic(trigger.filter, exprCtx, 'trigger.filter'))) {
-        return respond(res, path, 200, { ignored: true });
-      }
-      if (trigger.idempotencyKey !== undefined) {
-        const k = evaluateLogic(trigger.idempotencyKey, exprCtx, 'trigger.idempotencyKey');
-        key = k === null || k === undefined || k === '' ? null : typeof k === 'string' ? k : JSON.stringify(k);
-      }
-    } catch (e) {
-      return reject(res, path, flow.id, 422, (e as Error).message, [{ path: '', message: (e as Error).message }]);
-    }
-    const { run, duplicate } = await ctx.runner.start(flow, {
-      payload,
-      headers,
-      idempotencyKey: key,
-      dedupeWindowMs: trigger.dedupeWindow ? parseDuration(trigger.dedupeWindow) : undefined,
-      trigger: { type: 'webhook', path },
-    });
+    const admission = admitEvent(flow, { source: { kind: 'webhook', path }, payload, headers }, { checkPayload: ctx.flows.payloadValidator(flow) });
+    if (admission.admit === 'rejected') return reject(res, path, flow.id, 422, admission.error, admission.errors);
+    if (admission.admit === 'ignored') return respond(res, path, 200, { ignored: true });
+    const { run, duplicate } = await ctx.runner.start(flow, admission.start);
     if (duplicate) return respond(res, path, 200, { runId: run.id, duplicate: true });
     respond(res, path, 202, { runId: run.id });
   }

@@ -11,9 +11,10 @@ import {
   newRun,
   prepareReplay,
   resolveReview as engineResolveReview,
-  runRecordRef,
+  DEFAULT_DEDUPE_WINDOW_MS,
   type ActionResult,
   type AdvanceEnv,
+  type StartInput,
 } from '@flowdesk/engine';
 import type { Store, Timer } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
@@ -33,13 +34,7 @@ export interface RunnerHooks {
   onStep?(flowId: string, nodeId: string, ms: number): void;
 }
 
-export interface StartInput {
-  payload: unknown;
-  headers?: Record<string, string>;
-  idempotencyKey: string | null;
-  dedupeWindowMs?: number;
-  trigger: Run['trigger'];
-}
+export type { StartInput };
 
 export class ConflictError extends Error {
   readonly status = 409;
@@ -48,7 +43,7 @@ export class NotFoundError extends Error {
   readonly status = 404;
 }
 
-export const DEFAULT_DEDUPE_WINDOW_MS = 24 * 3_600_000;
+export { DEFAULT_DEDUPE_WINDOW_MS };
 
 /** Runs driven at once: enough to overlap outside calls, few enough to keep ingest fast and memory flat. */
 export const DEFAULT_DRIVE_CONCURRENCY = 64;
@@ -80,7 +75,8 @@ export class Runner {
     return run.record ? `record:${run.record.entity}:${run.record.key}` : `run:${run.id}`;
   }
 
-  /** Creates the run durably (dedupe included) and queues it; resolves once the run is on disk. */
+  /** Creates the run durably (dedupe included) and queues it; resolves once the run is on disk. The
+   * input comes from admitEvent (packages/engine/src/admit.ts), whichever way the event came in. */
   async start(flow: Flow, input: StartInput): Promise<{ run: Run; duplicate: boolean }> {
     const now = this.now();
     const run = newRun(flow, {
@@ -90,12 +86,8 @@ export class Runner {
       now,
       idempotencyKey: input.idempotencyKey,
       trigger: input.trigger,
-      record: input.trigger.type === 'record' ? undefined : runRecordRef(flow, { payload: input.payload, headers: input.headers ?? {} }),
+      record: input.record,
     });
-    if (input.trigger.type === 'record' && flow.trigger.type === 'record') {
-      const p = input.payload as { key?: string };
-      if (p?.key) run.record = { entity: flow.trigger.entity, key: String(p.key) };
-    }
     let dedupe;
     if (input.idempotencyKey !== null) {
       const expiresAt = new Date(this.clock.now() + (input.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS)).toISOString();

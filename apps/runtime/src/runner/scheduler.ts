@@ -1,6 +1,7 @@
 // The timer worker: claims due timers from the store and dispatches them by kind. Schedules are
 // timers too: after downtime, a missed slot fires once and the next slot is computed from now.
 import { Cron } from 'croner';
+import { admitEvent } from '@flowdesk/engine';
 import type { Flow, ScheduleTrigger } from '@flowdesk/schema';
 import type { Store, Timer } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
@@ -90,10 +91,8 @@ export class Scheduler {
     if (!f || !f.active || f.doc.trigger.type !== 'schedule') return;
     // next slot from now, not from the missed slot: a slot missed while down fires once
     await this.armNext(f.doc, Math.max(this.clock.now(), Date.parse(t.dueAt)));
-    await this.runner.start(f.doc, {
-      payload: f.doc.trigger.payload ?? { scheduledFor: t.dueAt },
-      idempotencyKey: `schedule:${f.id}:${t.dueAt}`,
-      trigger: { type: 'schedule', scheduledFor: t.dueAt },
-    });
+    const admission = admitEvent(f.doc, { source: { kind: 'schedule', slot: t.dueAt }, payload: f.doc.trigger.payload ?? { scheduledFor: t.dueAt } });
+    if (admission.admit === 'start') await this.runner.start(f.doc, admission.start);
+    else this.log.warn({ flowId: f.id, slot: t.dueAt, why: admission.admit === 'rejected' ? admission.error : admission.reason }, 'schedule slot did not start a run');
   }
 }

@@ -1,5 +1,6 @@
 // Runtime services used by the internal actions and the records API: record transitions checked
 // against the state map (firing record triggers and cancelOn), alerts, and flow.emit.
+import { admitEvent } from '@flowdesk/engine';
 import { canTransition, type Alert, type EntityRecord, type Severity, type StateMap } from '@flowdesk/schema';
 import type { AlertDispatcher } from '../alerts/dispatcher.ts';
 import type { FlowRegistry } from '../flows/registry.ts';
@@ -17,8 +18,6 @@ export interface RuntimeServices {
   emitFlow(flowId: string, payload: unknown, cause: { runId: string; nodeId: string; idempotencyKey: string }): Promise<{ runId: string; duplicate: boolean }>;
 }
 
-/** Record-trigger runs are keyed by record and transition: one run per entry into a state, forever. */
-const RECORD_TRIGGER_WINDOW_MS = 10 * 365 * 86_400_000;
 /** how long a repeated manual state POST counts as a retry of the first (which may have been cut off) */
 const MANUAL_RETRY_WINDOW_MS = 86_400_000;
 
@@ -49,12 +48,12 @@ export function createServices(deps: {
     const t = rec.history[rec.history.length - 1];
     if (!t) return;
     for (const f of flows.withTrigger((d) => d.trigger.type === 'record' && d.trigger.entity === rec.entity && d.trigger.state === rec.state)) {
-      await runner.start(f.doc, {
+      const admission = admitEvent(f.doc, {
+        source: { kind: 'record', entity: rec.entity, key: rec.key, transitionId: t.id },
         payload: { entity: rec.entity, key: rec.key, state: rec.state, from: t.from, data: rec.data, transitionId: t.id },
-        idempotencyKey: `${rec.entity}:${rec.key}:${t.id}`,
-        dedupeWindowMs: RECORD_TRIGGER_WINDOW_MS,
-        trigger: { type: 'record', recordTransitionId: t.id },
       });
+      if (admission.admit === 'start') await runner.start(f.doc, admission.start);
+      else if (admission.admit === 'rejected') log.warn({ flowId: f.id, err: admission.error }, 'record trigger not started');
     }
     // cancelOn: waiting runs about this record stop when it enters the state (a paid invoice stops its reminders)
     for (const run of await store.listOpenRuns()) {
@@ -102,7 +101,10 @@ export function createServices(deps: {
       const f = flows.get(flowId);
       if (!f || !f.active) throw new NotFoundError(`flow ${flowId} is not deployed or inactive`);
       if (f.doc.trigger.type !== 'manual') throw new Error(`flow ${flowId} has a ${f.doc.trigger.type} trigger; flow.emit starts manual triggers only`);
-      const res = await runner.start(f.doc, { payload, idempotencyKey: cause.idempotencyKey, trigger: { type: 'manual' } });
+      const admission = admitEvent(f.doc, { source: { kind: 'emit', idempotencyKey: cause.idempotencyKey }, payload }, { checkPayload: flows.payloadValidator(f.doc) });
+      if (admission.admit === 'rejected') throw new Error(`flow ${flowId} refused the payload: ${admission.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`);
+      if (admission.admit === 'ignored') throw new Error(`flow ${flowId} ignored the payload: ${admission.reason}`);
+      const res = await runner.start(f.doc, admission.start);
       return { runId: res.run.id, duplicate: res.duplicate };
     },
   };

@@ -1,0 +1,85 @@
+// admitEvent, one table for every way in: a webhook, a manual start (the API and flow.emit), a schedule
+// slot, a record entering a state. Each row is an event and the admission it must get.
+import { describe, expect, it } from 'vitest';
+import type { Flow, Trigger } from '@flowdesk/schema';
+import { admitEvent, DEFAULT_DEDUPE_WINDOW_MS, normaliseKey, RECORD_TRIGGER_WINDOW_MS, type Admission, type IncomingEvent } from './admit.ts';
+
+const flow = (trigger: Trigger, extra: Partial<Flow> = {}): Flow => ({
+  dsl: 1, id: 'f', name: 'F', version: 1, trigger,
+  nodes: [{ id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'end' }], ...extra,
+});
+const byCustomer = { var: 'payload.customer' };
+const webhook = flow(
+  { type: 'webhook', path: 'lead', auth: { type: 'none' }, idempotencyKey: byCustomer, dedupeWindow: '2h', filter: { '!=': [{ var: 'payload.type' }, 'test'] } },
+  { record: { entity: 'account', key: { var: 'payload.email' } } },
+);
+const manual = flow({ type: 'manual', idempotencyKey: byCustomer, dedupeWindow: '3d' });
+const bare = flow({ type: 'manual' });
+const schedule = flow({ type: 'schedule', cron: '0 8 * * 1', payload: { kind: 'weekly' } });
+const record = flow({ type: 'record', entity: 'account', state: 'won', filter: { '!=': [{ var: 'record.data.plan' }, 'free'] } });
+const contract = (payload: unknown) => ((payload as { customer?: unknown }).customer === undefined ? [{ path: '/customer', message: "must have required property 'customer'" }] : []);
+
+const customer = { id: 7, name: 'Ada' };
+const won = { entity: 'account', key: 'ada@example.com', state: 'won', from: 'qualified', data: { plan: 'pro' }, transitionId: 't1' };
+
+const rows: [string, Flow, IncomingEvent, Admission][] = [
+  ['webhook: key rule, window and record from the trigger', webhook, { source: { kind: 'webhook', path: 'lead' }, payload: { customer, email: 'ada@example.com' }, headers: { 'x-a': '1' } }, {
+    admit: 'start',
+    start: { payload: { customer, email: 'ada@example.com' }, headers: { 'x-a': '1' }, idempotencyKey: '{"id":7,"name":"Ada"}', dedupeWindowMs: 2 * 3_600_000, trigger: { type: 'webhook', path: 'lead' }, record: { entity: 'account', key: 'ada@example.com' } },
+  }],
+  ['webhook: the filter does not match', webhook, { source: { kind: 'webhook', path: 'lead' }, payload: { customer, type: 'test' } }, { admit: 'ignored', reason: 'the trigger filter did not match' }],
+  ['webhook: the contract refuses', webhook, { source: { kind: 'webhook', path: 'lead' }, payload: { type: 'x' } }, { admit: 'rejected', error: 'payload does not match the contract', errors: [{ path: '/customer', message: "must have required property 'customer'" }] }],
+  ['webhook: a key rule giving nothing: every event is its own run', webhook, { source: { kind: 'webhook', path: 'lead' }, payload: { customer: '' } }, {
+    admit: 'start', start: { payload: { customer: '' }, headers: {}, idempotencyKey: null, dedupeWindowMs: 2 * 3_600_000, trigger: { type: 'webhook', path: 'lead' } },
+  }],
+  ['manual (API): the key rule applies, the filter does not', webhook, { source: { kind: 'manual' }, payload: { customer, type: 'test' } }, {
+    admit: 'start', start: { payload: { customer, type: 'test' }, headers: {}, idempotencyKey: '{"id":7,"name":"Ada"}', dedupeWindowMs: 2 * 3_600_000, trigger: { type: 'manual' } },
+  }],
+  ['manual (API) on a manual trigger', manual, { source: { kind: 'manual' }, payload: { customer } }, {
+    admit: 'start', start: { payload: { customer }, headers: {}, idempotencyKey: '{"id":7,"name":"Ada"}', dedupeWindowMs: 3 * 86_400_000, trigger: { type: 'manual' } },
+  }],
+  ['manual (flow.emit): the key rule wins over the step’s key', manual, { source: { kind: 'emit', idempotencyKey: 'parent:emit' }, payload: { customer } }, {
+    admit: 'start', start: { payload: { customer }, headers: {}, idempotencyKey: '{"id":7,"name":"Ada"}', dedupeWindowMs: 3 * 86_400_000, trigger: { type: 'manual' } },
+  }],
+  ['manual (flow.emit) with no key rule: the step’s key', bare, { source: { kind: 'emit', idempotencyKey: 'parent:emit' }, payload: { customer } }, {
+    admit: 'start', start: { payload: { customer }, headers: {}, idempotencyKey: 'parent:emit', dedupeWindowMs: DEFAULT_DEDUPE_WINDOW_MS, trigger: { type: 'manual' } },
+  }],
+  ['manual (flow.emit): the contract refuses', manual, { source: { kind: 'emit', idempotencyKey: 'parent:emit' }, payload: {} }, { admit: 'rejected', error: 'payload does not match the contract', errors: [{ path: '/customer', message: "must have required property 'customer'" }] }],
+  ['schedule: one run per slot', schedule, { source: { kind: 'schedule', slot: '2026-03-02T08:00:00.000Z' }, payload: { kind: 'weekly' } }, {
+    admit: 'start', start: { payload: { kind: 'weekly' }, headers: {}, idempotencyKey: 'schedule:f:2026-03-02T08:00:00.000Z', dedupeWindowMs: DEFAULT_DEDUPE_WINDOW_MS, trigger: { type: 'schedule', scheduledFor: '2026-03-02T08:00:00.000Z' } },
+  }],
+  ['record: one run per transition, about that record', record, { source: { kind: 'record', entity: 'account', key: 'ada@example.com', transitionId: 't1' }, payload: won }, {
+    admit: 'start', start: { payload: won, headers: {}, idempotencyKey: 'account:ada@example.com:t1', dedupeWindowMs: RECORD_TRIGGER_WINDOW_MS, trigger: { type: 'record', recordTransitionId: 't1' }, record: { entity: 'account', key: 'ada@example.com' } },
+  }],
+  ['record: the filter sees the record', record, { source: { kind: 'record', entity: 'account', key: 'ada@example.com', transitionId: 't2' }, payload: { ...won, data: { plan: 'free' }, transitionId: 't2' } }, { admit: 'ignored', reason: 'the trigger filter did not match' }],
+  ['a key rule that throws is refused, naming the field', flow({ type: 'manual', idempotencyKey: { nope: [] } }), { source: { kind: 'manual' }, payload: { customer } }, {
+    admit: 'rejected', error: expect.stringContaining('trigger.idempotencyKey') as unknown as string, errors: [{ path: '', message: expect.stringContaining('trigger.idempotencyKey') as unknown as string }],
+  }],
+];
+
+describe('admitEvent: every way in', () => {
+  it.each(rows)('%s', (_name, f, event, expected) => {
+    expect(admitEvent(f, event, { checkPayload: contract })).toEqual(expected);
+  });
+
+  it('an object-valued key gives the same key on every path that evaluates the rule', () => {
+    const reordered = { name: 'Ada', id: 7 }; // the same object as sent by one sender is what dedupes; JSON keeps its order
+    const keyOf = (f: Flow, event: IncomingEvent) => {
+      const a = admitEvent(f, event);
+      return a.admit === 'start' ? a.start.idempotencyKey : a.admit;
+    };
+    const keys = [
+      keyOf(webhook, { source: { kind: 'webhook', path: 'lead' }, payload: { customer } }),
+      keyOf(webhook, { source: { kind: 'manual' }, payload: { customer } }),
+      keyOf(manual, { source: { kind: 'manual' }, payload: { customer } }),
+      keyOf(manual, { source: { kind: 'emit', idempotencyKey: 'p:n' }, payload: { customer } }),
+    ];
+    expect(new Set(keys)).toEqual(new Set(['{"id":7,"name":"Ada"}']));
+    expect(keyOf(manual, { source: { kind: 'manual' }, payload: { customer: reordered } })).toBe('{"name":"Ada","id":7}');
+  });
+
+  it('normalises keys: strings as they are, other values as JSON, nothing as null', () => {
+    expect([normaliseKey('a'), normaliseKey(5), normaliseKey(true), normaliseKey([1, 'a']), normaliseKey({ a: 1 })]).toEqual(['a', '5', 'true', '[1,"a"]', '{"a":1}']);
+    expect([normaliseKey(null), normaliseKey(undefined), normaliseKey('')]).toEqual([null, null, null]);
+  });
+});
