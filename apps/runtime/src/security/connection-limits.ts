@@ -11,7 +11,7 @@
 //   counts, by requests in flight (a proxy multiplexes many clients on few sockets).
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import { clientAddress, normalizeAddress, peerIsTrustedProxy, type TrustProxy } from './client-address.ts';
 
 export interface HttpLimits {

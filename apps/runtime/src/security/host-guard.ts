@@ -5,7 +5,7 @@
 // reach it through tunnels and proxies under other names.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import { clientAddress, peerIsTrustedProxy, type TrustProxy } from './client-address.ts';
 import { sendError } from '../http/errors.ts';
 

@@ -6,7 +6,7 @@
 // Requests without Origin or Sec-Fetch-Site (curl, scripts) are not a browser's and pass.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import { sendError } from '../http/errors.ts';
 import { parseHost, requestedHost } from './host-guard.ts';
 import type { TrustProxy } from './client-address.ts';

@@ -2,7 +2,7 @@
 // backreference). A deploy now refuses those; a stored flow keeps taking events with that one pattern
 // unchecked (a 4xx would make senders drop events for the author's old pattern). This says so at start.
 import { compilePayloadSchema, type Flow, type SkippedPattern } from '@flowdesk/schema';
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../observability/logger.ts';
 
 /** Every contract in the flow whose patterns are not checked: the trigger's and each qa node's. */
 export function uncheckedPatterns(flow: Flow): { where: string; patterns: readonly SkippedPattern[] }[] {
