@@ -5,7 +5,7 @@ import type { AlertDispatcher } from './alerts/dispatcher.ts';
 import type { FlowRegistry } from './flows/registry.ts';
 import type { Runner } from './runner/runner.ts';
 import type { Scheduler } from './runner/scheduler.ts';
-import type { createServices } from './runner/services.ts';
+import type { RuntimeServices } from './runner/services.ts';
 import type { Redactor } from './security/redact.ts';
 import type { Secrets } from './security/secrets.ts';
 import type { RateLimiter } from './security/rate-limit.ts';
@@ -20,7 +20,7 @@ export interface RuntimeContext {
   flows: FlowRegistry;
   runner: Runner;
   scheduler: Scheduler;
-  services: ReturnType<typeof createServices>;
+  services: RuntimeServices;
   alerts: AlertDispatcher;
   clock: Clock;
   secrets: Secrets;

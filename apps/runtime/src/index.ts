@@ -142,9 +142,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         opts.hooks?.onStep?.(flowId, nodeId, ms);
       },
     };
-    const runner = new Runner(store, flows, clock, secrets, redact, env, opts.dataDir, log, validateSchema, hooks);
-    const services = createServices({ store, flows, runner, alerts, stateMap, clock, log });
-    runner.services = services;
+    const runner = new Runner({
+      store,
+      flows,
+      clock,
+      secrets,
+      redact,
+      env,
+      dataDir: opts.dataDir,
+      log,
+      validateSchema,
+      hooks,
+      services: (r) => createServices({ store, flows, runner: r, alerts, stateMap, clock, log }),
+    });
+    const services = runner.services;
     const scheduler = new Scheduler(store, flows, runner, clock, log);
     scheduler.on('alert-summary', (t) => alerts.onTimer(t));
     // the daily retention job: prunes finished runs past FLOWDESK_RETENTION_DAYS, keeps their KPI facts
@@ -198,8 +209,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const pollMs = opts.pollMs ?? (clock instanceof ManualClock ? 0 : 100);
     if (pollMs > 0) scheduler.start(pollMs);
     // on a shared database, runs of a process that died and never came back are picked up by a sweep
-    const sweep = 'claimResumableRuns' in store ? setInterval(() => void runner.resumeAll({ includeOwn: false }).catch((e: Error) => log.warn({ err: e.message }, 'resume sweep failed')), 15_000) : undefined;
-    sweep?.unref();
+    // (a store with one process per data dir answers it with nothing)
+    const sweep = setInterval(() => void runner.resumeAll({ includeOwn: false }).catch((e: Error) => log.warn({ err: e.message }, 'resume sweep failed')), 15_000);
+    sweep.unref();
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     if (!adminToken) log.info({ host }, `admin API open without a token: listening on ${host} only`);

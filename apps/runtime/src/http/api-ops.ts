@@ -130,11 +130,7 @@ export function opsRouter(ctx: RuntimeContext): Router {
         err = e;
       }
     });
-    if (err) {
-      const e = err as { status?: number; from?: string | null; to?: string; message: string };
-      if (e.status === 409) return res.status(409).json({ error: e.message, from: e.from ?? null, to: e.to });
-      return sendThrown(res, err);
-    }
+    if (err) return sendThrown(res, err);
     res.json(out);
   });
 

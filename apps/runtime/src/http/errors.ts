@@ -1,4 +1,6 @@
+// The HTTP layer's one place where domain errors become statuses, and every error answer's shape.
 import type { Response } from 'express';
+import { DomainError, TransitionError, type DomainErrorCode } from '../errors.ts';
 
 export interface FieldError {
   path: string;
@@ -11,11 +13,16 @@ export function sendError(res: Response, status: number, error: string, errors?:
   res.status(status).json(errors ? { error, errors } : { error });
 }
 
-/** Maps an error thrown by a runner/service call to its status (404/409/422), else 500. */
+const STATUS: Record<DomainErrorCode, number> = { not_found: 404, conflict: 409, invalid: 422, illegal_transition: 409 };
+
+/** Maps an error thrown by a runner/service call to its status (404/409/422), else 500; an illegal transition names both states. */
 export function sendThrown(res: Response, e: unknown): void {
-  const err = e as Error & { status?: number };
-  const status = typeof err.status === 'number' ? err.status : 500;
-  sendError(res, status, status === 500 ? `internal error: ${err.message}` : err.message);
+  if (e instanceof TransitionError) {
+    res.status(STATUS[e.code]).json({ error: e.message, from: e.from, to: e.to });
+    return;
+  }
+  if (e instanceof DomainError) return sendError(res, STATUS[e.code], e.message);
+  sendError(res, 500, `internal error: ${(e as Error).message}`);
 }
 
 export const isIso = (s: unknown): s is string => typeof s === 'string' && !Number.isNaN(Date.parse(s));

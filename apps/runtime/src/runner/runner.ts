@@ -26,6 +26,7 @@ import type { FlowRegistry } from '../flows/registry.ts';
 import type { Secrets } from '../security/secrets.ts';
 import type { Redactor } from '../security/redact.ts';
 import { KeyedQueue, Semaphore } from './keyed-queue.ts';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
 
 export interface RunnerHooks {
   /** a run reached a terminal status */
@@ -36,14 +37,26 @@ export interface RunnerHooks {
 
 export type { StartInput };
 
-export class ConflictError extends Error {
-  readonly status = 409;
-}
-export class NotFoundError extends Error {
-  readonly status = 404;
-}
+export { ConflictError, NotFoundError };
 
 export { DEFAULT_DEDUPE_WINDOW_MS };
+
+export interface RunnerDeps {
+  store: Store;
+  flows: FlowRegistry;
+  clock: Clock;
+  secrets: Secrets;
+  redact: Redactor;
+  /** FLOWDESK_* settings for the executors */
+  env: Record<string, string | undefined>;
+  dataDir: string;
+  log: Logger;
+  /** validates JSON against a qa node's schema (AJV, compiled outside the engine) */
+  validateSchema: AdvanceEnv['validateSchema'];
+  hooks?: RunnerHooks;
+  /** builds the services from the runner they start runs on (record triggers, flow.emit) */
+  services: (runner: Runner) => RuntimeServices;
+}
 
 /** Runs driven at once: enough to overlap outside calls, few enough to keep ingest fast and memory flat. */
 export const DEFAULT_DRIVE_CONCURRENCY = 64;
@@ -52,20 +65,32 @@ export class Runner {
   readonly queue = new KeyedQueue();
   private slots = new Semaphore(DEFAULT_DRIVE_CONCURRENCY);
   private replaying = new Set<string>();
-  services!: RuntimeServices;
+  /** what the internal actions and record transitions act through (built from deps.services) */
+  readonly services: RuntimeServices;
+  private readonly store: Store;
+  private readonly flows: FlowRegistry;
+  private readonly clock: Clock;
+  private readonly secrets: Secrets;
+  private readonly redact: Redactor;
+  private readonly env: Record<string, string | undefined>;
+  private readonly dataDir: string;
+  private readonly log: Logger;
+  private readonly validateSchema: AdvanceEnv['validateSchema'];
+  private readonly hooks: RunnerHooks;
 
-  constructor(
-    private store: Store,
-    private flows: FlowRegistry,
-    private clock: Clock,
-    private secrets: Secrets,
-    private redact: Redactor,
-    private env: Record<string, string | undefined>,
-    private dataDir: string,
-    private log: Logger,
-    private validateSchema: AdvanceEnv['validateSchema'],
-    private hooks: RunnerHooks = {},
-  ) {}
+  constructor(deps: RunnerDeps) {
+    this.store = deps.store;
+    this.flows = deps.flows;
+    this.clock = deps.clock;
+    this.secrets = deps.secrets;
+    this.redact = deps.redact;
+    this.env = deps.env;
+    this.dataDir = deps.dataDir;
+    this.log = deps.log;
+    this.validateSchema = deps.validateSchema;
+    this.hooks = deps.hooks ?? {};
+    this.services = deps.services(this);
+  }
 
   private now(): string {
     return new Date(this.clock.now()).toISOString();
@@ -120,7 +145,8 @@ export class Runner {
   }
   private valuesCache: { secrets: Record<string, string>; config: Record<string, string> } | undefined;
 
-  private async env4(run: Run): Promise<AdvanceEnv> {
+  /** What the engine is given to step a run: the time, the run's record, secret and config values. */
+  private async advanceEnv(run: Run): Promise<AdvanceEnv> {
     const record = run.record ? await this.store.getRecord(run.record.entity, run.record.key) : undefined;
     return { now: this.now(), record: record ?? null, ...this.secretValues(), validateSchema: this.validateSchema };
   }
@@ -146,7 +172,7 @@ export class Runner {
       return;
     }
     for (let guard = 0; guard < 10_000; guard++) {
-      const step = advance(flow, run, await this.env4(run));
+      const step = advance(flow, run, await this.advanceEnv(run));
       run = step.run;
       const cmd = step.command;
       // Before an action nothing new needs to be on disk: the steps since the last save are pure and
@@ -317,8 +343,7 @@ export class Runner {
 
   async resumeAll(opts: { includeOwn?: boolean } = {}): Promise<number> {
     // a shared database: only runs of this instance (before a restart) or of dead instances
-    const shared = this.store as Partial<{ claimResumableRuns(o?: { includeOwn?: boolean }): Promise<Run[]> }>;
-    const open = shared.claimResumableRuns ? await shared.claimResumableRuns(opts) : await this.store.listOpenRuns();
+    const open = await this.store.claimResumableRuns(opts);
     open.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     for (const run of open) {
       if (run.status === 'waiting' && run.wakeAt) {
@@ -392,7 +417,7 @@ export class Runner {
     const item = await this.store.getDoc('reviews', reviewId);
     if (!item) throw new NotFoundError(`review ${reviewId} not found`);
     if (item.status !== 'open') throw new ConflictError(`review ${reviewId} is already ${item.status}`);
-    if (!item.decisions.includes(decision)) throw Object.assign(new Error(`decision must be one of: ${item.decisions.join(', ')}`), { status: 422 });
+    if (!item.decisions.includes(decision)) throw new InvalidRequestError(`decision must be one of: ${item.decisions.join(', ')}`);
     const run = await this.store.getRun(item.runId);
     if (!run) throw new NotFoundError(`run ${item.runId} not found`);
     let out: Run | undefined;

@@ -7,7 +7,8 @@ import type { FlowRegistry } from '../flows/registry.ts';
 import { StoreConflictError, type Store } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
-import { Runner, NotFoundError } from './runner.ts';
+import type { Runner } from './runner.ts';
+import { NotFoundError, TransitionError } from '../errors.ts';
 
 /** What the internal actions (record.setState, alert.raise, flow.emit) and the records API act through. */
 export interface RuntimeServices {
@@ -21,16 +22,7 @@ export interface RuntimeServices {
 /** how long a repeated manual state POST counts as a retry of the first (which may have been cut off) */
 const MANUAL_RETRY_WINDOW_MS = 86_400_000;
 
-export class TransitionError extends Error {
-  readonly status = 409;
-  constructor(
-    message: string,
-    readonly from: string | null,
-    readonly to: string,
-  ) {
-    super(message);
-  }
-}
+export { TransitionError };
 
 export function createServices(deps: {
   store: Store;
@@ -40,7 +32,7 @@ export function createServices(deps: {
   stateMap: StateMap | undefined;
   clock: Clock;
   log: Logger;
-}): RuntimeServices & { fireRecordTriggers(rec: EntityRecord): Promise<void> } {
+}): RuntimeServices {
   const { store, flows, runner, alerts, stateMap, clock, log } = deps;
   const now = () => new Date(clock.now()).toISOString();
 
@@ -66,7 +58,6 @@ export function createServices(deps: {
   }
 
   return {
-    fireRecordTriggers,
     async setRecordState({ entity, key, state, data, cause }) {
       for (let attempt = 0; attempt < 5; attempt++) {
         const cur = await store.getRecord(entity, key);

@@ -378,6 +378,24 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(open.map((r) => r.status)).toEqual(['queued', 'running', 'waiting', 'needs_review']);
       });
 
+      it('claimResumableRuns gives the queued, running and waiting runs, oldest first; a sweep (includeOwn: false) none of its own', async () => {
+        const statuses: RunStatus[] = ['waiting', 'needs_review', 'queued', 'succeeded', 'running', 'cancelled'];
+        const runs = statuses.map((s, i) => makeRun(i + 1));
+        for (const r of runs) await store.createRun(r);
+        for (let i = 0; i < runs.length; i++) {
+          const s = statuses[i];
+          await store.saveRun(['succeeded', 'cancelled'].includes(s) ? finish(runs[i], s, 20 + i) : { ...runs[i], status: s });
+        }
+        const mine = await store.claimResumableRuns();
+        expect(ids(mine)).toEqual([runs[0].id, runs[2].id, runs[4].id]);
+        expect(mine.map((r) => r.status)).toEqual(['waiting', 'queued', 'running']);
+        expect(ids(await store.claimResumableRuns({ limit: 2 }))).toEqual([runs[0].id, runs[2].id]);
+        expect(await store.claimResumableRuns({ includeOwn: false })).toEqual([]);
+        // a restart resumes them all
+        const again = await h.reopen();
+        expect(ids(await again.claimResumableRuns())).toEqual([runs[0].id, runs[2].id, runs[4].id]);
+      });
+
       it('pruneRuns removes finished runs that ended before the cutoff, never open ones', async () => {
         const old1 = makeRun(1);
         const old2 = makeRun(2);

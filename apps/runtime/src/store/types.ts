@@ -101,6 +101,13 @@ export interface Store {
   listRuns(q: RunQuery): Promise<Run[]>;
   /** Runs not in a terminal status (for resume at start and for the worker). */
   listOpenRuns(): Promise<Run[]>;
+  /**
+   * The runs this instance should drive after it starts: queued, running and waiting ones, oldest
+   * first, each handed to one instance only. With one process per store (lowdb), that is every such
+   * run; a shared database leaves out runs a live instance is driving (see postgres/index.ts).
+   * `includeOwn: false` (a periodic sweep) leaves out the instance's own runs: it already drives them.
+   */
+  claimResumableRuns(opts?: { limit?: number; includeOwn?: boolean }): Promise<Run[]>;
   /** Deletes finished runs that ended before `before`; returns how many. */
   pruneRuns(before: string): Promise<number>;
   countRuns(): Promise<number>;

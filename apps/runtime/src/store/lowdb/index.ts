@@ -65,6 +65,8 @@ type LowdbDoc = (typeof LOWDB_DOCS)[number];
 /** Collections that grow with history: values on disk, index in memory. */
 const JOURNAL_DOCS = ['deadLetters', 'reviews', 'tasks', 'outbox', 'kpiFacts'] as const;
 type JournalDoc = (typeof JOURNAL_DOCS)[number];
+/** What a starting instance drives again: runs that were moving, or waiting on a timer it must arm. */
+const RESUMABLE = new Set<RunStatus>(['queued', 'running', 'waiting']);
 const isJournalDoc = (c: DocCollection): c is JournalDoc => (JOURNAL_DOCS as readonly string[]).includes(c);
 
 interface RecordMeta {
@@ -420,6 +422,11 @@ class LowdbJournalStore implements LowdbStore {
     if (!slots) return [];
     const jsons = await Promise.all(slots.map((slot) => this.runJson(this.runs.id(slot))));
     return jsons.filter((j): j is string => j !== undefined).map((j) => JSON.parse(j) as Run);
+  }
+
+  async claimResumableRuns(opts: { limit?: number; includeOwn?: boolean } = {}): Promise<Run[]> {
+    if (opts.includeOwn === false) return []; // one process per data dir: every run is this instance's own
+    return (await this.listOpenRuns()).filter((r) => RESUMABLE.has(r.status)).slice(0, opts.limit ?? Infinity);
   }
 
   async listOpenRuns(): Promise<Run[]> {

@@ -103,6 +103,10 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
       );
       return copy(list.slice(0, q.limit ?? 50));
     },
+    async claimResumableRuns(o = {}) {
+      if (o.includeOwn === false) return []; // one process: every run is this instance's own
+      return copy([...s.runs.values()].filter((r) => ['queued', 'running', 'waiting'].includes(r.status)).sort((a, b) => newestFirst(b, a)).slice(0, o.limit ?? Infinity));
+    },
     async listOpenRuns() {
       return copy([...s.runs.values()].filter((r) => !isTerminal(r.status)).sort((a, b) => newestFirst(b, a)));
     },

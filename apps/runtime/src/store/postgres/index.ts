@@ -78,8 +78,8 @@ export interface ImportCounts {
 
 export interface PostgresStore extends Store {
   readonly instanceId: string;
-  /**
-   * Claims the runs this process should resume at start (instead of listOpenRuns): queued, running and
+  /*
+   * claimResumableRuns (the Store contract) claims the runs this process should resume at start: queued, running and
    * waiting runs whose owner is this instance (left by a previous life of it), an instance that is no
    * longer alive (no heartbeat within the lease), or no one. Each is given to one claimer only (FOR
    * UPDATE SKIP LOCKED) and is owned by this instance from then on. A run's owner is the instance that
@@ -88,7 +88,6 @@ export interface PostgresStore extends Store {
    * `includeOwn: false` (for a periodic sweep while running) leaves out runs this instance owns, which
    * it is driving itself; the sweep picks up the runs of processes that died and never came back.
    */
-  claimResumableRuns(opts?: { limit?: number; includeOwn?: boolean }): Promise<Run[]>;
   /**
    * Adapter-specific bulk import (one transaction): writes flows with their exact version numbers and
    * active flags, records with their exact histories, runs, dedupe claims, timers, rejected events and
