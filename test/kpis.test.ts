@@ -17,8 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow, ReviewItem, Run } from '@flowdesk/schema';
 import { ManualClock } from '../apps/runtime/src/clock.ts';
 import { kpisFromStore, setBaseline, weeklyReportFromStore } from '../apps/runtime/src/observability/kpi-facts.ts';
-import type { Metrics } from '../apps/runtime/src/observability/metrics.ts';
-import type { Store } from '../apps/runtime/src/store/types.ts';
 import { flowsDirWith, REPO, startTestRuntime, type TestRuntime } from './support/runtime.ts';
 import { seedEvents, seedMonth } from './support/seed-month.ts';
 
@@ -36,7 +34,6 @@ function med(xs: number[]): number | null {
 }
 
 let rt: TestRuntime;
-let metrics: Metrics;
 const sent = { lead202: 0, lead422: 0, other: [] as { status: number; body: unknown }[] };
 const resolved: { id: string; createdAt: string; resolvedAt: string }[] = [];
 let leadRuns: Run[] = [];
@@ -49,7 +46,6 @@ beforeAll(async () => {
     clock: new ManualClock(Date.parse(s.from)),
     env: { FLOWDESK_RETENTION_DAYS: '3650' }, // this test prunes by hand at the end
   });
-  metrics = rt.ctx.metrics!;
   await setBaseline(rt.store, BASELINE);
 
   const sweeps: string[] = [];

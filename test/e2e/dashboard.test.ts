@@ -3,7 +3,7 @@
 // the review queue now and then, and a small critical flow that posts to a local server answering 400
 // dies a few times — all on a ManualClock. The dashboard's periods end at the runtime's own now (the
 // clock), so the figures it must show are read from /api/kpis with from/to computed from that clock.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rmSync } from 'node:fs';
 import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
-import { flowsDirWithDocs, shuffledKeys, tempDir } from '../support/runtime.ts';
+import { flowsDirWithDocs, tempDir } from '../support/runtime.ts';
 
 let child: ChildRuntime | undefined;
 let server: Server | undefined;

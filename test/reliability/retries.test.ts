@@ -131,7 +131,7 @@ describe('replay and cancel', () => {
     expect(dep.requests.length - before).toBe(100);
     const keys = dep.requests.slice(before).map((r) => r.key);
     expect(new Set(keys).size).toBe(100);
-    expect(keys.every((k, i) => k === `${ids.find((id) => k!.startsWith(id))}:call`)).toBe(true);
+    expect(keys.every((k) => k === `${ids.find((id) => k!.startsWith(id))}:call`)).toBe(true);
     expect((await rt.get(`/api/dead-letters/${ids[0]}/replay`)).status).toBe(404); // GET is not a route
     const dls = (await rt.get('/api/dead-letters?flowId=charge&status=replayed')).body;
     expect(dls.filter((d: { id: string }) => ids.includes(d.id))).toHaveLength(100);

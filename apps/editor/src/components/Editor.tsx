@@ -138,7 +138,8 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   // The document without positions changes only when content changes: a drag does not revalidate,
   // re-render forms or rebuild the flow. Positions are read fresh where they matter (draft, export, deploy).
   const content = useStableContent(graph);
-  const flow = useMemo(() => graphToFlow(graphRef.current), [content]); // eslint-disable-line react-hooks/exhaustive-deps
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed on `content` on purpose: a drag changes positions, not the document
+  const flow = useMemo(() => graphToFlow(graphRef.current), [content]);
   const currentFlow = () => graphToFlow(graphRef.current);
   const flowRef = useRef(flow);
   flowRef.current = flow;
@@ -201,7 +202,6 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
       setDirty(d);
     }, 250);
     return () => clearTimeout(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [graph.nodes, graph.edges, graph.meta, deployedCanon, flowId]);
   useEffect(() => {
     const before = (e: BeforeUnloadEvent) => {
@@ -246,7 +246,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
     return () => {
       cancelled = true;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, on open: the graph as loaded is what gets laid out
   }, []);
 
   // --- canvas changes
@@ -416,7 +416,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
     const r = await parseFlowText(await file.text());
     if (r.flow) applyImport(r.flow);
     else setImportOpen({ errors: r.errors });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- applyImport reads the graph through refs; a stable handler keeps the canvas from re-rendering
   }, []);
 
   const invalid = checked === null || errors.length > 0 || serverErrors.length > 0;

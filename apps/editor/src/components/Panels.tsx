@@ -170,7 +170,7 @@ export function VersionsPanel(props: { flowId: string; current?: number; deploye
       .catch((e) => setErr((e as Error).message));
   useEffect(() => {
     if (props.deployed) void load();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- reload when the flow or its deployed version changes, not when `load` is re-created
   }, [props.flowId, props.current, props.deployed]);
   if (!props.deployed) return <p className="fd-hint">Not deployed yet: versions appear after the first deploy.</p>;
   if (err) return <div className="fd-field-error">{err}</div>;

@@ -61,10 +61,11 @@ function useBlobUrl(text: string | undefined, type: string): string | undefined 
 
 /** `reload` changes when the figures behind the report may have changed (a new baseline, a refresh). */
 export function WeeklyReview(props: { weeks: string[]; current: string; reload: number }) {
-  const [week, setWeek] = useState(props.current);
+  const { current } = props;
+  const [week, setWeek] = useState(current);
   const [report, setReport] = useState<{ markdown: string; html: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => setWeek(props.current), [props.current]);
+  useEffect(() => setWeek(current), [current]);
   useEffect(() => {
     let live = true;
     setReport(null);

@@ -73,7 +73,7 @@ export function JsonField(props: { label: string; value: unknown; onChange: (v: 
     if (text.trim() === '' && props.value === undefined) return;
     setText(fmt(props.value));
     setErr(null);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- follows the value from outside only; the text being typed must not reset itself
   }, [props.value]);
   return (
     <Field label={props.label} hint={props.hint}>
@@ -110,7 +110,7 @@ export function Lines(props: { label: string; value: string[] | undefined; onCha
   const [text, setText] = useState((props.value ?? []).join('\n'));
   useEffect(() => {
     if (text.split('\n').map((s) => s.trim()).filter(Boolean).join('\n') !== (props.value ?? []).join('\n')) setText((props.value ?? []).join('\n'));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- follows the value from outside only; the lines being typed must not reset themselves
   }, [props.value]);
   return (
     <Field label={props.label} hint={props.hint ?? 'one per line'}>

@@ -267,7 +267,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
       });
 
       it('50 concurrent createRun calls with one key give exactly one run', async () => {
-        const runs = Array.from({ length: 50 }, (_, i) => makeRun(10, { idempotencyKey: 'burst' }));
+        const runs = Array.from({ length: 50 }, () => makeRun(10, { idempotencyKey: 'burst' }));
         const res = await Promise.all(runs.map((r) => store.createRun(r, claim('f1', 'burst', 10))));
         const winners = res.filter((r) => !r.duplicate);
         expect(winners).toHaveLength(1);

@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { EntityRecord, Flow, RejectedEvent, Run, RunStatus } from '@flowdesk/schema';
-import { isTerminal } from '@flowdesk/schema';
 import {
   StoreConflictError,
   StoreCorruptError,

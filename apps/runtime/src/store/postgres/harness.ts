@@ -1,6 +1,6 @@
 // Test helpers for the Postgres store: one throwaway server per test file, a fresh database per harness.
 import pg from 'pg';
-import { startPostgres, type PostgresInstance } from '../../../../../test/support/postgres.ts';
+import type { PostgresInstance } from '../../../../../test/support/postgres.ts';
 import type { StoreHarness } from '../store.contract.ts';
 import { createPostgresStore, type PostgresStore } from './index.ts';
 
