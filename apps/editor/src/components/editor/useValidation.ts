@@ -1,0 +1,41 @@
+// Live validation (debounced: a drag only revalidates once it stops), the runtime's own refusals from
+// the last deploy, and the per-node error badges they give.
+import { useEffect, useMemo, useRef, useState, type MutableRefObject } from 'react';
+import type { Flow } from '@flowdesk/schema';
+import { validateDoc, type FlowError } from '../../core/validate.ts';
+import { setDecorations } from '../../decorations.ts';
+
+export function useValidation(flow: Flow, flowRef: MutableRefObject<Flow>) {
+  const [checked, setChecked] = useState<FlowError[] | null>(null); // null until the validator has loaded
+  const errors = useMemo(() => checked ?? [], [checked]);
+  const checkedRef = useRef(checked);
+  checkedRef.current = checked;
+  const [serverErrors, setServerErrors] = useState<FlowError[]>([]);
+
+  useEffect(() => {
+    let stale = false;
+    const t = setTimeout(
+      () => {
+        void validateDoc(flowRef.current).then((r) => {
+          if (!stale) setChecked(r.errors);
+        });
+      },
+      checkedRef.current ? 120 : 0,
+    );
+    return () => {
+      stale = true;
+      clearTimeout(t);
+    };
+  }, [flow, flowRef]);
+  useEffect(() => {
+    const m = new Map<string, string[]>();
+    for (const e of [...serverErrors, ...errors]) if (e.nodeId) m.set(e.nodeId, [...(m.get(e.nodeId) ?? []), e.message]);
+    setDecorations({ errors: m });
+  }, [errors, serverErrors]);
+  useEffect(() => () => setDecorations({ errors: new Map(), path: new Set(), status: new Map() }), []);
+  // the runtime's refusal was about the document it saw; any edit makes it stale
+  useEffect(() => setServerErrors([]), [flow]);
+
+  const allErrors = useMemo(() => [...serverErrors, ...errors], [serverErrors, errors]);
+  return { checked, errors, serverErrors, setServerErrors, allErrors, invalid: checked === null || errors.length > 0 || serverErrors.length > 0 };
+}
