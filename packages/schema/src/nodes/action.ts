@@ -1,9 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { ACTION_SPECS, actionSpec, type ActionType } from '../action-specs.ts';
 import { Duration, Retry } from '../primitives.ts';
-import { defineNode, nodeSchema } from '../spec/node.ts';
+import { defineNode, nodeSchema, short } from '../spec/index.ts';
 import { deployParamsSchema } from '../spec/placeholders.ts';
-import { short } from '../spec/text.ts';
 
 const json = (s: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Logic } from '../primitives.ts';
-import { defineNode, nodeSchema } from '../spec/node.ts';
+import { defineNode, nodeSchema } from '../spec/index.ts';
 
 export const ExitState = Type.Object({ entity: Type.String({ minLength: 1 }), key: Logic, state: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 export type ExitState = Static<typeof ExitState>;

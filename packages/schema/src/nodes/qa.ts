@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Logic } from '../primitives.ts';
-import { defineNode, nodeSchema } from '../spec/node.ts';
+import { defineNode, nodeSchema } from '../spec/index.ts';
 
 export const QaChecks = Type.Object(
   {

@@ -1,7 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineNode, nodeSchema } from '../spec/node.ts';
-
-const named = (ports: unknown[]): string[] => [...new Set(ports.filter((p): p is string => typeof p === 'string' && p !== ''))];
+import { defineNode, nodeSchema, portNames } from '../spec/index.ts';
 
 export default defineNode({
   type: 'review',
@@ -14,7 +12,7 @@ export default defineNode({
   help: 'Ask a human to decide',
   icon: '◉',
   color: '#db2777',
-  ports: (n) => named(n.decisions ?? []),
+  ports: (n) => portNames(n.decisions ?? []),
   cycleMayPass: true,
   portsKnown: (n) => Array.isArray(n.decisions) && n.decisions.every((x) => typeof x === 'string'),
   missingPort: (n, port) => ({ path: ['decisions', n.decisions.indexOf(port)], message: `decision "${port}" is not wired` }),

@@ -1,11 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Logic } from '../primitives.ts';
-import { defineNode, nodeSchema } from '../spec/node.ts';
+import { defineNode, nodeSchema, portNames } from '../spec/index.ts';
 
 export const RouteRule = Type.Object({ port: Type.String({ minLength: 1 }), when: Logic, label: Type.Optional(Type.String()) }, { additionalProperties: false });
 export type RouteRule = Static<typeof RouteRule>;
-
-const named = (ports: unknown[]): string[] => [...new Set(ports.filter((p): p is string => typeof p === 'string' && p !== ''))];
 
 export default defineNode({
   type: 'route',
@@ -14,7 +12,7 @@ export default defineNode({
   help: 'Branch on rules, first match wins',
   icon: '◆',
   color: '#d97706',
-  ports: (n) => named([...(n.rules ?? []).map((r) => r?.port), n.default]),
+  ports: (n) => portNames([...(n.rules ?? []).map((r) => r?.port), n.default]),
   cycleMayPass: false,
   portsKnown: (n) => Array.isArray(n.rules) && n.rules.every((x) => x !== null && typeof x === 'object' && typeof (x as { port?: unknown }).port === 'string') && typeof n.default === 'string',
   missingPort(n, port) {

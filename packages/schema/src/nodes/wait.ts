@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Duration, Logic } from '../primitives.ts';
-import { defineNode, nodeSchema } from '../spec/node.ts';
+import { defineNode, nodeSchema } from '../spec/index.ts';
 
 export default defineNode({
   type: 'wait',

@@ -5,4 +5,4 @@ export { defineNode, nodeSchema, commonNodeFields, type NodeSpec, type NodeSpecI
 export { defineTrigger, type DedupeDefault, type TriggerSpec, type TriggerSpecInput } from './trigger.ts';
 export { role, type ParamRole } from './params.ts';
 export { literalString, type CheckContext } from './check.ts';
-export { short, ruleText } from './text.ts';
+export { short, ruleText, portNames } from './text.ts';

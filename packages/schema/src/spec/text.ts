@@ -1,4 +1,7 @@
-// Short texts of values for summaries (the canvas, docs): pure, no UI.
+// Short texts of values for summaries (the canvas, docs), and port names: pure, no UI.
+
+/** The distinct non-empty names among values (a node's ports from its fields, in order). */
+export const portNames = (ports: unknown[]): string[] => [...new Set(ports.filter((p): p is string => typeof p === 'string' && p !== ''))];
 
 export function short(v: unknown, max = 48): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v);

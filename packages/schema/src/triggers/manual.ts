@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Duration, Logic, PayloadSchema } from '../primitives.ts';
-import { defineTrigger } from '../spec/trigger.ts';
+import { defineTrigger } from '../spec/index.ts';
 
 export default defineTrigger({
   type: 'manual',

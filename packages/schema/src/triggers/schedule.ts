@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineTrigger } from '../spec/trigger.ts';
+import { defineTrigger } from '../spec/index.ts';
 
 export default defineTrigger({
   type: 'schedule',

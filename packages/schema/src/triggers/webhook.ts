@@ -1,6 +1,6 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { Duration, Logic, PayloadSchema, SecretName } from '../primitives.ts';
-import { defineTrigger, type DedupeDefault } from '../spec/trigger.ts';
+import { defineTrigger, type DedupeDefault } from '../spec/index.ts';
 
 /**
  * How a webhook proves where it comes from, one entry per `auth.type`. An entry may name the default
