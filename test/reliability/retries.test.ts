@@ -83,6 +83,33 @@ describe('retries', () => {
     expect((await rt.get(`/api/runs/${body.runId}`)).body.status).toBe('succeeded');
   });
 
+  it('429 with Retry-After: 3600 on the 30s/2m/10m policy → the next attempt 10 min later (the cap), not an hour', async () => {
+    dep.script([{ status: 429, headers: { 'retry-after': '3600' } }], { status: 200 });
+    const start = rt.clock.now();
+    const { body } = await rt.post('/hooks/charge', { n: 31 });
+    await rt.settle();
+    const run = (await rt.get(`/api/runs/${body.runId}`)).body;
+    expect(run.status).toBe('waiting');
+    await walk(595_000, 5000);
+    await walk(4000);
+    expect(dep.requests.map((r) => [(r.at - start) / 1000, r.key])).toEqual([[0, `${body.runId}:call`]]); // the clock is at 9m59s: not yet due
+    await walk(1000);
+    expect(dep.requests.map((r) => (r.at - start) / 1000)).toEqual([0, 600]);
+    expect((await rt.get(`/api/runs/${body.runId}`)).body.status).toBe('succeeded');
+  });
+
+  it('retry.backoff {initial 2s, factor 3, 4 attempts}: attempts at 0, 2, 8 and 26 s, then a dead letter', async () => {
+    expect((await rt.put('/api/flows/charge', flow(dep.url, { retry: { backoff: { initial: '2s', factor: 3, maxAttempts: 4 } } }))).status).toBe(200);
+    dep.script([], { status: 503 });
+    const start = rt.clock.now();
+    const { body } = await rt.post('/hooks/charge', { n: 32 });
+    await rt.settle();
+    await walk(60_000);
+    expect(dep.requests.map((r) => (r.at - start) / 1000)).toEqual([0, 2, 8, 26]);
+    expect(new Set(dep.requests.map((r) => r.key))).toEqual(new Set([`${body.runId}:call`]));
+    expect((await rt.get(`/api/runs/${body.runId}`)).body.status).toBe('dead');
+  });
+
   it('a hang times out and is retried', async () => {
     dep.script(['hang'], { status: 200 });
     const start = rt.clock.now();

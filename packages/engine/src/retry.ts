@@ -1,5 +1,5 @@
 // Retry schedules: which failures retry, and when the next attempt is due. Pure.
-import { actionSpec, DEFAULT_RETRY, NO_RETRY, parseDuration, type ActionNode, type ErrorClass, type RetryOn, type RetryPolicy } from '@flowdesk/schema';
+import { actionSpec, DEFAULT_RETRY, MAX_DURATION_MS, NO_RETRY, parseDuration, type ActionNode, type ErrorClass, type RetryOn, type RetryPolicy } from '@flowdesk/schema';
 
 export { DEFAULT_RETRY };
 
@@ -23,16 +23,19 @@ export function retryPolicy(node: ActionNode): { delaysMs: (attempt: number, see
   if ('backoff' in r && r.backoff) {
     const b = r.backoff;
     const initial = parseDuration(b.initial);
-    const max = b.max ? parseDuration(b.max) : Number.POSITIVE_INFINITY;
+    // no `max`: the longest duration the DSL accepts (an unbounded exponent would overflow dates)
+    const max = b.max ? parseDuration(b.max) : MAX_DURATION_MS;
     const factor = b.factor ?? 2;
+    const base = (attempt: number) => Math.min(initial * factor ** (attempt - 1), max);
     return {
       maxAttempts: b.maxAttempts,
-      maxDelayMs: max,
+      // the delay before the last attempt: the longest of the schedule (factor >= 1), jitter aside
+      maxDelayMs: b.maxAttempts > 1 ? base(b.maxAttempts - 1) : 0,
       retryOn,
       delaysMs: (attempt, seed) => {
-        const base = Math.min(initial * factor ** (attempt - 1), max);
-        const jitter = b.jitter ? base * b.jitter * (unitHash(`${seed}:${attempt}`) * 2 - 1) : 0;
-        return Math.max(0, Math.round(base + jitter));
+        const delay = base(attempt);
+        const jitter = b.jitter ? delay * b.jitter * (unitHash(`${seed}:${attempt}`) * 2 - 1) : 0;
+        return Math.max(0, Math.round(delay + jitter));
       },
     };
   }
@@ -51,7 +54,8 @@ export function retryPolicy(node: ActionNode): { delaysMs: (attempt: number, see
  */
 export function nextRetry(node: ActionNode, attempt: number, errorClass: ErrorClass | undefined, seed: string, retryAfterMs?: number): RetryDecision {
   const p = retryPolicy(node);
-  const retryable = errorClass !== undefined && errorClass !== 'error' && p.retryOn.includes(errorClass as RetryOn);
+  // 'error' (a runtime error, not the dependency's) is no RetryOn: it never retries
+  const retryable = p.retryOn.some((c) => c === errorClass);
   if (!retryable || attempt >= p.maxAttempts) return { retry: false, delayMs: 0, maxAttempts: p.maxAttempts };
   let delayMs = p.delaysMs(attempt, seed);
   if (retryAfterMs !== undefined && retryAfterMs >= 0) delayMs = Math.min(retryAfterMs, p.maxDelayMs);
