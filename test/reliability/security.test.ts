@@ -76,6 +76,15 @@ describe('Standard Webhooks (hmac)', () => {
     const rejected = (await api.get('/api/rejected?flowId=signed')).body;
     expect(rejected.filter((r: { status: number }) => r.status === 401).length).toBeGreaterThanOrEqual(3);
   });
+  it('the ±5 minute tolerance holds both ways on the runtime’s clock: 4 min off either way → 202, 6 min ahead → 401', async () => {
+    const now = rt.clock.now();
+    for (const offset of [-4 * 60_000, 4 * 60_000]) {
+      expect((await send('signed', body, sign(HMAC_SECRET, body, new Date(now + offset), `msg_ok_${offset}`))).status).toBe(202);
+    }
+    const ahead = await send('signed', body, sign(HMAC_SECRET, body, new Date(now + 6 * 60_000), 'msg_ahead'));
+    expect(ahead.status).toBe(401);
+    expect(((await ahead.json()) as { error: string }).error).toMatch(/timestamp|tolerance/i);
+  });
   it('a rotated secret with two signatures → 202', async () => {
     const now = new Date();
     const a = sign(OLD_SECRET, body, now, 'msg_2');
@@ -93,6 +102,18 @@ describe('Stripe-Signature', () => {
     expect((await send('stripe', body.replace('in_1', 'in_2'), { 'stripe-signature': header })).status).toBe(401);
     const stale = stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SECRET, timestamp: Math.floor(Date.now() / 1000) - 360 });
     expect((await send('stripe', body, { 'stripe-signature': stale })).status).toBe(401);
+  });
+  it('a signature dated 6 minutes ahead of the runtime’s clock → 401; 4 minutes ahead → 202', async () => {
+    const at = (offsetS: number) => stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SECRET, timestamp: Math.floor(rt.clock.now() / 1000) + offsetS });
+    expect((await send('stripe', body, { 'stripe-signature': at(240) })).status).toBe(202);
+    expect((await send('stripe', body, { 'stripe-signature': at(360) })).status).toBe(401);
+  });
+  it('a v1 of the right length that is not the signature → 401', async () => {
+    const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SECRET, timestamp: Math.floor(rt.clock.now() / 1000) });
+    const v1 = header.split('v1=')[1]!;
+    const forged = header.replace(v1, (v1[0] === '0' ? '1' : '0') + v1.slice(1));
+    expect(forged).not.toBe(header);
+    expect((await send('stripe', body, { 'stripe-signature': forged })).status).toBe(401);
   });
 });
 

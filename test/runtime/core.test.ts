@@ -245,7 +245,12 @@ describe('rate limit', () => {
       expect(answers.map((a) => a.status)).toEqual([202, 202, 429]);
       expect(Number(answers[2]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(answers[2]!.body.error).toMatch(/rate limit/);
-      expect((await limited.post('/hooks/other', {})).status).toBe(404);
+      // another path has its own bucket: its events are taken while /hooks/lead is limited
+      const other = { dsl: 1, id: 'other', name: 'Other', trigger: { type: 'webhook', path: 'other', auth: { type: 'none' } }, nodes: [{ id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'end' }] };
+      expect((await limited.put('/api/flows/other', other)).status).toBe(200);
+      expect((await limited.post('/hooks/other', { n: 1 })).status).toBe(202);
+      expect((await limited.post('/hooks/other', { n: 2 })).status).toBe(202);
+      expect((await limited.post('/hooks/lead', { email: 'rl3@example.com' })).status).toBe(429);
       await limited.advance(2000);
       expect((await limited.post('/hooks/lead', { email: 'rl9@example.com' })).status).toBe(202);
     } finally {
