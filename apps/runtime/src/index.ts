@@ -130,7 +130,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema, { unsupportedPatterns: 'skip' }).validate(value);
     const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => secrets.values(), sendEmail: (m) => sendEmail(m, { store, clock, env }) });
     const metrics = createMetrics();
-    metrics.setQueueDepthSource(() => queueDepths(store));
+    // `runner` (read at scrape time, after the runner exists): lets a test see this process's work drain
+    metrics.setQueueDepthSource(async () => ({ ...(await queueDepths(store)), runner: runner.queue.size }));
     const obs = observabilityHooks({ store: () => store, metrics, log });
     const hooks: RunnerHooks = {
       async onRunFinished(run, flow) {

@@ -64,7 +64,7 @@ describe('metrics', () => {
     let calls = 0;
     m.setQueueDepthSource(async () => {
       calls += 1;
-      return { timers: 7, deadLetters: 2, reviews: 5 };
+      return { timers: 7, deadLetters: 2, reviews: 5, runner: 3 };
     });
 
     const text = await m.text();
@@ -93,6 +93,7 @@ describe('metrics', () => {
     expect(value(ss, 'flowdesk_queue_depth', { queue: 'timers' })).toBe(7);
     expect(value(ss, 'flowdesk_queue_depth', { queue: 'dead_letters' })).toBe(2);
     expect(value(ss, 'flowdesk_queue_depth', { queue: 'reviews' })).toBe(5);
+    expect(value(ss, 'flowdesk_queue_depth', { queue: 'runner' })).toBe(3);
 
     expect(value(ss, 'flowdesk_webhook_responses_total', { path: 'lead', status: '202' })).toBe(2);
     expect(value(ss, 'flowdesk_webhook_responses_total', { path: 'lead', status: '422' })).toBe(1);

@@ -9,6 +9,8 @@ export interface QueueDepths {
   timers: number;
   deadLetters: number;
   reviews: number;
+  /** runs this process has queued or is driving (its runner's backlog) */
+  runner?: number;
 }
 
 export interface Metrics {
@@ -75,7 +77,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   let source: (() => Promise<QueueDepths>) | undefined;
   new Gauge({
     name: 'flowdesk_queue_depth',
-    help: 'Items waiting: timers (retries, waits, schedules), open dead letters, open reviews',
+    help: 'Items waiting: timers (retries, waits, schedules), open dead letters, open reviews, runs in this process\'s runner',
     labelNames: ['queue'] as const,
     registers: [registry],
     async collect() {
@@ -85,6 +87,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         this.set({ queue: 'timers' }, d.timers);
         this.set({ queue: 'dead_letters' }, d.deadLetters);
         this.set({ queue: 'reviews' }, d.reviews);
+        if (d.runner !== undefined) this.set({ queue: 'runner' }, d.runner);
       } catch {
         // a failing source leaves the last values; the scrape itself must not fail
       }
