@@ -5,8 +5,11 @@ import type { Flow } from '@flowdesk/schema';
 import { poll, screenshot, startApp, type App } from './helpers/app.ts';
 import { EditorPage } from './pages/EditorPage.ts';
 import { FlowListPage } from './pages/FlowListPage.ts';
+import { startFailServer, type FailServer } from '../support/fail-server.ts';
 
-const OPS: Flow = {
+// the CRM the `call` node posts to: a real local server that is down (500) for the whole test
+let crm: FailServer;
+const opsFlow = (crmUrl: string): Flow => ({
   dsl: 1,
   id: 'ops',
   name: 'Ops test',
@@ -14,7 +17,7 @@ const OPS: Flow = {
   nodes: [
     { id: 'mail', type: 'action', action: 'email.send', params: { to: '{{payload.email}}', subject: 'Welcome aboard', text: 'Hello {{payload.email}}' } },
     { id: 'check', type: 'review', queue: 'inbox', title: 'Check the lead', decisions: ['approved', 'rejected'], sop: ['Look the company up'] },
-    { id: 'call', type: 'action', action: 'http.request', params: { method: 'POST', url: 'http://127.0.0.1:9/nope' }, retry: { delays: [] }, sop: ['Call the CRM vendor'] },
+    { id: 'call', type: 'action', action: 'http.request', params: { method: 'POST', url: `${crmUrl}/leads` }, retry: { delays: [] }, sop: ['Call the CRM vendor'] },
     { id: 'done', type: 'end' },
   ],
   edges: [
@@ -25,16 +28,19 @@ const OPS: Flow = {
     { from: 'call', port: 'ok', to: 'done' },
   ],
   samples: [{ name: 'ada', payload: { email: 'ada@example.com' } }],
-};
+});
 
 let app: App;
 beforeAll(async () => {
+  crm = await startFailServer();
+  crm.script([], { status: 500, body: '{"error":"crm down"}' });
   app = await startApp();
-  const r = await fetch(`${app.url}/api/flows/ops`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OPS) });
+  const r = await fetch(`${app.url}/api/flows/ops`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(opsFlow(crm.url)) });
   if (r.status !== 200) throw new Error(`deploy: ${r.status} ${await r.text()}`);
 });
 afterAll(async () => {
   await app?.close();
+  await crm?.close();
 });
 
 describe('operations', { timeout: 120_000 }, () => {
@@ -66,9 +72,20 @@ describe('operations', { timeout: 120_000 }, () => {
     await poll(() => page.getByTestId('dead-letter').count(), { timeout: 15_000 }).toBe(1);
     expect(await page.getByTestId('dead-letter').innerText()).toMatch(/call[\s\S]*Call the CRM vendor/);
     await screenshot(page, 'dead-letters');
+    expect(crm.requests.map((r) => r.key)).toEqual([`${runId}:call`]);
+    const api = async <T,>(path: string) => (await (await fetch(`${app.url}${path}`)).json()) as T;
+    const dlBefore = (await api<{ id: string; updatedAt: string; attempts: { at: string }[] }[]>('/api/dead-letters')).find((d) => d.id === runId)!;
     await page.getByTestId('dl-replay').click();
     await page.getByText('Replay started.').waitFor();
-    // the dependency is still down: the run dies again and comes back to the queue
+    // what the replay did: the failed step ran again, at the CRM, under the same Idempotency-Key
+    await poll(() => crm.requests.length).toBe(2);
+    expect(crm.requests.map((r) => r.key)).toEqual([`${runId}:call`, `${runId}:call`]);
+    // the CRM is still down: the run dies again, once more replayed, and its dead letter is back with the new attempt
+    await poll(async () => (await api<{ status: string; replays?: number }>(`/api/runs/${runId}`))).toMatchObject({ status: 'dead', replays: 1 });
+    await poll(async () => (await api<{ id: string; status: string; updatedAt: string }[]>('/api/dead-letters')).find((d) => d.id === runId)?.status).toBe('open');
+    const dlAfter = (await api<{ id: string; updatedAt: string; attempts: { at: string }[] }[]>('/api/dead-letters')).find((d) => d.id === runId)!;
+    expect(dlAfter.updatedAt > dlBefore.updatedAt).toBe(true);
+    expect(dlAfter.attempts[0]!.at > dlBefore.attempts[0]!.at).toBe(true);
     await poll(() => page.getByTestId('dead-letter').count(), { timeout: 15_000 }).toBe(1);
     await page.getByTestId('dl-discard').click();
     await poll(() => page.getByTestId('dead-letter').count()).toBe(0);
