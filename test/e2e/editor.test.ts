@@ -120,8 +120,8 @@ describe('editor', { timeout: 120_000 }, () => {
     await list.createFlow('Draft test');
     const ed = new EditorPage(page);
     await ed.waitReady();
-    // an untouched new flow is not announced as a restored draft
-    await page.waitForTimeout(400);
+    // an untouched new flow is not announced as a restored draft (the autosave has run over it)
+    await ed.waitAutosaveIdle();
     await page.reload();
     await ed.waitReady();
     expect(await page.getByTestId('draft-restored').count()).toBe(0);

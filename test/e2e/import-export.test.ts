@@ -91,7 +91,7 @@ describe('import and export', { timeout: 120_000 }, () => {
     await screenshot(page, '6-invalid-import');
     await page.getByTestId('import-cancel').click();
     expect(await ed.nodes().count()).toBe(2);
-    await page.waitForTimeout(400);
+    await ed.waitAutosaveIdle(); // an autosave a change would have scheduled has run
     expect(await page.evaluate(() => localStorage.getItem('flowdesk:draft:keep-me'))).toBe(draftBefore);
 
     // a file dropped on the canvas: the same checks

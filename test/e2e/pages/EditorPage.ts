@@ -22,18 +22,20 @@ export class EditorPage {
     await this.page.getByTestId('editor').waitFor();
     await this.node('trigger').waitFor();
   }
-  /** Drag a palette entry onto the canvas at a fraction of its size (HTML5 drag and drop). */
+  /** Drag a palette entry onto the canvas at a fraction of its size (HTML5 drag and drop); resolves once the drop added its node. */
   async dragFromPalette(key: string, fx: number, fy: number): Promise<void> {
+    const before = await this.nodes().count();
     const box = (await this.canvas.boundingBox())!;
     await this.page.getByTestId(`palette-${key}`).dragTo(this.canvas, { targetPosition: { x: box.width * fx, y: box.height * fy } });
-    await this.page.waitForTimeout(100);
+    await this.page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length > n, before);
   }
-  /** Click-to-add, then let the view settle (it fits the new node in). */
+  /** Click-to-add; resolves once the node is there and the view has fitted it in (the editor's view-fit signal). */
   async addFromPalette(key: string): Promise<void> {
     const before = await this.nodes().count();
+    const fits = await this.signalCount('view-fit');
     await this.page.getByTestId(`palette-${key}`).click();
     await this.page.waitForFunction((n) => document.querySelectorAll('.react-flow__node').length > n, before);
-    await this.page.waitForTimeout(400);
+    await this.waitSignal('view-fit', fits);
   }
   /** Drag from an output handle to a node's input handle. */
   async connect(from: string, port: string, to: string): Promise<void> {
@@ -64,10 +66,25 @@ export class EditorPage {
     await this.page.getByTestId('deploy').click();
     await this.page.getByTestId('deploy-ok').waitFor();
   }
-  /** Wait until the draft autosave has run (the unsaved marker shows). */
+  /** Wait until the draft autosave has run over the latest change (the unsaved marker shows). */
   async waitDraftSaved(): Promise<void> {
     await this.page.getByTestId('unsaved').waitFor();
-    await this.page.waitForTimeout(400);
+    await this.waitAutosaveIdle();
+  }
+  /** Wait until the autosave has run at least once on this page and none is scheduled. */
+  async waitAutosaveIdle(): Promise<void> {
+    await this.waitSignal('autosave', 0);
+  }
+  /** How many times the editor has signalled `name` (see apps/editor/src/core/signals.ts). */
+  signalCount(name: 'autosave' | 'view-fit'): Promise<number> {
+    return this.page.evaluate((s) => Number(document.documentElement.getAttribute(`data-fd-${s}`) ?? 0), name);
+  }
+  /** Wait until `name` has been signalled more than `after` times and none is pending. */
+  async waitSignal(name: 'autosave' | 'view-fit', after: number): Promise<void> {
+    await this.page.waitForFunction(
+      ([s, n]) => Number(document.documentElement.getAttribute(`data-fd-${s}`) ?? 0) > (n as number) && !document.documentElement.hasAttribute(`data-fd-${s}-pending`),
+      [name, after] as const,
+    );
   }
   /** Drop a file on the canvas (what a drag from the desktop does). */
   async dropFile(name: string, content: string): Promise<void> {

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { Flow } from '@flowdesk/schema';
 import { clearDraft, loadDraft, saveDraft } from '../../core/drafts.ts';
 import { canonicalJson } from '../../core/json.ts';
+import { signalDone, signalPending } from '../../core/signals.ts';
 import type { Graph } from '../../core/mapping.ts';
 import { setLeaveGuard } from '../../router.ts';
 
@@ -14,6 +15,7 @@ export function useDraft(flowId: string, graph: Graph, currentFlow: () => Flow, 
   dirtyRef.current = dirty;
 
   useEffect(() => {
+    signalPending('autosave');
     const t = setTimeout(() => {
       const doc = currentFlow();
       const canon = canonicalJson(doc);
@@ -25,6 +27,7 @@ export function useDraft(flowId: string, graph: Graph, currentFlow: () => Flow, 
         if (!existing || canonicalJson(existing.flow) !== canon) saveDraft(flowId, doc);
       } else clearDraft(flowId);
       setDirty(d);
+      signalDone('autosave');
     }, 250);
     return () => clearTimeout(t);
   }, [graph.nodes, graph.edges, graph.meta, deployedCanon, flowId, currentFlow]);

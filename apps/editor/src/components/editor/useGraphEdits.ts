@@ -5,6 +5,7 @@ import { applyEdgeChanges, applyNodeChanges, useReactFlow, type Connection, type
 import type { FlowNode, Trigger } from '@flowdesk/schema';
 import { freshId } from '../../core/ids.ts';
 import { canonicalJson } from '../../core/json.ts';
+import { signalDone, signalPending } from '../../core/signals.ts';
 import { newNode, paletteEntry } from '../../core/look.ts';
 import { addEdge, renamePort, setPositions, updateStep, updateTrigger, type FlowMeta, type Graph, type GraphNode, type GraphNodeData, type XY } from '../../core/mapping.ts';
 
@@ -67,7 +68,8 @@ export function useGraphEdits(graphRef: MutableRefObject<Graph>, update: Update)
         const ns = graphRef.current.nodes;
         const anchor = ns.find((n) => n.selected) ?? ns.reduce<GraphNode | undefined>((a, n) => (!a || n.position.x > a.position.x ? n : a), undefined);
         position = anchor ? { x: anchor.position.x + 300, y: anchor.position.y + ns.filter((n) => Math.abs(n.position.x - anchor.position.x - 300) < 50).length * 150 } : { x: 0, y: 0 };
-        setTimeout(() => void rf.fitView({ padding: 0.2, maxZoom: 1, duration: 200 }), 30);
+        signalPending('view-fit');
+        setTimeout(() => void rf.fitView({ padding: 0.2, maxZoom: 1, duration: 200 }).finally(() => signalDone('view-fit')), 30);
       }
       update((g) => {
         const id = freshId(e.action ? e.action.replace('.', '-') : e.type, new Set(g.nodes.map((n) => n.id)));
