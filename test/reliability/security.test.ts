@@ -70,7 +70,7 @@ describe('Standard Webhooks (hmac)', () => {
     const h = sign(HMAC_SECRET, body, new Date());
     expect((await send('signed', body.replace('sig@', 'evil@'), h)).status).toBe(401);
     expect((await send('signed', body, sign(OLD_SECRET, body, new Date()))).status).toBe(401);
-    const old = await send('signed', body, sign(HMAC_SECRET, body, new Date(Date.now() - 6 * 60_000)));
+    const old = await send('signed', body, sign(HMAC_SECRET, body, new Date(rt.clock.now() - 6 * 60_000)));
     expect(old.status).toBe(401);
     expect(((await old.json()) as { error: string }).error).toMatch(/timestamp|tolerance/i);
     const rejected = (await api.get('/api/rejected?flowId=signed')).body;
@@ -100,7 +100,7 @@ describe('Stripe-Signature', () => {
     const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SECRET });
     expect((await send('stripe', body, { 'stripe-signature': header })).status).toBe(202);
     expect((await send('stripe', body.replace('in_1', 'in_2'), { 'stripe-signature': header })).status).toBe(401);
-    const stale = stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SECRET, timestamp: Math.floor(Date.now() / 1000) - 360 });
+    const stale = stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SECRET, timestamp: Math.floor(rt.clock.now() / 1000) - 360 });
     expect((await send('stripe', body, { 'stripe-signature': stale })).status).toBe(401);
   });
   it('a signature dated 6 minutes ahead of the runtime’s clock → 401; 4 minutes ahead → 202', async () => {

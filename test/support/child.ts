@@ -1,5 +1,5 @@
 // Test support: the runtime as a child process (`node --import tsx apps/runtime/src/main.ts`), for
-// crash tests that SIGKILL it.
+// crash tests that SIGKILL it; or on a clock the test moves (`startClockedChild`, test/support/clocked-main.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from './runtime.ts';
@@ -11,11 +11,14 @@ export interface ChildRuntime {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startChildRuntime(env: Record<string, string>, timeoutMs = 90_000): Promise<ChildRuntime> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'apps/runtime/src/main.ts')], {
+const MAIN = join(REPO, 'apps/runtime/src/main.ts');
+
+export async function startChildRuntime(env: Record<string, string>, timeoutMs = 90_000, entry = MAIN): Promise<ChildRuntime> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', PORT: '0', FLOWDESK_FSYNC: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // another entry (the clocked one) is driven over an IPC channel
+    stdio: entry === MAIN ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,4 +71,32 @@ export function runChildToExit(env: Record<string, string>, timeoutMs = 90_000):
       ok({ code, output: out });
     });
   });
+}
+
+export interface ClockedChild extends ChildRuntime {
+  /** moves the child's ManualClock by `ms`, fires what fell due, waits until its runs have parked or ended */
+  advance(ms: number): Promise<number>;
+  /** fires what is due now and waits until the runs have parked or ended; resolves with the child's clock */
+  settle(): Promise<number>;
+}
+
+/** The runtime in a child process on a ManualClock starting at `clockMs`, moved only by this test. */
+export async function startClockedChild(env: Record<string, string>, clockMs: number): Promise<ClockedChild> {
+  const child = await startChildRuntime({ ...env, FLOWDESK_TEST_CLOCK_MS: String(clockMs) }, 90_000, join(REPO, 'test/support/clocked-main.ts'));
+  let seq = 0;
+  const call = (advanceMs: number) =>
+    new Promise<number>((ok, fail) => {
+      const id = ++seq;
+      const onMessage = (m: { id: number; now: number }) => {
+        if (m.id !== id) return;
+        child.proc.off('message', onMessage);
+        child.proc.off('exit', onExit);
+        ok(m.now);
+      };
+      const onExit = () => fail(new Error(`clocked runtime exited:\n${child.output()}`));
+      child.proc.on('message', onMessage);
+      child.proc.once('exit', onExit);
+      child.proc.send({ id, advanceMs });
+    });
+  return { ...child, advance: (ms) => call(ms), settle: () => call(0) };
 }
