@@ -14,6 +14,7 @@ const parts = new Set((process.env.BENCH_PARTS ?? 'rates,growth,memory,routing')
 
 interface PerBackend {
   backend: string;
+  durability?: string;
   rates?: RatesResult;
   growth?: GrowthResult;
   memory?: MemoryResult;
@@ -37,6 +38,7 @@ for (const name of backends) {
   let backend: Backend;
   try {
     backend = name === 'postgres' ? await postgresBackend() : lowdbBackend();
+    out.durability = backend.durability;
   } catch (e) {
     out.errors.push(`start ${name}: ${(e as Error).message}`);
     continue;
@@ -112,7 +114,7 @@ if (routing) {
     `${'routing, 20-rule route (one core)'.padEnd(w)}${''.padEnd(10)}${fmt(routing.singleRuleEvaluationsPerSec, 0)} rule evaluations/s; ${fmt(worst?.decisionsPerSec, 0)} decisions/s and ${fmt(worst?.advancesPerSec, 0)} advance()/s when all 20 rules are evaluated`,
   );
 }
-console.log('(PostgreSQL: the runtime child\'s RSS; the server runs fsync=off, synchronous_commit=off — a throwaway test server)');
+console.log(`(durability — ${results.map((r) => `${r.backend}: ${r.durability ?? '?'}`).join('; ')}. PostgreSQL's RSS is the runtime child's; its server shares this machine)`);
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 console.log(`\n${minutes} min; results: ${writeResult('all', { machine: machine(), loadAvg: loadAvg(), minutes: Number(minutes), routing, results, table: rows.map((r) => ({ figure: r.figure, target: r.target, unit: r.unit, values: Object.fromEntries(results.map((b, i) => [b.backend, r.values[i]])) })) })}`);
 if (errors.length) {

@@ -18,6 +18,8 @@ export interface GrowthCase extends RatePoint {
 
 export interface GrowthResult {
   backend: string;
+  /** the backend's durability settings, as reported by it */
+  durability: string;
   machine: string;
   loadAvg: number;
   seconds: number;
@@ -68,6 +70,7 @@ export async function runGrowth(backend: Backend, o: { seconds?: number; history
   const perRound = empty && largest ? empty.points.map((p, i) => pct(largest.points[i]!.acceptedPerSec, p.acceptedPerSec)) : [];
   return {
     backend: backend.name,
+        durability: backend.durability,
     machine: machine(),
     loadAvg: loadAvg(),
     seconds,
@@ -78,7 +81,7 @@ export async function runGrowth(backend: Backend, o: { seconds?: number; history
 }
 
 export function printGrowth(r: GrowthResult): void {
-  console.log(`\ngrowth — ${r.backend} — ${r.machine}, load average ${r.loadAvg}, ${r.seconds}s per measurement at saturation, fsync on`);
+  console.log(`\ngrowth — ${r.backend} — ${r.machine}, load average ${r.loadAvg}, ${r.seconds}s per measurement at saturation, ${r.durability}`);
   console.log('finished runs  records  seed s  start s  accepted/s  vs empty   p50 ms   p99 ms   max ms  done runs/s  drain s  non-2xx');
   const empty = r.cases.find((c) => c.history === 0);
   for (const c of r.cases) {

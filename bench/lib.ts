@@ -265,20 +265,39 @@ export async function startReceiverProcess(): Promise<{ url: string; count(): Pr
  */
 export interface Backend {
   name: 'lowdb' | 'postgres';
+  /** what makes a write durable here, as the server itself reports it (printed with every figure) */
+  durability: string;
   /** a fresh, empty database URL (postgres) or undefined (lowdb) */
   freshDatabase(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
-export const lowdbBackend = (): Backend => ({ name: 'lowdb', freshDatabase: async () => undefined, close: async () => {} });
+export const lowdbBackend = (): Backend => ({ name: 'lowdb', durability: 'fdatasync per group commit (FLOWDESK_FSYNC=1)', freshDatabase: async () => undefined, close: async () => {} });
+
+/** The settings that decide whether a commit survives power loss; the benchmark runs with all of them on. */
+const DURABLE_SETTINGS = ['fsync', 'synchronous_commit', 'full_page_writes'];
 
 export async function postgresBackend(): Promise<Backend> {
   const { startPostgres } = await import('../test/support/postgres.ts');
   const { default: pg } = await import('pg');
-  const server = await startPostgres();
+  // PostgreSQL's durable defaults, not the tests' fast settings: the figures are what a founder gets
+  const server = await startPostgres({ settings: 'durable' });
+  const shown: string[] = [];
+  const c = new pg.Client({ connectionString: server.url });
+  await c.connect();
+  try {
+    for (const name of DURABLE_SETTINGS) shown.push(`${name}=${(await c.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]}`);
+  } finally {
+    await c.end();
+  }
+  if (shown.some((x) => x.endsWith('=off'))) {
+    await server.stop();
+    throw new Error(`the benchmark's PostgreSQL is not durable: ${shown.join(' ')}`);
+  }
   let n = 0;
   return {
     name: 'postgres',
+    durability: shown.join(' '),
     async freshDatabase() {
       const name = `bench_${process.pid}_${++n}`;
       const c = new pg.Client({ connectionString: server.url });

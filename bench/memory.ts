@@ -8,6 +8,8 @@ import { backendFromEnv, drain, envNum, fmt, isMain, load, loadAvg, machine, met
 
 export interface MemoryResult {
   backend: string;
+  /** the backend's durability settings, as reported by it */
+  durability: string;
   machine: string;
   loadAvg: number;
   runs: number;
@@ -65,6 +67,7 @@ export async function runMemory(backend: Backend, o: { runs?: number; connection
       const heap = await metric(rt.url, 'nodejs_heap_size_used_bytes');
       return {
         backend: backend.name,
+        durability: backend.durability,
         machine: machine(),
         loadAvg: loadAvg(),
         runs,
@@ -86,7 +89,7 @@ export async function runMemory(backend: Backend, o: { runs?: number; connection
 }
 
 export function printMemory(r: MemoryResult): void {
-  console.log(`\nmemory — ${r.backend} — ${r.machine}, load average ${r.loadAvg}, ${r.runs} runs pushed through the runtime, fsync on`);
+  console.log(`\nmemory — ${r.backend} — ${r.machine}, load average ${r.loadAvg}, ${r.runs} runs pushed through the runtime, ${r.durability}`);
   console.log(`accepted ${r.load.accepted} at ${fmt(r.load.acceptedPerSec, 0)}/s (non-2xx ${r.load.non2xx}, errors ${r.load.errors}), all terminal ${r.drainS.toFixed(1)}s after the last request`);
   console.log('RSS MiB:   at start   after 100%   settled   peak (VmHWM)   heap used (settled)');
   console.log(`          ${fmt(r.rssStart, 9)}  ${fmt(r.rssAfter, 11)}  ${fmt(r.rssSettled, 8)}  ${fmt(r.rssPeak, 13)}  ${fmt(r.heapUsedSettled, 19)}`);

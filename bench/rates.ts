@@ -36,6 +36,8 @@ export interface Round {
 
 export interface RatesResult {
   backend: string;
+  /** the backend's durability settings, as reported by it */
+  durability: string;
   machine: string;
   loadAvg: number;
   seconds: number;
@@ -98,6 +100,7 @@ export async function runRates(backend: Backend, o: { seconds?: number; rates?: 
       const mid = median(rs, (r) => r.vsExpressPct);
       return {
         backend: backend.name,
+        durability: backend.durability,
         machine: machine(),
         loadAvg: loadAvg(),
         seconds,
@@ -125,7 +128,7 @@ export async function runRates(backend: Backend, o: { seconds?: number; rates?: 
 
 export function printRates(r: RatesResult): void {
   console.log(
-    `\nrates — ${r.backend} — ${r.machine}, load average ${r.loadAvg}, ${r.seconds}s per measurement, ${r.connections} connections, fsync on, fixed rates ${r.pacer === 'paced' ? 'evenly paced' : 'by autocannon overallRate (bursty)'}`,
+    `\nrates — ${r.backend} — ${r.machine}, load average ${r.loadAvg}, ${r.seconds}s per measurement, ${r.connections} connections, ${r.durability}, fixed rates ${r.pacer === 'paced' ? 'evenly paced' : 'by autocannon overallRate (bursty)'}`,
   );
   console.log('                          target/s  accepted/s   p50 ms   p99 ms   max ms  done runs/s  all terminal s  non-2xx  bad runs');
   const row = (name: string, p: LoadResult, target?: number, extra?: RatePoint) =>

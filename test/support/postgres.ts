@@ -3,8 +3,11 @@
 // dir and its own free port; stop() shuts it down and removes the dir.
 //
 // initdb and postgres refuse to run as root, so when we are root (CI) the server runs as the
-// `postgres` OS user created by the Debian package (via runuser). Trust auth on loopback only,
-// fsync off: the data is thrown away.
+// `postgres` OS user created by the Debian package (via runuser). Trust auth on loopback only.
+//
+// Two settings: 'fast-for-tests' (the default: fsync, synchronous_commit and full_page_writes OFF — the
+// data is thrown away, and a test proves behaviour, not speed) and 'durable' (PostgreSQL's own
+// defaults, all three on: what the benchmark measures).
 import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,7 +17,16 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+export type PostgresSettings = 'fast-for-tests' | 'durable';
+
+/** The server options each setting adds to PostgreSQL's defaults. */
+const SETTINGS: Record<PostgresSettings, string[]> = {
+  'fast-for-tests': ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'],
+  durable: [],
+};
+
 export interface PostgresInstance {
+  settings: PostgresSettings;
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   url: string;
   port: number;
@@ -66,7 +78,8 @@ process.once('exit', () => {
   for (const stop of running.values()) stop();
 });
 
-export async function startPostgres(): Promise<PostgresInstance> {
+export async function startPostgres(opts: { settings?: PostgresSettings } = {}): Promise<PostgresInstance> {
+  const settings = opts.settings ?? 'fast-for-tests';
   const bin = findPostgresBin();
   if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql: run `node scripts/ensure-postgres.mjs` (apt-get install -y postgresql)');
   const user = postgresUser();
@@ -82,7 +95,7 @@ export async function startPostgres(): Promise<PostgresInstance> {
     user ? run('runuser', ['-u', 'postgres', '--', cmd, ...args], { cwd: dir }) : run(cmd, args, { cwd: dir });
 
   try {
-    await exec(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
+    await exec(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', ...(settings === 'durable' ? [] : ['--no-sync']), '--no-instructions']);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${(e as { stderr?: string }).stderr ?? String(e)}`);
@@ -95,9 +108,7 @@ export async function startPostgres(): Promise<PostgresInstance> {
       `-p ${port}`,
       `-k ${dir}`,
       "-c listen_addresses='127.0.0.1'",
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
+      ...SETTINGS[settings],
       '-c max_connections=200',
       '-c shared_buffers=32MB',
     ].join(' ');
@@ -116,6 +127,7 @@ export async function startPostgres(): Promise<PostgresInstance> {
       rmSync(dir, { recursive: true, force: true });
     });
     return {
+      settings,
       url: urlFor('postgres'),
       port,
       urlFor,
