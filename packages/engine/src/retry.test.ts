@@ -158,8 +158,12 @@ describe('nextRetry', () => {
     );
   });
 
-  it('an explicitly absent backoff falls back to the delays', () => {
+  it('an explicitly absent backoff falls back to the delays; a policy with neither retries nothing', () => {
     expect(retryPolicy(action({ backoff: undefined, delays: ['7s'] })).delaysMs(1, SEED)).toBe(7000);
+    for (const retry of [{ retryOn: ['5xx'] }, { delays: undefined, retryOn: ['5xx'] }] as Retry[]) {
+      expect(retryPolicy(action(retry))).toMatchObject({ maxAttempts: 1, maxDelayMs: 0 });
+      expect(nextRetry(action(retry), 1, '5xx', SEED)).toEqual({ retry: false, delayMs: 0, maxAttempts: 1 });
+    }
   });
 });
 
