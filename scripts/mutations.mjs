@@ -46,7 +46,7 @@ export const MUTATIONS = [
   },
   {
     name: 'default retry 10m → 5m',
-    file: 'packages/engine/src/retry.ts',
+    file: 'packages/schema/src/primitives.ts',
     find: "delays: ['30s', '2m', '10m']",
     replace: "delays: ['30s', '2m', '5m']",
     tests: ['packages/engine/src/retry.test.ts', 'packages/engine/src/interpreter.test.ts', 'test/reliability/retries.test.ts'],
@@ -71,7 +71,7 @@ export const MUTATIONS = [
     anchor: 'function verifyStripe(',
     find: 'if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;',
     replace: 'if (given.length === expected.length) matched = true;',
-    tests: ['apps/runtime/src/security/webhook-auth.test.ts', 'test/reliability/security.test.ts'],
+    tests: ['apps/runtime/src/security/webhook-auth.test.ts', 'apps/runtime/src/security/webhook-auth.refusals.test.ts', 'test/reliability/security.test.ts'],
   },
   {
     name: 'timestamp tolerance without abs',
@@ -79,7 +79,7 @@ export const MUTATIONS = [
     anchor: 'function withinTolerance(',
     find: 'Math.abs(nowMs / 1000 - tsSeconds)',
     replace: '(nowMs / 1000 - tsSeconds)',
-    tests: ['apps/runtime/src/security/webhook-auth.test.ts', 'test/reliability/security.test.ts'],
+    tests: ['apps/runtime/src/security/webhook-auth.test.ts', 'apps/runtime/src/security/webhook-auth.refusals.test.ts', 'test/reliability/security.test.ts'],
   },
 ];
 
@@ -125,10 +125,11 @@ function copyRepo() {
 
 /** Runs the test files in the copy; resolves with the failed test count per file. */
 function runTests(dir, files) {
-  const report = join(dir, 'test-results', `mutation-${Date.now()}.json`);
-  mkdirSync(dirname(report), { recursive: true });
+  // the repo's vitest config writes its JSON report here
+  const report = join(dir, 'test-results', 'vitest.json');
+  rmSync(report, { force: true });
   const started = Date.now();
-  const r = spawnSync(process.execPath, [join(dir, 'node_modules/vitest/vitest.mjs'), 'run', ...files, '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`], {
+  const r = spawnSync(process.execPath, [join(dir, 'node_modules/vitest/vitest.mjs'), 'run', ...files, '--reporter=dot', '--reporter=json'], {
     cwd: dir,
     encoding: 'utf8',
     env: { ...process.env, CI: '1' },
