@@ -7,7 +7,9 @@ export default {
   vitest: { configFile: 'vitest.mutation.config.ts' },
   mutate: [
     'packages/engine/src/retry.ts', // the retry schedule
-    'packages/engine/src/interpreter.ts', // stepping a run
+    'packages/engine/src/interpreter.ts', // stepping a run: advance, results, replay, cancel
+    'packages/engine/src/steps.ts', // … what each node type does
+    'packages/engine/src/run-state.ts', // … ports, edges, the run's context
     'apps/runtime/src/security/webhook-auth.ts', // webhook signatures
     // next, once their rewrites land: the store's write path and dedupe, admission (admitEvent)
   ],
