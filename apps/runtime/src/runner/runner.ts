@@ -61,6 +61,9 @@ export interface RunnerDeps {
 /** Runs driven at once: enough to overlap outside calls, few enough to keep ingest fast and memory flat. */
 export const DEFAULT_DRIVE_CONCURRENCY = 64;
 
+/** Open runs read per page when resuming at start. */
+const RESUME_PAGE = 500;
+
 export class Runner {
   readonly queue = new KeyedQueue();
   private slots = new Semaphore(DEFAULT_DRIVE_CONCURRENCY);
@@ -343,17 +346,26 @@ export class Runner {
 
   async resumeAll(opts: { includeOwn?: boolean } = {}): Promise<number> {
     // a shared database: only runs of this instance (before a restart) or of dead instances
-    const open = await this.store.claimResumableRuns(opts);
-    open.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
-    for (const run of open) {
-      if (run.status === 'waiting' && run.wakeAt) {
-        const t = await this.store.getTimer(`run:${run.id}`);
-        if (!t) await this.store.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: run.wakeAt, runId: run.id, flowId: run.flowId });
-      } else if (run.status === 'queued' || run.status === 'running') {
-        void this.enqueue(run);
-      }
+    // read in pages, oldest first; only ids stay queued (each run is read again when its turn comes),
+    // so a backlog of any size resumes in bounded memory, in arrival order
+    let n = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.store.claimResumableRuns({ ...opts, limit: RESUME_PAGE, after });
+      for (const run of page) await this.resumeOne(run);
+      n += page.length;
+      if (page.length < RESUME_PAGE) return n;
+      after = page[page.length - 1].id;
     }
-    return open.length;
+  }
+
+  private async resumeOne(run: Run): Promise<void> {
+    if (run.status === 'waiting' && run.wakeAt) {
+      const t = await this.store.getTimer(`run:${run.id}`);
+      if (!t) await this.store.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: run.wakeAt, runId: run.id, flowId: run.flowId });
+    } else if (run.status === 'queued' || run.status === 'running') {
+      void this.enqueue({ id: run.id, record: run.record ? { entity: run.record.entity, key: run.record.key } : undefined });
+    }
   }
 
   // ── operator actions ──

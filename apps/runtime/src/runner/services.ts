@@ -47,9 +47,9 @@ export function createServices(deps: {
       if (admission.admit === 'start') await runner.start(f.doc, admission.start);
       else if (admission.admit === 'rejected') log.warn({ flowId: f.id, err: admission.error }, 'record trigger not started');
     }
-    // cancelOn: waiting runs about this record stop when it enters the state (a paid invoice stops its reminders)
-    for (const run of await store.listOpenRuns()) {
-      if (!run.record || run.record.entity !== rec.entity || run.record.key !== rec.key) continue;
+    // cancelOn: waiting runs about this record stop when it enters the state (a paid invoice stops its
+    // reminders). Found through the store's record index: the cost does not grow with other open runs.
+    for (const run of await store.listOpenRunsOfRecord(rec.entity, rec.key)) {
       if (!['waiting', 'queued', 'needs_review'].includes(run.status)) continue;
       const flow = await flows.version(run.flowId, run.flowVersion);
       if (!flow?.cancelOn?.some((c) => c.entity === rec.entity && c.state === rec.state)) continue;

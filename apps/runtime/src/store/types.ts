@@ -31,6 +31,19 @@ export interface DedupeClaim {
 
 export type CreateRunResult = { run: Run; duplicate: false } | { run: Run; duplicate: true };
 
+/** A page of open runs, oldest first: at most `limit`, strictly after run `after` (createdAt, id order). */
+export interface OpenRunsPage {
+  limit: number;
+  after?: string;
+}
+
+/** Options of claimResumableRuns. */
+export interface ResumableRunsPage {
+  limit?: number;
+  after?: string;
+  includeOwn?: boolean;
+}
+
 export interface RunQuery {
   flowId?: string;
   status?: RunStatus;
@@ -77,6 +90,10 @@ export interface Store {
   /** Opens the store: takes the data-dir lock, loads/validates files, rebuilds indexes. Throws naming a corrupt file. */
   open(): Promise<void>;
   close(): Promise<void>;
+  /** Whether writes work now; while they fail, why (a full disk, an I/O error, a lost database). */
+  health(): StoreHealth;
+  /** Called each time health changes (ok → failing, failing → ok). */
+  onHealthChange(fn: (h: StoreHealth) => void): void;
 
   // ── flows (versioned) ──
   /** Stores a new version of `doc` (version assigned = latest + 1), active unless doc.active === false. */
@@ -91,7 +108,8 @@ export interface Store {
   /**
    * Creates a run durably. With `dedupe`, atomically checks the (flowId, key) claim: if an unexpired
    * claim exists, nothing is written and the first run is returned with duplicate: true (only once that
-   * run is itself durable).
+   * run is itself durable). Claims are kept by the key's sha256, so a key of any length costs the same.
+   * A failed write leaves nothing behind: no run, no claim, and a duplicate waiting on it fails too.
    */
   createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult>;
   /** Saves the new state of a run (each step before the next starts). */
@@ -99,15 +117,24 @@ export interface Store {
   getRun(id: string): Promise<Run | undefined>;
   /** Newest first. */
   listRuns(q: RunQuery): Promise<Run[]>;
-  /** Runs not in a terminal status (for resume at start and for the worker). */
-  listOpenRuns(): Promise<Run[]>;
+  /**
+   * Runs not in a terminal status, oldest first. With `page`, one page of them (never all at once).
+   */
+  listOpenRuns(page?: OpenRunsPage): Promise<Run[]>;
+  /**
+   * Open runs about one record (run.record = {entity, key}), oldest first. Found through an index:
+   * the work does not grow with the number of other open runs (cancelOn on every state change).
+   */
+  listOpenRunsOfRecord(entity: string, key: string): Promise<Run[]>;
   /**
    * The runs this instance should drive after it starts: queued, running and waiting ones, oldest
    * first, each handed to one instance only. With one process per store (lowdb), that is every such
    * run; a shared database leaves out runs a live instance is driving (see postgres/index.ts).
    * `includeOwn: false` (a periodic sweep) leaves out the instance's own runs: it already drives them.
+   * `after` (a run id) gives only runs after that one in (createdAt, id) order, so a caller reads them
+   * in pages of `limit` (resume at start does: a backlog of any size is never parsed all at once).
    */
-  claimResumableRuns(opts?: { limit?: number; includeOwn?: boolean }): Promise<Run[]>;
+  claimResumableRuns(opts?: ResumableRunsPage): Promise<Run[]>;
   /** Deletes finished runs that ended before `before`; returns how many. */
   pruneRuns(before: string): Promise<number>;
   countRuns(): Promise<number>;
@@ -170,9 +197,31 @@ export class StoreCorruptError extends Error {
   }
 }
 
+/** Acknowledged data is missing from a store file (truncated, deleted, replaced): open() refuses. */
+export class StoreDataLostError extends StoreCorruptError {
+  constructor(file: string, reason: string) {
+    super(file, reason);
+    this.message = `acknowledged data is missing from ${file}: ${reason}. Nothing was changed; \`npm run repair\` starts from what remains and reports what was lost`;
+    this.name = 'StoreDataLostError';
+  }
+}
+
 export class StoreLockedError extends Error {
-  constructor(readonly dir: string) {
-    super(`data dir ${dir} is in use by another Flowdesk runtime (lock file present)`);
+  constructor(
+    readonly dir: string,
+    /** who holds it, as far as it can be told: "Flowdesk runtime pid 123 (since …)" */
+    readonly holder = 'another Flowdesk runtime',
+  ) {
+    super(`data dir ${dir} is in use by ${holder}`);
     this.name = 'StoreLockedError';
   }
+}
+
+/** The store's ability to write, for /healthz and the P0 alert. */
+export interface StoreHealth {
+  ok: boolean;
+  /** why writes fail (the first failing file and its error), while they do */
+  cause?: string;
+  /** ISO time writes started failing */
+  since?: string;
 }

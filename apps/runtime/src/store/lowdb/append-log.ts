@@ -2,9 +2,14 @@
 // flight joins the next batch; a batch is ONE write() and (fsync on) ONE fdatasync(), and every
 // caller in it resolves only after that. Offsets are assigned synchronously at append time, so the
 // caller knows where its bytes will be before they are written.
-import { open, type FileHandle } from 'node:fs/promises';
+//
+// A failed write or fdatasync (ENOSPC, EIO) fails its batch and every batch queued behind it (their
+// offsets assumed its bytes): each failed append's `onFail` runs synchronously, newest first, so the
+// owner rolls its in-memory state back to what is durable before anyone else can see it. The file is
+// then cut back to its last durable offset before anything else is appended, and the next append
+// simply tries again: writes resume by themselves once the disk has room.
 import { dirname } from 'node:path';
-import { fsyncDir, writeAll } from './fsutil.ts';
+import { nodeFiles, type AppendHandle, type FileLayer } from './file-layer.ts';
 
 export interface StoreStats {
   /** records appended (lines) */
@@ -16,14 +21,32 @@ export interface StoreStats {
   bytes: number;
   /** whole-file rewrites (snapshots, compactions) — never on the hot path */
   rewrites: number;
+  /** batches that failed (a write or fdatasync error) and were rolled back */
+  failedWrites: number;
 }
 
-export const newStats = (): StoreStats => ({ appends: 0, writes: 0, fsyncs: 0, bytes: 0, rewrites: 0 });
+export const newStats = (): StoreStats => ({ appends: 0, writes: 0, fsyncs: 0, bytes: 0, rewrites: 0, failedWrites: 0 });
+
+/** Where a log reports that its writes fail or work again (the store's health). */
+export interface WriteHealthSink {
+  failed(file: string, error: unknown): void;
+  succeeded(file: string): void;
+}
+
+export interface AppendOptions {
+  /** a number the owner attaches (its sequence number); `durableTag` is the highest one durable */
+  tag?: number;
+  /** runs synchronously if this append fails, newest append first: undo what the owner did in memory */
+  onFail?: () => void;
+}
 
 interface Batch {
   promise: Promise<void>;
   resolve: () => void;
   reject: (e: unknown) => void;
+  entries: AppendOptions[];
+  bytes: number;
+  lastTag: number;
 }
 
 function newBatch(): Batch {
@@ -35,7 +58,18 @@ function newBatch(): Batch {
   });
   // a batch nobody awaits must not become an unhandled rejection; callers get it through `promise`
   promise.catch(() => {});
-  return { promise, resolve, reject };
+  return { promise, resolve, reject, entries: [], bytes: 0, lastTag: -1 };
+}
+
+export interface AppendLogOptions {
+  fsync: boolean;
+  stats: StoreStats;
+  /** true when this log creates the file: its directory entry is made durable before the first ack */
+  created: boolean;
+  files?: FileLayer;
+  health?: WriteHealthSink;
+  /** the highest tag already durable in the file (at open) */
+  durableTag?: number;
 }
 
 export class AppendLog {
@@ -43,121 +77,145 @@ export class AppendLog {
   size: number;
   /** bytes known durable (written, and fdatasync'ed when fsync is on) */
   durable: number;
-  private fh: FileHandle | undefined;
-  private readonly ready: Promise<void>;
+  /** the highest tag whose bytes are durable */
+  durableTag: number;
+  private fh: AppendHandle | undefined;
+  private readonly opening: Promise<void>;
+  private dirSynced: boolean;
+  /** the file may hold bytes past `durable` (a failed append): cut them before the next write */
+  private dirty = false;
   private parts: Buffer[] = [];
-  private partsBytes = 0;
   private batch: Batch | undefined;
   private flushing = false;
   private inflight: Batch | undefined;
-  private failed: unknown;
   private closed = false;
+  private readonly files: FileLayer;
   /** called after each durable batch with the new durable size */
   onDurable?: (durable: number) => void;
 
   constructor(
     readonly file: string,
     initialSize: number,
-    private readonly opts: { fsync: boolean; stats: StoreStats; created: boolean },
+    private readonly opts: AppendLogOptions,
   ) {
     this.size = initialSize;
     this.durable = initialSize;
-    this.ready = this.openFile();
-    this.ready.catch(() => {});
-  }
-
-  private async openFile(): Promise<void> {
-    this.fh = await open(this.file, 'a', 0o600);
-    // a new file's directory entry must be durable before anything in it is acknowledged
-    if (this.opts.created && this.opts.fsync) await fsyncDir(dirname(this.file));
+    this.durableTag = opts.durableTag ?? 0;
+    this.files = opts.files ?? nodeFiles;
+    this.dirSynced = !(opts.created && opts.fsync);
+    // the file exists from the start (a failure here is retried by the first append)
+    this.opening = this.files.openAppend(file).then(
+      (fh) => {
+        if (this.closed) void fh.close().catch(() => {});
+        else this.fh = fh;
+      },
+      () => {},
+    );
   }
 
   /** Queues `buf` (one or more complete lines); returns its offset and a promise of its durability. */
-  append(buf: Buffer): { offset: number; done: Promise<void> } {
+  append(buf: Buffer, o: AppendOptions = {}): { offset: number; done: Promise<void> } {
     if (this.closed) throw new Error(`append to closed log ${this.file}`);
-    if (this.failed !== undefined) return { offset: this.size, done: Promise.reject(this.failed) };
     const offset = this.size;
     this.size += buf.length;
     this.parts.push(buf);
-    this.partsBytes += buf.length;
     this.opts.stats.appends++;
     if (!this.batch) this.batch = newBatch();
-    const done = this.batch.promise;
+    const b = this.batch;
+    b.entries.push(o);
+    b.bytes += buf.length;
+    if (o.tag !== undefined) b.lastTag = o.tag;
     if (!this.flushing) {
       this.flushing = true;
       // start on the next tick so that appends made in this tick share the first write
       process.nextTick(() => void this.flush());
     }
-    return { offset, done };
+    return { offset, done: b.promise };
+  }
+
+  private async ready(): Promise<AppendHandle> {
+    await this.opening;
+    if (!this.fh) this.fh = await this.files.openAppend(this.file);
+    if (!this.dirSynced) {
+      // a new file's directory entry must be durable before anything in it is acknowledged
+      await this.files.fsyncDir(dirname(this.file));
+      this.dirSynced = true;
+    }
+    if (this.dirty) {
+      await this.fh.truncate(this.durable);
+      if (this.opts.fsync) await this.fh.datasync();
+      this.dirty = false;
+    }
+    return this.fh;
   }
 
   private async flush(): Promise<void> {
-    try {
-      await this.ready;
-    } catch (e) {
-      this.fail(e);
-      return;
-    }
-    while (this.parts.length && this.failed === undefined) {
+    while (this.parts.length) {
       const parts = this.parts;
-      const bytes = this.partsBytes;
       const batch = this.batch!;
       this.parts = [];
-      this.partsBytes = 0;
       this.batch = undefined;
       this.inflight = batch;
       try {
-        const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
-        await writeAll(this.fh!, buf);
+        const fh = await this.ready();
+        const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts, batch.bytes);
+        await fh.append(buf);
         this.opts.stats.writes++;
-        this.opts.stats.bytes += bytes;
+        this.opts.stats.bytes += batch.bytes;
         if (this.opts.fsync) {
-          await this.fh!.datasync();
+          await fh.datasync();
           this.opts.stats.fsyncs++;
         }
-        this.durable += bytes;
-        this.onDurable?.(this.durable);
+        this.durable += batch.bytes;
+        if (batch.lastTag >= 0) this.durableTag = batch.lastTag;
         this.inflight = undefined;
+        this.opts.health?.succeeded(this.file);
+        this.onDurable?.(this.durable);
         batch.resolve();
       } catch (e) {
         this.inflight = undefined;
-        // the file may now end in a partial batch: nothing more may be appended after it (the next
-        // open drops the torn tail). The log is poisoned; the process should restart.
-        batch.reject(e);
-        this.fail(e);
+        this.fail(batch, e);
       }
     }
     this.flushing = false;
   }
 
-  private fail(e: unknown): void {
-    this.failed = e;
-    this.flushing = false;
-    if (this.batch) {
-      this.batch.reject(e);
-      this.batch = undefined;
-    }
+  /** Fails `batch` and everything queued behind it, rolling back newest first; the file is cut back later. */
+  private fail(batch: Batch, e: unknown): void {
+    const queued = this.batch;
+    this.batch = undefined;
     this.parts = [];
-    this.partsBytes = 0;
+    this.size = this.durable;
+    this.dirty = true;
+    this.opts.stats.failedWrites++;
+    for (const b of queued ? [queued, batch] : [batch]) {
+      for (let i = b.entries.length - 1; i >= 0; i--) {
+        try {
+          b.entries[i].onFail?.();
+        } catch {
+          // a rollback must never stop the others
+        }
+      }
+    }
+    this.opts.health?.failed(this.file, e);
+    queued?.reject(e);
+    batch.reject(e);
   }
 
   /** Resolves once everything appended so far is durable (batches complete in order). */
   drain(): Promise<void> {
-    if (this.failed !== undefined) return Promise.reject(this.failed);
     if (this.batch) return this.batch.promise;
     if (this.inflight) return this.inflight.promise;
     return Promise.resolve();
-  }
-
-  get error(): unknown {
-    return this.failed;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.drain().catch(() => {});
     this.closed = true;
-    await this.ready.catch(() => {});
+    await this.opening;
+    // a failed append's partial bytes never stay behind a closed log
+    if (this.dirty && this.fh) await this.fh.truncate(this.durable).catch(() => {});
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
   }

@@ -8,8 +8,11 @@ import { readFile, readdir, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { StoreCorruptError } from '../types.ts';
-import { AppendLog, type StoreStats } from './append-log.ts';
+import { AppendLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
 import { atomicWrite, scanLines } from './fsutil.ts';
+import type { FileLayer } from './file-layer.ts';
+import type { Checkpoint } from './checkpoint.ts';
+import type { AckVerifier, FoundFile } from './ack-verifier.ts';
 
 export interface Snapshot {
   gen: number;
@@ -70,6 +73,10 @@ export interface CollectionOptions {
   warn: (msg: string) => void;
   /** the log is compacted into a new snapshot once it exceeds max(this, 2 × snapshot size) */
   compactBytes: number;
+  info?: (msg: string) => void;
+  files?: FileLayer;
+  health?: WriteHealthSink;
+  checkpoint?: Checkpoint;
 }
 
 export class Collection {
@@ -80,6 +87,7 @@ export class Collection {
   private compacting: Promise<void> | undefined;
   private readonly adapter: SnapshotFile;
   private closed = false;
+  private nextSeq = 1;
 
   constructor(
     readonly dir: string,
@@ -89,21 +97,42 @@ export class Collection {
     this.adapter = new SnapshotFile(join(dir, `${name}.json`), dir, opts.fsync, (n) => (this.snapshotBytes = n));
   }
 
-  private logFile(gen: number): string {
-    return join(this.dir, `${this.name}.log-${String(gen).padStart(6, '0')}.jsonl`);
+  private logName(gen: number): string {
+    return `${this.name}.log-${String(gen).padStart(6, '0')}.jsonl`;
   }
 
-  /** Loads the snapshot and replays the logs; throws StoreCorruptError naming a bad file. */
-  async open(): Promise<void> {
+  private logFile(gen: number): string {
+    return join(this.dir, this.logName(gen));
+  }
+
+  private newLog(gen: number, size: number, created: boolean, durableTag = 0): AppendLog {
+    const log = new AppendLog(this.logFile(gen), size, {
+      fsync: this.opts.fsync,
+      stats: this.opts.stats,
+      created,
+      files: this.opts.files,
+      health: this.opts.health,
+      durableTag,
+    });
+    const cp = this.opts.checkpoint;
+    if (cp) {
+      cp.track(`db/${this.logName(gen)}`, log);
+      log.onDurable = () => cp.touch();
+    }
+    return log;
+  }
+
+  /**
+   * Loads the snapshot and replays the logs; throws StoreCorruptError naming a bad file, and (through
+   * `verify`) StoreDataLostError when acknowledged data is missing — both before any file is touched.
+   */
+  async open(verify?: AckVerifier): Promise<void> {
     const missing: Snapshot = { gen: -1, items: new Map() };
     const low = new Low<Snapshot>(this.adapter, missing);
     await low.read();
-    let snap = low.data;
-    if (snap === missing) {
-      // first start: create the (empty) collection file
-      snap = { gen: 0, items: new Map() };
-      await this.adapter.write(snap);
-    }
+    const found = low.data === missing ? undefined : low.data;
+    const snap = found ?? { gen: 0, items: new Map<string, string>() };
+    const snapItems = snap.items.size; // before the logs are replayed into the same map
     this.items = snap.items;
     this.gen = snap.gen;
     const re = new RegExp(`^${this.name}\\.log-(\\d{6,})\\.jsonl$`);
@@ -114,12 +143,13 @@ export class Collection {
       .sort((a, b) => a - b);
     const stale = gens.filter((g) => g < snap.gen);
     const live = gens.filter((g) => g >= snap.gen);
-    const truncations: { file: string; good: number; found: number }[] = [];
-    let lastSize = 0;
+    const scanned: (FoundFile & { gen: number })[] = [];
+    let maxSeq = 0;
     for (const g of live) {
       const file = this.logFile(g);
+      let logMax = 0;
       const res = await scanLines(file, (buf, start, end) => {
-        let e: { k?: unknown; v?: unknown; del?: unknown };
+        let e: { k?: unknown; v?: unknown; del?: unknown; q?: unknown };
         try {
           e = JSON.parse(buf.toString('utf8', start, end));
         } catch {
@@ -129,23 +159,35 @@ export class Collection {
         if (e.del === 1) this.items.delete(e.k);
         else if (e.v !== undefined) this.items.set(e.k, JSON.stringify(e.v));
         else return false;
+        if (typeof e.q === 'number' && e.q > logMax) logMax = e.q;
         return true;
       });
       if (res.bad) throw new StoreCorruptError(file, `bad line at byte ${res.bad.offset}`);
-      if (res.goodLength < res.fileLength) truncations.push({ file, good: res.goodLength, found: res.fileLength });
-      lastSize = res.goodLength;
+      scanned.push({ gen: g, rel: `db/${this.logName(g)}`, goodLength: res.goodLength, fileLength: res.fileLength, maxSeq: logMax });
+      if (logMax > maxSeq) maxSeq = logMax;
     }
-    for (const t of truncations) {
-      this.opts.warn(`store: dropping a torn last line of ${t.file} (${t.found - t.good} bytes at offset ${t.good}, never acknowledged)`);
-      await truncate(t.file, t.good);
+    // stale logs (older than the snapshot) are folded into it: found or not, they are not needed
+    verify?.checkGroup(`db/${this.name}.log-`, scanned);
+    verify?.checkSnapshot(`db/${this.name}.json`, found ? { gen: found.gen, items: snapItems } : undefined);
+    if (!found) await this.adapter.write(snap); // first start: create the (empty) collection file
+    for (const t of scanned) {
+      if (t.goodLength >= t.fileLength) continue;
+      const file = this.logFile(t.gen);
+      this.opts.warn(`store: dropping a torn last line of ${file} (${t.fileLength - t.goodLength} bytes at offset ${t.goodLength}, never acknowledged)`);
+      await truncate(file, t.goodLength);
     }
     // logs older than the snapshot are left over from an interrupted compaction: already in it
     for (const g of stale) await unlink(this.logFile(g)).catch(() => {});
+    this.nextSeq = maxSeq + 1;
+    const cp = this.opts.checkpoint;
+    cp?.setSnapshot(`db/${this.name}.json`, { gen: snap.gen, items: snapItems });
+    for (const t of scanned) cp?.set(t.rel, { bytes: t.goodLength, hi: t.maxSeq });
     if (live.length) {
-      this.gen = live[live.length - 1];
-      this.log = new AppendLog(this.logFile(this.gen), lastSize, { fsync: this.opts.fsync, stats: this.opts.stats, created: false });
+      const last = scanned[scanned.length - 1]!;
+      this.gen = last.gen;
+      this.log = this.newLog(this.gen, last.goodLength, false, last.maxSeq);
     } else {
-      this.log = new AppendLog(this.logFile(this.gen), 0, { fsync: this.opts.fsync, stats: this.opts.stats, created: true });
+      this.log = this.newLog(this.gen, 0, true);
     }
   }
 
@@ -153,21 +195,39 @@ export class Collection {
     return this.items.get(id);
   }
 
-  /** Sets `id` to the JSON text `json` in memory at once; the promise resolves when durable. */
-  set(id: string, json: string): Promise<void> {
-    this.items.set(id, json);
-    return this.append(`{"k":${JSON.stringify(id)},"v":${json}}\n`);
-  }
-
-  delete(id: string): Promise<void> {
-    if (!this.items.delete(id)) return Promise.resolve();
-    return this.append(`{"k":${JSON.stringify(id)},"del":1}\n`);
-  }
-
-  private append(line: string): Promise<void> {
+  /**
+   * Sets `id` to the JSON text `json` in memory at once; the promise resolves when durable. If the
+   * write fails, the previous value is back (and `onFail` has run) before the promise rejects.
+   */
+  set(id: string, json: string, onFail?: () => void): Promise<void> {
     if (this.closed || !this.log) return Promise.reject(new Error(`collection ${this.name} is closed`));
-    const { done } = this.log.append(Buffer.from(line));
-    if (!this.compacting && this.log.size > Math.max(this.opts.compactBytes, 2 * this.snapshotBytes)) this.compact();
+    const prev = this.items.get(id);
+    this.items.set(id, json);
+    return this.append(`{"k":${JSON.stringify(id)},"v":${json}`, () => {
+      if (this.items.get(id) === json) {
+        if (prev === undefined) this.items.delete(id);
+        else this.items.set(id, prev);
+      }
+      onFail?.();
+    });
+  }
+
+  delete(id: string, onFail?: () => void): Promise<void> {
+    if (this.closed || !this.log) return Promise.reject(new Error(`collection ${this.name} is closed`));
+    const prev = this.items.get(id);
+    if (prev === undefined) return Promise.resolve();
+    this.items.delete(id);
+    return this.append(`{"k":${JSON.stringify(id)},"del":1`, () => {
+      if (!this.items.has(id)) this.items.set(id, prev);
+      onFail?.();
+    });
+  }
+
+  /** Appends one change line (`line` without its closing brace: the sequence number goes last). */
+  private append(line: string, onFail: () => void): Promise<void> {
+    const q = this.nextSeq++;
+    const { done } = this.log!.append(Buffer.from(`${line},"q":${q}}\n`), { tag: q, onFail });
+    if (!this.compacting && this.log!.size > Math.max(this.opts.compactBytes, 2 * this.snapshotBytes)) this.compact();
     return done;
   }
 
@@ -178,17 +238,29 @@ export class Collection {
    */
   compact(): Promise<void> {
     if (this.compacting) return this.compacting;
-    const snap: Snapshot = { gen: this.gen + 1, items: new Map(this.items) };
     const old = this.log!;
     const oldGen = this.gen;
-    this.gen = snap.gen;
-    this.log = new AppendLog(this.logFile(this.gen), 0, { fsync: this.opts.fsync, stats: this.opts.stats, created: true });
+    this.gen = oldGen + 1;
+    this.log = this.newLog(this.gen, 0, true);
     this.compacting = (async () => {
       try {
+        const started = Date.now();
+        const oldBytes = old.size;
+        // once the old log's writes have settled (a failed one is rolled back), the items hold every
+        // value of the old log; newer ones are replayed from the new log over the snapshot anyway
+        await old.drain().catch(() => {});
+        const snap: Snapshot = { gen: oldGen + 1, items: new Map(this.items) };
         const low = new Low<Snapshot>(this.adapter, snap);
         await low.write();
         this.opts.stats.rewrites++;
         await old.close();
+        // the checkpoint first (fsync'ed): the folded logs are no longer claimed before they go
+        const cp = this.opts.checkpoint;
+        if (cp) {
+          cp.setSnapshot(`db/${this.name}.json`, { gen: snap.gen, items: snap.items.size });
+          for (let g = oldGen; g >= 0; g--) cp.forget(`db/${this.logName(g)}`);
+          await cp.write(true);
+        }
         for (let g = oldGen; g >= 0; g--) {
           try {
             await unlink(this.logFile(g));
@@ -196,6 +268,9 @@ export class Collection {
             break; // older ones were removed by an earlier compaction
           }
         }
+        this.opts.info?.(
+          `store: compacted the ${this.name} collection: ${oldBytes} bytes of change log folded into ${this.name}.json (generation ${snap.gen}, ${snap.items.size} items, ${this.snapshotBytes} bytes) in ${Date.now() - started} ms`,
+        );
       } catch (e) {
         // the logs are all still there: nothing is lost, the next compaction tries again
         this.opts.warn(`store: compaction of ${this.name} failed: ${(e as Error).message}`);
@@ -223,7 +298,4 @@ export class Collection {
     await this.log?.close();
   }
 
-  get error(): unknown {
-    return this.log?.error;
-  }
 }

@@ -6,12 +6,15 @@
 // superseded versions are compacted away in the background once they outweigh the live data.
 import { StoreCorruptError } from '../types.ts';
 import { Journal, type Header, type JournalOptions, type Loc } from './journal.ts';
+import type { AckVerifier } from './ack-verifier.ts';
 
 export interface DocEntry<M> {
   seg: number;
   off: number;
   len: number;
   meta: M;
+  /** while this version's write is in flight: the version it replaced (null: none), to restore if it fails */
+  prev?: DocEntry<M> | null;
 }
 
 export interface MetaCodec<M> {
@@ -32,6 +35,8 @@ export class DocJournal<M = undefined> {
   private floor = 0;
   private compacting: Promise<void> | undefined;
   private closed = false;
+  /** ids whose delete is in flight → the version it removed (restored if the tombstone's write fails) */
+  private readonly deleting = new Map<string, DocEntry<M>>();
 
   constructor(
     dir: string,
@@ -42,7 +47,7 @@ export class DocJournal<M = undefined> {
     this.j = new Journal(dir, prefix, opts);
   }
 
-  async open(): Promise<void> {
+  async open(verify?: AckVerifier): Promise<void> {
     await this.j.open((h, loc) => {
       const id = String(h.id);
       const old = this.index.get(id);
@@ -53,7 +58,7 @@ export class DocJournal<M = undefined> {
         this.index.set(id, { seg: loc.seg, off: loc.off, len: loc.len, meta: this.codec.fromHeader(h) });
         this.live += loc.len;
       }
-    });
+    }, verify);
   }
 
   /** Serialises read-modify-write operations; `fn` returns the value and its write's durability. */
@@ -105,35 +110,75 @@ export class DocJournal<M = undefined> {
     return out;
   }
 
-  /** Sets the document (synchronously in the index); resolves once durable. */
+  /**
+   * Sets the document (synchronously in the index); resolves once durable. If the write fails, the
+   * index is back on the previous version (or without the document) before the promise rejects.
+   */
   put(id: string, json: string, meta: M): Promise<void> {
     const h: Header = { id };
     this.codec.toHeader(meta, h);
-    const { loc, done } = this.j.append(h, json);
-    const old = this.index.get(id);
-    if (old) this.live -= old.len;
-    this.index.set(id, { seg: loc.seg, off: loc.off, len: loc.len, meta });
+    const old = this.index.get(id) ?? this.deleting.get(id);
+    const entry: DocEntry<M> = { seg: 0, off: 0, len: 0, meta, prev: this.index.get(id) ?? null };
+    const { loc, done } = this.j.append(h, json, () => this.undo(id, entry));
+    entry.seg = loc.seg;
+    entry.off = loc.off;
+    entry.len = loc.len;
+    if (this.index.has(id)) this.live -= old!.len;
+    this.index.set(id, entry);
     this.live += loc.len;
     this.total += loc.len;
     this.maybeCompact();
-    return done;
+    return done.then(() => {
+      entry.prev = undefined;
+    });
+  }
+
+  /** A failed write of `entry`: put its predecessor back (newest failures are undone first). */
+  private undo(id: string, entry: DocEntry<M>): void {
+    this.total -= entry.len;
+    if (this.index.get(id) !== entry) return;
+    this.live -= entry.len;
+    const prev = entry.prev;
+    if (prev) {
+      this.index.set(id, prev);
+      this.live += prev.len;
+    } else this.index.delete(id);
   }
 
   delete(id: string): Promise<void> {
     const old = this.index.get(id);
     if (!old) return Promise.resolve();
-    const { loc, done } = this.j.append({ id, del: 1 }, 'null');
+    const { loc, done } = this.j.append({ id, del: 1 }, 'null', () => {
+      this.total -= loc.len;
+      if (this.deleting.get(id) === old && !this.index.has(id)) {
+        this.index.set(id, old);
+        this.live += old.len;
+      }
+      if (this.deleting.get(id) === old) this.deleting.delete(id);
+    });
     this.index.delete(id);
+    this.deleting.set(id, old);
     this.live -= old.len;
     this.total += loc.len;
     this.maybeCompact();
-    return done;
+    return done.then(() => {
+      if (this.deleting.get(id) === old) this.deleting.delete(id);
+    });
+  }
+
+  /** The version whose line is at `loc`, if the index (or an in-flight write's rollback) still needs it. */
+  private versionAt(id: string, loc: Loc): DocEntry<M> | undefined {
+    for (let e: DocEntry<M> | null | undefined = this.index.get(id); e; e = e.prev) if (e.seg === loc.seg && e.off === loc.off) return e;
+    const d = this.deleting.get(id);
+    return d && d.seg === loc.seg && d.off === loc.off ? d : undefined;
   }
 
   private maybeCompact(): void {
     if (this.compacting || this.closed) return;
     const dead = this.total - this.live - this.floor;
-    if (dead > this.opts.compactBytes && dead > this.live) void this.compact();
+    // superseded versions past a third of the journal: records with short histories get here too
+    // (each version is longer than the last, so "dead > live" is never reached by two transitions)
+    if (dead > this.opts.compactBytes && dead * 2 > this.live) void this.compact();
   }
 
   /** Drops superseded versions and the documents of deleted ids from the sealed segments. */
@@ -143,16 +188,17 @@ export class DocJournal<M = undefined> {
       try {
         const r = await this.j.compact(
           (h, loc) => {
-            const e = this.index.get(String(h.id));
+            const id = String(h.id);
+            const e = this.index.get(id);
             if (h.del) return !e || !this.j.isDurable(e); // a tombstone stays while its id is deleted
+            if (this.versionAt(id, loc)) return true; // the live version, or one a failing write may fall back to
             if (!e) return false;
-            if (e.seg === loc.seg && e.off === loc.off) return true;
             return !this.j.isDurable(e); // superseded: only once the newer version is durable
           },
           (h, from, to) => {
             if (h.del) return;
-            const e = this.index.get(String(h.id));
-            if (e && e.seg === from.seg && e.off === from.off) {
+            const e = this.versionAt(String(h.id), from);
+            if (e) {
               e.seg = to.seg;
               e.off = to.off;
             }

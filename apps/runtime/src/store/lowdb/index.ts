@@ -8,8 +8,11 @@ import type { EntityRecord, Flow, RejectedEvent, Run, RunStatus } from '@flowdes
 import {
   StoreConflictError,
   StoreCorruptError,
+  type StoreHealth,
   type CreateRunResult,
   type DedupeClaim,
+  type OpenRunsPage,
+  type ResumableRunsPage,
   type DocCollection,
   type DocCollections,
   type RunQuery,
@@ -23,30 +26,53 @@ import { Collection } from './collection.ts';
 import { DocJournal, type MetaCodec } from './doc-journal.ts';
 import { Journal, type Header, type Loc } from './journal.ts';
 import { DirLock } from './lock.ts';
-import { RunIndex } from './run-index.ts';
+import { keyHash, RunIndex, type Claim, type RunFields, type RunVersion } from './run-index.ts';
+import { nodeFiles, type FileLayer } from './file-layer.ts';
+import { Checkpoint } from './checkpoint.ts';
+import { AckVerifier, type Loss, type VerifyMode } from './ack-verifier.ts';
+import { WriteHealth } from './write-health.ts';
+import { RunCache } from './run-cache.ts';
 
 export interface LowdbStoreOptions {
   dataDir: string;
   /** fdatasync every group commit (FLOWDESK_FSYNC=1) */
   fsync: boolean;
-  log?: { warn(msg: string): void };
+  log?: { warn(msg: string): void; info?(msg: string): void };
   /** journal segment size before rolling (default 64 MB) */
   segmentBytes?: number;
   /** a collection's change log is folded into its lowdb file past max(this, 2 × file size) (default 1 MB) */
   compactBytes?: number;
+  /** the file operations durability rests on (default node:fs); tests watch or replace them */
+  files?: FileLayer;
+  /** bytes of open runs' JSON kept in memory (default 16 MB); the rest is read from disk when needed */
+  runCacheBytes?: number;
+  /**
+   * 'strict' (default): open() refuses when acknowledged data is missing. 'repair' (the repair
+   * command): it starts from what remains and lists what was lost in `losses()`.
+   */
+  verify?: VerifyMode;
+  /** how often a failing store probes whether the disk takes writes again (ms, default 1000) */
+  probeMs?: number;
 }
 
 export interface LowdbStoreStats extends StoreStats {
   runs: number;
-  /** runs whose JSON is held in memory (open runs only) */
+  /** open runs whose JSON is held in memory (bounded by runCacheBytes) */
   cachedRuns: number;
+  cachedRunBytes: number;
   claims: number;
+  /** run documents read (parsed) by getRun, listRuns and listOpenRuns* since open */
+  runReads: number;
+  /** characters of idempotency/record key material in the index (hashes: bounded per run) */
+  keyChars: number;
 }
 
 export interface LowdbStore extends Store {
   stats(): LowdbStoreStats;
   /** Resolves once background compactions have finished (tests, benchmarks, orderly shutdown). */
   idle(): Promise<void>;
+  /** What open() found missing but accepted (FLOWDESK_FSYNC=0 tails, or everything in repair mode). */
+  losses(): Loss[];
 }
 
 interface RejectedEntry {
@@ -110,13 +136,24 @@ class LowdbJournalStore implements LowdbStore {
   private runsCompacting = false;
   private pruneChain: Promise<unknown> = Promise.resolve();
   private interned = new Map<string, string>();
+  private readonly files: FileLayer;
+  private readonly info: (msg: string) => void;
+  private readonly health_: WriteHealth;
+  private checkpoint!: Checkpoint;
+  private lost: Loss[] = [];
+  private readonly cache: RunCache;
+  private runReads = 0;
 
   constructor(private readonly opts: LowdbStoreOptions) {
     this.dataDir = resolve(opts.dataDir);
     this.dbDir = join(this.dataDir, 'db');
     this.journalDir = join(this.dataDir, 'journal');
     this.warn = opts.log ? (m) => opts.log!.warn(m) : (m) => console.warn(m);
+    this.info = opts.log?.info ? (m) => opts.log!.info!(m) : () => {};
     this.lock = new DirLock(this.dataDir);
+    this.files = opts.files ?? nodeFiles;
+    this.health_ = new WriteHealth(this.journalDir, this.dataDir, opts.probeMs);
+    this.cache = new RunCache(opts.runCacheBytes ?? 16 << 20);
   }
 
   // ───────────────────────────── lifecycle ─────────────────────────────
@@ -137,18 +174,22 @@ class LowdbJournalStore implements LowdbStore {
       for (const dir of [this.dbDir, this.journalDir]) {
         for (const n of await readdir(dir)) if (n.endsWith('.tmp')) await unlink(join(dir, n)).catch(() => {});
       }
-      const copts = { fsync: this.opts.fsync, stats: this.counters, warn: this.warn, compactBytes: this.opts.compactBytes ?? 1 << 20 };
+      this.checkpoint = new Checkpoint(this.dataDir, this.files, this.opts.fsync, this.warn);
+      const { doc: acked, present } = await this.checkpoint.load();
+      const verify = new AckVerifier(this.dataDir, acked, this.opts.verify ?? 'strict', this.warn);
+      const shared = { fsync: this.opts.fsync, stats: this.counters, warn: this.warn, info: this.info, files: this.files, health: this.health_, checkpoint: this.checkpoint };
+      const copts = { ...shared, compactBytes: this.opts.compactBytes ?? 1 << 20 };
       this.flows = new Collection(this.dbDir, 'flows', copts);
       this.timers = new Collection(this.dbDir, 'timers', copts);
       this.lowDocs = Object.fromEntries(LOWDB_DOCS.map((c) => [c, new Collection(this.dbDir, c, copts)])) as Record<LowdbDoc, Collection>;
-      for (const c of [this.flows, this.timers, ...Object.values(this.lowDocs)]) await c.open();
+      for (const c of [this.flows, this.timers, ...Object.values(this.lowDocs)]) await c.open(verify);
       for (const json of this.flows.items.values()) {
         const f = JSON.parse(json) as StoredFlow;
         if ((this.latestFlow.get(f.id) ?? 0) < f.version) this.latestFlow.set(f.id, f.version);
       }
       for (const [k, json] of this.timers.items) this.timerDue.set(k, Date.parse((JSON.parse(json) as Timer).dueAt));
 
-      const jopts = { fsync: this.opts.fsync, stats: this.counters, segmentBytes: this.opts.segmentBytes ?? 64 << 20, warn: this.warn };
+      const jopts = { ...shared, segmentBytes: this.opts.segmentBytes ?? 64 << 20, relDir: 'journal' };
       const dopts = { ...jopts, compactBytes: this.opts.compactBytes ?? 1 << 20 };
       const recordCodec: MetaCodec<RecordMeta> = {
         toHeader: (m, h) => {
@@ -159,26 +200,23 @@ class LowdbJournalStore implements LowdbStore {
       };
       this.records = new DocJournal<RecordMeta>(this.journalDir, 'records', dopts, recordCodec);
       this.jDocs = Object.fromEntries(JOURNAL_DOCS.map((c) => [c, new DocJournal(this.journalDir, c, dopts)])) as Record<JournalDoc, DocJournal>;
-      for (const d of [this.records, ...Object.values(this.jDocs)]) await d.open();
+      for (const d of [this.records, ...Object.values(this.jDocs)]) await d.open(verify);
       this.runsJ = new Journal(this.journalDir, 'runs', jopts);
       this.rejectedJ = new Journal(this.journalDir, 'rejected', jopts);
       this.runs.startBulk();
-      await this.runsJ.open((h, loc) => this.indexRunLine(h, loc));
+      await this.runsJ.open((h, loc) => this.indexRunLine(h, loc), verify);
       this.runs.finishBulk();
       await this.rejectedJ.open((h, loc) => {
         this.rejected.push({ id: String(h.id), at: String(h.at), flowId: str(h.f), seg: loc.seg, off: loc.off, len: loc.len });
-      });
+      }, verify);
+      verify.finish(present);
+      this.lost = verify.losses;
       for (const slot of this.runs.ascending()) this.runsLive += this.runs.len[slot];
       this.rejected.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
       this.interned.clear();
-      // open runs are kept in memory; finished ones stay on disk
-      const open = [...this.runs.ascending()].filter((slot) => !this.runs.isTerminal(slot));
-      const jsons = await this.runsJ.readMany(open.map((slot) => ({ id: this.runs.id(slot), loc: this.locOf(slot) })));
-      open.forEach((slot, i) => {
-        const json = jsons[i];
-        if (json === undefined) throw new StoreCorruptError(this.segmentFile(this.runs.seg[slot]), `run ${this.runs.id(slot)} unreadable at byte ${this.runs.off[slot]}`);
-        this.runs.json.set(slot, json);
-      });
+      // what is on disk now is what is acknowledged: written (fsync'ed) before anything new is
+      await this.checkpoint.write(true);
+      // open runs are read from disk when needed (in pages at start), never all at once
       this.state = 'open';
     } catch (e) {
       await this.closeFiles();
@@ -194,6 +232,7 @@ class LowdbJournalStore implements LowdbStore {
     this.latestFlow.clear();
     this.timerDue.clear();
     this.runs.clear();
+    this.cache.clear();
     this.rejected = [];
     this.runsLive = 0;
     this.runsTotal = 0;
@@ -206,8 +245,12 @@ class LowdbJournalStore implements LowdbStore {
     return s;
   }
 
+  /** A run line's header into the index. Lines written before keys were hashed carry raw keys (k, rk, dk). */
   private indexRunLine(h: Header, loc: Loc): void {
     this.runsTotal += loc.len;
+    const hashed = (hk: unknown, raw: unknown): string | undefined => (typeof hk === 'string' ? hk : typeof raw === 'string' ? keyHash(raw) : undefined);
+    const kh = hashed(h.kh, h.k);
+    const rkh = typeof h.rkh === 'string' ? h.rkh : typeof h.rk === 'string' ? (h.rk === h.k ? kh : keyHash(h.rk)) : undefined;
     const { slot } = this.runs.upsert(
       {
         id: String(h.id),
@@ -215,15 +258,16 @@ class LowdbJournalStore implements LowdbStore {
         status: String(h.s),
         createdAt: String(h.c),
         endedAt: str(h.e),
-        key: str(h.k),
+        keyHash: kh,
         recordEntity: str(h.re),
-        recordKey: str(h.rk),
+        recordKeyHash: rkh,
       },
       loc.seg,
       loc.off,
       loc.len,
     );
-    if (typeof h.dk === 'string' && typeof h.dx === 'number') this.runs.setClaim(slot, { flowId: String(h.df), key: h.dk, expires: h.dx });
+    const dkh = typeof h.dkh === 'string' ? h.dkh : typeof h.dk === 'string' ? (h.dk === h.k ? kh : keyHash(h.dk)) : undefined;
+    if (dkh !== undefined && typeof h.dx === 'number') this.runs.setClaim(slot, { flowId: String(h.df), keyHash: dkh, expires: h.dx });
   }
 
   private locOf(slot: number): Loc {
@@ -239,6 +283,7 @@ class LowdbJournalStore implements LowdbStore {
     for (const j of [this.runsJ, this.rejectedJ, this.records, ...Object.values(this.jDocs ?? {})]) if (j) all.push(j);
     for (const c of [this.flows, this.timers, ...Object.values(this.lowDocs ?? {})]) if (c) all.push(c);
     await Promise.all(all.map((x) => x.close().catch(() => {})));
+    this.health_.close();
   }
 
   async close(): Promise<void> {
@@ -251,6 +296,9 @@ class LowdbJournalStore implements LowdbStore {
     this.state = 'closed';
     await this.pruneChain.catch(() => {});
     await this.closeFiles();
+    // everything durable is claimed, fsync'ed: a later truncation of any file is seen at the next open
+    await this.checkpoint.write(true).catch((e: Error) => this.warn(`store: could not write the checkpoint at close: ${e.message}`));
+    await this.checkpoint.close();
     await this.lock.release();
   }
 
@@ -269,18 +317,43 @@ class LowdbJournalStore implements LowdbStore {
   }
 
   stats(): LowdbStoreStats {
-    return { ...this.counters, runs: this.runs.size, cachedRuns: this.runs.json.size, claims: this.runs.claimCount() };
+    return {
+      ...this.counters,
+      runs: this.runs.size,
+      cachedRuns: this.cache.size,
+      cachedRunBytes: this.cache.bytes,
+      claims: this.runs.claimCount(),
+      runReads: this.runReads,
+      keyChars: this.runs.keyChars(),
+    };
+  }
+
+  losses(): Loss[] {
+    return [...this.lost];
+  }
+
+  health(): StoreHealth {
+    return this.health_.health();
+  }
+
+  onHealthChange(fn: (h: StoreHealth) => void): void {
+    this.health_.onChange(fn);
   }
 
   // ───────────────────────────── flows ─────────────────────────────
 
   async putFlow(doc: Flow, at: string): Promise<StoredFlow> {
     this.check();
-    const version = (this.latestFlow.get(doc.id) ?? 0) + 1;
+    const prior = this.latestFlow.get(doc.id);
+    const version = (prior ?? 0) + 1;
     this.latestFlow.set(doc.id, version);
     const sf: StoredFlow = { id: doc.id, version, active: doc.active !== false, doc: { ...doc, version }, deployedAt: at };
     const json = JSON.stringify(sf);
-    await this.flows.set(`${doc.id}@${version}`, json);
+    await this.flows.set(`${doc.id}@${version}`, json, () => {
+      if (this.latestFlow.get(doc.id) !== version) return;
+      if (prior === undefined) this.latestFlow.delete(doc.id);
+      else this.latestFlow.set(doc.id, prior);
+    });
     return JSON.parse(json) as StoredFlow;
   }
 
@@ -325,13 +398,16 @@ class LowdbJournalStore implements LowdbStore {
 
   async createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
     this.check();
-    let claim: { flowId: string; key: string; expires: number } | undefined;
+    let claim: Claim | undefined;
     if (dedupe) {
-      // check and take the claim synchronously: no await before the write is queued
-      const cur = this.runs.claimant(dedupe.flowId, dedupe.key);
+      // check and take the claim synchronously: no await before the write is queued. The claim is by
+      // the key's hash: any key length, bounded memory.
+      const kh = keyHash(dedupe.key);
+      const cur = this.runs.claimant(dedupe.flowId, kh);
       if (cur >= 0 && this.runs.claimExpires(cur) > Date.parse(dedupe.now)) return this.duplicateOf(cur, this.runs.id(cur));
-      claim = { flowId: dedupe.flowId, key: dedupe.key, expires: Date.parse(dedupe.expiresAt) };
+      claim = { flowId: dedupe.flowId, keyHash: kh, expires: Date.parse(dedupe.expiresAt) };
     }
+    // a failed write takes the run and its claim out of the index again before this rejects
     const { slot, done } = this.writeRun(run, claim);
     this.runs.ready.set(slot, done);
     try {
@@ -343,11 +419,12 @@ class LowdbJournalStore implements LowdbStore {
   }
 
   private async duplicateOf(slot: number, id: string): Promise<CreateRunResult> {
-    // answer with the first run only once it is on disk
+    // answer with the first run only once it is on disk (its failed write fails this too)
     const ready = this.runs.ready.get(slot);
     if (ready) await ready;
     const json = await this.runJson(id);
     if (json === undefined) throw new Error(`run ${id} vanished while answering a duplicate`);
+    this.runReads++;
     return { run: JSON.parse(json) as Run, duplicate: true };
   }
 
@@ -356,50 +433,86 @@ class LowdbJournalStore implements LowdbStore {
     await this.writeRun(run, undefined).done;
   }
 
-  /** Indexes and queues the run's new snapshot, synchronously. */
-  private writeRun(run: Run, claim: { flowId: string; key: string; expires: number } | undefined): { slot: number; done: Promise<void> } {
+  /**
+   * Indexes and queues the run's new snapshot, synchronously. Keys go to the header and the index as
+   * hashes only (the raw key stays in the run document). If the write fails, the index is back on the
+   * version before it (or without the run, and its claim) before `done` rejects.
+   */
+  private writeRun(run: Run, claim: Claim | undefined): { slot: number; done: Promise<void> } {
     const json = JSON.stringify(run);
     const h: Header = { id: run.id, f: run.flowId, s: run.status, c: run.createdAt };
     if (run.endedAt !== undefined) h.e = run.endedAt;
     const key = run.idempotencyKey ?? undefined;
-    if (key !== undefined) h.k = key;
+    const kh = key === undefined ? undefined : keyHash(key);
+    if (kh !== undefined) h.kh = kh;
+    let rkh: string | undefined;
     if (run.record) {
+      rkh = run.record.key === key ? kh : keyHash(run.record.key);
       h.re = run.record.entity;
-      h.rk = run.record.key;
+      h.rkh = rkh;
     }
     const existing = this.runs.slot(run.id);
     const c = claim ?? (existing >= 0 ? this.runs.claim(existing) : undefined);
     if (c) {
       h.df = c.flowId;
-      h.dk = c.key;
+      h.dkh = c.keyHash;
       h.dx = c.expires;
     }
-    const { loc, done } = this.runsJ.append(h, json);
-    const { slot, oldLen } = this.runs.upsert(
-      { id: run.id, flowId: run.flowId, status: run.status, createdAt: run.createdAt, endedAt: run.endedAt, key, recordEntity: run.record?.entity, recordKey: run.record?.key },
-      loc.seg,
-      loc.off,
-      loc.len,
-    );
+    const fields: RunFields = {
+      id: run.id,
+      flowId: run.flowId,
+      status: run.status,
+      createdAt: run.createdAt,
+      endedAt: run.endedAt,
+      keyHash: kh,
+      recordEntity: run.record?.entity,
+      recordKeyHash: rkh,
+    };
+    const version: RunVersion = { fields, seg: 0, off: 0, len: 0, claim: c, prev: existing >= 0 ? (this.runs.head(existing) ?? this.runs.capture(existing)) : null };
+    const { loc, done } = this.runsJ.append(h, json, () => this.undoRunWrite(version));
+    version.seg = loc.seg;
+    version.off = loc.off;
+    version.len = loc.len;
+    const { slot, oldLen } = this.runs.upsert(fields, loc.seg, loc.off, loc.len);
     if (claim) this.runs.setClaim(slot, claim);
+    this.runs.setHead(slot, version);
     this.runsTotal += loc.len;
     this.runsLive += loc.len - oldLen;
-    if (this.runs.isTerminal(slot)) this.runs.json.delete(slot);
-    else this.runs.json.set(slot, json);
+    if (this.runs.isTerminal(slot)) this.cache.delete(slot);
+    else this.cache.set(slot, json);
     this.maybeCompactRuns();
-    return { slot, done };
+    return {
+      slot,
+      done: done.then(() => {
+        if (this.runs.holds(slot, run.id)) this.runs.settled(slot, version);
+      }),
+    };
   }
 
-  /** The run's latest snapshot text: from memory while open or in flight, else from its segment. */
+  /** A run write failed: the index goes back to what is on disk. */
+  private undoRunWrite(v: RunVersion): void {
+    this.runsTotal -= v.len;
+    const slot = this.runs.slot(v.fields.id);
+    if (slot < 0) return;
+    const { undone, liveDelta } = this.runs.undo(slot, v);
+    if (!undone) return;
+    this.runsLive += liveDelta;
+    this.cache.delete(slot);
+  }
+
+  /** The run's latest snapshot text: from memory while cached or in flight, else from its segment. */
   private async runJson(id: string): Promise<string | undefined> {
     for (let attempt = 0; ; attempt++) {
       const slot = this.runs.slot(id);
       if (slot < 0) return undefined; // pruned meanwhile
-      const cached = this.runs.json.get(slot);
+      const cached = this.cache.get(slot);
       if (cached !== undefined) return cached;
       const loc = this.locOf(slot);
       const json = await this.runsJ.read(loc, id);
-      if (json !== undefined) return json;
+      if (json !== undefined) {
+        if (!this.runs.isTerminal(slot) && this.runs.holds(slot, id) && this.runs.seg[slot] === loc.seg && this.runs.off[slot] === loc.off) this.cache.set(slot, json);
+        return json;
+      }
       // a compaction may have moved it: retry with the new location, then give up loudly
       const now = this.runs.slot(id);
       if (attempt >= 4 && now === slot && this.runs.seg[slot] === loc.seg && this.runs.off[slot] === loc.off) {
@@ -409,31 +522,45 @@ class LowdbJournalStore implements LowdbStore {
     }
   }
 
+  private async readRuns(slots: number[]): Promise<Run[]> {
+    const jsons = await Promise.all(slots.map((slot) => this.runJson(this.runs.id(slot))));
+    const out: Run[] = [];
+    for (const j of jsons) if (j !== undefined) out.push(JSON.parse(j) as Run);
+    this.runReads += out.length;
+    return out;
+  }
+
   async getRun(id: string): Promise<Run | undefined> {
     this.check();
     const json = await this.runJson(id);
-    return json === undefined ? undefined : (JSON.parse(json) as Run);
+    if (json === undefined) return undefined;
+    this.runReads++;
+    return JSON.parse(json) as Run;
   }
 
   async listRuns(q: RunQuery): Promise<Run[]> {
     this.check();
     const slots = this.runs.newest(q.limit ?? 50, q.before, this.runs.matcher(q));
-    if (!slots) return [];
-    const jsons = await Promise.all(slots.map((slot) => this.runJson(this.runs.id(slot))));
-    return jsons.filter((j): j is string => j !== undefined).map((j) => JSON.parse(j) as Run);
+    return slots ? this.readRuns(slots) : [];
   }
 
-  async claimResumableRuns(opts: { limit?: number; includeOwn?: boolean } = {}): Promise<Run[]> {
-    if (opts.includeOwn === false) return []; // one process per data dir: every run is this instance's own
-    return (await this.listOpenRuns()).filter((r) => RESUMABLE.has(r.status)).slice(0, opts.limit ?? Infinity);
-  }
-
-  async listOpenRuns(): Promise<Run[]> {
+  async claimResumableRuns(opts: ResumableRunsPage = {}): Promise<Run[]> {
     this.check();
-    const ids: string[] = [];
-    for (const slot of this.runs.ascending()) if (!this.runs.isTerminal(slot)) ids.push(this.runs.id(slot));
-    const jsons = await Promise.all(ids.map((id) => this.runJson(id)));
-    return jsons.filter((j): j is string => j !== undefined).map((j) => JSON.parse(j) as Run);
+    if (opts.includeOwn === false) return []; // one process per data dir: every run is this instance's own
+    return this.readRuns(this.runs.openPage(opts.limit ?? Infinity, opts.after, RESUMABLE));
+  }
+
+  async listOpenRuns(page?: OpenRunsPage): Promise<Run[]> {
+    this.check();
+    if (page) return this.readRuns(this.runs.openPage(page.limit, page.after));
+    const slots: number[] = [];
+    for (const slot of this.runs.ascending()) if (!this.runs.isTerminal(slot)) slots.push(slot);
+    return this.readRuns(slots);
+  }
+
+  async listOpenRunsOfRecord(entity: string, key: string): Promise<Run[]> {
+    this.check();
+    return this.readRuns(this.runs.openOfRecord(entity, keyHash(key)));
   }
 
   /**
@@ -450,6 +577,7 @@ class LowdbJournalStore implements LowdbStore {
       if (victims.length === 0) return 0;
       for (const slot of victims) {
         this.runsLive -= this.runs.len[slot];
+        this.cache.delete(slot);
         this.runs.remove(slot);
       }
       await this.compactRuns();
@@ -476,15 +604,21 @@ class LowdbJournalStore implements LowdbStore {
       (h, loc) => {
         const slot = runs.slot(String(h.id));
         if (slot < 0) return false;
-        if (runs.seg[slot] === loc.seg && runs.off[slot] === loc.off) return true;
+        // the live line, or one a failing write may fall back to
+        if (runs.versionAt(slot, loc.seg, loc.off)) return true;
         // a superseded line may go only once the newer one is durable
         return !this.runsJ.isDurable(this.locOf(slot));
       },
       (h, from, to) => {
         const slot = runs.slot(String(h.id));
-        if (slot >= 0 && runs.seg[slot] === from.seg && runs.off[slot] === from.off) {
+        if (slot < 0) return;
+        const v = runs.versionAt(slot, from.seg, from.off);
+        if (v === 'current') {
           runs.seg[slot] = to.seg;
           runs.off[slot] = to.off;
+        } else if (v) {
+          v.seg = to.seg;
+          v.off = to.off;
         }
       },
     );
@@ -581,16 +715,23 @@ class LowdbJournalStore implements LowdbStore {
 
   // ───────────────────────────── timers ─────────────────────────────
 
+  /** After a failed timer write: the due map follows the collection back to what is on disk. */
+  private resyncTimer(id: string): void {
+    const json = this.timers.get(id);
+    if (json === undefined) this.timerDue.delete(id);
+    else this.timerDue.set(id, Date.parse((JSON.parse(json) as Timer).dueAt));
+  }
+
   async putTimer(t: Timer): Promise<void> {
     this.check();
     this.timerDue.set(t.id, Date.parse(t.dueAt));
-    await this.timers.set(t.id, JSON.stringify(t));
+    await this.timers.set(t.id, JSON.stringify(t), () => this.resyncTimer(t.id));
   }
 
   async deleteTimer(id: string): Promise<void> {
     this.check();
     this.timerDue.delete(id);
-    await this.timers.delete(id);
+    await this.timers.delete(id, () => this.resyncTimer(id));
   }
 
   async getTimer(id: string): Promise<Timer | undefined> {
@@ -616,10 +757,14 @@ class LowdbJournalStore implements LowdbStore {
     for (const [id] of due.slice(0, Math.max(0, limit))) {
       claimed.push(JSON.parse(this.timers.get(id)!) as Timer);
       this.timerDue.delete(id);
-      writes.push(this.timers.delete(id));
+      writes.push(this.timers.delete(id, () => this.resyncTimer(id)));
     }
-    await Promise.all(writes);
-    return claimed;
+    // a timer whose delete failed is back in the index (rolled back) and is not handed out
+    const settled = await Promise.allSettled(writes);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const given = claimed.filter((_, i) => settled[i].status === 'fulfilled');
+    if (failed && given.length === 0) throw failed.reason;
+    return given;
   }
 
   // ───────────────────────────── documents ─────────────────────────────

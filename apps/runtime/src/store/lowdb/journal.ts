@@ -3,13 +3,18 @@
 // in-memory index needs and `crc` (CRC-32 of the document's bytes), so that the index can be
 // rebuilt at open by parsing only the small header while still checking every byte.
 // Appends go through a group-commit AppendLog; documents whose write is not yet durable are served
-// from memory, everything else is read back from the segment by (offset, length).
+// from memory, everything else is read back from the segment by (offset, length). Every line also
+// carries `q`, the journal's sequence number, and the checkpoint (checkpoint.ts) records each
+// segment's acknowledged length, so open() can tell lost acknowledged lines from a torn tail.
 import { open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StoreCorruptError } from '../types.ts';
-import { AppendLog, type StoreStats } from './append-log.ts';
+import { AppendLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
 import { fsyncDir, scanLines, writeAll } from './fsutil.ts';
+import type { FileLayer } from './file-layer.ts';
+import type { Checkpoint } from './checkpoint.ts';
+import type { AckVerifier, FoundFile } from './ack-verifier.ts';
 
 export interface Loc {
   seg: number;
@@ -24,6 +29,13 @@ export interface JournalOptions {
   stats: StoreStats;
   segmentBytes: number;
   warn: (msg: string) => void;
+  /** compaction reports what it did here */
+  info?: (msg: string) => void;
+  files?: FileLayer;
+  health?: WriteHealthSink;
+  checkpoint?: Checkpoint;
+  /** the journal directory's name relative to the data dir (for checkpoint entries) */
+  relDir?: string;
 }
 
 const HEAD = Buffer.from('{"h":');
@@ -70,6 +82,8 @@ export class Journal {
   private pending = new Map<number, string>();
   private readers = new Map<number, Reader>();
   private closed = false;
+  /** the next line's sequence number */
+  private nextSeq = 1;
 
   constructor(
     readonly dir: string,
@@ -77,16 +91,43 @@ export class Journal {
     private readonly opts: JournalOptions,
   ) {}
 
+  private name(seg: number): string {
+    return `${this.prefix}-${String(seg).padStart(6, '0')}.jsonl`;
+  }
+
   private file(seg: number): string {
-    return join(this.dir, `${this.prefix}-${String(seg).padStart(6, '0')}.jsonl`);
+    return join(this.dir, this.name(seg));
+  }
+
+  /** The segment's path relative to the data dir, as the checkpoint names it. */
+  private rel(seg: number): string {
+    return `${this.opts.relDir ?? 'journal'}/${this.name(seg)}`;
+  }
+
+  private newLog(seg: number, size: number, created: boolean, durableTag = 0): AppendLog {
+    const log = new AppendLog(this.file(seg), size, {
+      fsync: this.opts.fsync,
+      stats: this.opts.stats,
+      created,
+      files: this.opts.files,
+      health: this.opts.health,
+      durableTag,
+    });
+    const cp = this.opts.checkpoint;
+    if (cp) {
+      cp.track(this.rel(seg), log);
+      log.onDurable = () => cp.touch();
+    }
+    return log;
   }
 
   /**
    * Scans every segment in order, calling `onEntry` for each line. A torn last line of a segment
-   * (bytes after its last '\n') is cut off with a warning; any other bad line throws StoreCorruptError
-   * naming the file, which is left untouched.
+   * (bytes after its last '\n') is cut off with a warning — after `verify` has checked that no
+   * acknowledged byte is missing; any other bad line throws StoreCorruptError naming the file, which
+   * is left untouched.
    */
-  async open(onEntry: (h: Header, loc: Loc) => void): Promise<void> {
+  async open(onEntry: (h: Header, loc: Loc) => void, verify?: AckVerifier): Promise<void> {
     const re = new RegExp(`^${this.prefix}-(\\d{6,})\\.jsonl$`);
     const names = await readdir(this.dir);
     this.segs = names
@@ -94,54 +135,76 @@ export class Journal {
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => Number(m[1]))
       .sort((a, b) => a - b);
-    const truncations: { file: string; good: number; found: number }[] = [];
+    const found: (FoundFile & { seg: number })[] = [];
+    let maxSeq = 0;
     for (const seg of this.segs) {
       const file = this.file(seg);
+      let segMax = 0;
       const res = await scanLines(file, (buf, start, end, offset) => {
         const p = parseLine(buf, start, end);
         if (!p) return false;
+        const q = p.h.q;
+        if (typeof q === 'number' && q > segMax) segMax = q;
         onEntry(p.h, { seg, off: offset, len: end - start + 1 });
         return true;
       });
       if (res.bad) {
         throw new StoreCorruptError(file, `bad line at byte ${res.bad.offset}${res.bad.isLast ? ' (last complete line)' : ''}`);
       }
-      if (res.goodLength < res.fileLength) truncations.push({ file, good: res.goodLength, found: res.fileLength });
+      found.push({ seg, rel: this.rel(seg), goodLength: res.goodLength, fileLength: res.fileLength, maxSeq: segMax });
+      if (segMax > maxSeq) maxSeq = segMax;
     }
-    // only once every segment has been read: drop torn tails (never acknowledged writes)
-    for (const t of truncations) {
-      this.opts.warn(`store: dropping a torn last line of ${t.file} (${t.found - t.good} bytes at offset ${t.good}, never acknowledged)`);
-      await truncate(t.file, t.good);
+    // nothing acknowledged may be missing; checked before any file is touched
+    verify?.checkGroup(`${this.opts.relDir ?? 'journal'}/${this.prefix}-`, found);
+    // only then: drop torn tails (never acknowledged writes)
+    for (const t of found) {
+      if (t.goodLength >= t.fileLength) continue;
+      const file = this.file(t.seg);
+      this.opts.warn(`store: dropping a torn last line of ${file} (${t.fileLength - t.goodLength} bytes at offset ${t.goodLength}, never acknowledged)`);
+      await truncate(file, t.goodLength);
       if (this.opts.fsync) {
-        const fh = await open(t.file, 'r+');
+        const fh = await open(file, 'r+');
         await fh.sync().finally(() => fh.close());
       }
     }
+    this.nextSeq = maxSeq + 1;
+    for (const t of found) this.opts.checkpoint?.set(t.rel, { bytes: t.goodLength, hi: t.maxSeq });
     if (this.segs.length === 0) {
       this.activeSeg = 1;
       this.segs.push(1);
-      this.active = new AppendLog(this.file(1), 0, { fsync: this.opts.fsync, stats: this.opts.stats, created: true });
+      this.active = this.newLog(1, 0, true);
     } else {
       this.activeSeg = this.segs[this.segs.length - 1];
-      const size = (await stat(this.file(this.activeSeg))).size;
-      this.active = new AppendLog(this.file(this.activeSeg), size, { fsync: this.opts.fsync, stats: this.opts.stats, created: false });
+      const last = found[found.length - 1]!;
+      this.active = this.newLog(this.activeSeg, last.goodLength, false, last.maxSeq);
     }
   }
 
-  /** Appends one entry; synchronous up to the returned promise, which resolves once it is durable. */
-  append(h: Header, doc: string): { loc: Loc; done: Promise<void> } {
+  /**
+   * Appends one entry; synchronous up to the returned promise, which resolves once it is durable.
+   * `onFail` runs synchronously if the write fails (undo the caller's in-memory change).
+   */
+  append(h: Header, doc: string, onFail?: () => void): { loc: Loc; done: Promise<void> } {
     if (this.closed || !this.active) throw new Error(`journal ${this.prefix} is closed`);
     const docBuf = Buffer.from(doc);
+    const q = this.nextSeq++;
+    h.q = q;
     // the CRC covers the document and the header (as written, without the crc field itself)
     const hj = JSON.stringify(h);
     const crc = crc32(hj, crc32(docBuf));
-    const head = Buffer.from(`{"h":${hj.length > 2 ? `${hj.slice(0, -1)},` : '{'}"crc":${crc}},"d":`);
+    const head = Buffer.from(`{"h":${hj.slice(0, -1)},"crc":${crc}},"d":`);
     const len = head.length + docBuf.length + TAIL.length;
     if (this.active.size > 0 && this.active.size + len > this.opts.segmentBytes) this.roll();
     const line = Buffer.concat([head, docBuf, TAIL], len);
     const seg = this.activeSeg;
-    const { offset, done } = this.active.append(line);
-    const key = seg * SEG_SPAN + offset;
+    const key = seg * SEG_SPAN + this.active.size;
+    const { offset, done } = this.active.append(line, {
+      tag: q,
+      onFail: () => {
+        this.pending.delete(key);
+        onFail?.();
+      },
+    });
     this.pending.set(key, doc);
     const cleared = done.then(() => {
       this.pending.delete(key);
@@ -156,10 +219,11 @@ export class Journal {
     this.sealing.set(oldSeg, old);
     void old.close().finally(() => {
       if (this.sealing.get(oldSeg) === old) this.sealing.delete(oldSeg);
+      this.opts.checkpoint?.seal(this.rel(oldSeg), old);
     });
     this.activeSeg = oldSeg + 1;
     this.segs.push(this.activeSeg);
-    this.active = new AppendLog(this.file(this.activeSeg), 0, { fsync: this.opts.fsync, stats: this.opts.stats, created: true });
+    this.active = this.newLog(this.activeSeg, 0, true);
   }
 
   get activeSegment(): number {
@@ -304,12 +368,18 @@ export class Journal {
     if (cur.length) groups.push(cur);
     let dropped = 0;
     let bytes = 0;
+    const started = Date.now();
+    const before = sizes.reduce((a, b) => a + b, 0);
     for (const group of groups) {
       if (this.closed) break;
       const r = await this.rewriteGroup(group, keep, moved);
       dropped += r.dropped;
       bytes += r.bytes;
     }
+    const left = this.segs.filter((s) => s < this.activeSeg).length;
+    this.opts.info?.(
+      `store: compacted the ${this.prefix} journal: ${sealed.length} sealed segment(s) → ${left}, ${before} → ${bytes} bytes, ${dropped} superseded or removed line(s) dropped, in ${Date.now() - started} ms`,
+    );
     return { dropped, bytes, upTo };
   }
 
@@ -325,6 +395,7 @@ export class Journal {
     const kept: { h: Header; from: Loc; to: Loc }[] = [];
     let outSize = 0;
     let dropped = 0;
+    let keptHi = 0;
     let chunk: Buffer[] = [];
     let chunkBytes = 0;
     const flushChunk = async () => {
@@ -345,6 +416,7 @@ export class Journal {
             if (!p) return false;
             const from = { seg, off: offset, len: end - start + 1 };
             if (keep(p.h, from)) {
+              if (typeof p.h.q === 'number' && p.h.q > keptHi) keptHi = p.h.q;
               kept.push({ h: p.h, from, to: { seg: last, off: outSize, len: from.len } });
               chunk.push(Buffer.from(buf.subarray(start, end + 1)));
               chunkBytes += from.len;
@@ -369,6 +441,15 @@ export class Journal {
     }
     this.opts.stats.rewrites++;
     const lower = group.slice(0, -1);
+    // the checkpoint first (fsync'ed): what goes must no longer be claimed, and the target may not be
+    // claimed longer than either its old or its new content, whichever a crash leaves
+    const cp = this.opts.checkpoint;
+    if (cp) {
+      for (const seg of lower) cp.forget(this.rel(seg));
+      if (kept.length === 0) cp.forget(this.rel(last));
+      else cp.set(this.rel(last), { bytes: Math.min(outSize, cp.claim(this.rel(last))?.bytes ?? 0), hi: keptHi });
+      await cp.write(true);
+    }
     if (kept.length === 0) {
       await unlink(tmp);
       // oldest first: a crash part-way leaves the newer lines
@@ -384,6 +465,7 @@ export class Journal {
       for (const seg of lower) this.retire(seg);
       this.retire(last, fresh);
       for (const k of kept) moved(k.h, k.from, k.to);
+      cp?.set(this.rel(last), { bytes: outSize, hi: keptHi });
       for (const seg of lower) await unlink(this.file(seg));
     }
     const gone = new Set(kept.length === 0 ? group : lower);
@@ -407,7 +489,4 @@ export class Journal {
     for (const seg of [...this.readers.keys()]) this.retire(seg);
   }
 
-  get error(): unknown {
-    return this.active?.error;
-  }
 }

@@ -193,20 +193,61 @@ describe('lowdb store specifics', () => {
     expect(await again.countRuns()).toBe(0);
   });
 
-  it('a lock held by another live process is refused; a stale lock (SIGKILLed owner) is taken over', async () => {
+  /** A real store in a child process holding `dir`; resolves once it is open. */
+  async function storeInChild(dir: string) {
+    const script = `
+      import { createLowdbStore } from ${JSON.stringify(new URL('./index.ts', import.meta.url).pathname)};
+      const s = createLowdbStore({ dataDir: ${JSON.stringify(dir)}, fsync: true });
+      await s.open();
+      process.stdout.write('open\\n');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
+    await new Promise<void>((ok, fail) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('open') && ok());
+      child.once('exit', (code) => fail(new Error(`child exited with ${code}`)));
+    });
+    return child;
+  }
+
+  it('a data dir held by a live Flowdesk process is refused naming its pid, even with its lock file deleted', async () => {
     const dir = await tempDir();
-    // a live process that is not us
-    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    await new Promise((r) => child.once('spawn', r));
-    await writeFile(join(dir, 'flowdesk.lock'), `${child.pid}\n`);
-    await expect(createLowdbStore({ dataDir: dir, fsync: true }).open()).rejects.toBeInstanceOf(StoreLockedError);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    const child = await storeInChild(dir);
+    try {
+      const err = await createLowdbStore({ dataDir: dir, fsync: true }).open().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreLockedError);
+      expect((err as Error).message).toContain(`another Flowdesk runtime (pid ${child.pid}`);
+      // the lock is the process, not the file: deleting the file unlocks nothing
+      await rm(join(dir, 'flowdesk.lock'));
+      const again = await createLowdbStore({ dataDir: dir, fsync: true }).open().catch((e: unknown) => e);
+      expect(again).toBeInstanceOf(StoreLockedError);
+      expect((again as Error).message).toContain(`pid ${child.pid}`);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    // its holder SIGKILLed: the lock went with it
     const warnings: string[] = [];
     const s = await openStore(dir, {}, warnings);
-    expect(warnings.some((w) => w.includes('stale lock'))).toBe(true);
     expect(await readFile(join(dir, 'flowdesk.lock'), 'utf8')).toBe(`${process.pid}\n`);
     await s.close();
+  });
+
+  it('a lock file naming a live process that is not a Flowdesk runtime is stale: taken over, and said so', async () => {
+    const dir = await tempDir();
+    // a live process that is not us and holds nothing
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    await new Promise((r) => other.once('spawn', r));
+    try {
+      await writeFile(join(dir, 'flowdesk.lock'), `${other.pid}\n`);
+      const warnings: string[] = [];
+      const s = await openStore(dir, {}, warnings);
+      expect(warnings.some((w) => w.includes('stale lock') && w.includes(`pid ${other.pid} is alive but is not a Flowdesk runtime`))).toBe(true);
+      expect(await readFile(join(dir, 'flowdesk.lock'), 'utf8')).toBe(`${process.pid}\n`);
+      await s.close();
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('a real store in a child process, SIGKILLed mid-burst: every acknowledged run is there, the lock is taken over', async () => {
@@ -268,7 +309,7 @@ describe('lowdb store specifics', () => {
     expect(s.stats().writes).toBeLessThan(50);
   });
 
-  it('finished runs are not kept in memory; open ones are', async () => {
+  it('finished runs are not kept in memory; open ones are, up to a byte budget; none are read at open', async () => {
     const dir = await tempDir();
     let s = await openStore(dir);
     const runs = Array.from({ length: 100 }, (_, i) => makeRun(i + 1));
@@ -281,8 +322,18 @@ describe('lowdb store specifics', () => {
     expect(s.stats().cachedRuns).toBe(10);
     await s.close();
     s = await openStore(dir);
-    expect(s.stats().cachedRuns).toBe(10);
+    // open runs are read when needed (in pages at start), not all at open
+    expect(s.stats().cachedRuns).toBe(0);
     expect(s.stats().runs).toBe(100);
+    expect((await s.listOpenRuns({ limit: 4 })).map((r) => r.id)).toEqual(runs.slice(90, 94).map((r) => r.id));
+    expect(s.stats().cachedRuns).toBe(4);
+    await s.close();
+    // a small budget: the cache holds what fits, the rest comes from disk
+    const json = JSON.stringify(runs[95]).length;
+    s = await openStore(dir, { runCacheBytes: json * 5 });
+    expect(await s.listOpenRuns()).toHaveLength(10);
+    expect(s.stats().cachedRuns).toBeLessThanOrEqual(5);
+    expect(s.stats().cachedRunBytes).toBeLessThanOrEqual(json * 5);
   });
 
   it('the hot path appends: a createRun never rewrites a file, whatever the history', async () => {

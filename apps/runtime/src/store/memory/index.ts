@@ -8,6 +8,7 @@ import {
   type DedupeClaim,
   type DocCollection,
   type DocCollections,
+  type OpenRunsPage,
   type RunQuery,
   type Store,
   type StoredFlow,
@@ -49,6 +50,8 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
   return {
     async open() {},
     async close() {},
+    health: () => ({ ok: true }),
+    onHealthChange() {},
     async putFlow(doc: Flow, at: string) {
       const versions = s.flows.get(doc.id) ?? [];
       const version = versions.length + 1;
@@ -105,10 +108,24 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
     },
     async claimResumableRuns(o = {}) {
       if (o.includeOwn === false) return []; // one process: every run is this instance's own
-      return copy([...s.runs.values()].filter((r) => ['queued', 'running', 'waiting'].includes(r.status)).sort((a, b) => newestFirst(b, a)).slice(0, o.limit ?? Infinity));
+      let open = [...s.runs.values()].filter((r) => ['queued', 'running', 'waiting'].includes(r.status)).sort((a, b) => newestFirst(b, a));
+      const a = o.after === undefined ? undefined : s.runs.get(o.after);
+      if (a) open = open.filter((r) => newestFirst(r, a) < 0);
+      return copy(open.slice(0, o.limit ?? Infinity));
     },
-    async listOpenRuns() {
-      return copy([...s.runs.values()].filter((r) => !isTerminal(r.status)).sort((a, b) => newestFirst(b, a)));
+    async listOpenRuns(page?: OpenRunsPage) {
+      let open = [...s.runs.values()].filter((r) => !isTerminal(r.status)).sort((a, b) => newestFirst(b, a));
+      if (page) {
+        const a = page.after === undefined ? undefined : s.runs.get(page.after);
+        if (a) open = open.filter((r) => newestFirst(r, a) < 0);
+        open = open.slice(0, page.limit);
+      }
+      return copy(open);
+    },
+    async listOpenRunsOfRecord(entity, key) {
+      return copy(
+        [...s.runs.values()].filter((r) => !isTerminal(r.status) && r.record?.entity === entity && r.record.key === key).sort((a, b) => newestFirst(b, a)),
+      );
     },
     async pruneRuns(before) {
       let n = 0;

@@ -5,12 +5,13 @@
 //   transaction under a transaction-scoped advisory lock, recorded in `schema_migrations`; two
 //   processes starting at once serialise on the lock and the second finds nothing left to apply.
 // - open() takes no exclusive lock of any kind: any number of processes may use one database.
-// - Idempotency: the `dedupe` table's primary key (flow_id, key) is the unique constraint; a claim is
-//   taken with INSERT … ON CONFLICT DO UPDATE … WHERE the old claim has expired, in the same
-//   statement (so the same transaction) as the run's INSERT.
+// - Idempotency: the `dedupe` table's primary key (flow_id, key_hash) is the unique constraint; a claim
+//   is taken with INSERT … ON CONFLICT DO UPDATE … WHERE the old claim has expired, in the same
+//   statement (so the same transaction) as the run's INSERT. Keys are stored and compared as their
+//   sha256 (hex) only (migration 003): any length, bounded rows and indexes.
 // - Timers are claimed with DELETE … FOR UPDATE SKIP LOCKED (see claimDueTimers).
 import { readdirSync, readFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { TERMINAL_STATUSES, isTerminal } from '@flowdesk/schema';
@@ -20,7 +21,9 @@ import {
   type DedupeClaim,
   type DocCollection,
   type DocCollections,
+  type OpenRunsPage,
   type RunQuery,
+  type StoreHealth,
   type Store,
   type StoredFlow,
   type Timer,
@@ -144,16 +147,19 @@ export async function migrate(client: pg.ClientBase, migrations: Migration[] = l
 
 const TERMINAL = [...TERMINAL_STATUSES];
 const json = (v: unknown) => JSON.stringify(v);
+/** How keys are stored and indexed: sha256, hex — the same as migration 003's encode(sha256(…), 'hex'). */
+export const pgKeyHash = (key: string): string => hash('sha256', key, 'hex');
 
 function runParams(run: Run, owner: string | null) {
+  const key = run.idempotencyKey ?? null;
   return [
     run.id,
     run.flowId,
     run.status,
     isTerminal(run.status),
-    run.idempotencyKey ?? null,
+    key === null ? null : pgKeyHash(key),
     run.record?.entity ?? null,
-    run.record?.key ?? null,
+    run.record ? pgKeyHash(run.record.key) : null,
     run.createdAt,
     run.endedAt ?? null,
     json(run),
@@ -161,11 +167,11 @@ function runParams(run: Run, owner: string | null) {
   ];
 }
 
-const RUN_COLS = 'id, flow_id, status, terminal, idempotency_key, record_entity, record_key, created_at, ended_at, doc, owner';
+const RUN_COLS = 'id, flow_id, status, terminal, idempotency_key_hash, record_entity, record_key_hash, created_at, ended_at, doc, owner';
 const RUN_VALUES = '$1::text, $2::text, $3::text, $4::boolean, $5::text, $6::text, $7::text, $8::timestamptz, $9::timestamptz, $10::json, $11::text';
 const RUN_UPSERT = `INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})
   ON CONFLICT (id) DO UPDATE SET flow_id = excluded.flow_id, status = excluded.status, terminal = excluded.terminal,
-    idempotency_key = excluded.idempotency_key, record_entity = excluded.record_entity, record_key = excluded.record_key,
+    idempotency_key_hash = excluded.idempotency_key_hash, record_entity = excluded.record_entity, record_key_hash = excluded.record_key_hash,
     created_at = excluded.created_at, ended_at = excluded.ended_at, doc = excluded.doc, owner = excluded.owner`;
 
 // One statement = one transaction: take (or take over an expired) claim and insert the run only when
@@ -174,8 +180,8 @@ const RUN_UPSERT = `INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})
 // row itself: a subquery there reads the statement's snapshot, taken before the other one committed.)
 const CREATE_CLAIMED = `
 WITH claim AS (
-  INSERT INTO dedupe AS d (flow_id, key, run_id, expires_at) VALUES ($12::text, $13::text, $1::text, $14::timestamptz)
-  ON CONFLICT (flow_id, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
+  INSERT INTO dedupe AS d (flow_id, key_hash, run_id, expires_at) VALUES ($12::text, $13::text, $1::text, $14::timestamptz)
+  ON CONFLICT (flow_id, key_hash) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
   WHERE d.expires_at <= $15::timestamptz
   RETURNING run_id
 ), ins AS (
@@ -183,6 +189,13 @@ WITH claim AS (
   RETURNING id
 )
 SELECT (SELECT count(*) FROM ins)::int AS created`;
+
+/** Errors that say the database cannot be used now (not a constraint or a bad statement). */
+function isUnavailable(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== 'string') return /Connection terminated|connection timeout/i.test(String((e as Error)?.message ?? ''));
+  return /^(08|53|57P|58)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code);
+}
 
 const toFlow = (r: { id: string; version: number; active: boolean; doc: Flow; deployed_at: string }): StoredFlow => ({
   id: r.id,
@@ -203,16 +216,52 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     if (!pool) throw new Error('postgres store is not open');
     return pool;
   };
-  const q = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => db().query<R>(text, values);
+
+  // health: a lost connection or a database that cannot write (disk full, I/O error) makes the store
+  // unhealthy until a statement works again
+  let failing: StoreHealth | undefined;
+  const listeners: ((h: StoreHealth) => void)[] = [];
+  const emit = (h: StoreHealth) => listeners.forEach((fn) => fn(h));
+  const sawError = (e: unknown) => {
+    if (!isUnavailable(e)) return;
+    if (failing) return;
+    const err = e as { code?: string; message?: string };
+    failing = { ok: false, cause: `PostgreSQL: ${err.code ? `${err.code} ` : ''}${err.message ?? String(e)}`, since: new Date().toISOString() };
+    emit(failing);
+  };
+  const sawSuccess = () => {
+    if (!failing) return;
+    failing = undefined;
+    emit({ ok: true });
+  };
+
+  const q = async <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => {
+    try {
+      const res = await db().query<R>(text, values);
+      sawSuccess();
+      return res;
+    } catch (e) {
+      sawError(e);
+      throw e;
+    }
+  };
 
   async function tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await db().connect();
+    let c: pg.PoolClient;
+    try {
+      c = await db().connect();
+    } catch (e) {
+      sawError(e);
+      throw e;
+    }
     try {
       await c.query('BEGIN');
       const out = await fn(c);
       await c.query('COMMIT');
+      sawSuccess();
       return out;
     } catch (e) {
+      sawError(e);
       await c.query('ROLLBACK').catch(() => {});
       throw e;
     } finally {
@@ -222,6 +271,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
 
   const store: PostgresStore = {
     instanceId,
+    health: () => failing ?? { ok: true },
+    onHealthChange(fn) {
+      listeners.push(fn);
+    },
     async open() {
       if (pool) return;
       const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
@@ -306,25 +359,26 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         await q(`INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})`, runParams(run, instanceId));
         return { run: structuredClone(run), duplicate: false };
       }
+      const kh = pgKeyHash(dedupe.key);
       for (let attempt = 0; ; attempt++) {
-        const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run, instanceId), dedupe.flowId, dedupe.key, dedupe.expiresAt, dedupe.now]);
+        const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run, instanceId), dedupe.flowId, kh, dedupe.expiresAt, dedupe.now]);
         if (rows[0].created === 1) return { run: structuredClone(run), duplicate: false };
         // a live claim is held (and committed) by another run: answer with that run as stored now
         const first = await q<{ run_id: string; doc: Run | null }>(
-          'SELECT d.run_id, r.doc FROM dedupe d LEFT JOIN runs r ON r.id = d.run_id WHERE d.flow_id = $1 AND d.key = $2',
-          [dedupe.flowId, dedupe.key],
+          'SELECT d.run_id, r.doc FROM dedupe d LEFT JOIN runs r ON r.id = d.run_id WHERE d.flow_id = $1 AND d.key_hash = $2',
+          [dedupe.flowId, kh],
         );
         const held = first.rows[0];
         if (held?.doc) return { run: held.doc, duplicate: true };
         // The claim's run is gone (pruned; this statement's snapshot is newer than the claim's commit, so
         // the run is not merely invisible): drop that claim, as the memory store ignores it, and retry.
         if (held)
-          await q('DELETE FROM dedupe d WHERE d.flow_id = $1 AND d.key = $2 AND d.run_id = $3 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = d.run_id)', [
+          await q('DELETE FROM dedupe d WHERE d.flow_id = $1 AND d.key_hash = $2 AND d.run_id = $3 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = d.run_id)', [
             dedupe.flowId,
-            dedupe.key,
+            kh,
             held.run_id,
           ]);
-        if (attempt >= 5) throw new Error(`could not claim dedupe key ${dedupe.flowId}/${dedupe.key}`);
+        if (attempt >= 5) throw new Error(`could not claim dedupe key ${dedupe.flowId}/${kh} (sha256)`);
       }
     },
     async saveRun(run) {
@@ -340,12 +394,12 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       const p = (v: unknown) => (vals.push(v), `$${vals.length}`);
       if (rq.flowId) where.push(`flow_id = ${p(rq.flowId)}`);
       if (rq.status) where.push(`status = ${p(rq.status)}`);
-      if (rq.key !== undefined) where.push(`idempotency_key = ${p(rq.key)}`);
+      if (rq.key !== undefined) where.push(`idempotency_key_hash = ${p(pgKeyHash(rq.key))}`);
       if (rq.record) {
         const i = rq.record.indexOf(':');
-        const whole = p(rq.record);
-        if (i >= 0) where.push(`(record_key = ${whole} OR (record_entity = ${p(rq.record.slice(0, i))} AND record_key = ${p(rq.record.slice(i + 1))}))`);
-        else where.push(`record_key = ${whole}`);
+        const whole = p(pgKeyHash(rq.record));
+        if (i >= 0) where.push(`(record_key_hash = ${whole} OR (record_entity = ${p(rq.record.slice(0, i))} AND record_key_hash = ${p(pgKeyHash(rq.record.slice(i + 1)))}))`);
+        else where.push(`record_key_hash = ${whole}`);
       }
       if (rq.before) where.push(`(created_at, id) < (SELECT b.created_at, b.id FROM runs b WHERE b.id = ${p(rq.before)})`);
       const limit = p(rq.limit ?? 50);
@@ -355,8 +409,24 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       );
       return rows.map((r) => r.doc);
     },
-    async listOpenRuns() {
-      const { rows } = await q<{ doc: Run }>('SELECT doc FROM runs WHERE NOT terminal ORDER BY created_at, id');
+    async listOpenRuns(page?: OpenRunsPage) {
+      if (!page) {
+        const { rows } = await q<{ doc: Run }>('SELECT doc FROM runs WHERE NOT terminal ORDER BY created_at, id');
+        return rows.map((r) => r.doc);
+      }
+      const { rows } = await q<{ doc: Run }>(
+        page.after === undefined
+          ? 'SELECT doc FROM runs WHERE NOT terminal ORDER BY created_at, id LIMIT $1'
+          : `SELECT doc FROM runs WHERE NOT terminal AND (created_at, id) > (SELECT a.created_at, a.id FROM runs a WHERE a.id = $2) ORDER BY created_at, id LIMIT $1`,
+        page.after === undefined ? [page.limit] : [page.limit, page.after],
+      );
+      return rows.map((r) => r.doc);
+    },
+    async listOpenRunsOfRecord(entity, key) {
+      const { rows } = await q<{ doc: Run }>(
+        'SELECT doc FROM runs WHERE NOT terminal AND record_entity = $1 AND record_key_hash = $2 ORDER BY created_at, id',
+        [entity, pgKeyHash(key)],
+      );
       return rows.map((r) => r.doc);
     },
     async claimResumableRuns(o = {}) {
@@ -366,13 +436,14 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
            WHERE NOT r.terminal AND r.status IN ('queued', 'running', 'waiting')
              AND (r.owner IS NULL OR (r.owner = $1 AND $4::boolean) OR (r.owner <> $1 AND NOT EXISTS (
                SELECT 1 FROM instances i WHERE i.id = r.owner AND i.heartbeat_at > now() - make_interval(secs => $2::double precision / 1000))))
+             AND ($5::text IS NULL OR (r.created_at, r.id) > (SELECT a.created_at, a.id FROM runs a WHERE a.id = $5))
            ORDER BY r.created_at, r.id
            LIMIT $3
            FOR UPDATE SKIP LOCKED
          )
          UPDATE runs t SET owner = $1 FROM mine WHERE t.id = mine.id
          RETURNING t.doc, t.created_at, t.id`,
-        [instanceId, leaseMs, o.limit ?? 100_000, o.includeOwn !== false],
+        [instanceId, leaseMs, o.limit ?? 100_000, o.includeOwn !== false, o.after ?? null],
       );
       rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return rows.map((r) => r.doc);
@@ -567,9 +638,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
             .map((r) => ({ flowId: r.flowId, key: r.idempotencyKey!, runId: r.id, expiresAt: r.dedupeExpiresAt! }));
         for (const d of claims) {
           await c.query(
-            `INSERT INTO dedupe (flow_id, key, run_id, expires_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (flow_id, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at`,
-            [d.flowId, d.key, d.runId, d.expiresAt],
+            `INSERT INTO dedupe (flow_id, key_hash, run_id, expires_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (flow_id, key_hash) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at`,
+            [d.flowId, pgKeyHash(d.key), d.runId, d.expiresAt],
           );
           counts.dedupe++;
         }

@@ -1,0 +1,68 @@
+// The file operations the store's durability rests on, behind one small interface so that tests can
+// watch them (count fdatasync calls and the bytes each one covers) or replace them (a write-back layer
+// that drops unsynced bytes, as a power cut would). The default is plain node:fs.
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
+
+/** A file opened for appending (O_APPEND: every write lands at the current end). */
+export interface AppendHandle {
+  /** Writes all of `buf` at the end of the file. */
+  append(buf: Buffer): Promise<void>;
+  /** fdatasync(2): the bytes written so far survive a power cut. */
+  datasync(): Promise<void>;
+  /** Cuts the file back to `length` bytes (a failed append's partial bytes). */
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FileLayer {
+  /** Opens (creating when absent, mode 0600) `file` for appending. */
+  openAppend(file: string): Promise<AppendHandle>;
+  /** fsync(2) on a directory: creations, renames and removals in it survive a power cut. */
+  fsyncDir(dir: string): Promise<void>;
+  /** Replaces a small file's content in place (no rename), fsync'ed when `sync`. */
+  writeSmall(file: string, data: string, sync: boolean): Promise<void>;
+}
+
+async function writeAllAppend(fh: FileHandle, buf: Buffer): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, null);
+    if (bytesWritten <= 0) throw new Error('short write');
+    done += bytesWritten;
+  }
+}
+
+export const nodeFiles: FileLayer = {
+  async openAppend(file) {
+    const fh = await open(file, 'a', 0o600);
+    return {
+      append: (buf) => writeAllAppend(fh, buf),
+      datasync: () => fh.datasync(),
+      truncate: (length) => fh.truncate(length),
+      close: () => fh.close(),
+    };
+  },
+  async fsyncDir(dir) {
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(dir, 'r');
+      await fh.sync();
+    } catch (e) {
+      // some file systems refuse fsync on a directory (EINVAL/EISDIR); nothing more can be done there
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw e;
+    } finally {
+      await fh?.close();
+    }
+  },
+  async writeSmall(file, data, sync) {
+    if (!sync) return writeFile(file, data, { mode: 0o600 });
+    const fh = await open(file, 'w', 0o600);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
+};
