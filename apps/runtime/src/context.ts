@@ -13,6 +13,7 @@ import type { TrustProxy } from './security/client-address.ts';
 import type { HostName } from './security/host-guard.ts';
 import type { Store } from './store/types.ts';
 import type { Metrics } from './observability/metrics.ts';
+import type { LoadShedder } from './runner/load-shedding.ts';
 
 /** Everything the HTTP layer needs, built once by startRuntime. */
 export interface RuntimeContext {
@@ -38,4 +39,6 @@ export interface RuntimeContext {
   trustProxy: TrustProxy | undefined;
   editorDir: string | undefined;
   metrics?: Metrics;
+  /** webhooks answer 503 + Retry-After past the backlog bound (see runner/load-shedding.ts) */
+  loadShedder?: LoadShedder;
 }

@@ -28,7 +28,10 @@ import type { RuntimeContext } from './context.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { observabilityHooks } from './observability/hooks.ts';
-import { queueDepths, retentionDaysFromEnv, runRetention } from './observability/kpi-facts.ts';
+import { queueDepths, retentionDaysFromEnv } from './observability/kpi-facts.ts';
+import { scheduleRetention } from './observability/retention-schedule.ts';
+import { createLoadShedder, loadSheddingFromEnv } from './runner/load-shedding.ts';
+import { watchStoreHealth } from './runner/store-health.ts';
 import { closeEmailTransports, sendEmail } from './actions/email.ts';
 
 export { ManualClock, systemClock };
@@ -104,6 +107,7 @@ async function deployFlowsDir(flows: FlowRegistry, dir: string, at: string, log:
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const env = opts.env ?? process.env;
   const retentionDays = retentionDaysFromEnv(env);
+  const shedding = loadSheddingFromEnv(env);
   const log: Logger = opts.log ?? createLogger({ env });
   const clock = opts.clock ?? systemClock;
   const host = opts.host ?? '127.0.0.1';
@@ -160,13 +164,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const scheduler = new Scheduler(store, flows, runner, clock, log);
     scheduler.on('alert-summary', (t) => alerts.onTimer(t));
     // the daily retention job: prunes finished runs past FLOWDESK_RETENTION_DAYS, keeps their KPI facts
-    const armRetention = (fromMs: number) => store.putTimer({ id: 'retention', kind: 'retention', dueAt: new Date(fromMs + 86_400_000).toISOString() });
-    scheduler.on('retention', async () => {
-      const out = await runRetention(store, { now: new Date(clock.now()).toISOString(), days: retentionDays });
-      log.info(out, 'retention: pruned finished runs');
-      await armRetention(clock.now());
-    });
-    if (!(await store.getTimer('retention'))) await armRetention(clock.now());
+    await scheduleRetention({ store, scheduler, clock, log, days: retentionDays });
+    watchStoreHealth({ store, alerts, log, now: () => clock.now(), onWritable: () => runner.requeueStalled() });
     const ctx: RuntimeContext = {
       store,
       flows,
@@ -182,6 +181,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       stateMap,
       rateLimiter: createRateLimiter(rateLimitOptionsFromEnv(env)),
       authFailureLimiter: createRateLimiter({ ratePerSecond: 1, burst: 30, ...opts.authFailureLimit }),
+      loadShedder: createLoadShedder({ ...shedding, backlog: () => runner.backlog }),
       metrics,
       adminToken,
       allowedHosts,

@@ -143,13 +143,23 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
       const now = clock.now();
       const clean = redactor();
       const alert: Alert = clean({ ...input, id: randomUUID(), at: iso(now), delivered: [] });
-      await store.putDoc('alerts', alert);
+      // An alert that cannot be stored (the store cannot write: a full disk) is still delivered, at once
+      // and unfolded: the channels need no disk, and this is when the owner most needs to hear.
+      const undeliverableToStore = async (e: unknown): Promise<Alert> => {
+        log.error({ err: (e as Error).message, kind: alert.kind }, 'alert not stored (the store cannot write); delivering it anyway');
+        return { ...alert, delivered: await deliver(alertText(alert), formatAlertEmail(alert, windowMs)) };
+      };
+      try {
+        await store.putDoc('alerts', alert);
+      } catch (e) {
+        return undeliverableToStore(e);
+      }
 
       const key = foldKey(alert.flowId, alert.nodeId, alert.kind);
       const docId = FOLD_DOC_PREFIX + key;
       let decision: ReturnType<typeof foldAlert> | undefined;
       let previous: FoldDoc | undefined;
-      await store.updateDoc('settings', docId, (cur) => {
+      const folded = store.updateDoc('settings', docId, (cur) => {
         const doc = cur as FoldDoc | undefined;
         previous = doc;
         decision = foldAlert(doc?.fold, key, now, windowMs);
@@ -159,6 +169,11 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
           : { ...base, severity: moreSevere(doc?.severity ?? alert.severity, alert.severity), lastAlertId: alert.id, lastMessage: alert.message };
         return next;
       });
+      try {
+        await folded;
+      } catch (e) {
+        return undeliverableToStore(e);
+      }
       const d = decision!;
 
       if (d.flushSummary && previous) await sendSummary(previous, d.flushSummary);

@@ -28,7 +28,11 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   app.disable('x-powered-by');
   app.set('etag', false);
   // the public surface: any Host (vendors come through tunnels and proxies)
-  app.get('/healthz', (_req, res) => res.json({ ok: true }));
+  app.get('/healthz', (_req, res) => {
+    // 503 while the store cannot write (a full disk…), naming why: webhooks are refused meanwhile
+    const h = ctx.store.health();
+    res.status(h.ok ? 200 : 503).json(h.ok ? { ok: true } : { ok: false, cause: `store: ${h.cause}`, since: h.since });
+  });
   // POST /hooks/* never reaches Express (see index.ts); anything else there is not a route
   app.all('/hooks/*path', (_req, res) => sendError(res, 405, 'webhooks take POST with a JSON body'));
 

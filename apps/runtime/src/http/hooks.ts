@@ -10,6 +10,7 @@ import { clientAddress } from '../security/client-address.ts';
 import { redactHeaders } from '../security/redact.ts';
 import type { RuntimeContext } from '../context.ts';
 import type { FieldError } from './errors.ts';
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from './json-depth.ts';
 
 export const HOOKS_PREFIX = '/hooks/';
 const MAX_BODY = 1024 * 1024;
@@ -76,7 +77,13 @@ export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: S
     return false;
   }
 
+  /** 503 + Retry-After while the store cannot write or the backlog is full: senders retry later. */
+  const unavailable = (res: ServerResponse, path: string, reason: string, retryAfterSeconds: number) =>
+    respond(res, path, 503, { error: reason, retryAfter: retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const shed = ctx.loadShedder?.check();
+    if (shed && !shed.ok) return unavailable(res, path, shed.reason, shed.retryAfterSeconds);
     if (!isJson(req.headers['content-type'])) return respond(res, path, 415, { error: 'content-type must be application/json' });
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return respond(res, path, 413, { error: `body over ${MAX_BODY} bytes` }, { connection: 'close' });
     let rawBody: Buffer;
@@ -92,6 +99,8 @@ export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: S
     const trigger = stored.doc.trigger;
     if (!authenticate(req, res, path, flow.id, trigger.auth, rawBody)) return;
     if (!takeRateToken(res, path)) return;
+    const tooDeep = jsonTooDeepAt(rawBody);
+    if (tooDeep >= 0) return respond(res, path, 400, { error: `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${tooDeep}): refused` });
     let payload: unknown;
     try {
       payload = JSON.parse(rawBody.toString('utf8'));
@@ -118,7 +127,10 @@ export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: S
     }
     handle(req, res, path).catch((e: Error) => {
       ctx.log.error({ err: e.message, path }, 'webhook failed');
-      if (!res.headersSent) respond(res, path, 500, { error: 'internal error: the event was not accepted' });
+      if (res.headersSent) return;
+      const health = ctx.store.health();
+      if (!health.ok) return unavailable(res, path, `the event was not accepted: the store cannot write (${health.cause}); retry later`, 30);
+      respond(res, path, 500, { error: 'internal error: the event was not accepted' });
     });
   };
 }

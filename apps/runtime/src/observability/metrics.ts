@@ -21,7 +21,7 @@ export interface Metrics {
   webhookResponse(path: string, status: number | string): void;
   /** A request or connection refused by a security check (host, cross_site, slow_body, …). */
   securityRefusal(kind: string): void;
-  /** Read at each scrape to set flowdesk_queue_depth{queue="timers"|"dead_letters"|"reviews"}. */
+  /** Read at each scrape to set flowdesk_queue_depth{queue="timers"|"dead_letters"|"reviews"|"runner"}. */
   setQueueDepthSource(fn: () => Promise<QueueDepths>): void;
   text(): Promise<string>;
 }

@@ -131,7 +131,29 @@ export class Runner {
   }
 
   enqueue(run: Pick<Run, 'id' | 'record'>): Promise<void> {
-    return this.queue.push(Runner.queueKey(run), () => this.slots.run(() => this.drive(run.id)));
+    return this.queue.push(Runner.queueKey(run), () => this.slots.run(() => this.drive(run)));
+  }
+
+  /** Runs accepted and not yet parked or ended (queued or being driven): what load shedding bounds. */
+  get backlog(): number {
+    return this.queue.size;
+  }
+
+  /** Runs whose drive stopped on a failed store write (the store rolled them back to what is on disk). */
+  private stalled = new Map<string, Pick<Run, 'id' | 'record'>>();
+
+  /** Stalled runs whose end may need its follow-ups written again (all of them: finishing is idempotent). */
+  private refinish = new Set<string>();
+
+  /** The store writes again: the runs a failed write stopped go on from what is on disk. */
+  requeueStalled(): number {
+    const runs = [...this.stalled.values()];
+    this.stalled.clear();
+    for (const run of runs) {
+      this.refinish.add(run.id);
+      void this.enqueue(run).finally(() => this.refinish.delete(run.id));
+    }
+    return runs.length;
   }
 
   /** Secret and config values by name, read once: they are loaded at start and do not change. */
@@ -155,16 +177,28 @@ export class Runner {
   }
 
   /** Drives one run until it parks (timer, review) or ends. Never throws. */
-  private async drive(runId: string): Promise<void> {
+  private async drive(run: Pick<Run, 'id' | 'record'>): Promise<void> {
     try {
-      await this.driveUnsafe(runId);
+      await this.driveUnsafe(run.id);
     } catch (e) {
-      this.log.error({ runId, err: (e as Error).stack ?? String(e) }, 'run driver crashed; the run stays open and resumes on restart');
+      if (!this.store.health().ok) {
+        // a failed write: the store holds the run as it is on disk; it goes on when writes work again
+        this.stalled.set(run.id, { id: run.id, record: run.record });
+        this.log.warn({ runId: run.id, err: (e as Error).message }, 'run stopped on a failed store write; it goes on when the store writes again');
+        return;
+      }
+      this.log.error({ runId: run.id, err: (e as Error).stack ?? String(e) }, 'run driver crashed; the run stays open and resumes on restart');
     }
   }
 
   private async driveUnsafe(runId: string): Promise<void> {
     let run = await this.store.getRun(runId);
+    if (run && isTerminal(run.status) && this.refinish.delete(runId)) {
+      // it ended, but a failed write may have cut off what follows an end (dead letter, alert, KPI fact)
+      const flow = await this.flows.version(run.flowId, run.flowVersion);
+      if (flow) await this.finished(run, flow);
+      return;
+    }
     if (!run || isTerminal(run.status)) return;
     if (run.status === 'waiting' && run.wakeAt && Date.parse(run.wakeAt) > this.clock.now()) return; // woken too early
     if (run.status === 'needs_review') return;
@@ -215,6 +249,8 @@ export class Runner {
             const rec = await this.services.setRecordState({ entity: cmd.entity, key: cmd.key, state: cmd.state, cause: { runId: run.id, nodeId: cmd.nodeId } });
             result = { ok: true, record: { entity: rec.entity, key: rec.key, state: rec.state } };
           } catch (e) {
+            // the store cannot write: not a refused transition; the run stops here and goes on later
+            if (!this.store.health().ok) throw e;
             result = { ok: false, error: (e as Error).message };
           }
           run = applyTransitionResult(flow, run, result, this.now());
@@ -236,6 +272,9 @@ export class Runner {
           };
           // a flow stored by a release that had an action this one lacks still fails cleanly
           const result: ActionResult = executor ? await executor(cmd, deps) : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
+          // a failure while the store cannot write (the local outbox on a full disk…) is not the action's:
+          // nothing could record it anyway, so the run stops here and repeats the call when writes work
+          if (!result.ok && !this.store.health().ok) throw new Error(`store cannot write: ${this.store.health().cause} (action ${cmd.nodeId}: ${result.error ?? result.errorClass})`);
           this.hooks.onStep?.(run.flowId, cmd.nodeId, result.durationMs);
           run = applyActionResult(flow, run, this.redact(result), this.now(), startedAt);
           // a success that goes on is saved with the next step's start (one write, not two): the pure

@@ -51,7 +51,7 @@ interface Reader {
 }
 
 /** Parses and checks one line (without '\n'); returns the header and where the document is. */
-function parseLine(buf: Buffer, start: number, end: number): { h: Header; docStart: number; docEnd: number } | undefined {
+export function parseLine(buf: Buffer, start: number, end: number): { h: Header; docStart: number; docEnd: number } | undefined {
   if (end - start < HEAD.length + SEP.length + 1) return undefined;
   if (buf.compare(HEAD, 0, HEAD.length, start, start + HEAD.length) !== 0) return undefined;
   if (buf[end - 1] !== CLOSE_BRACE) return undefined;

@@ -1,0 +1,30 @@
+// When the daily retention job runs: at start when it is overdue (never ran, or last ran a day or more
+// ago — so a process restarted every day still prunes), then every 24 hours by a stored timer. Each
+// run's outcome is kept in settings (`retention-last-run`) and logged.
+import type { Clock, Logger } from '../actions/types.ts';
+import type { Scheduler } from '../runner/scheduler.ts';
+import type { Store } from '../store/types.ts';
+import { runRetention } from './kpi-facts.ts';
+
+export const RETENTION_TIMER_ID = 'retention';
+export const RETENTION_LAST_RUN_ID = 'retention-last-run';
+const DAY_MS = 86_400_000;
+
+export async function scheduleRetention(deps: { store: Store; scheduler: Scheduler; clock: Clock; log: Logger; days: number }): Promise<void> {
+  const { store, scheduler, clock, log, days } = deps;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const arm = (dueMs: number) => store.putTimer({ id: RETENTION_TIMER_ID, kind: 'retention', dueAt: iso(dueMs) });
+  scheduler.on('retention', async () => {
+    const now = clock.now();
+    const out = await runRetention(store, { now: iso(now), days });
+    await store.putDoc('settings', { id: RETENTION_LAST_RUN_ID, at: iso(now), ...out });
+    log.info(out, `retention: pruned ${out.pruned} finished run(s) that ended before ${out.before} (${out.factsWritten} KPI fact(s) written first)`);
+    await arm(now + DAY_MS);
+  });
+  const last = await store.getDoc('settings', RETENTION_LAST_RUN_ID);
+  const lastAt = typeof last?.at === 'string' ? Date.parse(last.at) : NaN;
+  const now = clock.now();
+  // overdue: due now, so the first timer pass (right after start) runs it
+  if (!(now - lastAt < DAY_MS)) await arm(now);
+  else if (!(await store.getTimer(RETENTION_TIMER_ID))) await arm(lastAt + DAY_MS);
+}
