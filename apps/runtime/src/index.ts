@@ -10,6 +10,7 @@ import type { Logger } from './observability/logger.ts';
 import { systemClock, ManualClock } from './clock.ts';
 import { createStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
+import type { FileLayer } from './store/lowdb/file-layer.ts';
 import { FlowRegistry } from './flows/registry.ts';
 import { Runner, type RunnerHooks } from './runner/runner.ts';
 import { Scheduler } from './runner/scheduler.ts';
@@ -58,6 +59,8 @@ export interface RuntimeOptions {
   httpLimits?: Partial<HttpLimits>;
   /** failed webhook authentications allowed per client address (default 1/s, burst 30) */
   authFailureLimit?: RateLimiterOptions;
+  /** the embedded store's file operations (durability tests watch or replace them) */
+  storeFiles?: FileLayer;
 }
 
 export interface Runtime {
@@ -122,7 +125,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const trustProxy = trustProxyFromEnv(env.FLOWDESK_TRUST_PROXY);
   const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.httpLimits };
   mkdirSync(opts.dataDir, { recursive: true });
-  const store = await createStore({ dataDir: opts.dataDir, fsync: opts.fsync ?? env.FLOWDESK_FSYNC !== '0', databaseUrl: opts.databaseUrl, log });
+  const store = await createStore({ dataDir: opts.dataDir, fsync: opts.fsync ?? env.FLOWDESK_FSYNC !== '0', databaseUrl: opts.databaseUrl, log, files: opts.storeFiles });
   await store.open();
   try {
     const secrets = loadSecrets({ env, dataDir: opts.dataDir });

@@ -2,6 +2,7 @@
 // given (FLOWDESK_DATABASE_URL). The PostgreSQL adapter is imported lazily so that the default path
 // never loads `pg`.
 import type { Store } from './types.ts';
+import type { FileLayer } from './lowdb/file-layer.ts';
 
 export * from './types.ts';
 
@@ -10,6 +11,8 @@ export interface CreateStoreOptions {
   fsync: boolean;
   databaseUrl?: string;
   log?: { warn(msg: string): void; info?(msg: string): void };
+  /** the embedded store's file operations (tests watch or replace them); default node:fs */
+  files?: FileLayer;
 }
 
 /** Creates and opens the store (open() is idempotent, so a caller may call it again). */
@@ -21,7 +24,7 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
     store = createPostgresStore({ url: opts.databaseUrl, log: opts.log, instanceId: `dir:${opts.dataDir}` });
   } else {
     const { createLowdbStore } = await import('./lowdb/index.ts');
-    store = createLowdbStore({ dataDir: opts.dataDir, fsync: opts.fsync, log: opts.log });
+    store = createLowdbStore({ dataDir: opts.dataDir, fsync: opts.fsync, log: opts.log, files: opts.files });
   }
   await store.open();
   return store;

@@ -1,0 +1,195 @@
+// File layers for durability tests, plugged into the store through its `files` option:
+// - recordingFiles: real node:fs underneath; every append, fdatasync and truncate is recorded with a
+//   global sequence number, the byte range it wrote or (fdatasync) the length it covered, so a test
+//   can compare "when was it acknowledged" with "when was it durable". fdatasync can be held.
+// - powerCutFiles: a write-back layer the test controls. Bytes reach the real file at once (reads work)
+//   but only those covered by an fdatasync (and files whose directory entry was fsync'ed) count as on
+//   the platter; cut() puts every file back to that state, as a power cut would, and turns the power off.
+import { readFileSync, statSync, truncateSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { nodeFiles, type AppendHandle, type FileLayer } from '../../apps/runtime/src/store/lowdb/file-layer.ts';
+
+export interface FsEvent {
+  seq: number;
+  kind: 'append' | 'datasync' | 'truncate';
+  phase: 'start' | 'end';
+  file: string;
+  /** append: [from, to) written; datasync: bytes covered ([0, covered)); truncate: new length */
+  from?: number;
+  to?: number;
+  covered?: number;
+}
+
+export interface Recorder {
+  files: FileLayer;
+  events: FsEvent[];
+  /** the next sequence number (shared with the test's own marks) */
+  next(): number;
+  /** holds every fdatasync (after it was called) until release(); `called` once one on `file` (any, by default) was */
+  holdDatasync(file?: string): { release(): void; called: Promise<void> };
+  /** the first completed fdatasync of `file` covering [0, end), or undefined */
+  durableAt(file: string, end: number): FsEvent | undefined;
+  /** the completed append of `file` covering `end`, or undefined */
+  writtenAt(file: string, end: number): FsEvent | undefined;
+}
+
+export function recordingFiles(base: FileLayer = nodeFiles): Recorder {
+  let seq = 0;
+  const events: FsEvent[] = [];
+  let hold: { gate: Promise<void>; onCalled: () => void; file?: string } | undefined;
+  const rec = (e: Omit<FsEvent, 'seq'>) => {
+    const ev = { ...e, seq: ++seq };
+    events.push(ev);
+    return ev;
+  };
+  const files: FileLayer = {
+    async openAppend(file) {
+      const h = await base.openAppend(file);
+      let size = existsSync(file) ? statSync(file).size : 0;
+      const wrapped: AppendHandle = {
+        async append(buf) {
+          const from = size;
+          rec({ kind: 'append', phase: 'start', file, from, to: from + buf.length });
+          await h.append(buf);
+          size += buf.length;
+          rec({ kind: 'append', phase: 'end', file, from, to: size });
+        },
+        async datasync() {
+          const covered = size;
+          rec({ kind: 'datasync', phase: 'start', file, covered });
+          if (hold) {
+            if (hold.file === undefined || hold.file === file) hold.onCalled();
+            await hold.gate;
+          }
+          await h.datasync();
+          rec({ kind: 'datasync', phase: 'end', file, covered });
+        },
+        async truncate(length) {
+          rec({ kind: 'truncate', phase: 'start', file, to: length });
+          await h.truncate(length);
+          size = length;
+          rec({ kind: 'truncate', phase: 'end', file, to: length });
+        },
+        close: () => h.close(),
+      };
+      return wrapped;
+    },
+    fsyncDir: (d) => base.fsyncDir(d),
+    writeSmall: (f, data, sync) => base.writeSmall(f, data, sync),
+  };
+  return {
+    files,
+    events,
+    next: () => ++seq,
+    holdDatasync(file) {
+      let release!: () => void;
+      let onCalled!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const called = new Promise<void>((r) => (onCalled = r));
+      hold = { gate, onCalled, file };
+      return {
+        called,
+        release: () => {
+          hold = undefined;
+          release();
+        },
+      };
+    },
+    durableAt: (file, end) => events.find((e) => e.kind === 'datasync' && e.phase === 'end' && e.file === file && e.covered! >= end),
+    writtenAt: (file, end) => events.find((e) => e.kind === 'append' && e.phase === 'end' && e.file === file && e.from! < end && e.to! >= end),
+  };
+}
+
+export interface PowerCut {
+  files: FileLayer;
+  /** the kernel writes everything back (as it does every few seconds with fsync off) */
+  writeBack(): void;
+  /** power off: every file back to what reached the platter; later I/O fails */
+  cut(): { truncated: { file: string; from: number; to: number }[]; removed: string[] };
+}
+
+export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
+  let on = true;
+  /** per file: bytes on the platter */
+  const synced = new Map<string, number>();
+  const sizes = new Map<string, number>();
+  /** files created since their directory was last fsync'ed */
+  const newFiles = new Set<string>();
+  /** small files: content on the platter (undefined: absent) */
+  const smallSynced = new Map<string, Buffer | undefined>();
+  const power = () => {
+    if (!on) throw Object.assign(new Error('EIO: the power is off'), { code: 'EIO' });
+  };
+  const files: FileLayer = {
+    async openAppend(file) {
+      power();
+      const existed = existsSync(file);
+      const h = await base.openAppend(file);
+      const size = existed ? statSync(file).size : 0;
+      if (!existed) newFiles.add(file);
+      if (!synced.has(file)) synced.set(file, existed ? size : 0);
+      sizes.set(file, size);
+      return {
+        async append(buf) {
+          power();
+          await h.append(buf);
+          sizes.set(file, (sizes.get(file) ?? 0) + buf.length);
+        },
+        async datasync() {
+          power();
+          await h.datasync();
+          synced.set(file, sizes.get(file) ?? 0);
+        },
+        async truncate(length) {
+          power();
+          await h.truncate(length);
+          sizes.set(file, length);
+          if ((synced.get(file) ?? 0) > length) synced.set(file, length);
+        },
+        close: () => h.close(),
+      };
+    },
+    async fsyncDir(dir) {
+      power();
+      await base.fsyncDir(dir);
+      for (const f of newFiles) if (dirname(f) === dir) newFiles.delete(f);
+    },
+    async writeSmall(file, data, sync) {
+      power();
+      if (!smallSynced.has(file)) smallSynced.set(file, existsSync(file) ? readFileSync(file) : undefined);
+      await base.writeSmall(file, data, sync);
+      if (sync) smallSynced.set(file, Buffer.from(data));
+    },
+  };
+  return {
+    files,
+    writeBack() {
+      for (const [f, n] of sizes) synced.set(f, n);
+      newFiles.clear();
+      for (const f of smallSynced.keys()) smallSynced.set(f, existsSync(f) ? readFileSync(f) : undefined);
+    },
+    cut() {
+      on = false;
+      const truncated: { file: string; from: number; to: number }[] = [];
+      const removed: string[] = [];
+      for (const f of newFiles) {
+        if (existsSync(f)) unlinkSync(f);
+        removed.push(f);
+      }
+      for (const [f, n] of synced) {
+        if (newFiles.has(f) || !existsSync(f)) continue;
+        const size = statSync(f).size;
+        if (size > n) {
+          truncateSync(f, n);
+          truncated.push({ file: f, from: size, to: n });
+        }
+      }
+      for (const [f, content] of smallSynced) {
+        if (content === undefined) {
+          if (existsSync(f)) unlinkSync(f);
+        } else writeFileSync(f, content);
+      }
+      return { truncated, removed };
+    },
+  };
+}
