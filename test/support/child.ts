@@ -13,8 +13,8 @@ export interface ChildRuntime {
 
 const MAIN = join(REPO, 'apps/runtime/src/main.ts');
 
-export async function startChildRuntime(env: Record<string, string>, timeoutMs = 90_000, entry = MAIN): Promise<ChildRuntime> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+export async function startChildRuntime(env: Record<string, string>, timeoutMs = 90_000, entry = MAIN, nodeArgs: string[] = []): Promise<ChildRuntime> {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', PORT: '0', FLOWDESK_FSYNC: '1', ...env },
     // another entry (the clocked one) is driven over an IPC channel

@@ -1,0 +1,170 @@
+// Load the process can hold: the work per event does not grow with the runs parked around it (a store
+// read counter, not a clock); past the backlog bound webhooks answer 503 with Retry-After instead of
+// accepting what the process cannot hold; and a restart with 10,000 queued runs drains under a 64 MB
+// heap (the queued runs are read a page at a time, never all at once).
+import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { newRun } from '@flowdesk/engine';
+import type { Flow } from '@flowdesk/schema';
+import type { LowdbStore } from '../../apps/runtime/src/store/lowdb/index.ts';
+import { createLowdbStore } from '../../apps/runtime/src/store/lowdb/index.ts';
+import { flowsDirWith, flowsDirWithDocs, FLOWS_DIR, startTestRuntime, tempDir, type TestRuntime } from '../support/runtime.ts';
+import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
+
+const dirs: string[] = [];
+const runtimes: TestRuntime[] = [];
+let child: ChildRuntime | undefined;
+let server: Server | undefined;
+afterAll(async () => {
+  await child?.kill();
+  for (const rt of runtimes) await rt.dispose().catch(() => {});
+  server?.closeAllConnections();
+  await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const middleFit = (i: number) => ({ email: `parked${i}@example.com`, name: `P ${i}`, company: `Parked ${i}`, source: 'form', budget: 6000 });
+const highFit = (i: number) => ({ email: `hot${i}@example.com`, name: `H ${i}`, company: `Hot ${i}`, source: 'referral', budget: 15000, message: 'We need our onboarding rebuilt this month, can you help?' });
+
+describe('work per event', () => {
+  it('with 2,000 runs parked for review, an event reads as many runs as with none', { timeout: 240_000 }, async () => {
+    const rt = await startTestRuntime({ flowsDir: flowsDirWith(['lead-qualification']) });
+    runtimes.push(rt);
+    const store = rt.store as LowdbStore;
+    /** runs read by the store while 20 high-fit leads are taken in and driven to their end */
+    const readsFor20 = async (from: number) => {
+      const before = store.stats().runReads;
+      for (let i = from; i < from + 20; i++) expect((await rt.post('/hooks/lead', highFit(i))).status).toBe(202);
+      await rt.settle();
+      return store.stats().runReads - before;
+    };
+    await rt.settle(); // the start's own work (retention, due at start) is not an event's
+    const empty = await readsFor20(0);
+    for (let batch = 0; batch < 40; batch++) {
+      await Promise.all(Array.from({ length: 50 }, (_, k) => rt.post('/hooks/lead', middleFit(batch * 50 + k))));
+      await rt.settle();
+    }
+    const parked = (await rt.get('/api/reviews')).body.filter((r: { status: string }) => r.status === 'open').length;
+    expect(parked).toBe(2000);
+    const withParked = await readsFor20(100);
+    expect(withParked).toBe(empty);
+    expect(empty).toBeLessThanOrEqual(20 * 4);
+  });
+});
+
+describe('load shedding', () => {
+  it('past the backlog bound a webhook answers 503 with Retry-After and a JSON body; accepted work finishes; then 202 again', async () => {
+    // a dependency that holds every call until released: the runs pile up in the backlog
+    const held: (() => void)[] = [];
+    server = createServer((req, res) => {
+      req.resume();
+      held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as AddressInfo).port;
+    const flowsDir = flowsDirWithDocs([
+      {
+        dsl: 1,
+        id: 'slow',
+        name: 'Slow dependency',
+        trigger: { type: 'webhook', path: 'slow', auth: { type: 'none' } },
+        nodes: [
+          { id: 'call', type: 'action', action: 'http.request', params: { method: 'POST', url: `http://127.0.0.1:${port}/x` } },
+          { id: 'end', type: 'end' },
+        ],
+        edges: [
+          { from: 'trigger', to: 'call' },
+          { from: 'call', to: 'end' },
+        ],
+      },
+    ]);
+    dirs.push(flowsDir);
+    const rt = await startTestRuntime({ flowsDir, env: { FLOWDESK_MAX_BACKLOG: '5' } });
+    runtimes.push(rt);
+    const accepted: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await rt.post('/hooks/slow', { i });
+      expect(r.status).toBe(202);
+      accepted.push(r.body.runId);
+    }
+    expect(rt.ctx.runner.backlog).toBe(5);
+    const shed = await rt.post('/hooks/slow', { i: 5 });
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('5');
+    expect(shed.headers.get('content-type')).toMatch(/application\/json/);
+    expect(shed.body).toEqual({ error: expect.stringMatching(/overloaded: 5 accepted events are waiting to be processed \(limit 5\)/), retryAfter: 5 });
+    // nothing was stored for it
+    expect((await rt.get('/api/runs?flowId=slow&limit=100')).body).toHaveLength(5);
+    // the dependency answers: the backlog drains and events are accepted again
+    while (held.length < 5) await new Promise((r) => setImmediate(r));
+    for (const release of held.splice(0)) release();
+    await rt.settle();
+    expect(rt.ctx.runner.backlog).toBe(0);
+    for (const id of accepted) expect((await rt.get(`/api/runs/${id}`)).body.status).toBe('succeeded');
+    const again = rt.post('/hooks/slow', { i: 6 });
+    expect((await again).status).toBe(202);
+    while (held.length < 1) await new Promise((r) => setImmediate(r));
+    held.splice(0).forEach((r) => r());
+    await rt.settle();
+  });
+
+  it('the bound comes from FLOWDESK_MAX_BACKLOG; a bad value is refused naming it', async () => {
+    await expect(startTestRuntime({ env: { FLOWDESK_MAX_BACKLOG: 'lots' } })).rejects.toThrow(/FLOWDESK_MAX_BACKLOG must be a whole number/);
+  });
+});
+
+describe('restart with a deep backlog', () => {
+  it('10,000 queued runs drain after a restart under a 64 MB heap', { timeout: 300_000 }, async () => {
+    const dataDir = tempDir('flowdesk-backlog-');
+    const flow = JSON.parse(readFileSync(join(FLOWS_DIR, 'lead-qualification.json'), 'utf8')) as Flow;
+    const flowsDir = flowsDirWith(['lead-qualification']);
+    dirs.push(dataDir, flowsDir);
+    // the data dir a crash under load leaves: 10,000 accepted runs, none started
+    const store = createLowdbStore({ dataDir, fsync: false, log: { warn: () => {} } });
+    await store.open();
+    const stored = await store.putFlow({ ...flow, active: true }, new Date().toISOString());
+    const t0 = Date.now() - 60_000;
+    const N = 10_000;
+    for (let i = 0; i < N; i += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, N - i) }, (_, k) => {
+          const n = i + k;
+          const payload = { ...middleFit(n), email: `backlog${n}@example.com`, message: `${'We need our onboarding rebuilt. '.repeat(40)}${n}` };
+          const run = newRun(stored.doc, {
+            id: `backlog-${String(n).padStart(6, '0')}`,
+            payload,
+            headers: { 'content-type': 'application/json', 'user-agent': 'load-test' },
+            now: new Date(t0 + n).toISOString(),
+            idempotencyKey: payload.email,
+            trigger: { type: 'webhook', path: 'lead' },
+            record: { entity: 'account', key: payload.email },
+          });
+          return store.createRun(run, { flowId: flow.id, key: payload.email, now: run.createdAt, expiresAt: new Date(t0 + 86_400_000).toISOString() });
+        }),
+      );
+    }
+    expect((await store.listOpenRuns({ limit: 1 }))[0]?.status).toBe('queued');
+    await store.close();
+
+    child = await startChildRuntime({ FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '0' }, 90_000, undefined, ['--max-old-space-size=64']);
+    const url = child.url;
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      const queued = (await (await fetch(`${url}/api/runs?status=queued&limit=1`)).json()) as unknown[];
+      const running = (await (await fetch(`${url}/api/runs?status=running&limit=1`)).json()) as unknown[];
+      if (queued.length === 0 && running.length === 0) break;
+      if (child.proc.exitCode !== null) throw new Error(`the runtime died draining the backlog:\n${child.output().slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error('the backlog did not drain in 240 s');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // every one of them reached the review queue (middle-fit leads)
+    const reviews = (await (await fetch(`${url}/api/runs?status=needs_review&limit=1`)).json()) as { id: string }[];
+    expect(reviews).toHaveLength(1);
+    const last = (await (await fetch(`${url}/api/runs/backlog-009999`)).json()) as { status: string };
+    expect(last.status).toBe('needs_review');
+    expect(child.proc.exitCode).toBeNull();
+  });
+});
