@@ -2,7 +2,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, writeFileSync, mkdtempSync, cpSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, mkdtempSync, cpSync, readFileSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -448,3 +448,17 @@ export async function paced(url: string, opts: { seconds: number; rate: number; 
     acceptedPerSec: accepted / durationS,
   };
 }
+
+/** Bytes on disk under `dir` (all files), and those of the runs journal's segments. */
+export function dataDirBytes(dir: string): { total: number; runs: number } {
+  let total = 0;
+  let runs = 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const size = statSync(join(e.parentPath, e.name)).size;
+    total += size;
+    if (/^runs-\d+\.jsonl$/.test(e.name)) runs += size;
+  }
+  return { total, runs };
+}
+

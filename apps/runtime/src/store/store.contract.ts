@@ -23,7 +23,10 @@
 //   - listRuns: newest first = createdAt descending, ties by id descending. limit default 50.
 //     `before` = a run id: only runs strictly after it in that order. `key` = idempotencyKey equals;
 //     `record` = "<entity>:<key>" matching run.record, or a bare key matching run.record.key.
-//   - listOpenRuns: every run whose status is not terminal, oldest first (createdAt asc, id asc).
+//   - listOpenRuns: every run whose status is not terminal, oldest first (createdAt asc, id asc); with
+//     a page {limit, after}: at most limit of them, strictly after run `after`.
+//   - listOpenRunsOfRecord(entity, key): the open runs whose record is exactly (entity, key), oldest first.
+//   - Idempotency keys of any length are claimed and found (adapters keep their sha256, not the key).
 //   - pruneRuns(before): deletes runs in a terminal status whose endedAt < before; returns how many.
 //     Open runs are never pruned. countRuns = number of runs stored.
 //   - listRejected: newest first by `at`; `since` inclusive (at >= since); `flowId` equals; limit
@@ -397,6 +400,67 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         // a restart resumes them all
         const again = await h.reopen();
         expect(ids(await again.claimResumableRuns())).toEqual([runs[0].id, runs[2].id, runs[4].id]);
+      });
+
+      it('claimResumableRuns in pages: at most limit, strictly after the cursor, parked and finished runs skipped', async () => {
+        const statuses: RunStatus[] = ['queued', 'needs_review', 'waiting', 'succeeded', 'running', 'queued', 'needs_review', 'queued'];
+        const runs = statuses.map((st, i) => makeRun(i + 1, st === 'succeeded' ? { status: st, endedAt: at(20) } : { status: st }));
+        for (const r of [...runs].reverse()) await store.createRun(r);
+        const resumable = runs.filter((r) => ['queued', 'running', 'waiting'].includes(r.status));
+        const first = await store.claimResumableRuns({ limit: 2 });
+        expect(ids(first)).toEqual(ids(resumable.slice(0, 2)));
+        const second = await store.claimResumableRuns({ limit: 2, after: first[1].id });
+        expect(ids(second)).toEqual(ids(resumable.slice(2, 4)));
+        const rest = await store.claimResumableRuns({ limit: 2, after: second[1].id });
+        expect(ids(rest)).toEqual(ids(resumable.slice(4)));
+        expect(await store.claimResumableRuns({ limit: 2, after: rest[rest.length - 1].id })).toEqual([]);
+      });
+
+      it('listOpenRuns in pages: oldest first, at most limit, strictly after the cursor', async () => {
+        const runs = [];
+        for (let i = 1; i <= 7; i++) runs.push(makeRun(i, { status: i % 3 === 0 ? 'succeeded' : 'queued' }));
+        for (const r of [...runs].reverse()) await store.createRun(r);
+        const open = runs.filter((r) => r.status !== 'succeeded');
+        const first = await store.listOpenRuns({ limit: 2 });
+        expect(ids(first)).toEqual(ids(open.slice(0, 2)));
+        const second = await store.listOpenRuns({ limit: 2, after: first[1].id });
+        expect(ids(second)).toEqual(ids(open.slice(2, 4)));
+        const rest = await store.listOpenRuns({ limit: 10, after: second[1].id });
+        expect(ids(rest)).toEqual(ids(open.slice(4)));
+        expect(await store.listOpenRuns({ limit: 10, after: rest[rest.length - 1].id })).toEqual([]);
+      });
+
+      it('listOpenRunsOfRecord gives the open runs of that record only, oldest first', async () => {
+        const a1 = makeRun(1, { status: 'waiting', record: { entity: 'invoice', key: 'INV-1' } });
+        const a2 = makeRun(2, { status: 'needs_review', record: { entity: 'invoice', key: 'INV-1' } });
+        const done = makeRun(3, { status: 'succeeded', endedAt: at(3), record: { entity: 'invoice', key: 'INV-1' } });
+        const otherKey = makeRun(4, { status: 'waiting', record: { entity: 'invoice', key: 'INV-2' } });
+        const otherEntity = makeRun(5, { status: 'waiting', record: { entity: 'account', key: 'INV-1' } });
+        for (const r of [a2, done, otherKey, a1, otherEntity]) await store.createRun(r);
+        expect(ids(await store.listOpenRunsOfRecord('invoice', 'INV-1'))).toEqual([a1.id, a2.id]);
+        await store.saveRun(finish(a1, 'cancelled', 10));
+        expect(ids(await store.listOpenRunsOfRecord('invoice', 'INV-1'))).toEqual([a2.id]);
+        expect(await store.listOpenRunsOfRecord('invoice', 'INV-9')).toEqual([]);
+        store = await h.reopen();
+        expect(ids(await store.listOpenRunsOfRecord('invoice', 'INV-1'))).toEqual([a2.id]);
+      });
+
+      it('an idempotency key of any length claims and dedupes (keys are kept as hashes), across reopen', async () => {
+        const long = `k${'€'.repeat(50_000)}`;
+        const first = makeRun(1, { idempotencyKey: long });
+        expect((await store.createRun(first, claim('f1', long, 1))).duplicate).toBe(false);
+        expect((await store.createRun(makeRun(2), claim('f1', `${long}x`, 2))).duplicate).toBe(false);
+        store = await h.reopen();
+        const dup = await store.createRun(makeRun(3), claim('f1', long, 3));
+        expect(dup.duplicate).toBe(true);
+        expect(dup.run.id).toBe(first.id);
+        expect(dup.run.idempotencyKey).toBe(long);
+        expect(ids(await store.listRuns({ key: long }))).toEqual([first.id]);
+      });
+
+      it('a working store reports itself healthy', async () => {
+        await store.createRun(makeRun(1));
+        expect(store.health()).toEqual({ ok: true });
       });
 
       it('pruneRuns removes finished runs that ended before the cutoff, never open ones', async () => {
