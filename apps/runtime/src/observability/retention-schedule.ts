@@ -1,7 +1,8 @@
 // When the daily retention job runs: at start when it is overdue (never ran, or last ran a day or more
 // ago — so a process restarted every day still prunes), then every 24 hours by a stored timer. Each
 // run's outcome is kept in settings (`retention-last-run`) and logged.
-import type { Clock, Logger } from '../actions/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from './logger.ts';
 import type { Scheduler } from '../runner/scheduler.ts';
 import type { Store } from '../store/types.ts';
 import { runRetention } from './kpi-facts.ts';

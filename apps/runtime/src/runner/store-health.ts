@@ -1,7 +1,7 @@
 // What happens when the store cannot write (a full disk, an I/O error, a lost database): a P0 alert —
 // delivered by the alert webhook, which needs no disk — and a log line; when writes work again, a log
 // line and the runs a failed write stopped go on. /healthz reads store.health() directly.
-import type { Logger } from '../actions/types.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { AlertDispatcher } from '../alerts/dispatcher.ts';
 import type { Store, StoreHealth } from '../store/types.ts';
 
