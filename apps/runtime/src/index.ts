@@ -31,6 +31,7 @@ import { createMetrics } from './observability/metrics.ts';
 import { observabilityHooks } from './observability/hooks.ts';
 import { queueDepths, retentionDaysFromEnv } from './observability/kpi-facts.ts';
 import { scheduleRetention } from './observability/retention-schedule.ts';
+import { alertStoredLogicProblems } from './flows/stored-logic.ts';
 import { createLoadShedder, loadSheddingFromEnv } from './runner/load-shedding.ts';
 import { watchStoreHealth } from './runner/store-health.ts';
 import { closeEmailTransports, sendEmail } from './actions/email.ts';
@@ -195,6 +196,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (flowsDir) await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log);
     await scheduler.armSchedules();
     await alerts.resume();
+    // stored flows a deploy would now refuse for their JSON-Logic run on as before; the owner hears once
+    await alertStoredLogicProblems({ flows: flows.list(), stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
     await runner.resumeAll();
 
     const app = createApp(ctx);

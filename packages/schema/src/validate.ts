@@ -41,6 +41,11 @@ export interface ValidateFlowOptions {
   implementedActions?: readonly string[];
   /** when given, entities and states named by the flow must exist in it */
   stateMap?: StateMap;
+  /**
+   * false: JSON-Logic is checked for unknown operators only, as before the shape and arity checks —
+   * the runtime compares both to find stored flows that a deploy would now refuse (it alerts, they run).
+   */
+  logicShapes?: boolean;
 }
 
 export interface FlowValidation {
@@ -212,9 +217,9 @@ function checkContext(r: Report, flow: Obj, opts: ValidateFlowOptions, states: S
     error: (message, ...path) => r.add(at(path), message, nodeId),
     errorInsteadOfSchema: (message, ...path) => r.add(at(path), message, nodeId, true),
     logic: (rule, ...path) => {
-      if (rule !== undefined) checkLogic(rule, at(path), (p, m) => r.add(p, m, nodeId));
+      if (rule !== undefined) checkLogic(rule, at(path), (p, m) => r.add(p, m, nodeId), opts.logicShapes !== false);
     },
-    paramsLogic: (value, ...path) => checkParamsLogic(value, at(path), (p, m) => r.add(p, m, nodeId)),
+    paramsLogic: (value, ...path) => checkParamsLogic(value, at(path), (p, m) => r.add(p, m, nodeId), opts.logicShapes !== false),
     duration: (value, ...path) => {
       if (typeof value !== 'string') return;
       try {

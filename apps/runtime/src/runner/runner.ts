@@ -333,10 +333,15 @@ export class Runner {
 
   // ── timers ──
 
+  /**
+   * A run's timer is due: queue the run and return at once. Awaiting its drive here would hold the
+   * scheduler's pass for as long as the run's call takes (a dependency that hangs), and every other
+   * timer coming due meanwhile would fire that much late.
+   */
   async onRunTimer(t: Timer): Promise<void> {
     if (!t.runId) return;
     const run = await this.store.getRun(t.runId);
-    if (run) await this.enqueue(run);
+    if (run) void this.enqueue({ id: run.id, record: run.record });
   }
 
   /** SLA timers: a flow `sla` (the record must reach a state) or a node `sla` (the node must have succeeded). */

@@ -1,0 +1,76 @@
+// Retries fire at their due time on the injected clock, whatever other runs are doing: a run whose
+// call hangs does not hold back another run's retry (the timer pass used to wait for each woken run's
+// drive, so a retry coming due meanwhile fired as late as the hanging call took — ~1 s in the field).
+import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { flowsDirWithDocs, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+let rt: TestRuntime | undefined;
+let server: Server | undefined;
+afterAll(async () => {
+  server?.closeAllConnections();
+  await rt?.dispose();
+  await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
+});
+
+describe('retry due times', () => {
+  it('a retry fires at its due time while another run’s call hangs', async () => {
+    // `slow` calls answer only when released; `fast` calls fail at once with 503
+    const held: (() => void)[] = [];
+    const hits: { path: string; key: string }[] = [];
+    let hit: (() => void) | undefined;
+    server = createServer((req, res) => {
+      req.resume();
+      hits.push({ path: req.url ?? '', key: String(req.headers['idempotency-key']) });
+      hit?.();
+      if (req.url === '/slow' && hits.filter((h) => h.path === '/slow').length > 1) held.push(() => res.writeHead(200).end('{}'));
+      else res.writeHead(503).end('{}');
+    });
+    await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as AddressInfo).port;
+    const flow = (id: string, path: string) => ({
+      dsl: 1,
+      id,
+      name: id,
+      trigger: { type: 'webhook', path: id, auth: { type: 'none' } },
+      nodes: [
+        { id: 'call', type: 'action', action: 'http.request', retry: { delays: ['3s', '3s'], retryOn: ['5xx'] }, params: { method: 'POST', url: `http://127.0.0.1:${port}${path}` } },
+        { id: 'end', type: 'end' },
+      ],
+      edges: [
+        { from: 'trigger', to: 'call' },
+        { from: 'call', to: 'end' },
+      ],
+    });
+    rt = await startTestRuntime({ flowsDir: flowsDirWithDocs([flow('slow', '/slow'), flow('fast', '/fast')]) });
+    const t0 = rt.clock.now();
+    const slow = (await rt.post('/hooks/slow', {})).body.runId as string;
+    await rt.settle(); // first attempt: 503 → retry due at t0 + 3 s
+    rt.clock.advance(1000);
+    const fast = (await rt.post('/hooks/fast', {})).body.runId as string;
+    await rt.settle(); // first attempt: 503 → retry due at t0 + 4 s
+    const due = async (id: string) => Date.parse((await rt!.get(`/api/runs/${id}`)).body.wakeAt);
+    expect(await due(slow)).toBe(t0 + 3000);
+    expect(await due(fast)).toBe(t0 + 4000);
+
+    // t0 + 3 s: the slow run's retry fires and its call hangs
+    rt.clock.set(new Date(t0 + 3000).toISOString());
+    await rt.ctx.scheduler.tick();
+    while (held.length < 1) await new Promise((r) => setImmediate(r));
+    // t0 + 4 s: the fast run's retry is due and fires now, not after the hanging call
+    rt.clock.set(new Date(t0 + 4000).toISOString());
+    const fastHits = () => hits.filter((h) => h.path === '/fast').length;
+    const fastRetried = new Promise<void>((ok) => (hit = () => fastHits() === 2 && ok()));
+    await rt.ctx.scheduler.tick();
+    await fastRetried;
+    expect(held.length).toBe(1); // the slow call is still hanging
+    const fastRun = (await rt.get(`/api/runs/${fast}`)).body;
+    const attempts = fastRun.steps.find((s: { nodeId: string }) => s.nodeId === 'call').attempts.map((a: { at: string }) => Date.parse(a.at) - t0);
+    expect(attempts).toEqual([1000, 4000]); // each attempt exactly at its due time on the clock
+    expect(await due(fast)).toBe(t0 + 7000); // and the next retry 3 s after that one
+    held.splice(0).forEach((r) => r());
+    await rt.settle();
+    expect((await rt.get(`/api/runs/${slow}`)).body.status).toBe('succeeded');
+  });
+});
