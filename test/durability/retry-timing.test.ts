@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('retry due times', () => {
-  it('a retry fires at its due time while another run’s call hangs', async () => {
+  it('a retry fires at its due time while another run’s call hangs', { timeout: 20_000 }, async () => {
     // `slow` calls answer only when released; `fast` calls fail at once with 503
     const held: (() => void)[] = [];
     const hits: { path: string; key: string }[] = [];
@@ -64,7 +64,11 @@ describe('retry due times', () => {
     const fastRetried = new Promise<void>((ok) => (hit = () => fastHits() === 2 && ok()));
     await rt.ctx.scheduler.tick();
     await fastRetried;
-    expect(held.length).toBe(1); // the slow call is still hanging
+    // it fired while the slow call still hangs (before the fix: only once that call had timed out)
+    const slowNow = (await rt.get(`/api/runs/${slow}`)).body;
+    // (its second attempt, in flight, is not written until it ends: the run still shows the first)
+    expect(slowNow.steps.find((s: { nodeId: string }) => s.nodeId === 'call').attempts, 'the fast run’s retry waited for the slow run’s call to end').toHaveLength(1);
+    expect(slowNow.status).toBe('waiting');
     const fastRun = (await rt.get(`/api/runs/${fast}`)).body;
     const attempts = fastRun.steps.find((s: { nodeId: string }) => s.nodeId === 'call').attempts.map((a: { at: string }) => Date.parse(a.at) - t0);
     expect(attempts).toEqual([1000, 4000]); // each attempt exactly at its due time on the clock
