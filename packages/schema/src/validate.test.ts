@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { validateFlow, flowForExport, type FlowError } from './validate.ts';
-import { CUSTOM_LOGIC_OPERATORS, KNOWN_LOGIC_OPERATORS } from './logic-operators.ts';
+import { CUSTOM_LOGIC_OPERATORS, KNOWN_LOGIC_OPERATORS, LOGIC_ARITY } from './logic-operators.ts';
 import type { Flow } from './dsl.ts';
 import { leadQualificationFlow } from './fixtures.ts';
 import type { StateMap } from './state-map.ts';
@@ -408,7 +408,8 @@ describe('validateFlow: JSON-Logic operators', () => {
       expect(() => jsonLogic.apply({ [op]: [] } as never, {}), op).not.toThrow(/Unrecognized operation/);
     }
     expect(() => jsonLogic.apply({ frobnicate: [] } as never, {})).toThrow(/Unrecognized operation/);
-    const doc = single({ type: 'compute', set: Object.fromEntries(KNOWN_LOGIC_OPERATORS.map((op, i) => [`v${i}`, { [op]: [] }])) }, [{ from: 'a', to: 'end' }]);
+    // each with as many arguments as it takes (arities are checked too)
+    const doc = single({ type: 'compute', set: Object.fromEntries(KNOWN_LOGIC_OPERATORS.map((op, i) => [`v${i}`, { [op]: Array(LOGIC_ARITY[op]![0]).fill(1) }])) }, [{ from: 'a', to: 'end' }]);
     expect(errorsOf(doc)).toEqual([]);
     expect(CUSTOM_LOGIC_OPERATORS).toEqual(['add_duration', 'days_between', 'lower', 'upper', 'trim', 'coalesce', 'length']);
   });
