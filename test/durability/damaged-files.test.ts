@@ -8,6 +8,7 @@ import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, truncateSy
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createLowdbStore, type LowdbStore, type LowdbStoreOptions } from '../../apps/runtime/src/store/lowdb/index.ts';
+import { nodeFiles } from '../../apps/runtime/src/store/lowdb/file-layer.ts';
 import { StoreDataLostError } from '../../apps/runtime/src/store/types.ts';
 import { makeFlow, makeRun, at } from '../../apps/runtime/src/store/store.contract.ts';
 import { REPO, tempDir } from '../support/runtime.ts';
@@ -192,6 +193,32 @@ describe('acknowledged data that went missing stops the start', () => {
     expect(await s.getRun(runs[4]!.id)).toBeUndefined();
     expect(await s.getRun(runs[5]!.id)).toBeDefined();
     expect(readdirSync(join(d, 'journal')).some((n) => n.startsWith('runs-000001.jsonl.damaged-'))).toBe(true);
+  });
+
+  it('checkpoint writes that fail (a full disk truncates the file, then ENOSPC) never leave both checkpoint files unreadable', async () => {
+    const d = dir();
+    let failing = false;
+    const files: typeof nodeFiles = {
+      ...nodeFiles,
+      async writeSmall(file, data, sync) {
+        if (!failing) return nodeFiles.writeSmall(file, data, sync);
+        writeFileSync(file, ''); // what writeFile(…, 'w') leaves when the data does not fit
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+    };
+    const s = createLowdbStore({ dataDir: d, fsync: true, files, log: { warn: () => {} } });
+    await s.open();
+    const runs = Array.from({ length: 20 }, (_, i) => makeRun(i + 1));
+    for (const r of runs.slice(0, 10)) await s.createRun(r);
+    await new Promise((r) => setTimeout(r, 50)); // a checkpoint after those
+    failing = true;
+    for (const r of runs.slice(10)) {
+      await s.createRun(r);
+      await new Promise((ok) => setTimeout(ok, 30)); // several checkpoint attempts, all failing
+    }
+    await s.close(); // its final checkpoint fails too
+    const again = await open(d);
+    for (const r of runs) expect(await again.getRun(r.id)).toBeDefined();
   });
 
   it('a torn tail that was never acknowledged is still just dropped with a warning', async () => {

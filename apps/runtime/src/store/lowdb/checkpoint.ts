@@ -66,6 +66,8 @@ export class Checkpoint {
   /** claims as last loaded (at open) */
   loaded: CheckpointDoc | undefined;
   private gen = 0;
+  /** which of the two files holds the newest good claims (the other one is written next) */
+  private newest = 0;
   private readonly statics = new Map<string, FileClaim>();
   private readonly live = new Map<string, ClaimSource>();
   private readonly snaps = new Map<string, SnapshotClaim>();
@@ -97,7 +99,10 @@ export class Checkpoint {
       }
       present.push(name);
       const doc = decode(text);
-      if (doc && (!best || doc.gen > best.gen)) best = doc;
+      if (doc && (!best || doc.gen > best.gen)) {
+        best = doc;
+        this.newest = CHECKPOINT_FILES.indexOf(name);
+      }
     }
     this.loaded = best;
     this.gen = best?.gen ?? 0;
@@ -157,12 +162,14 @@ export class Checkpoint {
   write(sync: boolean): Promise<void> {
     const step = this.chain.then(async () => {
       this.dirty = false;
-      this.gen++;
-      const doc = this.doc();
-      // alternate: the file not written last still holds the previous generation
-      const name = CHECKPOINT_FILES[this.gen % 2];
-      await this.files.writeSmall(join(this.dataDir, name), encode(doc), sync && this.fsync);
+      const doc = { ...this.doc(), gen: this.gen + 1 };
+      // never over the newest good file: a write that fails (a full disk) or is torn leaves the other
+      // one whole; the files swap roles only once a write has worked
+      const target = 1 - this.newest;
+      await this.files.writeSmall(join(this.dataDir, CHECKPOINT_FILES[target]), encode(doc), sync && this.fsync);
       if (sync && this.fsync) await this.files.fsyncDir(this.dataDir);
+      this.gen = doc.gen;
+      this.newest = target;
     });
     this.chain = step.catch(() => {});
     return step;
