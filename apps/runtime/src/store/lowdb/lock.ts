@@ -109,7 +109,8 @@ export class DirLock {
         `store: taking over the stale lock file ${this.file}: pid ${previous} ${alive(previous) ? 'is alive but is not a Flowdesk runtime holding this data dir' : 'is gone'}`,
       );
     }
-    await writeFile(this.file, `${process.pid}\n`, { mode: 0o644 });
+    // informational: a full disk must not stop the start over it
+    await writeFile(this.file, `${process.pid}\n`, { mode: 0o644 }).catch((e: Error) => warn(`store: could not write ${this.file}: ${e.message}`));
   }
 
   /** Without abstract sockets: the pid file, created with O_EXCL; a dead owner's file is taken over. */
