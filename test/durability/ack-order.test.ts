@@ -42,11 +42,23 @@ describe('acknowledgement order on the file operations', () => {
     open.push(s);
     const acks = new Map<string, number>();
     const runs = Array.from({ length: 200 }, (_, i) => makeRun(i + 1, { idempotencyKey: `k${i}` }));
+    await s.createRun(makeRun(0)); // the new file's first write also makes its directory entry durable, once
+    const from = rec.events.length;
     await Promise.all(runs.map((r) => s.createRun(r, { flowId: 'f1', key: `k${r.id}`, now: at(0), expiresAt: at(100) }).then(() => acks.set(r.id, rec.next()))));
+    await new Promise((r) => setTimeout(r, 60)); // the checkpoint written after them
     const runsFile = join(d, 'journal', 'runs-000001.jsonl');
-    const syncs = rec.events.filter((e) => e.kind === 'datasync' && e.phase === 'end' && e.file === runsFile);
+    const burst = rec.events.slice(from);
+    const syncs = burst.filter((e) => e.kind === 'datasync' && e.phase === 'end' && e.file === runsFile);
     expect(syncs.length).toBeGreaterThan(0);
     expect(syncs.length).toBeLessThan(50); // group commit: far fewer fdatasyncs than runs
+    // one fdatasync per batch, no second one: the checkpoint of what was acknowledged is written
+    // without an fsync of its own, and nothing else is synced on the way
+    expect(syncs.length).toBe(burst.filter((e) => e.kind === 'append' && e.phase === 'end' && e.file === runsFile).length);
+    expect(burst.filter((e) => e.kind === 'datasync' && e.file !== runsFile)).toEqual([]);
+    const checkpoints = burst.filter((e) => e.kind === 'writeSmall');
+    expect(checkpoints.length).toBeGreaterThan(0);
+    expect(checkpoints.every((e) => e.sync === false)).toBe(true);
+    expect(burst.filter((e) => e.kind === 'fsyncDir')).toEqual([]);
     for (const r of runs) {
       const durable = rec.durableAt(runsFile, lineEnd(d, r.id));
       expect(durable, `no fdatasync ever covered run ${r.id}`).toBeDefined();

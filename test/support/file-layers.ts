@@ -11,13 +11,15 @@ import { nodeFiles, type AppendHandle, type FileLayer } from '../../apps/runtime
 
 export interface FsEvent {
   seq: number;
-  kind: 'append' | 'datasync' | 'truncate';
+  kind: 'append' | 'datasync' | 'truncate' | 'writeSmall' | 'fsyncDir';
   phase: 'start' | 'end';
   file: string;
   /** append: [from, to) written; datasync: bytes covered ([0, covered)); truncate: new length */
   from?: number;
   to?: number;
   covered?: number;
+  /** writeSmall: whether it was fsync'ed */
+  sync?: boolean;
 }
 
 export interface Recorder {
@@ -74,8 +76,14 @@ export function recordingFiles(base: FileLayer = nodeFiles): Recorder {
       };
       return wrapped;
     },
-    fsyncDir: (d) => base.fsyncDir(d),
-    writeSmall: (f, data, sync) => base.writeSmall(f, data, sync),
+    async fsyncDir(d) {
+      await base.fsyncDir(d);
+      rec({ kind: 'fsyncDir', phase: 'end', file: d });
+    },
+    async writeSmall(f, data, sync) {
+      await base.writeSmall(f, data, sync);
+      rec({ kind: 'writeSmall', phase: 'end', file: f, sync });
+    },
   };
   return {
     files,
