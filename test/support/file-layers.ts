@@ -201,3 +201,48 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
     },
   };
 }
+
+export interface FullDisk {
+  files: FileLayer;
+  /** while true, every append writes part of its bytes for real and then fails with ENOSPC, as a full disk does */
+  full: boolean;
+  /** appends that failed so far */
+  failed: number;
+}
+
+/**
+ * A disk that fills up on command, over real files: while `full`, an append writes the first half of
+ * its bytes (a real partial line on disk) and throws ENOSPC; a small file's rewrite truncates it and
+ * throws ENOSPC. fdatasync and truncate work (they need no new blocks).
+ */
+export function fullDiskFiles(base: FileLayer = nodeFiles): FullDisk {
+  const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+  const disk: FullDisk = {
+    full: false,
+    failed: 0,
+    files: {
+      async openAppend(file) {
+        const h = await base.openAppend(file);
+        return {
+          async append(buf) {
+            if (!disk.full) return h.append(buf);
+            const half = Math.floor(buf.length / 2);
+            if (half > 0) await h.append(buf.subarray(0, half));
+            disk.failed++;
+            throw enospc();
+          },
+          datasync: () => h.datasync(),
+          truncate: (length) => h.truncate(length),
+          close: () => h.close(),
+        };
+      },
+      fsyncDir: (dir) => base.fsyncDir(dir),
+      async writeSmall(file, data, sync) {
+        if (!disk.full) return base.writeSmall(file, data, sync);
+        writeFileSync(file, '');
+        throw enospc();
+      },
+    },
+  };
+  return disk;
+}
