@@ -119,7 +119,7 @@ async function sample(): Promise<void> {
       max: lat.length ? Math.max(...lat) : NaN,
       heapMiB: (m('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
       rssMiB: rssOf(rt.proc.pid!).rssMiB,
-      backlog: m('flowdesk_queue_depth', 'queue="backlog"') ?? NaN,
+      backlog: m('flowdesk_queue_depth', 'queue="runner"') ?? NaN,
       reviews: m('flowdesk_queue_depth', 'queue="reviews"') ?? NaN,
     };
     samples.push(s);
@@ -158,7 +158,7 @@ await sample();
 // let the backlog drain, then the disk cost of what was done
 for (let i = 0; i < 120; i++) {
   const m = await metrics(rt.url);
-  if ((m('flowdesk_queue_depth', 'queue="backlog"') ?? 0) === 0) break;
+  if ((m('flowdesk_queue_depth', 'queue="runner"') ?? 0) === 0) break;
   await new Promise((r) => setTimeout(r, 500));
 }
 const after = dataDirBytes(dataDir);
