@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { schemaChecksModuleSource } from './schema-checks-standalone.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const deps = ['apps/runtime', 'packages/schema', 'packages/engine'].flatMap((d) =>
@@ -24,6 +25,15 @@ await build({
   external: deps.filter((n) => !n.startsWith('@flowdesk/')),
   sourcemap: true,
   logLevel: 'warning',
+  // the schema checks precompiled (a start does not pay for compiling them)
+  plugins: [
+    {
+      name: 'schema-checks',
+      setup(b) {
+        b.onLoad({ filter: /packages[\\/]schema[\\/]src[\\/]schema-checks\.ts$/ }, () => ({ contents: schemaChecksModuleSource(root), loader: 'js', resolveDir: join(root, 'packages/schema') }));
+      },
+    },
+  ],
   banner: { js: "import { createRequire as __fdCreateRequire } from 'node:module'; const require = __fdCreateRequire(import.meta.url);" },
 });
 cpSync(join(root, 'apps/runtime/src/store/postgres/migrations'), join(outdir, 'migrations'), { recursive: true });

@@ -9,9 +9,10 @@ import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { Format } from 'ajv';
 import { compileLinearRegExp } from './linear-regexp.ts';
 
+// compiled on first use: a start should not pay for formats no contract uses
 const linear = (source: string, flags: string) => {
-  const re = compileLinearRegExp(source, flags);
-  return (s: string) => re.test(s);
+  let re: ReturnType<typeof compileLinearRegExp> | undefined;
+  return (s: string) => (re ??= compileLinearRegExp(source, flags)).test(s);
 };
 
 // `^P(?!$)(…T(?=\d)…)$`: "P" alone is not a duration, and a "T" is followed by at least one part.

@@ -2,9 +2,9 @@
 // records between states (record.setState, an end node's exitState); record triggers and cancelOn hang
 // work off those states. The TypeBox source below yields both state-map.schema.json and the types.
 import { Type, type Static } from '@sinclair/typebox';
-import Ajv2020 from 'ajv/dist/2020.js';
 import { toFieldErrors, type FieldError } from './ajv-errors.ts';
 import { toPointer } from './pointer.ts';
+import { schemaCheck } from './schema-checks.ts';
 
 export const STATE_MAP_SCHEMA_ID = 'https://flowdesk.dev/schema/state-map/v1.json';
 
@@ -56,11 +56,10 @@ export interface StateMapValidation {
   map?: StateMap;
 }
 
-const ajv = new Ajv2020({ allErrors: true, logger: false });
-const checkShape = ajv.compile(JSON.parse(JSON.stringify(StateMapSchema)));
 
 /** Validates a state map: its shape, that `initial` and every `next` name a state of the entity, and that terminal states have no `next`. */
 export function validateStateMap(doc: unknown): StateMapValidation {
+  const checkShape = schemaCheck('state-map', StateMapSchema);
   const errors: FieldError[] = checkShape(doc) ? [] : toFieldErrors(checkShape.errors);
   const entities = (doc as { entities?: unknown } | null)?.entities;
   if (entities && typeof entities === 'object' && !Array.isArray(entities)) {

@@ -572,13 +572,6 @@ describe('validateFlow: every error at once', () => {
     expect(validateFlow(doc).flow).toBeUndefined();
   });
 
-  it('is fast enough for the editor to validate on every change', () => {
-    const doc = leadFlow();
-    validateFlow(doc);
-    const started = performance.now();
-    for (let i = 0; i < 500; i++) validateFlow(structuredClone(doc));
-    expect((performance.now() - started) / 500).toBeLessThan(5); // ms per validation; ~0.2 ms here
-  });
 });
 
 describe('flowForExport', () => {

@@ -12,7 +12,6 @@
 // - content errors (each node, action and trigger spec's own checks, plus the fields any of them may
 //   have): unknown JSON-Logic operators, schemas AJV refuses to compile, durations that do not parse,
 //   entities/states not in the state map, and the like.
-import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
 import type { Flow, FlowNode } from './dsl.ts';
 import { NODE_SPEC_LIST, nodeSpec } from './nodes/index.ts';
@@ -25,6 +24,7 @@ import { parseDuration } from './duration.ts';
 import { flowJsonSchema } from './json-schema.ts';
 import { checkLogic, checkParamsLogic } from './logic-operators.ts';
 import { payloadSchemaProblem } from './payload.ts';
+import { schemaCheck } from './schema-checks.ts';
 import { getByPointer, isWithinPointer, joinPointer, parsePointer, toPointer } from './pointer.ts';
 import type { StateMap } from './state-map.ts';
 
@@ -57,9 +57,6 @@ export interface FlowValidation {
 
 export { TRIGGER_NODE_ID };
 
-// Compiled once at module load. AJV's code generation needs 'unsafe-eval' under a CSP (the editor allows it).
-const flowAjv = new Ajv2020({ allErrors: true, logger: false });
-const checkFlowSchema = flowAjv.compile(flowJsonSchema);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -415,6 +412,7 @@ function checkGraph(r: Report, nodes: unknown[], edges: unknown[]): void {
 
 /** Validates a flow document; `ok` with the typed `flow` when there are no errors, else every error. */
 export function validateFlow(doc: unknown, opts: ValidateFlowOptions = {}): FlowValidation {
+  const checkFlowSchema = schemaCheck('flow', flowJsonSchema);
   const schemaOk = checkFlowSchema(doc);
   const fromSchema = schemaOk ? [] : schemaErrors(doc, checkFlowSchema.errors ?? []);
   const r = new Report();
