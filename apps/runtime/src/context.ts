@@ -14,6 +14,8 @@ import type { HostName } from './security/host-guard.ts';
 import type { Store } from './store/types.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { LoadShedder } from './runner/load-shedding.ts';
+import type { ConnectionVault } from './connections/vault.ts';
+import type { ConnectDeps } from './connections/oauth-connect.ts';
 
 /** Everything the HTTP layer needs, built once by startRuntime. */
 export interface RuntimeContext {
@@ -41,4 +43,8 @@ export interface RuntimeContext {
   metrics?: Metrics;
   /** webhooks answer 503 + Retry-After past the backlog bound (see runner/load-shedding.ts) */
   loadShedder?: LoadShedder;
+  /** connections (credentials), sealed under the master key */
+  connections: ConnectionVault;
+  /** what the OAuth2 Connect and its callback need */
+  connectDeps: ConnectDeps;
 }

@@ -17,7 +17,7 @@ import { Scheduler } from './runner/scheduler.ts';
 import { createServices } from './runner/services.ts';
 import { createAlertDispatcher } from './alerts/dispatcher.ts';
 import { loadSecrets } from './security/secrets.ts';
-import { makeRedactor } from './security/redact.ts';
+import { makeRedactor, type Redactor } from './security/redact.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv, type RateLimiterOptions } from './security/rate-limit.ts';
 import { trustProxyFromEnv } from './security/client-address.ts';
 import { parseAllowedHosts } from './security/host-guard.ts';
@@ -35,6 +35,9 @@ import { alertStoredLogicProblems } from './flows/stored-logic.ts';
 import { createLoadShedder, loadSheddingFromEnv } from './runner/load-shedding.ts';
 import { watchStoreHealth } from './runner/store-health.ts';
 import { closeEmailTransports, sendEmail } from './actions/email.ts';
+import { loadMasterKey } from './connections/master-key.ts';
+import { ConnectionVault } from './connections/vault.ts';
+import { clearNotConfiguredMarks } from './connectors/not-configured.ts';
 
 export { ManualClock, systemClock };
 export type { Store };
@@ -126,17 +129,42 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const trustProxy = trustProxyFromEnv(env.FLOWDESK_TRUST_PROXY);
   const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.httpLimits };
   mkdirSync(opts.dataDir, { recursive: true });
+  // before the store opens: on PostgreSQL a missing FLOWDESK_MASTER_KEY stops the start
+  const masterKey = loadMasterKey({ env, dataDir: opts.dataDir, sharedStore: !!opts.databaseUrl });
   const store = await createStore({ dataDir: opts.dataDir, fsync: opts.fsync ?? env.FLOWDESK_FSYNC !== '0', databaseUrl: opts.databaseUrl, log, files: opts.storeFiles });
   await store.open();
   try {
     const secrets = loadSecrets({ env, dataDir: opts.dataDir });
-    const redact = makeRedactor(secrets.values());
     const stateMap = loadStateMap(opts.flowsDir, log);
     const flows = new FlowRegistry(store, stateMap);
     await flows.load();
+    let raiseAlert: (a: Parameters<ReturnType<typeof createAlertDispatcher>['raise']>[0]) => Promise<unknown> = async () => undefined;
+    const vault = new ConnectionVault({
+      store,
+      masterKey,
+      clock,
+      log,
+      flows: () => flows.list().map((f) => f.doc),
+      onBroken: async (c, cause) => {
+        await raiseAlert({ flowId: cause.flowId ?? `connection:${c.id}`, nodeId: cause.nodeId, runId: cause.runId, kind: 'connection_broken', severity: 'P1', message: `connection ${c.id} (${c.app}) is broken: ${c.reason}` });
+      },
+      onChanged: () => clearNotConfiguredMarks(store),
+    });
+    await vault.warmUp();
+    // secrets and every connection credential this process has seen, rebuilt when that set grows
+    let redactVersion = -1;
+    let redactNow = makeRedactor(secrets.values());
+    const redact: Redactor = <T>(value: T): T => {
+      if (redactVersion !== vault.version) {
+        redactVersion = vault.version;
+        redactNow = makeRedactor([...secrets.values(), ...vault.secretValues()]);
+      }
+      return redactNow(value);
+    };
     logUncheckedPatterns(flows.list(), log);
     const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema, { unsupportedPatterns: 'skip' }).validate(value);
-    const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => secrets.values(), sendEmail: (m) => sendEmail(m, { store, clock, env }) });
+    const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => [...secrets.values(), ...vault.secretValues()], sendEmail: (m) => sendEmail(m, { store, clock, env }) });
+    raiseAlert = (a) => alerts.raise(a);
     const metrics = createMetrics();
     // `runner` (read at scrape time, after the runner exists): lets a test see this process's work drain
     metrics.setQueueDepthSource(async () => ({ ...(await queueDepths(store)), runner: runner.queue.size }));
@@ -163,6 +191,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       validateSchema,
       hooks,
       services: (r) => createServices({ store, flows, runner: r, alerts, stateMap, clock, log }),
+      connections: vault,
     });
     const services = runner.services;
     const scheduler = new Scheduler(store, flows, runner, clock, log);
@@ -191,6 +220,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       allowedHosts,
       trustProxy,
       editorDir: opts.editorDir ?? join(REPO_ROOT, 'apps/editor/dist'),
+      connections: vault,
+      connectDeps: { store, vault, masterKey, clock, env },
     };
     const flowsDir = opts.flowsDir;
     if (flowsDir) await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log);

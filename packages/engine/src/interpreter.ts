@@ -91,6 +91,14 @@ export function applyActionResult(flow: Flow, input: Run, result: ActionResult, 
     error: result.ok ? undefined : result.error,
   };
   const attempts = [...step.attempts, attempt];
+  if (result.notConfigured) {
+    // nothing went out: the step is passed over, marked, and the run goes on (a fresh install runs end to end)
+    run.steps[run.steps.length - 1] = { ...step, attempts, status: 'skipped', outcome: 'not-configured', output: undefined, port: 'ok', error: result.error ?? 'not configured', endedAt: now };
+    run.outcome ??= 'not-configured';
+    run.status = 'running';
+    const stop = follow(run, flow, node.id, 'ok', now);
+    return stop ? stop.run : run;
+  }
   if (result.ok) {
     run.steps[run.steps.length - 1] = { ...step, attempts, status: 'succeeded', output: result.output, port: 'ok', error: null, endedAt: now };
     run.status = 'running';

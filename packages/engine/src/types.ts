@@ -43,6 +43,8 @@ export interface ActionResult {
   durationMs: number;
   /** Retry-After, in ms, when the dependency sent one */
   retryAfterMs?: number;
+  /** the step could not run: what it needs is not set up (a connector's connection); the run goes on, marked */
+  notConfigured?: boolean;
 }
 
 export interface Step {

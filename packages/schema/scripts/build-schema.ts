@@ -1,5 +1,5 @@
 // `npm run schema:build`: regenerates everything derived from the specs, in order —
-//   1. src/actions/index.ts, the index of the action specs in src/actions/;
+//   1. src/actions/index.ts and src/apps/index.ts, the indexes of the action and app specs;
 //   2. flow.schema.json and state-map.schema.json, from the TypeBox sources;
 //   3. the generated tables of docs/dsl.md;
 //   4. apps/runtime/src/actions/index.ts, the executor registry (the runtime's own generator).
@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { actionIndexText, ACTIONS_DIR } from './action-index.ts';
+import { appIndexText, APPS_DIR } from './app-index.ts';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = join(packageDir, '../..');
@@ -30,6 +31,7 @@ function write(file: string, text: string): void {
 
 // the spec index first: what follows imports it
 write(join(ACTIONS_DIR, 'index.ts'), actionIndexText());
+write(join(APPS_DIR, 'index.ts'), appIndexText());
 
 const { schemaFiles } = await import('../src/json-schema.ts');
 for (const [name, text] of Object.entries(schemaFiles())) write(join(packageDir, name), text);

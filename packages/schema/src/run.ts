@@ -24,6 +24,8 @@ export interface Step {
   input?: unknown;
   output?: unknown;
   port?: string; // the port the run left this node by
+  /** `not-configured`: the step could not run (its connection is not set up) and was passed over: nothing went out */
+  outcome?: 'not-configured';
   attempts: Attempt[];
   error?: string | null;
   startedAt: string;
@@ -40,7 +42,8 @@ export interface Run {
   flowId: string;
   flowVersion: number;
   status: RunStatus;
-  outcome?: 'error-handled';
+  /** `error-handled`: ended through an error port; `not-configured`: a step was passed over because its connection is not set up */
+  outcome?: 'error-handled' | 'not-configured';
   idempotencyKey: string | null;
   trigger: { type: string; path?: string; recordTransitionId?: string; scheduledFor?: string };
   payload: unknown;

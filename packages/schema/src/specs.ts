@@ -3,7 +3,10 @@
 export { defineAction, paramPatterns, paramValuesWithRole, type ActionSpec, type ActionSpecInput, type ActionParams, type FieldKind, type ParamField } from './spec/action.ts';
 export { defineNode, nodeSchema, commonNodeFields, type NodeSpec, type NodeSpecInput } from './spec/node.ts';
 export { defineTrigger, type DedupeDefault, type TriggerSpec, type TriggerSpecInput } from './spec/trigger.ts';
-export { role, rolesOf, PARAM_ROLES, pointerMatches, type ParamRole, type ParamPattern } from './spec/params.ts';
+export { role, rolesOf, connectionParam, PARAM_ROLES, pointerMatches, type ParamRole, type ParamPattern } from './spec/params.ts';
+export { defineApp, type AppSpec, type AppSpecInput } from './spec/app.ts';
+export { APP_SPECS, appSpec, type AnyAppSpec, type AppId } from './app-specs.ts';
+export * from './connections.ts';
 export { literalString, type CheckContext, type PathToken, type StateNames } from './spec/check.ts';
 export { placeholderTolerant, deployParamsSchema, PLACEHOLDER_STRING, LOGIC_VALUE } from './spec/placeholders.ts';
 export { short, ruleText } from './spec/text.ts';

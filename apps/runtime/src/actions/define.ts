@@ -19,6 +19,17 @@ export class ActionFailure extends Error {
   }
 }
 
+/**
+ * The step cannot run because what it needs was never set up (a connector's connection does not
+ * exist): the step ends `not-configured` — visible on the run, the flow and the KPIs, never a success.
+ */
+export class NotConfigured extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotConfigured';
+  }
+}
+
 export interface ExecutorSuccess {
   output: unknown;
   /** the dependency's status (an HTTP status), shown on the attempt */
@@ -76,6 +87,7 @@ export function defineExecutor<S extends AnyActionSpec>(
       return { ok: true, output: done.output, ...(done.status !== undefined ? { status: done.status } : {}), durationMs: ms() };
     } catch (e) {
       if (e instanceof ActionFailure) return { ok: false, errorClass: e.errorClass, error: e.message, ...e.detail, durationMs: ms() };
+      if (e instanceof NotConfigured) return { ok: false, notConfigured: true, errorClass: 'error', error: e.message, durationMs: ms() };
       return { ok: false, errorClass: 'error', error: (e as Error).message, durationMs: ms() };
     }
   };

@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { specOf, type ErrorClass } from '@flowdesk/schema';
 import { ActionFailure, defineExecutor } from './define.ts';
+import { applyCredential, connectionFor, credentialAllowed, credentialFailure, refusal } from '../connectors/credentials.ts';
 
 const RESPONSE_KEEP = 4096;
 
@@ -79,14 +80,35 @@ export const httpRequest = defineExecutor(specOf('http.request'), async (p, { cm
     headers['content-length'] = String(Buffer.byteLength(body));
   }
   const where = `${method} ${url.origin}${url.pathname}`;
-  let res: RawResponse;
-  try {
-    res = await send(url, method, headers, body, cmd.timeoutMs);
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    if (err.name === 'TimeoutError') throw new ActionFailure('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
-    throw new ActionFailure('network', `${err.code ?? err.message}: ${where}`);
+  // a connection's credential goes only to its base URL or its app's hosts (connectors/credentials.ts)
+  const conn = p.connection !== undefined ? await connectionFor(deps.connections, p.connection, ['*'], 'http.request') : undefined;
+  if (conn && !credentialAllowed(conn, url)) throw new ActionFailure('error', refusal(conn, url));
+  let res: RawResponse | undefined;
+  let staleVersion: number | undefined;
+  for (let round = 0; round < 2 && !res; round++) {
+    const target = new URL(url);
+    const h = { ...headers };
+    let version: number | undefined;
+    if (conn) {
+      try {
+        version = await applyCredential(deps.connections!, conn, target, h, { flowId: deps.run.flowId, runId: deps.run.id, nodeId: cmd.nodeId }, { staleVersion });
+      } catch (e) {
+        credentialFailure(e);
+      }
+    }
+    let answer: RawResponse;
+    try {
+      answer = await send(target, method, h, body, cmd.timeoutMs);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (err.name === 'TimeoutError') throw new ActionFailure('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
+      throw new ActionFailure('network', `${err.code ?? err.message}: ${where}`);
+    }
+    // an OAuth2 token refused: refresh it once and call again
+    if (conn?.auth.type === 'oauth2' && answer.status === 401 && round === 0) staleVersion = version;
+    else res = answer;
   }
+  if (!res) throw new ActionFailure('4xx', `HTTP 401 from ${where} again after a token refresh`, { status: 401 });
   let parsed: unknown = res.text;
   if (String(res.headers['content-type'] ?? '').includes('json')) {
     try {

@@ -7,6 +7,8 @@ import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
 import recordSetState from './record-set-state.ts';
 import reportWeekly from './report-weekly.ts';
+import slackPostMessage from './slack-post-message.ts';
+import slackSendWebhook from './slack-send-webhook.ts';
 import taskCreate from './task-create.ts';
 import textGenerate from './text-generate.ts';
 
@@ -18,6 +20,8 @@ export const EXECUTORS: ExecutorTable = {
   [httpRequest.type]: httpRequest,
   [recordSetState.type]: recordSetState,
   [reportWeekly.type]: reportWeekly,
+  [slackPostMessage.type]: slackPostMessage,
+  [slackSendWebhook.type]: slackSendWebhook,
   [taskCreate.type]: taskCreate,
   [textGenerate.type]: textGenerate,
 };

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RuntimeServices } from '../runner/services.ts';
 import type { Store } from '../store/types.ts';
+import type { ConnectionVault } from '../connections/vault.ts';
 
 export type ActionCommand = Extract<Command, { kind: 'action' }>;
 
@@ -17,4 +18,6 @@ export interface ActionDeps {
   run: { id: string; flowId: string; flowVersion: number; record?: { entity: string; key: string } };
   /** runtime services for the internal actions (record.setState, alert.raise, flow.emit) */
   services?: RuntimeServices;
+  /** the connections a connector's `connection` param names */
+  connections?: ConnectionVault;
 }

@@ -11,6 +11,7 @@ import { flowsRouter } from './api-flows.ts';
 import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
 import { sendError } from './errors.ts';
+import { connectionsRouter, connectionUsageRoute, oauthCallback } from './api-connections.ts';
 
 function adminAuth(token: string | undefined) {
   const want = token ? Buffer.from(`Bearer ${token}`) : undefined;
@@ -35,6 +36,8 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   });
   // POST /hooks/* never reaches Express (see index.ts); anything else there is not a route
   app.all('/hooks/*path', (_req, res) => sendError(res, 405, 'webhooks take POST with a JSON body'));
+  // the end of an OAuth2 "Connect": a single-use state bound to the editor session (connections/oauth-connect.ts)
+  app.get('/oauth/callback', securityHeaders(), oauthCallback(ctx));
 
   // the admin surface from here on (host-guard.ts lists the public paths it lets through)
   const refused = (kind: string) => ctx.metrics?.securityRefusal(kind);
@@ -50,6 +53,8 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   api.use(adminAuth(ctx.adminToken));
   api.use(express.json({ limit: '5mb' }));
   api.use('/flows', flowsRouter(ctx));
+  api.use('/connections', connectionsRouter(ctx));
+  api.get('/connection-usage', connectionUsageRoute(ctx));
   api.use('/', opsRouter(ctx));
   api.use('/', observabilityRouter(ctx));
   extraApi?.(api);

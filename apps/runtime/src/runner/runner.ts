@@ -27,6 +27,8 @@ import type { Secrets } from '../security/secrets.ts';
 import type { Redactor } from '../security/redact.ts';
 import { KeyedQueue, Semaphore } from './keyed-queue.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import type { ConnectionVault } from '../connections/vault.ts';
+import { firstNotConfigured } from '../connectors/not-configured.ts';
 
 export interface RunnerHooks {
   /** a run reached a terminal status */
@@ -56,6 +58,8 @@ export interface RunnerDeps {
   hooks?: RunnerHooks;
   /** builds the services from the runner they start runs on (record triggers, flow.emit) */
   services: (runner: Runner) => RuntimeServices;
+  /** the sealed connections the connector actions use (absent: every connector step ends not-configured) */
+  connections?: ConnectionVault;
 }
 
 /** Runs driven at once: enough to overlap outside calls, few enough to keep ingest fast and memory flat. */
@@ -80,6 +84,7 @@ export class Runner {
   private readonly log: Logger;
   private readonly validateSchema: AdvanceEnv['validateSchema'];
   private readonly hooks: RunnerHooks;
+  private readonly connections: ConnectionVault | undefined;
 
   constructor(deps: RunnerDeps) {
     this.store = deps.store;
@@ -92,6 +97,7 @@ export class Runner {
     this.log = deps.log;
     this.validateSchema = deps.validateSchema;
     this.hooks = deps.hooks ?? {};
+    this.connections = deps.connections;
     this.services = deps.services(this);
   }
 
@@ -269,6 +275,7 @@ export class Runner {
             log: this.log,
             run: { id: run.id, flowId: run.flowId, flowVersion: run.flowVersion, record: run.record },
             services: this.services,
+            connections: this.connections,
           };
           // a flow stored by a release that had an action this one lacks still fails cleanly
           const result: ActionResult = executor ? await executor(cmd, deps) : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
@@ -285,6 +292,12 @@ export class Runner {
           if (run.status === 'waiting' && run.wakeAt) {
             await this.store.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: run.wakeAt, runId: run.id, flowId: run.flowId });
             return;
+          }
+          if (result.notConfigured && (await firstNotConfigured(this.store, flow.id, this.now()))) {
+            const runId = run.id;
+            await this.services
+              .raiseAlert({ flowId: flow.id, nodeId: cmd.nodeId, runId, kind: 'not_configured', severity: 'P1', message: `${flow.id}/${cmd.nodeId} did not run: ${this.redact(result.error ?? 'not configured')} — nothing was sent. Set it up on the Connections page` })
+              .catch((e: Error) => this.log.error({ runId, err: e.message }, 'raising an alert failed'));
           }
           if (!result.ok && run.outcome === 'error-handled' && node?.type === 'action' && node.alert) {
             await this.alertFor(flow, run, cmd.nodeId, 'retry_exhausted', `${flow.id}/${cmd.nodeId} failed for good (${result.error ?? result.errorClass}); error path taken`);

@@ -680,7 +680,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
 
     // ───────────────────────────── doc collections ─────────────────────────────
     describe('doc collections', () => {
-      const collections = ['deadLetters', 'reviews', 'alerts', 'tasks', 'outbox', 'settings', 'kpiFacts'] as const;
+      const collections = ['deadLetters', 'reviews', 'alerts', 'tasks', 'outbox', 'settings', 'kpiFacts', 'connections'] as const;
 
       it.each(collections)('%s: putDoc upserts, getDoc, listDocs, deleteDoc', async (c) => {
         const d1 = { id: 'd1', value: 1, nested: { list: ['a'] } } as never;
@@ -729,7 +729,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(await store.getDoc('tasks', 't')).toEqual({ id: 't', list: [1] });
       });
 
-      it.each(['settings', 'kpiFacts'] as const)('%s: 100 concurrent updateDoc increments give 100', async (c) => {
+      it.each(['settings', 'kpiFacts', 'connections'] as const)('%s: 100 concurrent updateDoc increments give 100', async (c) => {
         await Promise.all(
           Array.from({ length: 100 }, () =>
             store.updateDoc(c, 'ctr', (cur) => ({ id: 'ctr', n: ((cur?.n as number | undefined) ?? 0) + 1 })),

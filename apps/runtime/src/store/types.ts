@@ -74,7 +74,7 @@ export interface TransitionInput {
 }
 
 /** Small mutable collections kept by id. */
-export type DocCollection = 'deadLetters' | 'reviews' | 'alerts' | 'tasks' | 'outbox' | 'settings' | 'kpiFacts';
+export type DocCollection = 'deadLetters' | 'reviews' | 'alerts' | 'tasks' | 'outbox' | 'settings' | 'kpiFacts' | 'connections';
 
 export interface DocCollections {
   deadLetters: DeadLetter;
@@ -84,6 +84,8 @@ export interface DocCollections {
   outbox: { id: string; [k: string]: unknown };
   settings: { id: string; [k: string]: unknown };
   kpiFacts: { id: string; [k: string]: unknown };
+  /** connections (apps/runtime/src/connections/): secrets sealed with the master key, never in clear */
+  connections: { id: string; [k: string]: unknown };
 }
 
 export interface Store {

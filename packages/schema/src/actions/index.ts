@@ -6,8 +6,10 @@ import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
 import recordSetState from './record-set-state.ts';
 import reportWeekly from './report-weekly.ts';
+import slackPostMessage from './slack-post-message.ts';
+import slackSendWebhook from './slack-send-webhook.ts';
 import taskCreate from './task-create.ts';
 import textGenerate from './text-generate.ts';
 
 /** Every action spec; the `ActionType` union is their `type`s. */
-export const ACTION_SPECS = [alertRaise, emailSend, flowEmit, httpRequest, recordSetState, reportWeekly, taskCreate, textGenerate] as const;
+export const ACTION_SPECS = [alertRaise, emailSend, flowEmit, httpRequest, recordSetState, reportWeekly, slackPostMessage, slackSendWebhook, taskCreate, textGenerate] as const;

@@ -4,9 +4,10 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { DEFAULT_RETRY, NO_RETRY, type RetryPolicy } from '../primitives.ts';
 import type { CheckContext } from './check.ts';
-import { patternsWithRole, valuesAt, type ParamPattern, type ParamRole } from './params.ts';
+import { patternsWithRole, rolesOf, valuesAt, type ParamPattern, type ParamRole } from './params.ts';
 
-export type FieldKind = 'text' | 'textarea' | 'select' | 'json';
+/** `connection`: a picker of the connections of the action's apps */
+export type FieldKind = 'text' | 'textarea' | 'select' | 'json' | 'connection';
 
 /** One input of the action's form in the editor. */
 export interface ParamField {
@@ -36,6 +37,10 @@ export interface ActionSpecInput<T extends string, P extends TObject> {
   defaults: Record<string, unknown>;
   /** what a successful step outputs (docs) */
   output: string;
+  /** the output's shape, for the variable picker's `steps.<node>.output.…` paths (connectors give one) */
+  outputSchema?: TSchema;
+  /** a connector: the apps whose connections its `connection` param takes (default: the `<app>` of its type) */
+  apps?: readonly string[];
   /** the param shown on the canvas next to the action's name */
   summary?: ParamKey<P>;
   /** deploy checks the schema cannot express (e.g. states named in the state map); paths relative to params */
@@ -52,6 +57,9 @@ export interface ActionSpec<T extends string = string, P extends TObject = TObje
   readonly fields: readonly ParamField[];
   readonly defaults: Readonly<Record<string, unknown>>;
   readonly output: string;
+  readonly outputSchema?: TSchema;
+  /** the apps whose connections it takes; empty for an action without a `connection` param */
+  readonly apps: readonly string[];
   readonly summary?: string;
   readonly check?: (params: Record<string, unknown>, c: CheckContext) => void;
 }
@@ -64,6 +72,7 @@ const choicesOf = (s: TSchema | undefined): string[] | undefined => {
 };
 
 function fieldKind(s: TSchema | undefined): FieldKind {
+  if (s && rolesOf(s).includes('connection')) return 'connection';
   if (choicesOf(s)) return 'select';
   return (s as { type?: unknown } | undefined)?.type === 'string' ? 'text' : 'json';
 }
@@ -76,9 +85,12 @@ export function defineAction<const T extends string, P extends TObject>(input: A
     return { key: f.key, label: f.label, kind, ...(options ? { options } : {}), ...(f.placeholder ? { placeholder: f.placeholder } : {}) };
   });
   for (const f of fields) if (!(f.key in props)) throw new Error(`action ${input.type}: field "${f.key}" is not a param`);
+  const takesConnection = patternsWithRole(input.params, 'connection').length > 0;
+  if (input.apps && !takesConnection) throw new Error(`action ${input.type}: apps given but no param has the connection role`);
   return Object.freeze({
     ...input,
     fields,
+    apps: input.apps ?? (takesConnection ? [input.type.split('.')[0]!] : []),
     retryDefault: input.retryDefault ?? (input.outside ? DEFAULT_RETRY : NO_RETRY),
   });
 }

@@ -77,3 +77,8 @@ export function pointerMatches(pointer: string, patterns: readonly ParamPattern[
     return want.length <= tokens.length && want.every((t, i) => t === '*' || t === tokens[i]);
   });
 }
+
+/** The `connection` param of a connector: the id of a connection on the Connections page. */
+export function connectionParam<S extends TSchema>(schema: S): S {
+  return role(schema, 'connection');
+}

@@ -85,7 +85,7 @@ interface RejectedEntry {
 }
 
 /** Collections that stay small: held in memory, lowdb file + change log. */
-const LOWDB_DOCS = ['alerts', 'settings'] as const;
+const LOWDB_DOCS = ['alerts', 'settings', 'connections'] as const;
 type LowdbDoc = (typeof LOWDB_DOCS)[number];
 /** Collections that grow with history: values on disk, index in memory. */
 const JOURNAL_DOCS = ['deadLetters', 'reviews', 'tasks', 'outbox', 'kpiFacts'] as const;

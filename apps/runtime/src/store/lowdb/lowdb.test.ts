@@ -59,7 +59,7 @@ describe('lowdb store specifics', () => {
     const s = await openStore(dir);
     await s.createRun(makeRun(1));
     expect((await readdir(join(dir, 'db'))).filter((n) => n.endsWith('.json')).sort()).toEqual(
-      ['alerts', 'flows', 'settings', 'timers'].map((n) => `${n}.json`),
+      ['alerts', 'connections', 'flows', 'settings', 'timers'].map((n) => `${n}.json`),
     );
     const journal = await readdir(join(dir, 'journal'));
     for (const j of ['runs', 'rejected', 'records', 'reviews', 'deadLetters', 'tasks', 'outbox', 'kpiFacts']) expect(journal).toContain(`${j}-000001.jsonl`);

@@ -7,7 +7,7 @@ import { isTerminal } from '@flowdesk/schema';
 import type { DocCollection, DocCollections, Store, StoredFlow } from '../types.ts';
 import type { DedupeEntry, ImportCounts, PostgresStore, StoreSnapshot } from './index.ts';
 
-export const DOC_COLLECTIONS: DocCollection[] = ['deadLetters', 'reviews', 'alerts', 'tasks', 'outbox', 'settings', 'kpiFacts'];
+export const DOC_COLLECTIONS: DocCollection[] = ['deadLetters', 'reviews', 'alerts', 'tasks', 'outbox', 'settings', 'kpiFacts', 'connections'];
 
 export interface CopyOptions {
   /** 'all' (default): every run, finished ones too; 'open': open runs, plus finished runs that still hold a live dedupe claim */

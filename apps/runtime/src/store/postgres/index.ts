@@ -614,7 +614,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
           rejected: 0,
           records: 0,
           timers: 0,
-          docs: { deadLetters: 0, reviews: 0, alerts: 0, tasks: 0, outbox: 0, settings: 0, kpiFacts: 0 },
+          docs: { deadLetters: 0, reviews: 0, alerts: 0, tasks: 0, outbox: 0, settings: 0, kpiFacts: 0, connections: 0 },
         };
         for (const f of s.flows ?? []) {
           await c.query(

@@ -1,0 +1,15 @@
+// The runtime half of every app (its test call, verdict and drill failure modes), keyed by app id: an
+// app spec in packages/schema/src/apps/ without its entry here does not compile.
+import type { AppId } from '@flowdesk/schema';
+import type { ConnectorApp } from './define.ts';
+import http from './http.ts';
+import slack from './slack.ts';
+import slackWebhook from './slack-webhook.ts';
+
+export const CONNECTOR_APPS: { readonly [A in AppId]: ConnectorApp<A> } = {
+  http,
+  slack,
+  'slack-webhook': slackWebhook,
+};
+
+export const connectorApp = (id: string): ConnectorApp | undefined => (CONNECTOR_APPS as Record<string, ConnectorApp>)[id];
