@@ -50,6 +50,8 @@ export interface RunFact {
   stepDurations: { nodeId: string; ms: number }[];
   /** where and why a dead or failed run stopped */
   failure?: { nodeId: string; error: string };
+  /** the steps passed over because their connection is not set up (nothing went out) */
+  notConfigured?: string[];
 }
 
 export interface Transition {
@@ -148,6 +150,8 @@ export interface KpiResult {
   deadLettersOpen: number;
   reviewsOpen: number;
   runDurationByFlow: { flowId: string; runs: number; medianMs: number | null }[];
+  /** runs that passed over a step whose connection is not set up: work that did not go out */
+  notConfigured: { runs: number; perFlow: { flowId: string; runs: number; nodeIds: string[] }[] };
 }
 
 export const TARGETS = {
@@ -226,6 +230,8 @@ export function runFactFromRun(run: Run, flow: Flow): RunFact {
     stepDurations,
   };
   if (hasFirstResponse) fact.leadCapturedAt = run.createdAt;
+  const skipped = run.steps.filter((s) => s.outcome === 'not-configured').map((s) => s.nodeId);
+  if (skipped.length) fact.notConfigured = [...new Set(skipped)];
   if (firstResponseAt !== undefined) fact.firstResponseAt = firstResponseAt;
   if (status === 'dead' || status === 'failed') {
     const failedStep = [...run.steps].reverse().find((s) => s.status === 'failed');
@@ -474,6 +480,20 @@ export function computeKpis(input: KpiInput): KpiResult {
     .map(([flowId, ds]) => ({ flowId, runs: ds.length, medianMs: median(ds) }))
     .sort((a, b) => a.flowId.localeCompare(b.flowId));
 
+  // steps that did not run for want of a connection
+  const unconfigured = new Map<string, { flowId: string; runs: number; nodeIds: Set<string> }>();
+  for (const r of runs) {
+    if (!r.notConfigured?.length) continue;
+    let u = unconfigured.get(r.flowId);
+    if (!u) unconfigured.set(r.flowId, (u = { flowId: r.flowId, runs: 0, nodeIds: new Set() }));
+    u.runs += 1;
+    for (const n of r.notConfigured) u.nodeIds.add(n);
+  }
+  const notConfigured = {
+    runs: [...unconfigured.values()].reduce((s, u) => s + u.runs, 0),
+    perFlow: [...unconfigured.values()].map((u) => ({ flowId: u.flowId, runs: u.runs, nodeIds: [...u.nodeIds].sort() })).sort((a, b) => a.flowId.localeCompare(b.flowId)),
+  };
+
   return {
     from: input.from,
     to: input.to,
@@ -486,6 +506,7 @@ export function computeKpis(input: KpiInput): KpiResult {
     deadLettersOpen: input.deadLettersOpen,
     reviewsOpen: input.reviewsOpen,
     runDurationByFlow,
+    notConfigured,
   };
 }
 

@@ -138,7 +138,8 @@ export function checkConnectionInput(
     }
   }
   if (app && !app.baseUrl && baseUrl === undefined) err('/baseUrl', `is required for ${app.id} connections: the only place their credential is sent`);
-  if (app && checked && !app.auth.includes(checked.type)) err('/auth/type', `${app.label} connections take ${app.auth.join(' or ')}`);
+  const type = isObj(auth) ? auth.type : undefined;
+  if (app && (AUTH_TYPES as readonly unknown[]).includes(type) && !app.auth.includes(type as ConnectionAuthType)) err('/auth/type', `${app.label} connections take ${app.auth.join(' or ')}`);
 
   if (errors.length) return { ok: false, errors };
   return { ok: true, value: { id: id as string, app: appId as string, name: (name as string).trim(), auth: checked!, ...(baseUrl !== undefined ? { baseUrl: (baseUrl as string).replace(/\/+$/, '') } : {}) } };

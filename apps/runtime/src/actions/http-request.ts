@@ -81,7 +81,7 @@ export const httpRequest = defineExecutor(specOf('http.request'), async (p, { cm
   }
   const where = `${method} ${url.origin}${url.pathname}`;
   // a connection's credential goes only to its base URL or its app's hosts (connectors/credentials.ts)
-  const conn = p.connection !== undefined ? await connectionFor(deps.connections, p.connection, ['*'], 'http.request') : undefined;
+  const conn = p.connection ? await connectionFor(deps.connections, p.connection, ['*'], 'http.request') : undefined;
   if (conn && !credentialAllowed(conn, url)) throw new ActionFailure('error', refusal(conn, url));
   let res: RawResponse | undefined;
   let staleVersion: number | undefined;

@@ -9,7 +9,7 @@ export default defineAction({
     headers: Type.Optional(role(Type.Record(Type.String(), Type.Unknown()), 'secrets')),
     query: Type.Optional(role(Type.Record(Type.String(), Type.Unknown()), 'secrets')),
     body: Type.Optional(role(Type.Unknown({ description: 'JSON, or a string sent as it is' }), 'secrets')),
-    connection: Type.Optional(connectionParam(Type.String({ minLength: 1, description: "a connection whose auth is added — only when the URL is on its base URL or its app's hosts" }))),
+    connection: Type.Optional(connectionParam(Type.String({ description: "a connection whose auth is added — only when the URL is on its base URL or its app's hosts" }))),
   }),
   outside: true,
   apps: ['*'],

@@ -4,7 +4,7 @@ import { connectionParam, defineAction } from '../spec/index.ts';
 export default defineAction({
   type: 'slack.postMessage',
   params: Type.Object({
-    connection: connectionParam(Type.String({ minLength: 1, description: 'a slack connection (bot token or OAuth2)' })),
+    connection: connectionParam(Type.String({ description: 'a slack connection (bot token or OAuth2)' })),
     channel: Type.String({ minLength: 1, description: 'a channel id (C…) or #name the bot is in' }),
     text: Type.String({ minLength: 1, description: 'the message (also the notification text when blocks are given)' }),
     blocks: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Block Kit blocks' })),

@@ -4,7 +4,7 @@ import { connectionParam, defineAction } from '../spec/index.ts';
 export default defineAction({
   type: 'slack.sendWebhook',
   params: Type.Object({
-    connection: connectionParam(Type.String({ minLength: 1, description: 'a slack-webhook connection (the incoming webhook URL)' })),
+    connection: connectionParam(Type.String({ description: 'a slack-webhook connection (the incoming webhook URL)' })),
     text: Type.String({ minLength: 1 }),
     blocks: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Block Kit blocks' })),
   }),
