@@ -96,7 +96,7 @@ describe('blueprint dry runs (no side effects)', () => {
   it('lead-qualification: high fit → fast response → qualified; middle → review; low → nurture', () => {
     const flow = read<Flow>('lead-qualification.json');
     const high = dryRun(flow, { payload: sample(flow, /high-fit/), now: NOW });
-    expect(high.path).toEqual(['trigger', 'check-record', 'capture', 'tag', 'score', 'qualify', 'fast-response', 'qualified']);
+    expect(high.path).toEqual(['trigger', 'check-record', 'capture', 'tag', 'score', 'qualify', 'fast-response', 'notify-slack', 'qualified']);
     expect(high.vars).toMatchObject({ fit: 95, urgency: 100, sourceTag: 'source:referral' });
     expect(high.actions[1]).toMatchObject({ action: 'email.send', params: { to: 'ada@lovelace-labs.example', subject: 'Thanks Ada: next steps for Lovelace Labs' } });
     expect(high.end?.exitState).toEqual({ entity: 'account', key: 'ada@lovelace-labs.example', state: 'qualified' });

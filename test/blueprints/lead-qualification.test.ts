@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowsDirWith, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { closeEmailTransports } from '../../apps/runtime/src/actions/email.ts';
 import { DAY, HOUR, smtpEnv, startSmtpSink, type RecordView, type SmtpSink } from './support.ts';
+import { startFakeSlack } from '../support/fakes/slack.ts';
 
 const HIGH = { email: 'ada@lovelace-labs.example', name: 'Ada', company: 'Lovelace Labs', source: 'referral', budget: 12000, timeline: 'now', message: 'We need a data pipeline rebuilt before our Q3 launch.' };
 const MIDDLE = { email: 'grace@hopper-co.example', name: 'Grace', company: 'Hopper & Co', source: 'form', budget: 5000, timeline: 'quarter' };
@@ -33,7 +34,10 @@ describe('lead-qualification blueprint', () => {
     const r = await run(res.body.runId);
     expect(r.status).toBe('succeeded');
     expect(r.vars).toMatchObject({ fit: 95, urgency: 100, sourceTag: 'source:referral' });
-    expect(r.steps.map((s: { nodeId: string }) => s.nodeId)).toEqual(['check-record', 'capture', 'tag', 'score', 'qualify', 'fast-response', 'qualified']);
+    expect(r.steps.map((s: { nodeId: string }) => s.nodeId)).toEqual(['check-record', 'capture', 'tag', 'score', 'qualify', 'fast-response', 'notify-slack', 'qualified']);
+    // a fresh install has no Slack connection: the post is passed over and says so, never a success
+    expect(r.outcome).toBe('not-configured');
+    expect(r.steps.find((s: { nodeId: string }) => s.nodeId === 'notify-slack')).toMatchObject({ status: 'skipped', outcome: 'not-configured', error: expect.stringContaining('connection "slack" does not exist') });
 
     const mails = mailsTo(HIGH.email);
     expect(mails).toHaveLength(1);
@@ -134,8 +138,34 @@ describe('lead-qualification on a fresh install (no configuration)', () => {
       expect(outbox[0]).toMatchObject({ to: [HIGH.email], subject: 'Thanks Ada: next steps for Lovelace Labs', runId: res.body.runId, nodeId: 'fast-response' });
       expect(smtp.mails.length).toBe(before);
       expect((await fresh.get(`/api/records/account/${encodeURIComponent(HIGH.email)}`)).body.state).toBe('qualified');
+      // the Slack post did not happen and the flow says so: its banner data, one P1 alert
+      expect((await fresh.get('/api/connection-usage?flowId=lead-qualification')).body).toEqual([
+        { flowId: 'lead-qualification', nodeId: 'notify-slack', action: 'slack.postMessage', connection: 'slack', status: 'missing' },
+      ]);
+      const alerts = (await fresh.get('/api/alerts')).body.filter((a: { kind: string }) => a.kind === 'not_configured');
+      expect(alerts).toEqual([expect.objectContaining({ flowId: 'lead-qualification', nodeId: 'notify-slack', severity: 'P1' })]);
     } finally {
       await fresh.dispose();
+    }
+  });
+
+  it('with a Slack connection the hot lead is posted to #leads', async () => {
+    const slack = await startFakeSlack();
+    slack.tokens.add('xoxb-blueprint-token');
+    const rt2 = await startTestRuntime({ flowsDir: flowsDirWith(['lead-qualification']), env: {} });
+    try {
+      expect((await rt2.post('/api/connections', { id: 'slack', app: 'slack', name: 'Slack', auth: { type: 'bearer', token: 'xoxb-blueprint-token' }, baseUrl: slack.url })).status).toBe(201);
+      const res = await rt2.post('/hooks/lead', HIGH);
+      await rt2.settle();
+      const r = (await rt2.get(`/api/runs/${res.body.runId}`)).body;
+      expect(r.status).toBe('succeeded');
+      expect(r.outcome).toBeUndefined();
+      expect(slack.requests).toHaveLength(1);
+      expect(slack.requests[0]!.body).toEqual({ channel: '#leads', text: `Hot lead: Ada <${HIGH.email}> at Lovelace Labs (fit 95, source:referral). The fast-response e-mail is out.` });
+      expect(r.steps.find((s: { nodeId: string }) => s.nodeId === 'notify-slack').output).toEqual({ channel: 'C0LEADS', ts: expect.any(String) });
+    } finally {
+      await rt2.dispose();
+      await slack.close();
     }
   });
 });

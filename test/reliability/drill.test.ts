@@ -17,6 +17,11 @@ describe('failure drill', () => {
     expect(r.stdout).toContain('failure drill — lead-qualification (critical)');
     for (const fault of ['500', '429', 'timeout', 'reset']) expect(r.stdout).toMatch(new RegExp(`^${fault}\\s+high-fit`, 'm'));
     expect(r.stdout).toMatch(/fast-response×4/); // retried under 429/timeout/reset
+    // the Slack step is an outside dependency, failed Slack's way: ratelimited retried, channel_not_found final
+    expect(r.stdout).toContain('outside dependencies: fast-response (email.send), notify-slack (slack.postMessage)');
+    expect(r.stdout).toMatch(/^slack:ratelimited\s+high-fit.*notify-slack×4/m);
+    expect(r.stdout).toMatch(/^slack:channel_not_found\s+high-fit.*notify-slack×1.*notify-slack → error port → qualified/m);
+    expect(r.stdout).not.toContain('WRONG');
     expect(r.stdout).toContain('OK: no event');
   });
 

@@ -4,11 +4,12 @@
 import { existsSync, readFileSync, rmSync, mkdtempSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Flow, Run } from '@flowdesk/schema';
+import { actionSpec, appSpec, type Flow, type Run } from '@flowdesk/schema';
 import { admitEvent } from '@flowdesk/engine';
-import { startRuntime, ManualClock, REPO_ROOT } from '../index.ts';
-import { startChaosDeps, FAULTS, type Fault } from '../drill/chaos.ts';
+import { startRuntime, ManualClock, REPO_ROOT, type Runtime } from '../index.ts';
+import { startChaosDeps, FAULTS, type ChaosDeps, type GenericFault, type VendorFault } from '../drill/chaos.ts';
 import { lossRisks } from '../drill/risks.ts';
+import { CONNECTOR_APPS, connectorApp } from '../connectors/index.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -32,9 +33,39 @@ function aimAtChaos(flow: Flow, httpUrl: string): Flow {
   return copy;
 }
 
+/** The connector nodes of a flow: node, the connection it names, the app that connection must be for. */
+export function connectorNodes(flow: Flow): { nodeId: string; connection: string; app: string }[] {
+  const out: { nodeId: string; connection: string; app: string }[] = [];
+  for (const n of flow.nodes) {
+    if (n.type !== 'action') continue;
+    const app = actionSpec(n.action)?.apps.find((a) => a !== '*');
+    const connection = (n.params as Record<string, unknown> | undefined)?.connection;
+    if (app && typeof connection === 'string' && connection && !connection.includes('{{')) out.push({ nodeId: n.id, connection, app });
+  }
+  return out;
+}
+
+/** The connections the flow names, created against the drill's fake vendors (a placeholder credential). */
+async function createDrillConnections(rt: Runtime, flow: Flow, deps: ChaosDeps): Promise<void> {
+  const seen = new Set<string>();
+  for (const c of connectorNodes(flow)) {
+    if (seen.has(c.connection)) continue;
+    seen.add(c.connection);
+    const type = appSpec(c.app)?.auth.find((t) => t !== 'oauth2') ?? 'bearer';
+    const auth =
+      type === 'apiKey' ? { type, in: 'header', name: 'x-api-key', value: 'drill-key' } : type === 'basic' ? { type, username: 'drill', password: 'drill-password' } : { type: 'bearer', token: 'T0DRILL/B0DRILL/drill-token' };
+    await rt.ctx.connections.create({ id: c.connection, app: c.app, name: `drill ${c.app}`, auth, baseUrl: deps.vendorUrl(c.app) });
+  }
+}
+
+const faultName = (f: GenericFault | VendorFault): string => (typeof f === 'string' ? f : `${f.app}:${f.mode.name}`);
+
 interface Outcome {
   sample: string;
-  fault: Fault;
+  fault: string;
+  /** a vendor fault: what its connector step must do, and whether it did */
+  expect?: 'retried' | 'final';
+  asExpected?: boolean;
   status: Run['status'];
   path: string[];
   attempts: Record<string, number>;
@@ -43,12 +74,19 @@ interface Outcome {
   fallback?: string;
 }
 
+/** Every fault the drill plays for a flow: the generic four, then each failure mode of each connector app it uses. */
+export function faultsFor(flow: Flow): (GenericFault | VendorFault)[] {
+  const apps = [...new Set(connectorNodes(flow).map((c) => c.app))].sort();
+  return [...FAULTS, ...apps.flatMap((app) => (connectorApp(app)?.failureModes ?? []).map((mode) => ({ app, mode })))];
+}
+
 export async function drill(flow: Flow): Promise<{ outcomes: Outcome[]; risks: ReturnType<typeof lossRisks> }> {
   const deps = await startChaosDeps();
   const outcomes: Outcome[] = [];
+  const successes = Object.fromEntries(Object.values(CONNECTOR_APPS).map((a) => [a.app.id, a.drillSuccess]));
   try {
-    for (const fault of FAULTS) {
-      deps.setFault(fault);
+    for (const fault of faultsFor(flow)) {
+      deps.setFault(fault, successes);
       const dataDir = mkdtempSync(join(tmpdir(), 'flowdesk-drill-'));
       const flowsDir = mkdtempSync(join(tmpdir(), 'flowdesk-drill-flows-'));
       cpSync(join(REPO_ROOT, 'flows/state-map.json'), join(flowsDir, 'state-map.json'));
@@ -62,6 +100,7 @@ export async function drill(flow: Flow): Promise<{ outcomes: Outcome[]; risks: R
       };
       const rt = await startRuntime({ port: 0, dataDir, flowsDir, clock, env, fsync: false, log: quiet, pollMs: 0 });
       try {
+        await createDrillConnections(rt, flow, deps);
         const aimed = aimAtChaos(flow, deps.httpUrl);
         const deployed = await rt.ctx.flows.deploy(aimed, new Date(clock.now()).toISOString());
         if (!deployed.ok) throw new Error(`flow is invalid: ${deployed.error.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
@@ -86,9 +125,15 @@ export async function drill(flow: Flow): Promise<{ outcomes: Outcome[]; risks: R
           const alerts = (await rt.store.listDocs('alerts')).filter((a) => a.runId === run.id).length;
           const erroredIdx = run.steps.findIndex((s) => s.port === 'error');
           const errored = erroredIdx >= 0 && erroredIdx < run.steps.length - 1 ? run.steps[erroredIdx] : undefined;
+          const vendor = typeof fault === 'object' ? fault : undefined;
+          const hit = vendor ? connectorNodes(flow).filter((c) => c.app === vendor.app).map((c) => run.steps.find((st) => st.nodeId === c.nodeId)) : [];
+          const asExpected = vendor
+            ? hit.every((st) => !st || (vendor.mode.expect === 'final' ? st.attempts.length === 1 && st.status === 'failed' : st.attempts.length > 1))
+            : undefined;
           outcomes.push({
             sample: sample.name,
-            fault,
+            fault: faultName(fault),
+            ...(vendor ? { expect: vendor.mode.expect, asExpected } : {}),
             status: run.status,
             path: run.steps.map((s) => s.nodeId),
             attempts,
@@ -117,19 +162,25 @@ async function main() {
   }
   const flow = loadFlow(resolve(arg).endsWith('.json') && existsSync(resolve(arg)) ? resolve(arg) : arg);
   if (!flow.samples?.length) console.warn(`flow ${flow.id} has no samples: only the static checks run`);
+  const faults = faultsFor(flow);
   const { outcomes, risks } = await drill(flow);
-  console.log(`failure drill — ${flow.id}${flow.critical ? ' (critical)' : ''}: ${flow.samples?.length ?? 0} samples × ${FAULTS.length} faults (500, 429, timeout, reset)\n`);
-  console.log('fault     sample                      status         attempts per node                 dead letter  alerts  fallback');
+  console.log(`failure drill — ${flow.id}${flow.critical ? ' (critical)' : ''}: ${flow.samples?.length ?? 0} samples × ${faults.length} faults (${faults.map(faultName).join(', ')})\n`);
+  const outside = flow.nodes.flatMap((n) => (n.type === 'action' && actionSpec(n.action)?.outside ? [`${n.id} (${n.action})`] : []));
+  console.log(`outside dependencies: ${outside.join(', ') || 'none'}\n`);
+  const w = Math.max(9, ...faults.map((f) => faultName(f).length));
+  console.log(`${'fault'.padEnd(w)} sample                      status         attempts per node                                 dead letter  alerts  fallback`);
   for (const o of outcomes) {
     const att = Object.entries(o.attempts).map(([k, v]) => `${k}×${v}`).join(' ') || '-';
-    console.log(`${o.fault.padEnd(9)} ${o.sample.slice(0, 27).padEnd(27)} ${o.status.padEnd(14)} ${att.slice(0, 33).padEnd(33)} ${(o.deadLetter ? 'yes' : 'no').padEnd(12)} ${String(o.alerts).padEnd(7)} ${o.fallback ?? '-'}`);
+    console.log(`${o.fault.padEnd(w)} ${o.sample.slice(0, 27).padEnd(27)} ${o.status.padEnd(14)} ${att.slice(0, 49).padEnd(49)} ${(o.deadLetter ? 'yes' : 'no').padEnd(12)} ${String(o.alerts).padEnd(7)} ${o.fallback ?? '-'}`);
   }
+  const wrong = outcomes.filter((o) => o.asExpected === false);
+  for (const o of wrong) console.log(`WRONG ${flow.id}: under ${o.fault} the connector step was not ${o.expect} (sample "${o.sample}")`);
   const failedRuns = outcomes.filter((o) => o.status === 'failed');
   console.log('');
   if (!flow.critical) console.log('not a critical flow: loss risks are reported, not fatal');
   for (const r of risks) console.log(`RISK ${flow.id}/${r.nodeId}: ${r.reason}`);
   for (const o of failedRuns) console.log(`RISK ${flow.id}: sample "${o.sample}" under ${o.fault} ended failed (not replayable as a dead letter) at ${o.path.at(-1)}`);
-  const fatal = flow.critical && (risks.length > 0 || failedRuns.length > 0);
+  const fatal = (flow.critical && (risks.length > 0 || failedRuns.length > 0)) || wrong.length > 0;
   console.log(fatal ? `\nFAIL: critical flow ${flow.id} can lose an event (${[...risks.map((r) => r.nodeId), ...failedRuns.map((o) => o.path.at(-1))].join(', ')})` : `\nOK: no event of ${flow.id} can be lost silently — every failure retried, dead-lettered with an alert, or routed to its fallback`);
   process.exit(fatal ? 1 : 0);
 }

@@ -189,7 +189,8 @@ export async function sendAs(app: ConnectorApp, c: ResolvedConnection, req: Conn
 
   let body: string | undefined;
   const baseHeaders: Record<string, string> = { 'user-agent': 'flowdesk/1', accept: 'application/json', ...(req.headers ?? {}) };
-  if (o.idempotencyKey) baseHeaders['idempotency-key'] = o.idempotencyKey;
+  // the step's key, unless the connector sends its own (a vendor's key per operation)
+  if (o.idempotencyKey && !Object.keys(baseHeaders).some((k) => k.toLowerCase() === 'idempotency-key')) baseHeaders['idempotency-key'] = o.idempotencyKey;
   if (req.json !== undefined) {
     body = JSON.stringify(req.json);
     baseHeaders['content-type'] = 'application/json; charset=utf-8';
