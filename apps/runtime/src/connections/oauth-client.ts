@@ -102,10 +102,11 @@ export async function authorizationUrl(auth: OAuth2Auth, p: { redirectUri: strin
 
 export const newCodeVerifier = (): string => oauth.generateRandomCodeVerifier();
 
-export async function exchangeCode(auth: OAuth2Auth, clientAuth: 'basic' | 'post' | undefined, p: { code: string; redirectUri: string; codeVerifier: string; nowMs: number }): Promise<TokenSet> {
+/** Exchanges the code of a callback (its query, whose `state` the caller has matched already) for tokens. */
+export async function exchangeCode(auth: OAuth2Auth, clientAuth: 'basic' | 'post' | undefined, p: { callback: URLSearchParams; state: string; redirectUri: string; codeVerifier: string; nowMs: number }): Promise<TokenSet> {
   const { as, client, clientAuthentication, options } = parts(auth, clientAuth);
   try {
-    const params = new URLSearchParams({ code: p.code });
+    const params = oauth.validateAuthResponse(as, client, p.callback, p.state);
     const res = await oauth.authorizationCodeGrantRequest(as, client, clientAuthentication, params, p.redirectUri, p.codeVerifier, options);
     return tokenSet(await oauth.processAuthorizationCodeResponse(as, client, res), p.nowMs);
   } catch (e) {

@@ -151,7 +151,8 @@ export async function finishConnect(
   const auth = found.auth as Extract<ConnectionAuth, { type: 'oauth2' }>;
   try {
     const verifier = unseal<string>(doc.verifier, d.masterKey, id);
-    const tokens = await exchangeCode(auth, appSpec(found.app)?.oauth2?.clientAuth, { code, redirectUri: doc.redirectUri, codeVerifier: verifier, nowMs: d.clock.now() });
+    const callback = new URLSearchParams(rawQuery.startsWith('?') ? rawQuery.slice(1) : rawQuery);
+    const tokens = await exchangeCode(auth, appSpec(found.app)?.oauth2?.clientAuth, { callback, state, redirectUri: doc.redirectUri, codeVerifier: verifier, nowMs: d.clock.now() });
     await d.vault.connected(doc.connectionId, tokens);
   } catch (e) {
     const msg = e instanceof TokenEndpointError ? e.message : `connecting failed: ${(e as Error).message}`;
