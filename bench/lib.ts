@@ -345,7 +345,7 @@ export async function startFlowdesk(opts: { receiverUrl: string; backend: Backen
       FLOWDESK_FLOWS_DIR: flowsDir,
       FLOWDESK_FSYNC: '1',
       FLOWDESK_LOG_LEVEL: 'warn',
-      ...(databaseUrl ? { FLOWDESK_DATABASE_URL: databaseUrl } : {}),
+      ...(databaseUrl ? { FLOWDESK_DATABASE_URL: databaseUrl, FLOWDESK_MASTER_KEY: Buffer.alloc(32, 42).toString('base64') } : {}),
       ...opts.env,
     },
     nodeArgs,

@@ -11,12 +11,16 @@ export interface ChildRuntime {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Instances sharing PostgreSQL share one master key (the runtime refuses to start there without one). */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 42).toString('base64');
+const withMasterKey = (env: Record<string, string>) => (env.FLOWDESK_DATABASE_URL && env.FLOWDESK_MASTER_KEY === undefined ? { ...env, FLOWDESK_MASTER_KEY: TEST_MASTER_KEY } : env);
+
 const MAIN = join(REPO, 'apps/runtime/src/main.ts');
 
 export async function startChildRuntime(env: Record<string, string>, timeoutMs = 90_000, entry = MAIN, nodeArgs: string[] = []): Promise<ChildRuntime> {
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', FLOWDESK_FSYNC: '1', ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', FLOWDESK_FSYNC: '1', ...withMasterKey(env) },
     // another entry (the clocked one) is driven over an IPC channel
     stdio: entry === MAIN ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -56,7 +60,7 @@ export function runChildToExit(env: Record<string, string>, timeoutMs = 90_000):
   return new Promise((ok, fail) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'apps/runtime/src/main.ts')], {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+      env: { PATH: process.env.PATH ?? '', PORT: '0', ...withMasterKey(env) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -6,6 +6,7 @@ import { EditorPage } from './components/Editor.tsx';
 import { FlowList } from './pages/FlowList.tsx';
 import { RunsPage, RunView } from './pages/Runs.tsx';
 import { DeadLettersPage, OutboxPage, ReviewsPage } from './pages/Queues.tsx';
+import { ConnectionsPage } from './pages/Connections.tsx';
 // loaded on demand: it pulls in the engine and charts, which the canvas does not need to start
 const DashboardPage = lazy(() => import('./dashboard/Dashboard.tsx').then((m) => ({ default: m.DashboardPage })));
 
@@ -16,6 +17,7 @@ const NAV = [
   { to: '/reviews', label: 'Reviews', match: (p: string) => p.startsWith('/reviews') },
   { to: '/dead-letters', label: 'Dead letters', match: (p: string) => p.startsWith('/dead-letters') },
   { to: '/outbox', label: 'Outbox', match: (p: string) => p.startsWith('/outbox') },
+  { to: '/connections', label: 'Connections', match: (p: string) => p.startsWith('/connections') },
 ];
 
 function SignIn(props: { onDone: () => void }) {
@@ -57,6 +59,7 @@ export function App() {
   else if (path.startsWith('/reviews')) page = <ReviewsPage />;
   else if (path.startsWith('/dead-letters')) page = <DeadLettersPage />;
   else if (path.startsWith('/outbox')) page = <OutboxPage />;
+  else if (path.startsWith('/connections')) page = <ConnectionsPage />;
   else if (path.startsWith('/dashboard'))
     page = (
       <Suspense fallback={<div className="fd-page">Loading…</div>}>

@@ -7,6 +7,7 @@ export { role, rolesOf, connectionParam, PARAM_ROLES, pointerMatches, type Param
 export { defineApp, type AppSpec, type AppSpecInput } from './spec/app.ts';
 export { APP_SPECS, appSpec, type AnyAppSpec, type AppId } from './app-specs.ts';
 export * from './connections.ts';
+export { connectorUses, type ConnectorUse } from './connector-uses.ts';
 export { literalString, type CheckContext, type PathToken, type StateNames } from './spec/check.ts';
 export { placeholderTolerant, deployParamsSchema, PLACEHOLDER_STRING, LOGIC_VALUE } from './spec/placeholders.ts';
 export { short, ruleText } from './spec/text.ts';

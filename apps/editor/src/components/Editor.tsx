@@ -23,6 +23,7 @@ import { useGraphEdits } from './editor/useGraphEdits.ts';
 import { useShortcuts } from './editor/useShortcuts.ts';
 import { useValidation } from './editor/useValidation.ts';
 import { downloadJson, ImportDialog, parseFlowText } from './ImportDialog.tsx';
+import { ConnectionBanner } from './ConnectionBanner.tsx';
 import { Palette } from './Palette.tsx';
 import { SidePanel } from './SidePanel.tsx';
 
@@ -241,6 +242,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
           {status.text}
         </div>
       )}
+      <ConnectionBanner flow={flow} />
       <div className="fd-workspace">
         <Palette onAdd={edits.addEntry} />
         <div className="fd-center">

@@ -3,6 +3,7 @@
 import type { ActionNode, ActionType, FlowNode, RetryOn } from '@flowdesk/schema';
 import { ACTION_TYPES, actionSpec } from '@flowdesk/schema/specs';
 import { Field, JsonField, Lines, NumberInput, Select, Text, withKey } from './fields.tsx';
+import { ConnectionPicker } from './ConnectionPicker.tsx';
 import { RuleBuilder } from './RuleBuilder.tsx';
 
 export interface FormProps<N extends FlowNode = FlowNode> {
@@ -87,7 +88,9 @@ export function ActionForm({ node, onChange }: FormProps<ActionNode>) {
       />
       {spec && <p className="fd-hint">{spec.help} Use {'{{payload.x}}'}, {'{{vars.x}}'}, {'{{config.NAME}}'}, {'{{secrets.NAME}}'}.</p>}
       {spec?.fields.map((f) =>
-        f.kind === 'json' ? (
+        f.kind === 'connection' ? (
+          <ConnectionPicker key={f.key} label={f.label} value={params[f.key] as string | undefined} apps={spec.apps} onChange={(v) => setParam(f.key, v)} testid={`param-${f.key}`} />
+        ) : f.kind === 'json' ? (
           <JsonField key={f.key} label={f.label} value={params[f.key]} onChange={(v) => setParam(f.key, v)} allowEmpty rows={4} testid={`param-${f.key}`} />
         ) : f.kind === 'select' ? (
           <Select key={f.key} label={f.label} value={params[f.key] as string | undefined} options={f.options ?? []} onChange={(v) => setParam(f.key, v)} testid={`param-${f.key}`} />

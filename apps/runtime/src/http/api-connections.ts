@@ -1,7 +1,7 @@
 // /api/connections: credentials as first-class objects (masked in every answer), their test, the
 // OAuth2 "Connect", and which flows use them. /oauth/callback (public) completes a Connect.
 import express, { type Request, type Response, type Router } from 'express';
-import { actionSpec, type Flow } from '@flowdesk/schema';
+import { connectorUses } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
 import { ActionFailure } from '../actions/define.ts';
 import { connectorApp } from '../connectors/index.ts';
@@ -20,43 +20,6 @@ function fail(res: Response, e: unknown): void {
 }
 
 const originOf = (req: Request, ctx: RuntimeContext) => `${req.protocol}://${requestedHost(req, ctx.trustProxy) ?? '127.0.0.1'}`;
-
-export interface ConnectorUse {
-  flowId: string;
-  nodeId: string;
-  action: string;
-  connection: string | null;
-  /** ready, or why the step would end not-configured (missing, not-connected) or fail (broken, wrong-app) */
-  status: 'ready' | 'missing' | 'not-connected' | 'broken' | 'wrong-app';
-}
-
-/** Every connector node of the latest flow versions with the state of the connection it names (the flow's banner). */
-export async function connectorUses(ctx: RuntimeContext, flows: Flow[]): Promise<ConnectorUse[]> {
-  const views = new Map((await ctx.connections.list()).map((c) => [c.id, c]));
-  const out: ConnectorUse[] = [];
-  for (const f of flows) {
-    for (const n of f.nodes) {
-      if (n.type !== 'action') continue;
-      const spec = actionSpec(n.action);
-      if (!spec || spec.apps.length === 0) continue;
-      const raw = (n.params as Record<string, unknown> | undefined)?.connection;
-      if (raw === undefined && spec.apps.includes('*')) continue; // http.request without a connection
-      const id = typeof raw === 'string' && raw.trim() !== '' ? raw : null;
-      const c = id ? views.get(id) : undefined;
-      const status: ConnectorUse['status'] = !c
-        ? 'missing'
-        : !spec.apps.includes('*') && !spec.apps.includes(c.app)
-          ? 'wrong-app'
-          : c.status === 'broken'
-            ? 'broken'
-            : c.status === 'not-connected'
-              ? 'not-connected'
-              : 'ready';
-      out.push({ flowId: f.id, nodeId: n.id, action: n.action, connection: id, status });
-    }
-  }
-  return out;
-}
 
 export function connectionsRouter(ctx: RuntimeContext): Router {
   const r = express.Router();
@@ -137,7 +100,7 @@ export function connectionUsageRoute(ctx: RuntimeContext) {
   return async (req: Request, res: Response) => {
     const flowId = typeof req.query.flowId === 'string' ? req.query.flowId : undefined;
     const flows = ctx.flows.list().filter((f) => !flowId || f.id === flowId).map((f) => f.doc);
-    res.json(await connectorUses(ctx, flows));
+    res.json(connectorUses(flows, await ctx.connections.list()));
   };
 }
 
