@@ -17,7 +17,8 @@ const TESTS = ['**/*.test.ts', '**/*.test.tsx', ...TEST_SUPPORT];
 const noTestImports = { group: ['**/test/**', '**/*.test', '**/*.test.ts', '**/*.test.tsx'], message: 'source files do not import tests or test support' };
 const pureCore = [
   { group: ['node:*', ...NODE_BUILTINS], message: 'packages/schema and packages/engine run in the browser too: no Node modules' },
-  { group: ['**/apps/**', '@flowdesk/runtime', '@flowdesk/runtime/*', '@flowdesk/editor', '@flowdesk/editor/*'], message: 'packages/ import nothing from apps/' },
+  // the repo's apps by name: packages/schema has an apps/ folder of its own (the connection app specs)
+  { group: ['**/apps/runtime', '**/apps/runtime/**', '**/apps/editor', '**/apps/editor/**', '@flowdesk/runtime', '@flowdesk/runtime/*', '@flowdesk/editor', '@flowdesk/editor/*'], message: 'packages/ import nothing from apps/' },
   noTestImports,
 ];
 

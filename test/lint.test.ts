@@ -35,5 +35,7 @@ describe('lint', () => {
     expect(await probe('apps/editor/src/core/probe.ts', "import type { RuleGroupType } from 'react-querybuilder';\nimport { formatQuery } from 'react-querybuilder/formatQuery';\nexport const f = (q: RuleGroupType) => formatQuery(q, 'jsonlogic');\n")).toEqual([]);
     expect(await probe('packages/engine/src/probe.test.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toEqual([]);
     expect(await probe('apps/runtime/src/probe.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toEqual([]);
+    // packages/schema's own apps/ folder (connection app specs) is not the repo's apps/
+    expect(await probe('packages/schema/src/probe.ts', "import slack from './apps/slack.ts';\nexport const s = slack;\n")).toEqual([]);
   });
 });
