@@ -45,4 +45,29 @@ describe('failure drill', () => {
     expect(r.stdout).toContain('RISK fragile/charge-card');
     expect(r.stdout).toMatch(/FAIL: critical flow fragile can lose an event \(charge-card\)/);
   });
+
+  it('fails a Stripe invoice step the way Stripe does: a 402 card_error is final (to the error port), the rate limiter retried', () => {
+    const file = join(dir, 'billing.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dsl: 1, id: 'billing', name: 'Billing', critical: true,
+        trigger: { type: 'webhook', path: 'billing', auth: { type: 'none' } },
+        nodes: [
+          { id: 'invoice', type: 'action', action: 'stripe.createInvoice', params: { connection: 'stripe', customer: 'cus_Drill', currency: 'eur', lines: [{ description: 'Audit', unitAmount: 1000 }] } },
+          { id: 'billed', type: 'end' },
+          { id: 'bill-by-hand', type: 'end' },
+        ],
+        edges: [{ from: 'trigger', to: 'invoice' }, { from: 'invoice', port: 'ok', to: 'billed' }, { from: 'invoice', port: 'error', to: 'bill-by-hand' }],
+        samples: [{ name: 'one', payload: {} }],
+      }),
+    );
+    const r = drill(file);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('outside dependencies: invoice (stripe.createInvoice)');
+    expect(r.stdout).toMatch(/^stripe:card_declined\s+one.*invoice×1.*invoice → error port → bill-by-hand/m);
+    expect(r.stdout).toMatch(/^stripe:idempotency_error\s+one.*invoice×1/m);
+    expect(r.stdout).toMatch(/^stripe:rate_limited\s+one.*invoice×4/m);
+    expect(r.stdout).not.toContain('WRONG');
+  });
 });

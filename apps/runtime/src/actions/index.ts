@@ -9,6 +9,9 @@ import recordSetState from './record-set-state.ts';
 import reportWeekly from './report-weekly.ts';
 import slackPostMessage from './slack-post-message.ts';
 import slackSendWebhook from './slack-send-webhook.ts';
+import stripeCreateCustomer from './stripe-create-customer.ts';
+import stripeCreateInvoice from './stripe-create-invoice.ts';
+import stripeCreatePaymentLink from './stripe-create-payment-link.ts';
 import taskCreate from './task-create.ts';
 import textGenerate from './text-generate.ts';
 
@@ -22,6 +25,9 @@ export const EXECUTORS: ExecutorTable = {
   [reportWeekly.type]: reportWeekly,
   [slackPostMessage.type]: slackPostMessage,
   [slackSendWebhook.type]: slackSendWebhook,
+  [stripeCreateCustomer.type]: stripeCreateCustomer,
+  [stripeCreateInvoice.type]: stripeCreateInvoice,
+  [stripeCreatePaymentLink.type]: stripeCreatePaymentLink,
   [taskCreate.type]: taskCreate,
   [textGenerate.type]: textGenerate,
 };

@@ -5,11 +5,13 @@ import type { ConnectorApp } from './define.ts';
 import http from './http.ts';
 import slack from './slack.ts';
 import slackWebhook from './slack-webhook.ts';
+import stripe from './stripe.ts';
 
 export const CONNECTOR_APPS: { readonly [A in AppId]: ConnectorApp<A> } = {
   http,
   slack,
   'slack-webhook': slackWebhook,
+  stripe,
 };
 
 export const connectorApp = (id: string): ConnectorApp | undefined => (CONNECTOR_APPS as Record<string, ConnectorApp>)[id];

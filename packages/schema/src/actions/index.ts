@@ -8,8 +8,11 @@ import recordSetState from './record-set-state.ts';
 import reportWeekly from './report-weekly.ts';
 import slackPostMessage from './slack-post-message.ts';
 import slackSendWebhook from './slack-send-webhook.ts';
+import stripeCreateCustomer from './stripe-create-customer.ts';
+import stripeCreateInvoice from './stripe-create-invoice.ts';
+import stripeCreatePaymentLink from './stripe-create-payment-link.ts';
 import taskCreate from './task-create.ts';
 import textGenerate from './text-generate.ts';
 
 /** Every action spec; the `ActionType` union is their `type`s. */
-export const ACTION_SPECS = [alertRaise, emailSend, flowEmit, httpRequest, recordSetState, reportWeekly, slackPostMessage, slackSendWebhook, taskCreate, textGenerate] as const;
+export const ACTION_SPECS = [alertRaise, emailSend, flowEmit, httpRequest, recordSetState, reportWeekly, slackPostMessage, slackSendWebhook, stripeCreateCustomer, stripeCreateInvoice, stripeCreatePaymentLink, taskCreate, textGenerate] as const;

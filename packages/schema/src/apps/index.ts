@@ -3,6 +3,7 @@
 import http from './http.ts';
 import slackWebhook from './slack-webhook.ts';
 import slack from './slack.ts';
+import stripe from './stripe.ts';
 
 /** Every app a connection may be for; the `AppId` union is their `id`s. */
-export const APP_SPECS = [http, slackWebhook, slack] as const;
+export const APP_SPECS = [http, slackWebhook, slack, stripe] as const;
