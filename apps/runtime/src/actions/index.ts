@@ -7,6 +7,8 @@ import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
 import recordSetState from './record-set-state.ts';
 import reportWeekly from './report-weekly.ts';
+import sheetsAppendRow from './sheets-append-row.ts';
+import sheetsUpdateRow from './sheets-update-row.ts';
 import slackPostMessage from './slack-post-message.ts';
 import slackSendWebhook from './slack-send-webhook.ts';
 import stripeCreateCustomer from './stripe-create-customer.ts';
@@ -23,6 +25,8 @@ export const EXECUTORS: ExecutorTable = {
   [httpRequest.type]: httpRequest,
   [recordSetState.type]: recordSetState,
   [reportWeekly.type]: reportWeekly,
+  [sheetsAppendRow.type]: sheetsAppendRow,
+  [sheetsUpdateRow.type]: sheetsUpdateRow,
   [slackPostMessage.type]: slackPostMessage,
   [slackSendWebhook.type]: slackSendWebhook,
   [stripeCreateCustomer.type]: stripeCreateCustomer,

@@ -69,8 +69,12 @@ export interface ConnectorAppInput<A extends AppId> {
   app: A;
   /** reads an answer; default `httpVerdict` (status codes, the vendor's message from common error bodies) */
   verdict?: (res: VendorAnswer, nowMs: number) => Verdict;
-  /** POST /api/connections/:id/test: a harmless call that proves the credential; `describe` says what it proved */
-  test: { request: ConnectorRequest; describe?: (res: VendorAnswer) => string };
+  /**
+   * POST /api/connections/:id/test: a harmless call that proves the credential; `describe` says what it
+   * proved; `accept` takes failures that still prove it (e.g. a 404 for a probe id, answered only to a
+   * valid token)
+   */
+  test: { request: ConnectorRequest; describe?: (res: VendorAnswer) => string; accept?: (res: VendorAnswer) => boolean };
   /** what the drill plays for this app, besides the generic 500/429/timeout/reset */
   failureModes: FailureMode[];
   /** a successful answer the drill's fake gives to calls it does not fail */
@@ -166,6 +170,12 @@ export interface SendOptions {
   /** the step's `<runId>:<nodeId>`, sent as Idempotency-Key */
   idempotencyKey?: string;
   timeoutMs?: number;
+}
+
+/** The app as its connection test reads answers: what `test.accept` takes is a success. */
+export function probeApp(app: ConnectorApp): ConnectorApp {
+  const accept = app.test.accept;
+  return accept ? { ...app, verdict: (res, nowMs) => (accept(res) ? { ok: true } : app.verdict(res, nowMs)) } : app;
 }
 
 export async function sendAs(app: ConnectorApp, c: ResolvedConnection, req: ConnectorRequest, o: SendOptions): Promise<VendorAnswer> {

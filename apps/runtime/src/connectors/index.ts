@@ -3,12 +3,14 @@
 import type { AppId } from '@flowdesk/schema';
 import type { ConnectorApp } from './define.ts';
 import http from './http.ts';
+import sheets from './sheets.ts';
 import slack from './slack.ts';
 import slackWebhook from './slack-webhook.ts';
 import stripe from './stripe.ts';
 
 export const CONNECTOR_APPS: { readonly [A in AppId]: ConnectorApp<A> } = {
   http,
+  sheets,
   slack,
   'slack-webhook': slackWebhook,
   stripe,

@@ -5,7 +5,7 @@ import { connectorUses } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
 import { ActionFailure } from '../actions/define.ts';
 import { connectorApp } from '../connectors/index.ts';
-import { sendAs } from '../connectors/define.ts';
+import { probeApp, sendAs } from '../connectors/define.ts';
 import { CALLBACK_PATH, finishConnect, parseCookies, startConnect } from '../connections/oauth-connect.ts';
 import { ConnectionApiError, ConnectionBroken, ConnectionNotConfigured, ConnectionUnavailable } from '../connections/vault.ts';
 import { requestedHost } from '../security/host-guard.ts';
@@ -71,7 +71,7 @@ export function connectionsRouter(ctx: RuntimeContext): Router {
       const c = await v.resolve(id);
       const app = connectorApp(c.app);
       if (!app) return sendError(res, 409, `no connector for app ${c.app}`);
-      const answer = await sendAs(app, c, app.test.request, { vault: v, nowMs: () => ctx.clock.now(), cause: {}, timeoutMs: 10_000 });
+      const answer = await sendAs(probeApp(app), c, app.test.request, { vault: v, nowMs: () => ctx.clock.now(), cause: {}, timeoutMs: 10_000 });
       res.json(ctx.redact({ ok: true, status: answer.status, message: app.test.describe?.(answer) ?? `HTTP ${answer.status}` }));
     } catch (e) {
       if (e instanceof ConnectionNotConfigured && !(await v.get(id))) return sendError(res, 404, `connection ${id} not found`);

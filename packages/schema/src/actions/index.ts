@@ -6,6 +6,8 @@ import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
 import recordSetState from './record-set-state.ts';
 import reportWeekly from './report-weekly.ts';
+import sheetsAppendRow from './sheets-append-row.ts';
+import sheetsUpdateRow from './sheets-update-row.ts';
 import slackPostMessage from './slack-post-message.ts';
 import slackSendWebhook from './slack-send-webhook.ts';
 import stripeCreateCustomer from './stripe-create-customer.ts';
@@ -15,4 +17,4 @@ import taskCreate from './task-create.ts';
 import textGenerate from './text-generate.ts';
 
 /** Every action spec; the `ActionType` union is their `type`s. */
-export const ACTION_SPECS = [alertRaise, emailSend, flowEmit, httpRequest, recordSetState, reportWeekly, slackPostMessage, slackSendWebhook, stripeCreateCustomer, stripeCreateInvoice, stripeCreatePaymentLink, taskCreate, textGenerate] as const;
+export const ACTION_SPECS = [alertRaise, emailSend, flowEmit, httpRequest, recordSetState, reportWeekly, sheetsAppendRow, sheetsUpdateRow, slackPostMessage, slackSendWebhook, stripeCreateCustomer, stripeCreateInvoice, stripeCreatePaymentLink, taskCreate, textGenerate] as const;
