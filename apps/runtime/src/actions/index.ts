@@ -5,6 +5,8 @@ import alertRaise from './alert-raise.ts';
 import email from './email.ts';
 import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
+import hubspotCreateDeal from './hubspot-create-deal.ts';
+import hubspotUpsertContact from './hubspot-upsert-contact.ts';
 import recordSetState from './record-set-state.ts';
 import reportWeekly from './report-weekly.ts';
 import sheetsAppendRow from './sheets-append-row.ts';
@@ -23,6 +25,8 @@ export const EXECUTORS: ExecutorTable = {
   [email.type]: email,
   [flowEmit.type]: flowEmit,
   [httpRequest.type]: httpRequest,
+  [hubspotCreateDeal.type]: hubspotCreateDeal,
+  [hubspotUpsertContact.type]: hubspotUpsertContact,
   [recordSetState.type]: recordSetState,
   [reportWeekly.type]: reportWeekly,
   [sheetsAppendRow.type]: sheetsAppendRow,

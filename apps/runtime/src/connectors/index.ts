@@ -3,6 +3,7 @@
 import type { AppId } from '@flowdesk/schema';
 import type { ConnectorApp } from './define.ts';
 import http from './http.ts';
+import hubspot from './hubspot.ts';
 import sheets from './sheets.ts';
 import slack from './slack.ts';
 import slackWebhook from './slack-webhook.ts';
@@ -10,6 +11,7 @@ import stripe from './stripe.ts';
 
 export const CONNECTOR_APPS: { readonly [A in AppId]: ConnectorApp<A> } = {
   http,
+  hubspot,
   sheets,
   slack,
   'slack-webhook': slackWebhook,

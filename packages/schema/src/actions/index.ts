@@ -4,6 +4,8 @@ import alertRaise from './alert-raise.ts';
 import emailSend from './email-send.ts';
 import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
+import hubspotCreateDeal from './hubspot-create-deal.ts';
+import hubspotUpsertContact from './hubspot-upsert-contact.ts';
 import recordSetState from './record-set-state.ts';
 import reportWeekly from './report-weekly.ts';
 import sheetsAppendRow from './sheets-append-row.ts';
@@ -17,4 +19,4 @@ import taskCreate from './task-create.ts';
 import textGenerate from './text-generate.ts';
 
 /** Every action spec; the `ActionType` union is their `type`s. */
-export const ACTION_SPECS = [alertRaise, emailSend, flowEmit, httpRequest, recordSetState, reportWeekly, sheetsAppendRow, sheetsUpdateRow, slackPostMessage, slackSendWebhook, stripeCreateCustomer, stripeCreateInvoice, stripeCreatePaymentLink, taskCreate, textGenerate] as const;
+export const ACTION_SPECS = [alertRaise, emailSend, flowEmit, httpRequest, hubspotCreateDeal, hubspotUpsertContact, recordSetState, reportWeekly, sheetsAppendRow, sheetsUpdateRow, slackPostMessage, slackSendWebhook, stripeCreateCustomer, stripeCreateInvoice, stripeCreatePaymentLink, taskCreate, textGenerate] as const;
