@@ -20,7 +20,9 @@ import stripeCreateCustomer from './stripe-create-customer.ts';
 import stripeCreateInvoice from './stripe-create-invoice.ts';
 import stripeCreatePaymentLink from './stripe-create-payment-link.ts';
 import taskCreate from './task-create.ts';
+import telegramSendMessage from './telegram-send-message.ts';
 import textGenerate from './text-generate.ts';
+import twilioSendSms from './twilio-send-sms.ts';
 
 /** One executor per action type: a spec without its executor is a compile error here. */
 export const EXECUTORS: ExecutorTable = {
@@ -43,5 +45,7 @@ export const EXECUTORS: ExecutorTable = {
   [stripeCreateInvoice.type]: stripeCreateInvoice,
   [stripeCreatePaymentLink.type]: stripeCreatePaymentLink,
   [taskCreate.type]: taskCreate,
+  [telegramSendMessage.type]: telegramSendMessage,
   [textGenerate.type]: textGenerate,
+  [twilioSendSms.type]: twilioSendSms,
 };

@@ -184,7 +184,8 @@ export async function sendAs(app: ConnectorApp, c: ResolvedConnection, req: Conn
   if (inPath && (c.auth.type !== 'bearer' || !app.app.credentialUrlPrefix)) throw new ActionFailure('error', `${app.app.id}: a {credential} path needs a bearer credential`);
   const token = c.auth.type === 'bearer' ? c.auth.token : '';
   const shownPath = req.path.replace('{credential}', '…');
-  const path = req.path.replace('{credential}', token.split('/').map(encodeURIComponent).join('/'));
+  // each segment percent-encoded, ':' kept as RFC 3986 allows in a path (Telegram's bot<id>:<secret>)
+  const path = req.path.replace('{credential}', token.split('/').map((seg) => encodeURIComponent(seg).replace(/%3A/gi, ':')).join('/'));
   const base = baseUrlOf(c);
   let url: URL;
   try {

@@ -10,6 +10,8 @@ import sheets from './sheets.ts';
 import slack from './slack.ts';
 import slackWebhook from './slack-webhook.ts';
 import stripe from './stripe.ts';
+import telegram from './telegram.ts';
+import twilio from './twilio.ts';
 
 export const CONNECTOR_APPS: { readonly [A in AppId]: ConnectorApp<A> } = {
   airtable,
@@ -20,6 +22,8 @@ export const CONNECTOR_APPS: { readonly [A in AppId]: ConnectorApp<A> } = {
   slack,
   'slack-webhook': slackWebhook,
   stripe,
+  telegram,
+  twilio,
 };
 
 export const connectorApp = (id: string): ConnectorApp | undefined => (CONNECTOR_APPS as Record<string, ConnectorApp>)[id];

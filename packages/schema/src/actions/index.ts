@@ -19,7 +19,9 @@ import stripeCreateCustomer from './stripe-create-customer.ts';
 import stripeCreateInvoice from './stripe-create-invoice.ts';
 import stripeCreatePaymentLink from './stripe-create-payment-link.ts';
 import taskCreate from './task-create.ts';
+import telegramSendMessage from './telegram-send-message.ts';
 import textGenerate from './text-generate.ts';
+import twilioSendSms from './twilio-send-sms.ts';
 
 /** Every action spec; the `ActionType` union is their `type`s. */
-export const ACTION_SPECS = [airtableCreateRecord, airtableUpdateRecord, alertRaise, emailSend, flowEmit, httpRequest, hubspotCreateDeal, hubspotUpsertContact, notionCreatePage, recordSetState, reportWeekly, sheetsAppendRow, sheetsUpdateRow, slackPostMessage, slackSendWebhook, stripeCreateCustomer, stripeCreateInvoice, stripeCreatePaymentLink, taskCreate, textGenerate] as const;
+export const ACTION_SPECS = [airtableCreateRecord, airtableUpdateRecord, alertRaise, emailSend, flowEmit, httpRequest, hubspotCreateDeal, hubspotUpsertContact, notionCreatePage, recordSetState, reportWeekly, sheetsAppendRow, sheetsUpdateRow, slackPostMessage, slackSendWebhook, stripeCreateCustomer, stripeCreateInvoice, stripeCreatePaymentLink, taskCreate, telegramSendMessage, textGenerate, twilioSendSms] as const;

@@ -8,6 +8,8 @@ import sheets from './sheets.ts';
 import slackWebhook from './slack-webhook.ts';
 import slack from './slack.ts';
 import stripe from './stripe.ts';
+import telegram from './telegram.ts';
+import twilio from './twilio.ts';
 
 /** Every app a connection may be for; the `AppId` union is their `id`s. */
-export const APP_SPECS = [airtable, http, hubspot, notion, sheets, slackWebhook, slack, stripe] as const;
+export const APP_SPECS = [airtable, http, hubspot, notion, sheets, slackWebhook, slack, stripe, telegram, twilio] as const;
