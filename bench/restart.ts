@@ -69,7 +69,7 @@ export async function runRestart(o: { runs?: number; rounds?: number } = {}): Pr
     const url = `http://127.0.0.1:${port}`;
     const env = {
       ...process.env, PORT: String(port), FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn',
-      ...(databaseUrl ? { FLOWDESK_DATABASE_URL: databaseUrl } : {}),
+      ...(databaseUrl ? { FLOWDESK_DATABASE_URL: databaseUrl, FLOWDESK_MASTER_KEY: Buffer.alloc(32, 42).toString('base64') } : {}),
     };
     const start = () => spawn(process.execPath, [...RUNTIME_NODE_FLAGS, join(REPO, entry)], { cwd: REPO, env, stdio: 'ignore' });
     const rounds: RestartRound[] = [];
