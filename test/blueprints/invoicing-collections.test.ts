@@ -65,6 +65,15 @@ describe('invoicing-collections blueprint', () => {
     expect(runA.status).toBe('waiting');
     expect((await rt.get(`/api/runs/${runA.id}`)).body.wakeAt).toBe('2026-03-17T00:00:00.000Z');
     expect(smtp.mails).toHaveLength(0);
+    // a fresh install has no stripe connection: the Stripe invoice is not-configured, never as if it had gone out
+    const issueRuns = (await rt.get('/api/runs?flowId=invoice-issue')).body as { id: string; status: string; outcome?: string }[];
+    expect(issueRuns).toHaveLength(3);
+    for (const r of issueRuns) expect(r).toMatchObject({ status: 'succeeded', outcome: 'not-configured' });
+    const steps = (await rt.get(`/api/runs/${issueRuns[0]!.id}`)).body.steps as { nodeId: string; outcome?: string }[];
+    expect(steps.filter((st) => st.nodeId.startsWith('stripe-')).map((st) => [st.nodeId, st.outcome])).toEqual([
+      ['stripe-customer', 'not-configured'],
+      ['stripe-invoice', 'not-configured'],
+    ]);
   });
 
   it('hard stop: the 18,000 invoice goes to a human review and a task, never to automated dunning', async () => {

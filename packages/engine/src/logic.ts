@@ -29,6 +29,7 @@ export const CUSTOM_OPERATIONS: Record<string, (...args: unknown[]) => unknown> 
   trim: (s) => (typeof s === 'string' ? s.trim() : s),
   coalesce: (...xs) => xs.find((x) => x !== null && x !== undefined) ?? null,
   length: (x) => (typeof x === 'string' || Array.isArray(x) ? x.length : 0),
+  round: (x) => (typeof x === 'number' ? Math.round(x) : x),
 };
 for (const [name, fn] of Object.entries(CUSTOM_OPERATIONS)) jsonLogic.add_operation(name, fn);
 

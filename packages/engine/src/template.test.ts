@@ -19,5 +19,8 @@ describe('templates', () => {
     expect(evaluateLogic({ days_between: ['2026-03-01T00:00:00Z', '2026-03-11T12:00:00Z'] }, {})).toBe(10.5);
     expect(evaluateLogic({ coalesce: [null, { var: 'x' }, 'b'] }, {})).toBe('b');
     expect(evaluateLogic({ lower: 'ABC' }, {})).toBe('abc');
+    // 19.99 × 100 is 1998.9999999999998 in floating point: round gives the cents
+    expect(evaluateLogic({ round: [{ '*': [{ var: 'amount' }, 100] }] }, { amount: 19.99 })).toBe(1999);
+    expect(evaluateLogic({ round: 'x' }, {})).toBe('x');
   });
 });

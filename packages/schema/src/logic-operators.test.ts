@@ -34,6 +34,7 @@ describe('JSON-Logic shapes checked at deploy', () => {
     expect(issues({ lower: ['A', 'B'] })[0]!.message).toMatch(/"lower" takes 1 argument, got 2/);
     // nested: reported where it is
     expect(issues({ if: [{ '!': [1, 2] }, 'a', 'b'] })).toEqual([{ path: '/when/if/0/!', message: expect.stringContaining('"!" takes 1 argument, got 2') }]);
+    expect(issues({ round: [1, 2] })).toEqual([{ path: '/when/round', message: expect.stringContaining('"round" takes 1 argument, got 2') }]);
   });
 
   it('well-formed rules pass, single non-array arguments included', () => {
@@ -51,6 +52,7 @@ describe('JSON-Logic shapes checked at deploy', () => {
       { reduce: [{ var: 'xs' }, { '+': [{ var: 'current' }, { var: 'accumulator' }] }, 0] },
       { add_duration: [{ var: 'now' }, '3d'] },
       { coalesce: [{ var: 'a' }, { var: 'b' }, 'x'] },
+      { round: [{ '*': [{ var: 'payload.amount' }, 100] }] },
       { count: 1, total: 2 }, // data: no operator among its keys
     ])
       expect(issues(ok), JSON.stringify(ok)).toEqual([]);

@@ -21,8 +21,9 @@ export const JSON_LOGIC_OPERATORS = [
  *   (a non-string comes back as it is)
  * - `coalesce` [a, b, …] → the first argument that is neither null nor missing, else null
  * - `length` [string | array] → its length (0 for anything else)
+ * - `round` [number] → the nearest integer (money in cents: `{"round": [{"*": [{"var": "payload.amount"}, 100]}]}`; a non-number comes back as it is)
  */
-export const CUSTOM_LOGIC_OPERATORS = ['add_duration', 'days_between', 'lower', 'upper', 'trim', 'coalesce', 'length'] as const;
+export const CUSTOM_LOGIC_OPERATORS = ['add_duration', 'days_between', 'lower', 'upper', 'trim', 'coalesce', 'length', 'round'] as const;
 
 export const KNOWN_LOGIC_OPERATORS: readonly string[] = [...JSON_LOGIC_OPERATORS, ...CUSTOM_LOGIC_OPERATORS];
 const KNOWN = new Set(KNOWN_LOGIC_OPERATORS);
@@ -77,6 +78,7 @@ export const LOGIC_ARITY: Readonly<Record<string, readonly [min: number, max: nu
   trim: [1, 1],
   coalesce: [1, Infinity],
   length: [1, 1],
+  round: [1, 1],
 };
 
 const arityText = ([min, max]: readonly [number, number]): string =>

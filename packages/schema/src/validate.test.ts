@@ -411,7 +411,7 @@ describe('validateFlow: JSON-Logic operators', () => {
     // each with as many arguments as it takes (arities are checked too)
     const doc = single({ type: 'compute', set: Object.fromEntries(KNOWN_LOGIC_OPERATORS.map((op, i) => [`v${i}`, { [op]: Array(LOGIC_ARITY[op]![0]).fill(1) }])) }, [{ from: 'a', to: 'end' }]);
     expect(errorsOf(doc)).toEqual([]);
-    expect(CUSTOM_LOGIC_OPERATORS).toEqual(['add_duration', 'days_between', 'lower', 'upper', 'trim', 'coalesce', 'length']);
+    expect(CUSTOM_LOGIC_OPERATORS).toEqual(['add_duration', 'days_between', 'lower', 'upper', 'trim', 'coalesce', 'length', 'round']);
   });
 
   it('reads multi-key objects as data, and walks operators nested in arguments', () => {

@@ -66,6 +66,17 @@ function withoutNulls(params: Json, schema: Json): Json {
   return out;
 }
 
+/** Why a connector's step cannot run yet (its connection missing or never connected), else undefined. */
+async function unconfiguredConnection(spec: AnyActionSpec, params: unknown, deps: ActionDeps): Promise<string | undefined> {
+  if (spec.apps.length === 0 || spec.apps.includes('*') || !deps.connections) return undefined;
+  const id = (params as { connection?: unknown } | null)?.connection;
+  if (typeof id !== 'string' || id.trim() === '') return `${spec.type} names no connection: pick one on the node (create it on the Connections page first)`;
+  const c = await deps.connections.get(id);
+  if (!c) return `connection "${id}" does not exist (a ${spec.apps.join(' or ')} connection): create it on the Connections page`;
+  if (c.status === 'not-connected') return `connection "${id}" is not connected yet: press Connect on the Connections page`;
+  return undefined;
+}
+
 export function defineExecutor<S extends AnyActionSpec>(
   spec: S,
   perform: (params: Static<S['params']>, x: ExecutionContext) => Promise<ExecutorSuccess>,
@@ -80,6 +91,9 @@ export function defineExecutor<S extends AnyActionSpec>(
       check ??= compilePayloadSchema(schema).validate;
       const invalid = check(params);
       if (invalid.length) {
+        // a connector whose connection was never set up sends nothing, whatever its params say: that is the outcome to show
+        const unset = await unconfiguredConnection(spec, params, deps);
+        if (unset) return { ok: false, notConfigured: true, errorClass: 'error', error: unset, durationMs: ms() };
         const what = invalid.map((e) => `${e.path || '/'} ${e.message}`).join('; ');
         return { ok: false, errorClass: 'error', error: `params of ${spec.type} do not match its schema: ${what}`, durationMs: ms() };
       }
