@@ -70,4 +70,28 @@ describe('failure drill', () => {
     expect(r.stdout).toMatch(/^stripe:rate_limited\s+one.*invoice×4/m);
     expect(r.stdout).not.toContain('WRONG');
   });
+
+  it("fails a HubSpot step HubSpot's way: the burst limit's 429 (with its X-HubSpot-RateLimit-* headers) retried, a validation error final", () => {
+    const file = join(dir, 'crm.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dsl: 1, id: 'crm', name: 'CRM', critical: true,
+        trigger: { type: 'webhook', path: 'crm', auth: { type: 'none' } },
+        nodes: [
+          { id: 'contact', type: 'action', action: 'hubspot.upsertContact', params: { connection: 'hubspot', email: 'ada@example.com' } },
+          { id: 'done', type: 'end' },
+          { id: 'by-hand', type: 'end' },
+        ],
+        edges: [{ from: 'trigger', to: 'contact' }, { from: 'contact', port: 'ok', to: 'done' }, { from: 'contact', port: 'error', to: 'by-hand' }],
+        samples: [{ name: 'one', payload: {} }],
+      }),
+    );
+    const r = drill(file);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('outside dependencies: contact (hubspot.upsertContact)');
+    expect(r.stdout).toMatch(/^hubspot:ten_secondly_rolling\s+one.*contact×4/m);
+    expect(r.stdout).toMatch(/^hubspot:validation_error\s+one.*contact×1.*contact → error port → by-hand/m);
+    expect(r.stdout).not.toContain('WRONG');
+  });
 });
