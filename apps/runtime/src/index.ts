@@ -17,6 +17,8 @@ import { Scheduler } from './runner/scheduler.ts';
 import { createServices } from './runner/services.ts';
 import { createAlertDispatcher } from './alerts/dispatcher.ts';
 import { loadSecrets } from './security/secrets.ts';
+import { egressPolicy } from './security/egress.ts';
+import { alertMisplacedSecrets } from './security/stored-secrets.ts';
 import { makeRedactor } from './security/redact.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv, type RateLimiterOptions } from './security/rate-limit.ts';
 import { trustProxyFromEnv } from './security/client-address.ts';
@@ -124,6 +126,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     throw new Error('FLOWDESK_ALLOWED_HOSTS opens the admin surface to other names: set FLOWDESK_ADMIN_TOKEN first');
   }
   const trustProxy = trustProxyFromEnv(env.FLOWDESK_TRUST_PROXY);
+  egressPolicy(env); // a bad FLOWDESK_EGRESS_ALLOW stops the start, naming the entry
   const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.httpLimits };
   mkdirSync(opts.dataDir, { recursive: true });
   const store = await createStore({ dataDir: opts.dataDir, fsync: opts.fsync ?? env.FLOWDESK_FSYNC !== '0', databaseUrl: opts.databaseUrl, log, files: opts.storeFiles });
@@ -194,6 +197,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     };
     const flowsDir = opts.flowsDir;
     if (flowsDir) await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log);
+    await alertMisplacedSecrets(flows.list(), { store, alerts, log, now: new Date(clock.now()).toISOString() });
     await scheduler.armSchedules();
     await alerts.resume();
     // stored flows a deploy would now refuse for their JSON-Logic run on as before; the owner hears once

@@ -7,7 +7,7 @@
 import { parseDuration, type Flow, type NodeOf, type NodeType, type Run } from '@flowdesk/schema';
 import { evaluateLogic, LogicError, truthy } from './logic.ts';
 import { runQaChecks } from './qa.ts';
-import { renderParams } from './template.ts';
+import { renderActionParams } from './params.ts';
 import { evalContext, finish, follow, idempotencyKeyFor, lastStep, type AdvanceEnv } from './run-state.ts';
 import type { Command, EvalContext, Step } from './types.ts';
 
@@ -116,9 +116,10 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
       run.status = 'waiting';
       return { run, command: { kind: 'wait', nodeId: node.id, until: run.wakeAt } };
     }
-    const params = (renderParams(node.params ?? {}, evalContext(run, env, true), `${node.id}.params`) ?? {}) as Record<string, unknown>;
+    const redacted = evalContext(run, env, false);
+    const { params, provenance } = renderActionParams(node.action, node.params, evalContext(run, env, true), redacted, `${node.id}.params`);
     if (!step || (step.status !== 'waiting' && step.status !== 'running')) {
-      const logged = renderParams(node.params ?? {}, evalContext(run, env, false), `${node.id}.params`);
+      const logged = renderActionParams(node.action, node.params, redacted, redacted, `${node.id}.params`).params;
       step = { nodeId: node.id, status: 'running', input: logged, attempts: [], startedAt: now };
       run.steps.push(step);
     } else {
@@ -137,6 +138,7 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
         idempotencyKey: idempotencyKeyFor(run, node.id),
         attempt: step.attempts.length + 1,
         timeoutMs: node.timeout ? parseDuration(node.timeout) : DEFAULT_ACTION_TIMEOUT_MS,
+        provenance,
       },
     };
   },

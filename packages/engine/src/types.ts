@@ -16,6 +16,21 @@ export interface EvalContext {
   steps?: Record<string, unknown>;
 }
 
+/**
+ * How an action's params were built, for the runtime's guards (the roles come from the action's spec;
+ * pointers are JSON pointers into params).
+ */
+export interface ParamProvenance {
+  /** values a placeholder or `$logic` built from event data (payload, headers, vars, steps, record, run, now) */
+  fromEvent: string[];
+  /** `url`-role params whose scheme, host or port came from event data */
+  urlOriginFromEvent: string[];
+  /** the call carries a credential: a `secrets`-role param named a secret, or a `connection`-role param names a connection */
+  credential: boolean;
+  /** secrets named outside the `secrets`-role params (a flow stored before that was refused): rendered "[redacted]" */
+  misplacedSecrets: string[];
+}
+
 /** What the runtime must do next for a run. */
 export type Command =
   | {
@@ -27,6 +42,7 @@ export type Command =
       idempotencyKey: string;
       attempt: number; // 1-based
       timeoutMs: number;
+      provenance: ParamProvenance;
     }
   | { kind: 'wait'; nodeId: string; until: string }
   | { kind: 'review'; nodeId: string; queue: string; title: string; decisions: string[]; sop: string[] }

@@ -8,3 +8,5 @@ export * from './payload.ts';
 export * from './state-map.ts';
 export * from './json-schema.ts';
 export * from './validate.ts';
+export * from './references.ts';
+export * from './secret-placement.ts';

@@ -517,6 +517,7 @@ describe('validateFlow: node content', () => {
   it('reports an action type not implemented yet, when the implemented ones are given', () => {
     const doc = leadFlow();
     doc.nodes[2].action = 'email.send';
+    doc.nodes[2].params = { to: '{{payload.email}}', subject: 'Hello', text: 'Thanks' };
     expect(errorsOf(doc)).toEqual([]);
     expect(errorsOf(doc, { implementedActions: ['http.request', 'record.setState', 'alert.raise'] })).toEqual([
       { path: '/nodes/2/action', message: 'email.send is not implemented yet', nodeId: 'welcome' },

@@ -11,7 +11,8 @@
 //   not wired, no edge from the trigger, unreachable nodes, cycles through no node that parks the run;
 // - content errors (each node, action and trigger spec's own checks, plus the fields any of them may
 //   have): unknown JSON-Logic operators, schemas AJV refuses to compile, durations that do not parse,
-//   entities/states not in the state map, and the like.
+//   entities/states not in the state map, and the like;
+// - secrets named anywhere but the params an outbound call sends (secret-placement.ts).
 import type { ErrorObject } from 'ajv';
 import type { Flow, FlowNode } from './dsl.ts';
 import { NODE_SPEC_LIST, nodeSpec } from './nodes/index.ts';
@@ -25,6 +26,7 @@ import { flowJsonSchema } from './json-schema.ts';
 import { checkLogic, checkParamsLogic } from './logic-operators.ts';
 import { payloadSchemaProblem } from './payload.ts';
 import { schemaCheck } from './schema-checks.ts';
+import { misplacedSecrets } from './secret-placement.ts';
 import { getByPointer, isWithinPointer, joinPointer, parsePointer, toPointer } from './pointer.ts';
 import type { StateMap } from './state-map.ts';
 
@@ -434,6 +436,7 @@ export function validateFlow(doc: unknown, opts: ValidateFlowOptions = {}): Flow
       if (isObj(node)) checkNode(checkContext(r, doc, opts, states, ['nodes', i], str(node.id)), node);
     });
     checkGraph(r, nodes, Array.isArray(doc.edges) ? doc.edges : []);
+    for (const m of misplacedSecrets(doc)) r.add(m.path, m.message, m.nodeId);
   }
 
   const superseded = new Set(r.errors.filter((e) => e.supersedes).map((e) => e.path));

@@ -1,3 +1,4 @@
+import { emptyProvenance } from '@flowdesk/engine';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -61,6 +62,7 @@ const cmd = (params: Record<string, unknown>, over: Partial<ActionCommand> = {})
   nodeId: 'fast-response',
   action: 'email.send',
   params,
+  provenance: emptyProvenance(),
   idempotencyKey: 'run-1:fast-response',
   attempt: 1,
   timeoutMs: 5_000,
