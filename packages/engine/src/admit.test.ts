@@ -14,6 +14,9 @@ const webhook = flow(
   { record: { entity: 'account', key: { var: 'payload.email' } } },
 );
 const manual = flow({ type: 'manual', idempotencyKey: byCustomer, dedupeWindow: '3d' });
+const signed = flow({ type: 'webhook', path: 'sw', auth: { type: 'hmac', secret: 'SW' } });
+const signedOwnKey = flow({ type: 'webhook', path: 'sw2', auth: { type: 'hmac', secret: 'SW' }, idempotencyKey: byCustomer, dedupeWindow: '1h' });
+const stripe = flow({ type: 'webhook', path: 'pay', auth: { type: 'stripe', secret: 'ST' } });
 const bare = flow({ type: 'manual' });
 const schedule = flow({ type: 'schedule', cron: '0 8 * * 1', payload: { kind: 'weekly' } });
 const record = flow({ type: 'record', entity: 'account', state: 'won', filter: { '!=': [{ var: 'record.data.plan' }, 'free'] } });
@@ -31,6 +34,15 @@ const rows: [string, Flow, IncomingEvent, Admission][] = [
   ['webhook: the contract refuses', webhook, { source: { kind: 'webhook', path: 'lead' }, payload: { type: 'x' } }, { admit: 'rejected', error: 'payload does not match the contract', errors: [{ path: '/customer', message: "must have required property 'customer'" }] }],
   ['webhook: a key rule giving nothing: every event is its own run', webhook, { source: { kind: 'webhook', path: 'lead' }, payload: { customer: '' } }, {
     admit: 'start', start: { payload: { customer: '' }, headers: {}, idempotencyKey: null, dedupeWindowMs: 2 * 3_600_000, trigger: { type: 'webhook', path: 'lead' } },
+  }],
+  ['webhook, hmac (Standard Webhooks) with no key rule: the webhook-id header, for 28h', signed, { source: { kind: 'webhook', path: 'sw' }, payload: { customer }, headers: { 'webhook-id': 'msg_2Lh9' } }, {
+    admit: 'start', start: { payload: { customer }, headers: { 'webhook-id': 'msg_2Lh9' }, idempotencyKey: 'msg_2Lh9', dedupeWindowMs: 28 * 3_600_000, trigger: { type: 'webhook', path: 'sw' } },
+  }],
+  ['webhook, hmac with the flow\'s own key rule and window: those', signedOwnKey, { source: { kind: 'webhook', path: 'sw2' }, payload: { customer }, headers: { 'webhook-id': 'msg_2Lh9' } }, {
+    admit: 'start', start: { payload: { customer }, headers: { 'webhook-id': 'msg_2Lh9' }, idempotencyKey: '{"id":7,"name":"Ada"}', dedupeWindowMs: 3_600_000, trigger: { type: 'webhook', path: 'sw2' } },
+  }],
+  ['webhook, stripe with no key rule: the event id, for 3 days', stripe, { source: { kind: 'webhook', path: 'pay' }, payload: { id: 'evt_1Nq', type: 'invoice.paid', customer } }, {
+    admit: 'start', start: { payload: { id: 'evt_1Nq', type: 'invoice.paid', customer }, headers: {}, idempotencyKey: 'evt_1Nq', dedupeWindowMs: 3 * 86_400_000, trigger: { type: 'webhook', path: 'pay' } },
   }],
   ['manual (API): the key rule applies, the filter does not', webhook, { source: { kind: 'manual' }, payload: { customer, type: 'test' } }, {
     admit: 'start', start: { payload: { customer, type: 'test' }, headers: {}, idempotencyKey: '{"id":7,"name":"Ada"}', dedupeWindowMs: 2 * 3_600_000, trigger: { type: 'manual' } },

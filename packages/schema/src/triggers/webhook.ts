@@ -13,8 +13,18 @@ const AUTH_TYPES = {
     schema: Type.Object({ type: Type.Literal('token'), secret: SecretName, header: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
     docs: '`{"type":"token","secret":"NAME","header?":"x-…"}`',
   },
-  hmac: { schema: Type.Object({ type: Type.Literal('hmac'), secret: SecretName }, { additionalProperties: false }), docs: '`{"type":"hmac","secret":"NAME"}` (Standard Webhooks)' },
-  stripe: { schema: Type.Object({ type: Type.Literal('stripe'), secret: SecretName }, { additionalProperties: false }), docs: '`{"type":"stripe","secret":"NAME"}`' },
+  hmac: {
+    schema: Type.Object({ type: Type.Literal('hmac'), secret: SecretName }, { additionalProperties: false }),
+    docs: '`{"type":"hmac","secret":"NAME"}` (Standard Webhooks; default key: the `webhook-id` header, window 28h)',
+    // the signed delivery id is the same on every retry; senders retry for ~27 h 35 min (Svix's schedule)
+    dedupe: { key: { var: 'headers.webhook-id' }, window: '28h' },
+  },
+  stripe: {
+    schema: Type.Object({ type: Type.Literal('stripe'), secret: SecretName }, { additionalProperties: false }),
+    docs: '`{"type":"stripe","secret":"NAME"}` (default key: the event `id`, window 3d)',
+    // Stripe retries a live-mode event for up to three days, always with the same event id
+    dedupe: { key: { var: 'payload.id' }, window: '3d' },
+  },
 } satisfies Record<string, { schema: TObject; docs: string; dedupe?: DedupeDefault }>;
 
 export type AuthType = keyof typeof AUTH_TYPES;
@@ -51,6 +61,6 @@ export default defineTrigger({
   },
   docs: {
     fields:
-      '`path` (one flow per path), `auth`, `payloadSchema` (JSON Schema 2020-12), `idempotencyKey` (JSON-Logic over `{payload, headers}`; missing or null: every event is its own run), `dedupeWindow` (default `24h`), `filter` (JSON-Logic; not matched → 200 `{ignored:true}`)',
+      '`path` (one flow per path), `auth`, `payloadSchema` (JSON Schema 2020-12), `idempotencyKey` (JSON-Logic over `{payload, headers}`; when left out, the default key of the auth type — `hmac`: the `webhook-id` header, `stripe`: the event `id` — else every event is its own run; a key that evaluates to null: its own run), `dedupeWindow` (default: the window of the auth type — `hmac` 28h, `stripe` 3d — else `24h`), `filter` (JSON-Logic; not matched → 200 `{ignored:true}`)',
   },
 });
