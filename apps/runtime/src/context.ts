@@ -14,6 +14,7 @@ import type { HostName } from './security/host-guard.ts';
 import type { Store } from './store/types.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { LoadShedder } from './runner/load-shedding.ts';
+import type { FileStore } from './files/file-store.ts';
 
 /** Everything the HTTP layer needs, built once by startRuntime. */
 export interface RuntimeContext {
@@ -41,4 +42,8 @@ export interface RuntimeContext {
   metrics?: Metrics;
   /** webhooks answer 503 + Retry-After past the backlog bound (see runner/load-shedding.ts) */
   loadShedder?: LoadShedder;
+  /** files that came in with events (form uploads): FLOWDESK_FILES_DIR, default <data dir>/files */
+  files: FileStore;
+  /** FLOWDESK_PUBLIC_URL without a trailing slash: the address senders use (Twilio signs it) */
+  publicUrl: string | undefined;
 }

@@ -37,6 +37,8 @@ import { alertStoredLogicProblems } from './flows/stored-logic.ts';
 import { createLoadShedder, loadSheddingFromEnv } from './runner/load-shedding.ts';
 import { watchStoreHealth } from './runner/store-health.ts';
 import { closeEmailTransports, sendEmail } from './actions/email.ts';
+import { createFileStore, filesDirFromEnv } from './files/file-store.ts';
+import { publicUrlFromEnv } from './http/public-url.ts';
 
 export { ManualClock, systemClock };
 export type { Store };
@@ -127,9 +129,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   }
   const trustProxy = trustProxyFromEnv(env.FLOWDESK_TRUST_PROXY);
   egressPolicy(env); // a bad FLOWDESK_EGRESS_ALLOW stops the start, naming the entry
+  const publicUrl = publicUrlFromEnv(env.FLOWDESK_PUBLIC_URL);
   const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.httpLimits };
   mkdirSync(opts.dataDir, { recursive: true });
-  const store = await createStore({ dataDir: opts.dataDir, fsync: opts.fsync ?? env.FLOWDESK_FSYNC !== '0', databaseUrl: opts.databaseUrl, log, files: opts.storeFiles });
+  const fsync = opts.fsync ?? env.FLOWDESK_FSYNC !== '0';
+  const store = await createStore({ dataDir: opts.dataDir, fsync, databaseUrl: opts.databaseUrl, log, files: opts.storeFiles });
   await store.open();
   try {
     const secrets = loadSecrets({ env, dataDir: opts.dataDir });
@@ -171,7 +175,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const scheduler = new Scheduler(store, flows, runner, clock, log);
     scheduler.on('alert-summary', (t) => alerts.onTimer(t));
     // the daily retention job: prunes finished runs past FLOWDESK_RETENTION_DAYS, keeps their KPI facts
-    await scheduleRetention({ store, scheduler, clock, log, days: retentionDays });
+    const files = createFileStore({ dir: filesDirFromEnv(env, opts.dataDir), fsync, now: () => clock.now() });
+    // files go with their run: those of pruned runs, and of events that never became a run (an hour's grace)
+    const alsoPrune = (nowMs: number) => files.prune(async (owner) => (await store.getRun(owner)) !== undefined, { nowMs, graceMs: 3_600_000 });
+    await scheduleRetention({ store, scheduler, clock, log, days: retentionDays, alsoPrune });
     watchStoreHealth({ store, alerts, log, now: () => clock.now(), onWritable: () => runner.requeueStalled() });
     const ctx: RuntimeContext = {
       store,
@@ -194,6 +201,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       allowedHosts,
       trustProxy,
       editorDir: opts.editorDir ?? join(REPO_ROOT, 'apps/editor/dist'),
+      files,
+      publicUrl,
     };
     const flowsDir = opts.flowsDir;
     if (flowsDir) await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log);
@@ -203,6 +212,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // stored flows a deploy would now refuse for their JSON-Logic run on as before; the owner hears once
     await alertStoredLogicProblems({ flows: flows.list(), stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
     await runner.resumeAll();
+    // held runs of a flow that is on (switched on by a process that died before starting them all)
+    for (const f of flows.list()) if (f.active && f.doc.trigger.type === 'webhook') await runner.releaseHeld(f.id);
 
     const app = createApp(ctx);
     const hook = hooksHandler(ctx);
@@ -210,7 +221,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const connections = guardConnections(server, httpLimits, { trustProxy, log, onRefused: (kind) => metrics.securityRefusal(kind) });
     server.on('request', (req, res) => {
       if (!connections.admit(req, res)) return;
-      if (req.method === 'POST' && req.url?.startsWith(HOOKS_PREFIX)) hook(req, res);
+      if ((req.method === 'POST' || req.method === 'OPTIONS') && req.url?.startsWith(HOOKS_PREFIX)) hook(req, res);
       else app(req, res);
     });
     await new Promise<void>((ok, fail) => {
@@ -236,6 +247,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       async settle() {
         for (let i = 0; i < 100; i++) {
           await runner.queue.idle();
+          await runner.driving;
           const fired = await scheduler.tick();
           if (fired === 0 && runner.queue.size === 0) return;
         }
@@ -247,6 +259,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         server.closeAllConnections();
         await new Promise<void>((ok) => server.close(() => ok()));
         await runner.queue.idle();
+        await runner.driving;
         await store.close();
         closeEmailTransports();
       },

@@ -45,6 +45,21 @@ export function newRun(flow: Flow, input: NewRunInput): Run {
 }
 
 /**
+ * A held run (accepted while its flow was paused with hold) made ready to start on `flow`, the
+ * version active when the flow was switched back on: queued at that version's first node, its record
+ * as that version names it. Its id, payload, key and arrival time stay.
+ */
+export function releaseHeld(flow: Flow, run: Run, now: string): Run {
+  let record = run.record;
+  try {
+    record = runRecordRef(flow, { payload: run.payload, headers: run.headers }) ?? (flow.record ? undefined : run.record);
+  } catch {
+    // a record key that does not evaluate on the new version: the run fails on its first step, as any would
+  }
+  return { ...run, flowVersion: flow.version ?? run.flowVersion, status: 'queued', record, cursor: nextNode(flow, 'trigger') ?? null, steps: [], vars: {}, startedAt: now, updatedAt: now };
+}
+
+/**
  * Steps the run from its cursor until it needs the outside world (an action, a timer, a review, a
  * record transition) or ends. Pure nodes (compute, route, qa) are recomputed identically after a crash.
  */

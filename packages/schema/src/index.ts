@@ -10,3 +10,4 @@ export * from './json-schema.ts';
 export * from './validate.ts';
 export * from './references.ts';
 export * from './secret-placement.ts';
+export * from './form-payload.ts';

@@ -1,7 +1,10 @@
 // The run record: what the engine steps and the store keeps. Shared by engine, runtime and editor.
 import type { Severity } from './dsl.ts';
 
-export type RunStatus = 'queued' | 'running' | 'waiting' | 'needs_review' | 'succeeded' | 'dead' | 'failed' | 'cancelled';
+/** `held`: accepted while its flow was paused with hold; it starts when the flow is switched back on. */
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'needs_review' | 'held' | 'succeeded' | 'dead' | 'failed' | 'cancelled';
+/** Every status, open ones first. */
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'needs_review', 'held', 'succeeded', 'dead', 'failed', 'cancelled'];
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'dead', 'failed', 'cancelled'];
 export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
 

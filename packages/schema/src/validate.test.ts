@@ -137,7 +137,7 @@ describe('validateFlow: schema errors', () => {
     doc.trigger.auth = { type: 'hmac', secret: 'HOOK', header: 'x-sig' };
     expect(errorsOf(doc)).toEqual([{ path: '/trigger/auth/header', message: 'unknown property "header" (must NOT have additional properties)' }]);
     doc.trigger.auth = { type: 'basic' };
-    expect(errorsOf(doc)).toContainEqual({ path: '/trigger/auth/type', message: 'must be one of "none", "token", "hmac", "stripe"' });
+    expect(errorsOf(doc)).toContainEqual({ path: '/trigger/auth/type', message: 'must be one of "none", "token", "hmac", "stripe", "github", "shopify", "typeform", "tally", "calendly", "slack", "twilio", "signature"' });
   });
 
   it('says "must be one of" for unions of constants', () => {

@@ -36,7 +36,8 @@ export class FlowRegistry {
     this.latest.set(f.id, f);
     this.versions.set(`${f.id}@${f.version}`, f.doc);
     for (const [path, id] of this.hooks) if (id === f.id) this.hooks.delete(path);
-    if (f.active && f.doc.trigger.type === 'webhook') this.hooks.set(f.doc.trigger.path, f.id);
+    // a flow paused with hold keeps its path: its events are held, not refused
+    if ((f.active || f.hold) && f.doc.trigger.type === 'webhook') this.hooks.set(f.doc.trigger.path, f.id);
   }
 
   list(): StoredFlow[] {
@@ -87,16 +88,24 @@ export class FlowRegistry {
     const current = this.latest.get(checked.flow.id);
     if (opts.onlyIfChanged && current && comparable(current.doc) === comparable(checked.flow)) return { ok: true, flow: current, changed: false };
     const { version: _v, ...rest } = checked.flow;
-    const stored = await this.store.putFlow({ ...rest, active: rest.active ?? true } as Flow, at);
+    let stored = await this.store.putFlow({ ...rest, active: rest.active ?? true } as Flow, at);
+    // a new version deployed while paused with hold stays paused with hold
+    if (current?.hold && !stored.active) {
+      await this.store.setFlowActive(stored.id, false, true);
+      stored = { ...stored, hold: true };
+    }
     this.index(stored);
     return { ok: true, flow: stored, changed: true };
   }
 
-  async setActive(id: string, active: boolean): Promise<StoredFlow | undefined> {
+  /** Switches a flow on or off; `hold` (with active false) keeps its webhook answering and its events held. */
+  async setActive(id: string, active: boolean, hold = false): Promise<StoredFlow | undefined> {
     const f = this.latest.get(id);
     if (!f) return undefined;
-    await this.store.setFlowActive(id, active);
-    const updated = { ...f, active, doc: { ...f.doc, active } };
+    const held = hold && !active;
+    await this.store.setFlowActive(id, active, held);
+    const { hold: _h, ...rest } = f;
+    const updated: StoredFlow = { ...rest, active, ...(held ? { hold: true } : {}), doc: { ...f.doc, active } };
     this.index(updated);
     return updated;
   }

@@ -10,6 +10,7 @@ import { apiWriteGuard } from '../security/origin-guard.ts';
 import { flowsRouter } from './api-flows.ts';
 import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
+import { filesRouter } from './api-files.ts';
 import { sendError } from './errors.ts';
 
 function adminAuth(token: string | undefined) {
@@ -34,7 +35,7 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
     res.status(h.ok ? 200 : 503).json(h.ok ? { ok: true } : { ok: false, cause: `store: ${h.cause}`, since: h.since });
   });
   // POST /hooks/* never reaches Express (see index.ts); anything else there is not a route
-  app.all('/hooks/*path', (_req, res) => sendError(res, 405, 'webhooks take POST with a JSON body'));
+  app.all('/hooks/*path', (_req, res) => sendError(res, 405, 'webhooks take POST (JSON or an HTML form)'));
 
   // the admin surface from here on (host-guard.ts lists the public paths it lets through)
   const refused = (kind: string) => ctx.metrics?.securityRefusal(kind);
@@ -52,6 +53,7 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   api.use('/flows', flowsRouter(ctx));
   api.use('/', opsRouter(ctx));
   api.use('/', observabilityRouter(ctx));
+  api.use('/', filesRouter(ctx));
   extraApi?.(api);
   api.use((_req, res) => sendError(res, 404, 'no such API route'));
   app.use('/api', securityHeaders(), api);

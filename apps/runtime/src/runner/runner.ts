@@ -10,6 +10,7 @@ import {
   cancelRun,
   newRun,
   prepareReplay,
+  releaseHeld,
   resolveReview as engineResolveReview,
   DEFAULT_DEDUPE_WINDOW_MS,
   type ActionResult,
@@ -105,10 +106,10 @@ export class Runner {
 
   /** Creates the run durably (dedupe included) and queues it; resolves once the run is on disk. The
    * input comes from admitEvent (packages/engine/src/admit.ts), whichever way the event came in. */
-  async start(flow: Flow, input: StartInput): Promise<{ run: Run; duplicate: boolean }> {
+  async start(flow: Flow, input: StartInput, opts: { runId?: string; held?: boolean } = {}): Promise<{ run: Run; duplicate: boolean }> {
     const now = this.now();
     const run = newRun(flow, {
-      id: randomUUID(),
+      id: opts.runId ?? randomUUID(),
       payload: input.payload,
       headers: input.headers,
       now,
@@ -116,6 +117,8 @@ export class Runner {
       trigger: input.trigger,
       record: input.record,
     });
+    // accepted while the flow is paused with hold: stored, not started (releaseHeld starts it)
+    if (opts.held) run.status = 'held';
     let dedupe;
     if (input.idempotencyKey !== null) {
       const expiresAt = new Date(this.clock.now() + (input.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS)).toISOString();
@@ -123,7 +126,7 @@ export class Runner {
       dedupe = { flowId: flow.id, key: input.idempotencyKey, expiresAt, now };
     }
     const res = await this.store.createRun(run, dedupe);
-    if (!res.duplicate) {
+    if (!res.duplicate && !opts.held) {
       this.enqueue(res.run);
       void this.armSlas(flow, res.run).catch((e) => this.log.error({ err: (e as Error).message, runId: run.id }, 'arming SLA timers failed'));
     }
@@ -201,7 +204,7 @@ export class Runner {
     }
     if (!run || isTerminal(run.status)) return;
     if (run.status === 'waiting' && run.wakeAt && Date.parse(run.wakeAt) > this.clock.now()) return; // woken too early
-    if (run.status === 'needs_review') return;
+    if (run.status === 'needs_review' || run.status === 'held') return;
     const flow = await this.flows.version(run.flowId, run.flowVersion);
     if (!flow) {
       run = { ...run, status: 'failed', error: `flow ${run.flowId} version ${run.flowVersion} no longer exists`, endedAt: this.now(), updatedAt: this.now() };
@@ -412,6 +415,72 @@ export class Runner {
     }
   }
 
+  // ── hold while paused ──
+
+  /** The held runs of a flow, oldest first (arrival order). */
+  async heldRuns(flowId: string): Promise<Run[]> {
+    const out: Run[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await this.store.listRuns({ flowId, status: 'held', limit: 500, before });
+      out.push(...page);
+      if (page.length < 500) break;
+      before = page[page.length - 1]!.id;
+    }
+    return out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+  }
+
+  private releasing = new Map<string, Promise<number>>();
+
+  /**
+   * Starts the held runs of a flow that was switched back on, in arrival order, on its version active
+   * now. Each is made `queued` on disk first (a crash from here on resumes it as any queued run), then
+   * driven one after the other up to its first wait, review or end: the first to arrive is the first
+   * served. Resolves with how many were released once every one is queued; `driven` once all ran.
+   */
+  releaseHeld(flowId: string): Promise<number> {
+    const running = this.releasing.get(flowId);
+    if (running) return running.then(() => this.releaseHeld(flowId));
+    const task = (async () => {
+      const stored = this.flows.get(flowId);
+      if (!stored?.active) return 0;
+      const flow = stored.doc.version === stored.version ? stored.doc : { ...stored.doc, version: stored.version };
+      const released: Run[] = [];
+      for (const held of await this.heldRuns(flowId)) {
+        const next = releaseHeld(flow, held, this.now());
+        await this.store.saveRun(next);
+        released.push(next);
+      }
+      const drive = (async () => {
+        for (const run of released) {
+          void this.armSlas(flow, run).catch((e) => this.log.error({ err: (e as Error).message, runId: run.id }, 'arming SLA timers failed'));
+          await this.enqueue(run);
+        }
+      })();
+      this.driving = this.driving.then(() => drive);
+      if (released.length) this.log.info({ flowId, runs: released.length }, 'held runs released');
+      return released.length;
+    })().finally(() => this.releasing.delete(flowId));
+    this.releasing.set(flowId, task);
+    return task;
+  }
+  /** resolves once every released run has been driven up to its first park or end */
+  driving: Promise<void> = Promise.resolve();
+
+  /** Cancels every held run of a flow (the owner discarded them); resolves with how many. */
+  async discardHeld(flowId: string): Promise<number> {
+    let n = 0;
+    for (const run of await this.heldRuns(flowId)) {
+      try {
+        await this.cancel(run.id, 'discarded while held');
+        n++;
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e; // released meanwhile
+      }
+    }
+    return n;
+  }
+
   // ── operator actions ──
 
   async replay(runId: string, opts: { newIdempotencyKey?: boolean; version?: 'latest' | number } = {}): Promise<Run> {
@@ -452,8 +521,8 @@ export class Runner {
     let error: Error | undefined;
     await this.queue.push(Runner.queueKey(run), async () => {
       const cur = (await this.store.getRun(runId))!;
-      if (!['queued', 'waiting', 'needs_review'].includes(cur.status)) {
-        error = new ConflictError(`run ${runId} is ${cur.status}; only queued, waiting or needs_review runs can be cancelled`);
+      if (!['queued', 'waiting', 'needs_review', 'held'].includes(cur.status)) {
+        error = new ConflictError(`run ${runId} is ${cur.status}; only queued, waiting, needs_review or held runs can be cancelled`);
         return;
       }
       out = cancelRun(cur, this.now(), reason);

@@ -17,6 +17,8 @@ export interface StoredFlow {
   id: string;
   version: number;
   active: boolean;
+  /** paused with hold (only when !active): its webhook still answers and events wait as `held` runs */
+  hold?: boolean;
   doc: Flow; // the document as deployed, with `version` set
   deployedAt: string;
 }
@@ -102,7 +104,8 @@ export interface Store {
   /** Latest version of every flow (inactive included). */
   listFlows(): Promise<StoredFlow[]>;
   listFlowVersions(id: string): Promise<StoredFlow[]>;
-  setFlowActive(id: string, active: boolean): Promise<void>;
+  /** Sets the latest version's active flag; `hold` (only with active false) keeps its events as held runs. */
+  setFlowActive(id: string, active: boolean, hold?: boolean): Promise<void>;
 
   // ── runs (journal) ──
   /**

@@ -197,7 +197,8 @@ function isUnavailable(e: unknown): boolean {
   return /^(08|53|57P|58)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code);
 }
 
-const toFlow = (r: { id: string; version: number; active: boolean; doc: Flow; deployed_at: string }): StoredFlow => ({
+const toFlow = (r: { id: string; version: number; active: boolean; hold?: boolean; doc: Flow; deployed_at: string }): StoredFlow => ({
+  ...(r.hold ? { hold: true } : {}),
   id: r.id,
   version: r.version,
   active: r.active,
@@ -349,8 +350,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       const { rows } = await q('SELECT * FROM flows WHERE id = $1 ORDER BY version', [id]);
       return rows.map((r) => toFlow(r as never));
     },
-    async setFlowActive(id, active) {
-      await q('UPDATE flows SET active = $2 WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1)', [id, active]);
+    async setFlowActive(id, active, hold) {
+      await q('UPDATE flows SET active = $2, hold = $3 WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1)', [id, active, hold === true && !active]);
     },
 
     // ── runs ──
@@ -618,9 +619,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         };
         for (const f of s.flows ?? []) {
           await c.query(
-            `INSERT INTO flows (id, version, active, doc, deployed_at) VALUES ($1, $2, $3, $4::json, $5)
-             ON CONFLICT (id, version) DO UPDATE SET active = excluded.active, doc = excluded.doc, deployed_at = excluded.deployed_at`,
-            [f.id, f.version, f.active, json({ ...f.doc, version: f.version }), f.deployedAt],
+            `INSERT INTO flows (id, version, active, doc, deployed_at, hold) VALUES ($1, $2, $3, $4::json, $5, $6)
+             ON CONFLICT (id, version) DO UPDATE SET active = excluded.active, doc = excluded.doc, deployed_at = excluded.deployed_at, hold = excluded.hold`,
+            [f.id, f.version, f.active, json({ ...f.doc, version: f.version }), f.deployedAt, f.hold === true && !f.active],
           );
           counts.flows++;
         }
