@@ -111,7 +111,8 @@ export async function parseMultipart(
     bb = busboy({
       headers: req.headers,
       defParamCharset: 'utf8',
-      limits: { fieldNameSize: FORM_LIMITS.nameBytes, fieldSize: FORM_LIMITS.valueBytes, fields: FORM_LIMITS.fields, files: maxFiles, fileSize: maxBytes, parts: FORM_LIMITS.fields + maxFiles },
+      // a hook that takes no files still lets busboy announce the first one: it is refused by name (415)
+      limits: { fieldNameSize: FORM_LIMITS.nameBytes, fieldSize: FORM_LIMITS.valueBytes, fields: FORM_LIMITS.fields, files: Math.max(1, maxFiles), fileSize: maxBytes, parts: FORM_LIMITS.fields + Math.max(1, maxFiles) },
     });
   } catch (e) {
     throw new BodyRefused(400, `malformed multipart body: ${(e as Error).message}`);
