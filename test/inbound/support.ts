@@ -28,8 +28,8 @@ export interface HookResponse {
 }
 
 /** POSTs `body` as is (no redirect following), with the given headers. */
-export async function send(rt: TestRuntime, path: string, body: string | Buffer | FormData | URLSearchParams, headers: Record<string, string> = {}): Promise<HookResponse> {
-  const res = await fetch(rt.url + path, { method: 'POST', body, headers, redirect: 'manual' });
+export async function send(rt: TestRuntime, path: string, body: string | Uint8Array | FormData | URLSearchParams, headers: Record<string, string> = {}): Promise<HookResponse> {
+  const res = await fetch(rt.url + path, { method: "POST", body: body as BodyInit, headers, redirect: "manual" });
   const text = await res.text();
   let parsed: unknown = text;
   try {
