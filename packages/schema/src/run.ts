@@ -57,6 +57,8 @@ export interface Run {
   replays?: number;
   /** set by a replay with newIdempotencyKey: appended to `<runId>:<nodeId>` */
   keySuffix?: string;
+  /** a held run's place in arrival order (strictly increasing as events are accepted) */
+  heldSeq?: number;
   /** the flow's dedupe claim expiry, kept so the dedupe index can be rebuilt from runs */
   dedupeExpiresAt?: string;
   createdAt: string;

@@ -117,8 +117,11 @@ export class Runner {
       trigger: input.trigger,
       record: input.record,
     });
-    // accepted while the flow is paused with hold: stored, not started (releaseHeld starts it)
-    if (opts.held) run.status = 'held';
+    // accepted while the flow is paused with hold: stored, not started (releaseHeld starts it, in this order)
+    if (opts.held) {
+      run.status = 'held';
+      run.heldSeq = this.lastHeldSeq = Math.max(this.lastHeldSeq + 1, this.clock.now() * 1000);
+    }
     let dedupe;
     if (input.idempotencyKey !== null) {
       const expiresAt = new Date(this.clock.now() + (input.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS)).toISOString();
@@ -417,6 +420,9 @@ export class Runner {
 
   // ── hold while paused ──
 
+  /** microseconds on the clock, or one more than the last: events accepted in the same millisecond keep their order */
+  private lastHeldSeq = 0;
+
   /** The held runs of a flow, oldest first (arrival order). */
   async heldRuns(flowId: string): Promise<Run[]> {
     const out: Run[] = [];
@@ -427,7 +433,8 @@ export class Runner {
       if (page.length < 500) break;
       before = page[page.length - 1]!.id;
     }
-    return out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+    const seq = (r: Run) => r.heldSeq ?? Date.parse(r.createdAt) * 1000;
+    return out.sort((a, b) => seq(a) - seq(b) || (a.id < b.id ? -1 : 1));
   }
 
   private releasing = new Map<string, Promise<number>>();
