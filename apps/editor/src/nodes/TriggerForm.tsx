@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { Trigger } from '@flowdesk/schema';
 import { rowsToSchema, schemaToRows, type Row } from '../core/contract.ts';
 import { JsonField, Select, Tabs, Text, withKey } from './fields.tsx';
+import { WebhookOptions } from './WebhookOptions.tsx';
 
 const TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
 const FORMATS = ['', 'email', 'uri', 'date', 'date-time', 'uuid'];
@@ -110,19 +111,7 @@ export function TriggerForm(props: { trigger: Trigger; onChange: (t: Trigger) =>
       {t.type === 'webhook' && (
         <>
           <Text label="Path (POST /hooks/…)" value={t.path} onChange={(v) => set('path', v ?? '')} testid="trigger-path" />
-          <Select
-            label="Authentication"
-            value={t.auth?.type}
-            options={['none', 'token', 'hmac', 'stripe']}
-            onChange={(v) => set('auth', v === 'none' ? { type: 'none' } : { type: v, secret: (t.auth as { secret?: string })?.secret ?? 'HOOK_SECRET' })}
-            testid="trigger-auth"
-          />
-          {t.auth && t.auth.type !== 'none' && (
-            <>
-              <Text label="Secret name" hint="the value comes from FLOWDESK_SECRET_<NAME>, never from the flow" value={t.auth.secret} onChange={(v) => set('auth', { ...t.auth, secret: v ?? '' })} testid="trigger-secret" />
-              {t.auth.type === 'token' && <Text label="Header" value={t.auth.header} placeholder="x-webhook-token" onChange={(v) => set('auth', withKey(t.auth, 'header', v))} />}
-            </>
-          )}
+          <WebhookOptions trigger={t as Extract<Trigger, { type: 'webhook' }>} onChange={props.onChange} />
         </>
       )}
       {t.type === 'schedule' && (

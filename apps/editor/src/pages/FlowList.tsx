@@ -1,7 +1,7 @@
 // The flow list: the runtime's flows (and local drafts) with trigger, version and last run status.
 import { useCallback, useEffect, useState } from 'react';
 import type { Flow, Run } from '@flowdesk/schema';
-import { del, get } from '../api.ts';
+import { del, get, post } from '../api.ts';
 import { clearDraft, draftIds, loadDraft, saveDraft } from '../core/drafts.ts';
 import { freshId, slug } from '../core/ids.ts';
 import { newFlow } from '../core/templates.ts';
@@ -9,7 +9,7 @@ import { triggerSummary } from '../core/look.ts';
 import { navigate } from '../router.ts';
 import { ImportDialog } from '../components/ImportDialog.tsx';
 
-type Row = { flow: Flow; deployed: boolean; draft: boolean; lastRun?: { status: string; at: string; id: string } };
+type Row = { flow: Flow & { hold?: boolean }; deployed: boolean; draft: boolean; heldRuns?: number; lastRun?: { status: string; at: string; id: string } };
 
 export function FlowList() {
   const [rows, setRows] = useState<Row[] | null>(null);
@@ -21,7 +21,7 @@ export function FlowList() {
 
   const load = useCallback(async () => {
     try {
-      const list = await get<(Flow & { lastRun?: { status: string; startedAt?: string; createdAt?: string; id: string } })[]>('/api/flows');
+      const list = await get<(Flow & { hold?: boolean; heldRuns?: number; lastRun?: { status: string; startedAt?: string; createdAt?: string; id: string } })[]>('/api/flows');
       let runs: Run[] = [];
       try {
         runs = await get<Run[]>('/api/runs?limit=200');
@@ -36,6 +36,7 @@ export function FlowList() {
           flow: f,
           deployed: true,
           draft: Boolean(loadDraft(f.id)),
+          heldRuns: f.heldRuns,
           lastRun: lr ? { status: lr.status, at: (lr as Run).createdAt ?? (lr as { startedAt?: string }).startedAt ?? '', id: lr.id } : undefined,
         };
       });
@@ -132,8 +133,14 @@ export function FlowList() {
                   </a>
                   <div className="fd-hint">
                     {r.flow.id}
-                    {r.flow.active === false && ' · inactive'}
+                    {r.flow.active === false && !r.flow.hold && ' · inactive'}
+                    {r.flow.hold && ' · paused, holding events'}
                   </div>
+                  {r.flow.hold && (
+                    <span className="fd-pill warn" data-testid={`held-${r.flow.id}`}>
+                      {r.heldRuns ?? 0} held
+                    </span>
+                  )}
                 </td>
                 <td>{triggerSummary(r.flow.trigger)}</td>
                 <td>
@@ -155,6 +162,7 @@ export function FlowList() {
                   )}
                 </td>
                 <td className="fd-row-actions">
+                  {r.deployed && <HoldControls row={r} onDone={() => void load()} onError={setErr} />}
                   <button type="button" className="fd-btn small" onClick={() => void duplicate(r)} data-testid={`duplicate-${r.flow.id}`}>
                     Duplicate
                   </button>
@@ -211,5 +219,47 @@ export function FlowList() {
         />
       )}
     </div>
+  );
+}
+
+/**
+ * Pause a flow while keeping its webhook answering (events wait as held runs), switch it back on (held
+ * events start in arrival order), or discard what is held.
+ */
+function HoldControls(props: { row: Row; onDone: () => void; onError: (m: string) => void }) {
+  const f = props.row.flow;
+  const act = async (path: string, body: unknown, question?: string) => {
+    if (question && !confirm(question)) return;
+    try {
+      await post(`/api/flows/${f.id}/${path}`, body);
+      props.onDone();
+    } catch (e) {
+      props.onError((e as Error).message);
+    }
+  };
+  const holdable = f.trigger.type === 'webhook' || f.trigger.type === 'schedule';
+  return (
+    <>
+      {f.active !== false && holdable && (
+        <button type="button" className="fd-btn small" title="Stop running it; events are kept and run when you switch it back on" onClick={() => void act('active', { active: false, hold: true })} data-testid={`hold-${f.id}`}>
+          Pause &amp; hold
+        </button>
+      )}
+      {f.active === false && (
+        <button type="button" className="fd-btn small primary" onClick={() => void act('active', { active: true })} data-testid={`resume-${f.id}`}>
+          {props.row.heldRuns ? `Resume (runs ${props.row.heldRuns})` : 'Resume'}
+        </button>
+      )}
+      {f.hold && (props.row.heldRuns ?? 0) > 0 && (
+        <button
+          type="button"
+          className="fd-btn small danger"
+          onClick={() => void act('held/discard', {}, `Discard the ${props.row.heldRuns} held event(s) of “${f.name}”? They are cancelled and never run.`)}
+          data-testid={`discard-held-${f.id}`}
+        >
+          Discard held
+        </button>
+      )}
+    </>
   );
 }

@@ -8,7 +8,7 @@ import { setDecorations } from '../decorations.ts';
 import { navigate } from '../router.ts';
 import { Canvas } from '../components/Canvas.tsx';
 
-const STATUSES = ['queued', 'running', 'waiting', 'needs_review', 'succeeded', 'dead', 'failed', 'cancelled'];
+const STATUSES = ['queued', 'running', 'waiting', 'needs_review', 'held', 'succeeded', 'dead', 'failed', 'cancelled'];
 
 export function usePoll<T>(load: () => Promise<T>, ms: number, enabled = true): { data: T | null; error: string | null; refresh: () => void } {
   const [data, setData] = useState<T | null>(null);
