@@ -183,7 +183,7 @@ export function createFileStore(opts: { dir: string; fsync: boolean; now: () => 
     },
     async removeOwner(owner) {
       const od = ownerDir(owner);
-      let n = 0;
+      let n: number;
       try {
         n = (await readdir(od)).filter((x) => x.endsWith('.bin')).length;
       } catch {
