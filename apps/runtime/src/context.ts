@@ -5,6 +5,7 @@ import type { AlertDispatcher } from './alerts/dispatcher.ts';
 import type { FlowRegistry } from './flows/registry.ts';
 import type { Runner } from './runner/runner.ts';
 import type { Scheduler } from './runner/scheduler.ts';
+import type { TriggerPollers } from './pollers/pollers.ts';
 import type { RuntimeServices } from './runner/services.ts';
 import type { Redactor } from './security/redact.ts';
 import type { Secrets } from './security/secrets.ts';
@@ -22,6 +23,8 @@ export interface RuntimeContext {
   flows: FlowRegistry;
   runner: Runner;
   scheduler: Scheduler;
+  /** the e-mail and poll triggers' readers */
+  pollers: TriggerPollers;
   services: RuntimeServices;
   alerts: AlertDispatcher;
   clock: Clock;

@@ -13,6 +13,7 @@ import type { Store } from './store/types.ts';
 import type { FileLayer } from './store/lowdb/file-layer.ts';
 import { FlowRegistry } from './flows/registry.ts';
 import { Runner, type RunnerHooks } from './runner/runner.ts';
+import { TriggerPollers } from './pollers/pollers.ts';
 import { Scheduler } from './runner/scheduler.ts';
 import { createServices } from './runner/services.ts';
 import { createAlertDispatcher } from './alerts/dispatcher.ts';
@@ -180,11 +181,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const alsoPrune = (nowMs: number) => files.prune(async (owner) => (await store.getRun(owner)) !== undefined, { nowMs, graceMs: 3_600_000 });
     await scheduleRetention({ store, scheduler, clock, log, days: retentionDays, alsoPrune });
     watchStoreHealth({ store, alerts, log, now: () => clock.now(), onWritable: () => runner.requeueStalled() });
+    const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env });
+    scheduler.on('poll', (t) => pollers.onTimer(t));
     const ctx: RuntimeContext = {
       store,
       flows,
       runner,
       scheduler,
+      pollers,
       services,
       alerts,
       clock,
@@ -208,6 +212,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (flowsDir) await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log);
     await alertMisplacedSecrets(flows.list(), { store, alerts, log, now: new Date(clock.now()).toISOString() });
     await scheduler.armSchedules();
+    await pollers.arm();
     await alerts.resume();
     // stored flows a deploy would now refuse for their JSON-Logic run on as before; the owner hears once
     await alertStoredLogicProblems({ flows: flows.list(), stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });

@@ -45,7 +45,7 @@ export interface Run {
   status: RunStatus;
   outcome?: 'error-handled';
   idempotencyKey: string | null;
-  trigger: { type: string; path?: string; recordTransitionId?: string; scheduledFor?: string };
+  trigger: { type: string; path?: string; recordTransitionId?: string; scheduledFor?: string; mailbox?: string; uid?: number; url?: string; itemKey?: string };
   payload: unknown;
   headers: Record<string, string>;
   vars: Record<string, unknown>;

@@ -53,6 +53,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     const out = await ctx.flows.deploy({ ...body, id: req.params.id }, now());
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
+    await ctx.pollers.arm();
     // deployed active while it was paused with hold: its held events start on this version
     if (before?.hold && out.flow.active) await ctx.runner.releaseHeld(out.flow.id);
     res.status(200).json({ id: out.flow.id, version: out.flow.version });
@@ -62,6 +63,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     const f = await ctx.flows.setActive(req.params.id, false);
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
     await ctx.scheduler.armSchedules();
+    await ctx.pollers.arm();
     res.json({ id: f.id, version: f.version, active: false });
   });
 
@@ -80,6 +82,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     const f = await ctx.flows.setActive(req.params.id, active, hold);
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
     await ctx.scheduler.armSchedules();
+    await ctx.pollers.arm();
     const released = active ? await ctx.runner.releaseHeld(f.id) : 0;
     res.json({ id: f.id, version: f.version, active, ...(hold ? { hold: true } : {}), ...(active ? { released } : {}) });
   });
@@ -98,6 +101,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     const out = await ctx.flows.deploy({ ...old.doc, active: true }, now());
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
+    await ctx.pollers.arm();
     res.json({ id: out.flow.id, version: out.flow.version, rolledBackTo: version });
   });
 
