@@ -2,7 +2,8 @@
 // the URL to paste into the vendor's dashboard (built on FLOWDESK_PUBLIC_URL) and the preset's default
 // key; the HTML form options and their copyable snippet, which — put on a founder's page on another
 // origin — posts straight to Flowdesk in Chromium and lands on the thank-you page; the flow list
-// pauses with hold, shows what is held, and discards it.
+// pauses with hold, shows what is held, and discards it; the e-mail and poll triggers' forms deploy a
+// trigger the runtime reads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -131,6 +132,46 @@ describe('inbound reach in the editor', { timeout: 180_000 }, () => {
     await page.getByTestId('resume-lead-form').click();
     await page.getByTestId('hold-lead-form').waitFor();
     expect(await page.getByTestId('held-lead-form').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('switches a trigger to e-mail (refusing a password in clear to another machine) and to polling a feed, which is read once deployed', async () => {
+    let feedRequests = 0;
+    site.on('request', (req) => {
+      if (req.url === '/') feedRequests++;
+    });
+    const put = await fetch(`${app.url}/api/flows/reader`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dsl: 1, id: 'reader', name: 'Reader', trigger: { type: 'manual' }, nodes: [{ id: 'done', type: 'end' }], edges: [{ from: 'trigger', to: 'done' }] }),
+    });
+    expect(put.status).toBe(200);
+    page_html = '';
+    const { page, errors } = await app.newPage();
+    await page.goto('/flows/reader');
+    const ed = new EditorPage(page);
+    await ed.waitReady();
+    await ed.select('trigger');
+    await page.getByTestId('trigger-type').selectOption('email');
+    await page.getByTestId('email-options').waitFor();
+    await page.getByTestId('email-host').fill('imap.example.com');
+    await page.getByTestId('email-user').fill('ada@example.com');
+    await page.getByTestId('email-tls').selectOption('none');
+    await poll(() => page.getByTestId('validation-list').innerText()).toMatch(/sends the password in clear/);
+    await page.getByTestId('email-tls').selectOption('implicit');
+    await page.getByTestId('validation-ok').waitFor();
+    await screenshot(page, 'inbound-4-email');
+
+    await page.getByTestId('trigger-type').selectOption('poll');
+    await page.getByTestId('poll-options').waitFor();
+    await page.getByTestId('poll-url').fill(`${siteUrl}/`);
+    await page.getByTestId('poll-format').selectOption('feed');
+    await page.getByTestId('poll-interval').fill('10m');
+    await page.getByTestId('validation-ok').waitFor();
+    await ed.deploy();
+    const deployed = (await (await fetch(`${app.url}/api/flows/reader`)).json()) as { trigger: Record<string, unknown> };
+    expect(deployed.trigger).toEqual({ type: 'poll', url: `${siteUrl}/`, format: 'feed', interval: '10m' });
+    await poll(async () => feedRequests).toBe(1); // read once, at once, on activation
     expect(errors).toEqual([]);
   });
 });

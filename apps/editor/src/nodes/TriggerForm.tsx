@@ -1,10 +1,11 @@
 // The trigger's side-panel form: type, path, auth, payload contract (field table + raw JSON Schema),
-// idempotency key, dedupe window, filter; schedule and record triggers.
+// idempotency key, dedupe window, filter; schedule and record triggers; e-mail and poll triggers.
 import { useState } from 'react';
 import type { Trigger } from '@flowdesk/schema';
 import { rowsToSchema, schemaToRows, type Row } from '../core/contract.ts';
 import { JsonField, Select, Tabs, Text, withKey } from './fields.tsx';
 import { WebhookOptions } from './WebhookOptions.tsx';
+import { EmailOptions, PollOptions } from './ReaderOptions.tsx';
 
 const TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
 const FORMATS = ['', 'email', 'uri', 'date', 'date-time', 'uuid'];
@@ -102,12 +103,14 @@ export function TriggerForm(props: { trigger: Trigger; onChange: (t: Trigger) =>
       schedule: { type: 'schedule', cron: '0 9 * * 1', timezone: 'UTC' },
       record: { type: 'record', entity: 'account', state: 'qualified' },
       manual: { type: 'manual' },
+      email: { type: 'email', host: '', user: '', password: 'IMAP_PASSWORD' },
+      poll: { type: 'poll', url: 'https://' },
     };
     props.onChange(next[type]!);
   };
   return (
     <div data-testid="trigger-form">
-      <Select label="Starts when" value={t.type} options={['webhook', 'schedule', 'record', 'manual']} onChange={changeType} testid="trigger-type" />
+      <Select label="Starts when" value={t.type} options={['webhook', 'schedule', 'record', 'manual', 'email', 'poll']} onChange={changeType} testid="trigger-type" />
       {t.type === 'webhook' && (
         <>
           <Text label="Path (POST /hooks/…)" value={t.path} onChange={(v) => set('path', v ?? '')} testid="trigger-path" />
@@ -126,6 +129,9 @@ export function TriggerForm(props: { trigger: Trigger; onChange: (t: Trigger) =>
           <Text label="State" value={t.state} onChange={(v) => set('state', v ?? '')} />
         </>
       )}
+      {t.type === 'email' && <EmailOptions trigger={t as Extract<Trigger, { type: 'email' }>} onChange={props.onChange} />}
+      {t.type === 'poll' && <PollOptions trigger={t as Extract<Trigger, { type: 'poll' }>} onChange={props.onChange} />}
+      {(t.type === 'email' || t.type === 'poll') && <PayloadContract value={t.payloadSchema} onChange={(v) => set('payloadSchema', v)} />}
       {(t.type === 'webhook' || t.type === 'manual') && (
         <>
           <PayloadContract value={t.payloadSchema} onChange={(v) => set('payloadSchema', v)} />
@@ -133,7 +139,7 @@ export function TriggerForm(props: { trigger: Trigger; onChange: (t: Trigger) =>
           <Text label="Dedupe window" value={t.dedupeWindow as string | undefined} placeholder="24h" onChange={(v) => set('dedupeWindow', v)} testid="trigger-dedupe" />
         </>
       )}
-      {(t.type === 'webhook' || t.type === 'record') && (
+      {(t.type === 'webhook' || t.type === 'record' || t.type === 'email' || t.type === 'poll') && (
         <JsonField label="Filter (JSON-Logic)" value={t.filter} onChange={(v) => set('filter', v)} allowEmpty rows={2} hint="events that do not match start nothing" />
       )}
     </div>

@@ -3,8 +3,8 @@
 // that arrived (INTERNALDATE) since the trigger was switched on / last read. Each message is parsed
 // (mailparser), its attachments stored like form files, and its run created durably before the
 // cursor moves — a crash in between reads it again and the Message-ID key makes that a duplicate.
-// The mailbox is left as it was (BODY.PEEK; no \Seen, no move) unless the trigger opts in, and then
-// only after the run is stored.
+// The mailbox is left as it was (opened read-only with EXAMINE: no \Seen, no move) unless the trigger
+// opts in, and then only after the run is stored.
 import { ImapFlow } from 'imapflow';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { ATTACHMENT_LIMITS, type Flow, type TriggerOf } from '@flowdesk/schema';
