@@ -5,8 +5,7 @@
 // cursor moves — a crash in between reads it again and the Message-ID key makes that a duplicate.
 // The mailbox is left as it was (opened read-only with EXAMINE: no \Seen, no move) unless the trigger
 // opts in, and then only after the run is stored.
-import { ImapFlow } from 'imapflow';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { AddressObject, ParsedMail } from 'mailparser';
 import { ATTACHMENT_LIMITS, type Flow, type TriggerOf } from '@flowdesk/schema';
 import type { FileRef } from '../files/file-store.ts';
 import { admitItem } from './admit-item.ts';
@@ -30,6 +29,8 @@ export async function readMailbox(flow: Flow & { trigger: EmailTrigger }, state:
   const pass = deps.secrets.secret(t.password);
   if (pass === undefined) throw new Error(`the secret ${t.password} (the mailbox password) is not set: FLOWDESK_SECRET_${t.password}`);
   const tls = t.tls ?? 'implicit';
+  // loaded on first use: a runtime without an e-mail trigger never holds the IMAP client and MIME parser
+  const [{ ImapFlow }, { simpleParser }] = await Promise.all([import('imapflow'), import('mailparser')]);
   const client = new ImapFlow({
     host: t.host,
     port: t.port ?? defaultPort(t),

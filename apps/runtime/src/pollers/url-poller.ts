@@ -5,7 +5,6 @@
 // itemKey rule, else its id/guid/link/url) is looked up in the durable seen-set; a new one starts a
 // run, keyed the same way, so a crash before the seen-set is written repeats no run. The first read
 // marks what is there as seen (unless backfill). Seen keys older than seenWindow are forgotten.
-import Parser from 'rss-parser';
 import { evaluateLogic, normaliseKey } from '@flowdesk/engine';
 import { DEFAULT_ITEM_KEYS, parseDuration, type Flow, type TriggerOf } from '@flowdesk/schema';
 import { egressPolicy, egressRequest } from '../security/egress.ts';
@@ -106,6 +105,7 @@ const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : 
 async function parseItems(t: PollTrigger, text: string): Promise<unknown[]> {
   if (t.format === 'feed') {
     try {
+      const { default: Parser } = await import('rss-parser'); // loaded on first use, as the IMAP client
       const feed = await new Parser().parseString(text);
       return feed.items ?? [];
     } catch (e) {
