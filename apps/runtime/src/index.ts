@@ -27,6 +27,8 @@ import { parseAllowedHosts } from './security/host-guard.ts';
 import { logUncheckedPatterns } from './security/stored-patterns.ts';
 import { DEFAULT_HTTP_LIMITS, guardConnections, httpServerOptions, type ConnectionGuard, type HttpLimits } from './security/connection-limits.ts';
 import { createApp } from './http/app.ts';
+import { followClusterChanges } from './cluster/follow.ts';
+import { clusterSettingsFromEnv } from './cluster/settings.ts';
 import { hooksHandler, HOOKS_PREFIX } from './http/hooks.ts';
 import type { RuntimeContext } from './context.ts';
 import { createLogger } from './observability/logger.ts';
@@ -134,18 +136,22 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.httpLimits };
   mkdirSync(opts.dataDir, { recursive: true });
   const fsync = opts.fsync ?? env.FLOWDESK_FSYNC !== '0';
-  const store = await createStore({ dataDir: opts.dataDir, fsync, databaseUrl: opts.databaseUrl, log, files: opts.storeFiles });
+  const cluster = clusterSettingsFromEnv(env);
+  const store = await createStore({ dataDir: opts.dataDir, fsync, databaseUrl: opts.databaseUrl, log, files: opts.storeFiles, cluster });
   await store.open();
   try {
     const secrets = loadSecrets({ env, dataDir: opts.dataDir });
     const redact = makeRedactor(secrets.values());
     const stateMap = loadStateMap(opts.flowsDir, log);
     const flows = new FlowRegistry(store, stateMap);
+    const metrics = createMetrics();
+    // flows deployed, switched or rolled back through another instance (PostgreSQL): followed from here on
+    const follower = followClusterChanges({ store, flows, log, metrics });
     await flows.load();
+    await follower.start();
     logUncheckedPatterns(flows.list(), log);
     const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema, { unsupportedPatterns: 'skip' }).validate(value);
     const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => secrets.values(), sendEmail: (m) => sendEmail(m, { store, clock, env }) });
-    const metrics = createMetrics();
     // `runner` (read at scrape time, after the runner exists): lets a test see this process's work drain
     metrics.setQueueDepthSource(async () => ({ ...(await queueDepths(store)), runner: runner.queue.size }));
     const obs = observabilityHooks({ store: () => store, metrics, log });
@@ -258,6 +264,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         }
       },
       async close() {
+        follower.stop();
         scheduler.stop();
         clearInterval(sweep);
         connections.stop();

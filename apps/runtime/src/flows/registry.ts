@@ -17,6 +17,9 @@ const comparable = (doc: Flow): string => {
   return JSON.stringify(rest);
 };
 
+/** The stored flag is the truth (setFlowActive changes it, not the deployed document). */
+const activeInDoc = (f: StoredFlow): StoredFlow => (f.doc.active === f.active ? f : { ...f, doc: { ...f.doc, active: f.active } });
+
 export class FlowRegistry {
   private latest = new Map<string, StoredFlow>();
   private versions = new Map<string, Flow>(); // `${id}@${version}` → doc
@@ -30,6 +33,36 @@ export class FlowRegistry {
 
   async load(): Promise<void> {
     for (const f of await this.store.listFlows()) this.index(f);
+  }
+
+  /**
+   * Reads flow `id` from the store again (a change made through another instance of the cluster:
+   * deploy, rollback, active flag, …). Mutations of one id in this process run one at a time, so a
+   * slow refresh never puts back a state older than one indexed after it.
+   */
+  refresh(id: string): Promise<void> {
+    return this.serial(id, async () => {
+      const f = await this.store.getFlow(id);
+      if (f) this.index(activeInDoc(f));
+      else this.forget(id);
+    });
+  }
+
+  private chains = new Map<string, Promise<unknown>>();
+  private serial<T>(id: string, task: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(id) ?? Promise.resolve();
+    const next = prev.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.chains.set(id, tail);
+    void tail.then(() => {
+      if (this.chains.get(id) === tail) this.chains.delete(id);
+    });
+    return next;
+  }
+
+  private forget(id: string): void {
+    this.latest.delete(id);
+    for (const [path, owner] of this.hooks) if (owner === id) this.hooks.delete(path);
   }
 
   private index(f: StoredFlow): void {
@@ -88,26 +121,33 @@ export class FlowRegistry {
     const current = this.latest.get(checked.flow.id);
     if (opts.onlyIfChanged && current && comparable(current.doc) === comparable(checked.flow)) return { ok: true, flow: current, changed: false };
     const { version: _v, ...rest } = checked.flow;
-    let stored = await this.store.putFlow({ ...rest, active: rest.active ?? true } as Flow, at);
-    // a new version deployed while paused with hold stays paused with hold
-    if (current?.hold && !stored.active) {
-      await this.store.setFlowActive(stored.id, false, true);
-      stored = { ...stored, hold: true };
-    }
-    this.index(stored);
+    const stored = await this.serial(checked.flow.id, async () => {
+      let s = await this.store.putFlow({ ...rest, active: rest.active ?? true } as Flow, at);
+      // a new version deployed while paused with hold stays paused with hold
+      if (current?.hold && !s.active) {
+        await this.store.setFlowActive(s.id, false, true);
+        s = { ...s, hold: true };
+      }
+      this.index(s);
+      return s;
+    });
     return { ok: true, flow: stored, changed: true };
   }
 
   /** Switches a flow on or off; `hold` (with active false) keeps its webhook answering and its events held. */
   async setActive(id: string, active: boolean, hold = false): Promise<StoredFlow | undefined> {
-    const f = this.latest.get(id);
-    if (!f) return undefined;
-    const held = hold && !active;
-    await this.store.setFlowActive(id, active, held);
-    const { hold: _h, ...rest } = f;
-    const updated: StoredFlow = { ...rest, active, ...(held ? { hold: true } : {}), doc: { ...f.doc, active } };
-    this.index(updated);
-    return updated;
+    return this.serial(id, async () => {
+      const f = this.latest.get(id);
+      if (!f) return undefined;
+      const held = hold && !active;
+      await this.store.setFlowActive(id, active, held);
+      // read back: another instance may have deployed a newer version meanwhile
+      const read = await this.store.getFlow(id);
+      const { hold: _h, ...rest } = f;
+      const updated: StoredFlow = read ? activeInDoc(read) : { ...rest, active, ...(held ? { hold: true } : {}), doc: { ...f.doc, active } };
+      this.index(updated);
+      return updated;
+    });
   }
 
   payloadValidator(flow: Flow): PayloadValidator {

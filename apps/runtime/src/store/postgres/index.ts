@@ -15,7 +15,9 @@ import { hash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { TERMINAL_STATUSES, isTerminal } from '@flowdesk/schema';
+import { createChangeFeed, type PostgresChangeFeed } from './change-feed.ts';
 import {
+  CLUSTER_WATCHED_COLLECTIONS,
   StoreConflictError,
   type CreateRunResult,
   type DedupeClaim,
@@ -45,6 +47,10 @@ export interface PostgresStoreOptions {
   instanceId?: string;
   /** an instance that has not heartbeaten for this long is dead and its runs may be claimed (default 15 s) */
   leaseMs?: number;
+  /** how often the change feed compares cluster_changes with what it applied (default 5 s) */
+  reconcileMs?: number;
+  /** first wait before the change feed reconnects its listening connection (default 100 ms) */
+  listenRetryMs?: number;
 }
 
 /** A dedupe claim as stored: which run holds (flowId, key) until expiresAt. */
@@ -81,6 +87,7 @@ export interface ImportCounts {
 
 export interface PostgresStore extends Store {
   readonly instanceId: string;
+  readonly changes: PostgresChangeFeed;
   /*
    * claimResumableRuns (the Store contract) claims the runs this process should resume at start: queued, running and
    * waiting runs whose owner is this instance (left by a previous life of it), an instance that is no
@@ -212,6 +219,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   const log = opts.log;
   const instanceId = opts.instanceId ?? `pid${process.pid}-${randomUUID()}`;
   const leaseMs = opts.leaseMs ?? 15_000;
+  const changes = createChangeFeed({ url: opts.url, pool: () => db(), log, reconcileMs: opts.reconcileMs, retryMs: opts.listenRetryMs, applicationName: `flowdesk-listen ${instanceId}`.slice(0, 63) });
+  /** announces a change of a watched collection's document (in the caller's transaction when given one) */
+  const docChanged = (c: DocCollection) => CLUSTER_WATCHED_COLLECTIONS.has(c);
 
   const db = (): pg.Pool => {
     if (!pool) throw new Error('postgres store is not open');
@@ -276,6 +286,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     onHealthChange(fn) {
       listeners.push(fn);
     },
+    changes,
     async open() {
       if (pool) return;
       const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
@@ -305,8 +316,15 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         p.query('UPDATE instances SET heartbeat_at = now() WHERE id = $1', [instanceId]).catch((e: Error) => log?.warn(`postgres heartbeat: ${e.message}`));
       }, Math.max(50, Math.floor(leaseMs / 3)));
       heartbeat.unref();
+      try {
+        await changes.start();
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
     },
     async close() {
+      await changes.stop();
       const p = pool;
       pool = undefined;
       if (heartbeat) clearInterval(heartbeat);
@@ -332,6 +350,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
           json(sf.doc),
           at,
         ]);
+        await c.query("SELECT flowdesk_changed('flows', $1)", [doc.id]);
         return structuredClone(sf);
       });
     },
@@ -351,7 +370,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       return rows.map((r) => toFlow(r as never));
     },
     async setFlowActive(id, active, hold) {
-      await q('UPDATE flows SET active = $2, hold = $3 WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1)', [id, active, hold === true && !active]);
+      await q(
+        `WITH u AS (UPDATE flows SET active = $2, hold = $3 WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1) RETURNING id)
+         SELECT flowdesk_changed('flows', id) FROM u`,
+        [id, active, hold === true && !active],
+      );
     },
 
     // ── runs ──
@@ -572,11 +595,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
 
     // ── documents ──
     async putDoc(c, doc) {
-      await q('INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc', [
-        c,
-        doc.id,
-        json(doc),
-      ]);
+      const put = 'INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc';
+      await q(docChanged(c) ? `WITH w AS (${put} RETURNING collection, id) SELECT flowdesk_changed('docs:' || collection, id) FROM w` : put, [c, doc.id, json(doc)]);
     },
     async getDoc<C extends DocCollection>(c: C, id: string) {
       const { rows } = await q<{ doc: DocCollections[C] }>('SELECT doc FROM docs WHERE collection = $1 AND id = $2', [c, id]);
@@ -587,7 +607,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       return rows.map((r) => r.doc);
     },
     async deleteDoc(c, id) {
-      await q('DELETE FROM docs WHERE collection = $1 AND id = $2', [c, id]);
+      const del = 'DELETE FROM docs WHERE collection = $1 AND id = $2';
+      await q(docChanged(c) ? `WITH w AS (${del} RETURNING collection, id) SELECT flowdesk_changed('docs:' || collection, id) FROM w` : del, [c, id]);
     },
     async updateDoc<C extends DocCollection>(c: C, id: string, update: (cur: DocCollections[C] | undefined) => DocCollections[C] | undefined) {
       return tx(async (cl) => {
@@ -601,6 +622,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
           id,
           json(next),
         ]);
+        if (docChanged(c)) await cl.query("SELECT flowdesk_changed('docs:' || $1, $2)", [c, id]);
         return structuredClone(next);
       });
     },
@@ -623,6 +645,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
              ON CONFLICT (id, version) DO UPDATE SET active = excluded.active, doc = excluded.doc, deployed_at = excluded.deployed_at, hold = excluded.hold`,
             [f.id, f.version, f.active, json({ ...f.doc, version: f.version }), f.deployedAt, f.hold === true && !f.active],
           );
+          await c.query("SELECT flowdesk_changed('flows', $1)", [f.id]);
           counts.flows++;
         }
         for (const r of s.runs ?? []) {
