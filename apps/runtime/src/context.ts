@@ -16,6 +16,7 @@ import type { Store } from './store/types.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { LoadShedder } from './runner/load-shedding.ts';
 import type { FileStore } from './files/file-store.ts';
+import type { Leases } from './cluster/leases.ts';
 
 /** Everything the HTTP layer needs, built once by startRuntime. */
 export interface RuntimeContext {
@@ -49,4 +50,6 @@ export interface RuntimeContext {
   files: FileStore;
   /** FLOWDESK_PUBLIC_URL without a trailing slash: the address senders use (Twilio signs it) */
   publicUrl: string | undefined;
+  /** long-lived inbound work (mailboxes, polling triggers) owned by one instance at a time: ctx.leases.own(name, work) */
+  leases: Leases;
 }

@@ -29,6 +29,7 @@ import { DEFAULT_HTTP_LIMITS, guardConnections, httpServerOptions, type Connecti
 import { createApp } from './http/app.ts';
 import { followClusterChanges } from './cluster/follow.ts';
 import { clusterSettingsFromEnv } from './cluster/settings.ts';
+import { leasesFor } from './cluster/leases.ts';
 import { hooksHandler, HOOKS_PREFIX } from './http/hooks.ts';
 import type { RuntimeContext } from './context.ts';
 import { createLogger } from './observability/logger.ts';
@@ -189,7 +190,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     watchStoreHealth({ store, alerts, log, now: () => clock.now(), onWritable: () => runner.requeueStalled() });
     const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env });
     scheduler.on('poll', (t) => pollers.onTimer(t));
+    const { leases, shared: sharedLeases } = leasesFor(store, cluster.leaseMs);
     const ctx: RuntimeContext = {
+      leases,
       store,
       flows,
       runner,
@@ -243,7 +246,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (pollMs > 0) scheduler.start(pollMs);
     // on a shared database, runs of a process that died and never came back are picked up by a sweep
     // (a store with one process per data dir answers it with nothing)
-    const sweep = setInterval(() => void runner.resumeAll({ includeOwn: false }).catch((e: Error) => log.warn({ err: e.message }, 'resume sweep failed')), 15_000);
+    const sweep = setInterval(() => void runner.resumeAll({ includeOwn: false }).catch((e: Error) => log.warn({ err: e.message }, 'resume sweep failed')), cluster.leaseMs ?? 15_000);
     sweep.unref();
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -272,6 +275,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await new Promise<void>((ok) => server.close(() => ok()));
         await runner.queue.idle();
         await runner.driving;
+        if (!sharedLeases) await leases.close(); // the store releases its own
         await store.close();
         closeEmailTransports();
       },

@@ -16,6 +16,8 @@ import pg from 'pg';
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { TERMINAL_STATUSES, isTerminal } from '@flowdesk/schema';
 import { createChangeFeed, type PostgresChangeFeed } from './change-feed.ts';
+import { createPostgresLeases } from './leases.ts';
+import type { Leases } from '../../cluster/leases.ts';
 import {
   CLUSTER_WATCHED_COLLECTIONS,
   StoreConflictError,
@@ -88,6 +90,8 @@ export interface ImportCounts {
 export interface PostgresStore extends Store {
   readonly instanceId: string;
   readonly changes: PostgresChangeFeed;
+  /** named leases shared by every instance on this database (cluster/leases.ts), on a pool of their own */
+  readonly leases: Leases;
   /*
    * claimResumableRuns (the Store contract) claims the runs this process should resume at start: queued, running and
    * waiting runs whose owner is this instance (left by a previous life of it), an instance that is no
@@ -220,6 +224,21 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   const instanceId = opts.instanceId ?? `pid${process.pid}-${randomUUID()}`;
   const leaseMs = opts.leaseMs ?? 15_000;
   const changes = createChangeFeed({ url: opts.url, pool: () => db(), log, reconcileMs: opts.reconcileMs, retryMs: opts.listenRetryMs, applicationName: `flowdesk-listen ${instanceId}`.slice(0, 63) });
+  // leases renew on their own small pool, so a busy hot path never delays a renewal into a loss
+  let leasePool: pg.Pool | undefined;
+  const leases = createPostgresLeases({
+    instanceId,
+    leaseMs,
+    log,
+    pool: () => {
+      if (!pool) throw new Error('postgres store is not open');
+      if (!leasePool) {
+        leasePool = new pg.Pool({ connectionString: opts.url, max: 2, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, application_name: 'flowdesk-leases' });
+        leasePool.on('error', (e) => log?.warn(`postgres lease pool: ${e.message}`));
+      }
+      return leasePool;
+    },
+  });
   /** announces a change of a watched collection's document (in the caller's transaction when given one) */
   const docChanged = (c: DocCollection) => CLUSTER_WATCHED_COLLECTIONS.has(c);
 
@@ -287,6 +306,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       listeners.push(fn);
     },
     changes,
+    leases,
     async open() {
       if (pool) return;
       const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
@@ -325,6 +345,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
     async close() {
       await changes.stop();
+      if (pool) await leases.close();
+      const lp = leasePool;
+      leasePool = undefined;
+      await lp?.end().catch(() => {});
       const p = pool;
       pool = undefined;
       if (heartbeat) clearInterval(heartbeat);
