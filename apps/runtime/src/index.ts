@@ -14,6 +14,7 @@ import type { FileLayer } from './store/lowdb/file-layer.ts';
 import { FlowRegistry } from './flows/registry.ts';
 import { Runner, type RunnerHooks } from './runner/runner.ts';
 import { TriggerPollers } from './pollers/pollers.ts';
+import type { RecordLanes } from './runner/record-lanes.ts';
 import { Scheduler } from './runner/scheduler.ts';
 import { createServices } from './runner/services.ts';
 import { createAlertDispatcher } from './alerts/dispatcher.ts';
@@ -177,6 +178,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       log,
       validateSchema,
       hooks,
+      lanes: 'recordLanes' in store ? (store as { recordLanes: RecordLanes }).recordLanes : undefined,
       services: (r) => createServices({ store, flows, runner: r, alerts, stateMap, clock, log }),
     });
     const services = runner.services;

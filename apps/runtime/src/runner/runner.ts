@@ -28,6 +28,7 @@ import type { Secrets } from '../security/secrets.ts';
 import type { Redactor } from '../security/redact.ts';
 import { KeyedQueue, Semaphore } from './keyed-queue.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import { inProcessLanes, type RecordLanes } from './record-lanes.ts';
 
 export interface RunnerHooks {
   /** a run reached a terminal status */
@@ -55,6 +56,8 @@ export interface RunnerDeps {
   /** validates JSON against a qa node's schema (AJV, compiled outside the engine) */
   validateSchema: AdvanceEnv['validateSchema'];
   hooks?: RunnerHooks;
+  /** one run per record key at a time across instances (PostgreSQL's advisory locks); in-process by default */
+  lanes?: RecordLanes;
   /** builds the services from the runner they start runs on (record triggers, flow.emit) */
   services: (runner: Runner) => RuntimeServices;
 }
@@ -81,6 +84,8 @@ export class Runner {
   private readonly log: Logger;
   private readonly validateSchema: AdvanceEnv['validateSchema'];
   private readonly hooks: RunnerHooks;
+  /** one run per record key at a time across the instances of a cluster (PostgreSQL); in-process otherwise */
+  private readonly lanes: RecordLanes;
 
   constructor(deps: RunnerDeps) {
     this.store = deps.store;
@@ -93,6 +98,7 @@ export class Runner {
     this.log = deps.log;
     this.validateSchema = deps.validateSchema;
     this.hooks = deps.hooks ?? {};
+    this.lanes = deps.lanes ?? inProcessLanes;
     this.services = deps.services(this);
   }
 
@@ -137,7 +143,7 @@ export class Runner {
   }
 
   enqueue(run: Pick<Run, 'id' | 'record'>): Promise<void> {
-    return this.queue.push(Runner.queueKey(run), () => this.slots.run(() => this.drive(run)));
+    return this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, () => this.slots.run(() => this.drive(run))));
   }
 
   /** Runs accepted and not yet parked or ended (queued or being driven): what load shedding bounds. */
@@ -526,7 +532,7 @@ export class Runner {
     if (!run) throw new NotFoundError(`run ${runId} not found`);
     let out: Run | undefined;
     let error: Error | undefined;
-    await this.queue.push(Runner.queueKey(run), async () => {
+    await this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, async () => {
       const cur = (await this.store.getRun(runId))!;
       if (!['queued', 'waiting', 'needs_review', 'held'].includes(cur.status)) {
         error = new ConflictError(`run ${runId} is ${cur.status}; only queued, waiting, needs_review or held runs can be cancelled`);
@@ -540,7 +546,7 @@ export class Runner {
       }
       const flow = await this.flows.version(out.flowId, out.flowVersion);
       if (flow) await this.hooks.onRunFinished?.(out, flow);
-    });
+    }));
     if (error) throw error;
     return out!;
   }
@@ -554,7 +560,7 @@ export class Runner {
     if (!run) throw new NotFoundError(`run ${item.runId} not found`);
     let out: Run | undefined;
     let error: Error | undefined;
-    await this.queue.push(Runner.queueKey(run), async () => {
+    await this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, async () => {
       const claimed = await this.store.updateDoc('reviews', reviewId, (cur) =>
         cur && cur.status === 'open' ? { ...cur, status: 'resolved', decision, resolvedAt: this.now() } : undefined,
       );
@@ -571,7 +577,7 @@ export class Runner {
       out = engineResolveReview(flow, cur, decision, this.now());
       await this.store.saveRun(out);
       await this.driveUnsafe(out.id);
-    });
+    }));
     if (error) throw error;
     return (await this.store.getRun(item.runId)) ?? out!;
   }

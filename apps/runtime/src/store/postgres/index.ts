@@ -17,6 +17,7 @@ import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { TERMINAL_STATUSES, isTerminal } from '@flowdesk/schema';
 import { createChangeFeed, type PostgresChangeFeed } from './change-feed.ts';
 import { createPostgresLeases } from './leases.ts';
+import { createPostgresRecordLanes, type PostgresRecordLanes } from './record-lanes.ts';
 import type { Leases } from '../../cluster/leases.ts';
 import {
   CLUSTER_WATCHED_COLLECTIONS,
@@ -92,6 +93,8 @@ export interface PostgresStore extends Store {
   readonly changes: PostgresChangeFeed;
   /** named leases shared by every instance on this database (cluster/leases.ts), on a pool of their own */
   readonly leases: Leases;
+  /** runs of one record key one at a time across instances, in arrival order (runner/record-lanes.ts) */
+  readonly recordLanes: PostgresRecordLanes;
   /*
    * claimResumableRuns (the Store contract) claims the runs this process should resume at start: queued, running and
    * waiting runs whose owner is this instance (left by a previous life of it), an instance that is no
@@ -239,6 +242,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       return leasePool;
     },
   });
+  const recordLanes = createPostgresRecordLanes({ url: opts.url, log, connectTimeoutMs: opts.connectTimeoutMs, orderWaitMs: 2 * leaseMs });
   /** announces a change of a watched collection's document (in the caller's transaction when given one) */
   const docChanged = (c: DocCollection) => CLUSTER_WATCHED_COLLECTIONS.has(c);
 
@@ -307,6 +311,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
     changes,
     leases,
+    recordLanes,
     async open() {
       if (pool) return;
       const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
@@ -346,6 +351,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     async close() {
       await changes.stop();
       if (pool) await leases.close();
+      await recordLanes.close();
       const lp = leasePool;
       leasePool = undefined;
       await lp?.end().catch(() => {});
