@@ -11,11 +11,13 @@
 //   sha256 (hex) only (migration 003): any length, bounded rows and indexes.
 // - Timers are claimed with DELETE … FOR UPDATE SKIP LOCKED (see claimDueTimers).
 import { readdirSync, readFileSync } from 'node:fs';
-import { hash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { TERMINAL_STATUSES, isTerminal } from '@flowdesk/schema';
 import { createChangeFeed, type PostgresChangeFeed } from './change-feed.ts';
+import { createHotPath } from './hot-path.ts';
+import type { BatcherStats } from './group-commit.ts';
 import { createPostgresLeases } from './leases.ts';
 import { createPostgresRecordLanes, type PostgresRecordLanes } from './record-lanes.ts';
 import type { Leases } from '../../cluster/leases.ts';
@@ -93,6 +95,8 @@ export interface PostgresStore extends Store {
   readonly changes: PostgresChangeFeed;
   /** named leases shared by every instance on this database (cluster/leases.ts), on a pool of their own */
   readonly leases: Leases;
+  /** batches and items so far per kind of hot-path call (group commit) */
+  groupCommitStats(): Record<string, BatcherStats>;
   /** runs of one record key one at a time across instances, in arrival order (runner/record-lanes.ts) */
   readonly recordLanes: PostgresRecordLanes;
   /*
@@ -161,8 +165,8 @@ export async function migrate(client: pg.ClientBase, migrations: Migration[] = l
 
 const TERMINAL = [...TERMINAL_STATUSES];
 const json = (v: unknown) => JSON.stringify(v);
-/** How keys are stored and indexed: sha256, hex — the same as migration 003's encode(sha256(…), 'hex'). */
-export const pgKeyHash = (key: string): string => hash('sha256', key, 'hex');
+import { pgKeyHash } from './key-hash.ts';
+export { pgKeyHash };
 
 function runParams(run: Run, owner: string | null) {
   const key = run.idempotencyKey ?? null;
@@ -227,21 +231,19 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   const instanceId = opts.instanceId ?? `pid${process.pid}-${randomUUID()}`;
   const leaseMs = opts.leaseMs ?? 15_000;
   const changes = createChangeFeed({ url: opts.url, pool: () => db(), log, reconcileMs: opts.reconcileMs, retryMs: opts.listenRetryMs, applicationName: `flowdesk-listen ${instanceId}`.slice(0, 63) });
-  // leases renew on their own small pool, so a busy hot path never delays a renewal into a loss
-  let leasePool: pg.Pool | undefined;
-  const leases = createPostgresLeases({
-    instanceId,
-    leaseMs,
-    log,
-    pool: () => {
-      if (!pool) throw new Error('postgres store is not open');
-      if (!leasePool) {
-        leasePool = new pg.Pool({ connectionString: opts.url, max: 2, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, application_name: 'flowdesk-leases' });
-        leasePool.on('error', (e) => log?.warn(`postgres lease pool: ${e.message}`));
-      }
-      return leasePool;
-    },
-  });
+  // Liveness — the instance heartbeat and lease renewals — on a small pool of its own: queued behind the
+  // hot path's queries on a busy instance, a heartbeat would arrive late, and its peers would take over
+  // runs it is still driving.
+  let controlPool: pg.Pool | undefined;
+  const control = (): pg.Pool => {
+    if (!pool) throw new Error('postgres store is not open');
+    if (!controlPool) {
+      controlPool = new pg.Pool({ connectionString: opts.url, max: 2, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, application_name: 'flowdesk-liveness' });
+      controlPool.on('error', (e) => log?.warn(`postgres liveness pool: ${e.message}`));
+    }
+    return controlPool;
+  };
+  const leases = createPostgresLeases({ instanceId, leaseMs, log, pool: control });
   const recordLanes = createPostgresRecordLanes({ url: opts.url, log, connectTimeoutMs: opts.connectTimeoutMs, orderWaitMs: 2 * leaseMs });
   /** announces a change of a watched collection's document (in the caller's transaction when given one) */
   const docChanged = (c: DocCollection) => CLUSTER_WATCHED_COLLECTIONS.has(c);
@@ -303,6 +305,49 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     }
   }
 
+  /** One run at a time (the group-commit path falls back to it for a claim whose run vanished). */
+  async function createRunOne(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
+    if (!dedupe) {
+      await q(`INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})`, runParams(run, instanceId));
+      return { run: structuredClone(run), duplicate: false };
+    }
+    const kh = pgKeyHash(dedupe.key);
+    for (let attempt = 0; ; attempt++) {
+      const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run, instanceId), dedupe.flowId, kh, dedupe.expiresAt, dedupe.now]);
+      if (rows[0].created === 1) return { run: structuredClone(run), duplicate: false };
+      // a live claim is held (and committed) by another run: answer with that run as stored now
+      const first = await q<{ run_id: string; doc: Run | null }>(
+        'SELECT d.run_id, r.doc FROM dedupe d LEFT JOIN runs r ON r.id = d.run_id WHERE d.flow_id = $1 AND d.key_hash = $2',
+        [dedupe.flowId, kh],
+      );
+      const held = first.rows[0];
+      if (held?.doc) return { run: held.doc, duplicate: true };
+      // The claim's run is gone (pruned; this statement's snapshot is newer than the claim's commit, so
+      // the run is not merely invisible): drop that claim, as the memory store ignores it, and retry.
+      if (held)
+        await q('DELETE FROM dedupe d WHERE d.flow_id = $1 AND d.key_hash = $2 AND d.run_id = $3 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = d.run_id)', [
+          dedupe.flowId,
+          kh,
+          held.run_id,
+        ]);
+      if (attempt >= 5) throw new Error(`could not claim dedupe key ${dedupe.flowId}/${kh} (sha256)`);
+    }
+  }
+
+  // the calls every event makes, each batched into one statement (and one commit) per batch
+  const putDocOne = (c: DocCollection, doc: { id: string }) =>
+    q('INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc', [c, doc.id, json(doc)]).then(() => {});
+  const hot = createHotPath({
+    query: q,
+    instanceId,
+    createRunOne,
+    saveRunOne: (run) => q(RUN_UPSERT, runParams(run, instanceId)).then(() => {}),
+    putDocOne,
+    putTimerOne: (t) =>
+      q('INSERT INTO timers (id, due_at, doc) VALUES ($1, $2, $3::json) ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc', [t.id, t.dueAt, json(t)]).then(() => {}),
+    addRejectedOne: (e) => q('INSERT INTO rejected (id, at, flow_id, doc) VALUES ($1, $2, $3, $4::json)', [e.id, e.at, e.flowId ?? null, json(e)]).then(() => {}),
+  });
+
   const store: PostgresStore = {
     instanceId,
     health: () => failing ?? { ok: true },
@@ -312,6 +357,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     changes,
     leases,
     recordLanes,
+    groupCommitStats: () => hot.stats(),
     async open() {
       if (pool) return;
       const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
@@ -338,7 +384,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       // forget instances that died long ago (their runs, if any, are claimable either way)
       await p.query("DELETE FROM instances WHERE heartbeat_at < now() - interval '1 day'");
       heartbeat = setInterval(() => {
-        p.query('UPDATE instances SET heartbeat_at = now() WHERE id = $1', [instanceId]).catch((e: Error) => log?.warn(`postgres heartbeat: ${e.message}`));
+        control()
+          .query('UPDATE instances SET heartbeat_at = now() WHERE id = $1', [instanceId])
+          .catch((e: Error) => log?.warn(`postgres heartbeat: ${e.message}`));
       }, Math.max(50, Math.floor(leaseMs / 3)));
       heartbeat.unref();
       try {
@@ -349,16 +397,17 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       }
     },
     async close() {
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = undefined;
+      await hot.idle();
       await changes.stop();
       if (pool) await leases.close();
       await recordLanes.close();
-      const lp = leasePool;
-      leasePool = undefined;
+      const lp = controlPool;
+      controlPool = undefined;
       await lp?.end().catch(() => {});
       const p = pool;
       pool = undefined;
-      if (heartbeat) clearInterval(heartbeat);
-      heartbeat = undefined;
       if (!p) return;
       // a clean stop: whatever this instance still owns may be taken over at once
       await p.query('DELETE FROM instances WHERE id = $1', [instanceId]).catch(() => {});
@@ -408,40 +457,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
 
     // ── runs ──
-    async createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
-      if (!dedupe) {
-        await q(`INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})`, runParams(run, instanceId));
-        return { run: structuredClone(run), duplicate: false };
-      }
-      const kh = pgKeyHash(dedupe.key);
-      for (let attempt = 0; ; attempt++) {
-        const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run, instanceId), dedupe.flowId, kh, dedupe.expiresAt, dedupe.now]);
-        if (rows[0].created === 1) return { run: structuredClone(run), duplicate: false };
-        // a live claim is held (and committed) by another run: answer with that run as stored now
-        const first = await q<{ run_id: string; doc: Run | null }>(
-          'SELECT d.run_id, r.doc FROM dedupe d LEFT JOIN runs r ON r.id = d.run_id WHERE d.flow_id = $1 AND d.key_hash = $2',
-          [dedupe.flowId, kh],
-        );
-        const held = first.rows[0];
-        if (held?.doc) return { run: held.doc, duplicate: true };
-        // The claim's run is gone (pruned; this statement's snapshot is newer than the claim's commit, so
-        // the run is not merely invisible): drop that claim, as the memory store ignores it, and retry.
-        if (held)
-          await q('DELETE FROM dedupe d WHERE d.flow_id = $1 AND d.key_hash = $2 AND d.run_id = $3 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = d.run_id)', [
-            dedupe.flowId,
-            kh,
-            held.run_id,
-          ]);
-        if (attempt >= 5) throw new Error(`could not claim dedupe key ${dedupe.flowId}/${kh} (sha256)`);
-      }
-    },
-    async saveRun(run) {
-      await q(RUN_UPSERT, runParams(run, instanceId));
-    },
-    async getRun(id) {
-      const { rows } = await q<{ doc: Run }>('SELECT doc FROM runs WHERE id = $1', [id]);
-      return rows[0]?.doc;
-    },
+    createRun: (run: Run, dedupe?: DedupeClaim) => hot.createRun(run, dedupe),
+    saveRun: (run) => hot.saveRun(run),
+    getRun: (id) => hot.getRun(id),
     async listRuns(rq: RunQuery) {
       const where: string[] = [];
       const vals: unknown[] = [];
@@ -514,9 +532,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
 
     // ── rejected ──
-    async addRejected(e) {
-      await q('INSERT INTO rejected (id, at, flow_id, doc) VALUES ($1, $2, $3, $4::json)', [e.id, e.at, e.flowId ?? null, json(e)]);
-    },
+    addRejected: (e) => hot.addRejected(e),
     async listRejected(rq) {
       const where: string[] = [];
       const vals: unknown[] = [];
@@ -575,16 +591,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
 
     // ── timers ──
-    async putTimer(t) {
-      await q('INSERT INTO timers (id, due_at, doc) VALUES ($1, $2, $3::json) ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc', [
-        t.id,
-        t.dueAt,
-        json(t),
-      ]);
-    },
-    async deleteTimer(id) {
-      await q('DELETE FROM timers WHERE id = $1', [id]);
-    },
+    putTimer: (t) => hot.putTimer(t),
+    deleteTimer: (id) => hot.deleteTimer(id),
     async getTimer(id) {
       const { rows } = await q<{ doc: Timer }>('SELECT doc FROM timers WHERE id = $1', [id]);
       return rows[0]?.doc;
@@ -625,13 +633,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
 
     // ── documents ──
     async putDoc(c, doc) {
+      if (!docChanged(c)) return hot.putDoc(c, doc);
       const put = 'INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc';
-      await q(docChanged(c) ? `WITH w AS (${put} RETURNING collection, id) SELECT flowdesk_changed('docs:' || collection, id) FROM w` : put, [c, doc.id, json(doc)]);
+      await q(`WITH w AS (${put} RETURNING collection, id) SELECT flowdesk_changed('docs:' || collection, id) FROM w`, [c, doc.id, json(doc)]);
     },
-    async getDoc<C extends DocCollection>(c: C, id: string) {
-      const { rows } = await q<{ doc: DocCollections[C] }>('SELECT doc FROM docs WHERE collection = $1 AND id = $2', [c, id]);
-      return rows[0]?.doc;
-    },
+    getDoc: (c, id) => hot.getDoc(c, id),
     async listDocs<C extends DocCollection>(c: C) {
       const { rows } = await q<{ doc: DocCollections[C] }>('SELECT doc FROM docs WHERE collection = $1 ORDER BY id', [c]);
       return rows.map((r) => r.doc);
