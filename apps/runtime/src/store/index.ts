@@ -23,11 +23,12 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
   let store: Store;
   if (opts.databaseUrl) {
     const { createPostgresStore } = await import('./postgres/index.ts');
-    // a stable id per data dir: a restarted process takes back its own runs, not a live peer's
+    const { instanceIdOf } = await import('../cluster/instance-id.ts');
     store = createPostgresStore({
       url: opts.databaseUrl,
       log: opts.log,
-      instanceId: `dir:${opts.dataDir}`,
+      // a stable id per data dir: a restarted process takes back its own runs, not a live peer's
+      instanceId: instanceIdOf(opts.dataDir),
       reconcileMs: opts.cluster?.reconcileMs,
       leaseMs: opts.cluster?.leaseMs,
     });
