@@ -170,7 +170,8 @@ export function createHotPath(deps: HotPathDeps): HotPath {
         const refused: number[] = [];
         for (const i of sent) {
           const { run } = items[i]!;
-          if (created.has(run.id)) out[i] = { run: structuredClone(run), duplicate: false };
+          // the caller's own object, as the embedded store answers (it was serialised above)
+          if (created.has(run.id)) out[i] = { run, duplicate: false };
           else refused.push(i);
         }
         // a live claim held (and committed) by another run: answer with that run as stored now
