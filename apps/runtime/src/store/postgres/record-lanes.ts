@@ -8,6 +8,7 @@
 // (`orderWaitMs`): a run stuck queued (its instance gone, until the sweep takes it over) delays the record,
 // never blocks it for good.
 import pg from 'pg';
+import { pgKeyHash } from './key-hash.ts';
 import type { Run } from '@flowdesk/schema';
 import type { RecordLanes } from '../../runner/record-lanes.ts';
 
@@ -32,7 +33,7 @@ const TAKE = `
 SELECT CASE
   WHEN $4::boolean AND EXISTS (
     SELECT 1 FROM runs e, runs r
-    WHERE r.id = $1 AND e.record_entity = $2 AND e.record_key = $3 AND NOT e.terminal AND e.status = 'queued'
+    WHERE r.id = $1 AND e.record_entity = $2 AND e.record_key_hash = $3 AND NOT e.terminal AND e.status = 'queued'
       AND (e.created_at, e.id) < (r.created_at, r.id))
   THEN 'behind'
   WHEN pg_try_advisory_lock(hashtextextended($2 || chr(1) || $3, 0)) THEN 'locked'
@@ -75,6 +76,8 @@ export function createPostgresRecordLanes(opts: PostgresRecordLanesOptions): Pos
     async exclusive<T>(run: Pick<Run, 'id' | 'record'>, task: () => Promise<T>): Promise<T> {
       if (!run.record) return task();
       const { entity, key } = run.record;
+      // keys are stored and locked by their sha256 (a key may be any length)
+      const keyHash = pgKeyHash(key);
       const i = slot(`${entity}\u0001${key}`);
       const started = Date.now();
       let inOrder = true;
@@ -82,7 +85,7 @@ export function createPostgresRecordLanes(opts: PostgresRecordLanesOptions): Pos
         let state: 'locked' | 'behind' | 'busy' | 'error';
         try {
           const c = await client(i);
-          state = (await c.query<{ state: 'locked' | 'behind' | 'busy' }>(TAKE, [run.id, entity, key, inOrder])).rows[0]!.state;
+          state = (await c.query<{ state: 'locked' | 'behind' | 'busy' }>(TAKE, [run.id, entity, keyHash, inOrder])).rows[0]!.state;
         } catch (e) {
           // the database is away: the run cannot go on without it anyway; try again until closed
           if (closed) throw e;
@@ -102,7 +105,7 @@ export function createPostgresRecordLanes(opts: PostgresRecordLanesOptions): Pos
         return await task();
       } finally {
         const c = await client(i).catch(() => undefined);
-        await c?.query(GIVE, [entity, key]).catch((e: Error) => opts.log?.warn(`record lanes: releasing ${entity} ${key} failed: ${e.message}`));
+        await c?.query(GIVE, [entity, keyHash]).catch((e: Error) => opts.log?.warn(`record lanes: releasing ${entity} ${key} failed: ${e.message}`));
       }
     },
     stats: () => ({ ...counters }),
