@@ -18,6 +18,8 @@ import type { LoadShedder } from './runner/load-shedding.ts';
 import type { FileStore } from './files/file-store.ts';
 import type { Leases } from './cluster/leases.ts';
 
+import type { Sandbox } from './sandbox/sandbox.ts';
+
 /** Everything the HTTP layer needs, built once by startRuntime. */
 export interface RuntimeContext {
   store: Store;
@@ -52,4 +54,6 @@ export interface RuntimeContext {
   publicUrl: string | undefined;
   /** long-lived inbound work (mailboxes, polling triggers) owned by one instance at a time: ctx.leases.own(name, work) */
   leases: Leases;
+  /** runs code nodes and JSONata (QuickJS in a worker thread) */
+  sandbox: Sandbox;
 }

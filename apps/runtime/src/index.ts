@@ -44,6 +44,8 @@ import { watchStoreHealth } from './runner/store-health.ts';
 import { closeEmailTransports, sendEmail } from './actions/email.ts';
 import { createFileStore, filesDirFromEnv } from './files/file-store.ts';
 import { publicUrlFromEnv } from './http/public-url.ts';
+import { Sandbox } from './sandbox/sandbox.ts';
+import type { SandboxLimits } from './sandbox/limits.ts';
 
 export { ManualClock, systemClock };
 export type { Store };
@@ -67,6 +69,8 @@ export interface RuntimeOptions {
   hooks?: RunnerHooks;
   /** socket limits (slow clients); tests shorten the timers */
   httpLimits?: Partial<HttpLimits>;
+  /** limits of the code/JSONata sandbox (tests lower the hard timeout) */
+  sandboxLimits?: Partial<SandboxLimits>;
   /** failed webhook authentications allowed per client address (default 1/s, burst 30) */
   authFailureLimit?: RateLimiterOptions;
   /** the embedded store's file operations (durability tests watch or replace them) */
@@ -167,7 +171,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         opts.hooks?.onStep?.(flowId, nodeId, ms);
       },
     };
+    const sandbox = new Sandbox(opts.sandboxLimits);
     const runner = new Runner({
+      sandbox,
       store,
       flows,
       clock,
@@ -218,6 +224,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       editorDir: opts.editorDir ?? join(REPO_ROOT, 'apps/editor/dist'),
       files,
       publicUrl,
+      sandbox,
     };
     const flowsDir = opts.flowsDir;
     if (flowsDir) await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log);
@@ -278,6 +285,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await runner.queue.idle();
         await runner.driving;
         if (!sharedLeases) await leases.close(); // the store releases its own
+        await sandbox.close();
         await store.close();
         closeEmailTransports();
       },

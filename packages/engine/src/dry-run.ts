@@ -1,8 +1,8 @@
 // Dry run: walks the flow on a sample payload with every action assumed to succeed (or fail, when
 // asked), waits skipped and reviews decided — no side effects. The editor and the runtime share it.
 import type { EntityRecord, Flow } from '@flowdesk/schema';
-import { advance, applyActionResult, applyTransitionResult, newRun, resolveReview, runRecordRef, type AdvanceEnv } from './interpreter.ts';
-import type { DryRunResult } from './types.ts';
+import { advance, applyActionResult, applySandboxResult, applyTransitionResult, newRun, resolveReview, runRecordRef, type AdvanceEnv } from './interpreter.ts';
+import type { DryRunResult, SandboxCommand, SandboxResult } from './types.ts';
 
 export interface DryRunInput {
   payload: unknown;
@@ -16,7 +16,27 @@ export interface DryRunInput {
 
 const MAX_COMMANDS = 500;
 
-export function dryRun(flow: Flow, input: DryRunInput): DryRunResult {
+/** A code or set-with-JSONata step in a dry run: the runtime's sandbox when there is one, else marked not run. */
+export type DrySandbox = (cmd: SandboxCommand) => SandboxResult;
+const NOT_RUN: SandboxResult = { ok: true, output: { dryRun: true, notRun: 'sandboxed code runs only where a sandbox is given' } };
+
+export function dryRun(flow: Flow, input: DryRunInput, sandbox?: DrySandbox): DryRunResult {
+  const walk = dryRunSteps(flow, input);
+  let next = walk.next();
+  while (!next.done) next = walk.next(sandbox ? sandbox(next.value) : NOT_RUN);
+  return next.value;
+}
+
+/** The dry run with the runtime's sandbox (a worker, so asynchronous). */
+export async function dryRunAsync(flow: Flow, input: DryRunInput, sandbox: (cmd: SandboxCommand) => Promise<SandboxResult>): Promise<DryRunResult> {
+  const walk = dryRunSteps(flow, input);
+  let next = walk.next();
+  while (!next.done) next = walk.next(await sandbox(next.value));
+  return next.value;
+}
+
+/** The walk, yielding each sandbox command and taking its answer. */
+function* dryRunSteps(flow: Flow, input: DryRunInput): Generator<SandboxCommand, DryRunResult, SandboxResult> {
   let now = input.now;
   const headers = input.headers ?? {};
   let run = newRun(flow, {
@@ -48,6 +68,8 @@ export function dryRun(flow: Flow, input: DryRunInput): DryRunResult {
       now = command.until;
     } else if (command.kind === 'review') {
       run = resolveReview(flow, run, input.decisions?.[command.nodeId] ?? command.decisions[0]!, now);
+    } else if (command.kind === 'sandbox') {
+      run = applySandboxResult(flow, run, yield command, now);
     } else if (command.kind === 'transition') {
       end = { nodeId: command.nodeId, exitState: { entity: command.entity, key: command.key, state: command.state } };
       run = applyTransitionResult(flow, run, { ok: true, record: end.exitState }, now);

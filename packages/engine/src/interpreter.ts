@@ -6,7 +6,7 @@ import { evaluateLogic, LogicError } from './logic.ts';
 import { nextRetry } from './retry.ts';
 import { cloneRun, evalContext, finish, follow, idempotencyKeyFor, lastStep, nextNode, nodeById, type AdvanceEnv } from './run-state.ts';
 import { DEFAULT_ACTION_TIMEOUT_MS, STEPS, type StepFn } from './steps.ts';
-import type { ActionResult, Step } from './types.ts';
+import type { ActionResult, SandboxResult, Step } from './types.ts';
 
 /** Pure nodes processed in one advance() before giving control back (guards a runaway graph). */
 const MAX_PURE_STEPS = 1000;
@@ -130,6 +130,31 @@ export function applyActionResult(flow: Flow, input: Run, result: ActionResult, 
   run.error = `${node.id}: ${result.error ?? result.errorClass ?? 'failed'}`;
   run.endedAt = now;
   return run;
+}
+
+/** Applies a sandbox answer to a running code or set node: its output and the `out` port, or on failure
+ * the `error` port if wired, else the run fails (replay runs the same code again, so it is not dead). */
+export function applySandboxResult(flow: Flow, input: Run, result: SandboxResult, now: string): Run {
+  const run = cloneRun(input, now);
+  const node = run.cursor ? nodeById(flow, run.cursor) : undefined;
+  const step = node ? lastStep(run, node.id) : undefined;
+  if (!node || (node.type !== 'code' && node.type !== 'set') || !step || step.status !== 'running') throw new Error(`run ${run.id} has no running code or set step`);
+  if (result.ok) {
+    run.steps[run.steps.length - 1] = { ...step, status: 'succeeded', output: result.output, port: 'out', error: null, endedAt: now };
+    run.status = 'running';
+    const stop = follow(run, flow, node.id, 'out', now);
+    return stop ? stop.run : run;
+  }
+  const error = `${node.id}: ${result.error}`;
+  run.steps[run.steps.length - 1] = { ...step, status: 'failed', output: { reason: result.reason }, error, port: 'error', endedAt: now };
+  const to = nextNode(flow, node.id, 'error');
+  if (to) {
+    run.outcome = 'error-handled';
+    run.cursor = to;
+    run.status = 'running';
+    return run;
+  }
+  return finish(run, 'failed', now, error).run;
 }
 
 /** Applies the result of an exitState transition (the end node): success ends the run; an illegal transition fails it. */

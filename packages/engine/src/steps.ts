@@ -35,6 +35,17 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
     return follow(run, flow, node.id, 'out', env.now);
   },
 
+  set({ flow, run, node, env, ctx }) {
+    if (node.jsonata !== undefined) return sandboxStep(run, node.id, 'jsonata', node.jsonata, ctx(), env.now);
+    const output = buildFields(renderParams(node.fields ?? {}, ctx(), `${node.id}.fields`) as Record<string, unknown>);
+    run.steps.push({ nodeId: node.id, status: 'succeeded', output, port: 'out', attempts: [], startedAt: env.now, endedAt: env.now });
+    return follow(run, flow, node.id, 'out', env.now);
+  },
+
+  code({ run, node, env, ctx }) {
+    return sandboxStep(run, node.id, 'javascript', node.source, ctx(), env.now);
+  },
+
   route({ flow, run, node, env, ctx }) {
     const c = ctx();
     const idx = node.rules.findIndex((r, i) => truthy(evaluateLogic(r.when, c, `${node.id}.rules[${i}].when`)));
@@ -157,6 +168,39 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
     return finish(run, 'succeeded', now);
   },
 };
+
+/** Parks the run on a sandbox command (code, set with JSONata); applySandboxResult takes the answer. */
+function sandboxStep(run: Run, nodeId: string, language: 'javascript' | 'jsonata', source: string, c: EvalContext, now: string): Step {
+  if (!lastStep(run, nodeId)) run.steps.push({ nodeId, status: 'running', input: { language }, attempts: [], startedAt: now });
+  run.status = 'running';
+  const input: Record<string, unknown> = { payload: c.payload, vars: c.vars, steps: c.steps ?? {}, record: c.record };
+  return { run, command: { kind: 'sandbox', nodeId, language, source, input, now, seed: seedOf(`${run.id}:${nodeId}`) } };
+}
+
+/** A 32-bit FNV-1a hash: the sandbox's random seed, fixed per run and node. */
+export function seedOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** `{"a.b": 1, "a.c": 2}` → `{a: {b: 1, c: 2}}`; a later path under a non-object replaces it. */
+export function buildFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [path, value] of Object.entries(fields)) {
+    const parts = path.split('.');
+    let cur = out;
+    for (const part of parts.slice(0, -1)) {
+      const next = cur[part];
+      cur = (cur[part] = next && typeof next === 'object' && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+    }
+    cur[parts[parts.length - 1]!] = value;
+  }
+  return out;
+}
 
 function toIso(v: unknown, field: string): string {
   const t = typeof v === 'string' || typeof v === 'number' ? Date.parse(typeof v === 'number' ? new Date(v).toISOString() : v) : NaN;

@@ -47,7 +47,24 @@ export type Command =
   | { kind: 'wait'; nodeId: string; until: string }
   | { kind: 'review'; nodeId: string; queue: string; title: string; decisions: string[]; sop: string[] }
   | { kind: 'transition'; nodeId: string; entity: string; key: string; state: string }
+  | SandboxCommand
   | { kind: 'done' };
+
+/** Run a `code` node's JavaScript or a `set` node's JSONata in the runtime's sandbox (QuickJS). */
+export interface SandboxCommand {
+  kind: 'sandbox';
+  nodeId: string;
+  language: 'javascript' | 'jsonata';
+  source: string;
+  /** `{payload, vars, steps, record, item?, index?}` (secrets never included) */
+  input: Record<string, unknown>;
+  /** what `now` (and Date.now(), JSONata's $now()) reads inside the sandbox */
+  now: string;
+  /** seeds Math.random (JSONata's $random): the same run and node draw the same numbers */
+  seed: number;
+}
+
+export type SandboxResult = { ok: true; output: unknown } | { ok: false; error: string; reason: 'error' | 'budget' | 'memory' | 'stack' };
 
 export interface ActionResult {
   ok: boolean;

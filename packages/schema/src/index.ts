@@ -11,3 +11,4 @@ export * from './validate.ts';
 export * from './references.ts';
 export * from './secret-placement.ts';
 export * from './form-payload.ts';
+export { wrapCodeSource, javascriptSyntaxError, jsonataSyntaxError } from './sandbox/parse.ts';

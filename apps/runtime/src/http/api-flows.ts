@@ -1,7 +1,7 @@
 // /api/flows: deploy (PUT, versioned), read, deactivate, versions, rollback, dry run, manual run.
 import express, { type Router } from 'express';
 import type { Flow } from '@flowdesk/schema';
-import { admitEvent, dryRun, evaluateLogic } from '@flowdesk/engine';
+import { admitEvent, dryRunAsync, evaluateLogic } from '@flowdesk/engine';
 import type { RuntimeContext } from '../context.ts';
 import type { StoredFlow } from '../store/types.ts';
 import { sendError, sendThrown } from './errors.ts';
@@ -112,7 +112,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     const errors = ctx.flows.payloadValidator(f.doc)(body.payload);
     if (errors.length) return res.json({ ok: false, errors, path: [], edges: [], vars: {}, actions: [], status: 'failed' });
     const record = f.doc.record ? await recordFor(ctx, f.doc, body.payload) : undefined;
-    res.json(dryRun(f.doc, { payload: body.payload, headers: body.headers, now: now(), record, decisions: body.decisions, actionResults: body.actionResults }));
+    res.json(await dryRunAsync(f.doc, { payload: body.payload, headers: body.headers, now: now(), record, decisions: body.decisions, actionResults: body.actionResults }, (cmd) => ctx.sandbox.run(cmd)));
   });
 
   r.post('/:id/run', async (req, res) => {

@@ -6,6 +6,7 @@ import { isTerminal, parseDuration, type Flow, type Run } from '@flowdesk/schema
 import {
   advance,
   applyActionResult,
+  applySandboxResult,
   applyTransitionResult,
   cancelRun,
   newRun,
@@ -27,6 +28,7 @@ import type { FlowRegistry } from '../flows/registry.ts';
 import type { Secrets } from '../security/secrets.ts';
 import type { Redactor } from '../security/redact.ts';
 import { KeyedQueue, Semaphore } from './keyed-queue.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { inProcessLanes, type RecordLanes } from './record-lanes.ts';
 
@@ -60,6 +62,8 @@ export interface RunnerDeps {
   lanes?: RecordLanes;
   /** builds the services from the runner they start runs on (record triggers, flow.emit) */
   services: (runner: Runner) => RuntimeServices;
+  /** runs code nodes and JSONata */
+  sandbox: Sandbox;
 }
 
 /** Runs driven at once: enough to overlap outside calls, few enough to keep ingest fast and memory flat. */
@@ -86,6 +90,7 @@ export class Runner {
   private readonly hooks: RunnerHooks;
   /** one run per record key at a time across the instances of a cluster (PostgreSQL); in-process otherwise */
   private readonly lanes: RecordLanes;
+  private readonly sandbox: Sandbox;
 
   constructor(deps: RunnerDeps) {
     this.store = deps.store;
@@ -99,6 +104,7 @@ export class Runner {
     this.validateSchema = deps.validateSchema;
     this.hooks = deps.hooks ?? {};
     this.lanes = deps.lanes ?? inProcessLanes;
+    this.sandbox = deps.sandbox;
     this.services = deps.services(this);
   }
 
@@ -227,7 +233,7 @@ export class Runner {
       // Before an action nothing new needs to be on disk: the steps since the last save are pure and
       // recomputed identically, and a crash during the call resumes here and repeats it under the same
       // Idempotency-Key. The action's result is written before any later step starts.
-      if (cmd.kind !== 'action') await this.store.saveRun(run);
+      if (cmd.kind !== 'action' && cmd.kind !== 'sandbox') await this.store.saveRun(run);
       switch (cmd.kind) {
         case 'done':
           return this.finished(run, flow);
@@ -267,6 +273,17 @@ export class Runner {
           }
           run = applyTransitionResult(flow, run, result, this.now());
           await this.store.saveRun(run);
+          if (isTerminal(run.status)) return this.finished(run, flow);
+          break;
+        }
+        case 'sandbox': {
+          // like an action, nothing before it needs to be on disk: a crash reruns the same code on the
+          // same input and seed; its result is written before any later step starts
+          const started = this.clock.now();
+          const result = await this.sandbox.run(cmd);
+          this.hooks.onStep?.(run.flowId, cmd.nodeId, this.clock.now() - started);
+          run = applySandboxResult(flow, run, this.redact(result), this.now());
+          if (run.status !== 'running') await this.store.saveRun(run);
           if (isTerminal(run.status)) return this.finished(run, flow);
           break;
         }
