@@ -1,7 +1,7 @@
 // Dry run: walks the flow on a sample payload with every action assumed to succeed (or fail, when
 // asked), waits skipped and reviews decided — no side effects. The editor and the runtime share it.
 import type { EntityRecord, Flow } from '@flowdesk/schema';
-import { advance, applyActionResult, applySandboxResult, applyTransitionResult, newRun, resolveReview, runRecordRef, type AdvanceEnv } from './interpreter.ts';
+import { advance, applyActionResult, applyItemResult, applySandboxResult, applyTransitionResult, newRun, resolveReview, runRecordRef, type AdvanceEnv } from './interpreter.ts';
 import type { DryRunResult, SandboxCommand, SandboxResult } from './types.ts';
 
 export interface DryRunInput {
@@ -14,7 +14,7 @@ export interface DryRunInput {
   validateSchema?: AdvanceEnv['validateSchema'];
 }
 
-const MAX_COMMANDS = 500;
+const MAX_COMMANDS = 50_000;
 
 /** A code or set-with-JSONata step in a dry run: the runtime's sandbox when there is one, else marked not run. */
 export type DrySandbox = (cmd: SandboxCommand) => SandboxResult;
@@ -56,13 +56,23 @@ function* dryRunSteps(flow: Flow, input: DryRunInput): Generator<SandboxCommand,
     const { run: next, command } = advance(flow, run, env());
     run = next;
     if (command.kind === 'done') break;
-    if (command.kind === 'action') {
-      actions.push({ nodeId: command.nodeId, action: command.action, params: command.params });
-      const outcome = input.actionResults?.[command.nodeId] ?? 'ok';
-      const result = outcome === 'ok'
+    const actionResult = (nodeId: string) =>
+      (input.actionResults?.[nodeId] ?? 'ok') === 'ok'
         ? { ok: true, output: { dryRun: true }, durationMs: 0 }
         : { ok: false, errorClass: 'error' as const, error: 'failed (dry run)', durationMs: 0 };
-      run = applyActionResult(flow, run, result, now, now);
+    if (command.kind === 'items') {
+      // a loop's items one command at a time, in index order
+      for (const { index, command: c } of command.commands) {
+        if (c.kind === 'action') {
+          actions.push({ nodeId: c.nodeId, action: c.action, params: c.params });
+          run = applyItemResult(flow, run, command.nodeId, index, { kind: 'action', result: actionResult(c.nodeId), startedAt: now }, now);
+        } else {
+          run = applyItemResult(flow, run, command.nodeId, index, { kind: 'sandbox', result: yield c }, now);
+        }
+      }
+    } else if (command.kind === 'action') {
+      actions.push({ nodeId: command.nodeId, action: command.action, params: command.params });
+      run = applyActionResult(flow, run, actionResult(command.nodeId), now, now);
       if (run.status === 'dead') break;
     } else if (command.kind === 'wait') {
       now = command.until;

@@ -6,6 +6,9 @@ import { evaluateLogic, LogicError } from './logic.ts';
 import { nextRetry } from './retry.ts';
 import { cloneRun, evalContext, finish, follow, idempotencyKeyFor, lastStep, nextNode, nodeById, type AdvanceEnv } from './run-state.ts';
 import { DEFAULT_ACTION_TIMEOUT_MS, STEPS, type StepFn } from './steps.ts';
+import { reopenLoop } from './foreach.ts';
+
+export { applyItemResult, itemView } from './foreach.ts';
 import type { ActionResult, SandboxResult, Step } from './types.ts';
 
 /** Pure nodes processed in one advance() before giving control back (guards a runaway graph). */
@@ -197,6 +200,7 @@ export function prepareReplay(flow: Flow, input: Run, now: string, opts: { newId
   if (failed) {
     run.steps.splice(failedIdx, 1);
     run.cursor = failed.nodeId;
+    reopenLoop(run, failed.nodeId);
   }
   if (!run.cursor || !nodeById(flow, run.cursor)) throw new Error(`run ${run.id} cannot resume: node "${run.cursor}" is not in the flow`);
   run.replays = (run.replays ?? 0) + 1;

@@ -10,6 +10,7 @@ import { runQaChecks } from './qa.ts';
 import { renderActionParams } from './params.ts';
 import { evalContext, finish, follow, idempotencyKeyFor, lastStep, type AdvanceEnv } from './run-state.ts';
 import type { Command, EvalContext, Step } from './types.ts';
+import { foreachStep } from './foreach.ts';
 
 export const DEFAULT_ACTION_TIMEOUT_MS = 10_000;
 
@@ -45,6 +46,8 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
   code({ run, node, env, ctx }) {
     return sandboxStep(run, node.id, 'javascript', node.source, ctx(), env.now);
   },
+
+  foreach: (s) => foreachStep(s),
 
   route({ flow, run, node, env, ctx }) {
     const c = ctx();
@@ -164,7 +167,10 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
       if (!step) run.steps.push({ nodeId: node.id, status: 'running', input: { entity: cmd.entity, key: cmd.key, state: cmd.state }, attempts: [], startedAt: now });
       return { run, command: cmd };
     }
-    if (!step) run.steps.push({ nodeId: node.id, status: 'succeeded', attempts: [], startedAt: now, endedAt: now });
+    if (!step) {
+      const output = node.output !== undefined ? evaluateLogic(node.output, ctx(), `${node.id}.output`) : undefined;
+      run.steps.push({ nodeId: node.id, status: 'succeeded', ...(node.output !== undefined ? { output } : {}), attempts: [], startedAt: now, endedAt: now });
+    }
     return finish(run, 'succeeded', now);
   },
 };
@@ -174,7 +180,9 @@ function sandboxStep(run: Run, nodeId: string, language: 'javascript' | 'jsonata
   if (!lastStep(run, nodeId)) run.steps.push({ nodeId, status: 'running', input: { language }, attempts: [], startedAt: now });
   run.status = 'running';
   const input: Record<string, unknown> = { payload: c.payload, vars: c.vars, steps: c.steps ?? {}, record: c.record };
-  return { run, command: { kind: 'sandbox', nodeId, language, source, input, now, seed: seedOf(`${run.id}:${nodeId}`) } };
+  if (run.loopItem) Object.assign(input, { item: run.loopItem.item, index: run.loopItem.index });
+  const seed = seedOf(`${run.id}:${nodeId}${run.loopItem ? `:${run.loopItem.index}` : ''}`);
+  return { run, command: { kind: 'sandbox', nodeId, language, source, input, now, seed } };
 }
 
 /** A 32-bit FNV-1a hash: the sandbox's random seed, fixed per run and node. */

@@ -12,8 +12,11 @@ export interface EvalContext {
   now: string;
   secrets?: Record<string, string>;
   config?: Record<string, string>;
-  /** outputs of finished steps by node id (`steps.score.output`) */
+  /** outputs of finished steps by node id (`steps.score.output`); inside a loop body, that item's steps */
   steps?: Record<string, unknown>;
+  /** inside a foreach body: the item and its index */
+  item?: unknown;
+  index?: number;
 }
 
 /**
@@ -48,7 +51,21 @@ export type Command =
   | { kind: 'review'; nodeId: string; queue: string; title: string; decisions: string[]; sop: string[] }
   | { kind: 'transition'; nodeId: string; entity: string; key: string; state: string }
   | SandboxCommand
+  | ItemsCommand
   | { kind: 'done' };
+
+export type ActionCommand = Extract<Command, { kind: 'action' }>;
+
+/** A foreach loop's work in flight: one action or sandbox command per item that needs one (at most
+ * `concurrency` items); the runtime performs them at once and applies each with applyItemResult. */
+export interface ItemsCommand {
+  kind: 'items';
+  nodeId: string;
+  commands: { index: number; command: ActionCommand | SandboxCommand }[];
+}
+
+/** What one item's command gave. */
+export type ItemResult = { kind: 'action'; result: ActionResult; startedAt: string } | { kind: 'sandbox'; result: SandboxResult };
 
 /** Run a `code` node's JavaScript or a `set` node's JSONata in the runtime's sandbox (QuickJS). */
 export interface SandboxCommand {

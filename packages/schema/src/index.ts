@@ -12,3 +12,5 @@ export * from './references.ts';
 export * from './secret-placement.ts';
 export * from './form-payload.ts';
 export { wrapCodeSource, javascriptSyntaxError, jsonataSyntaxError } from './sandbox/parse.ts';
+export { loopBody, type LoopBody } from './loop-body.ts';
+export { BODY_NODE_TYPES, DEFAULT_MAX_ITEMS } from './nodes/foreach.ts';

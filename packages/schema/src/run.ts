@@ -38,6 +38,27 @@ export interface RecordRef {
   key: string;
 }
 
+/** One item of a foreach loop: its own cursor, steps and vars over the loop body. */
+export type LoopItemStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed';
+export interface LoopItem {
+  index: number;
+  status: LoopItemStatus;
+  cursor: string | null;
+  steps: Step[];
+  /** vars the item's own steps set (the run's vars are seen under them) */
+  vars: Record<string, unknown>;
+  wakeAt?: string;
+  outcome?: 'error-handled';
+  error?: string;
+  /** the item's result: its body end's `output`, else the output of the step before that end */
+  result?: unknown;
+}
+export interface LoopState {
+  status: 'running' | 'done';
+  items: unknown[];
+  states: LoopItem[];
+}
+
 export interface Run {
   id: string;
   flowId: string;
@@ -59,6 +80,10 @@ export interface Run {
   keySuffix?: string;
   /** a held run's place in arrival order (strictly increasing as events are accepted) */
   heldSeq?: number;
+  /** foreach loops by node id: each item's progress, written like any step */
+  loops?: Record<string, LoopState>;
+  /** only on the engine's view of one loop item: what `item` and `index` read */
+  loopItem?: { item: unknown; index: number };
   /** the flow's dedupe claim expiry, kept so the dedupe index can be rebuilt from runs */
   dedupeExpiresAt?: string;
   createdAt: string;

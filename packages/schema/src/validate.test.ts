@@ -121,12 +121,12 @@ describe('validateFlow: schema errors', () => {
     const errors = errorsOf(doc);
     expect(errors).toContainEqual({
       path: '/nodes/0/type',
-      message: 'must be one of "compute", "set", "code", "route", "action", "wait", "review", "qa", "end"',
+      message: 'must be one of "compute", "set", "code", "route", "foreach", "action", "wait", "review", "qa", "end"',
       nodeId: 'score',
     });
     expect(errors).toContainEqual({
       path: '/nodes/3/type',
-      message: `must have required property 'type' (one of "compute", "set", "code", "route", "action", "wait", "review", "qa", "end")`,
+      message: `must have required property 'type' (one of "compute", "set", "code", "route", "foreach", "action", "wait", "review", "qa", "end")`,
       nodeId: 'manual',
     });
     expect(errors.filter((e) => e.path.startsWith('/nodes/0') || e.path.startsWith('/nodes/3/'))).toHaveLength(2);

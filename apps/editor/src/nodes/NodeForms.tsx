@@ -45,6 +45,18 @@ export function SetForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 
   );
 }
 
+export function ForeachForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'foreach' }>>) {
+  const set = (k: string, v: unknown) => onChange(withKey(node, k, v) as FlowNode);
+  return (
+    <>
+      <JsonField label="Items (JSON-Logic giving a list)" value={node.items} onChange={(v) => onChange({ ...node, items: v })} rows={2} testid="foreach-items" />
+      <NumberInput label="Concurrency (items at once)" value={node.concurrency} min={1} onChange={(v) => set('concurrency', v)} testid="foreach-concurrency" />
+      <NumberInput label="Max items" value={node.maxItems} min={1} onChange={(v) => set('maxItems', v)} testid="foreach-max" />
+      <Select label="When an item fails" value={node.onItemError} options={['stop', 'continue']} allowEmpty onChange={(v) => set('onItemError', v)} testid="foreach-on-error" />
+    </>
+  );
+}
+
 export function RouteForm({ node, onChange, onRenamePort, fields }: FormProps<Extract<FlowNode, { type: 'route' }>>) {
   const rules = node.rules ?? [];
   const setRules = (r: typeof rules) => onChange({ ...node, rules: r });

@@ -97,6 +97,7 @@ function retryText(n: Of<'action'>): string {
 export const ComputeNodeView = stepView('compute');
 export const SetNodeView = stepView('set');
 export const CodeNodeView = stepView('code');
+export const ForeachNodeView = stepView('foreach');
 export const RouteNodeView = stepView('route'); // its rules are its output handles
 export const ActionNodeView = stepView('action', ({ node }) => {
   const t = retryText(node);

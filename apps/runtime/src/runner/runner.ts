@@ -6,6 +6,7 @@ import { isTerminal, parseDuration, type Flow, type Run } from '@flowdesk/schema
 import {
   advance,
   applyActionResult,
+  applyItemResult,
   applySandboxResult,
   applyTransitionResult,
   cancelRun,
@@ -14,7 +15,10 @@ import {
   releaseHeld,
   resolveReview as engineResolveReview,
   DEFAULT_DEDUPE_WINDOW_MS,
+  type ActionCommand,
   type ActionResult,
+  type ItemResult,
+  type ItemsCommand,
   type AdvanceEnv,
   type StartInput,
 } from '@flowdesk/engine';
@@ -226,14 +230,16 @@ export class Runner {
       await this.store.saveRun(run);
       return;
     }
-    for (let guard = 0; guard < 10_000; guard++) {
+    // loop items whose command is being performed (an 'items' command lists them until they answer)
+    const inFlight = new Map<string, Promise<{ key: string; nodeId: string; index: number; result: ItemResult }>>();
+    for (let guard = 0; guard < 1_000_000; guard++) {
       const step = advance(flow, run, await this.advanceEnv(run));
       run = step.run;
       const cmd = step.command;
       // Before an action nothing new needs to be on disk: the steps since the last save are pure and
       // recomputed identically, and a crash during the call resumes here and repeats it under the same
       // Idempotency-Key. The action's result is written before any later step starts.
-      if (cmd.kind !== 'action' && cmd.kind !== 'sandbox') await this.store.saveRun(run);
+      if (cmd.kind !== 'action' && cmd.kind !== 'sandbox' && cmd.kind !== 'items') await this.store.saveRun(run);
       switch (cmd.kind) {
         case 'done':
           return this.finished(run, flow);
@@ -276,6 +282,18 @@ export class Runner {
           if (isTerminal(run.status)) return this.finished(run, flow);
           break;
         }
+        case 'items': {
+          // a loop's items in flight at once; each result is written before that item's next step
+          for (const c of cmd.commands) {
+            const key = `${cmd.nodeId}:${c.index}`;
+            if (!inFlight.has(key)) inFlight.set(key, this.performItem(c, run).then((r) => ({ ...r, key, nodeId: cmd.nodeId })));
+          }
+          const done = await Promise.race(inFlight.values());
+          inFlight.delete(done.key);
+          run = applyItemResult(flow, run, done.nodeId, done.index, this.redact(done.result), this.now());
+          await this.store.saveRun(run);
+          break;
+        }
         case 'sandbox': {
           // like an action, nothing before it needs to be on disk: a crash reruns the same code on the
           // same input and seed; its result is written before any later step starts
@@ -289,22 +307,7 @@ export class Runner {
         }
         case 'action': {
           const startedAt = this.now();
-          const executor = EXECUTORS[cmd.action];
-          const deps: ActionDeps = {
-            store: this.store,
-            clock: this.clock,
-            env: this.env,
-            dataDir: this.dataDir,
-            log: this.log,
-            run: { id: run.id, flowId: run.flowId, flowVersion: run.flowVersion, record: run.record },
-            services: this.services,
-          };
-          // a flow stored by a release that had an action this one lacks still fails cleanly
-          const result: ActionResult = executor ? await executor(cmd, deps) : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
-          // a failure while the store cannot write (the local outbox on a full disk…) is not the action's:
-          // nothing could record it anyway, so the run stops here and repeats the call when writes work
-          if (!result.ok && !this.store.health().ok) throw new Error(`store cannot write: ${this.store.health().cause} (action ${cmd.nodeId}: ${result.error ?? result.errorClass})`);
-          this.hooks.onStep?.(run.flowId, cmd.nodeId, result.durationMs);
+          const result = await this.perform(cmd, run);
           run = applyActionResult(flow, run, this.redact(result), this.now(), startedAt);
           // a success that goes on is saved with the next step's start (one write, not two): the pure
           // steps after it are recomputed identically, and a crash in between repeats the call under
@@ -323,6 +326,39 @@ export class Runner {
         }
       }
     }
+  }
+
+  /** One action attempt through its executor; never throws. */
+  private async perform(cmd: ActionCommand, run: Run): Promise<ActionResult> {
+    const executor = EXECUTORS[cmd.action];
+    const deps: ActionDeps = {
+      store: this.store,
+      clock: this.clock,
+      env: this.env,
+      dataDir: this.dataDir,
+      log: this.log,
+      run: { id: run.id, flowId: run.flowId, flowVersion: run.flowVersion, record: run.record },
+      services: this.services,
+    };
+    // a flow stored by a release that had an action this one lacks still fails cleanly
+    const result: ActionResult = executor ? await executor(cmd, deps) : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
+    // a failure while the store cannot write (the local outbox on a full disk…) is not the action's:
+    // nothing could record it anyway, so the run stops here and repeats the call when writes work
+    if (!result.ok && !this.store.health().ok) throw new Error(`store cannot write: ${this.store.health().cause} (action ${cmd.nodeId}: ${result.error ?? result.errorClass})`);
+    this.hooks.onStep?.(run.flowId, cmd.nodeId, result.durationMs);
+    return result;
+  }
+
+  /** One loop item's command (an action attempt or a sandbox run), as an ItemResult; never throws. */
+  private async performItem(c: ItemsCommand['commands'][number], run: Run): Promise<{ index: number; result: ItemResult }> {
+    if (c.command.kind === 'action') {
+      const startedAt = this.now();
+      return { index: c.index, result: { kind: 'action', result: await this.perform(c.command, run), startedAt } };
+    }
+    const started = this.clock.now();
+    const result = await this.sandbox.run(c.command);
+    this.hooks.onStep?.(run.flowId, c.command.nodeId, this.clock.now() - started);
+    return { index: c.index, result: { kind: 'sandbox', result } };
   }
 
   private async finished(run: Run, flow: Flow): Promise<void> {

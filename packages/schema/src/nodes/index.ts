@@ -6,6 +6,7 @@ import action from './action.ts';
 import code from './code.ts';
 import compute from './compute.ts';
 import end from './end.ts';
+import foreach from './foreach.ts';
 import qa from './qa.ts';
 import review from './review.ts';
 import route from './route.ts';
@@ -13,7 +14,7 @@ import set from './set.ts';
 import wait from './wait.ts';
 
 /** In palette order. */
-export const NODE_SPEC_LIST = [compute, set, code, route, action, wait, review, qa, end] as const;
+export const NODE_SPEC_LIST = [compute, set, code, route, foreach, action, wait, review, qa, end] as const;
 
 type AnyListed = (typeof NODE_SPEC_LIST)[number];
 export type NodeType = AnyListed['type'];
