@@ -26,7 +26,8 @@ const KILL_AT = [8, 22, 37]; // the receiver's call counts at which the runtime 
 describe('foreach under SIGKILL', () => {
   it('50 items, three SIGKILLs mid-loop: every key delivered, no written item called again, 50 results in order', async () => {
     const calls: { key: string; no: number }[] = [];
-    let kill: (() => void) | undefined;
+    const killed: Promise<void>[] = [];
+    const kill = () => killed.push(child!.kill('SIGKILL'));
     const held: ServerResponse[] = [];
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
       req.resume();
@@ -34,7 +35,7 @@ describe('foreach under SIGKILL', () => {
         const no = calls.length + 1;
         calls.push({ key: String(req.headers['idempotency-key']), no });
         const index = Number(/\/items\/(\d+)$/.exec(req.url ?? '')?.[1]);
-        if (KILL_AT.includes(no) && kill) {
+        if (KILL_AT.includes(no)) {
           // the runtime dies while this call is open: its answer never reaches the run
           held.push(res);
           kill();
@@ -67,8 +68,6 @@ describe('foreach under SIGKILL', () => {
     const env = { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir };
 
     child = await startChildRuntime(env);
-    const killed: Promise<void>[] = [];
-    kill = () => killed.push(child!.kill('SIGKILL'));
     const started = await fetch(`${child.url}/api/flows/loop/run`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -84,7 +84,7 @@ function drive(flow: Flow, payload: unknown, o: { pick?: (n: number) => number; 
     if (crashed) continue;
     const at = o.pick ? o.pick(inFlight.length) % inFlight.length : 0;
     const [c] = inFlight.splice(at, 1) as [Cmd];
-    const body = (c.command as { params: { body: Record<string, unknown> } }).params.body;
+    const body = (c.command as unknown as { params: { body: Record<string, unknown> } }).params.body;
     const result: ActionResult = o.fail?.has(c.index)
       ? { ok: false, status: 422, errorClass: '4xx', error: 'HTTP 422', durationMs: 1 }
       : { ok: true, status: 200, output: { echo: body.d }, durationMs: 1 };
