@@ -47,6 +47,8 @@ export interface StartInput {
   dedupeWindowMs?: number;
   trigger: Run['trigger'];
   record?: Run['record'];
+  /** set by flow.call: the calling run's step */
+  parent?: Run['parent'];
 }
 
 export type Admission =

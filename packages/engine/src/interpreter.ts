@@ -25,6 +25,7 @@ export interface NewRunInput {
   idempotencyKey: string | null;
   trigger: Run['trigger'];
   record?: Run['record'];
+  parent?: Run['parent'];
 }
 
 export function newRun(flow: Flow, input: NewRunInput): Run {
@@ -39,6 +40,7 @@ export function newRun(flow: Flow, input: NewRunInput): Run {
     headers: input.headers ?? {},
     vars: {},
     record: input.record,
+    ...(input.parent ? { parent: input.parent } : {}),
     cursor: nextNode(flow, 'trigger') ?? null,
     steps: [],
     createdAt: input.now,
@@ -108,6 +110,13 @@ export function applyActionResult(flow: Flow, input: Run, result: ActionResult, 
     response: result.ok ? undefined : result.response,
     error: result.ok ? undefined : result.error,
   };
+  if (result.ok && result.pending) {
+    // not an attempt: the step waits (durably, on a timer) and asks again; a finishing child wakes it sooner
+    run.steps[run.steps.length - 1] = { ...step, status: 'waiting', output: result.output };
+    run.status = 'waiting';
+    run.wakeAt = new Date(Date.parse(now) + result.pending.pollMs).toISOString();
+    return run;
+  }
   const attempts = [...step.attempts, attempt];
   if (result.ok) {
     run.steps[run.steps.length - 1] = { ...step, attempts, status: 'succeeded', output: result.output, port: 'ok', error: null, endedAt: now };

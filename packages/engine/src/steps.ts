@@ -153,6 +153,7 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
         attempt: step.attempts.length + 1,
         timeoutMs: node.timeout ? parseDuration(node.timeout) : DEFAULT_ACTION_TIMEOUT_MS,
         provenance,
+        ...(step.output !== undefined ? { previousOutput: step.output } : {}),
       },
     };
   },

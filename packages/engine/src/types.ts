@@ -46,6 +46,8 @@ export type Command =
       attempt: number; // 1-based
       timeoutMs: number;
       provenance: ParamProvenance;
+      /** what the step's last pending answer left (flow.call: its child run) */
+      previousOutput?: unknown;
     }
   | { kind: 'wait'; nodeId: string; until: string }
   | { kind: 'review'; nodeId: string; queue: string; title: string; decisions: string[]; sop: string[] }
@@ -93,6 +95,8 @@ export interface ActionResult {
   durationMs: number;
   /** Retry-After, in ms, when the dependency sent one */
   retryAfterMs?: number;
+  /** ok, but not finished (flow.call's child still runs): the step waits and asks again after pollMs */
+  pending?: { pollMs: number };
 }
 
 export interface Step {

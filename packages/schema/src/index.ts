@@ -14,3 +14,4 @@ export * from './form-payload.ts';
 export { wrapCodeSource, javascriptSyntaxError, jsonataSyntaxError } from './sandbox/parse.ts';
 export { loopBody, type LoopBody } from './loop-body.ts';
 export { BODY_NODE_TYPES, DEFAULT_MAX_ITEMS } from './nodes/foreach.ts';
+export { callGraphErrors, flowCalls, MAX_CALL_DEPTH } from './call-graph.ts';

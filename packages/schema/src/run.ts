@@ -80,6 +80,8 @@ export interface Run {
   keySuffix?: string;
   /** a held run's place in arrival order (strictly increasing as events are accepted) */
   heldSeq?: number;
+  /** a run started by another run's flow.call: that run and step (the run view links them) */
+  parent?: { runId: string; nodeId: string; flowId: string };
   /** foreach loops by node id: each item's progress, written like any step */
   loops?: Record<string, LoopState>;
   /** only on the engine's view of one loop item: what `item` and `index` read */

@@ -23,6 +23,8 @@ export interface ExecutorSuccess {
   output: unknown;
   /** the dependency's status (an HTTP status), shown on the attempt */
   status?: number;
+  /** not finished yet: the step waits and asks again after pollMs (flow.call) */
+  pending?: { pollMs: number };
 }
 
 export interface ExecutionContext {
@@ -73,7 +75,7 @@ export function defineExecutor<S extends AnyActionSpec>(
         return { ok: false, errorClass: 'error', error: `params of ${spec.type} do not match its schema: ${what}`, durationMs: ms() };
       }
       const done = await perform(params as Static<S['params']>, { cmd: { ...cmd, params }, deps });
-      return { ok: true, output: done.output, ...(done.status !== undefined ? { status: done.status } : {}), durationMs: ms() };
+      return { ok: true, output: done.output, ...(done.status !== undefined ? { status: done.status } : {}), ...(done.pending ? { pending: done.pending } : {}), durationMs: ms() };
     } catch (e) {
       if (e instanceof ActionFailure) return { ok: false, errorClass: e.errorClass, error: e.message, ...e.detail, durationMs: ms() };
       return { ok: false, errorClass: 'error', error: (e as Error).message, durationMs: ms() };

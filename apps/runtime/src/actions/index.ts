@@ -3,6 +3,7 @@
 import type { ExecutorTable } from './define.ts';
 import alertRaise from './alert-raise.ts';
 import email from './email.ts';
+import flowCall from './flow-call.ts';
 import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
 import recordSetState from './record-set-state.ts';
@@ -14,6 +15,7 @@ import textGenerate from './text-generate.ts';
 export const EXECUTORS: ExecutorTable = {
   [alertRaise.type]: alertRaise,
   [email.type]: email,
+  [flowCall.type]: flowCall,
   [flowEmit.type]: flowEmit,
   [httpRequest.type]: httpRequest,
   [recordSetState.type]: recordSetState,

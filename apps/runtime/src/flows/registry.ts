@@ -1,6 +1,6 @@
 // Deployed flows: versions from the store, the active hook paths, and each version's compiled
 // payload validator (compiled once per version).
-import { compilePayloadSchema, validateFlow, type Flow, type StateMap } from '@flowdesk/schema';
+import { callGraphErrors, compilePayloadSchema, validateFlow, type Flow, type StateMap } from '@flowdesk/schema';
 import type { Store, StoredFlow } from '../store/types.ts';
 import { EXECUTORS } from '../actions/index.ts';
 
@@ -102,6 +102,9 @@ export class FlowRegistry {
     const res = validateFlow(doc, { implementedActions: Object.keys(EXECUTORS), stateMap: this.stateMap });
     if (!res.ok || !res.flow) return { ok: false, error: { status: 422, error: 'invalid flow', errors: res.errors } };
     const flow = res.flow;
+    const active = new Map([...this.latest.values()].filter((f) => f.active).map((f) => [f.doc.id, f.doc]));
+    const calls = callGraphErrors(flow, active);
+    if (calls.length) return { ok: false, error: { status: 422, error: 'invalid flow', errors: calls } };
     if (flow.trigger.type === 'webhook') {
       const owner = this.hooks.get(flow.trigger.path);
       if (owner && owner !== flow.id) {

@@ -132,6 +132,7 @@ export class Runner {
       idempotencyKey: input.idempotencyKey,
       trigger: input.trigger,
       record: input.record,
+      parent: input.parent,
     });
     // accepted while the flow is paused with hold: stored, not started (releaseHeld starts it, in this order)
     if (opts.held) {
@@ -387,6 +388,24 @@ export class Runner {
     const dl = run.status === 'succeeded' ? await this.store.getDoc('deadLetters', run.id) : undefined;
     if (dl && dl.status === 'replaying') await this.store.putDoc('deadLetters', { ...dl, status: 'replayed', updatedAt: this.now() });
     await this.hooks.onRunFinished?.(run, flow);
+    if (run.parent) this.wakeParent(run.parent.runId);
+  }
+
+  /** A flow.call child finished: its waiting parent asks for the result now, not at its next poll. */
+  private wakeParent(runId: string): void {
+    void (async () => {
+      const parent = await this.store.getRun(runId);
+      if (!parent || isTerminal(parent.status)) return;
+      // on the parent's own queue: a parent still saving its wait (a quick child) is waited for first
+      await this.queue.push(Runner.queueKey(parent), async () => {
+        const cur = await this.store.getRun(runId);
+        if (!cur || cur.status !== 'waiting') return;
+        const now = this.now();
+        await this.store.saveRun({ ...cur, wakeAt: now, updatedAt: now });
+        await this.store.putTimer({ id: `run:${runId}`, kind: 'run', dueAt: now, runId, flowId: cur.flowId });
+        await this.slots.run(() => this.drive(cur));
+      });
+    })().catch((e: Error) => this.log.error({ runId, err: e.message }, 'waking a flow.call parent failed; its timer wakes it'));
   }
 
   private alertFor(flow: Flow, run: Run, nodeId: string | undefined, kind: string, message: string) {

@@ -2,6 +2,7 @@
 // `defineAction({...})`). Do not edit: add a spec file and run the build.
 import alertRaise from './alert-raise.ts';
 import emailSend from './email-send.ts';
+import flowCall from './flow-call.ts';
 import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
 import recordSetState from './record-set-state.ts';
@@ -10,4 +11,4 @@ import taskCreate from './task-create.ts';
 import textGenerate from './text-generate.ts';
 
 /** Every action spec; the `ActionType` union is their `type`s. */
-export const ACTION_SPECS = [alertRaise, emailSend, flowEmit, httpRequest, recordSetState, reportWeekly, taskCreate, textGenerate] as const;
+export const ACTION_SPECS = [alertRaise, emailSend, flowCall, flowEmit, httpRequest, recordSetState, reportWeekly, taskCreate, textGenerate] as const;
