@@ -22,7 +22,7 @@ async function runToEnd(flowId: string, payload: unknown) {
   return (await rt.get(`/api/runs/${started.body.runId}`)).body;
 }
 
-describe('deploy checks', () => {
+describe('deploy checks', { timeout: 120_000 }, () => {
   it('code that does not parse is refused with its line', async () => {
     const res = await rt.put('/api/flows/bad-code', chain('bad-code', { id: 'calc', type: 'code', source: 'const x = ;\nreturn x;' }));
     expect(res.status).toBe(422);
@@ -42,7 +42,7 @@ describe('deploy checks', () => {
   });
 });
 
-describe('code node', () => {
+describe('code node', { timeout: 120_000 }, () => {
   it('its result is the step output, seen by later steps', async () => {
     const flow = manual(
       'code-ok',
@@ -87,7 +87,7 @@ describe('code node', () => {
   });
 });
 
-describe('set node', () => {
+describe('set node', { timeout: 120_000 }, () => {
   it('field by field', async () => {
     await rt.put('/api/flows/set-fields', chain('set-fields', { id: 'shape', type: 'set', fields: { 'contact.email': '{{payload.email}}', 'contact.tags': ['lead', '{{payload.source}}'], score: { $logic: { '+': [{ var: 'payload.budget' }, 1] } } } }));
     const run = await runToEnd('set-fields', { email: 'ada@example.com', source: 'referral', budget: 99 });

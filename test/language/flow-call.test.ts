@@ -43,7 +43,7 @@ async function until(rt: TestRuntime, runId: string, statuses: string[]) {
   throw new Error(`run ${runId} did not reach ${statuses.join('/')}`);
 }
 
-describe('flow.call', () => {
+describe('flow.call', { timeout: 120_000 }, () => {
   it('the parent receives the child’s end output; the runs link parent ↔ child', async () => {
     const rt = await started(await startTestRuntime());
     expect((await rt.put('/api/flows/doubler', doubler)).status).toBe(200);
