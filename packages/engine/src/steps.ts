@@ -8,6 +8,7 @@ import { parseDuration, type Flow, type NodeOf, type NodeType, type Run } from '
 import { evaluateLogic, LogicError, truthy } from './logic.ts';
 import { runQaChecks } from './qa.ts';
 import { renderActionParams } from './params.ts';
+import { renderParams } from './template.ts';
 import { evalContext, finish, follow, idempotencyKeyFor, lastStep, type AdvanceEnv } from './run-state.ts';
 import type { Command, EvalContext, Step } from './types.ts';
 import { foreachStep } from './foreach.ts';
