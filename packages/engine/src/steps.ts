@@ -8,7 +8,7 @@ import { parseDuration, type Flow, type NodeOf, type NodeType, type Run } from '
 import { evaluateLogic, LogicError, truthy } from './logic.ts';
 import { runQaChecks } from './qa.ts';
 import { renderActionParams } from './params.ts';
-import { renderParams } from './template.ts';
+import { renderParams, renderString } from './template.ts';
 import { evalContext, finish, follow, idempotencyKeyFor, lastStep, type AdvanceEnv } from './run-state.ts';
 import type { Command, EvalContext, Step } from './types.ts';
 import { foreachStep } from './foreach.ts';
@@ -107,7 +107,7 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
     return { run, command: { kind: 'wait', nodeId: node.id, until } };
   },
 
-  review({ flow, run, node, env }) {
+  review({ flow, run, node, env, ctx }) {
     const step = lastStep(run, node.id);
     if (!step || step.status !== 'needs_review') run.steps.push({ nodeId: node.id, status: 'needs_review', attempts: [], startedAt: env.now });
     run.status = 'needs_review';
@@ -117,7 +117,8 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
         kind: 'review',
         nodeId: node.id,
         queue: node.queue,
-        title: node.title ?? node.name ?? `${flow.name}: ${node.id}`,
+        // a title may name who the item is about ({{payload.email}}); untitled, the run's record says it
+        title: node.title?.includes('{{') ? String(renderString(node.title, ctx())) : (node.title ?? `${node.name ?? `${flow.name}: ${node.id}`}${run.record ? ` — ${run.record.key}` : ''}`),
         decisions: node.decisions,
         sop: node.sop ?? flow.sop ?? [],
       },

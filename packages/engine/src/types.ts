@@ -113,7 +113,8 @@ export interface DryRunResult {
   /** edges taken as {from, port, to} */
   edges: { from: string; port?: string; to: string }[];
   vars: Record<string, unknown>;
-  actions: { nodeId: string; action: ActionType; params: Record<string, unknown> }[];
+  /** each action it would call; `error` when its resolved params break the action's schema (it fails there, as the real run would) */
+  actions: { nodeId: string; action: ActionType; params: Record<string, unknown>; error?: string }[];
   end?: { nodeId: string; exitState?: { entity: string; key: string; state: string } };
   status: Run['status'];
 }

@@ -15,3 +15,5 @@ export { wrapCodeSource, javascriptSyntaxError, jsonataSyntaxError } from './san
 export { loopBody, type LoopBody } from './loop-body.ts';
 export { BODY_NODE_TYPES, DEFAULT_MAX_ITEMS } from './nodes/foreach.ts';
 export { callGraphErrors, flowCalls, MAX_CALL_DEPTH } from './call-graph.ts';
+export * from './resolved-params.ts';
+export * from './payload-refs.ts';

@@ -94,7 +94,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   const { hist, dispatch, graph, graphRef, content, flow, flowRef, currentFlow, update } = useEditorGraph(props.initial);
   const edits = useGraphEdits(graphRef, update);
   useShortcuts(graphRef, update, dispatch);
-  const { checked, errors, serverErrors, setServerErrors, allErrors, invalid } = useValidation(flow, flowRef);
+  const { checked, errors, warnings, serverErrors, setServerErrors, allErrors, invalid } = useValidation(flow, flowRef);
   const draft = useDraft(flowId, graph, currentFlow, props.deployed, props.initial);
 
   const [deployedVersion, setDeployedVersion] = useState<number | undefined>(props.deployed?.version);
@@ -250,6 +250,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
             onTab={setPanel}
             checked={checked}
             errors={errors}
+            warnings={warnings}
             serverErrors={serverErrors}
             onPick={edits.pick}
             flow={flow}

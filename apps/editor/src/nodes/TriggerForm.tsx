@@ -1,9 +1,10 @@
 // The trigger's side-panel form: type, path, auth, payload contract (field table + raw JSON Schema),
 // idempotency key, dedupe window, filter; schedule and record triggers; e-mail and poll triggers.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Trigger } from '@flowdesk/schema';
 import { rowsToSchema, schemaToRows, type Row } from '../core/contract.ts';
-import { JsonField, Select, Tabs, Text, withKey } from './fields.tsx';
+import { readKey, showKey } from '../core/idemKey.ts';
+import { Field, JsonField, Select, Tabs, Text, withKey } from './fields.tsx';
 import { WebhookOptions } from './WebhookOptions.tsx';
 import { EmailOptions, PollOptions } from './ReaderOptions.tsx';
 
@@ -40,17 +41,17 @@ function PayloadContract(props: { value: unknown; onChange: (v: unknown) => void
                     <input value={r.name} onChange={(e) => upd({ name: e.target.value })} data-testid={`contract-name-${i}`} />
                   </td>
                   <td>
-                    <select value={r.type} onChange={(e) => upd({ type: e.target.value })}>
+                    <select value={r.type} onChange={(e) => upd({ type: e.target.value })} data-testid={`contract-type-${i}`}>
                       {TYPES.map((t) => (
                         <option key={t}>{t}</option>
                       ))}
                     </select>
                   </td>
                   <td>
-                    <input type="checkbox" checked={r.required} onChange={(e) => upd({ required: e.target.checked })} />
+                    <input type="checkbox" checked={r.required} onChange={(e) => upd({ required: e.target.checked })} data-testid={`contract-required-${i}`} />
                   </td>
                   <td>
-                    <select value={r.format ?? ''} onChange={(e) => upd({ format: e.target.value || undefined })} disabled={r.type !== 'string'}>
+                    <select value={r.format ?? ''} onChange={(e) => upd({ format: e.target.value || undefined })} disabled={r.type !== 'string'} data-testid={`contract-format-${i}`}>
                       {FORMATS.map((t) => (
                         <option key={t} value={t}>
                           {t || '—'}
@@ -59,7 +60,7 @@ function PayloadContract(props: { value: unknown; onChange: (v: unknown) => void
                     </select>
                   </td>
                   <td>
-                    <input type="number" value={r.min ?? ''} onChange={(e) => upd({ min: e.target.value === '' ? undefined : Number(e.target.value) })} />
+                    <input type="number" data-testid={`contract-min-${i}`} value={r.min ?? ''} onChange={(e) => upd({ min: e.target.value === '' ? undefined : Number(e.target.value) })} />
                   </td>
                   <td>
                     <input type="number" value={r.max ?? ''} onChange={(e) => upd({ max: e.target.value === '' ? undefined : Number(e.target.value) })} />
@@ -90,6 +91,30 @@ function PayloadContract(props: { value: unknown; onChange: (v: unknown) => void
         <JsonField label="JSON Schema (draft 2020-12)" value={props.value} onChange={props.onChange} allowEmpty rows={8} testid="contract-json" />
       )}
     </div>
+  );
+}
+
+function IdempotencyKeyField(props: { value: unknown; onChange: (v: unknown) => void }) {
+  const [text, setText] = useState(showKey(props.value));
+  useEffect(() => {
+    // follow the value from outside (undo, import) unless the text being typed already means it
+    if (JSON.stringify(readKey(text)) !== JSON.stringify(props.value)) setText(showKey(props.value));
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the text being typed must not reset itself
+  }, [props.value]);
+  return (
+    <Field label="Idempotency key" hint='a path such as payload.orderId, or a JSON-Logic rule such as {"cat": [{"var": "payload.shop"}, {"var": "payload.orderId"}]}; empty: every event is its own run'>
+      <input
+        className="fd-code"
+        data-testid="trigger-idem"
+        value={text}
+        placeholder="payload.orderId"
+        spellCheck={false}
+        onChange={(e) => {
+          setText(e.target.value);
+          props.onChange(readKey(e.target.value));
+        }}
+      />
+    </Field>
   );
 }
 
@@ -135,7 +160,7 @@ export function TriggerForm(props: { trigger: Trigger; onChange: (t: Trigger) =>
       {(t.type === 'webhook' || t.type === 'manual') && (
         <>
           <PayloadContract value={t.payloadSchema} onChange={(v) => set('payloadSchema', v)} />
-          <JsonField label="Idempotency key (JSON-Logic)" value={t.idempotencyKey} onChange={(v) => set('idempotencyKey', v)} allowEmpty rows={2} testid="trigger-idem" hint='e.g. {"var":"payload.email"}; empty: every event is its own run' />
+          <IdempotencyKeyField value={t.idempotencyKey} onChange={(v) => set('idempotencyKey', v)} />
           <Text label="Dedupe window" value={t.dedupeWindow as string | undefined} placeholder="24h" onChange={(v) => set('dedupeWindow', v)} testid="trigger-dedupe" />
         </>
       )}

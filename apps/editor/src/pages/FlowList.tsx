@@ -16,6 +16,7 @@ export function FlowList() {
   const [err, setErr] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
+  const [idText, setIdText] = useState('');
   const [importing, setImporting] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState<Row | null>(null);
 
@@ -57,9 +58,18 @@ export function FlowList() {
   }, [load]);
 
   const taken = new Set((rows ?? []).map((r) => r.flow.id));
+  const suggestedId = freshId(slug(name.trim() || 'New flow'), taken);
+  const idProblem = !idText.trim()
+    ? null
+    : !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(idText.trim())
+      ? 'an id is lower-case letters, digits, - and _ (it is also the webhook path)'
+      : taken.has(idText.trim())
+        ? `a flow "${idText.trim()}" exists already`
+        : null;
   const create = () => {
+    if (idProblem) return;
     const n = name.trim() || 'New flow';
-    const id = freshId(slug(n), taken);
+    const id = idText.trim() || suggestedId;
     saveDraft(id, newFlow(id, n), true);
     navigate(`/flows/${id}`);
   };
@@ -94,8 +104,20 @@ export function FlowList() {
             create();
           }}
         >
-          <input autoFocus placeholder="What does it do? e.g. Lead intake" value={name} onChange={(e) => setName(e.target.value)} data-testid="new-flow-name" />
-          <button type="submit" className="fd-btn primary" data-testid="new-flow-create">
+          <label className="fd-field">
+            <span className="fd-field-label">Name</span>
+            <input autoFocus placeholder="What does it do? e.g. Lead intake" value={name} onChange={(e) => setName(e.target.value)} data-testid="new-flow-name" />
+          </label>
+          <label className="fd-field">
+            <span className="fd-field-label">Id (also its webhook path)</span>
+            <input placeholder={suggestedId} value={idText} onChange={(e) => setIdText(e.target.value)} data-testid="new-flow-id" aria-invalid={idProblem ? true : undefined} />
+            {idProblem && (
+              <span className="fd-field-error" data-testid="new-flow-id-error">
+                {idProblem}
+              </span>
+            )}
+          </label>
+          <button type="submit" className="fd-btn primary" data-testid="new-flow-create" disabled={Boolean(idProblem)}>
             Create
           </button>
           <button type="button" className="fd-btn" onClick={() => setCreating(false)}>

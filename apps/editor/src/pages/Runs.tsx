@@ -178,7 +178,7 @@ export function RunView(props: { runId: string }) {
     if (!r) return;
     const status = new Map<string, string>();
     for (const s of r.steps) status.set(s.nodeId, s.status);
-    setDecorations({ path: new Set(pathIds), status, errors: new Map() });
+    setDecorations({ path: new Set(pathIds), status, errors: new Map(), warnings: new Map() });
   }, [r, pathIds]);
   useEffect(() => () => setDecorations({ path: new Set(), status: new Map() }), []);
   if (run.error) return <div className="fd-page fd-callout error">{run.error}</div>;

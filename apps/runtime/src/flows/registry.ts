@@ -1,6 +1,6 @@
 // Deployed flows: versions from the store, the active hook paths, and each version's compiled
 // payload validator (compiled once per version).
-import { callGraphErrors, compilePayloadSchema, validateFlow, type Flow, type StateMap } from '@flowdesk/schema';
+import { callGraphErrors, compilePayloadSchema, validateFlow, type Flow, type FlowError, type StateMap } from '@flowdesk/schema';
 import type { Store, StoredFlow } from '../store/types.ts';
 import { EXECUTORS } from '../actions/index.ts';
 
@@ -98,7 +98,7 @@ export class FlowRegistry {
     return stored?.doc;
   }
 
-  check(doc: unknown): { ok: true; flow: Flow } | { ok: false; error: DeployError } {
+  check(doc: unknown): { ok: true; flow: Flow; warnings: FlowError[] } | { ok: false; error: DeployError } {
     const res = validateFlow(doc, { implementedActions: Object.keys(EXECUTORS), stateMap: this.stateMap });
     if (!res.ok || !res.flow) return { ok: false, error: { status: 422, error: 'invalid flow', errors: res.errors } };
     const flow = res.flow;
@@ -114,15 +114,19 @@ export class FlowRegistry {
         };
       }
     }
-    return { ok: true, flow };
+    return { ok: true, flow, warnings: res.warnings };
   }
 
   /** Validates and stores a new version. `onlyIfChanged` skips identical documents (start-up loading). */
-  async deploy(doc: unknown, at: string, opts: { onlyIfChanged?: boolean } = {}): Promise<{ ok: true; flow: StoredFlow; changed: boolean } | { ok: false; error: DeployError }> {
+  async deploy(
+    doc: unknown,
+    at: string,
+    opts: { onlyIfChanged?: boolean } = {},
+  ): Promise<{ ok: true; flow: StoredFlow; changed: boolean; warnings: FlowError[] } | { ok: false; error: DeployError }> {
     const checked = this.check(doc);
     if (!checked.ok) return checked;
     const current = this.latest.get(checked.flow.id);
-    if (opts.onlyIfChanged && current && comparable(current.doc) === comparable(checked.flow)) return { ok: true, flow: current, changed: false };
+    if (opts.onlyIfChanged && current && comparable(current.doc) === comparable(checked.flow)) return { ok: true, flow: current, changed: false, warnings: checked.warnings };
     const { version: _v, ...rest } = checked.flow;
     const stored = await this.serial(checked.flow.id, async () => {
       let s = await this.store.putFlow({ ...rest, active: rest.active ?? true } as Flow, at);
@@ -134,7 +138,7 @@ export class FlowRegistry {
       this.index(s);
       return s;
     });
-    return { ok: true, flow: stored, changed: true };
+    return { ok: true, flow: stored, changed: true, warnings: checked.warnings };
   }
 
   /** Switches a flow on or off; `hold` (with active false) keeps its webhook answering and its events held. */

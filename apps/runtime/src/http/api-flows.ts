@@ -56,7 +56,8 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     await ctx.pollers.arm();
     // deployed active while it was paused with hold: its held events start on this version
     if (before?.hold && out.flow.active) await ctx.runner.releaseHeld(out.flow.id);
-    res.status(200).json({ id: out.flow.id, version: out.flow.version });
+    // warnings (a placeholder naming a field an open contract does not declare) do not stop a deploy
+    res.status(200).json({ id: out.flow.id, version: out.flow.version, ...(out.warnings.length ? { warnings: out.warnings } : {}) });
   });
 
   r.delete('/:id', async (req, res) => {
