@@ -18,6 +18,8 @@ import type { RecordLanes } from './runner/record-lanes.ts';
 import { Scheduler } from './runner/scheduler.ts';
 import { createServices } from './runner/services.ts';
 import { createAlertDispatcher } from './alerts/dispatcher.ts';
+import { createReviewNotifier } from './reviews/notify.ts';
+import { publicBase } from './reviews/links.ts';
 import { loadSecrets } from './security/secrets.ts';
 import { egressPolicy } from './security/egress.ts';
 import { alertMisplacedSecrets } from './security/stored-secrets.ts';
@@ -157,7 +159,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await follower.start();
     logUncheckedPatterns(flows.list(), log);
     const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema, { unsupportedPatterns: 'skip' }).validate(value);
+    let listening = '';
     const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => secrets.values(), sendEmail: (m) => sendEmail(m, { store, clock, env }) });
+    const notifyReview = createReviewNotifier({ store, clock, alerts, baseUrl: () => publicBase(env, listening) });
     // `runner` (read at scrape time, after the runner exists): lets a test see this process's work drain
     metrics.setQueueDepthSource(async () => ({ ...(await queueDepths(store)), runner: runner.queue.size }));
     const obs = observabilityHooks({ store: () => store, metrics, log });
@@ -170,6 +174,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         obs.onStep(flowId, nodeId, ms);
         opts.hooks?.onStep?.(flowId, nodeId, ms);
       },
+      onReviewOpened: (item) => notifyReview(item),
     };
     const sandbox = new Sandbox(opts.sandboxLimits);
     const runner = new Runner({
@@ -190,6 +195,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const services = runner.services;
     const scheduler = new Scheduler(store, flows, runner, clock, log);
     scheduler.on('alert-summary', (t) => alerts.onTimer(t));
+    scheduler.on('review-timeout', (t) => runner.onReviewTimeout(t));
     // the daily retention job: prunes finished runs past FLOWDESK_RETENTION_DAYS, keeps their KPI facts
     const files = createFileStore({ dir: filesDirFromEnv(env, opts.dataDir), fsync, now: () => clock.now() });
     // files go with their run: those of pruned runs, and of events that never became a run (an hour's grace)
@@ -237,6 +243,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await runner.resumeAll();
     // held runs of a flow that is on (switched on by a process that died before starting them all)
     for (const f of flows.list()) if (f.active && f.doc.trigger.type === 'webhook') await runner.releaseHeld(f.id);
+    await runner.resumeReviewTimeouts();
 
     const app = createApp(ctx);
     const hook = hooksHandler(ctx);
@@ -259,6 +266,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     sweep.unref();
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    listening = url;
     if (!adminToken) log.info({ host }, `admin API open without a token: listening on ${host} only`);
     return {
       url,

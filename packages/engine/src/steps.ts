@@ -121,6 +121,7 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
         title: node.title?.includes('{{') ? String(renderString(node.title, ctx())) : (node.title ?? `${node.name ?? `${flow.name}: ${node.id}`}${run.record ? ` — ${run.record.key}` : ''}`),
         decisions: node.decisions,
         sop: node.sop ?? flow.sop ?? [],
+        ...(node.timeout ? { timeout: { after: node.timeout.after, decision: node.timeout.decision } } : {}),
       },
     };
   },

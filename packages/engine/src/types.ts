@@ -50,7 +50,7 @@ export type Command =
       previousOutput?: unknown;
     }
   | { kind: 'wait'; nodeId: string; until: string }
-  | { kind: 'review'; nodeId: string; queue: string; title: string; decisions: string[]; sop: string[] }
+  | { kind: 'review'; nodeId: string; queue: string; title: string; decisions: string[]; sop: string[]; timeout?: { after: string; decision: string } }
   | { kind: 'transition'; nodeId: string; entity: string; key: string; state: string }
   | SandboxCommand
   | ItemsCommand

@@ -154,6 +154,12 @@ export interface ReviewItem {
   decision?: string;
   createdAt: string;
   resolvedAt?: string;
+  /** who decided: the API (the editor's queue), a signed link, or the node's timeout */
+  resolvedBy?: 'api' | 'link' | 'timeout';
+  /** the node's timeout: the decision taken at `at` when nobody decides first */
+  timeout?: { at: string; decision: string };
+  /** where the founder was told (alert webhook, FLOWDESK_ALERT_EMAIL), with the outcome of each */
+  notified?: { channel: string; at: string; ok: boolean; error?: string }[];
 }
 
 export interface RejectedEvent {

@@ -67,6 +67,15 @@ export function DeadLettersPage() {
   );
 }
 
+/** Who a review item is about: its record, and the payload's naming fields, above the raw JSON. */
+function whoOf(r: ReviewItem): string {
+  const ctx = (r.context ?? {}) as { payload?: Record<string, unknown>; record?: { entity?: string; key?: string } | null };
+  const p = ctx.payload && typeof ctx.payload === 'object' ? ctx.payload : {};
+  const parts = ['name', 'company', 'email', 'orderId', 'amount', 'budget'].filter((k) => typeof p[k] === 'string' || typeof p[k] === 'number').map((k) => `${k}: ${String(p[k])}`);
+  if (ctx.record?.key && !parts.some((x) => x.endsWith(`: ${ctx.record!.key}`))) parts.unshift(`${ctx.record.entity ?? 'record'} ${ctx.record.key}`);
+  return parts.join(' · ');
+}
+
 export function ReviewsPage() {
   const list = usePoll(useCallback(() => get<ReviewItem[]>('/api/reviews'), []), 5000);
   const [msg, setMsg] = useState<string | null>(null);
@@ -91,6 +100,16 @@ export function ReviewsPage() {
           <div className="fd-row">
             <b>{r.title || r.nodeId}</b> <span className="fd-pill">{r.queue}</span> <small>{r.flowId}</small> {runLink(r.runId)} <small className="fd-grow">{when(r.createdAt)}</small>
           </div>
+          {whoOf(r) && (
+            <div className="fd-who" data-testid="review-who">
+              {whoOf(r)}
+            </div>
+          )}
+          {r.timeout && (
+            <small className="fd-hint" data-testid="review-timeout">
+              Nobody deciding by {when(r.timeout.at)} means “{r.timeout.decision}”.
+            </small>
+          )}
           {r.sop?.length > 0 && (
             <ol className="fd-sop">
               {r.sop.map((s, i) => (

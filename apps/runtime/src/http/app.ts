@@ -12,6 +12,7 @@ import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
 import { filesRouter } from './api-files.ts';
 import { sendError } from './errors.ts';
+import { reviewLinksRouter } from './review-links.ts';
 
 function adminAuth(token: string | undefined) {
   const want = token ? Buffer.from(`Bearer ${token}`) : undefined;
@@ -36,6 +37,8 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   });
   // POST /hooks/* never reaches Express (see index.ts); anything else there is not a route
   app.all('/hooks/*path', (_req, res) => sendError(res, 405, 'webhooks take POST (JSON or an HTML form)'));
+  // signed review-decision links: the token is the proof (no admin token), any Host
+  app.use('/r', securityHeaders(), reviewLinksRouter(ctx));
 
   // the admin surface from here on (host-guard.ts lists the public paths it lets through)
   const refused = (kind: string) => ctx.metrics?.securityRefusal(kind);

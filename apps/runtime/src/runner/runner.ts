@@ -2,7 +2,7 @@
 // (each step written before the next starts), performs the engine's commands, and parks runs on
 // timers and reviews. All mutations of one run go through its record-key queue.
 import { randomUUID } from 'node:crypto';
-import { isTerminal, parseDuration, type Flow, type Run } from '@flowdesk/schema';
+import { isTerminal, parseDuration, type Flow, type ReviewItem, type Run } from '@flowdesk/schema';
 import {
   advance,
   applyActionResult,
@@ -41,6 +41,8 @@ export interface RunnerHooks {
   onRunFinished?(run: Run, flow: Flow): void | Promise<void>;
   /** a step finished (metrics) */
   onStep?(flowId: string, nodeId: string, ms: number): void;
+  /** a review item was opened (the founder is told, with decision links) */
+  onReviewOpened?(item: ReviewItem): void | Promise<void>;
 }
 
 export type { StartInput };
@@ -249,7 +251,9 @@ export class Runner {
           return;
         case 'review': {
           const parked = run;
-          await this.store.updateDoc('reviews', `${parked.id}:${cmd.nodeId}`, (cur) =>
+          const reviewId = `${parked.id}:${cmd.nodeId}`;
+          const timeout = cmd.timeout ? { at: new Date(this.clock.now() + parseDuration(cmd.timeout.after)).toISOString(), decision: cmd.timeout.decision } : undefined;
+          const opened = await this.store.updateDoc('reviews', reviewId, (cur) =>
             cur && cur.status === 'open'
               ? undefined
               : {
@@ -264,8 +268,14 @@ export class Runner {
                   context: { payload: parked.payload, vars: parked.vars, record: parked.record },
                   status: 'open',
                   createdAt: this.now(),
+                  ...(timeout ? { timeout } : {}),
                 },
           );
+          if (opened) {
+            // the timeout is a timer in the store: it decides after a restart too (and resumeReviewTimeouts covers a lost claim)
+            if (timeout) await this.store.putTimer({ id: `review:${reviewId}`, kind: 'review-timeout', dueAt: timeout.at, runId: parked.id, flowId: parked.flowId, data: { reviewId } });
+            await Promise.resolve(this.hooks.onReviewOpened?.(opened)).catch((e: Error) => this.log.warn({ reviewId, err: e.message }, 'review notification failed'));
+          }
           return;
         }
         case 'transition': {
@@ -623,7 +633,29 @@ export class Runner {
     return out!;
   }
 
-  async resolveReview(reviewId: string, decision: string): Promise<Run> {
+  /** A review's timer is due: its default decision, unless someone decided first. */
+  async onReviewTimeout(t: Timer): Promise<void> {
+    const reviewId = typeof t.data?.reviewId === 'string' ? t.data.reviewId : undefined;
+    const item = reviewId ? await this.store.getDoc('reviews', reviewId) : undefined;
+    if (!item || item.status !== 'open' || !item.timeout) return;
+    try {
+      await this.resolveReview(item.id, item.timeout.decision, 'timeout');
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e; // decided meanwhile
+    }
+  }
+
+  /** At start-up: open reviews whose timeout passed while down are decided; the others get their timer back. */
+  async resumeReviewTimeouts(): Promise<void> {
+    for (const item of await this.store.listDocs('reviews')) {
+      if (item.status !== 'open' || !item.timeout) continue;
+      const id = `review:${item.id}`;
+      if (Date.parse(item.timeout.at) <= this.clock.now()) await this.onReviewTimeout({ id, kind: 'review-timeout', dueAt: item.timeout.at, data: { reviewId: item.id } });
+      else if (!(await this.store.getTimer(id))) await this.store.putTimer({ id, kind: 'review-timeout', dueAt: item.timeout.at, runId: item.runId, flowId: item.flowId, data: { reviewId: item.id } });
+    }
+  }
+
+  async resolveReview(reviewId: string, decision: string, by: 'api' | 'link' | 'timeout' = 'api'): Promise<Run> {
     const item = await this.store.getDoc('reviews', reviewId);
     if (!item) throw new NotFoundError(`review ${reviewId} not found`);
     if (item.status !== 'open') throw new ConflictError(`review ${reviewId} is already ${item.status}`);
@@ -634,7 +666,7 @@ export class Runner {
     let error: Error | undefined;
     await this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, async () => {
       const claimed = await this.store.updateDoc('reviews', reviewId, (cur) =>
-        cur && cur.status === 'open' ? { ...cur, status: 'resolved', decision, resolvedAt: this.now() } : undefined,
+        cur && cur.status === 'open' ? { ...cur, status: 'resolved', decision, resolvedAt: this.now(), resolvedBy: by } : undefined,
       );
       if (!claimed) {
         error = new ConflictError(`review ${reviewId} is already resolved`);
@@ -648,6 +680,7 @@ export class Runner {
       }
       out = engineResolveReview(flow, cur, decision, this.now());
       await this.store.saveRun(out);
+      if (by !== 'timeout') await this.store.deleteTimer(`review:${reviewId}`);
       await this.driveUnsafe(out.id);
     }));
     if (error) throw error;

@@ -57,7 +57,7 @@ export interface RunQuery {
 
 export interface Timer {
   id: string; // unique: e.g. `run:<runId>` (one wake-up per run) or `schedule:<flowId>`
-  kind: 'run' | 'schedule' | 'sla' | 'alert-summary' | 'retention' | 'poll';
+  kind: 'run' | 'schedule' | 'sla' | 'alert-summary' | 'retention' | 'poll' | 'review-timeout';
   dueAt: string; // ISO
   runId?: string;
   flowId?: string;
