@@ -7,6 +7,7 @@ import { flowToGraph } from '../core/mapping.ts';
 import { setDecorations } from '../decorations.ts';
 import { navigate } from '../router.ts';
 import { Canvas } from '../components/Canvas.tsx';
+import { ReplayResult, useReplay } from './replay.tsx';
 
 const STATUSES = ['queued', 'running', 'waiting', 'needs_review', 'held', 'succeeded', 'dead', 'failed', 'cancelled'];
 
@@ -153,13 +154,28 @@ export function RunView(props: { runId: string }) {
   const [flow, setFlow] = useState<Flow | null>(null);
   const [picked, setPicked] = useState<string | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
+  const [latestVersion, setLatestVersion] = useState<number | undefined>(undefined);
+  const { outcomes, replay } = useReplay();
   const r = run.data;
   useEffect(() => {
     if (r && ['succeeded', 'dead', 'failed', 'cancelled'].includes(r.status)) setLive(false);
   }, [r]);
+  // a replay on the latest version moves the run to it: the canvas follows
   useEffect(() => {
-    if (r && !flow) void loadFlowVersion(r.flowId, r.flowVersion).then(setFlow);
+    if (r && (!flow || flow.version !== r.flowVersion)) void loadFlowVersion(r.flowId, r.flowVersion).then((f) => setFlow({ ...f, version: r.flowVersion }));
   }, [r, flow]);
+  const failedRun = r ? r.status === 'dead' || r.status === 'failed' : false;
+  const flowIdOfRun = r?.flowId;
+  useEffect(() => {
+    if (failedRun && flowIdOfRun) void get<Flow>(`/api/flows/${flowIdOfRun}`).then((f) => setLatestVersion(f.version)).catch(() => undefined);
+  }, [failedRun, flowIdOfRun]);
+  const replayRun = async (onLatest: boolean) => {
+    if (!r) return;
+    setMsg(null);
+    await replay(`/api/runs/${r.id}/replay`, r.id, onLatest);
+    setLive(true);
+    run.refresh();
+  };
   const graph = useMemo(() => (flow ? flowToGraph(flow) : null), [flow]);
   const pathIds = useMemo(() => (r ? ['trigger', ...r.steps.map((s) => s.nodeId)] : []), [r]);
   const pathEdges = useMemo(() => {
@@ -204,22 +220,14 @@ export function RunView(props: { runId: string }) {
           <code>{r.id}</code>
         </div>
         <div className="fd-toolbar-actions">
+          {(r.status === 'dead' || r.status === 'failed') && latestVersion !== undefined && latestVersion > r.flowVersion && (
+            <button type="button" className="fd-btn primary" data-testid="run-replay-latest" onClick={() => void replayRun(true)} title="after a fix: resume at the failed step on the latest deployed version">
+              Replay on latest (v{latestVersion})
+            </button>
+          )}
           {(r.status === 'dead' || r.status === 'failed') && (
-            <button
-              type="button"
-              className="fd-btn primary"
-              data-testid="run-replay"
-              onClick={async () => {
-                try {
-                  await post(`/api/runs/${r.id}/replay`);
-                  setLive(true);
-                  setMsg('Replay started');
-                } catch (e) {
-                  setMsg((e as Error).message);
-                }
-              }}
-            >
-              Replay
+            <button type="button" className="fd-btn" data-testid="run-replay" onClick={() => void replayRun(false)} title="resume at the failed step on the version it failed on">
+              Replay on v{r.flowVersion}
             </button>
           )}
           {(r.status === 'waiting' || r.status === 'queued') && (
@@ -230,6 +238,7 @@ export function RunView(props: { runId: string }) {
         </div>
       </div>
       {msg && <div className="fd-banner">{msg}</div>}
+      {outcomes[r.id] && <ReplayResult outcome={outcomes[r.id]!} />}
       {r.error && <div className="fd-banner error">{r.error}</div>}
       <div className="fd-workspace">
         <div className="fd-center">
