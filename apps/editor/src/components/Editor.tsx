@@ -58,7 +58,9 @@ export function EditorPage(props: { flowId: string }) {
   const load = useCallback(async () => {
     let deployed: Flow | null = null;
     try {
-      deployed = await get<Flow>(`/api/flows/${props.flowId}`);
+      // a draft that was never deployed is not asked for by id: no 404 in the console for a new flow
+      const known = loadDraft(props.flowId) ? (await get<{ id: string }[]>('/api/flows')).some((f) => f.id === props.flowId) : true;
+      if (known) deployed = await get<Flow>(`/api/flows/${props.flowId}`);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 404)) {
         setState((s) => ({ status: 'error', error: (e as Error).message, seq: s.seq + 1 }));
