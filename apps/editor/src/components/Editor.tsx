@@ -24,6 +24,7 @@ import { useShortcuts } from './editor/useShortcuts.ts';
 import { useValidation } from './editor/useValidation.ts';
 import { downloadJson, ImportDialog, parseFlowText } from './ImportDialog.tsx';
 import { Palette } from './Palette.tsx';
+import { loadPanels, savePanels, type PanelPrefs } from '../core/panels.ts';
 import { SidePanel } from './SidePanel.tsx';
 
 /** Suggestions for the rule builder's field input: payload fields and vars. */
@@ -93,6 +94,11 @@ export function EditorPage(props: { flowId: string }) {
 function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   const { flowId } = props;
   const rf = useReactFlow();
+  const [panels, setPanelState] = useState(loadPanels);
+  const setPanels = (p: PanelPrefs) => {
+    setPanelState(p);
+    savePanels(p);
+  };
   const { hist, dispatch, graph, graphRef, content, flow, flowRef, currentFlow, update } = useEditorGraph(props.initial);
   const edits = useGraphEdits(graphRef, update);
   useShortcuts(graphRef, update, dispatch);
@@ -200,6 +206,8 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
         redoSteps={hist.future.length}
         onUndo={() => dispatch({ type: 'undo' })}
         onRedo={() => dispatch({ type: 'redo' })}
+        panels={panels}
+        onPanels={setPanels}
         onTidy={async () => {
           const pos = await elkLayout(graphRef.current);
           update((g) => setPositions(g, pos));
@@ -244,10 +252,10 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
         </div>
       )}
       <div className="fd-workspace">
-        <Palette onAdd={edits.addEntry} />
+        {panels.palette && <Palette onAdd={edits.addEntry} />}
         <div className="fd-center">
-          <Canvas graph={graph} pathEdges={pathEdges} onNodesChange={edits.onNodesChange} onEdgesChange={edits.onEdgesChange} onConnect={edits.onConnect} onDropEntry={edits.addEntry} onDropFile={onDropFile} />
-          <BottomPanel
+          <Canvas graph={graph} showMinimap={panels.minimap} pathEdges={pathEdges} onNodesChange={edits.onNodesChange} onEdgesChange={edits.onEdgesChange} onConnect={edits.onConnect} onDropEntry={edits.addEntry} onDropFile={onDropFile} />
+          {panels.bottom && <BottomPanel
             tab={panel}
             onTab={setPanel}
             checked={checked}
@@ -260,9 +268,9 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
             flowId={flowId}
             deployedVersion={deployedVersion}
             onRolledBack={props.reload}
-          />
+          />}
         </div>
-        <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onRenamePort={edits.onRenamePort} />
+        {panels.side && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onRenamePort={edits.onRenamePort} />}
       </div>
       {importOpen && <ImportDialog onImport={applyImport} onClose={() => setImportOpen(null)} initialErrors={importOpen.errors} />}
       {runNow && <RunNowDialog flow={currentFlow()} onClose={() => setRunNow(false)} />}

@@ -214,6 +214,17 @@ export function RunView(props: { runId: string }) {
             ← Runs
           </a>
           <b>{r.flowId}</b> <small>v{r.flowVersion}</small>
+          <a
+            href={`/flows/${r.flowId}`}
+            data-testid="run-open-editor"
+            title="open this flow in the editor"
+            onClick={(e) => {
+              e.preventDefault();
+              navigate(`/flows/${r.flowId}`);
+            }}
+          >
+            edit the flow
+          </a>
           <span className={`fd-pill st-${r.status}`} data-testid="run-view-status">
             {r.status}
           </span>
