@@ -22,6 +22,9 @@ export function useReplay(): { outcomes: Record<string, ReplayOutcome>; replay: 
   const [outcomes, setOutcomes] = useState<Record<string, ReplayOutcome>>({});
   const replay = useCallback(async (url: string, runId: string, latest: boolean) => {
     const set = (o: ReplayOutcome) => setOutcomes((cur) => ({ ...cur, [runId]: o }));
+    // the run's own replay count tells this replay's end from the failure it replays
+    const replaysOf = (r: Run | null) => (r?.replays ?? 0);
+    const before = replaysOf(await get<Run>(`/api/runs/${runId}`).catch(() => null));
     try {
       await post(url, latest ? { version: 'latest' } : {});
     } catch (e) {
@@ -32,7 +35,7 @@ export function useReplay(): { outcomes: Record<string, ReplayOutcome>; replay: 
     for (let i = 0; i < 120; i++) {
       await sleep(i < 10 ? 200 : 500);
       const run = await get<Run>(`/api/runs/${runId}`).catch(() => null);
-      if (!run || !SETTLED.has(run.status)) continue;
+      if (!run || !SETTLED.has(run.status) || replaysOf(run) <= before) continue;
       const failed = [...run.steps].reverse().find((s) => s.status === 'failed');
       set({ runId, version: run.flowVersion, status: run.status, ...(failed && run.status !== 'succeeded' ? { failing: { nodeId: failed.nodeId, error: String(failed.error ?? run.error ?? '') } } : {}) });
       return;
