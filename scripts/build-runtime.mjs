@@ -15,7 +15,7 @@ const deps = ['apps/runtime', 'packages/schema', 'packages/engine'].flatMap((d) 
 const outdir = join(root, 'apps/runtime/dist');
 mkdirSync(outdir, { recursive: true });
 await build({
-  entryPoints: { main: join(root, 'apps/runtime/src/main.ts') },
+  entryPoints: { main: join(root, 'apps/runtime/src/main.ts'), 'sandbox-worker': join(root, 'apps/runtime/src/sandbox/worker.ts') },
   outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,

@@ -35,14 +35,14 @@ export const MUTATIONS = [
     anchor: 'async createRun(',
     find: 'await done;',
     replace: 'void done;',
-    tests: ['apps/runtime/src/store/lowdb/lowdb.test.ts', 'test/runtime/restart.test.ts', 'test/reliability/chaos.test.ts'],
+    tests: ['apps/runtime/src/store/lowdb/lowdb.test.ts', 'test/durability/ack-order.test.ts', 'test/runtime/restart.test.ts', 'test/reliability/chaos.test.ts'],
   },
   {
     name: 'fdatasync removed',
     file: 'apps/runtime/src/store/lowdb/append-log.ts',
-    find: 'await this.fh!.datasync();',
+    find: 'await fh.datasync();',
     replace: '/* fdatasync removed */',
-    tests: ['apps/runtime/src/store/lowdb/lowdb.test.ts'],
+    tests: ['apps/runtime/src/store/lowdb/lowdb.test.ts', 'test/durability/ack-order.test.ts'],
   },
   {
     name: 'default retry 10m → 5m',

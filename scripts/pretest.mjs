@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Gets what `npm test` needs on a fresh machine, from Debian's packages: Chromium (browser tests),
-// PostgreSQL (store contract tests) and the JSON Schema Test Suite (payload-contract conformance).
+// PostgreSQL (store contract tests), the JSON Schema Test Suite (payload-contract conformance) and
+// Dovecot's IMAP server (the e-mail trigger's tests start a private instance on loopback).
 // Installs the missing ones with apt-get when running as root; otherwise stops with the exact command.
 import { existsSync, readdirSync } from 'node:fs';
 import { execSync } from 'node:child_process';
@@ -13,6 +14,7 @@ const NEEDED = {
   chromium: () => existsSync('/usr/bin/chromium'),
   postgresql: hasPg,
   'libtest-json-schema-acceptance-perl': () => existsSync('/usr/share/perl5/auto/share/dist/Test-JSON-Schema-Acceptance/tests/draft2020-12'),
+  'dovecot-imapd': () => existsSync('/usr/sbin/dovecot') && existsSync('/usr/lib/dovecot/imap'),
 };
 
 const missing = Object.entries(NEEDED)

@@ -77,7 +77,7 @@ describe('lead-qualification blueprint', () => {
     expect((await run(res.body.runId)).status).toBe('needs_review');
     expect((await run(res.body.runId)).vars.fit).toBe(55);
     const item = (await rt.get('/api/reviews?queue=leads')).body.find((x: { runId: string }) => x.runId === res.body.runId);
-    expect(item).toMatchObject({ queue: 'leads', decisions: ['approved', 'rejected'], title: 'Review lead: fit between 40 and 69' });
+    expect(item).toMatchObject({ queue: 'leads', decisions: ['approved', 'rejected'], title: `Review lead ${MIDDLE.email}: fit 55 (between 40 and 69)` }); // names the lead (issue 14, item 11)
     expect(item.sop.length).toBeGreaterThan(0);
     expect((await record(MIDDLE.email)).state).toBe('captured');
     expect((await rt.post(`/api/reviews/${item.id}/resolve`, { decision: 'approved' })).status).toBe(200);

@@ -1,25 +1,18 @@
 // Load the process can hold: the work per event does not grow with the runs parked around it (a store
 // read counter, not a clock); past the backlog bound webhooks answer 503 with Retry-After instead of
-// accepting what the process cannot hold; and a restart with 10,000 queued runs drains under a 64 MB
-// heap (the queued runs are read a page at a time, never all at once).
+// accepting what the process cannot hold. The restart with a deep backlog is in load-restart.test.ts
+// (its own file, so that it runs beside these).
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { newRun } from '@flowdesk/engine';
-import type { Flow } from '@flowdesk/schema';
+import { rmSync } from 'node:fs';
 import type { LowdbStore } from '../../apps/runtime/src/store/lowdb/index.ts';
-import { createLowdbStore } from '../../apps/runtime/src/store/lowdb/index.ts';
-import { flowsDirWith, flowsDirWithDocs, FLOWS_DIR, startTestRuntime, tempDir, type TestRuntime } from '../support/runtime.ts';
-import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
+import { flowsDirWith, flowsDirWithDocs, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 const dirs: string[] = [];
 const runtimes: TestRuntime[] = [];
-let child: ChildRuntime | undefined;
 let server: Server | undefined;
 afterAll(async () => {
-  await child?.kill();
   for (const rt of runtimes) await rt.dispose().catch(() => {});
   server?.closeAllConnections();
   await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
@@ -113,58 +106,5 @@ describe('load shedding', () => {
 
   it('the bound comes from FLOWDESK_MAX_BACKLOG; a bad value is refused naming it', async () => {
     await expect(startTestRuntime({ env: { FLOWDESK_MAX_BACKLOG: 'lots' } })).rejects.toThrow(/FLOWDESK_MAX_BACKLOG must be a whole number/);
-  });
-});
-
-describe('restart with a deep backlog', () => {
-  it('10,000 queued runs drain after a restart under a 64 MB heap', { timeout: 300_000 }, async () => {
-    const dataDir = tempDir('flowdesk-backlog-');
-    const flow = JSON.parse(readFileSync(join(FLOWS_DIR, 'lead-qualification.json'), 'utf8')) as Flow;
-    const flowsDir = flowsDirWith(['lead-qualification']);
-    dirs.push(dataDir, flowsDir);
-    // the data dir a crash under load leaves: 10,000 accepted runs, none started
-    const store = createLowdbStore({ dataDir, fsync: false, log: { warn: () => {} } });
-    await store.open();
-    const stored = await store.putFlow({ ...flow, active: true }, new Date().toISOString());
-    const t0 = Date.now() - 60_000;
-    const N = 10_000;
-    for (let i = 0; i < N; i += 500) {
-      await Promise.all(
-        Array.from({ length: Math.min(500, N - i) }, (_, k) => {
-          const n = i + k;
-          const payload = { ...middleFit(n), email: `backlog${n}@example.com`, message: `${'We need our onboarding rebuilt. '.repeat(40)}${n}` };
-          const run = newRun(stored.doc, {
-            id: `backlog-${String(n).padStart(6, '0')}`,
-            payload,
-            headers: { 'content-type': 'application/json', 'user-agent': 'load-test' },
-            now: new Date(t0 + n).toISOString(),
-            idempotencyKey: payload.email,
-            trigger: { type: 'webhook', path: 'lead' },
-            record: { entity: 'account', key: payload.email },
-          });
-          return store.createRun(run, { flowId: flow.id, key: payload.email, now: run.createdAt, expiresAt: new Date(t0 + 86_400_000).toISOString() });
-        }),
-      );
-    }
-    expect((await store.listOpenRuns({ limit: 1 }))[0]?.status).toBe('queued');
-    await store.close();
-
-    child = await startChildRuntime({ FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '0' }, 90_000, undefined, ['--max-old-space-size=64']);
-    const url = child.url;
-    const deadline = Date.now() + 240_000;
-    for (;;) {
-      const queued = (await (await fetch(`${url}/api/runs?status=queued&limit=1`)).json()) as unknown[];
-      const running = (await (await fetch(`${url}/api/runs?status=running&limit=1`)).json()) as unknown[];
-      if (queued.length === 0 && running.length === 0) break;
-      if (child.proc.exitCode !== null) throw new Error(`the runtime died draining the backlog:\n${child.output().slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error('the backlog did not drain in 240 s');
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    // every one of them reached the review queue (middle-fit leads)
-    const reviews = (await (await fetch(`${url}/api/runs?status=needs_review&limit=1`)).json()) as { id: string }[];
-    expect(reviews).toHaveLength(1);
-    const last = (await (await fetch(`${url}/api/runs/backlog-009999`)).json()) as { status: string };
-    expect(last.status).toBe('needs_review');
-    expect(child.proc.exitCode).toBeNull();
   });
 });

@@ -70,8 +70,12 @@ describe('editor', { timeout: 120_000 }, () => {
     const ed = new EditorPage(page);
     await ed.waitReady();
     await ed.addFromPalette('route');
+    // nothing selected: click-to-add places the end without connecting it (that is the next undo step)
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await poll(() => page.locator('.react-flow__node.selected').count()).toBe(0);
     await ed.addFromPalette('end');
     await ed.node('end').waitFor();
+    expect(await ed.edges().count()).toBe(0);
     await ed.connect('route', 'yes', 'end');
     await poll(() => ed.edges().count()).toBe(1);
 
@@ -138,7 +142,7 @@ describe('editor', { timeout: 120_000 }, () => {
     await page.getByTestId('draft-restored').waitFor();
     expect(await ed.node('compute').count()).toBe(1);
     expect(await ed.node('task-create').count()).toBe(1);
-    await poll(() => ed.edges().count()).toBe(1);
+    await poll(() => ed.edges().count()).toBe(2); // trigger → compute, and compute → task (click-to-add from the selected compute)
     expect(await page.getByTestId('flow-title').inputValue()).toBe('Draft test (edited)');
     expect(await page.getByTestId('unsaved').isVisible()).toBe(true);
     // history starts afresh after a load

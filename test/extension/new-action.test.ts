@@ -3,7 +3,7 @@
 // (apps/runtime/src/actions/), nothing else — then `npm run schema:build` and the type-check run there,
 // and the action is validated at deploy, in the JSON Schema, on the palette, retried by default, in the
 // drill's risk list and the docs, and runs. Before its executor exists, the type-check refuses the registry.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,11 @@ function copyWorkspace(): string {
   const nm = join(dir, 'node_modules');
   mkdirSync(join(nm, '@flowdesk'), { recursive: true });
   for (const name of readdirSync(join(REPO, 'node_modules'))) if (name !== '@flowdesk') symlinkSync(join(REPO, 'node_modules', name), join(nm, name));
-  for (const [name, at] of [['schema', 'packages/schema'], ['engine', 'packages/engine'], ['runtime', 'apps/runtime'], ['editor', 'apps/editor']]) symlinkSync(join(dir, at), join(nm, '@flowdesk', name));
+  for (const [name, at] of [['schema', 'packages/schema'], ['engine', 'packages/engine'], ['runtime', 'apps/runtime'], ['editor', 'apps/editor']]) {
+    symlinkSync(join(dir, at), join(nm, '@flowdesk', name));
+    // a workspace's own node_modules (a version npm could not hoist) resolves as in the repo
+    if (existsSync(join(REPO, at, 'node_modules'))) symlinkSync(join(REPO, at, 'node_modules'), join(dir, at, 'node_modules'));
+  }
   return dir;
 }
 

@@ -2,6 +2,7 @@
 // whose action calls a local receiver that dedupes by Idempotency-Key (as a payment API does);
 // SIGKILL at a random moment and restart, three times. Once the load stops and the runtime's work has
 // drained, every acknowledged runId is the stored run of its key: lost=0, duplicate_runs=0, unfinished=0.
+// Half the keys arrive as JSON, half as an HTML form post (urlencoded): both sources, one accounting.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,9 @@ import { accountRuns, formatAccounting, runsInHand, waitForDrain } from '../supp
 const UNIQUE = 2000;
 const DUPLICATES = 400;
 const CONCURRENCY = 48;
+
+/** odd keys come from the HTML form source */
+const isFormKey = (key: string) => Number(key.slice(1)) % 2 === 1;
 
 let child: ChildRuntime | undefined;
 let receiver: Server | undefined;
@@ -74,7 +78,12 @@ describe('chaos', () => {
             continue;
           }
           try {
-            const res = await fetch(`${url}/hooks/charge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
+            const form = isFormKey(key);
+            const res = await fetch(`${url}/hooks/charge`, {
+              method: 'POST',
+              headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json', accept: 'application/json' },
+              body: form ? new URLSearchParams({ key }).toString() : JSON.stringify({ key }),
+            });
             const body = (await res.json()) as { runId: string };
             if (res.status === 202 || res.status === 200) {
               if (!acked.has(key)) acked.set(key, new Set());
@@ -117,6 +126,11 @@ describe('chaos', () => {
     const missingEffects = a.succeeded.filter((r) => !effects.has(`${r.id}:pay`)).length;
     const redelivered = [...effects.values()].reduce((n, c) => n + c - 1, 0);
     console.log(`chaos: events=${events.length} runs=${runs.length} ${formatAccounting(a)} redelivered=${redelivered} drained=${drain.clean} in ${drain.waitedMs} ms`);
+    for (const [source, pick] of [['json', (k: string | null) => k !== null && !isFormKey(k)], ['form', (k: string | null) => k !== null && isFormKey(k)]] as const) {
+      const part = accountRuns(new Map([...acked].filter(([k]) => pick(k))), runs.filter((r) => pick(r.idempotencyKey)));
+      console.log(`chaos source=${source}: acked_keys=${[...acked.keys()].filter(pick).length} lost=${part.lost} duplicate_runs=${part.duplicateRuns}`);
+      expect([part.lost, part.duplicateRuns]).toEqual([0, 0]);
+    }
     expect(a.ackedKeys).toBe(UNIQUE);
     expect({ lost: a.lost, duplicateRuns: a.duplicateRuns, splitAnswers: a.splitAnswers, unfinished: a.unfinished }).toEqual({ lost: 0, duplicateRuns: 0, splitAnswers: 0, unfinished: 0 });
     expect(drain.clean).toBe(true);

@@ -10,6 +10,7 @@ const rt = await startRuntime({
   port: Number(env.PORT ?? 0),
   dataDir: resolve(env.FLOWDESK_DATA_DIR!),
   flowsDir: env.FLOWDESK_FLOWS_DIR ? resolve(env.FLOWDESK_FLOWS_DIR) : undefined,
+  databaseUrl: env.FLOWDESK_DATABASE_URL || undefined,
   env,
   clock,
   pollMs: 0,

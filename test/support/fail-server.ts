@@ -13,7 +13,8 @@ export interface FailServer {
   close(): Promise<void>;
 }
 
-export async function startFailServer(clock: { now(): number } = Date): Promise<FailServer> {
+/** `host`: the loopback address it listens on (any of 127.0.0.0/8 on Linux). */
+export async function startFailServer(clock: { now(): number } = Date, host = '127.0.0.1'): Promise<FailServer> {
   let queue: Answer[] = [];
   let fallback: Answer = { status: 200, body: '{"ok":true}' };
   const requests: FailServer['requests'] = [];
@@ -28,9 +29,9 @@ export async function startFailServer(clock: { now(): number } = Date): Promise<
       res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end(a.body ?? JSON.stringify({ status: a.status }));
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise<void>((ok) => server.listen(0, host, ok));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
     requests,
     script(answers, fb) {
       queue = [...answers];

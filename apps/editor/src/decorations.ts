@@ -4,10 +4,11 @@ import { useSyncExternalStore } from 'react';
 
 export interface Decorations {
   errors: Map<string, string[]>;
+  warnings: Map<string, string[]>;
   path: Set<string>;
   status: Map<string, string>;
 }
-let state: Decorations = { errors: new Map(), path: new Set(), status: new Map() };
+let state: Decorations = { errors: new Map(), warnings: new Map(), path: new Set(), status: new Map() };
 const listeners = new Set<() => void>();
 
 export function setDecorations(patch: Partial<Decorations>): void {
@@ -20,16 +21,12 @@ const subscribe = (l: () => void) => {
 };
 
 /** A string key so unchanged nodes skip rendering. */
-export function useNodeDecoration(id: string): { errors: string[]; onPath: boolean; status?: string } {
+export function useNodeDecoration(id: string): { errors: string[]; warnings: string[]; onPath: boolean; status?: string } {
   const key = useSyncExternalStore(subscribe, () => {
     const e = state.errors.get(id);
-    return `${state.path.has(id) ? 1 : 0}|${state.status.get(id) ?? ''}|${e ? e.join('\u0000') : ''}`;
+    const w = state.warnings.get(id);
+    return `${state.path.has(id) ? 1 : 0}\u0001${state.status.get(id) ?? ''}\u0001${e ? e.join('\u0000') : ''}\u0001${w ? w.join('\u0000') : ''}`;
   });
-  const [p, s, e] = splitKey(key);
-  return { onPath: p === '1', status: s || undefined, errors: e ? e.split('\u0000') : [] };
-}
-function splitKey(k: string): [string, string, string] {
-  const a = k.indexOf('|');
-  const b = k.indexOf('|', a + 1);
-  return [k.slice(0, a), k.slice(a + 1, b), k.slice(b + 1)];
+  const [p, s, e, w] = key.split('\u0001') as [string, string, string, string];
+  return { onPath: p === '1', status: s || undefined, errors: e ? e.split('\u0000') : [], warnings: w ? w.split('\u0000') : [] };
 }

@@ -5,6 +5,7 @@ import type { AlertDispatcher } from './alerts/dispatcher.ts';
 import type { FlowRegistry } from './flows/registry.ts';
 import type { Runner } from './runner/runner.ts';
 import type { Scheduler } from './runner/scheduler.ts';
+import type { TriggerPollers } from './pollers/pollers.ts';
 import type { RuntimeServices } from './runner/services.ts';
 import type { Redactor } from './security/redact.ts';
 import type { Secrets } from './security/secrets.ts';
@@ -16,6 +17,10 @@ import type { Metrics } from './observability/metrics.ts';
 import type { LoadShedder } from './runner/load-shedding.ts';
 import type { ConnectionVault } from './connections/vault.ts';
 import type { ConnectDeps } from './connections/oauth-connect.ts';
+import type { FileStore } from './files/file-store.ts';
+import type { Leases } from './cluster/leases.ts';
+
+import type { Sandbox } from './sandbox/sandbox.ts';
 
 /** Everything the HTTP layer needs, built once by startRuntime. */
 export interface RuntimeContext {
@@ -23,6 +28,8 @@ export interface RuntimeContext {
   flows: FlowRegistry;
   runner: Runner;
   scheduler: Scheduler;
+  /** the e-mail and poll triggers' readers */
+  pollers: TriggerPollers;
   services: RuntimeServices;
   alerts: AlertDispatcher;
   clock: Clock;
@@ -47,4 +54,12 @@ export interface RuntimeContext {
   connections: ConnectionVault;
   /** what the OAuth2 Connect and its callback need */
   connectDeps: ConnectDeps;
+  /** files that came in with events (form uploads): FLOWDESK_FILES_DIR, default <data dir>/files */
+  files: FileStore;
+  /** FLOWDESK_PUBLIC_URL without a trailing slash: the address senders use (Twilio signs it) */
+  publicUrl: string | undefined;
+  /** long-lived inbound work (mailboxes, polling triggers) owned by one instance at a time: ctx.leases.own(name, work) */
+  leases: Leases;
+  /** runs code nodes and JSONata (QuickJS in a worker thread) */
+  sandbox: Sandbox;
 }

@@ -13,10 +13,16 @@ import type { Store } from './store/types.ts';
 import type { FileLayer } from './store/lowdb/file-layer.ts';
 import { FlowRegistry } from './flows/registry.ts';
 import { Runner, type RunnerHooks } from './runner/runner.ts';
+import { TriggerPollers } from './pollers/pollers.ts';
+import type { RecordLanes } from './runner/record-lanes.ts';
 import { Scheduler } from './runner/scheduler.ts';
 import { createServices } from './runner/services.ts';
 import { createAlertDispatcher } from './alerts/dispatcher.ts';
+import { createReviewNotifier } from './reviews/notify.ts';
+import { publicBase } from './reviews/links.ts';
 import { loadSecrets } from './security/secrets.ts';
+import { egressPolicy } from './security/egress.ts';
+import { alertMisplacedSecrets } from './security/stored-secrets.ts';
 import { makeRedactor, type Redactor } from './security/redact.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv, type RateLimiterOptions } from './security/rate-limit.ts';
 import { trustProxyFromEnv } from './security/client-address.ts';
@@ -24,6 +30,9 @@ import { parseAllowedHosts } from './security/host-guard.ts';
 import { logUncheckedPatterns } from './security/stored-patterns.ts';
 import { DEFAULT_HTTP_LIMITS, guardConnections, httpServerOptions, type ConnectionGuard, type HttpLimits } from './security/connection-limits.ts';
 import { createApp } from './http/app.ts';
+import { followClusterChanges } from './cluster/follow.ts';
+import { clusterSettingsFromEnv } from './cluster/settings.ts';
+import { leasesFor } from './cluster/leases.ts';
 import { hooksHandler, HOOKS_PREFIX } from './http/hooks.ts';
 import type { RuntimeContext } from './context.ts';
 import { createLogger } from './observability/logger.ts';
@@ -38,6 +47,10 @@ import { closeEmailTransports, sendEmail } from './actions/email.ts';
 import { loadMasterKey } from './connections/master-key.ts';
 import { ConnectionVault } from './connections/vault.ts';
 import { clearNotConfiguredMarks } from './connectors/not-configured.ts';
+import { createFileStore, filesDirFromEnv } from './files/file-store.ts';
+import { publicUrlFromEnv } from './http/public-url.ts';
+import { Sandbox } from './sandbox/sandbox.ts';
+import type { SandboxLimits } from './sandbox/limits.ts';
 
 export { ManualClock, systemClock };
 export type { Store };
@@ -61,6 +74,8 @@ export interface RuntimeOptions {
   hooks?: RunnerHooks;
   /** socket limits (slow clients); tests shorten the timers */
   httpLimits?: Partial<HttpLimits>;
+  /** limits of the code/JSONata sandbox (tests lower the hard timeout) */
+  sandboxLimits?: Partial<SandboxLimits>;
   /** failed webhook authentications allowed per client address (default 1/s, burst 30) */
   authFailureLimit?: RateLimiterOptions;
   /** the embedded store's file operations (durability tests watch or replace them) */
@@ -127,16 +142,23 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     throw new Error('FLOWDESK_ALLOWED_HOSTS opens the admin surface to other names: set FLOWDESK_ADMIN_TOKEN first');
   }
   const trustProxy = trustProxyFromEnv(env.FLOWDESK_TRUST_PROXY);
+  egressPolicy(env); // a bad FLOWDESK_EGRESS_ALLOW stops the start, naming the entry
+  const publicUrl = publicUrlFromEnv(env.FLOWDESK_PUBLIC_URL);
   const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.httpLimits };
   mkdirSync(opts.dataDir, { recursive: true });
   // before the store opens: on PostgreSQL a missing FLOWDESK_MASTER_KEY stops the start
   const masterKey = loadMasterKey({ env, dataDir: opts.dataDir, sharedStore: !!opts.databaseUrl });
-  const store = await createStore({ dataDir: opts.dataDir, fsync: opts.fsync ?? env.FLOWDESK_FSYNC !== '0', databaseUrl: opts.databaseUrl, log, files: opts.storeFiles });
+  const fsync = opts.fsync ?? env.FLOWDESK_FSYNC !== '0';
+  const cluster = clusterSettingsFromEnv(env);
+  const store = await createStore({ dataDir: opts.dataDir, fsync, databaseUrl: opts.databaseUrl, log, files: opts.storeFiles, cluster });
   await store.open();
   try {
     const secrets = loadSecrets({ env, dataDir: opts.dataDir });
     const stateMap = loadStateMap(opts.flowsDir, log);
     const flows = new FlowRegistry(store, stateMap);
+    const metrics = createMetrics();
+    // flows deployed, switched or rolled back through another instance (PostgreSQL): followed from here on
+    const follower = followClusterChanges({ store, flows, log, metrics });
     await flows.load();
     let raiseAlert: (a: Parameters<ReturnType<typeof createAlertDispatcher>['raise']>[0]) => Promise<unknown> = async () => undefined;
     const vault = new ConnectionVault({
@@ -149,6 +171,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await raiseAlert({ flowId: cause.flowId ?? `connection:${c.id}`, nodeId: cause.nodeId, runId: cause.runId, kind: 'connection_broken', severity: 'P1', message: `connection ${c.id} (${c.app}) is broken: ${c.reason}` });
       },
       onChanged: () => clearNotConfiguredMarks(store),
+      egress: egressPolicy(env),
     });
     await vault.warmUp();
     // secrets and every connection credential this process has seen, rebuilt when that set grows
@@ -161,11 +184,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       }
       return redactNow(value);
     };
+    await follower.start();
     logUncheckedPatterns(flows.list(), log);
     const validateSchema = (schema: unknown, value: unknown) => compilePayloadSchema(schema, { unsupportedPatterns: 'skip' }).validate(value);
     const alerts = createAlertDispatcher({ store, clock, env, log, secretValues: () => [...secrets.values(), ...vault.secretValues()], sendEmail: (m) => sendEmail(m, { store, clock, env }) });
     raiseAlert = (a) => alerts.raise(a);
-    const metrics = createMetrics();
+    let listening = '';
+    const notifyReview = createReviewNotifier({ store, clock, alerts, baseUrl: () => publicBase(env, listening) });
     // `runner` (read at scrape time, after the runner exists): lets a test see this process's work drain
     metrics.setQueueDepthSource(async () => ({ ...(await queueDepths(store)), runner: runner.queue.size }));
     const obs = observabilityHooks({ store: () => store, metrics, log });
@@ -178,8 +203,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         obs.onStep(flowId, nodeId, ms);
         opts.hooks?.onStep?.(flowId, nodeId, ms);
       },
+      onReviewOpened: (item) => notifyReview(item),
     };
+    const sandbox = new Sandbox(opts.sandboxLimits);
     const runner = new Runner({
+      sandbox,
       store,
       flows,
       clock,
@@ -190,20 +218,30 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       log,
       validateSchema,
       hooks,
+      lanes: 'recordLanes' in store ? (store as { recordLanes: RecordLanes }).recordLanes : undefined,
       services: (r) => createServices({ store, flows, runner: r, alerts, stateMap, clock, log }),
       connections: vault,
     });
     const services = runner.services;
     const scheduler = new Scheduler(store, flows, runner, clock, log);
     scheduler.on('alert-summary', (t) => alerts.onTimer(t));
+    scheduler.on('review-timeout', (t) => runner.onReviewTimeout(t));
     // the daily retention job: prunes finished runs past FLOWDESK_RETENTION_DAYS, keeps their KPI facts
-    await scheduleRetention({ store, scheduler, clock, log, days: retentionDays });
+    const files = createFileStore({ dir: filesDirFromEnv(env, opts.dataDir), fsync, now: () => clock.now() });
+    // files go with their run: those of pruned runs, and of events that never became a run (an hour's grace)
+    const alsoPrune = (nowMs: number) => files.prune(async (owner) => (await store.getRun(owner)) !== undefined, { nowMs, graceMs: 3_600_000 });
+    await scheduleRetention({ store, scheduler, clock, log, days: retentionDays, alsoPrune });
     watchStoreHealth({ store, alerts, log, now: () => clock.now(), onWritable: () => runner.requeueStalled() });
+    const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env });
+    scheduler.on('poll', (t) => pollers.onTimer(t));
+    const { leases, shared: sharedLeases } = leasesFor(store, cluster.leaseMs);
     const ctx: RuntimeContext = {
+      leases,
       store,
       flows,
       runner,
       scheduler,
+      pollers,
       services,
       alerts,
       clock,
@@ -222,14 +260,22 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       editorDir: opts.editorDir ?? join(REPO_ROOT, 'apps/editor/dist'),
       connections: vault,
       connectDeps: { store, vault, masterKey, clock, env },
+      files,
+      publicUrl,
+      sandbox,
     };
     const flowsDir = opts.flowsDir;
     if (flowsDir) await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log);
+    await alertMisplacedSecrets(flows.list(), { store, alerts, log, now: new Date(clock.now()).toISOString() });
     await scheduler.armSchedules();
+    await pollers.arm();
     await alerts.resume();
     // stored flows a deploy would now refuse for their JSON-Logic run on as before; the owner hears once
     await alertStoredLogicProblems({ flows: flows.list(), stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
     await runner.resumeAll();
+    // held runs of a flow that is on (switched on by a process that died before starting them all)
+    for (const f of flows.list()) if (f.active && f.doc.trigger.type === 'webhook') await runner.releaseHeld(f.id);
+    await runner.resumeReviewTimeouts();
 
     const app = createApp(ctx);
     const hook = hooksHandler(ctx);
@@ -237,7 +283,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const connections = guardConnections(server, httpLimits, { trustProxy, log, onRefused: (kind) => metrics.securityRefusal(kind) });
     server.on('request', (req, res) => {
       if (!connections.admit(req, res)) return;
-      if (req.method === 'POST' && req.url?.startsWith(HOOKS_PREFIX)) hook(req, res);
+      if ((req.method === 'POST' || req.method === 'OPTIONS') && req.url?.startsWith(HOOKS_PREFIX)) hook(req, res);
       else app(req, res);
     });
     await new Promise<void>((ok, fail) => {
@@ -248,10 +294,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (pollMs > 0) scheduler.start(pollMs);
     // on a shared database, runs of a process that died and never came back are picked up by a sweep
     // (a store with one process per data dir answers it with nothing)
-    const sweep = setInterval(() => void runner.resumeAll({ includeOwn: false }).catch((e: Error) => log.warn({ err: e.message }, 'resume sweep failed')), 15_000);
+    const sweep = setInterval(() => void runner.resumeAll({ includeOwn: false }).catch((e: Error) => log.warn({ err: e.message }, 'resume sweep failed')), cluster.leaseMs ?? 15_000);
     sweep.unref();
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    listening = url;
     if (!adminToken) log.info({ host }, `admin API open without a token: listening on ${host} only`);
     return {
       url,
@@ -263,17 +310,22 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       async settle() {
         for (let i = 0; i < 100; i++) {
           await runner.queue.idle();
+          await runner.driving;
           const fired = await scheduler.tick();
           if (fired === 0 && runner.queue.size === 0) return;
         }
       },
       async close() {
+        follower.stop();
         scheduler.stop();
         clearInterval(sweep);
         connections.stop();
         server.closeAllConnections();
         await new Promise<void>((ok) => server.close(() => ok()));
         await runner.queue.idle();
+        await runner.driving;
+        if (!sharedLeases) await leases.close(); // the store releases its own
+        await sandbox.close();
         await store.close();
         closeEmailTransports();
       },

@@ -2,7 +2,7 @@
 // slot, a record entering a state. Each row is an event and the admission it must get.
 import { describe, expect, it } from 'vitest';
 import type { Flow, Trigger } from '@flowdesk/schema';
-import { admitEvent, DEFAULT_DEDUPE_WINDOW_MS, normaliseKey, RECORD_TRIGGER_WINDOW_MS, type Admission, type IncomingEvent } from './admit.ts';
+import { admitEvent, DEFAULT_DEDUPE_WINDOW_MS, EMAIL_DEDUPE_WINDOW_MS, normaliseKey, RECORD_TRIGGER_WINDOW_MS, type Admission, type IncomingEvent } from './admit.ts';
 
 const flow = (trigger: Trigger, extra: Partial<Flow> = {}): Flow => ({
   dsl: 1, id: 'f', name: 'F', version: 1, trigger,
@@ -14,12 +14,18 @@ const webhook = flow(
   { record: { entity: 'account', key: { var: 'payload.email' } } },
 );
 const manual = flow({ type: 'manual', idempotencyKey: byCustomer, dedupeWindow: '3d' });
+const signed = flow({ type: 'webhook', path: 'sw', auth: { type: 'hmac', secret: 'SW' } });
+const signedOwnKey = flow({ type: 'webhook', path: 'sw2', auth: { type: 'hmac', secret: 'SW' }, idempotencyKey: byCustomer, dedupeWindow: '1h' });
+const stripe = flow({ type: 'webhook', path: 'pay', auth: { type: 'stripe', secret: 'ST' } });
 const bare = flow({ type: 'manual' });
 const schedule = flow({ type: 'schedule', cron: '0 8 * * 1', payload: { kind: 'weekly' } });
 const record = flow({ type: 'record', entity: 'account', state: 'won', filter: { '!=': [{ var: 'record.data.plan' }, 'free'] } });
+const inbox = flow({ type: 'email', host: 'imap.example.com', user: 'ada@example.com', password: 'IMAP_PASS', filter: { '!': [{ in: ['noreply', { var: 'payload.from.address' }] }] } });
+const feed = flow({ type: 'poll', url: 'https://example.com/jobs.json' });
 const contract = (payload: unknown) => ((payload as { customer?: unknown }).customer === undefined ? [{ path: '/customer', message: "must have required property 'customer'" }] : []);
 
 const customer = { id: 7, name: 'Ada' };
+const mail = { from: { address: 'lead@example.com' }, subject: 'Quote?', messageId: '<m1@example.com>', customer };
 const won = { entity: 'account', key: 'ada@example.com', state: 'won', from: 'qualified', data: { plan: 'pro' }, transitionId: 't1' };
 
 const rows: [string, Flow, IncomingEvent, Admission][] = [
@@ -31,6 +37,15 @@ const rows: [string, Flow, IncomingEvent, Admission][] = [
   ['webhook: the contract refuses', webhook, { source: { kind: 'webhook', path: 'lead' }, payload: { type: 'x' } }, { admit: 'rejected', error: 'payload does not match the contract', errors: [{ path: '/customer', message: "must have required property 'customer'" }] }],
   ['webhook: a key rule giving nothing: every event is its own run', webhook, { source: { kind: 'webhook', path: 'lead' }, payload: { customer: '' } }, {
     admit: 'start', start: { payload: { customer: '' }, headers: {}, idempotencyKey: null, dedupeWindowMs: 2 * 3_600_000, trigger: { type: 'webhook', path: 'lead' } },
+  }],
+  ['webhook, hmac (Standard Webhooks) with no key rule: the webhook-id header, for 28h', signed, { source: { kind: 'webhook', path: 'sw' }, payload: { customer }, headers: { 'webhook-id': 'msg_2Lh9' } }, {
+    admit: 'start', start: { payload: { customer }, headers: { 'webhook-id': 'msg_2Lh9' }, idempotencyKey: 'msg_2Lh9', dedupeWindowMs: 28 * 3_600_000, trigger: { type: 'webhook', path: 'sw' } },
+  }],
+  ['webhook, hmac with the flow\'s own key rule and window: those', signedOwnKey, { source: { kind: 'webhook', path: 'sw2' }, payload: { customer }, headers: { 'webhook-id': 'msg_2Lh9' } }, {
+    admit: 'start', start: { payload: { customer }, headers: { 'webhook-id': 'msg_2Lh9' }, idempotencyKey: '{"id":7,"name":"Ada"}', dedupeWindowMs: 3_600_000, trigger: { type: 'webhook', path: 'sw2' } },
+  }],
+  ['webhook, stripe with no key rule: the event id, for 3 days', stripe, { source: { kind: 'webhook', path: 'pay' }, payload: { id: 'evt_1Nq', type: 'invoice.paid', customer } }, {
+    admit: 'start', start: { payload: { id: 'evt_1Nq', type: 'invoice.paid', customer }, headers: {}, idempotencyKey: 'evt_1Nq', dedupeWindowMs: 3 * 86_400_000, trigger: { type: 'webhook', path: 'pay' } },
   }],
   ['manual (API): the key rule applies, the filter does not', webhook, { source: { kind: 'manual' }, payload: { customer, type: 'test' } }, {
     admit: 'start', start: { payload: { customer, type: 'test' }, headers: {}, idempotencyKey: '{"id":7,"name":"Ada"}', dedupeWindowMs: 2 * 3_600_000, trigger: { type: 'manual' } },
@@ -52,6 +67,14 @@ const rows: [string, Flow, IncomingEvent, Admission][] = [
     admit: 'start', start: { payload: won, headers: {}, idempotencyKey: 'account:ada@example.com:t1', dedupeWindowMs: RECORD_TRIGGER_WINDOW_MS, trigger: { type: 'record', recordTransitionId: 't1' }, record: { entity: 'account', key: 'ada@example.com' } },
   }],
   ['record: the filter sees the record', record, { source: { kind: 'record', entity: 'account', key: 'ada@example.com', transitionId: 't2' }, payload: { ...won, data: { plan: 'free' }, transitionId: 't2' } }, { admit: 'ignored', reason: 'the trigger filter did not match' }],
+  ['email: one run per Message-ID, for 90 days', inbox, { source: { kind: 'email', mailbox: 'INBOX', uid: 12, key: '<m1@example.com>' }, payload: mail }, {
+    admit: 'start', start: { payload: mail, headers: {}, idempotencyKey: '<m1@example.com>', dedupeWindowMs: EMAIL_DEDUPE_WINDOW_MS, trigger: { type: 'email', mailbox: 'INBOX', uid: 12 } },
+  }],
+  ['email: the filter applies', inbox, { source: { kind: 'email', mailbox: 'INBOX', uid: 13, key: '7:13' }, payload: { ...mail, from: { address: 'noreply@example.com' } } }, { admit: 'ignored', reason: 'the trigger filter did not match' }],
+  ['poll: one run per item key, for the seen window', feed, { source: { kind: 'poll', url: 'https://example.com/jobs.json', key: 'job-1', windowMs: 86_400_000 }, payload: { id: 'job-1', customer } }, {
+    admit: 'start', start: { payload: { id: 'job-1', customer }, headers: {}, idempotencyKey: 'job-1', dedupeWindowMs: 86_400_000, trigger: { type: 'poll', url: 'https://example.com/jobs.json', itemKey: 'job-1' } },
+  }],
+  ['poll: the contract refuses', flow({ type: 'poll', url: 'https://example.com/x' }), { source: { kind: 'poll', url: 'https://example.com/x', key: 'k', windowMs: 1000 }, payload: {} }, { admit: 'rejected', error: 'payload does not match the contract', errors: [{ path: '/customer', message: "must have required property 'customer'" }] }],
   ['a key rule that throws is refused, naming the field', flow({ type: 'manual', idempotencyKey: { nope: [] } }), { source: { kind: 'manual' }, payload: { customer } }, {
     admit: 'rejected', error: expect.stringContaining('trigger.idempotencyKey') as unknown as string, errors: [{ path: '', message: expect.stringContaining('trigger.idempotencyKey') as unknown as string }],
   }],

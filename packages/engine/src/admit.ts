@@ -13,6 +13,8 @@ import { evaluateLogic, truthy } from './logic.ts';
 export const DEFAULT_DEDUPE_WINDOW_MS = 24 * 3_600_000;
 /** Record-trigger runs are keyed by record and transition: one run per entry into a state, forever. */
 export const RECORD_TRIGGER_WINDOW_MS = 10 * 365 * 86_400_000;
+/** A Message-ID is remembered this long: a message read again (a restart before the cursor was written) is one run. */
+export const EMAIL_DEDUPE_WINDOW_MS = 90 * 86_400_000;
 
 /** Where an event comes from. */
 export type EventSource =
@@ -24,7 +26,11 @@ export type EventSource =
   /** a schedule slot (its due time) */
   | { kind: 'schedule'; slot: string }
   /** a record entered the trigger's state */
-  | { kind: 'record'; entity: string; key: string; transitionId: string };
+  | { kind: 'record'; entity: string; key: string; transitionId: string }
+  /** a new message in a mailbox (the IMAP reader): its key is the Message-ID, else `<UIDVALIDITY>:<UID>` */
+  | { kind: 'email'; mailbox: string; uid: number; key: string }
+  /** a new item of a polled URL: its key is the trigger's item-key rule's value, kept for `windowMs` */
+  | { kind: 'poll'; url: string; key: string; windowMs: number };
 
 export interface IncomingEvent {
   source: EventSource;
@@ -41,6 +47,8 @@ export interface StartInput {
   dedupeWindowMs?: number;
   trigger: Run['trigger'];
   record?: Run['record'];
+  /** set by flow.call: the calling run's step */
+  parent?: Run['parent'];
 }
 
 export type Admission =
@@ -63,7 +71,7 @@ interface SourceRules<S extends EventSource> {
   /** the source's own key, used when the trigger names none (or it gives nothing) */
   ownKey(source: S, flow: Flow): string | null;
   /** the source's own window, which the trigger cannot change */
-  windowMs?: number;
+  windowMs?: number | ((source: S) => number);
   run(source: S): Run['trigger'];
 }
 
@@ -81,6 +89,8 @@ const SOURCES: { [K in EventSource['kind']]: SourceRules<Extract<EventSource, { 
     windowMs: RECORD_TRIGGER_WINDOW_MS,
     run: (s) => ({ type: 'record', recordTransitionId: s.transitionId }),
   },
+  email: { contract: true, filter: true, keyRule: false, ownKey: (s) => s.key, windowMs: EMAIL_DEDUPE_WINDOW_MS, run: (s) => ({ type: 'email', mailbox: s.mailbox, uid: s.uid }) },
+  poll: { contract: true, filter: true, keyRule: false, ownKey: (s) => s.key, windowMs: (s) => s.windowMs, run: (s) => ({ type: 'poll', url: s.url, itemKey: s.key }) },
 };
 
 /** A key rule's value as the dedupe key: a string as it is, anything else as JSON; nothing → null. */
@@ -117,7 +127,7 @@ export function admitEvent(flow: Flow, event: IncomingEvent, opts: AdmitOptions 
       payload,
       headers,
       idempotencyKey: key,
-      dedupeWindowMs: rules.windowMs ?? (window ? parseDuration(window) : DEFAULT_DEDUPE_WINDOW_MS),
+      dedupeWindowMs: (typeof rules.windowMs === 'function' ? rules.windowMs(source) : rules.windowMs) ?? (window ? parseDuration(window) : DEFAULT_DEDUPE_WINDOW_MS),
       trigger: rules.run(source),
       ...(record ? { record } : {}),
     };

@@ -1,8 +1,8 @@
 // Dry run: walks the flow on a sample payload with every action assumed to succeed (or fail, when
 // asked), waits skipped and reviews decided — no side effects. The editor and the runtime share it.
-import type { EntityRecord, Flow } from '@flowdesk/schema';
-import { advance, applyActionResult, applyTransitionResult, newRun, resolveReview, runRecordRef, type AdvanceEnv } from './interpreter.ts';
-import type { DryRunResult } from './types.ts';
+import { checkResolvedParams, type ActionType, type EntityRecord, type Flow } from '@flowdesk/schema';
+import { advance, applyActionResult, applyItemResult, applySandboxResult, applyTransitionResult, newRun, resolveReview, runRecordRef, type AdvanceEnv } from './interpreter.ts';
+import type { DryRunResult, SandboxCommand, SandboxResult } from './types.ts';
 
 export interface DryRunInput {
   payload: unknown;
@@ -14,9 +14,49 @@ export interface DryRunInput {
   validateSchema?: AdvanceEnv['validateSchema'];
 }
 
-const MAX_COMMANDS = 500;
+const MAX_COMMANDS = 50_000;
+const UNKNOWN_HERE = /\{\{\s*(config|secrets)\./; // their values are not known to a dry run
 
-export function dryRun(flow: Flow, input: DryRunInput): DryRunResult {
+/**
+ * What the runtime would refuse in an action's resolved params, said in the flow's terms; a param
+ * built from config or secrets is not judged (a dry run does not know their values).
+ */
+function paramsProblem(flow: Flow, nodeId: string, action: string, params: Record<string, unknown>): string | undefined {
+  const node = flow.nodes.find((n) => n.id === nodeId);
+  const raw = (node?.type === 'action' ? node.params ?? {} : {}) as Record<string, unknown>;
+  const { problems } = checkResolvedParams(action, params);
+  const said = problems
+    .map((p) => ({ p, key: p.path.split('/')[1] ?? '' }))
+    .filter(({ key }) => !(typeof raw[key] === 'string' && UNKNOWN_HERE.test(raw[key] as string)))
+    .map(({ p, key }) => {
+      const written = raw[key];
+      if (params[key] === null && typeof written === 'string') return `params.${key} is required, and ${JSON.stringify(written)} gives nothing for this payload`;
+      return `params${p.path.replace(/\//g, '.')} ${p.message}`;
+    });
+  return said.length ? `${action} would fail: ${said.join('; ')}` : undefined;
+}
+
+/** A code or set-with-JSONata step in a dry run: the runtime's sandbox when there is one, else marked not run. */
+export type DrySandbox = (cmd: SandboxCommand) => SandboxResult;
+const NOT_RUN: SandboxResult = { ok: true, output: { dryRun: true, notRun: 'sandboxed code runs only where a sandbox is given' } };
+
+export function dryRun(flow: Flow, input: DryRunInput, sandbox?: DrySandbox): DryRunResult {
+  const walk = dryRunSteps(flow, input);
+  let next = walk.next();
+  while (!next.done) next = walk.next(sandbox ? sandbox(next.value) : NOT_RUN);
+  return next.value;
+}
+
+/** The dry run with the runtime's sandbox (a worker, so asynchronous). */
+export async function dryRunAsync(flow: Flow, input: DryRunInput, sandbox: (cmd: SandboxCommand) => Promise<SandboxResult>): Promise<DryRunResult> {
+  const walk = dryRunSteps(flow, input);
+  let next = walk.next();
+  while (!next.done) next = walk.next(await sandbox(next.value));
+  return next.value;
+}
+
+/** The walk, yielding each sandbox command and taking its answer. */
+function* dryRunSteps(flow: Flow, input: DryRunInput): Generator<SandboxCommand, DryRunResult, SandboxResult> {
   let now = input.now;
   const headers = input.headers ?? {};
   let run = newRun(flow, {
@@ -36,18 +76,37 @@ export function dryRun(flow: Flow, input: DryRunInput): DryRunResult {
     const { run: next, command } = advance(flow, run, env());
     run = next;
     if (command.kind === 'done') break;
-    if (command.kind === 'action') {
-      actions.push({ nodeId: command.nodeId, action: command.action, params: command.params });
-      const outcome = input.actionResults?.[command.nodeId] ?? 'ok';
-      const result = outcome === 'ok'
+    const actionResult = (nodeId: string, invalid?: string) =>
+      !invalid && (input.actionResults?.[nodeId] ?? 'ok') === 'ok'
         ? { ok: true, output: { dryRun: true }, durationMs: 0 }
-        : { ok: false, errorClass: 'error' as const, error: 'failed (dry run)', durationMs: 0 };
-      run = applyActionResult(flow, run, result, now, now);
+        : { ok: false, errorClass: 'error' as const, error: invalid ?? 'failed (dry run)', durationMs: 0 };
+    // the params the runtime would refuse (a required one resolving to null) fail the step here too
+    const checked = (nodeId: string, action: ActionType, params: Record<string, unknown>) => {
+      const invalid = paramsProblem(flow, nodeId, action, params);
+      actions.push({ nodeId, action, params, ...(invalid ? { error: invalid } : {}) });
+      if (invalid) errors.push({ path: '', message: invalid, nodeId });
+      return invalid;
+    };
+    if (command.kind === 'items') {
+      // a loop's items one command at a time, in index order
+      for (const { index, command: c } of command.commands) {
+        if (c.kind === 'action') {
+          const invalid = checked(c.nodeId, c.action, c.params);
+          run = applyItemResult(flow, run, command.nodeId, index, { kind: 'action', result: actionResult(c.nodeId, invalid), startedAt: now }, now);
+        } else {
+          run = applyItemResult(flow, run, command.nodeId, index, { kind: 'sandbox', result: yield c }, now);
+        }
+      }
+    } else if (command.kind === 'action') {
+      const invalid = checked(command.nodeId, command.action, command.params);
+      run = applyActionResult(flow, run, actionResult(command.nodeId, invalid), now, now);
       if (run.status === 'dead') break;
     } else if (command.kind === 'wait') {
       now = command.until;
     } else if (command.kind === 'review') {
       run = resolveReview(flow, run, input.decisions?.[command.nodeId] ?? command.decisions[0]!, now);
+    } else if (command.kind === 'sandbox') {
+      run = applySandboxResult(flow, run, yield command, now);
     } else if (command.kind === 'transition') {
       end = { nodeId: command.nodeId, exitState: { entity: command.entity, key: command.key, state: command.state } };
       run = applyTransitionResult(flow, run, { ok: true, record: end.exitState }, now);

@@ -1,6 +1,7 @@
 export * from './types.ts';
 export * from './logic.ts';
 export * from './template.ts';
+export * from './params.ts';
 export * from './retry.ts';
 export * from './interpreter.ts';
 export * from './dry-run.ts';

@@ -171,3 +171,34 @@ describe('ports and operators agree with the validator', () => {
     expect(Object.keys(CUSTOM_OPERATIONS).sort()).toEqual([...CUSTOM_LOGIC_OPERATORS].sort());
   });
 });
+
+describe('dry run: params the runtime would refuse', () => {
+  const mailFlow = {
+    dsl: 1,
+    id: 'orders',
+    name: 'Orders',
+    trigger: { type: 'webhook', path: 'orders', auth: { type: 'none' } },
+    nodes: [
+      { id: 'mail', type: 'action', action: 'email.send', params: { to: '{{payload.email}}', subject: 'Order', text: 'Thanks' } },
+      { id: 'hook', type: 'action', action: 'http.request', params: { method: 'POST', url: '{{config.CRM_URL}}/orders' } },
+      { id: 'done', type: 'end' },
+    ],
+    edges: [
+      { from: 'trigger', to: 'mail' },
+      { from: 'mail', to: 'hook' },
+      { from: 'hook', to: 'done' },
+    ],
+  } as unknown as Flow;
+  it('a required param resolving to null fails the action, as the real run would, naming the placeholder', () => {
+    const r = dryRun(mailFlow, { payload: { amount: 5 }, now: T0 });
+    expect(r.status).toBe('dead');
+    expect(r.ok).toBe(false);
+    expect(r.actions[0]).toMatchObject({ nodeId: 'mail', error: expect.stringMatching(/params\.to is required.*\{\{payload\.email\}\}/) });
+    expect(r.errors[0]).toMatchObject({ nodeId: 'mail' });
+  });
+  it('passes when the payload gives it, and does not judge params built from config (unknown to a dry run)', () => {
+    const r = dryRun(mailFlow, { payload: { email: 'ada@example.com' }, now: T0 });
+    expect(r.status).toBe('succeeded');
+    expect(r.actions.map((a) => a.error)).toEqual([undefined, undefined]);
+  });
+});

@@ -6,7 +6,10 @@ import { evaluateLogic, LogicError } from './logic.ts';
 import { nextRetry } from './retry.ts';
 import { cloneRun, evalContext, finish, follow, idempotencyKeyFor, lastStep, nextNode, nodeById, type AdvanceEnv } from './run-state.ts';
 import { DEFAULT_ACTION_TIMEOUT_MS, STEPS, type StepFn } from './steps.ts';
-import type { ActionResult, Step } from './types.ts';
+import { reopenLoop } from './foreach.ts';
+
+export { applyItemResult, itemView } from './foreach.ts';
+import type { ActionResult, SandboxResult, Step } from './types.ts';
 
 /** Pure nodes processed in one advance() before giving control back (guards a runaway graph). */
 const MAX_PURE_STEPS = 1000;
@@ -22,6 +25,7 @@ export interface NewRunInput {
   idempotencyKey: string | null;
   trigger: Run['trigger'];
   record?: Run['record'];
+  parent?: Run['parent'];
 }
 
 export function newRun(flow: Flow, input: NewRunInput): Run {
@@ -36,12 +40,28 @@ export function newRun(flow: Flow, input: NewRunInput): Run {
     headers: input.headers ?? {},
     vars: {},
     record: input.record,
+    ...(input.parent ? { parent: input.parent } : {}),
     cursor: nextNode(flow, 'trigger') ?? null,
     steps: [],
     createdAt: input.now,
     startedAt: input.now,
     updatedAt: input.now,
   };
+}
+
+/**
+ * A held run (accepted while its flow was paused with hold) made ready to start on `flow`, the
+ * version active when the flow was switched back on: queued at that version's first node, its record
+ * as that version names it. Its id, payload, key and arrival time stay.
+ */
+export function releaseHeld(flow: Flow, run: Run, now: string): Run {
+  let record = run.record;
+  try {
+    record = runRecordRef(flow, { payload: run.payload, headers: run.headers }) ?? (flow.record ? undefined : run.record);
+  } catch {
+    // a record key that does not evaluate on the new version: the run fails on its first step, as any would
+  }
+  return { ...run, flowVersion: flow.version ?? run.flowVersion, status: 'queued', record, cursor: nextNode(flow, 'trigger') ?? null, steps: [], vars: {}, startedAt: now, updatedAt: now };
 }
 
 /**
@@ -90,6 +110,13 @@ export function applyActionResult(flow: Flow, input: Run, result: ActionResult, 
     response: result.ok ? undefined : result.response,
     error: result.ok ? undefined : result.error,
   };
+  if (result.ok && result.pending) {
+    // not an attempt: the step waits (durably, on a timer) and asks again; a finishing child wakes it sooner
+    run.steps[run.steps.length - 1] = { ...step, status: 'waiting', output: result.output };
+    run.status = 'waiting';
+    run.wakeAt = new Date(Date.parse(now) + result.pending.pollMs).toISOString();
+    return run;
+  }
   const attempts = [...step.attempts, attempt];
   if (result.notConfigured) {
     // nothing went out: the step is passed over, marked, and the run goes on (a fresh install runs end to end)
@@ -123,6 +150,31 @@ export function applyActionResult(flow: Flow, input: Run, result: ActionResult, 
   run.error = `${node.id}: ${result.error ?? result.errorClass ?? 'failed'}`;
   run.endedAt = now;
   return run;
+}
+
+/** Applies a sandbox answer to a running code or set node: its output and the `out` port, or on failure
+ * the `error` port if wired, else the run fails (replay runs the same code again, so it is not dead). */
+export function applySandboxResult(flow: Flow, input: Run, result: SandboxResult, now: string): Run {
+  const run = cloneRun(input, now);
+  const node = run.cursor ? nodeById(flow, run.cursor) : undefined;
+  const step = node ? lastStep(run, node.id) : undefined;
+  if (!node || (node.type !== 'code' && node.type !== 'set') || !step || step.status !== 'running') throw new Error(`run ${run.id} has no running code or set step`);
+  if (result.ok) {
+    run.steps[run.steps.length - 1] = { ...step, status: 'succeeded', output: result.output, port: 'out', error: null, endedAt: now };
+    run.status = 'running';
+    const stop = follow(run, flow, node.id, 'out', now);
+    return stop ? stop.run : run;
+  }
+  const error = `${node.id}: ${result.error}`;
+  run.steps[run.steps.length - 1] = { ...step, status: 'failed', output: { reason: result.reason }, error, port: 'error', endedAt: now };
+  const to = nextNode(flow, node.id, 'error');
+  if (to) {
+    run.outcome = 'error-handled';
+    run.cursor = to;
+    run.status = 'running';
+    return run;
+  }
+  return finish(run, 'failed', now, error).run;
 }
 
 /** Applies the result of an exitState transition (the end node): success ends the run; an illegal transition fails it. */
@@ -165,6 +217,7 @@ export function prepareReplay(flow: Flow, input: Run, now: string, opts: { newId
   if (failed) {
     run.steps.splice(failedIdx, 1);
     run.cursor = failed.nodeId;
+    reopenLoop(run, failed.nodeId);
   }
   if (!run.cursor || !nodeById(flow, run.cursor)) throw new Error(`run ${run.id} cannot resume: node "${run.cursor}" is not in the flow`);
   run.replays = (run.replays ?? 0) + 1;

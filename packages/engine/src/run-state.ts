@@ -36,6 +36,7 @@ export function evalContext(run: Run, env: AdvanceEnv, withSecrets: boolean): Ev
     secrets: withSecrets ? env.secrets ?? {} : redactedNames(env.secrets),
     config: env.config ?? {},
     steps,
+    ...(run.loopItem ? { item: run.loopItem.item, index: run.loopItem.index } : {}),
   };
 }
 

@@ -198,7 +198,11 @@ describe('action', () => {
   const flow = linear([call({ timeout: '3s' }), end]);
   it('asks for the call with rendered params, its key, attempt number and timeout', () => {
     const s = advance(flow, start(flow, { n: 7 }), { now: T0 });
-    expect(s.command).toEqual({ kind: 'action', nodeId: 'call', action: 'http.request', params: { url: 'http://x/7' }, idempotencyKey: 'r1:call', attempt: 1, timeoutMs: 3000 });
+    expect(s.command).toEqual({
+      kind: 'action', nodeId: 'call', action: 'http.request', params: { url: 'http://x/7' }, idempotencyKey: 'r1:call', attempt: 1, timeoutMs: 3000,
+      // where the rendered values came from, for the egress guard: the payload filled the URL's path, not its origin
+      provenance: { credential: false, fromEvent: ['/url'], misplacedSecrets: [], urlOriginFromEvent: [] },
+    });
     expect(s.run).toMatchObject({ status: 'running', wakeAt: undefined });
     expect(s.run.steps).toEqual([{ nodeId: 'call', status: 'running', input: { url: 'http://x/7' }, attempts: [], startedAt: T0 }]);
     const noTimeout = linear([call(), end]);

@@ -7,9 +7,11 @@
 import { parseDuration, type Flow, type NodeOf, type NodeType, type Run } from '@flowdesk/schema';
 import { evaluateLogic, LogicError, truthy } from './logic.ts';
 import { runQaChecks } from './qa.ts';
-import { renderParams } from './template.ts';
+import { renderActionParams } from './params.ts';
+import { renderParams, renderString } from './template.ts';
 import { evalContext, finish, follow, idempotencyKeyFor, lastStep, type AdvanceEnv } from './run-state.ts';
 import type { Command, EvalContext, Step } from './types.ts';
+import { foreachStep } from './foreach.ts';
 
 export const DEFAULT_ACTION_TIMEOUT_MS = 10_000;
 
@@ -34,6 +36,19 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
     run.steps.push({ nodeId: node.id, status: 'succeeded', output: set, port: 'out', attempts: [], startedAt: env.now, endedAt: env.now });
     return follow(run, flow, node.id, 'out', env.now);
   },
+
+  set({ flow, run, node, env, ctx }) {
+    if (node.jsonata !== undefined) return sandboxStep(run, node.id, 'jsonata', node.jsonata, ctx(), env.now);
+    const output = buildFields(renderParams(node.fields ?? {}, ctx(), `${node.id}.fields`) as Record<string, unknown>);
+    run.steps.push({ nodeId: node.id, status: 'succeeded', output, port: 'out', attempts: [], startedAt: env.now, endedAt: env.now });
+    return follow(run, flow, node.id, 'out', env.now);
+  },
+
+  code({ run, node, env, ctx }) {
+    return sandboxStep(run, node.id, 'javascript', node.source, ctx(), env.now);
+  },
+
+  foreach: (s) => foreachStep(s),
 
   route({ flow, run, node, env, ctx }) {
     const c = ctx();
@@ -92,7 +107,7 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
     return { run, command: { kind: 'wait', nodeId: node.id, until } };
   },
 
-  review({ flow, run, node, env }) {
+  review({ flow, run, node, env, ctx }) {
     const step = lastStep(run, node.id);
     if (!step || step.status !== 'needs_review') run.steps.push({ nodeId: node.id, status: 'needs_review', attempts: [], startedAt: env.now });
     run.status = 'needs_review';
@@ -102,9 +117,11 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
         kind: 'review',
         nodeId: node.id,
         queue: node.queue,
-        title: node.title ?? node.name ?? `${flow.name}: ${node.id}`,
+        // a title may name who the item is about ({{payload.email}}); untitled, the run's record says it
+        title: node.title?.includes('{{') ? String(renderString(node.title, ctx())) : (node.title ?? `${node.name ?? `${flow.name}: ${node.id}`}${run.record ? ` — ${run.record.key}` : ''}`),
         decisions: node.decisions,
         sop: node.sop ?? flow.sop ?? [],
+        ...(node.timeout ? { timeout: { after: node.timeout.after, decision: node.timeout.decision } } : {}),
       },
     };
   },
@@ -116,9 +133,10 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
       run.status = 'waiting';
       return { run, command: { kind: 'wait', nodeId: node.id, until: run.wakeAt } };
     }
-    const params = (renderParams(node.params ?? {}, evalContext(run, env, true), `${node.id}.params`) ?? {}) as Record<string, unknown>;
+    const redacted = evalContext(run, env, false);
+    const { params, provenance } = renderActionParams(node.action, node.params, evalContext(run, env, true), redacted, `${node.id}.params`);
     if (!step || (step.status !== 'waiting' && step.status !== 'running')) {
-      const logged = renderParams(node.params ?? {}, evalContext(run, env, false), `${node.id}.params`);
+      const logged = renderActionParams(node.action, node.params, redacted, redacted, `${node.id}.params`).params;
       step = { nodeId: node.id, status: 'running', input: logged, attempts: [], startedAt: now };
       run.steps.push(step);
     } else {
@@ -137,6 +155,8 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
         idempotencyKey: idempotencyKeyFor(run, node.id),
         attempt: step.attempts.length + 1,
         timeoutMs: node.timeout ? parseDuration(node.timeout) : DEFAULT_ACTION_TIMEOUT_MS,
+        provenance,
+        ...(step.output !== undefined ? { previousOutput: step.output } : {}),
       },
     };
   },
@@ -151,10 +171,48 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
       if (!step) run.steps.push({ nodeId: node.id, status: 'running', input: { entity: cmd.entity, key: cmd.key, state: cmd.state }, attempts: [], startedAt: now });
       return { run, command: cmd };
     }
-    if (!step) run.steps.push({ nodeId: node.id, status: 'succeeded', attempts: [], startedAt: now, endedAt: now });
+    if (!step) {
+      const output = node.output !== undefined ? evaluateLogic(node.output, ctx(), `${node.id}.output`) : undefined;
+      run.steps.push({ nodeId: node.id, status: 'succeeded', ...(node.output !== undefined ? { output } : {}), attempts: [], startedAt: now, endedAt: now });
+    }
     return finish(run, 'succeeded', now);
   },
 };
+
+/** Parks the run on a sandbox command (code, set with JSONata); applySandboxResult takes the answer. */
+function sandboxStep(run: Run, nodeId: string, language: 'javascript' | 'jsonata', source: string, c: EvalContext, now: string): Step {
+  if (!lastStep(run, nodeId)) run.steps.push({ nodeId, status: 'running', input: { language }, attempts: [], startedAt: now });
+  run.status = 'running';
+  const input: Record<string, unknown> = { payload: c.payload, vars: c.vars, steps: c.steps ?? {}, record: c.record };
+  if (run.loopItem) Object.assign(input, { item: run.loopItem.item, index: run.loopItem.index });
+  const seed = seedOf(`${run.id}:${nodeId}${run.loopItem ? `:${run.loopItem.index}` : ''}`);
+  return { run, command: { kind: 'sandbox', nodeId, language, source, input, now, seed } };
+}
+
+/** A 32-bit FNV-1a hash: the sandbox's random seed, fixed per run and node. */
+export function seedOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** `{"a.b": 1, "a.c": 2}` → `{a: {b: 1, c: 2}}`; a later path under a non-object replaces it. */
+export function buildFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [path, value] of Object.entries(fields)) {
+    const parts = path.split('.');
+    let cur = out;
+    for (const part of parts.slice(0, -1)) {
+      const next = cur[part];
+      cur = (cur[part] = next && typeof next === 'object' && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+    }
+    cur[parts[parts.length - 1]!] = value;
+  }
+  return out;
+}
 
 function toIso(v: unknown, field: string): string {
   const t = typeof v === 'string' || typeof v === 'number' ? Date.parse(typeof v === 'number' ? new Date(v).toISOString() : v) : NaN;

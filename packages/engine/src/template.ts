@@ -1,8 +1,8 @@
 // Action params: plain JSON whose strings may hold {{path}} placeholders, and {"$logic": rule} values.
+import { PLACEHOLDER_PATTERN as PLACEHOLDER } from '@flowdesk/schema';
 import { evaluateLogic } from './logic.ts';
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_$.\-[\]]+)\s*\}\}/g;
-const WHOLE = /^\{\{\s*([A-Za-z0-9_$.\-[\]]+)\s*\}\}$/;
+const WHOLE = new RegExp(`^${PLACEHOLDER.source}$`);
 
 /** Reads a dotted path (`payload.items.0.sku`) from data; undefined when any part is missing. */
 export function getPath(data: unknown, path: string): unknown {
@@ -15,7 +15,8 @@ export function getPath(data: unknown, path: string): unknown {
   return cur;
 }
 
-function toText(v: unknown): string {
+/** A placeholder's value inside a longer string: JSON for objects, nothing for null. */
+export function toText(v: unknown): string {
   if (v === undefined || v === null) return '';
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

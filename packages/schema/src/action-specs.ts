@@ -31,9 +31,16 @@ export function actionSpec(type: string): AnyActionSpec | undefined {
  * rules: URLs, params that may carry secrets or a connection, e-mail addresses.
  */
 export function paramPathsByRole(action: string, role: ParamRole): ParamPattern[] {
-  const spec = actionSpec(action);
-  return spec ? paramPatterns(spec, role) : [];
+  const key = `${action}\u0000${role}`;
+  let patterns = patternsByRole.get(key);
+  if (!patterns) {
+    const spec = actionSpec(action);
+    patterns = spec ? paramPatterns(spec, role) : [];
+    if (spec) patternsByRole.set(key, patterns); // specs are frozen: their roles never change
+  }
+  return patterns;
 }
+const patternsByRole = new Map<string, ParamPattern[]>();
 
 /** The values an action node's params hold where `role` applies, each with its pointer inside params. */
 export function paramsWithRole(node: { action: string; params?: unknown }, role: ParamRole): { pointer: string; value: unknown }[] {

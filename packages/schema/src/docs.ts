@@ -3,7 +3,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ACTION_SPECS } from './action-specs.ts';
 import { NODE_SPEC_LIST } from './nodes/index.ts';
-import { AUTH_DOCS } from './triggers/webhook.ts';
+import { AUTH_DOCS } from './triggers/webhook-auth.ts';
 import { TRIGGER_SPEC_LIST } from './triggers/index.ts';
 import { paramPatterns } from './spec/action.ts';
 import { PARAM_ROLES, type ParamRole } from './spec/params.ts';

@@ -10,7 +10,10 @@ import { unionOf } from './spec/union.ts';
 export const FLOW_SCHEMA_ID = 'https://flowdesk.dev/schema/flow/v1.json';
 
 export * from './primitives.ts';
-export { Auth, type AuthType } from './triggers/webhook.ts';
+export { Auth, AUTH_LABELS, AUTH_TYPE_NAMES, FILE_LIMITS, type AuthType } from './triggers/webhook.ts';
+export { authDedupe } from './triggers/webhook-auth.ts';
+export { ATTACHMENT_LIMITS, LOOPBACK_HOSTS, MIN_POLL_INTERVAL_MS } from './triggers/email.ts';
+export { DEFAULT_ITEM_KEYS } from './triggers/poll.ts';
 export { RouteRule } from './nodes/route.ts';
 export { QaChecks } from './nodes/qa.ts';
 export { ExitState } from './nodes/end.ts';

@@ -1,7 +1,10 @@
 // The run record: what the engine steps and the store keeps. Shared by engine, runtime and editor.
 import type { Severity } from './dsl.ts';
 
-export type RunStatus = 'queued' | 'running' | 'waiting' | 'needs_review' | 'succeeded' | 'dead' | 'failed' | 'cancelled';
+/** `held`: accepted while its flow was paused with hold; it starts when the flow is switched back on. */
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'needs_review' | 'held' | 'succeeded' | 'dead' | 'failed' | 'cancelled';
+/** Every status, open ones first. */
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'needs_review', 'held', 'succeeded', 'dead', 'failed', 'cancelled'];
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'dead', 'failed', 'cancelled'];
 export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
 
@@ -37,6 +40,27 @@ export interface RecordRef {
   key: string;
 }
 
+/** One item of a foreach loop: its own cursor, steps and vars over the loop body. */
+export type LoopItemStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed';
+export interface LoopItem {
+  index: number;
+  status: LoopItemStatus;
+  cursor: string | null;
+  steps: Step[];
+  /** vars the item's own steps set (the run's vars are seen under them) */
+  vars: Record<string, unknown>;
+  wakeAt?: string;
+  outcome?: 'error-handled' | 'not-configured';
+  error?: string;
+  /** the item's result: its body end's `output`, else the output of the step before that end */
+  result?: unknown;
+}
+export interface LoopState {
+  status: 'running' | 'done';
+  items: unknown[];
+  states: LoopItem[];
+}
+
 export interface Run {
   id: string;
   flowId: string;
@@ -45,7 +69,7 @@ export interface Run {
   /** `error-handled`: ended through an error port; `not-configured`: a step was passed over because its connection is not set up */
   outcome?: 'error-handled' | 'not-configured';
   idempotencyKey: string | null;
-  trigger: { type: string; path?: string; recordTransitionId?: string; scheduledFor?: string };
+  trigger: { type: string; path?: string; recordTransitionId?: string; scheduledFor?: string; mailbox?: string; uid?: number; url?: string; itemKey?: string };
   payload: unknown;
   headers: Record<string, string>;
   vars: Record<string, unknown>;
@@ -57,6 +81,14 @@ export interface Run {
   replays?: number;
   /** set by a replay with newIdempotencyKey: appended to `<runId>:<nodeId>` */
   keySuffix?: string;
+  /** a held run's place in arrival order (strictly increasing as events are accepted) */
+  heldSeq?: number;
+  /** a run started by another run's flow.call: that run and step (the run view links them) */
+  parent?: { runId: string; nodeId: string; flowId: string };
+  /** foreach loops by node id: each item's progress, written like any step */
+  loops?: Record<string, LoopState>;
+  /** only on the engine's view of one loop item: what `item` and `index` read */
+  loopItem?: { item: unknown; index: number };
   /** the flow's dedupe claim expiry, kept so the dedupe index can be rebuilt from runs */
   dedupeExpiresAt?: string;
   createdAt: string;
@@ -125,6 +157,12 @@ export interface ReviewItem {
   decision?: string;
   createdAt: string;
   resolvedAt?: string;
+  /** who decided: the API (the editor's queue), a signed link, or the node's timeout */
+  resolvedBy?: 'api' | 'link' | 'timeout';
+  /** the node's timeout: the decision taken at `at` when nobody decides first */
+  timeout?: { at: string; decision: string };
+  /** where the founder was told (alert webhook, FLOWDESK_ALERT_EMAIL), with the outcome of each */
+  notified?: { channel: string; at: string; ok: boolean; error?: string }[];
 }
 
 export interface RejectedEvent {

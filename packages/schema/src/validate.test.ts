@@ -121,12 +121,12 @@ describe('validateFlow: schema errors', () => {
     const errors = errorsOf(doc);
     expect(errors).toContainEqual({
       path: '/nodes/0/type',
-      message: 'must be one of "compute", "route", "action", "wait", "review", "qa", "end"',
+      message: 'must be one of "compute", "set", "code", "route", "foreach", "action", "wait", "review", "qa", "end"',
       nodeId: 'score',
     });
     expect(errors).toContainEqual({
       path: '/nodes/3/type',
-      message: `must have required property 'type' (one of "compute", "route", "action", "wait", "review", "qa", "end")`,
+      message: `must have required property 'type' (one of "compute", "set", "code", "route", "foreach", "action", "wait", "review", "qa", "end")`,
       nodeId: 'manual',
     });
     expect(errors.filter((e) => e.path.startsWith('/nodes/0') || e.path.startsWith('/nodes/3/'))).toHaveLength(2);
@@ -137,7 +137,7 @@ describe('validateFlow: schema errors', () => {
     doc.trigger.auth = { type: 'hmac', secret: 'HOOK', header: 'x-sig' };
     expect(errorsOf(doc)).toEqual([{ path: '/trigger/auth/header', message: 'unknown property "header" (must NOT have additional properties)' }]);
     doc.trigger.auth = { type: 'basic' };
-    expect(errorsOf(doc)).toContainEqual({ path: '/trigger/auth/type', message: 'must be one of "none", "token", "hmac", "stripe"' });
+    expect(errorsOf(doc)).toContainEqual({ path: '/trigger/auth/type', message: 'must be one of "none", "token", "hmac", "stripe", "github", "shopify", "typeform", "tally", "calendly", "slack", "twilio", "signature"' });
   });
 
   it('says "must be one of" for unions of constants', () => {
@@ -517,6 +517,7 @@ describe('validateFlow: node content', () => {
   it('reports an action type not implemented yet, when the implemented ones are given', () => {
     const doc = leadFlow();
     doc.nodes[2].action = 'email.send';
+    doc.nodes[2].params = { to: '{{payload.email}}', subject: 'Hello', text: 'Thanks' };
     expect(errorsOf(doc)).toEqual([]);
     expect(errorsOf(doc, { implementedActions: ['http.request', 'record.setState', 'alert.raise'] })).toEqual([
       { path: '/nodes/2/action', message: 'email.send is not implemented yet', nodeId: 'welcome' },

@@ -11,7 +11,8 @@
 //   not wired, no edge from the trigger, unreachable nodes, cycles through no node that parks the run;
 // - content errors (each node, action and trigger spec's own checks, plus the fields any of them may
 //   have): unknown JSON-Logic operators, schemas AJV refuses to compile, durations that do not parse,
-//   entities/states not in the state map, and the like.
+//   entities/states not in the state map, and the like;
+// - secrets named anywhere but the params an outbound call sends (secret-placement.ts).
 import type { ErrorObject } from 'ajv';
 import type { Flow, FlowNode } from './dsl.ts';
 import { NODE_SPEC_LIST, nodeSpec } from './nodes/index.ts';
@@ -25,6 +26,8 @@ import { flowJsonSchema } from './json-schema.ts';
 import { checkLogic, checkParamsLogic } from './logic-operators.ts';
 import { payloadSchemaProblem } from './payload.ts';
 import { schemaCheck } from './schema-checks.ts';
+import { misplacedSecrets } from './secret-placement.ts';
+import { payloadRefProblems } from './payload-refs.ts';
 import { getByPointer, isWithinPointer, joinPointer, parsePointer, toPointer } from './pointer.ts';
 import type { StateMap } from './state-map.ts';
 
@@ -51,6 +54,8 @@ export interface ValidateFlowOptions {
 export interface FlowValidation {
   ok: boolean;
   errors: FlowError[];
+  /** what may go wrong but does not stop a deploy (a placeholder naming a field an open contract lacks) */
+  warnings: FlowError[];
   /** the document, typed, when ok */
   flow?: Flow;
 }
@@ -242,6 +247,11 @@ function checkTrigger(c: CheckContext, flow: Obj): void {
   // fields several trigger types share
   c.duration(t.dedupeWindow, 'dedupeWindow');
   c.logic(t.idempotencyKey, 'idempotencyKey');
+  const key = t.idempotencyKey;
+  if (key !== undefined && key !== null && typeof key !== 'object') {
+    // a literal key makes every event a duplicate of the first; a path written as text is the usual slip
+    c.error(`idempotency key ${JSON.stringify(key)} is not a rule (every event would get the same key): write a path such as payload.orderId, i.e. {"var": "payload.orderId"}, or a JSON-Logic rule`, 'idempotencyKey');
+  }
   c.logic(t.filter, 'filter');
   if (t.payloadSchema !== undefined) c.jsonSchema(t.payloadSchema, 'payload schema', 'payloadSchema');
   triggerSpec(t.type)?.check?.(t, c);
@@ -434,6 +444,7 @@ export function validateFlow(doc: unknown, opts: ValidateFlowOptions = {}): Flow
       if (isObj(node)) checkNode(checkContext(r, doc, opts, states, ['nodes', i], str(node.id)), node);
     });
     checkGraph(r, nodes, Array.isArray(doc.edges) ? doc.edges : []);
+    for (const m of misplacedSecrets(doc)) r.add(m.path, m.message, m.nodeId);
   }
 
   const superseded = new Set(r.errors.filter((e) => e.supersedes).map((e) => e.path));
@@ -442,7 +453,9 @@ export function validateFlow(doc: unknown, opts: ValidateFlowOptions = {}): Flow
     if (!superseded.has(e.path)) errors.push(withNodeId(doc, { path: e.path, message: e.message }));
   }
   for (const { supersedes: _s, ...e } of r.errors) errors.push(withNodeId(doc, e));
-  return errors.length === 0 ? { ok: true, errors, flow: doc as Flow } : { ok: false, errors };
+  const warnings: FlowError[] = [];
+  for (const { severity, ...e } of payloadRefProblems(doc)) (severity === 'error' ? errors : warnings).push(e);
+  return errors.length === 0 ? { ok: true, errors, warnings, flow: doc as Flow } : { ok: false, errors, warnings };
 }
 
 /** Adds the node id to an error about a node (`/nodes/3/…`) or its layout (`/layout/<id>`). */

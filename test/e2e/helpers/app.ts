@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { startRuntime } from '../../../apps/runtime/src/index.ts';
+import { startRuntime, type ManualClock } from '../../../apps/runtime/src/index.ts';
 import { DIST, ensureEditorBuilt, ROOT } from './build.ts';
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -21,19 +21,22 @@ export interface App {
   browser: Browser;
   dataDir: string;
   newPage(): Promise<{ page: Page; context: BrowserContext; errors: string[] }>;
+  /** runs every due timer and queued run to rest (with a ManualClock: after moving it) */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startApp(env: Record<string, string> = {}): Promise<App> {
+export async function startApp(env: Record<string, string> = {}, opts: { clock?: ManualClock } = {}): Promise<App> {
   await ensureEditorBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'flowdesk-e2e-'));
-  const runtime = await startRuntime({ port: 0, dataDir, editorDir: DIST, env, fsync: false, log: quiet as never });
+  const runtime = await startRuntime({ port: 0, dataDir, editorDir: DIST, env, fsync: false, log: quiet as never, ...(opts.clock ? { clock: opts.clock } : {}) });
   const browser = await launchChromium();
   const contexts: BrowserContext[] = [];
   return {
     url: runtime.url,
     browser,
     dataDir,
+    settle: () => runtime.settle(),
     async newPage() {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true, baseURL: runtime.url });
       contexts.push(context);

@@ -12,6 +12,8 @@ export const DND_TYPE = 'application/x-flowdesk-node';
 export interface CanvasProps {
   graph: Graph;
   readOnly?: boolean;
+  /** the minimap can be hidden (default shown) */
+  showMinimap?: boolean;
   pathEdges?: Set<string>; // edge ids on the highlighted path
   onNodesChange?: (c: NodeChange<Node<GraphNodeData>>[]) => void;
   onEdgesChange?: (c: EdgeChange[]) => void;
@@ -101,7 +103,7 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} />
-        <MiniMap pannable zoomable nodeColor={miniColor} data-testid="minimap" />
+        {props.showMinimap !== false && <MiniMap pannable zoomable nodeColor={miniColor} />}
         <Controls />
       </ReactFlow>
       {refusal && (

@@ -25,6 +25,7 @@ import { useValidation } from './editor/useValidation.ts';
 import { downloadJson, ImportDialog, parseFlowText } from './ImportDialog.tsx';
 import { ConnectionBanner } from './ConnectionBanner.tsx';
 import { Palette } from './Palette.tsx';
+import { loadPanels, savePanels, type PanelPrefs } from '../core/panels.ts';
 import { SidePanel } from './SidePanel.tsx';
 
 /** Suggestions for the rule builder's field input: payload fields and vars. */
@@ -59,7 +60,9 @@ export function EditorPage(props: { flowId: string }) {
   const load = useCallback(async () => {
     let deployed: Flow | null = null;
     try {
-      deployed = await get<Flow>(`/api/flows/${props.flowId}`);
+      // a draft that was never deployed is not asked for by id: no 404 in the console for a new flow
+      const known = loadDraft(props.flowId) ? (await get<{ id: string }[]>('/api/flows')).some((f) => f.id === props.flowId) : true;
+      if (known) deployed = await get<Flow>(`/api/flows/${props.flowId}`);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 404)) {
         setState((s) => ({ status: 'error', error: (e as Error).message, seq: s.seq + 1 }));
@@ -92,10 +95,15 @@ export function EditorPage(props: { flowId: string }) {
 function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   const { flowId } = props;
   const rf = useReactFlow();
+  const [panels, setPanelState] = useState(loadPanels);
+  const setPanels = (p: PanelPrefs) => {
+    setPanelState(p);
+    savePanels(p);
+  };
   const { hist, dispatch, graph, graphRef, content, flow, flowRef, currentFlow, update } = useEditorGraph(props.initial);
   const edits = useGraphEdits(graphRef, update);
   useShortcuts(graphRef, update, dispatch);
-  const { checked, errors, serverErrors, setServerErrors, allErrors, invalid } = useValidation(flow, flowRef);
+  const { checked, errors, warnings, serverErrors, setServerErrors, allErrors, invalid } = useValidation(flow, flowRef);
   const draft = useDraft(flowId, graph, currentFlow, props.deployed, props.initial);
 
   const [deployedVersion, setDeployedVersion] = useState<number | undefined>(props.deployed?.version);
@@ -199,6 +207,8 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
         redoSteps={hist.future.length}
         onUndo={() => dispatch({ type: 'undo' })}
         onRedo={() => dispatch({ type: 'redo' })}
+        panels={panels}
+        onPanels={setPanels}
         onTidy={async () => {
           const pos = await elkLayout(graphRef.current);
           update((g) => setPositions(g, pos));
@@ -244,14 +254,15 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
       )}
       <ConnectionBanner flow={flow} />
       <div className="fd-workspace">
-        <Palette onAdd={edits.addEntry} />
+        {panels.palette && <Palette onAdd={edits.addEntry} />}
         <div className="fd-center">
-          <Canvas graph={graph} pathEdges={pathEdges} onNodesChange={edits.onNodesChange} onEdgesChange={edits.onEdgesChange} onConnect={edits.onConnect} onDropEntry={edits.addEntry} onDropFile={onDropFile} />
-          <BottomPanel
+          <Canvas graph={graph} showMinimap={panels.minimap} pathEdges={pathEdges} onNodesChange={edits.onNodesChange} onEdgesChange={edits.onEdgesChange} onConnect={edits.onConnect} onDropEntry={edits.addEntry} onDropFile={onDropFile} />
+          {panels.bottom && <BottomPanel
             tab={panel}
             onTab={setPanel}
             checked={checked}
             errors={errors}
+            warnings={warnings}
             serverErrors={serverErrors}
             onPick={edits.pick}
             flow={flow}
@@ -259,9 +270,9 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
             flowId={flowId}
             deployedVersion={deployedVersion}
             onRolledBack={props.reload}
-          />
+          />}
         </div>
-        <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onRenamePort={edits.onRenamePort} />
+        {panels.side && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onRenamePort={edits.onRenamePort} />}
       </div>
       {importOpen && <ImportDialog onImport={applyImport} onClose={() => setImportOpen(null)} initialErrors={importOpen.errors} />}
       {runNow && <RunNowDialog flow={currentFlow()} onClose={() => setRunNow(false)} />}

@@ -7,16 +7,35 @@ import { payloadErrors, type FlowError } from '../core/validate.ts';
 import { get, post } from '../api.ts';
 import { ErrorList } from './ImportDialog.tsx';
 
-export function ValidationPanel(props: { errors: FlowError[]; serverErrors: FlowError[]; onPick: (nodeId: string) => void }) {
+function WarningList(props: { warnings: FlowError[]; onPick: (nodeId: string) => void }) {
+  if (!props.warnings.length) return null;
+  return (
+    <ul className="fd-errors fd-warnings" data-testid="warning-list">
+      {props.warnings.map((e, i) => (
+        <li key={i} data-testid="validation-warning" data-node={e.nodeId ?? ''} className={e.nodeId ? 'clickable' : ''} onClick={() => e.nodeId && props.onPick(e.nodeId)}>
+          <span className="fd-pill st-waiting">warning</span> {e.nodeId && <b>{e.nodeId}</b>} {e.message} <code>{e.path}</code>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function ValidationPanel(props: { errors: FlowError[]; warnings?: FlowError[]; serverErrors: FlowError[]; onPick: (nodeId: string) => void }) {
   const all = [...props.serverErrors.map((e) => ({ ...e, server: true })), ...props.errors.map((e) => ({ ...e, server: false }))];
+  const warnings = props.warnings ?? [];
   if (!all.length) {
     return (
-      <div className="fd-ok" data-testid="validation-ok">
-        ✓ No problems. This flow can be deployed.
-      </div>
+      <>
+        <div className="fd-ok" data-testid="validation-ok">
+          ✓ No problems. This flow can be deployed{warnings.length ? ' — but read the warnings below' : ''}.
+        </div>
+        <WarningList warnings={warnings} onPick={props.onPick} />
+      </>
     );
   }
   return (
+    <>
+    <WarningList warnings={warnings} onPick={props.onPick} />
     <ul className="fd-errors" data-testid="validation-list">
       {all.map((e, i) => (
         <li key={i} data-testid="validation-error" data-node={e.nodeId ?? ''} className={e.nodeId ? 'clickable' : ''} onClick={() => e.nodeId && props.onPick(e.nodeId)}>
@@ -24,6 +43,7 @@ export function ValidationPanel(props: { errors: FlowError[]; serverErrors: Flow
         </li>
       ))}
     </ul>
+    </>
   );
 }
 
@@ -54,6 +74,12 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
     const t = props.flow.trigger as { payloadSchema?: unknown };
     const errs = await payloadErrors(t.payloadSchema, payload);
     setContract(errs);
+    if (errs.length) {
+      // the runtime would refuse this event (422): no path to show, and nothing "succeeded"
+      setResult(null);
+      props.onResult(null);
+      return;
+    }
     const r = await runDry(props.flow, payload, samples[sample]?.headers, { decisions, actionResults: failing });
     setResult(r);
     props.onResult(r);
@@ -120,7 +146,9 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
         {result && (
           <>
             <div>
-              <b>Path:</b> <span data-testid="dryrun-path">{result.path.join(' → ')}</span> <span className={`fd-pill st-${result.status}`}>{result.status}</span>
+              <b>Path:</b> <span data-testid="dryrun-path">{result.path.join(' → ')}</span> <span className={`fd-pill st-${result.status}`} data-testid="dryrun-status">
+                {result.status}
+              </span>
             </div>
             {result.errors.length > 0 && <ErrorList errors={result.errors} testid="dryrun-error" />}
             <div>
@@ -131,8 +159,13 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
               {result.actions.length === 0 && ' nothing'}
               <ul>
                 {result.actions.map((a, i) => (
-                  <li key={i} data-testid="dryrun-action">
+                  <li key={i} data-testid="dryrun-action" data-node={a.nodeId} data-failing={a.error ? 'true' : 'false'}>
                     <b>{a.nodeId}</b>: {a.action} <code>{JSON.stringify(a.params)}</code>
+                    {a.error && (
+                      <div className="fd-field-error" data-testid="dryrun-action-error">
+                        ✗ {a.error}
+                      </div>
+                    )}
                   </li>
                 ))}
               </ul>

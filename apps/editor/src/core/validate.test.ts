@@ -11,7 +11,7 @@ describe('live validation', () => {
   });
 
   it('accepts the design example and reports an unfinished rule on its node', async () => {
-    expect(await validateDoc(DESIGN_EXAMPLE)).toEqual({ ok: true, errors: [] });
+    expect(await validateDoc(DESIGN_EXAMPLE)).toEqual({ ok: true, errors: [], warnings: [] });
     const doc = structuredClone(DESIGN_EXAMPLE);
     (doc.nodes[1] as { rules: { when: unknown }[] }).rules[0]!.when = { '>=': [{ var: 'vars.fit' }, ''] };
     const r = await validateDoc(doc);

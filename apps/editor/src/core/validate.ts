@@ -41,12 +41,14 @@ function basicChecks(doc: unknown): FlowError[] {
   return errs;
 }
 
-export async function validateDoc(doc: unknown): Promise<{ ok: boolean; errors: FlowError[] }> {
+export async function validateDoc(doc: unknown): Promise<{ ok: boolean; errors: FlowError[]; warnings: FlowError[] }> {
   let errors: FlowError[];
+  let warnings: FlowError[] = [];
   try {
     const shared = await loadSchema();
     const r = shared.validateFlow(doc);
     errors = r.errors.map((e) => ({ ...e, nodeId: e.nodeId ?? nodeIdForPath(doc, e.path) }));
+    warnings = r.warnings.map((e) => ({ ...e, nodeId: e.nodeId ?? nodeIdForPath(doc, e.path) }));
   } catch (e) {
     errors = [...basicChecks(doc), { path: '', message: `validator: ${(e as Error).message}` }];
   }
@@ -62,7 +64,7 @@ export async function validateDoc(doc: unknown): Promise<{ ok: boolean; errors: 
       }
     });
   }
-  return { ok: errors.length === 0, errors };
+  return { ok: errors.length === 0, errors, warnings };
 }
 
 export async function payloadErrors(payloadSchema: unknown, payload: unknown): Promise<{ path: string; message: string }[]> {

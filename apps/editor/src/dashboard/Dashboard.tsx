@@ -119,7 +119,7 @@ export function DashboardPage() {
       {k && (
         <>
           <div className="fd-dash-kpis" data-testid="kpi-cards">
-            <KpiCard id="leadResponse" title="Lead response (median)" k={k.leadResponse} detail={`p90 ${k.leadResponse.p90Minutes === null ? '—' : `${one(k.leadResponse.p90Minutes)} min`}, ${k.leadResponse.samples} leads answered`} />
+            <KpiCard id="leadResponse" title="Lead response (median)" k={k.leadResponse} detail={`p90 ${k.leadResponse.p90Minutes === null ? '—' : `${one(k.leadResponse.p90Minutes)} min`}, ${k.leadResponse.samples} ${k.leadResponse.samples === 1 ? 'lead' : 'leads'} answered`} />
             <KpiCard id="manualHours" title="Manual hours reclaimed" k={k.manualHours} detail={`${one(k.manualHours.hoursReclaimed)} h in the period`} />
             <KpiCard id="failureRate" title="Failure rate (critical paths)" k={k.failureRate} detail={`${k.failureRate.failed + k.failureRate.dead} of ${k.failureRate.finished} finished runs failed or dead`} />
             <KpiCard id="collectionLag" title="Cash collection lag (median)" k={k.collectionLag} detail={`${k.collectionLag.samples} invoices paid`} />
@@ -146,6 +146,8 @@ export function DashboardPage() {
 
           <WeeklyCharts k={k} />
 
+          {/* the baseline sits under the KPI cards it changes: no scrolling past the charts to reach it */}
+          <BaselineForm onSaved={() => setEpoch((x) => x + 1)} />
           <div className="fd-dash-grid">
             <div className="fd-card fd-dash-wide">
               <h4>Failure rate per flow</h4>
@@ -216,7 +218,7 @@ export function DashboardPage() {
           <WeeklyReview weeks={k.manualHours.perWeek.map((w) => w.week)} current={isoWeekOf(k.to)} reload={epoch} />
         </>
       )}
-      <BaselineForm onSaved={() => setEpoch((x) => x + 1)} />
+      {!k && <BaselineForm onSaved={() => setEpoch((x) => x + 1)} />}
     </div>
   );
 }

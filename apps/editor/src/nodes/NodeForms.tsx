@@ -18,6 +18,46 @@ export function ComputeForm({ node, onChange }: FormProps<Extract<FlowNode, { ty
   return <JsonField label="Set variables (name → JSON-Logic)" value={node.set} onChange={(v) => onChange({ ...node, set: (v ?? {}) as Record<string, unknown> })} rows={8} testid="compute-set" />;
 }
 
+export function CodeForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'code' }>>) {
+  return (
+    <Text
+      label="JavaScript (the body of a function of input)"
+      hint="input = {payload, vars, steps, record, item?, index?, now}; return a JSON value. No I/O, no timers."
+      value={node.source}
+      multiline
+      onChange={(v) => onChange({ ...node, source: v ?? '' })}
+      testid="code-source"
+    />
+  );
+}
+
+export function SetForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'set' }>>) {
+  const mode = node.jsonata !== undefined ? 'jsonata' : 'fields';
+  const { fields: _f, jsonata: _j, ...rest } = node;
+  return (
+    <>
+      <Select label="Build with" value={mode} options={['fields', 'jsonata']} onChange={(v) => onChange(v === 'jsonata' ? { ...rest, jsonata: '$' } : { ...rest, fields: {} })} testid="set-mode" />
+      {mode === 'fields' ? (
+        <JsonField label='Fields ("a.b" → value; {{placeholders}} and {"$logic": rule} allowed)' value={node.fields} onChange={(v) => onChange({ ...rest, fields: (v ?? {}) as Record<string, unknown> })} rows={8} testid="set-fields" />
+      ) : (
+        <Text label="JSONata expression" value={node.jsonata} multiline onChange={(v) => onChange({ ...rest, jsonata: v ?? '' })} testid="set-jsonata" />
+      )}
+    </>
+  );
+}
+
+export function ForeachForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'foreach' }>>) {
+  const set = (k: string, v: unknown) => onChange(withKey(node, k, v) as FlowNode);
+  return (
+    <>
+      <JsonField label="Items (JSON-Logic giving a list)" value={node.items} onChange={(v) => onChange({ ...node, items: v })} rows={2} testid="foreach-items" />
+      <NumberInput label="Concurrency (items at once)" value={node.concurrency} min={1} onChange={(v) => set('concurrency', v)} testid="foreach-concurrency" />
+      <NumberInput label="Max items" value={node.maxItems} min={1} onChange={(v) => set('maxItems', v)} testid="foreach-max" />
+      <Select label="When an item fails" value={node.onItemError} options={['stop', 'continue']} allowEmpty onChange={(v) => set('onItemError', v)} testid="foreach-on-error" />
+    </>
+  );
+}
+
 export function RouteForm({ node, onChange, onRenamePort, fields }: FormProps<Extract<FlowNode, { type: 'route' }>>) {
   const rules = node.rules ?? [];
   const setRules = (r: typeof rules) => onChange({ ...node, rules: r });

@@ -1,6 +1,6 @@
 // Canvas node components: one per DSL type family, memoised; handles = the node's output ports.
-import { memo, type ReactNode } from 'react';
-import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
+import { memo, useEffect, useRef, type ReactNode } from 'react';
+import { Handle, Position, useUpdateNodeInternals, type NodeProps, type Node } from '@xyflow/react';
 import type { FlowNode, NodeType } from '@flowdesk/schema';
 import { portsOf, type GraphNodeData, type StepData, type TriggerData } from '../core/mapping.ts';
 import { useNodeDecoration } from '../decorations.ts';
@@ -24,7 +24,17 @@ function Frame(props: { id: string; kind: string; title: string; summary: string
   const { id, kind, title, summary, ports, node, selected, target } = props;
   const deco = useNodeDecoration(id);
   const meta = lookOf(kind);
-  const cls = ['fd-node', `fd-node-${kind}`, selected ? 'is-selected' : '', deco.onPath ? 'on-path' : '', deco.errors.length ? 'has-errors' : '', deco.status ? `st-${deco.status}` : '']
+  // React Flow measures handles once: when ports are renamed, added or removed it must measure again,
+  // or a drag from a renamed port connects nothing until a reload
+  const updateInternals = useUpdateNodeInternals();
+  const portsKey = ports.join('\u0000');
+  const measured = useRef(portsKey);
+  useEffect(() => {
+    if (measured.current === portsKey) return;
+    measured.current = portsKey;
+    updateInternals(id);
+  }, [portsKey, id, updateInternals]);
+  const cls = ['fd-node', `fd-node-${kind}`, selected ? 'is-selected' : '', deco.onPath ? 'on-path' : '', deco.errors.length ? 'has-errors' : '', deco.warnings.length ? 'has-warnings' : '', deco.status ? `st-${deco.status}` : '']
     .filter(Boolean)
     .join(' ');
   return (
@@ -38,6 +48,11 @@ function Frame(props: { id: string; kind: string; title: string; summary: string
         {deco.errors.length > 0 && (
           <span className="fd-badge" data-testid={`node-error-${id}`} title={deco.errors.join('\n')}>
             {deco.errors.length}
+          </span>
+        )}
+        {deco.warnings.length > 0 && (
+          <span className="fd-badge warn" data-testid={`node-warning-${id}`} title={deco.warnings.join('\n')}>
+            !
           </span>
         )}
         {deco.status && <span className={`fd-pill st-${deco.status}`}>{deco.status}</span>}
@@ -95,6 +110,9 @@ function retryText(n: Of<'action'>): string {
 }
 
 export const ComputeNodeView = stepView('compute');
+export const SetNodeView = stepView('set');
+export const CodeNodeView = stepView('code');
+export const ForeachNodeView = stepView('foreach');
 export const RouteNodeView = stepView('route'); // its rules are its output handles
 export const ActionNodeView = stepView('action', ({ node }) => {
   const t = retryText(node);

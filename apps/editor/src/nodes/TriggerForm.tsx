@@ -1,9 +1,12 @@
 // The trigger's side-panel form: type, path, auth, payload contract (field table + raw JSON Schema),
-// idempotency key, dedupe window, filter; schedule and record triggers.
-import { useState } from 'react';
+// idempotency key, dedupe window, filter; schedule and record triggers; e-mail and poll triggers.
+import { useEffect, useState } from 'react';
 import type { Trigger } from '@flowdesk/schema';
 import { rowsToSchema, schemaToRows, type Row } from '../core/contract.ts';
-import { JsonField, Select, Tabs, Text, withKey } from './fields.tsx';
+import { readKey, showKey } from '../core/idemKey.ts';
+import { Field, JsonField, Select, Tabs, Text, withKey } from './fields.tsx';
+import { WebhookOptions } from './WebhookOptions.tsx';
+import { EmailOptions, PollOptions } from './ReaderOptions.tsx';
 
 const TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
 const FORMATS = ['', 'email', 'uri', 'date', 'date-time', 'uuid'];
@@ -38,17 +41,17 @@ function PayloadContract(props: { value: unknown; onChange: (v: unknown) => void
                     <input value={r.name} onChange={(e) => upd({ name: e.target.value })} data-testid={`contract-name-${i}`} />
                   </td>
                   <td>
-                    <select value={r.type} onChange={(e) => upd({ type: e.target.value })}>
+                    <select value={r.type} onChange={(e) => upd({ type: e.target.value })} data-testid={`contract-type-${i}`}>
                       {TYPES.map((t) => (
                         <option key={t}>{t}</option>
                       ))}
                     </select>
                   </td>
                   <td>
-                    <input type="checkbox" checked={r.required} onChange={(e) => upd({ required: e.target.checked })} />
+                    <input type="checkbox" checked={r.required} onChange={(e) => upd({ required: e.target.checked })} data-testid={`contract-required-${i}`} />
                   </td>
                   <td>
-                    <select value={r.format ?? ''} onChange={(e) => upd({ format: e.target.value || undefined })} disabled={r.type !== 'string'}>
+                    <select value={r.format ?? ''} onChange={(e) => upd({ format: e.target.value || undefined })} disabled={r.type !== 'string'} data-testid={`contract-format-${i}`}>
                       {FORMATS.map((t) => (
                         <option key={t} value={t}>
                           {t || '—'}
@@ -57,7 +60,7 @@ function PayloadContract(props: { value: unknown; onChange: (v: unknown) => void
                     </select>
                   </td>
                   <td>
-                    <input type="number" value={r.min ?? ''} onChange={(e) => upd({ min: e.target.value === '' ? undefined : Number(e.target.value) })} />
+                    <input type="number" data-testid={`contract-min-${i}`} value={r.min ?? ''} onChange={(e) => upd({ min: e.target.value === '' ? undefined : Number(e.target.value) })} />
                   </td>
                   <td>
                     <input type="number" value={r.max ?? ''} onChange={(e) => upd({ max: e.target.value === '' ? undefined : Number(e.target.value) })} />
@@ -91,6 +94,30 @@ function PayloadContract(props: { value: unknown; onChange: (v: unknown) => void
   );
 }
 
+function IdempotencyKeyField(props: { value: unknown; onChange: (v: unknown) => void }) {
+  const [text, setText] = useState(showKey(props.value));
+  useEffect(() => {
+    // follow the value from outside (undo, import) unless the text being typed already means it
+    if (JSON.stringify(readKey(text)) !== JSON.stringify(props.value)) setText(showKey(props.value));
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the text being typed must not reset itself
+  }, [props.value]);
+  return (
+    <Field label="Idempotency key" hint='a path such as payload.orderId, or a JSON-Logic rule such as {"cat": [{"var": "payload.shop"}, {"var": "payload.orderId"}]}; empty: every event is its own run'>
+      <input
+        className="fd-code"
+        data-testid="trigger-idem"
+        value={text}
+        placeholder="payload.orderId"
+        spellCheck={false}
+        onChange={(e) => {
+          setText(e.target.value);
+          props.onChange(readKey(e.target.value));
+        }}
+      />
+    </Field>
+  );
+}
+
 export function TriggerForm(props: { trigger: Trigger; onChange: (t: Trigger) => void }) {
   const t = props.trigger as Trigger & Record<string, unknown>;
   const set = (k: string, v: unknown) => props.onChange(withKey(t, k, v) as Trigger);
@@ -101,28 +128,18 @@ export function TriggerForm(props: { trigger: Trigger; onChange: (t: Trigger) =>
       schedule: { type: 'schedule', cron: '0 9 * * 1', timezone: 'UTC' },
       record: { type: 'record', entity: 'account', state: 'qualified' },
       manual: { type: 'manual' },
+      email: { type: 'email', host: '', user: '', password: 'IMAP_PASSWORD' },
+      poll: { type: 'poll', url: 'https://' },
     };
     props.onChange(next[type]!);
   };
   return (
     <div data-testid="trigger-form">
-      <Select label="Starts when" value={t.type} options={['webhook', 'schedule', 'record', 'manual']} onChange={changeType} testid="trigger-type" />
+      <Select label="Starts when" value={t.type} options={['webhook', 'schedule', 'record', 'manual', 'email', 'poll']} onChange={changeType} testid="trigger-type" />
       {t.type === 'webhook' && (
         <>
           <Text label="Path (POST /hooks/…)" value={t.path} onChange={(v) => set('path', v ?? '')} testid="trigger-path" />
-          <Select
-            label="Authentication"
-            value={t.auth?.type}
-            options={['none', 'token', 'hmac', 'stripe']}
-            onChange={(v) => set('auth', v === 'none' ? { type: 'none' } : { type: v, secret: (t.auth as { secret?: string })?.secret ?? 'HOOK_SECRET' })}
-            testid="trigger-auth"
-          />
-          {t.auth && t.auth.type !== 'none' && (
-            <>
-              <Text label="Secret name" hint="the value comes from FLOWDESK_SECRET_<NAME>, never from the flow" value={t.auth.secret} onChange={(v) => set('auth', { ...t.auth, secret: v ?? '' })} testid="trigger-secret" />
-              {t.auth.type === 'token' && <Text label="Header" value={t.auth.header} placeholder="x-webhook-token" onChange={(v) => set('auth', withKey(t.auth, 'header', v))} />}
-            </>
-          )}
+          <WebhookOptions trigger={t as Extract<Trigger, { type: 'webhook' }>} onChange={props.onChange} />
         </>
       )}
       {t.type === 'schedule' && (
@@ -137,14 +154,17 @@ export function TriggerForm(props: { trigger: Trigger; onChange: (t: Trigger) =>
           <Text label="State" value={t.state} onChange={(v) => set('state', v ?? '')} />
         </>
       )}
+      {t.type === 'email' && <EmailOptions trigger={t as Extract<Trigger, { type: 'email' }>} onChange={props.onChange} />}
+      {t.type === 'poll' && <PollOptions trigger={t as Extract<Trigger, { type: 'poll' }>} onChange={props.onChange} />}
+      {(t.type === 'email' || t.type === 'poll') && <PayloadContract value={t.payloadSchema} onChange={(v) => set('payloadSchema', v)} />}
       {(t.type === 'webhook' || t.type === 'manual') && (
         <>
           <PayloadContract value={t.payloadSchema} onChange={(v) => set('payloadSchema', v)} />
-          <JsonField label="Idempotency key (JSON-Logic)" value={t.idempotencyKey} onChange={(v) => set('idempotencyKey', v)} allowEmpty rows={2} testid="trigger-idem" hint='e.g. {"var":"payload.email"}; empty: every event is its own run' />
+          <IdempotencyKeyField value={t.idempotencyKey} onChange={(v) => set('idempotencyKey', v)} />
           <Text label="Dedupe window" value={t.dedupeWindow as string | undefined} placeholder="24h" onChange={(v) => set('dedupeWindow', v)} testid="trigger-dedupe" />
         </>
       )}
-      {(t.type === 'webhook' || t.type === 'record') && (
+      {(t.type === 'webhook' || t.type === 'record' || t.type === 'email' || t.type === 'poll') && (
         <JsonField label="Filter (JSON-Logic)" value={t.filter} onChange={(v) => set('filter', v)} allowEmpty rows={2} hint="events that do not match start nothing" />
       )}
     </div>

@@ -4,11 +4,14 @@
 import type { ComponentType, ReactNode } from 'react';
 import type { NodeProps, NodeTypes } from '@xyflow/react';
 import type { FlowNode, NodeOf, NodeType } from '@flowdesk/schema';
-import { ActionForm, ComputeForm, EndForm, QaForm, ReviewForm, RouteForm, WaitForm, type FormProps } from './NodeForms.tsx';
-import { ActionNodeView, ComputeNodeView, EndNodeView, QaNodeView, ReviewNodeView, RouteNodeView, TriggerNodeView, WaitNodeView, type StepNodeProps } from './NodeViews.tsx';
+import { ActionForm, CodeForm, ComputeForm, ForeachForm, SetForm, EndForm, QaForm, ReviewForm, RouteForm, WaitForm, type FormProps } from './NodeForms.tsx';
+import { ActionNodeView, CodeNodeView, ComputeNodeView, ForeachNodeView, SetNodeView, EndNodeView, QaNodeView, ReviewNodeView, RouteNodeView, TriggerNodeView, WaitNodeView, type StepNodeProps } from './NodeViews.tsx';
 
 export const NODE_VIEWS: { [K in NodeType]: { view: ComponentType<StepNodeProps>; form: (p: FormProps<NodeOf<K>>) => ReactNode } } = {
   compute: { view: ComputeNodeView, form: ComputeForm },
+  set: { view: SetNodeView, form: SetForm },
+  code: { view: CodeNodeView, form: CodeForm },
+  foreach: { view: ForeachNodeView, form: ForeachForm },
   route: { view: RouteNodeView, form: RouteForm },
   action: { view: ActionNodeView, form: ActionForm },
   wait: { view: WaitNodeView, form: WaitForm },

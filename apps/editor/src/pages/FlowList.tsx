@@ -1,7 +1,7 @@
 // The flow list: the runtime's flows (and local drafts) with trigger, version and last run status.
 import { useCallback, useEffect, useState } from 'react';
 import type { Flow, Run } from '@flowdesk/schema';
-import { del, get } from '../api.ts';
+import { del, get, post } from '../api.ts';
 import { clearDraft, draftIds, loadDraft, saveDraft } from '../core/drafts.ts';
 import { freshId, slug } from '../core/ids.ts';
 import { newFlow } from '../core/templates.ts';
@@ -9,19 +9,20 @@ import { triggerSummary } from '../core/look.ts';
 import { navigate } from '../router.ts';
 import { ImportDialog } from '../components/ImportDialog.tsx';
 
-type Row = { flow: Flow; deployed: boolean; draft: boolean; lastRun?: { status: string; at: string; id: string } };
+type Row = { flow: Flow & { hold?: boolean }; deployed: boolean; draft: boolean; heldRuns?: number; lastRun?: { status: string; at: string; id: string } };
 
 export function FlowList() {
   const [rows, setRows] = useState<Row[] | null>(null);
   const [err, setErr] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
+  const [idText, setIdText] = useState('');
   const [importing, setImporting] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState<Row | null>(null);
 
   const load = useCallback(async () => {
     try {
-      const list = await get<(Flow & { lastRun?: { status: string; startedAt?: string; createdAt?: string; id: string } })[]>('/api/flows');
+      const list = await get<(Flow & { hold?: boolean; heldRuns?: number; lastRun?: { status: string; startedAt?: string; createdAt?: string; id: string } })[]>('/api/flows');
       let runs: Run[] = [];
       try {
         runs = await get<Run[]>('/api/runs?limit=200');
@@ -36,6 +37,7 @@ export function FlowList() {
           flow: f,
           deployed: true,
           draft: Boolean(loadDraft(f.id)),
+          heldRuns: f.heldRuns,
           lastRun: lr ? { status: lr.status, at: (lr as Run).createdAt ?? (lr as { startedAt?: string }).startedAt ?? '', id: lr.id } : undefined,
         };
       });
@@ -56,9 +58,18 @@ export function FlowList() {
   }, [load]);
 
   const taken = new Set((rows ?? []).map((r) => r.flow.id));
+  const suggestedId = freshId(slug(name.trim() || 'New flow'), taken);
+  const idProblem = !idText.trim()
+    ? null
+    : !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(idText.trim())
+      ? 'an id is lower-case letters, digits, - and _ (it is also the webhook path)'
+      : taken.has(idText.trim())
+        ? `a flow "${idText.trim()}" exists already`
+        : null;
   const create = () => {
+    if (idProblem) return;
     const n = name.trim() || 'New flow';
-    const id = freshId(slug(n), taken);
+    const id = idText.trim() || suggestedId;
     saveDraft(id, newFlow(id, n), true);
     navigate(`/flows/${id}`);
   };
@@ -93,8 +104,20 @@ export function FlowList() {
             create();
           }}
         >
-          <input autoFocus placeholder="What does it do? e.g. Lead intake" value={name} onChange={(e) => setName(e.target.value)} data-testid="new-flow-name" />
-          <button type="submit" className="fd-btn primary" data-testid="new-flow-create">
+          <label className="fd-field">
+            <span className="fd-field-label">Name</span>
+            <input autoFocus placeholder="What does it do? e.g. Lead intake" value={name} onChange={(e) => setName(e.target.value)} data-testid="new-flow-name" />
+          </label>
+          <label className="fd-field">
+            <span className="fd-field-label">Id (also its webhook path)</span>
+            <input placeholder={suggestedId} value={idText} onChange={(e) => setIdText(e.target.value)} data-testid="new-flow-id" aria-invalid={idProblem ? true : undefined} />
+            {idProblem && (
+              <span className="fd-field-error" data-testid="new-flow-id-error">
+                {idProblem}
+              </span>
+            )}
+          </label>
+          <button type="submit" className="fd-btn primary" data-testid="new-flow-create" disabled={Boolean(idProblem)}>
             Create
           </button>
           <button type="button" className="fd-btn" onClick={() => setCreating(false)}>
@@ -132,8 +155,14 @@ export function FlowList() {
                   </a>
                   <div className="fd-hint">
                     {r.flow.id}
-                    {r.flow.active === false && ' · inactive'}
+                    {r.flow.active === false && !r.flow.hold && ' · inactive'}
+                    {r.flow.hold && ' · paused, holding events'}
                   </div>
+                  {r.flow.hold && (
+                    <span className="fd-pill warn" data-testid={`held-${r.flow.id}`}>
+                      {r.heldRuns ?? 0} held
+                    </span>
+                  )}
                 </td>
                 <td>{triggerSummary(r.flow.trigger)}</td>
                 <td>
@@ -155,6 +184,7 @@ export function FlowList() {
                   )}
                 </td>
                 <td className="fd-row-actions">
+                  {r.deployed && <HoldControls row={r} onDone={() => void load()} onError={setErr} />}
                   <button type="button" className="fd-btn small" onClick={() => void duplicate(r)} data-testid={`duplicate-${r.flow.id}`}>
                     Duplicate
                   </button>
@@ -211,5 +241,47 @@ export function FlowList() {
         />
       )}
     </div>
+  );
+}
+
+/**
+ * Pause a flow while keeping its webhook answering (events wait as held runs), switch it back on (held
+ * events start in arrival order), or discard what is held.
+ */
+function HoldControls(props: { row: Row; onDone: () => void; onError: (m: string) => void }) {
+  const f = props.row.flow;
+  const act = async (path: string, body: unknown, question?: string) => {
+    if (question && !confirm(question)) return;
+    try {
+      await post(`/api/flows/${f.id}/${path}`, body);
+      props.onDone();
+    } catch (e) {
+      props.onError((e as Error).message);
+    }
+  };
+  const holdable = f.trigger.type === 'webhook' || f.trigger.type === 'schedule';
+  return (
+    <>
+      {f.active !== false && holdable && (
+        <button type="button" className="fd-btn small" title="Stop running it; events are kept and run when you switch it back on" onClick={() => void act('active', { active: false, hold: true })} data-testid={`hold-${f.id}`}>
+          Pause &amp; hold
+        </button>
+      )}
+      {f.active === false && (
+        <button type="button" className="fd-btn small primary" onClick={() => void act('active', { active: true })} data-testid={`resume-${f.id}`}>
+          {props.row.heldRuns ? `Resume (runs ${props.row.heldRuns})` : 'Resume'}
+        </button>
+      )}
+      {f.hold && (props.row.heldRuns ?? 0) > 0 && (
+        <button
+          type="button"
+          className="fd-btn small danger"
+          onClick={() => void act('held/discard', {}, `Discard the ${props.row.heldRuns} held event(s) of “${f.name}”? They are cancelled and never run.`)}
+          data-testid={`discard-held-${f.id}`}
+        >
+          Discard held
+        </button>
+      )}
+    </>
   );
 }

@@ -7,8 +7,9 @@ import { flowToGraph } from '../core/mapping.ts';
 import { setDecorations } from '../decorations.ts';
 import { navigate } from '../router.ts';
 import { Canvas } from '../components/Canvas.tsx';
+import { ReplayResult, useReplay } from './replay.tsx';
 
-const STATUSES = ['queued', 'running', 'waiting', 'needs_review', 'succeeded', 'dead', 'failed', 'cancelled'];
+const STATUSES = ['queued', 'running', 'waiting', 'needs_review', 'held', 'succeeded', 'dead', 'failed', 'cancelled'];
 
 export function usePoll<T>(load: () => Promise<T>, ms: number, enabled = true): { data: T | null; error: string | null; refresh: () => void } {
   const [data, setData] = useState<T | null>(null);
@@ -153,13 +154,28 @@ export function RunView(props: { runId: string }) {
   const [flow, setFlow] = useState<Flow | null>(null);
   const [picked, setPicked] = useState<string | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
+  const [latestVersion, setLatestVersion] = useState<number | undefined>(undefined);
+  const { outcomes, replay } = useReplay();
   const r = run.data;
   useEffect(() => {
     if (r && ['succeeded', 'dead', 'failed', 'cancelled'].includes(r.status)) setLive(false);
   }, [r]);
+  // a replay on the latest version moves the run to it: the canvas follows
   useEffect(() => {
-    if (r && !flow) void loadFlowVersion(r.flowId, r.flowVersion).then(setFlow);
+    if (r && (!flow || flow.version !== r.flowVersion)) void loadFlowVersion(r.flowId, r.flowVersion).then((f) => setFlow({ ...f, version: r.flowVersion }));
   }, [r, flow]);
+  const failedRun = r ? r.status === 'dead' || r.status === 'failed' : false;
+  const flowIdOfRun = r?.flowId;
+  useEffect(() => {
+    if (failedRun && flowIdOfRun) void get<Flow>(`/api/flows/${flowIdOfRun}`).then((f) => setLatestVersion(f.version)).catch(() => undefined);
+  }, [failedRun, flowIdOfRun]);
+  const replayRun = async (onLatest: boolean) => {
+    if (!r) return;
+    setMsg(null);
+    await replay(`/api/runs/${r.id}/replay`, r.id, onLatest);
+    setLive(true);
+    run.refresh();
+  };
   const graph = useMemo(() => (flow ? flowToGraph(flow) : null), [flow]);
   const pathIds = useMemo(() => (r ? ['trigger', ...r.steps.map((s) => s.nodeId)] : []), [r]);
   const pathEdges = useMemo(() => {
@@ -178,7 +194,7 @@ export function RunView(props: { runId: string }) {
     if (!r) return;
     const status = new Map<string, string>();
     for (const s of r.steps) status.set(s.nodeId, s.status);
-    setDecorations({ path: new Set(pathIds), status, errors: new Map() });
+    setDecorations({ path: new Set(pathIds), status, errors: new Map(), warnings: new Map() });
   }, [r, pathIds]);
   useEffect(() => () => setDecorations({ path: new Set(), status: new Map() }), []);
   if (run.error) return <div className="fd-page fd-callout error">{run.error}</div>;
@@ -198,28 +214,31 @@ export function RunView(props: { runId: string }) {
             ← Runs
           </a>
           <b>{r.flowId}</b> <small>v{r.flowVersion}</small>
+          <a
+            href={`/flows/${r.flowId}`}
+            data-testid="run-open-editor"
+            title="open this flow in the editor"
+            onClick={(e) => {
+              e.preventDefault();
+              navigate(`/flows/${r.flowId}`);
+            }}
+          >
+            edit the flow
+          </a>
           <span className={`fd-pill st-${r.status}`} data-testid="run-view-status">
             {r.status}
           </span>
           <code>{r.id}</code>
         </div>
         <div className="fd-toolbar-actions">
+          {(r.status === 'dead' || r.status === 'failed') && latestVersion !== undefined && latestVersion > r.flowVersion && (
+            <button type="button" className="fd-btn primary" data-testid="run-replay-latest" onClick={() => void replayRun(true)} title="after a fix: resume at the failed step on the latest deployed version">
+              Replay on latest (v{latestVersion})
+            </button>
+          )}
           {(r.status === 'dead' || r.status === 'failed') && (
-            <button
-              type="button"
-              className="fd-btn primary"
-              data-testid="run-replay"
-              onClick={async () => {
-                try {
-                  await post(`/api/runs/${r.id}/replay`);
-                  setLive(true);
-                  setMsg('Replay started');
-                } catch (e) {
-                  setMsg((e as Error).message);
-                }
-              }}
-            >
-              Replay
+            <button type="button" className="fd-btn" data-testid="run-replay" onClick={() => void replayRun(false)} title="resume at the failed step on the version it failed on">
+              Replay on v{r.flowVersion}
             </button>
           )}
           {(r.status === 'waiting' || r.status === 'queued') && (
@@ -230,6 +249,7 @@ export function RunView(props: { runId: string }) {
         </div>
       </div>
       {msg && <div className="fd-banner">{msg}</div>}
+      {outcomes[r.id] && <ReplayResult outcome={outcomes[r.id]!} />}
       {r.error && <div className="fd-banner error">{r.error}</div>}
       <div className="fd-workspace">
         <div className="fd-center">

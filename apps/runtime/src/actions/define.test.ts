@@ -4,12 +4,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ACTION_TYPES, specOf } from '@flowdesk/schema';
+import { emptyProvenance } from '@flowdesk/engine';
 import { executorIndexText, EXECUTORS_DIR } from '../../scripts/executor-index.ts';
 import { ActionFailure, defineExecutor } from './define.ts';
 import { EXECUTORS } from './index.ts';
 import type { ActionCommand, ActionDeps } from './types.ts';
 
-const cmd = (params: Record<string, unknown>): ActionCommand => ({ kind: 'action', nodeId: 'n', action: 'task.create', params, idempotencyKey: 'r:n', attempt: 1, timeoutMs: 1000 });
+const cmd = (params: Record<string, unknown>): ActionCommand => ({ kind: 'action', nodeId: 'n', action: 'task.create', params, idempotencyKey: 'r:n', attempt: 1, timeoutMs: 1000, provenance: emptyProvenance() });
 const deps = {} as ActionDeps;
 
 describe('defineExecutor', () => {

@@ -3,7 +3,7 @@
 // the attempt and turns every outcome into an ActionResult (a thrown ActionFailure keeps its error
 // class; anything else thrown is a final 'error'). Executors never catch for the sake of the runner.
 import type { Static } from '@sinclair/typebox';
-import { compilePayloadSchema, type ActionType, type AnyActionSpec, type ErrorClass, type PayloadValidator } from '@flowdesk/schema';
+import { checkResolvedParams, type ActionType, type AnyActionSpec, type ErrorClass } from '@flowdesk/schema';
 import type { ActionResult } from '@flowdesk/engine';
 import type { ActionCommand, ActionDeps } from './types.ts';
 
@@ -34,6 +34,8 @@ export interface ExecutorSuccess {
   output: unknown;
   /** the dependency's status (an HTTP status), shown on the attempt */
   status?: number;
+  /** not finished yet: the step waits and asks again after pollMs (flow.call) */
+  pending?: { pollMs: number };
 }
 
 export interface ExecutionContext {
@@ -50,22 +52,6 @@ export interface Executor<K extends ActionType = ActionType> {
 /** Every action type's executor; generated into index.ts, so a spec without an executor is a compile error. */
 export type ExecutorTable = { readonly [K in ActionType]: Executor<K> };
 
-type Json = Record<string, unknown>;
-const acceptsNull = (s: unknown): boolean => {
-  if (!s || typeof s !== 'object') return true;
-  const o = s as Json;
-  if (o.type === undefined && o.anyOf === undefined && o.const === undefined && o.enum === undefined) return true;
-  return o.type === 'null' || (Array.isArray(o.type) && o.type.includes('null')) || (Array.isArray(o.anyOf) && o.anyOf.some(acceptsNull));
-};
-
-/** A param resolved to null ("{{payload.owner}}" with no owner) counts as not given, unless its schema takes null. */
-function withoutNulls(params: Json, schema: Json): Json {
-  const props = (schema.properties ?? {}) as Json;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(params)) if (v !== null || acceptsNull(props[k])) out[k] = v;
-  return out;
-}
-
 /** Why a connector's step cannot run yet (its connection missing or never connected), else undefined. */
 async function unconfiguredConnection(spec: AnyActionSpec, params: unknown, deps: ActionDeps): Promise<string | undefined> {
   if (spec.apps.length === 0 || spec.apps.includes('*') || !deps.connections) return undefined;
@@ -81,24 +67,20 @@ export function defineExecutor<S extends AnyActionSpec>(
   spec: S,
   perform: (params: Static<S['params']>, x: ExecutionContext) => Promise<ExecutorSuccess>,
 ): Executor<S['type']> {
-  const schema = JSON.parse(JSON.stringify(spec.params)) as Json;
-  let check: PayloadValidator['validate'] | undefined;
   const run = async (cmd: ActionCommand, deps: ActionDeps): Promise<ActionResult> => {
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     try {
-      const params = withoutNulls(cmd.params, schema);
-      check ??= compilePayloadSchema(schema).validate;
-      const invalid = check(params);
-      if (invalid.length) {
+      // a param resolved to null counts as not given (checkResolvedParams), as in the dry run
+      const { params, message } = checkResolvedParams(spec, cmd.params);
+      if (message) {
         // a connector whose connection was never set up sends nothing, whatever its params say: that is the outcome to show
         const unset = await unconfiguredConnection(spec, params, deps);
         if (unset) return { ok: false, notConfigured: true, errorClass: 'error', error: unset, durationMs: ms() };
-        const what = invalid.map((e) => `${e.path || '/'} ${e.message}`).join('; ');
-        return { ok: false, errorClass: 'error', error: `params of ${spec.type} do not match its schema: ${what}`, durationMs: ms() };
+        return { ok: false, errorClass: 'error', error: message, durationMs: ms() };
       }
       const done = await perform(params as Static<S['params']>, { cmd: { ...cmd, params }, deps });
-      return { ok: true, output: done.output, ...(done.status !== undefined ? { status: done.status } : {}), durationMs: ms() };
+      return { ok: true, output: done.output, ...(done.status !== undefined ? { status: done.status } : {}), ...(done.pending ? { pending: done.pending } : {}), durationMs: ms() };
     } catch (e) {
       if (e instanceof ActionFailure) return { ok: false, errorClass: e.errorClass, error: e.message, ...e.detail, durationMs: ms() };
       if (e instanceof NotConfigured) return { ok: false, notConfigured: true, errorClass: 'error', error: e.message, durationMs: ms() };

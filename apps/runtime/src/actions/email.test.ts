@@ -1,3 +1,4 @@
+import { emptyProvenance } from '@flowdesk/engine';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -5,7 +6,7 @@ import { createMemoryStore } from '../store/memory/index.ts';
 import type { Store } from '../store/types.ts';
 import { ManualClock } from '../clock.ts';
 import type { ActionCommand, ActionDeps } from './types.ts';
-import { classifySmtpError, closeEmailTransports, emailSend, messageIdFor, outboxIdFor, sendEmail, smtpSettings } from './email.ts';
+import { classifySmtpError, closeEmailTransports, emailSend, eventAddressProblem, messageIdFor, outboxIdFor, sendEmail, smtpSettings } from './email.ts';
 
 interface Received {
   from: string;
@@ -61,6 +62,7 @@ const cmd = (params: Record<string, unknown>, over: Partial<ActionCommand> = {})
   nodeId: 'fast-response',
   action: 'email.send',
   params,
+  provenance: emptyProvenance(),
   idempotencyKey: 'run-1:fast-response',
   attempt: 1,
   timeoutMs: 5_000,
@@ -270,5 +272,25 @@ describe('email.send with no SMTP configured: the local outbox', () => {
       from: 'a@b.c',
       secure: true,
     });
+  });
+});
+
+describe('eventAddressProblem: an address an event built is one address', () => {
+  const problem = (params: Record<string, unknown>, fromEvent: string[]) => eventAddressProblem('email.send', { subject: 's', text: 't', ...params }, fromEvent);
+  it('refuses every way of holding several', () => {
+    for (const to of ['victim@x.com, attacker@y.com', 'victim@x.com;attacker@y.com', 'victim@x.com\nattacker@y.com', '<victim@x.com> <attacker@y.com>', 'victim@x.com attacker@y.com', 'a@x.com\r\nBcc: b@y.com', 'Doe, John <j@x.com>']) {
+      expect(problem({ to }, ['/to']), to).toMatch(/^params\.to ".*" holds several addresses, but an address built from the event must be exactly one/);
+    }
+    expect(problem({ to: ['a@x.com', 'b@y.com'] }, ['/to'])).toMatch(/is a list of 2/);
+    expect(problem({ to: ['ops@example.com', 'a@x.com, b@y.com'] }, ['/to/1'])).toMatch(/^params\.to\.1 /);
+    expect(problem({ to: 'ok@x.com', cc: 'a@x.com,b@y.com' }, ['/to', '/cc'])).toMatch(/^params\.cc /);
+    expect(problem({ to: 'ok@x.com', replyTo: 'a@x.com;b@y.com' }, ['/replyTo'])).toMatch(/^params\.replyTo /);
+    expect(problem({ to: 'not-an-address' }, ['/to'])).toMatch(/is not one e-mail address/);
+  });
+  it('passes one address, with or without a name, and lists the owner wrote', () => {
+    expect(problem({ to: 'ada@example.com' }, ['/to'])).toBeUndefined();
+    expect(problem({ to: 'Ada Lovelace <ada@example.com>' }, ['/to'])).toBeUndefined();
+    expect(problem({ to: ['ada@example.com', 'ops@example.com, boss@example.com'] }, ['/to/0'])).toBeUndefined();
+    expect(problem({ to: 'a@x.com, b@y.com' }, [])).toBeUndefined(); // literal, or from config
   });
 });

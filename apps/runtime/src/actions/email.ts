@@ -12,7 +12,7 @@
 //   bad params → 'error'.
 import { createHash, randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { specOf, type ErrorClass } from '@flowdesk/schema';
+import { paramsWithRole, specOf, type ErrorClass } from '@flowdesk/schema';
 import { ActionFailure, defineExecutor } from './define.ts';
 import type { ActionDeps } from './types.ts';
 
@@ -132,6 +132,38 @@ const list = (v: unknown): string[] => {
 };
 
 const ADDRESS = /^[^\s@<>,]+@[^\s@<>,]+$|^[^<>]*<[^\s@<>,]+@[^\s@<>,]+>$/;
+
+/** One address and nothing that could make it two: `a@b.c` or `Name <a@b.c>` (no `,` `;` `:` `"` or line break). */
+const ONE_ADDRESS = /^[^\s@<>,;:"\\]+@[^\s@<>,;:"\\]+$|^[^@<>,;:"\\\r\n]*<[^\s@<>,;:"\\]+@[^\s@<>,;:"\\]+>$/;
+
+function whyNotOne(value: unknown): string | undefined {
+  if (Array.isArray(value)) return value.length === 1 ? whyNotOne(value[0]) : `is a list of ${value.length}`;
+  if (typeof value !== 'string') return `is ${value === null ? 'empty' : `a ${typeof value}`}`;
+  if (ONE_ADDRESS.test(value)) return undefined;
+  if (/[,;\r\n]/.test(value) || (value.match(/@/g) ?? []).length > 1) return 'holds several addresses';
+  return 'is not one e-mail address';
+}
+
+/**
+ * Issue 12, item 10: an address an event built (a placeholder or `$logic` reading payload, headers, vars,
+ * steps or record) must be exactly one address — `victim@x, attacker@y`, `;` lists, `<a> <b>` and line
+ * breaks are refused. Lists the owner wrote (literally, or in config) stay allowed where the param takes
+ * several (`to`, `cc`). Which params hold addresses comes from the spec's `email` role. Undefined when fine.
+ */
+export function eventAddressProblem(action: 'email.send' | 'report.weekly', params: Record<string, unknown>, fromEvent: readonly string[]): string | undefined {
+  const built = new Set(fromEvent);
+  for (const { pointer, value } of paramsWithRole({ action, params }, 'email')) {
+    const places: [string, unknown][] = built.has(pointer) ? [[pointer, value]] : Array.isArray(value) ? value.map((v, i): [string, unknown] => [`${pointer}/${i}`, v]).filter(([p]) => built.has(p)) : [];
+    for (const [at, v] of places) {
+      const why = whyNotOne(v);
+      if (why) {
+        const name = `params${at.replace(/\//g, '.')}`;
+        return `${name} ${JSON.stringify(v)} ${why}, but an address built from the event must be exactly one; the step sends nothing (to mail several, write them in the flow: an array like ["{{payload.email}}", "ops@example.com"])`;
+      }
+    }
+  }
+  return undefined;
+}
 
 /** Checks and normalises a message; throws EmailError('error') on bad params. */
 export function normaliseMessage(p: Record<string, unknown>): EmailMessage & { to: string[]; cc: string[] } {
@@ -267,6 +299,8 @@ export async function sendEmail(m: { to: string; subject: string; text: string; 
 }
 
 export const emailSend = defineExecutor(specOf('email.send'), async (p, { cmd, deps }) => {
+  const several = eventAddressProblem('email.send', p, cmd.provenance.fromEvent);
+  if (several) throw new ActionFailure('error', several);
   try {
     const out = await deliverEmail(p, { store: deps.store, clock: deps.clock, env: deps.env, run: deps.run, nodeId: cmd.nodeId }, {
       idempotencyKey: cmd.idempotencyKey,

@@ -1,10 +1,10 @@
 // http.request: one real HTTP call with a timeout and the run's Idempotency-Key (the spec checked that
-// params.url is an http(s) URL).
-import http from 'node:http';
-import https from 'node:https';
+// params.url is an http(s) URL), sent through the egress guard (security/egress.ts) with what the
+// engine says about how the URL was built and whether the call carries a secret.
 import { specOf, type ErrorClass } from '@flowdesk/schema';
+import { EgressRefused, egressPolicy, egressRequest, type EgressResponse } from '../security/egress.ts';
 import { ActionFailure, defineExecutor } from './define.ts';
-import { applyCredential, connectionFor, credentialAllowed, credentialFailure, refusal } from '../connectors/credentials.ts';
+import { applyCredential, connectionFor, credentialAllowed, credentialFailure, credentialHostsOf, refusal } from '../connectors/credentials.ts';
 
 const RESPONSE_KEEP = 4096;
 
@@ -22,45 +22,6 @@ export function parseRetryAfter(v: string | null, nowMs: number): number | undef
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : Math.max(0, t - nowMs);
 }
-
-/** One keep-alive agent per protocol: fetch/undici cost ~15% of the runtime's CPU at saturation. */
-const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }) };
-
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
-
-/** A request with a hard deadline on the whole exchange (connect, send, response body). */
-function send(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.request(url, { method, headers, agent: agents[url.protocol as 'http:' | 'https:'] }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        // keep what the step log needs, drain the rest
-        if (size < MAX_BODY_KEEP) chunks.push(c);
-        size += c.length;
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', fail);
-    });
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), timeoutMs);
-    function fail(e: Error) {
-      clearTimeout(timer);
-      reject(e);
-    }
-    req.on('error', fail);
-    req.end(body);
-  });
-}
-
-const MAX_BODY_KEEP = 1024 * 1024;
 
 export const httpRequest = defineExecutor(specOf('http.request'), async (p, { cmd, deps }) => {
   let url: URL;
@@ -83,7 +44,12 @@ export const httpRequest = defineExecutor(specOf('http.request'), async (p, { cm
   // a connection's credential goes only to its base URL or its app's hosts (connectors/credentials.ts)
   const conn = p.connection ? await connectionFor(deps.connections, p.connection, ['*'], 'http.request') : undefined;
   if (conn && !credentialAllowed(conn, url)) throw new ActionFailure('error', refusal(conn, url));
-  let res: RawResponse | undefined;
+  const call = {
+    originFromEvent: cmd.provenance.urlOriginFromEvent.includes('/url'),
+    credential: cmd.provenance.credential || !!conn,
+    ...(conn ? { credentialHosts: credentialHostsOf(conn) } : {}),
+  };
+  let res: EgressResponse | undefined;
   let staleVersion: number | undefined;
   for (let round = 0; round < 2 && !res; round++) {
     const target = new URL(url);
@@ -96,11 +62,15 @@ export const httpRequest = defineExecutor(specOf('http.request'), async (p, { cm
         credentialFailure(e);
       }
     }
-    let answer: RawResponse;
+    let answer: EgressResponse;
     try {
-      answer = await send(target, method, h, body, cmd.timeoutMs);
+      answer = await egressRequest({ url: target, method, headers: h, body, timeoutMs: cmd.timeoutMs, ...call }, egressPolicy(deps.env));
     } catch (e) {
       const err = e as Error & { code?: string };
+      if (err instanceof EgressRefused) {
+        deps.log.warn({ runId: deps.run.id, flowId: deps.run.flowId, nodeId: cmd.nodeId, origin: url.origin }, err.message);
+        throw new ActionFailure('error', `${err.message} (${where})`);
+      }
       if (err.name === 'TimeoutError') throw new ActionFailure('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
       throw new ActionFailure('network', `${err.code ?? err.message}: ${where}`);
     }

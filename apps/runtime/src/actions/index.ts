@@ -5,6 +5,7 @@ import airtableCreateRecord from './airtable-create-record.ts';
 import airtableUpdateRecord from './airtable-update-record.ts';
 import alertRaise from './alert-raise.ts';
 import email from './email.ts';
+import flowCall from './flow-call.ts';
 import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
 import hubspotCreateDeal from './hubspot-create-deal.ts';
@@ -30,6 +31,7 @@ export const EXECUTORS: ExecutorTable = {
   [airtableUpdateRecord.type]: airtableUpdateRecord,
   [alertRaise.type]: alertRaise,
   [email.type]: email,
+  [flowCall.type]: flowCall,
   [flowEmit.type]: flowEmit,
   [httpRequest.type]: httpRequest,
   [hubspotCreateDeal.type]: hubspotCreateDeal,

@@ -2,10 +2,12 @@
 import { specOf } from '@flowdesk/schema';
 import { isoWeekOf } from '@flowdesk/engine';
 import { ActionFailure, defineExecutor } from './define.ts';
-import { deliverEmail, EmailError } from './email.ts';
+import { deliverEmail, EmailError, eventAddressProblem } from './email.ts';
 import { weeklyReportFromStore } from '../observability/kpi-facts.ts';
 
 export const reportWeekly = defineExecutor(specOf('report.weekly'), async (p, { cmd, deps }) => {
+  const several = eventAddressProblem('report.weekly', p, cmd.provenance.fromEvent);
+  if (several) throw new ActionFailure('error', several);
   const to = p.to || deps.env.FLOWDESK_CONFIG_OWNER_EMAIL || deps.env.FLOWDESK_ALERT_EMAIL;
   if (!to) throw new Error('params.to is required (or set FLOWDESK_CONFIG_OWNER_EMAIL)');
   const now = new Date(deps.clock.now()).toISOString();

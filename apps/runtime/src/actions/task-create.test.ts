@@ -1,3 +1,4 @@
+import { emptyProvenance } from '@flowdesk/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ const cmd = (params: Record<string, unknown>, over: Partial<ActionCommand> = {})
   nodeId: 'kickoff-task',
   action: 'task.create',
   params,
+  provenance: emptyProvenance(),
   idempotencyKey: 'run-3:kickoff-task',
   attempt: 1,
   timeoutMs: 5_000,

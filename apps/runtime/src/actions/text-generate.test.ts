@@ -1,3 +1,4 @@
+import { emptyProvenance } from '@flowdesk/engine';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -74,6 +75,7 @@ const cmd = (params: Record<string, unknown>, over: Partial<ActionCommand> = {})
   nodeId: 'draft-update',
   action: 'text.generate',
   params,
+  provenance: emptyProvenance(),
   idempotencyKey: 'run-7:draft-update',
   attempt: 1,
   timeoutMs: 5_000,

@@ -6,6 +6,7 @@
 //
 // output: { text, subject?, json? (parsed when json: true), model, usage, source: 'template' | 'endpoint', jsonError? }
 import { specOf } from '@flowdesk/schema';
+import { EgressRefused, egressPolicy, egressRequest } from '../security/egress.ts';
 import { ActionFailure, defineExecutor } from './define.ts';
 import { classifyStatus, parseRetryAfter } from './http-request.ts';
 
@@ -61,22 +62,30 @@ export const textGenerate = defineExecutor(specOf('text.generate'), async (p, { 
   if (deps.env.FLOWDESK_OPENAI_KEY) headers.authorization = `Bearer ${deps.env.FLOWDESK_OPENAI_KEY}`;
   const where = `POST ${new URL(url).origin}${new URL(url).pathname}`;
 
-  let res: Response;
+  let res: { status: number; retryAfter: string | null };
   let raw: string;
   try {
-    res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(cmd.timeoutMs) });
-    raw = await res.text();
+    // the endpoint and its key are the owner's settings: only the rules for every call apply (no link-local)
+    const payload = JSON.stringify(body);
+    const out = await egressRequest(
+      { url: new URL(url), method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) }, body: payload, timeoutMs: cmd.timeoutMs, originFromEvent: false, credential: !!deps.env.FLOWDESK_OPENAI_KEY },
+      egressPolicy(deps.env),
+    );
+    const retryAfter = out.headers['retry-after'];
+    res = { status: out.status, retryAfter: typeof retryAfter === 'string' ? retryAfter : null };
+    raw = out.text;
   } catch (e) {
-    const err = e as Error & { cause?: { code?: string } };
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new ActionFailure('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
-    throw new ActionFailure('network', `${err.cause?.code ?? err.message}: ${where}`);
+    const err = e as Error & { code?: string };
+    if (err instanceof EgressRefused) throw new ActionFailure('error', `${err.message} (${where})`);
+    if (err.name === 'TimeoutError') throw new ActionFailure('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
+    throw new ActionFailure('network', `${err.code ?? err.message}: ${where}`);
   }
   const errorClass = classifyStatus(res.status);
   if (errorClass) {
     throw new ActionFailure(errorClass, `HTTP ${res.status} from ${where}`, {
       status: res.status,
       response: raw.slice(0, RESPONSE_KEEP),
-      retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after'), deps.clock.now()) : undefined,
+      retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(res.retryAfter, deps.clock.now()) : undefined,
     });
   }
   let data: { choices?: { message?: { content?: unknown } }[]; model?: unknown; usage?: unknown };

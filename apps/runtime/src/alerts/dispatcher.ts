@@ -35,6 +35,8 @@ export interface AlertDispatcher {
   resume(): Promise<void>;
   /** Channels configured now, e.g. ["webhook", "email"]. */
   channels(): string[];
+  /** Sends a message that is not an alert (a review waiting) to every channel, unfolded; never throws. */
+  notify(message: { subject: string; text: string }): Promise<Delivery[]>;
 }
 
 /** The fold state of one key, kept in the 'settings' collection so it survives restarts. */
@@ -138,6 +140,10 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
 
   return {
     channels,
+
+    notify(message) {
+      return deliver(message.text, message);
+    },
 
     async raise(input) {
       const now = clock.now();

@@ -3,7 +3,8 @@
 // here, not an OpenID relying party: an id_token in an answer is dropped unread.
 import * as oauth from 'oauth4webapi';
 import type { ConnectionAuth } from '@flowdesk/schema';
-import { outboundFetch } from '../connectors/transport.ts';
+import { outboundFetch, type OutboundError } from '../connectors/transport.ts';
+import type { EgressPolicy } from '../security/egress.ts';
 
 type OAuth2Auth = Extract<ConnectionAuth, { type: 'oauth2' }>;
 
@@ -31,8 +32,8 @@ export class TokenEndpointError extends Error {
 const TOKEN_TIMEOUT_MS = 10_000;
 
 /** Token responses as oauth4webapi expects them: no id_token, and a Slack-style `200 {ok:false, error}` as the error it is. */
-async function tokenFetch(url: string, init: Parameters<typeof outboundFetch>[1]): Promise<Response> {
-  const res = await outboundFetch(url, init, TOKEN_TIMEOUT_MS);
+async function tokenFetch(url: string, init: Parameters<typeof outboundFetch>[1], policy: EgressPolicy): Promise<Response> {
+  const res = await outboundFetch(url, init, policy, TOKEN_TIMEOUT_MS);
   if (!(res.headers.get('content-type') ?? '').includes('json')) return res;
   const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
   if (!body || typeof body !== 'object') return new Response('not JSON', { status: res.status, headers: res.headers });
@@ -45,7 +46,7 @@ async function tokenFetch(url: string, init: Parameters<typeof outboundFetch>[1]
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }
 
-function parts(auth: OAuth2Auth, clientAuth: 'basic' | 'post' = 'basic') {
+function parts(auth: OAuth2Auth, clientAuth: 'basic' | 'post' = 'basic', policy: EgressPolicy) {
   const token = new URL(auth.tokenUrl);
   const as: oauth.AuthorizationServer = {
     issuer: token.origin,
@@ -54,7 +55,7 @@ function parts(auth: OAuth2Auth, clientAuth: 'basic' | 'post' = 'basic') {
   };
   const client: oauth.Client = { client_id: auth.clientId };
   const clientAuthentication = clientAuth === 'post' ? oauth.ClientSecretPost(auth.clientSecret) : oauth.ClientSecretBasic(auth.clientSecret);
-  const options = { [oauth.customFetch]: tokenFetch, ...(token.protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {}) };
+  const options = { [oauth.customFetch]: (url: string, init: Parameters<typeof outboundFetch>[1]) => tokenFetch(url, init, policy), ...(token.protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {}) };
   return { as, client, clientAuthentication, options };
 }
 
@@ -77,7 +78,7 @@ function classify(e: unknown, what: string): TokenEndpointError {
     return new TokenEndpointError(refused ? 'refused' : 'unavailable', `${what}: the provider answered ${e.status} ${e.error}${desc}`, e.error);
   }
   const err = e as Error & { code?: string; cause?: unknown };
-  if (err.name === 'OutboundError') return new TokenEndpointError('unavailable', `${what}: ${err.message}`);
+  if (err.name === 'OutboundError') return new TokenEndpointError((err as OutboundError).kind === 'refused' ? 'refused' : 'unavailable', `${what}: ${err.message}`);
   if (err.code === oauth.RESPONSE_IS_NOT_CONFORM) {
     const status = (err.cause as Response | undefined)?.status;
     const refused = typeof status === 'number' && status >= 400 && status < 500 && status !== 429;
@@ -103,8 +104,8 @@ export async function authorizationUrl(auth: OAuth2Auth, p: { redirectUri: strin
 export const newCodeVerifier = (): string => oauth.generateRandomCodeVerifier();
 
 /** Exchanges the code of a callback (its query, whose `state` the caller has matched already) for tokens. */
-export async function exchangeCode(auth: OAuth2Auth, clientAuth: 'basic' | 'post' | undefined, p: { callback: URLSearchParams; state: string; redirectUri: string; codeVerifier: string; nowMs: number }): Promise<TokenSet> {
-  const { as, client, clientAuthentication, options } = parts(auth, clientAuth);
+export async function exchangeCode(auth: OAuth2Auth, clientAuth: 'basic' | 'post' | undefined, p: { callback: URLSearchParams; state: string; redirectUri: string; codeVerifier: string; nowMs: number }, policy: EgressPolicy): Promise<TokenSet> {
+  const { as, client, clientAuthentication, options } = parts(auth, clientAuth, policy);
   try {
     const params = oauth.validateAuthResponse(as, client, p.callback, p.state);
     const res = await oauth.authorizationCodeGrantRequest(as, client, clientAuthentication, params, p.redirectUri, p.codeVerifier, options);
@@ -114,9 +115,9 @@ export async function exchangeCode(auth: OAuth2Auth, clientAuth: 'basic' | 'post
   }
 }
 
-export async function refreshTokens(auth: OAuth2Auth, clientAuth: 'basic' | 'post' | undefined, previous: TokenSet, nowMs: number): Promise<TokenSet> {
+export async function refreshTokens(auth: OAuth2Auth, clientAuth: 'basic' | 'post' | undefined, previous: TokenSet, nowMs: number, policy: EgressPolicy): Promise<TokenSet> {
   if (!previous.refreshToken) throw new TokenEndpointError('refused', 'the provider gave no refresh token: reconnect the connection');
-  const { as, client, clientAuthentication, options } = parts(auth, clientAuth);
+  const { as, client, clientAuthentication, options } = parts(auth, clientAuth, policy);
   try {
     const res = await oauth.refreshTokenGrantRequest(as, client, clientAuthentication, previous.refreshToken, options);
     return tokenSet(await oauth.processRefreshTokenResponse(as, client, res), nowMs, previous);
@@ -125,8 +126,8 @@ export async function refreshTokens(auth: OAuth2Auth, clientAuth: 'basic' | 'pos
   }
 }
 
-export async function clientCredentialsToken(auth: OAuth2Auth, clientAuth: 'basic' | 'post' | undefined, nowMs: number): Promise<TokenSet> {
-  const { as, client, clientAuthentication, options } = parts(auth, clientAuth);
+export async function clientCredentialsToken(auth: OAuth2Auth, clientAuth: 'basic' | 'post' | undefined, nowMs: number, policy: EgressPolicy): Promise<TokenSet> {
+  const { as, client, clientAuthentication, options } = parts(auth, clientAuth, policy);
   try {
     const params: Record<string, string> = auth.scopes?.length ? { scope: auth.scopes.join(' ') } : {};
     const res = await oauth.clientCredentialsGrantRequest(as, client, clientAuthentication, params, options);

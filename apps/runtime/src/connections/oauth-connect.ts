@@ -152,7 +152,7 @@ export async function finishConnect(
   try {
     const verifier = unseal<string>(doc.verifier, d.masterKey, id);
     const callback = new URLSearchParams(rawQuery.startsWith('?') ? rawQuery.slice(1) : rawQuery);
-    const tokens = await exchangeCode(auth, appSpec(found.app)?.oauth2?.clientAuth, { callback, state, redirectUri: doc.redirectUri, codeVerifier: verifier, nowMs: d.clock.now() });
+    const tokens = await exchangeCode(auth, appSpec(found.app)?.oauth2?.clientAuth, { callback, state, redirectUri: doc.redirectUri, codeVerifier: verifier, nowMs: d.clock.now() }, d.vault.egress);
     await d.vault.connected(doc.connectionId, tokens);
   } catch (e) {
     const msg = e instanceof TokenEndpointError ? e.message : `connecting failed: ${(e as Error).message}`;

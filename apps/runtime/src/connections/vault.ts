@@ -23,6 +23,7 @@ import {
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/types.ts';
+import { egressPolicy, type EgressPolicy } from '../security/egress.ts';
 import type { MasterKey } from './master-key.ts';
 import { seal, unseal, UnsealError, type Sealed } from './seal.ts';
 import { clientCredentialsToken, refreshTokens, TokenEndpointError, type TokenSet } from './oauth-client.ts';
@@ -111,6 +112,8 @@ export interface VaultOptions {
   onBroken?: (c: { id: string; app: string; name: string; reason: string }, cause: UseCause) => Promise<void>;
   /** a connection was created or changed (clears the not-configured alert marks) */
   onChanged?: (id: string) => Promise<void>;
+  /** the egress rules every call with a connection's credential follows (FLOWDESK_EGRESS_ALLOW); default: no allow list */
+  egress?: EgressPolicy;
 }
 
 /** Refresh an access token this long before it expires. */
@@ -130,6 +133,11 @@ export class ConnectionVault {
   version = 0;
 
   constructor(private readonly o: VaultOptions) {}
+
+  /** the egress rules for calls carrying this vault's credentials */
+  get egress(): EgressPolicy {
+    return this.o.egress ?? egressPolicy({});
+  }
 
   private now(): string {
     return new Date(this.o.clock.now()).toISOString();
@@ -401,7 +409,7 @@ export class ConnectionVault {
     let tokens: TokenSet;
     try {
       const nowMs = this.o.clock.now();
-      tokens = auth.grant === 'client_credentials' ? await clientCredentialsToken(auth, clientAuth, nowMs) : await refreshTokens(auth, clientAuth, this.tokensOf(doc), nowMs);
+      tokens = auth.grant === 'client_credentials' ? await clientCredentialsToken(auth, clientAuth, nowMs, this.egress) : await refreshTokens(auth, clientAuth, this.tokensOf(doc), nowMs, this.egress);
     } catch (e) {
       const err = e instanceof TokenEndpointError ? e : new TokenEndpointError('unavailable', (e as Error).message);
       if (err.kind === 'unavailable') {

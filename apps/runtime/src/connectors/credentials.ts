@@ -16,6 +16,11 @@ export function allowedOrigins(c: Pick<ResolvedConnection, 'app' | 'baseUrl'>): 
   return [...out];
 }
 
+/** The same origins as host names, for the egress guard's own check (security/egress: credentialHosts). */
+export function credentialHostsOf(c: Pick<ResolvedConnection, 'app' | 'baseUrl'>): string[] {
+  return [...new Set(allowedOrigins(c).map((o) => new URL(o).hostname.replace(/^\[|\]$/g, '')))];
+}
+
 /** The base URL the connector's paths are relative to. */
 export function baseUrlOf(c: Pick<ResolvedConnection, 'app' | 'baseUrl'>): string {
   const base = c.baseUrl ?? appSpec(c.app)?.baseUrl;

@@ -19,7 +19,7 @@ import { ActionFailure, type ExecutionContext, type ExecutorSuccess } from '../a
 import { parseRetryAfter } from '../actions/http-request.ts';
 import type { ConnectionVault, ResolvedConnection, UseCause } from '../connections/vault.ts';
 import { makeRedactor } from '../security/redact.ts';
-import { applyCredential, baseUrlOf, connectionFor, credentialAllowed, credentialFailure, refusal } from './credentials.ts';
+import { applyCredential, baseUrlOf, connectionFor, credentialAllowed, credentialFailure, credentialHostsOf, refusal } from './credentials.ts';
 import { outbound, OutboundError } from './transport.ts';
 
 /** One request, relative to the connection's base URL. `{credential}` in the path stands for a credential that is the URL's secret tail. */
@@ -224,9 +224,9 @@ export async function sendAs(app: ConnectorApp, c: ResolvedConnection, req: Conn
     }
     let raw;
     try {
-      raw = await outbound({ url: target, method: req.method, headers, body, timeoutMs });
+      raw = await outbound({ url: target, method: req.method, headers, body, timeoutMs, credentialHosts: credentialHostsOf(c) }, vault.egress);
     } catch (e) {
-      if (e instanceof OutboundError) throw new ActionFailure(e.kind, clean(`${app.app.label}: ${e.message.replace(target.href, where)}`.replace(path, shownPath)));
+      if (e instanceof OutboundError) throw new ActionFailure(e.kind === 'refused' ? 'error' : e.kind, clean(`${app.app.label}: ${e.message.replace(target.href, where)}`.replace(path, shownPath)));
       throw e;
     }
     let json: unknown;

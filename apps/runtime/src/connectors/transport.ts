@@ -1,9 +1,10 @@
-// The one way connectors and OAuth2 token requests reach the outside world. Everything a connection's
-// credential travels on goes through `outbound`, so the egress rules (security/egress, issue 12 item 7)
-// apply by changing this one function. No redirects are followed: a credential never leaves for a
-// host the caller did not check.
-import http from 'node:http';
-import https from 'node:https';
+// The one way connectors and OAuth2 token requests reach the outside world: every request a
+// connection's credential travels on goes through the egress guard (security/egress: link-local and
+// metadata addresses refused at connect time, FLOWDESK_EGRESS_ALLOW, the credential bound to its
+// hosts, a hard deadline, a body cap). No redirects are followed: a credential never leaves for a host
+// the caller did not check.
+import type http from 'node:http';
+import { EgressRefused, egressRequest, type EgressCall, type EgressPolicy } from '../security/egress.ts';
 
 export interface OutboundRequest {
   url: URL;
@@ -11,6 +12,8 @@ export interface OutboundRequest {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /** the hosts the call's credential may go to (a connection's base URL and app hosts) */
+  credentialHosts?: readonly string[];
 }
 
 export interface OutboundResponse {
@@ -20,9 +23,10 @@ export interface OutboundResponse {
   text: string;
 }
 
+/** A request that failed: `refused` by the egress guard (nothing was sent, final), or a timeout/network failure (retryable). */
 export class OutboundError extends Error {
   constructor(
-    readonly kind: 'timeout' | 'network',
+    readonly kind: 'timeout' | 'network' | 'refused',
     message: string,
   ) {
     super(message);
@@ -31,46 +35,38 @@ export class OutboundError extends Error {
 }
 
 const MAX_BODY = 1024 * 1024;
-const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }) };
 
-/** One request with a hard deadline on the whole exchange; throws OutboundError on timeout or network failure. */
-export function outbound(req: OutboundRequest): Promise<OutboundResponse> {
+/**
+ * One request with a hard deadline on the whole exchange; throws OutboundError. The URL is always built
+ * from what the owner configured (a connection's base URL, a token endpoint), never from event data, and
+ * always carries a credential.
+ */
+export async function outbound(req: OutboundRequest, policy: EgressPolicy): Promise<OutboundResponse> {
   const where = `${req.method} ${req.url.origin}${req.url.pathname}`;
-  return new Promise((resolve, reject) => {
-    if (req.url.protocol !== 'http:' && req.url.protocol !== 'https:') return reject(new OutboundError('network', `not an http(s) URL: ${where}`));
-    const mod = req.url.protocol === 'https:' ? https : http;
-    const headers = { ...req.headers };
-    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const r = mod.request(req.url, { method: req.method, headers, agent: agents[req.url.protocol] }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        if (size < MAX_BODY) chunks.push(c);
-        size += c.length;
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8') });
-      });
-      res.on('error', fail);
-    });
-    const timer = setTimeout(() => r.destroy(new OutboundError('timeout', `timed out after ${req.timeoutMs} ms: ${where}`)), req.timeoutMs);
-    function fail(e: Error) {
-      clearTimeout(timer);
-      if (e instanceof OutboundError) return reject(e);
-      reject(new OutboundError('network', `${(e as NodeJS.ErrnoException).code ?? e.message}: ${where}`));
-    }
-    r.on('error', fail);
-    r.end(req.body);
-  });
+  const headers = { ...req.headers };
+  if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+  const call: EgressCall = { originFromEvent: false, credential: true, ...(req.credentialHosts ? { credentialHosts: req.credentialHosts } : {}) };
+  try {
+    return await egressRequest({ url: req.url, method: req.method, headers, body: req.body, timeoutMs: req.timeoutMs, maxBodyBytes: MAX_BODY, ...call }, policy);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err instanceof EgressRefused) throw new OutboundError('refused', err.message);
+    if (err.name === 'TimeoutError') throw new OutboundError('timeout', `timed out after ${req.timeoutMs} ms: ${where}`);
+    throw new OutboundError('network', `${err.code ?? err.message}: ${where}`);
+  }
 }
 
 /** A fetch over `outbound` (for oauth4webapi's customFetch): same rules, no redirects. */
-export async function outboundFetch(url: string, init: { method?: string; headers?: HeadersInit | Headers; body?: unknown; signal?: AbortSignal }, timeoutMs = 10_000): Promise<Response> {
+export async function outboundFetch(
+  url: string,
+  init: { method?: string; headers?: HeadersInit | Headers; body?: unknown; signal?: AbortSignal },
+  policy: EgressPolicy,
+  timeoutMs = 10_000,
+): Promise<Response> {
   const headers: Record<string, string> = {};
   new Headers(init.headers as HeadersInit | undefined).forEach((v, k) => (headers[k] = v));
   const body = init.body === undefined || init.body === null ? undefined : typeof init.body === 'string' ? init.body : init.body instanceof URLSearchParams ? init.body.toString() : String(init.body);
-  const res = await outbound({ url: new URL(url), method: init.method ?? 'GET', headers, body, timeoutMs });
+  const res = await outbound({ url: new URL(url), method: init.method ?? 'GET', headers, body, timeoutMs }, policy);
   const h = new Headers();
   for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
   return new Response(res.status === 204 || res.status === 304 ? null : res.text, { status: res.status, headers: h });

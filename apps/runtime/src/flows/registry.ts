@@ -1,6 +1,6 @@
 // Deployed flows: versions from the store, the active hook paths, and each version's compiled
 // payload validator (compiled once per version).
-import { compilePayloadSchema, validateFlow, type Flow, type StateMap } from '@flowdesk/schema';
+import { callGraphErrors, compilePayloadSchema, validateFlow, type Flow, type FlowError, type StateMap } from '@flowdesk/schema';
 import type { Store, StoredFlow } from '../store/types.ts';
 import { EXECUTORS } from '../actions/index.ts';
 
@@ -17,6 +17,9 @@ const comparable = (doc: Flow): string => {
   return JSON.stringify(rest);
 };
 
+/** The stored flag is the truth (setFlowActive changes it, not the deployed document). */
+const activeInDoc = (f: StoredFlow): StoredFlow => (f.doc.active === f.active ? f : { ...f, doc: { ...f.doc, active: f.active } });
+
 export class FlowRegistry {
   private latest = new Map<string, StoredFlow>();
   private versions = new Map<string, Flow>(); // `${id}@${version}` → doc
@@ -32,11 +35,42 @@ export class FlowRegistry {
     for (const f of await this.store.listFlows()) this.index(f);
   }
 
+  /**
+   * Reads flow `id` from the store again (a change made through another instance of the cluster:
+   * deploy, rollback, active flag, …). Mutations of one id in this process run one at a time, so a
+   * slow refresh never puts back a state older than one indexed after it.
+   */
+  refresh(id: string): Promise<void> {
+    return this.serial(id, async () => {
+      const f = await this.store.getFlow(id);
+      if (f) this.index(activeInDoc(f));
+      else this.forget(id);
+    });
+  }
+
+  private chains = new Map<string, Promise<unknown>>();
+  private serial<T>(id: string, task: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(id) ?? Promise.resolve();
+    const next = prev.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.chains.set(id, tail);
+    void tail.then(() => {
+      if (this.chains.get(id) === tail) this.chains.delete(id);
+    });
+    return next;
+  }
+
+  private forget(id: string): void {
+    this.latest.delete(id);
+    for (const [path, owner] of this.hooks) if (owner === id) this.hooks.delete(path);
+  }
+
   private index(f: StoredFlow): void {
     this.latest.set(f.id, f);
     this.versions.set(`${f.id}@${f.version}`, f.doc);
     for (const [path, id] of this.hooks) if (id === f.id) this.hooks.delete(path);
-    if (f.active && f.doc.trigger.type === 'webhook') this.hooks.set(f.doc.trigger.path, f.id);
+    // a flow paused with hold keeps its path: its events are held, not refused
+    if ((f.active || f.hold) && f.doc.trigger.type === 'webhook') this.hooks.set(f.doc.trigger.path, f.id);
   }
 
   list(): StoredFlow[] {
@@ -64,10 +98,13 @@ export class FlowRegistry {
     return stored?.doc;
   }
 
-  check(doc: unknown): { ok: true; flow: Flow } | { ok: false; error: DeployError } {
+  check(doc: unknown): { ok: true; flow: Flow; warnings: FlowError[] } | { ok: false; error: DeployError } {
     const res = validateFlow(doc, { implementedActions: Object.keys(EXECUTORS), stateMap: this.stateMap });
     if (!res.ok || !res.flow) return { ok: false, error: { status: 422, error: 'invalid flow', errors: res.errors } };
     const flow = res.flow;
+    const active = new Map([...this.latest.values()].filter((f) => f.active).map((f) => [f.doc.id, f.doc]));
+    const calls = callGraphErrors(flow, active);
+    if (calls.length) return { ok: false, error: { status: 422, error: 'invalid flow', errors: calls } };
     if (flow.trigger.type === 'webhook') {
       const owner = this.hooks.get(flow.trigger.path);
       if (owner && owner !== flow.id) {
@@ -77,28 +114,47 @@ export class FlowRegistry {
         };
       }
     }
-    return { ok: true, flow };
+    return { ok: true, flow, warnings: res.warnings };
   }
 
   /** Validates and stores a new version. `onlyIfChanged` skips identical documents (start-up loading). */
-  async deploy(doc: unknown, at: string, opts: { onlyIfChanged?: boolean } = {}): Promise<{ ok: true; flow: StoredFlow; changed: boolean } | { ok: false; error: DeployError }> {
+  async deploy(
+    doc: unknown,
+    at: string,
+    opts: { onlyIfChanged?: boolean } = {},
+  ): Promise<{ ok: true; flow: StoredFlow; changed: boolean; warnings: FlowError[] } | { ok: false; error: DeployError }> {
     const checked = this.check(doc);
     if (!checked.ok) return checked;
     const current = this.latest.get(checked.flow.id);
-    if (opts.onlyIfChanged && current && comparable(current.doc) === comparable(checked.flow)) return { ok: true, flow: current, changed: false };
+    if (opts.onlyIfChanged && current && comparable(current.doc) === comparable(checked.flow)) return { ok: true, flow: current, changed: false, warnings: checked.warnings };
     const { version: _v, ...rest } = checked.flow;
-    const stored = await this.store.putFlow({ ...rest, active: rest.active ?? true } as Flow, at);
-    this.index(stored);
-    return { ok: true, flow: stored, changed: true };
+    const stored = await this.serial(checked.flow.id, async () => {
+      let s = await this.store.putFlow({ ...rest, active: rest.active ?? true } as Flow, at);
+      // a new version deployed while paused with hold stays paused with hold
+      if (current?.hold && !s.active) {
+        await this.store.setFlowActive(s.id, false, true);
+        s = { ...s, hold: true };
+      }
+      this.index(s);
+      return s;
+    });
+    return { ok: true, flow: stored, changed: true, warnings: checked.warnings };
   }
 
-  async setActive(id: string, active: boolean): Promise<StoredFlow | undefined> {
-    const f = this.latest.get(id);
-    if (!f) return undefined;
-    await this.store.setFlowActive(id, active);
-    const updated = { ...f, active, doc: { ...f.doc, active } };
-    this.index(updated);
-    return updated;
+  /** Switches a flow on or off; `hold` (with active false) keeps its webhook answering and its events held. */
+  async setActive(id: string, active: boolean, hold = false): Promise<StoredFlow | undefined> {
+    return this.serial(id, async () => {
+      const f = this.latest.get(id);
+      if (!f) return undefined;
+      const held = hold && !active;
+      await this.store.setFlowActive(id, active, held);
+      // read back: another instance may have deployed a newer version meanwhile
+      const read = await this.store.getFlow(id);
+      const { hold: _h, ...rest } = f;
+      const updated: StoredFlow = read ? activeInDoc(read) : { ...rest, active, ...(held ? { hold: true } : {}), doc: { ...f.doc, active } };
+      this.index(updated);
+      return updated;
+    });
   }
 
   payloadValidator(flow: Flow): PayloadValidator {

@@ -1,12 +1,12 @@
 // /api/flows: deploy (PUT, versioned), read, deactivate, versions, rollback, dry run, manual run.
 import express, { type Router } from 'express';
 import type { Flow } from '@flowdesk/schema';
-import { admitEvent, dryRun, evaluateLogic } from '@flowdesk/engine';
+import { admitEvent, dryRunAsync, evaluateLogic } from '@flowdesk/engine';
 import type { RuntimeContext } from '../context.ts';
 import type { StoredFlow } from '../store/types.ts';
 import { sendError, sendThrown } from './errors.ts';
 
-const docOf = (f: StoredFlow): Flow => ({ ...f.doc, version: f.version, active: f.active });
+const docOf = (f: StoredFlow): Flow & { hold?: boolean } => ({ ...f.doc, version: f.version, active: f.active, ...(f.hold ? { hold: true } : {}) });
 
 export function flowsRouter(ctx: RuntimeContext): Router {
   const r = express.Router();
@@ -16,7 +16,8 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     const out = [];
     for (const f of ctx.flows.list()) {
       const [last] = await ctx.store.listRuns({ flowId: f.id, limit: 1 });
-      out.push({ ...docOf(f), deployedAt: f.deployedAt, lastRun: last ? { id: last.id, status: last.status, at: last.updatedAt } : null });
+      const held = f.hold ? (await ctx.runner.heldRuns(f.id)).length : 0;
+      out.push({ ...docOf(f), deployedAt: f.deployedAt, lastRun: last ? { id: last.id, status: last.status, at: last.updatedAt } : null, heldRuns: held });
     }
     res.json(out.sort((a, b) => a.id.localeCompare(b.id)));
   });
@@ -27,32 +28,64 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     res.json(docOf(f));
   });
 
+  /** How many events wait while the flow is paused with hold, oldest first (ids and arrival times). */
+  r.get('/:id/held', async (req, res) => {
+    const f = ctx.flows.get(req.params.id);
+    if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
+    const held = await ctx.runner.heldRuns(f.id);
+    res.json({ hold: !!f.hold, count: held.length, runs: held.slice(0, 100).map((r) => ({ id: r.id, at: r.createdAt, idempotencyKey: r.idempotencyKey })) });
+  });
+
+  /** The owner discards the held events (each run is cancelled, kept in the history). */
+  r.post('/:id/held/discard', async (req, res) => {
+    const f = ctx.flows.get(req.params.id);
+    if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
+    res.json({ discarded: await ctx.runner.discardHeld(f.id) });
+  });
+
   r.put('/:id', async (req, res) => {
     const body = req.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) return sendError(res, 400, 'body must be a flow document (JSON object)');
     if (body.id !== undefined && body.id !== req.params.id) {
       return sendError(res, 422, 'invalid flow', [{ path: '/id', message: `must equal the URL id "${req.params.id}"` }]);
     }
+    const before = ctx.flows.get(req.params.id);
     const out = await ctx.flows.deploy({ ...body, id: req.params.id }, now());
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
-    res.status(200).json({ id: out.flow.id, version: out.flow.version });
+    await ctx.pollers.arm();
+    // deployed active while it was paused with hold: its held events start on this version
+    if (before?.hold && out.flow.active) await ctx.runner.releaseHeld(out.flow.id);
+    // warnings (a placeholder naming a field an open contract does not declare) do not stop a deploy
+    res.status(200).json({ id: out.flow.id, version: out.flow.version, ...(out.warnings.length ? { warnings: out.warnings } : {}) });
   });
 
   r.delete('/:id', async (req, res) => {
     const f = await ctx.flows.setActive(req.params.id, false);
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
     await ctx.scheduler.armSchedules();
+    await ctx.pollers.arm();
     res.json({ id: f.id, version: f.version, active: false });
   });
 
   r.post('/:id/active', async (req, res) => {
-    const active = (req.body as { active?: unknown } | undefined)?.active;
+    const body = req.body as { active?: unknown; hold?: unknown } | undefined;
+    const active = body?.active;
     if (typeof active !== 'boolean') return sendError(res, 422, 'invalid body', [{ path: '/active', message: 'must be a boolean' }]);
-    const f = await ctx.flows.setActive(req.params.id, active);
+    if (body?.hold !== undefined && typeof body.hold !== 'boolean') return sendError(res, 422, 'invalid body', [{ path: '/hold', message: 'must be a boolean' }]);
+    const hold = body?.hold === true;
+    if (hold && active) return sendError(res, 422, 'invalid body', [{ path: '/hold', message: 'holds events while the flow is off: only with "active": false' }]);
+    const cur = ctx.flows.get(req.params.id);
+    if (!cur) return sendError(res, 404, `flow ${req.params.id} not found`);
+    if (hold && cur.doc.trigger.type !== 'webhook' && cur.doc.trigger.type !== 'schedule') {
+      return sendError(res, 422, 'invalid body', [{ path: '/hold', message: `a ${cur.doc.trigger.type} trigger has no events to hold: pause it with "active": false` }]);
+    }
+    const f = await ctx.flows.setActive(req.params.id, active, hold);
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
     await ctx.scheduler.armSchedules();
-    res.json({ id: f.id, version: f.version, active });
+    await ctx.pollers.arm();
+    const released = active ? await ctx.runner.releaseHeld(f.id) : 0;
+    res.json({ id: f.id, version: f.version, active, ...(hold ? { hold: true } : {}), ...(active ? { released } : {}) });
   });
 
   r.get('/:id/versions', async (req, res) => {
@@ -69,6 +102,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     const out = await ctx.flows.deploy({ ...old.doc, active: true }, now());
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
+    await ctx.pollers.arm();
     res.json({ id: out.flow.id, version: out.flow.version, rolledBackTo: version });
   });
 
@@ -79,7 +113,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     const errors = ctx.flows.payloadValidator(f.doc)(body.payload);
     if (errors.length) return res.json({ ok: false, errors, path: [], edges: [], vars: {}, actions: [], status: 'failed' });
     const record = f.doc.record ? await recordFor(ctx, f.doc, body.payload) : undefined;
-    res.json(dryRun(f.doc, { payload: body.payload, headers: body.headers, now: now(), record, decisions: body.decisions, actionResults: body.actionResults }));
+    res.json(await dryRunAsync(f.doc, { payload: body.payload, headers: body.headers, now: now(), record, decisions: body.decisions, actionResults: body.actionResults }, (cmd) => ctx.sandbox.run(cmd)));
   });
 
   r.post('/:id/run', async (req, res) => {

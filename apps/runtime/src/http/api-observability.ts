@@ -11,6 +11,9 @@ export function observabilityRouter(ctx: RuntimeContext): Router {
   const r = express.Router();
   const now = () => new Date(ctx.clock.now()).toISOString();
 
+  /** What the editor needs to know of this runtime: the public address vendors call (FLOWDESK_PUBLIC_URL). */
+  r.get('/info', (_req, res) => res.json({ publicUrl: ctx.publicUrl ?? null }));
+
   r.get('/kpis', async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
     const to = q.to ?? now();

@@ -1,10 +1,9 @@
 // /api runs, dead letters, reviews, records, rejected events, tasks, outbox, alerts.
 import express, { type Router } from 'express';
-import type { RunStatus } from '@flowdesk/schema';
+import { RUN_STATUSES, type RunStatus } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
 import { sendError, sendThrown } from './errors.ts';
 
-const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'waiting', 'needs_review', 'succeeded', 'dead', 'failed', 'cancelled'];
 const stamp = (x: object): string => {
   const o = x as { createdAt?: unknown; at?: unknown };
   return String(o.createdAt ?? o.at ?? '');

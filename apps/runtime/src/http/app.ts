@@ -10,8 +10,10 @@ import { apiWriteGuard } from '../security/origin-guard.ts';
 import { flowsRouter } from './api-flows.ts';
 import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
+import { filesRouter } from './api-files.ts';
 import { sendError } from './errors.ts';
 import { connectionsRouter, connectionUsageRoute, oauthCallback } from './api-connections.ts';
+import { reviewLinksRouter } from './review-links.ts';
 
 function adminAuth(token: string | undefined) {
   const want = token ? Buffer.from(`Bearer ${token}`) : undefined;
@@ -35,8 +37,11 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
     res.status(h.ok ? 200 : 503).json(h.ok ? { ok: true } : { ok: false, cause: `store: ${h.cause}`, since: h.since });
   });
   // POST /hooks/* never reaches Express (see index.ts); anything else there is not a route
-  app.all('/hooks/*path', (_req, res) => sendError(res, 405, 'webhooks take POST with a JSON body'));
-  // the end of an OAuth2 "Connect": a single-use state bound to the editor session (connections/oauth-connect.ts)
+  app.all('/hooks/*path', (_req, res) => sendError(res, 405, 'webhooks take POST (JSON or an HTML form)'));
+  // signed review-decision links: the token is the proof (no admin token), any Host
+  app.use('/r', securityHeaders(), reviewLinksRouter(ctx));
+  // the end of an OAuth2 "Connect": its single-use state, bound to the editor session's cookie, is the
+  // proof (no admin token; a forged, foreign, expired or reused state is refused), any Host like /r
   app.get('/oauth/callback', securityHeaders(), oauthCallback(ctx));
 
   // the admin surface from here on (host-guard.ts lists the public paths it lets through)
@@ -57,6 +62,7 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   api.get('/connection-usage', connectionUsageRoute(ctx));
   api.use('/', opsRouter(ctx));
   api.use('/', observabilityRouter(ctx));
+  api.use('/', filesRouter(ctx));
   extraApi?.(api);
   api.use((_req, res) => sendError(res, 404, 'no such API route'));
   app.use('/api', securityHeaders(), api);

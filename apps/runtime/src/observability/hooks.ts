@@ -14,7 +14,7 @@ export interface ObservabilityHooksOptions {
   log?: Logger;
 }
 
-export function observabilityHooks(opts: ObservabilityHooksOptions): Required<RunnerHooks> {
+export function observabilityHooks(opts: ObservabilityHooksOptions): Required<Pick<RunnerHooks, 'onRunFinished' | 'onStep'>> {
   return {
     async onRunFinished(run: Run, flow: Flow) {
       opts.metrics?.runFinished(run.flowId, run.status);

@@ -23,6 +23,8 @@ export interface Metrics {
   securityRefusal(kind: string): void;
   /** Read at each scrape to set flowdesk_queue_depth{queue="timers"|"dead_letters"|"reviews"|"runner"}. */
   setQueueDepthSource(fn: () => Promise<QueueDepths>): void;
+  /** A change made through another instance of the cluster applied here, by topic and path (notify | reconcile). */
+  clusterChange(topic: string, via: string): void;
   text(): Promise<string>;
 }
 
@@ -71,6 +73,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     name: 'flowdesk_security_refusals_total',
     help: 'Requests and connections refused by a security check, by kind',
     labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+
+  const clusterChanges = new Counter({
+    name: 'flowdesk_cluster_changes_total',
+    help: 'Changes to shared configuration (flows, watched collections) applied from the database, by topic and path (notify, or the reconcile that heals a lost notification)',
+    labelNames: ['topic', 'via'] as const,
     registers: [registry],
   });
 
@@ -127,6 +136,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     setQueueDepthSource(fn) {
       source = fn;
+    },
+    clusterChange(topic, via) {
+      clusterChanges.labels(topic, via).inc();
     },
     text() {
       return registry.metrics();

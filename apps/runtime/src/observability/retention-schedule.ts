@@ -11,13 +11,21 @@ export const RETENTION_TIMER_ID = 'retention';
 export const RETENTION_LAST_RUN_ID = 'retention-last-run';
 const DAY_MS = 86_400_000;
 
-export async function scheduleRetention(deps: { store: Store; scheduler: Scheduler; clock: Clock; log: Logger; days: number }): Promise<void> {
+export async function scheduleRetention(deps: {
+  store: Store;
+  scheduler: Scheduler;
+  clock: Clock;
+  log: Logger;
+  days: number;
+  /** what else goes with pruned runs (the files that came with their events); resolves with how many owners */
+  alsoPrune?: (nowMs: number) => Promise<number>;
+}): Promise<void> {
   const { store, scheduler, clock, log, days } = deps;
   const iso = (ms: number) => new Date(ms).toISOString();
   const arm = (dueMs: number) => store.putTimer({ id: RETENTION_TIMER_ID, kind: 'retention', dueAt: iso(dueMs) });
   scheduler.on('retention', async () => {
     const now = clock.now();
-    const out = await runRetention(store, { now: iso(now), days });
+    const out = { ...(await runRetention(store, { now: iso(now), days })), ...(deps.alsoPrune ? { fileOwners: await deps.alsoPrune(now) } : {}) };
     await store.putDoc('settings', { id: RETENTION_LAST_RUN_ID, at: iso(now), ...out });
     log.info(out, `retention: pruned ${out.pruned} finished run(s) that ended before ${out.before} (${out.factsWritten} KPI fact(s) written first)`);
     await arm(now + DAY_MS);

@@ -2,17 +2,23 @@
 // (each step written before the next starts), performs the engine's commands, and parks runs on
 // timers and reviews. All mutations of one run go through its record-key queue.
 import { randomUUID } from 'node:crypto';
-import { isTerminal, parseDuration, type Flow, type Run } from '@flowdesk/schema';
+import { isTerminal, parseDuration, type Flow, type ReviewItem, type Run } from '@flowdesk/schema';
 import {
   advance,
   applyActionResult,
+  applyItemResult,
+  applySandboxResult,
   applyTransitionResult,
   cancelRun,
   newRun,
   prepareReplay,
+  releaseHeld,
   resolveReview as engineResolveReview,
   DEFAULT_DEDUPE_WINDOW_MS,
+  type ActionCommand,
   type ActionResult,
+  type ItemResult,
+  type ItemsCommand,
   type AdvanceEnv,
   type StartInput,
 } from '@flowdesk/engine';
@@ -26,15 +32,19 @@ import type { FlowRegistry } from '../flows/registry.ts';
 import type { Secrets } from '../security/secrets.ts';
 import type { Redactor } from '../security/redact.ts';
 import { KeyedQueue, Semaphore } from './keyed-queue.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import type { ConnectionVault } from '../connections/vault.ts';
 import { firstNotConfigured } from '../connectors/not-configured.ts';
+import { inProcessLanes, type RecordLanes } from './record-lanes.ts';
 
 export interface RunnerHooks {
   /** a run reached a terminal status */
   onRunFinished?(run: Run, flow: Flow): void | Promise<void>;
   /** a step finished (metrics) */
   onStep?(flowId: string, nodeId: string, ms: number): void;
+  /** a review item was opened (the founder is told, with decision links) */
+  onReviewOpened?(item: ReviewItem): void | Promise<void>;
 }
 
 export type { StartInput };
@@ -56,10 +66,14 @@ export interface RunnerDeps {
   /** validates JSON against a qa node's schema (AJV, compiled outside the engine) */
   validateSchema: AdvanceEnv['validateSchema'];
   hooks?: RunnerHooks;
+  /** one run per record key at a time across instances (PostgreSQL's advisory locks); in-process by default */
+  lanes?: RecordLanes;
   /** builds the services from the runner they start runs on (record triggers, flow.emit) */
   services: (runner: Runner) => RuntimeServices;
   /** the sealed connections the connector actions use (absent: every connector step ends not-configured) */
   connections?: ConnectionVault;
+  /** runs code nodes and JSONata */
+  sandbox: Sandbox;
 }
 
 /** Runs driven at once: enough to overlap outside calls, few enough to keep ingest fast and memory flat. */
@@ -85,6 +99,9 @@ export class Runner {
   private readonly validateSchema: AdvanceEnv['validateSchema'];
   private readonly hooks: RunnerHooks;
   private readonly connections: ConnectionVault | undefined;
+  /** one run per record key at a time across the instances of a cluster (PostgreSQL); in-process otherwise */
+  private readonly lanes: RecordLanes;
+  private readonly sandbox: Sandbox;
 
   constructor(deps: RunnerDeps) {
     this.store = deps.store;
@@ -98,6 +115,8 @@ export class Runner {
     this.validateSchema = deps.validateSchema;
     this.hooks = deps.hooks ?? {};
     this.connections = deps.connections;
+    this.lanes = deps.lanes ?? inProcessLanes;
+    this.sandbox = deps.sandbox;
     this.services = deps.services(this);
   }
 
@@ -111,17 +130,23 @@ export class Runner {
 
   /** Creates the run durably (dedupe included) and queues it; resolves once the run is on disk. The
    * input comes from admitEvent (packages/engine/src/admit.ts), whichever way the event came in. */
-  async start(flow: Flow, input: StartInput): Promise<{ run: Run; duplicate: boolean }> {
+  async start(flow: Flow, input: StartInput, opts: { runId?: string; held?: boolean } = {}): Promise<{ run: Run; duplicate: boolean }> {
     const now = this.now();
     const run = newRun(flow, {
-      id: randomUUID(),
+      id: opts.runId ?? randomUUID(),
       payload: input.payload,
       headers: input.headers,
       now,
       idempotencyKey: input.idempotencyKey,
       trigger: input.trigger,
       record: input.record,
+      parent: input.parent,
     });
+    // accepted while the flow is paused with hold: stored, not started (releaseHeld starts it, in this order)
+    if (opts.held) {
+      run.status = 'held';
+      run.heldSeq = this.lastHeldSeq = Math.max(this.lastHeldSeq + 1, this.clock.now() * 1000);
+    }
     let dedupe;
     if (input.idempotencyKey !== null) {
       const expiresAt = new Date(this.clock.now() + (input.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS)).toISOString();
@@ -129,7 +154,7 @@ export class Runner {
       dedupe = { flowId: flow.id, key: input.idempotencyKey, expiresAt, now };
     }
     const res = await this.store.createRun(run, dedupe);
-    if (!res.duplicate) {
+    if (!res.duplicate && !opts.held) {
       this.enqueue(res.run);
       void this.armSlas(flow, res.run).catch((e) => this.log.error({ err: (e as Error).message, runId: run.id }, 'arming SLA timers failed'));
     }
@@ -137,7 +162,7 @@ export class Runner {
   }
 
   enqueue(run: Pick<Run, 'id' | 'record'>): Promise<void> {
-    return this.queue.push(Runner.queueKey(run), () => this.slots.run(() => this.drive(run)));
+    return this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, () => this.slots.run(() => this.drive(run))));
   }
 
   /** Runs accepted and not yet parked or ended (queued or being driven): what load shedding bounds. */
@@ -207,21 +232,23 @@ export class Runner {
     }
     if (!run || isTerminal(run.status)) return;
     if (run.status === 'waiting' && run.wakeAt && Date.parse(run.wakeAt) > this.clock.now()) return; // woken too early
-    if (run.status === 'needs_review') return;
+    if (run.status === 'needs_review' || run.status === 'held') return;
     const flow = await this.flows.version(run.flowId, run.flowVersion);
     if (!flow) {
       run = { ...run, status: 'failed', error: `flow ${run.flowId} version ${run.flowVersion} no longer exists`, endedAt: this.now(), updatedAt: this.now() };
       await this.store.saveRun(run);
       return;
     }
-    for (let guard = 0; guard < 10_000; guard++) {
+    // loop items whose command is being performed (an 'items' command lists them until they answer)
+    const inFlight = new Map<string, Promise<{ key: string; nodeId: string; index: number; result: ItemResult }>>();
+    for (let guard = 0; guard < 1_000_000; guard++) {
       const step = advance(flow, run, await this.advanceEnv(run));
       run = step.run;
       const cmd = step.command;
       // Before an action nothing new needs to be on disk: the steps since the last save are pure and
       // recomputed identically, and a crash during the call resumes here and repeats it under the same
       // Idempotency-Key. The action's result is written before any later step starts.
-      if (cmd.kind !== 'action') await this.store.saveRun(run);
+      if (cmd.kind !== 'action' && cmd.kind !== 'sandbox' && cmd.kind !== 'items') await this.store.saveRun(run);
       switch (cmd.kind) {
         case 'done':
           return this.finished(run, flow);
@@ -230,7 +257,9 @@ export class Runner {
           return;
         case 'review': {
           const parked = run;
-          await this.store.updateDoc('reviews', `${parked.id}:${cmd.nodeId}`, (cur) =>
+          const reviewId = `${parked.id}:${cmd.nodeId}`;
+          const timeout = cmd.timeout ? { at: new Date(this.clock.now() + parseDuration(cmd.timeout.after)).toISOString(), decision: cmd.timeout.decision } : undefined;
+          const opened = await this.store.updateDoc('reviews', reviewId, (cur) =>
             cur && cur.status === 'open'
               ? undefined
               : {
@@ -245,8 +274,14 @@ export class Runner {
                   context: { payload: parked.payload, vars: parked.vars, record: parked.record },
                   status: 'open',
                   createdAt: this.now(),
+                  ...(timeout ? { timeout } : {}),
                 },
           );
+          if (opened) {
+            // the timeout is a timer in the store: it decides after a restart too (and resumeReviewTimeouts covers a lost claim)
+            if (timeout) await this.store.putTimer({ id: `review:${reviewId}`, kind: 'review-timeout', dueAt: timeout.at, runId: parked.id, flowId: parked.flowId, data: { reviewId } });
+            await Promise.resolve(this.hooks.onReviewOpened?.(opened)).catch((e: Error) => this.log.warn({ reviewId, err: e.message }, 'review notification failed'));
+          }
           return;
         }
         case 'transition': {
@@ -264,25 +299,33 @@ export class Runner {
           if (isTerminal(run.status)) return this.finished(run, flow);
           break;
         }
+        case 'items': {
+          // a loop's items in flight at once; each result is written before that item's next step
+          for (const c of cmd.commands) {
+            const key = `${cmd.nodeId}:${c.index}`;
+            if (!inFlight.has(key)) inFlight.set(key, this.performItem(c, run).then((r) => ({ ...r, key, nodeId: cmd.nodeId })));
+          }
+          const done = await Promise.race(inFlight.values());
+          inFlight.delete(done.key);
+          run = applyItemResult(flow, run, done.nodeId, done.index, this.redact(done.result), this.now());
+          await this.store.saveRun(run);
+          if (done.result.kind === 'action' && done.result.result.notConfigured) await this.alertNotConfigured(flow.id, done.nodeId, run.id, done.result.result);
+          break;
+        }
+        case 'sandbox': {
+          // like an action, nothing before it needs to be on disk: a crash reruns the same code on the
+          // same input and seed; its result is written before any later step starts
+          const started = this.clock.now();
+          const result = await this.sandbox.run(cmd);
+          this.hooks.onStep?.(run.flowId, cmd.nodeId, this.clock.now() - started);
+          run = applySandboxResult(flow, run, this.redact(result), this.now());
+          if (run.status !== 'running') await this.store.saveRun(run);
+          if (isTerminal(run.status)) return this.finished(run, flow);
+          break;
+        }
         case 'action': {
           const startedAt = this.now();
-          const executor = EXECUTORS[cmd.action];
-          const deps: ActionDeps = {
-            store: this.store,
-            clock: this.clock,
-            env: this.env,
-            dataDir: this.dataDir,
-            log: this.log,
-            run: { id: run.id, flowId: run.flowId, flowVersion: run.flowVersion, record: run.record },
-            services: this.services,
-            connections: this.connections,
-          };
-          // a flow stored by a release that had an action this one lacks still fails cleanly
-          const result: ActionResult = executor ? await executor(cmd, deps) : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
-          // a failure while the store cannot write (the local outbox on a full disk…) is not the action's:
-          // nothing could record it anyway, so the run stops here and repeats the call when writes work
-          if (!result.ok && !this.store.health().ok) throw new Error(`store cannot write: ${this.store.health().cause} (action ${cmd.nodeId}: ${result.error ?? result.errorClass})`);
-          this.hooks.onStep?.(run.flowId, cmd.nodeId, result.durationMs);
+          const result = await this.perform(cmd, run);
           run = applyActionResult(flow, run, this.redact(result), this.now(), startedAt);
           // a success that goes on is saved with the next step's start (one write, not two): the pure
           // steps after it are recomputed identically, and a crash in between repeats the call under
@@ -293,12 +336,7 @@ export class Runner {
             await this.store.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: run.wakeAt, runId: run.id, flowId: run.flowId });
             return;
           }
-          if (result.notConfigured && (await firstNotConfigured(this.store, flow.id, this.now()))) {
-            const runId = run.id;
-            await this.services
-              .raiseAlert({ flowId: flow.id, nodeId: cmd.nodeId, runId, kind: 'not_configured', severity: 'P1', message: `${flow.id}/${cmd.nodeId} did not run: ${this.redact(result.error ?? 'not configured')} — nothing was sent. Set it up on the Connections page` })
-              .catch((e: Error) => this.log.error({ runId, err: e.message }, 'raising an alert failed'));
-          }
+          if (result.notConfigured) await this.alertNotConfigured(flow.id, cmd.nodeId, run.id, result);
           if (!result.ok && run.outcome === 'error-handled' && node?.type === 'action' && node.alert) {
             await this.alertFor(flow, run, cmd.nodeId, 'retry_exhausted', `${flow.id}/${cmd.nodeId} failed for good (${result.error ?? result.errorClass}); error path taken`);
           }
@@ -307,6 +345,48 @@ export class Runner {
         }
       }
     }
+  }
+
+  /** One action attempt through its executor; never throws. */
+  private async perform(cmd: ActionCommand, run: Run): Promise<ActionResult> {
+    const executor = EXECUTORS[cmd.action];
+    const deps: ActionDeps = {
+      store: this.store,
+      clock: this.clock,
+      env: this.env,
+      dataDir: this.dataDir,
+      log: this.log,
+      run: { id: run.id, flowId: run.flowId, flowVersion: run.flowVersion, record: run.record },
+      services: this.services,
+      connections: this.connections,
+    };
+    // a flow stored by a release that had an action this one lacks still fails cleanly
+    const result: ActionResult = executor ? await executor(cmd, deps) : { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
+    // a failure while the store cannot write (the local outbox on a full disk…) is not the action's:
+    // nothing could record it anyway, so the run stops here and repeats the call when writes work
+    if (!result.ok && !this.store.health().ok) throw new Error(`store cannot write: ${this.store.health().cause} (action ${cmd.nodeId}: ${result.error ?? result.errorClass})`);
+    this.hooks.onStep?.(run.flowId, cmd.nodeId, result.durationMs);
+    return result;
+  }
+
+  /** The first not-configured step of a flow raises one P1 alert (until its connections change). */
+  private async alertNotConfigured(flowId: string, nodeId: string, runId: string, result: ActionResult): Promise<void> {
+    if (!(await firstNotConfigured(this.store, flowId, this.now()))) return;
+    await this.services
+      .raiseAlert({ flowId, nodeId, runId, kind: 'not_configured', severity: 'P1', message: `${flowId}/${nodeId} did not run: ${this.redact(result.error ?? 'not configured')} — nothing was sent. Set it up on the Connections page` })
+      .catch((e: Error) => this.log.error({ runId, err: e.message }, 'raising an alert failed'));
+  }
+
+  /** One loop item's command (an action attempt or a sandbox run), as an ItemResult; never throws. */
+  private async performItem(c: ItemsCommand['commands'][number], run: Run): Promise<{ index: number; result: ItemResult }> {
+    if (c.command.kind === 'action') {
+      const startedAt = this.now();
+      return { index: c.index, result: { kind: 'action', result: await this.perform(c.command, run), startedAt } };
+    }
+    const started = this.clock.now();
+    const result = await this.sandbox.run(c.command);
+    this.hooks.onStep?.(run.flowId, c.command.nodeId, this.clock.now() - started);
+    return { index: c.index, result: { kind: 'sandbox', result } };
   }
 
   private async finished(run: Run, flow: Flow): Promise<void> {
@@ -335,6 +415,24 @@ export class Runner {
     const dl = run.status === 'succeeded' ? await this.store.getDoc('deadLetters', run.id) : undefined;
     if (dl && dl.status === 'replaying') await this.store.putDoc('deadLetters', { ...dl, status: 'replayed', updatedAt: this.now() });
     await this.hooks.onRunFinished?.(run, flow);
+    if (run.parent) this.wakeParent(run.parent.runId);
+  }
+
+  /** A flow.call child finished: its waiting parent asks for the result now, not at its next poll. */
+  private wakeParent(runId: string): void {
+    void (async () => {
+      const parent = await this.store.getRun(runId);
+      if (!parent || isTerminal(parent.status)) return;
+      // on the parent's own queue: a parent still saving its wait (a quick child) is waited for first
+      await this.queue.push(Runner.queueKey(parent), async () => {
+        const cur = await this.store.getRun(runId);
+        if (!cur || cur.status !== 'waiting') return;
+        const now = this.now();
+        await this.store.saveRun({ ...cur, wakeAt: now, updatedAt: now });
+        await this.store.putTimer({ id: `run:${runId}`, kind: 'run', dueAt: now, runId, flowId: cur.flowId });
+        await this.slots.run(() => this.drive(cur));
+      });
+    })().catch((e: Error) => this.log.error({ runId, err: e.message }, 'waking a flow.call parent failed; its timer wakes it'));
   }
 
   private alertFor(flow: Flow, run: Run, nodeId: string | undefined, kind: string, message: string) {
@@ -425,6 +523,76 @@ export class Runner {
     }
   }
 
+  // ── hold while paused ──
+
+  /** microseconds on the clock, or one more than the last: events accepted in the same millisecond keep their order */
+  private lastHeldSeq = 0;
+
+  /** The held runs of a flow, oldest first (arrival order). */
+  async heldRuns(flowId: string): Promise<Run[]> {
+    const out: Run[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await this.store.listRuns({ flowId, status: 'held', limit: 500, before });
+      out.push(...page);
+      if (page.length < 500) break;
+      before = page[page.length - 1]!.id;
+    }
+    const seq = (r: Run) => r.heldSeq ?? Date.parse(r.createdAt) * 1000;
+    return out.sort((a, b) => seq(a) - seq(b) || (a.id < b.id ? -1 : 1));
+  }
+
+  private releasing = new Map<string, Promise<number>>();
+
+  /**
+   * Starts the held runs of a flow that was switched back on, in arrival order, on its version active
+   * now. Each is made `queued` on disk first (a crash from here on resumes it as any queued run), then
+   * driven one after the other up to its first wait, review or end: the first to arrive is the first
+   * served. Resolves with how many were released once every one is queued; `driven` once all ran.
+   */
+  releaseHeld(flowId: string): Promise<number> {
+    const running = this.releasing.get(flowId);
+    if (running) return running.then(() => this.releaseHeld(flowId));
+    const task = (async () => {
+      const stored = this.flows.get(flowId);
+      if (!stored?.active) return 0;
+      const flow = stored.doc.version === stored.version ? stored.doc : { ...stored.doc, version: stored.version };
+      const released: Run[] = [];
+      for (const held of await this.heldRuns(flowId)) {
+        const next = releaseHeld(flow, held, this.now());
+        await this.store.saveRun(next);
+        released.push(next);
+      }
+      const drive = (async () => {
+        for (const run of released) {
+          void this.armSlas(flow, run).catch((e) => this.log.error({ err: (e as Error).message, runId: run.id }, 'arming SLA timers failed'));
+          await this.enqueue(run);
+        }
+      })();
+      this.driving = this.driving.then(() => drive);
+      if (released.length) this.log.info({ flowId, runs: released.length }, 'held runs released');
+      return released.length;
+    })().finally(() => this.releasing.delete(flowId));
+    this.releasing.set(flowId, task);
+    return task;
+  }
+  /** resolves once every released run has been driven up to its first park or end */
+  driving: Promise<void> = Promise.resolve();
+
+  /** Cancels every held run of a flow (the owner discarded them); resolves with how many. */
+  async discardHeld(flowId: string): Promise<number> {
+    let n = 0;
+    for (const run of await this.heldRuns(flowId)) {
+      try {
+        await this.cancel(run.id, 'discarded while held');
+        n++;
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e; // released meanwhile
+      }
+    }
+    return n;
+  }
+
   // ── operator actions ──
 
   async replay(runId: string, opts: { newIdempotencyKey?: boolean; version?: 'latest' | number } = {}): Promise<Run> {
@@ -463,10 +631,10 @@ export class Runner {
     if (!run) throw new NotFoundError(`run ${runId} not found`);
     let out: Run | undefined;
     let error: Error | undefined;
-    await this.queue.push(Runner.queueKey(run), async () => {
+    await this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, async () => {
       const cur = (await this.store.getRun(runId))!;
-      if (!['queued', 'waiting', 'needs_review'].includes(cur.status)) {
-        error = new ConflictError(`run ${runId} is ${cur.status}; only queued, waiting or needs_review runs can be cancelled`);
+      if (!['queued', 'waiting', 'needs_review', 'held'].includes(cur.status)) {
+        error = new ConflictError(`run ${runId} is ${cur.status}; only queued, waiting, needs_review or held runs can be cancelled`);
         return;
       }
       out = cancelRun(cur, this.now(), reason);
@@ -477,12 +645,34 @@ export class Runner {
       }
       const flow = await this.flows.version(out.flowId, out.flowVersion);
       if (flow) await this.hooks.onRunFinished?.(out, flow);
-    });
+    }));
     if (error) throw error;
     return out!;
   }
 
-  async resolveReview(reviewId: string, decision: string): Promise<Run> {
+  /** A review's timer is due: its default decision, unless someone decided first. */
+  async onReviewTimeout(t: Timer): Promise<void> {
+    const reviewId = typeof t.data?.reviewId === 'string' ? t.data.reviewId : undefined;
+    const item = reviewId ? await this.store.getDoc('reviews', reviewId) : undefined;
+    if (!item || item.status !== 'open' || !item.timeout) return;
+    try {
+      await this.resolveReview(item.id, item.timeout.decision, 'timeout');
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e; // decided meanwhile
+    }
+  }
+
+  /** At start-up: open reviews whose timeout passed while down are decided; the others get their timer back. */
+  async resumeReviewTimeouts(): Promise<void> {
+    for (const item of await this.store.listDocs('reviews')) {
+      if (item.status !== 'open' || !item.timeout) continue;
+      const id = `review:${item.id}`;
+      if (Date.parse(item.timeout.at) <= this.clock.now()) await this.onReviewTimeout({ id, kind: 'review-timeout', dueAt: item.timeout.at, data: { reviewId: item.id } });
+      else if (!(await this.store.getTimer(id))) await this.store.putTimer({ id, kind: 'review-timeout', dueAt: item.timeout.at, runId: item.runId, flowId: item.flowId, data: { reviewId: item.id } });
+    }
+  }
+
+  async resolveReview(reviewId: string, decision: string, by: 'api' | 'link' | 'timeout' = 'api'): Promise<Run> {
     const item = await this.store.getDoc('reviews', reviewId);
     if (!item) throw new NotFoundError(`review ${reviewId} not found`);
     if (item.status !== 'open') throw new ConflictError(`review ${reviewId} is already ${item.status}`);
@@ -491,9 +681,9 @@ export class Runner {
     if (!run) throw new NotFoundError(`run ${item.runId} not found`);
     let out: Run | undefined;
     let error: Error | undefined;
-    await this.queue.push(Runner.queueKey(run), async () => {
+    await this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, async () => {
       const claimed = await this.store.updateDoc('reviews', reviewId, (cur) =>
-        cur && cur.status === 'open' ? { ...cur, status: 'resolved', decision, resolvedAt: this.now() } : undefined,
+        cur && cur.status === 'open' ? { ...cur, status: 'resolved', decision, resolvedAt: this.now(), resolvedBy: by } : undefined,
       );
       if (!claimed) {
         error = new ConflictError(`review ${reviewId} is already resolved`);
@@ -507,8 +697,9 @@ export class Runner {
       }
       out = engineResolveReview(flow, cur, decision, this.now());
       await this.store.saveRun(out);
+      if (by !== 'timeout') await this.store.deleteTimer(`review:${reviewId}`);
       await this.driveUnsafe(out.id);
-    });
+    }));
     if (error) throw error;
     return (await this.store.getRun(item.runId)) ?? out!;
   }

@@ -11,6 +11,9 @@ import type { Runner } from './runner.ts';
 
 export type TimerHandler = (t: Timer) => Promise<void>;
 
+/** The due time of a schedule timer whose flow is paused with hold (armSchedules brings it back). */
+export const HELD_UNTIL_RESUMED = '9999-12-31T00:00:00.000Z';
+
 export function nextSlot(trigger: ScheduleTrigger, afterMs: number): string | undefined {
   const next = new Cron(trigger.cron, { timezone: trigger.timezone, paused: true }).nextRun(new Date(afterMs));
   return next?.toISOString();
@@ -65,15 +68,25 @@ export class Scheduler {
     }
   }
 
-  /** Makes sure every active schedule flow has its next slot armed (start-up and deploys). */
+  /**
+   * Makes sure every active schedule flow has its next slot armed (start-up and deploys). A flow paused
+   * with hold keeps its timer: a slot that comes due meanwhile is remembered, and fires once when the
+   * flow is switched back on, as a slot missed while the runtime was down does.
+   */
   async armSchedules(): Promise<void> {
     for (const f of this.flows.list()) {
       const id = `schedule:${f.id}`;
-      if (!f.active || f.doc.trigger.type !== 'schedule') {
+      if ((!f.active && !f.hold) || f.doc.trigger.type !== 'schedule') {
         await this.store.deleteTimer(id);
         continue;
       }
       const existing = await this.store.getTimer(id);
+      const missed = existing?.data?.missedSlot;
+      if (f.active && typeof missed === 'string') {
+        // back on: the slot missed while held fires now, once
+        await this.store.putTimer({ ...existing!, dueAt: missed, data: { ...existing!.data, missedSlot: null } });
+        continue;
+      }
       if (existing && existing.data?.cron === f.doc.trigger.cron && existing.data?.timezone === (f.doc.trigger.timezone ?? null)) continue;
       await this.armNext(f.doc, this.clock.now());
     }
@@ -88,6 +101,12 @@ export class Scheduler {
 
   private async fireSchedule(t: Timer): Promise<void> {
     const f = t.flowId ? this.flows.get(t.flowId) : undefined;
+    if (f?.hold && f.doc.trigger.type === 'schedule') {
+      // paused with hold: remember the (first) missed slot, wait far away until armSchedules brings it back
+      const missedSlot = typeof t.data?.missedSlot === 'string' ? t.data.missedSlot : t.dueAt;
+      await this.store.putTimer({ ...t, dueAt: HELD_UNTIL_RESUMED, data: { ...t.data, missedSlot } });
+      return;
+    }
     if (!f || !f.active || f.doc.trigger.type !== 'schedule') return;
     // next slot from now, not from the missed slot: a slot missed while down fires once
     await this.armNext(f.doc, Math.max(this.clock.now(), Date.parse(t.dueAt)));

@@ -1,7 +1,7 @@
 // Runtime services used by the internal actions and the records API: record transitions checked
 // against the state map (firing record triggers and cancelOn), alerts, and flow.emit.
 import { admitEvent } from '@flowdesk/engine';
-import { canTransition, type Alert, type EntityRecord, type Severity, type StateMap } from '@flowdesk/schema';
+import { canTransition, type Alert, type EntityRecord, type Run, type Severity, type StateMap } from '@flowdesk/schema';
 import type { AlertDispatcher } from '../alerts/dispatcher.ts';
 import type { FlowRegistry } from '../flows/registry.ts';
 import { StoreConflictError, type Store } from '../store/types.ts';
@@ -17,6 +17,13 @@ export interface RuntimeServices {
   raiseAlert(input: { flowId: string; nodeId?: string; runId?: string; kind: string; severity: Severity; message: string }): Promise<Alert>;
   /** Starts another flow's manual trigger. */
   emitFlow(flowId: string, payload: unknown, cause: { runId: string; nodeId: string; idempotencyKey: string }): Promise<{ runId: string; duplicate: boolean }>;
+  /** flow.call: starts the child once (or finds it by id) and tells how it stands */
+  callFlow(
+    flowId: string,
+    payload: unknown,
+    cause: { runId: string; nodeId: string; flowId: string; idempotencyKey: string },
+    childRunId?: string,
+  ): Promise<{ runId: string; status: Run['status']; output?: unknown; error?: string }>;
 }
 
 /** how long a repeated manual state POST counts as a retry of the first (which may have been cut off) */
@@ -88,6 +95,20 @@ export function createServices(deps: {
       throw new TransitionError(`record ${entity}/${key} kept changing; transition to "${state}" not applied`, null, state);
     },
     raiseAlert: (input) => alerts.raise(input),
+    async callFlow(flowId, payload, cause, childRunId) {
+      let child = childRunId ? await store.getRun(childRunId) : undefined;
+      if (!child) {
+        const f = flows.get(flowId);
+        if (!f || !f.active) throw new NotFoundError(`flow ${flowId} is not deployed or inactive`);
+        if (f.doc.trigger.type !== 'manual') throw new Error(`flow ${flowId} has a ${f.doc.trigger.type} trigger; flow.call starts manual triggers only`);
+        const admission = admitEvent(f.doc, { source: { kind: 'emit', idempotencyKey: cause.idempotencyKey }, payload }, { checkPayload: flows.payloadValidator(f.doc) });
+        if (admission.admit === 'rejected') throw new Error(`flow ${flowId} refused the payload: ${admission.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`);
+        if (admission.admit === 'ignored') throw new Error(`flow ${flowId} ignored the payload: ${admission.reason}`);
+        child = (await runner.start(f.doc, { ...admission.start, parent: { runId: cause.runId, nodeId: cause.nodeId, flowId: cause.flowId } })).run;
+      }
+      const last = child.steps[child.steps.length - 1];
+      return { runId: child.id, status: child.status, ...(child.status === 'succeeded' ? { output: last?.output ?? null } : {}), ...(child.error ? { error: child.error } : {}) };
+    },
     async emitFlow(flowId, payload, cause) {
       const f = flows.get(flowId);
       if (!f || !f.active) throw new NotFoundError(`flow ${flowId} is not deployed or inactive`);

@@ -1,13 +1,19 @@
-// Inbound webhook authentication: none | token | hmac (Standard Webhooks) | stripe (Stripe-Signature).
-// Checked on the raw body bytes with constant-time compares; no dependency beyond node:crypto.
+// Inbound webhook authentication: none | token | hmac (Standard Webhooks) | stripe (Stripe-Signature),
+// and the vendor presets and generic signature of signature-presets.ts. Checked on the raw body bytes
+// with constant-time compares; no dependency beyond node:crypto.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Auth } from '@flowdesk/schema';
+import { verifyCalendly, verifyGeneric, verifyGithub, verifyShopify, verifySlack, verifyTally, verifyTwilio, verifyTypeform } from './signature-presets.ts';
 
 export type SecretLookup = (name: string) => string | undefined;
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
 export interface WebhookRequest {
   rawBody: Buffer;
   headers: Record<string, string | string[] | undefined>;
+  /** the request's path and query, as sent (Twilio signs the URL) */
+  url?: string;
+  /** FLOWDESK_PUBLIC_URL: the address senders call */
+  publicUrl?: string;
 }
 
 export const DEFAULT_TOKEN_HEADER = 'x-flowdesk-token';
@@ -26,6 +32,22 @@ export function verifyWebhook(auth: Auth, req: WebhookRequest, secrets: SecretLo
       return verifyStandardWebhook(req, secret, nowMs);
     case 'stripe':
       return verifyStripe(req, secret, nowMs);
+    case 'github':
+      return verifyGithub(req, secret);
+    case 'shopify':
+      return verifyShopify(req, secret);
+    case 'typeform':
+      return verifyTypeform(req, secret);
+    case 'tally':
+      return verifyTally(req, secret);
+    case 'calendly':
+      return verifyCalendly(req, secret, nowMs);
+    case 'slack':
+      return verifySlack(req, secret, nowMs);
+    case 'twilio':
+      return verifyTwilio(req, secret);
+    case 'signature':
+      return verifyGeneric(req, secret, nowMs, auth);
     default:
       return fail(`unknown auth type ${(auth as { type: string }).type}`);
   }

@@ -3,6 +3,7 @@
 // never loads `pg`.
 import type { Store } from './types.ts';
 import type { FileLayer } from './lowdb/file-layer.ts';
+import type { ClusterSettings } from '../cluster/settings.ts';
 
 export * from './types.ts';
 
@@ -13,6 +14,8 @@ export interface CreateStoreOptions {
   log?: { warn(msg: string): void; info?(msg: string): void };
   /** the embedded store's file operations (tests watch or replace them); default node:fs */
   files?: FileLayer;
+  /** PostgreSQL: the change feed's reconcile interval and the instance lease */
+  cluster?: ClusterSettings;
 }
 
 /** Creates and opens the store (open() is idempotent, so a caller may call it again). */
@@ -20,8 +23,15 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
   let store: Store;
   if (opts.databaseUrl) {
     const { createPostgresStore } = await import('./postgres/index.ts');
-    // a stable id per data dir: a restarted process takes back its own runs, not a live peer's
-    store = createPostgresStore({ url: opts.databaseUrl, log: opts.log, instanceId: `dir:${opts.dataDir}` });
+    const { instanceIdOf } = await import('../cluster/instance-id.ts');
+    store = createPostgresStore({
+      url: opts.databaseUrl,
+      log: opts.log,
+      // a stable id per data dir: a restarted process takes back its own runs, not a live peer's
+      instanceId: instanceIdOf(opts.dataDir),
+      reconcileMs: opts.cluster?.reconcileMs,
+      leaseMs: opts.cluster?.leaseMs,
+    });
   } else {
     const { createLowdbStore } = await import('./lowdb/index.ts');
     store = createLowdbStore({ dataDir: opts.dataDir, fsync: opts.fsync, log: opts.log, files: opts.files });

@@ -15,7 +15,8 @@
 //   - putFlow assigns version latest+1 (1, 2, 3… per flow id), sets doc.version, active unless
 //     doc.active === false. getFlow(id) = latest version, getFlow(id, v) = that version.
 //     listFlows = the latest version of each flow; listFlowVersions = every version, ascending.
-//     setFlowActive changes the latest version's `active` (what getFlow(id)/listFlows answer).
+//     setFlowActive changes the latest version's `active` (what getFlow(id)/listFlows answer); with
+//     hold (only when active is false) the flow carries `hold: true` until the next setFlowActive.
 //   - createRun with a DedupeClaim {flowId, key, expiresAt, now}: when a claim for (flowId, key)
 //     exists whose expiresAt > claim.now, nothing is written and the FIRST run (its current stored
 //     state) is returned with duplicate: true. Otherwise the run is created and its claim replaces
@@ -199,6 +200,25 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(v3.active).toBe(true);
       });
 
+      it('setFlowActive with hold marks a paused flow held until it is switched again (issue 15)', async () => {
+        await store.putFlow(makeFlow('h'), at(1));
+        await store.setFlowActive('h', false, true);
+        expect(await store.getFlow('h')).toMatchObject({ active: false, hold: true });
+        expect((await store.listFlows()).find((f) => f.id === 'h')?.hold).toBe(true);
+        if (durable) {
+          store = await h.reopen();
+          expect(await store.getFlow('h')).toMatchObject({ active: false, hold: true });
+        }
+        await store.setFlowActive('h', true);
+        expect((await store.getFlow('h'))?.hold).toBeUndefined();
+        await store.setFlowActive('h', true, true); // hold means nothing while active
+        expect((await store.getFlow('h'))?.hold).toBeUndefined();
+        await store.setFlowActive('h', false, true);
+        await store.setFlowActive('h', false);
+        expect(await store.getFlow('h')).toMatchObject({ active: false });
+        expect((await store.getFlow('h'))?.hold).toBeUndefined();
+      });
+
       it('concurrent putFlow calls for one id get distinct consecutive versions', async () => {
         const res = await Promise.all(Array.from({ length: 20 }, (_, i) => store.putFlow(makeFlow('a', { name: `c${i}` }), at(i))));
         expect(res.map((r) => r.version).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -370,7 +390,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
       });
 
       it('listOpenRuns gives every non-terminal run, oldest first', async () => {
-        const statuses: RunStatus[] = ['queued', 'running', 'waiting', 'needs_review', 'succeeded', 'dead', 'failed', 'cancelled'];
+        const statuses: RunStatus[] = ['queued', 'running', 'waiting', 'needs_review', 'held', 'succeeded', 'dead', 'failed', 'cancelled'];
         const runs = statuses.map((s, i) => makeRun(i + 1));
         for (const r of runs) await store.createRun(r);
         for (let i = 0; i < runs.length; i++) {
@@ -379,8 +399,9 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
           await store.saveRun(next);
         }
         const open = await store.listOpenRuns();
-        expect(ids(open)).toEqual(ids(runs.slice(0, 4)));
-        expect(open.map((r) => r.status)).toEqual(['queued', 'running', 'waiting', 'needs_review']);
+        expect(ids(open)).toEqual(ids(runs.slice(0, 5)));
+        expect(open.map((r) => r.status)).toEqual(['queued', 'running', 'waiting', 'needs_review', 'held']);
+        expect(ids(await store.listRuns({ status: 'held' }))).toEqual([runs[4].id]);
       });
 
       it('claimResumableRuns gives the queued, running and waiting runs, oldest first; a sweep (includeOwn: false) none of its own', async () => {

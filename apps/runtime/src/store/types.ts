@@ -17,6 +17,8 @@ export interface StoredFlow {
   id: string;
   version: number;
   active: boolean;
+  /** paused with hold (only when !active): its webhook still answers and events wait as `held` runs */
+  hold?: boolean;
   doc: Flow; // the document as deployed, with `version` set
   deployedAt: string;
 }
@@ -55,7 +57,7 @@ export interface RunQuery {
 
 export interface Timer {
   id: string; // unique: e.g. `run:<runId>` (one wake-up per run) or `schedule:<flowId>`
-  kind: 'run' | 'schedule' | 'sla' | 'alert-summary' | 'retention';
+  kind: 'run' | 'schedule' | 'sla' | 'alert-summary' | 'retention' | 'poll' | 'review-timeout';
   dueAt: string; // ISO
   runId?: string;
   flowId?: string;
@@ -76,6 +78,12 @@ export interface TransitionInput {
 /** Small mutable collections kept by id. */
 export type DocCollection = 'deadLetters' | 'reviews' | 'alerts' | 'tasks' | 'outbox' | 'settings' | 'kpiFacts' | 'connections';
 
+/**
+ * Collections whose every change is announced to all instances (topic `docs:<collection>`), for the
+ * ones that cache them. Add a collection here when something caches it (connections will).
+ */
+export const CLUSTER_WATCHED_COLLECTIONS: ReadonlySet<DocCollection> = new Set<DocCollection>(['settings']);
+
 export interface DocCollections {
   deadLetters: DeadLetter;
   reviews: ReviewItem;
@@ -88,7 +96,35 @@ export interface DocCollections {
   connections: { id: string; [k: string]: unknown };
 }
 
+/**
+ * A change to configuration every instance of a cluster caches: topic `flows` (id = the flow id; any
+ * field: a new version, the active flag, …) or `docs:<collection>` for a watched document collection
+ * (id = the document id). Subscribers re-read the current state; a change may be delivered late, never lost.
+ */
+export interface ClusterChange {
+  topic: string;
+  id: string;
+}
+
+/** How a change arrived: the database's notification (fast) or the periodic reconcile (heals a lost one). */
+export type ChangeSource = 'notify' | 'reconcile';
+
+/** Changes made through any instance sharing this store (PostgreSQL); absent on a single-process store. */
+export interface ClusterChanges {
+  /** `fn` is called once per change made through any instance, this one included. */
+  subscribe(fn: (change: ClusterChange, via: ChangeSource) => void | Promise<void>): () => void;
+  /** Compares with the database now and delivers what was missed; resolves with how many. */
+  reconcile(): Promise<number>;
+  /** Changes delivered so far, by path. */
+  stats(): Record<ChangeSource, number>;
+}
+
 export interface Store {
+  /**
+   * Set by stores several processes share: changes to flows and watched collections made by any of
+   * them. Absent on the embedded store (one process per data dir: its own writes are all there is).
+   */
+  readonly changes?: ClusterChanges;
   /** Opens the store: takes the data-dir lock, loads/validates files, rebuilds indexes. Throws naming a corrupt file. */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -104,7 +140,8 @@ export interface Store {
   /** Latest version of every flow (inactive included). */
   listFlows(): Promise<StoredFlow[]>;
   listFlowVersions(id: string): Promise<StoredFlow[]>;
-  setFlowActive(id: string, active: boolean): Promise<void>;
+  /** Sets the latest version's active flag; `hold` (only with active false) keeps its events as held runs. */
+  setFlowActive(id: string, active: boolean, hold?: boolean): Promise<void>;
 
   // ── runs (journal) ──
   /**

@@ -6,12 +6,12 @@ const addresses = (description: string) => role(Type.Union([Type.String(), Type.
 export default defineAction({
   type: 'email.send',
   params: Type.Object({
-    to: addresses('one address, a comma-separated list or an array'),
+    to: addresses('one address, a comma-separated list or an array; a value built from the event must be one address'),
     subject: Type.String({ minLength: 1 }),
     text: Type.Optional(Type.Unknown({ description: 'the plain-text body (text or html is required)' })),
     html: Type.Optional(Type.String()),
     from: Type.Optional(role(Type.String(), 'email')),
-    cc: Type.Optional(addresses('copies: one address, a list or an array')),
+    cc: Type.Optional(addresses('copies: one address, a list or an array; a value built from the event must be one address')),
     replyTo: Type.Optional(role(Type.String(), 'email')),
   }),
   outside: true,

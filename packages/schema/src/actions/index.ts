@@ -4,6 +4,7 @@ import airtableCreateRecord from './airtable-create-record.ts';
 import airtableUpdateRecord from './airtable-update-record.ts';
 import alertRaise from './alert-raise.ts';
 import emailSend from './email-send.ts';
+import flowCall from './flow-call.ts';
 import flowEmit from './flow-emit.ts';
 import httpRequest from './http-request.ts';
 import hubspotCreateDeal from './hubspot-create-deal.ts';
@@ -24,4 +25,4 @@ import textGenerate from './text-generate.ts';
 import twilioSendSms from './twilio-send-sms.ts';
 
 /** Every action spec; the `ActionType` union is their `type`s. */
-export const ACTION_SPECS = [airtableCreateRecord, airtableUpdateRecord, alertRaise, emailSend, flowEmit, httpRequest, hubspotCreateDeal, hubspotUpsertContact, notionCreatePage, recordSetState, reportWeekly, sheetsAppendRow, sheetsUpdateRow, slackPostMessage, slackSendWebhook, stripeCreateCustomer, stripeCreateInvoice, stripeCreatePaymentLink, taskCreate, telegramSendMessage, textGenerate, twilioSendSms] as const;
+export const ACTION_SPECS = [airtableCreateRecord, airtableUpdateRecord, alertRaise, emailSend, flowCall, flowEmit, httpRequest, hubspotCreateDeal, hubspotUpsertContact, notionCreatePage, recordSetState, reportWeekly, sheetsAppendRow, sheetsUpdateRow, slackPostMessage, slackSendWebhook, stripeCreateCustomer, stripeCreateInvoice, stripeCreatePaymentLink, taskCreate, telegramSendMessage, textGenerate, twilioSendSms] as const;

@@ -7,7 +7,10 @@ export type ExitState = Static<typeof ExitState>;
 
 export default defineNode({
   type: 'end',
-  schema: nodeSchema('end', { exitState: Type.Optional(ExitState) }),
+  schema: nodeSchema('end', {
+    exitState: Type.Optional(ExitState),
+    output: Type.Optional(Logic),
+  }),
   label: 'End',
   help: 'Finish, optionally setting a record state',
   icon: '■',
@@ -15,6 +18,7 @@ export default defineNode({
   ports: () => [],
   cycleMayPass: false,
   check(node, c) {
+    c.logic(node.output, 'output');
     const ex = node.exitState as Record<string, unknown> | undefined;
     if (!ex || typeof ex !== 'object') return;
     c.logic(ex.key, 'exitState', 'key');
@@ -22,5 +26,5 @@ export default defineNode({
   },
   summary: (n) => (n.exitState ? `${n.exitState.entity} → ${n.exitState.state}` : 'done'),
   create: (id) => ({ id, type: 'end' as const }),
-  docs: { fields: '`exitState: {entity, key: <rule>, state}` (optional)', ports: '—' },
+  docs: { fields: '`exitState: {entity, key: <rule>, state}` (optional); `output: <rule>` (optional): inside a `foreach` body, the item\'s result', ports: '—' },
 });

@@ -3,15 +3,18 @@
 // (apps/editor/src/nodes/registry.ts). Everything else is derived from the spec.
 import type { Static } from '@sinclair/typebox';
 import action from './action.ts';
+import code from './code.ts';
 import compute from './compute.ts';
 import end from './end.ts';
+import foreach from './foreach.ts';
 import qa from './qa.ts';
 import review from './review.ts';
 import route from './route.ts';
+import set from './set.ts';
 import wait from './wait.ts';
 
 /** In palette order. */
-export const NODE_SPEC_LIST = [compute, route, action, wait, review, qa, end] as const;
+export const NODE_SPEC_LIST = [compute, set, code, route, foreach, action, wait, review, qa, end] as const;
 
 type AnyListed = (typeof NODE_SPEC_LIST)[number];
 export type NodeType = AnyListed['type'];

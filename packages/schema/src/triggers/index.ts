@@ -1,12 +1,14 @@
 // The trigger specs as one typed table. A trigger type is added here (its spec file + one entry); the
 // engine's admitEvent then needs the source its events come from (packages/engine/src/admit.ts).
 import type { Static } from '@sinclair/typebox';
+import email from './email.ts';
 import manual from './manual.ts';
+import poll from './poll.ts';
 import record from './record.ts';
 import schedule from './schedule.ts';
 import webhook from './webhook.ts';
 
-export const TRIGGER_SPEC_LIST = [webhook, schedule, record, manual] as const;
+export const TRIGGER_SPEC_LIST = [webhook, schedule, record, manual, email, poll] as const;
 
 type AnyListed = (typeof TRIGGER_SPEC_LIST)[number];
 export type TriggerType = AnyListed['type'];

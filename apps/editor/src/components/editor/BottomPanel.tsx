@@ -12,6 +12,7 @@ export function BottomPanel(p: {
   /** null while the validator loads */
   checked: FlowError[] | null;
   errors: FlowError[];
+  warnings: FlowError[];
   serverErrors: FlowError[];
   onPick: (nodeId: string) => void;
   flow: Flow;
@@ -26,6 +27,7 @@ export function BottomPanel(p: {
       <div className="fd-tabs">
         <button type="button" className={p.tab === 'problems' ? 'active' : ''} onClick={() => p.onTab('problems')} data-testid="tab-problems">
           Problems {problems > 0 && <span className="fd-badge" data-testid="problem-count">{problems}</span>}
+          {p.warnings.length > 0 && <span className="fd-badge warn" data-testid="warning-count">{p.warnings.length}</span>}
         </button>
         <button type="button" className={p.tab === 'dry-run' ? 'active' : ''} onClick={() => p.onTab('dry-run')} data-testid="tab-dryrun">
           Dry run
@@ -35,7 +37,7 @@ export function BottomPanel(p: {
         </button>
       </div>
       <div className="fd-bottom-body">
-        {p.tab === 'problems' && (p.checked === null ? <p className="fd-hint">Checking…</p> : <ValidationPanel errors={p.errors} serverErrors={p.serverErrors} onPick={p.onPick} />)}
+        {p.tab === 'problems' && (p.checked === null ? <p className="fd-hint">Checking…</p> : <ValidationPanel errors={p.errors} warnings={p.warnings} serverErrors={p.serverErrors} onPick={p.onPick} />)}
         {p.tab === 'dry-run' && <DryRunPanel flow={p.flow} onResult={p.onDryRun} />}
         {p.tab === 'versions' && <VersionsPanel flowId={p.flowId} current={p.deployedVersion} deployed={p.deployedVersion !== undefined} onRolledBack={p.onRolledBack} />}
       </div>

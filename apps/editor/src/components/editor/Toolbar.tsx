@@ -1,5 +1,7 @@
 // The editor's toolbar: the flow's name and state (version, unsaved), history, layout, import/export,
 // the active switch, "Run now" and "Deploy".
+import type { PanelPrefs } from '../../core/panels.ts';
+
 export interface ToolbarProps {
   name: string;
   onRename: (name: string) => void;
@@ -20,7 +22,16 @@ export interface ToolbarProps {
   invalid: boolean;
   busy: boolean;
   onDeploy: () => void;
+  panels: PanelPrefs;
+  onPanels: (p: PanelPrefs) => void;
 }
+
+const VIEW: { key: keyof PanelPrefs; label: string; title: string }[] = [
+  { key: 'palette', label: '◧', title: 'Show or hide the palette' },
+  { key: 'bottom', label: '⬓', title: 'Show or hide the bottom panel (problems, dry run, versions)' },
+  { key: 'side', label: '◨', title: 'Show or hide the side panel' },
+  { key: 'minimap', label: '▣', title: 'Show or hide the minimap' },
+];
 
 export function Toolbar(p: ToolbarProps) {
   const deployed = p.deployedVersion !== undefined;
@@ -47,6 +58,21 @@ export function Toolbar(p: ToolbarProps) {
         <button type="button" className="fd-btn" onClick={p.onRedo} disabled={!p.redoSteps} data-testid="redo" title="Redo (Ctrl/Cmd+Shift+Z)">
           ↷
         </button>
+        <span className="fd-btn-group" role="group" aria-label="View">
+          {VIEW.map((v) => (
+            <button
+              key={v.key}
+              type="button"
+              className={`fd-btn small${p.panels[v.key] ? ' on' : ''}`}
+              aria-pressed={p.panels[v.key]}
+              title={v.title}
+              data-testid={`toggle-${v.key}`}
+              onClick={() => p.onPanels({ ...p.panels, [v.key]: !p.panels[v.key] })}
+            >
+              {v.label}
+            </button>
+          ))}
+        </span>
         <button type="button" className="fd-btn" data-testid="tidy" onClick={p.onTidy}>
           Tidy up
         </button>

@@ -7,7 +7,8 @@ import { freshId } from '../../core/ids.ts';
 import { canonicalJson } from '../../core/json.ts';
 import { signalDone, signalPending } from '../../core/signals.ts';
 import { newNode, paletteEntry } from '../../core/look.ts';
-import { addEdge, renamePort, setPositions, updateStep, updateTrigger, type FlowMeta, type Graph, type GraphNode, type GraphNodeData, type XY } from '../../core/mapping.ts';
+import { addEdge, portsOf, renamePort, setPositions, updateStep, updateTrigger, type FlowMeta, type Graph, type GraphNode, type GraphNodeData, type XY } from '../../core/mapping.ts';
+import { checkConnection } from '../../core/connections.ts';
 
 type Update = (fn: (g: Graph) => Graph, record?: boolean, key?: string) => void;
 
@@ -71,15 +72,21 @@ export function useGraphEdits(graphRef: MutableRefObject<Graph>, update: Update)
         signalPending('view-fit');
         setTimeout(() => void rf.fitView({ padding: 0.2, maxZoom: 1, duration: 200 }).finally(() => signalDone('view-fit')), 30);
       }
+      // click-to-add with a node selected: the new node hangs off that node's first free output
+      const from = at ? undefined : graphRef.current.nodes.find((n) => n.selected);
       update((g) => {
         const id = freshId(e.action ? e.action.replace('.', '-') : e.type, new Set(g.nodes.map((n) => n.id)));
         const node: GraphNode = { id, type: e.type, position: { x: Math.round(position!.x), y: Math.round(position!.y) }, data: { kind: 'step', node: newNode(e.type, id, e.action), placed: true }, selected: true };
         const base = setPositions(g, new Map()); // from now on every position is saved in layout
-        return {
+        let next: Graph = {
           ...base,
           nodes: [...base.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node],
           edges: base.edges.map((x) => (x.selected ? { ...x, selected: false } : x)),
         };
+        const source = from && next.nodes.find((n) => n.id === from.id);
+        const port = source && portsOf(source.data).find((p) => !next.edges.some((x) => x.source === source.id && x.sourceHandle === p));
+        if (source && port && checkConnection(next, { source: source.id, sourceHandle: port, target: id }).ok) next = addEdge(next, source.id, port, id);
+        return next;
       });
     },
     [graphRef, rf, update],

@@ -23,10 +23,15 @@ export function useShortcuts(graphRef: MutableRefObject<Graph>, update: (fn: (g:
     const nodes = g.nodes.filter((n) => n.selected && n.data.kind === 'step');
     const ids = new Set(nodes.map((n) => n.id));
     clipboard.current = { nodes: structuredClone(nodes), edges: structuredClone(g.edges.filter((e) => ids.has(e.source) && ids.has(e.target))) };
+    pastes.current = 0;
   }, [graphRef]);
+  // each paste of one copy lands a step further down and right, never on the one before
+  const pastes = useRef(0);
   const paste = useCallback(() => {
     const clip = clipboard.current;
-    if (clip?.nodes.length) update((g) => pasteInto(g, clip).graph);
+    if (!clip?.nodes.length) return;
+    const step = 40 * ++pastes.current;
+    update((g) => pasteInto(g, clip, { x: step, y: step }).graph);
   }, [update]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

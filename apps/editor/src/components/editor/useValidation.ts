@@ -7,6 +7,7 @@ import { setDecorations } from '../../decorations.ts';
 
 export function useValidation(flow: Flow, flowRef: MutableRefObject<Flow>) {
   const [checked, setChecked] = useState<FlowError[] | null>(null); // null until the validator has loaded
+  const [warnings, setWarnings] = useState<FlowError[]>([]);
   const errors = useMemo(() => checked ?? [], [checked]);
   const checkedRef = useRef(checked);
   checkedRef.current = checked;
@@ -17,7 +18,9 @@ export function useValidation(flow: Flow, flowRef: MutableRefObject<Flow>) {
     const t = setTimeout(
       () => {
         void validateDoc(flowRef.current).then((r) => {
-          if (!stale) setChecked(r.errors);
+          if (stale) return;
+          setChecked(r.errors);
+          setWarnings(r.warnings);
         });
       },
       checkedRef.current ? 120 : 0,
@@ -30,12 +33,14 @@ export function useValidation(flow: Flow, flowRef: MutableRefObject<Flow>) {
   useEffect(() => {
     const m = new Map<string, string[]>();
     for (const e of [...serverErrors, ...errors]) if (e.nodeId) m.set(e.nodeId, [...(m.get(e.nodeId) ?? []), e.message]);
-    setDecorations({ errors: m });
-  }, [errors, serverErrors]);
-  useEffect(() => () => setDecorations({ errors: new Map(), path: new Set(), status: new Map() }), []);
+    const w = new Map<string, string[]>();
+    for (const e of warnings) if (e.nodeId) w.set(e.nodeId, [...(w.get(e.nodeId) ?? []), e.message]);
+    setDecorations({ errors: m, warnings: w });
+  }, [errors, serverErrors, warnings]);
+  useEffect(() => () => setDecorations({ errors: new Map(), warnings: new Map(), path: new Set(), status: new Map() }), []);
   // the runtime's refusal was about the document it saw; any edit makes it stale
   useEffect(() => setServerErrors([]), [flow]);
 
   const allErrors = useMemo(() => [...serverErrors, ...errors], [serverErrors, errors]);
-  return { checked, errors, serverErrors, setServerErrors, allErrors, invalid: checked === null || errors.length > 0 || serverErrors.length > 0 };
+  return { checked, errors, warnings, serverErrors, setServerErrors, allErrors, invalid: checked === null || errors.length > 0 || serverErrors.length > 0 };
 }

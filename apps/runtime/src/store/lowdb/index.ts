@@ -384,13 +384,16 @@ class LowdbJournalStore implements LowdbStore {
     return out;
   }
 
-  async setFlowActive(id: string, active: boolean): Promise<void> {
+  async setFlowActive(id: string, active: boolean, hold = false): Promise<void> {
     this.check();
     const v = this.latestFlow.get(id);
     if (v === undefined) return;
     const sf = JSON.parse(this.flows.get(`${id}@${v}`)!) as StoredFlow;
-    if (sf.active === active) return;
+    const held = hold && !active;
+    if (sf.active === active && !!sf.hold === held) return;
     sf.active = active;
+    if (held) sf.hold = true;
+    else delete sf.hold;
     await this.flows.set(`${id}@${v}`, JSON.stringify(sf));
   }
 

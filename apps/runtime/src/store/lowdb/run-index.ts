@@ -10,9 +10,9 @@
 import { hash } from 'node:crypto';
 import type { RunStatus } from '@flowdesk/schema';
 
-export const STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'needs_review', 'succeeded', 'dead', 'failed', 'cancelled'];
+export const STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'needs_review', 'held', 'succeeded', 'dead', 'failed', 'cancelled'];
 const STATUS_CODE = new Map<string, number>(STATUSES.map((s, i) => [s, i]));
-const FIRST_TERMINAL = 4; // succeeded, dead, failed, cancelled
+const FIRST_TERMINAL = 5; // succeeded, dead, failed, cancelled (codes live in memory only: rebuilt at start)
 
 /** The index's form of a key: sha256, base64url (43 characters whatever the key's length). */
 export const keyHash = (key: string): string => hash('sha256', key, 'base64url');

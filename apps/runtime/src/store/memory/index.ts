@@ -70,9 +70,13 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
     async listFlowVersions(id) {
       return copy(s.flows.get(id) ?? []);
     },
-    async setFlowActive(id, active) {
+    async setFlowActive(id, active, hold = false) {
       const v = s.flows.get(id);
-      if (v?.length) v[v.length - 1].active = active;
+      const f = v?.[v.length - 1];
+      if (!f) return;
+      f.active = active;
+      if (hold && !active) f.hold = true;
+      else delete f.hold;
     },
     async createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
       if (dedupe) {

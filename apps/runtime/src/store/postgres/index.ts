@@ -11,11 +11,18 @@
 //   sha256 (hex) only (migration 003): any length, bounded rows and indexes.
 // - Timers are claimed with DELETE … FOR UPDATE SKIP LOCKED (see claimDueTimers).
 import { readdirSync, readFileSync } from 'node:fs';
-import { hash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { TERMINAL_STATUSES, isTerminal } from '@flowdesk/schema';
+import { createChangeFeed, type PostgresChangeFeed } from './change-feed.ts';
+import { createHotPath } from './hot-path.ts';
+import type { BatcherStats } from './group-commit.ts';
+import { createPostgresLeases } from './leases.ts';
+import { createPostgresRecordLanes, type PostgresRecordLanes } from './record-lanes.ts';
+import type { Leases } from '../../cluster/leases.ts';
 import {
+  CLUSTER_WATCHED_COLLECTIONS,
   StoreConflictError,
   type CreateRunResult,
   type DedupeClaim,
@@ -45,6 +52,10 @@ export interface PostgresStoreOptions {
   instanceId?: string;
   /** an instance that has not heartbeaten for this long is dead and its runs may be claimed (default 15 s) */
   leaseMs?: number;
+  /** how often the change feed compares cluster_changes with what it applied (default 5 s) */
+  reconcileMs?: number;
+  /** first wait before the change feed reconnects its listening connection (default 100 ms) */
+  listenRetryMs?: number;
 }
 
 /** A dedupe claim as stored: which run holds (flowId, key) until expiresAt. */
@@ -81,6 +92,13 @@ export interface ImportCounts {
 
 export interface PostgresStore extends Store {
   readonly instanceId: string;
+  readonly changes: PostgresChangeFeed;
+  /** named leases shared by every instance on this database (cluster/leases.ts), on a pool of their own */
+  readonly leases: Leases;
+  /** batches and items so far per kind of hot-path call (group commit) */
+  groupCommitStats(): Record<string, BatcherStats>;
+  /** runs of one record key one at a time across instances, in arrival order (runner/record-lanes.ts) */
+  readonly recordLanes: PostgresRecordLanes;
   /*
    * claimResumableRuns (the Store contract) claims the runs this process should resume at start: queued, running and
    * waiting runs whose owner is this instance (left by a previous life of it), an instance that is no
@@ -147,8 +165,8 @@ export async function migrate(client: pg.ClientBase, migrations: Migration[] = l
 
 const TERMINAL = [...TERMINAL_STATUSES];
 const json = (v: unknown) => JSON.stringify(v);
-/** How keys are stored and indexed: sha256, hex — the same as migration 003's encode(sha256(…), 'hex'). */
-export const pgKeyHash = (key: string): string => hash('sha256', key, 'hex');
+import { pgKeyHash } from './key-hash.ts';
+export { pgKeyHash };
 
 function runParams(run: Run, owner: string | null) {
   const key = run.idempotencyKey ?? null;
@@ -197,7 +215,8 @@ function isUnavailable(e: unknown): boolean {
   return /^(08|53|57P|58)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code);
 }
 
-const toFlow = (r: { id: string; version: number; active: boolean; doc: Flow; deployed_at: string }): StoredFlow => ({
+const toFlow = (r: { id: string; version: number; active: boolean; hold?: boolean; doc: Flow; deployed_at: string }): StoredFlow => ({
+  ...(r.hold ? { hold: true } : {}),
   id: r.id,
   version: r.version,
   active: r.active,
@@ -211,6 +230,23 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   const log = opts.log;
   const instanceId = opts.instanceId ?? `pid${process.pid}-${randomUUID()}`;
   const leaseMs = opts.leaseMs ?? 15_000;
+  const changes = createChangeFeed({ url: opts.url, pool: () => db(), log, reconcileMs: opts.reconcileMs, retryMs: opts.listenRetryMs, applicationName: `flowdesk-listen ${instanceId}`.slice(0, 63) });
+  // Liveness — the instance heartbeat and lease renewals — on a small pool of its own: queued behind the
+  // hot path's queries on a busy instance, a heartbeat would arrive late, and its peers would take over
+  // runs it is still driving.
+  let controlPool: pg.Pool | undefined;
+  const control = (): pg.Pool => {
+    if (!pool) throw new Error('postgres store is not open');
+    if (!controlPool) {
+      controlPool = new pg.Pool({ connectionString: opts.url, max: 2, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, application_name: 'flowdesk-liveness' });
+      controlPool.on('error', (e) => log?.warn(`postgres liveness pool: ${e.message}`));
+    }
+    return controlPool;
+  };
+  const leases = createPostgresLeases({ instanceId, leaseMs, log, pool: control });
+  const recordLanes = createPostgresRecordLanes({ url: opts.url, log, connectTimeoutMs: opts.connectTimeoutMs, orderWaitMs: 2 * leaseMs });
+  /** announces a change of a watched collection's document (in the caller's transaction when given one) */
+  const docChanged = (c: DocCollection) => CLUSTER_WATCHED_COLLECTIONS.has(c);
 
   const db = (): pg.Pool => {
     if (!pool) throw new Error('postgres store is not open');
@@ -269,12 +305,59 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     }
   }
 
+  /** One run at a time (the group-commit path falls back to it for a claim whose run vanished). */
+  async function createRunOne(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
+    if (!dedupe) {
+      await q(`INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})`, runParams(run, instanceId));
+      return { run: structuredClone(run), duplicate: false };
+    }
+    const kh = pgKeyHash(dedupe.key);
+    for (let attempt = 0; ; attempt++) {
+      const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run, instanceId), dedupe.flowId, kh, dedupe.expiresAt, dedupe.now]);
+      if (rows[0].created === 1) return { run: structuredClone(run), duplicate: false };
+      // a live claim is held (and committed) by another run: answer with that run as stored now
+      const first = await q<{ run_id: string; doc: Run | null }>(
+        'SELECT d.run_id, r.doc FROM dedupe d LEFT JOIN runs r ON r.id = d.run_id WHERE d.flow_id = $1 AND d.key_hash = $2',
+        [dedupe.flowId, kh],
+      );
+      const held = first.rows[0];
+      if (held?.doc) return { run: held.doc, duplicate: true };
+      // The claim's run is gone (pruned; this statement's snapshot is newer than the claim's commit, so
+      // the run is not merely invisible): drop that claim, as the memory store ignores it, and retry.
+      if (held)
+        await q('DELETE FROM dedupe d WHERE d.flow_id = $1 AND d.key_hash = $2 AND d.run_id = $3 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = d.run_id)', [
+          dedupe.flowId,
+          kh,
+          held.run_id,
+        ]);
+      if (attempt >= 5) throw new Error(`could not claim dedupe key ${dedupe.flowId}/${kh} (sha256)`);
+    }
+  }
+
+  // the calls every event makes, each batched into one statement (and one commit) per batch
+  const putDocOne = (c: DocCollection, doc: { id: string }) =>
+    q('INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc', [c, doc.id, json(doc)]).then(() => {});
+  const hot = createHotPath({
+    query: q,
+    instanceId,
+    createRunOne,
+    saveRunOne: (run) => q(RUN_UPSERT, runParams(run, instanceId)).then(() => {}),
+    putDocOne,
+    putTimerOne: (t) =>
+      q('INSERT INTO timers (id, due_at, doc) VALUES ($1, $2, $3::json) ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc', [t.id, t.dueAt, json(t)]).then(() => {}),
+    addRejectedOne: (e) => q('INSERT INTO rejected (id, at, flow_id, doc) VALUES ($1, $2, $3, $4::json)', [e.id, e.at, e.flowId ?? null, json(e)]).then(() => {}),
+  });
+
   const store: PostgresStore = {
     instanceId,
     health: () => failing ?? { ok: true },
     onHealthChange(fn) {
       listeners.push(fn);
     },
+    changes,
+    leases,
+    recordLanes,
+    groupCommitStats: () => hot.stats(),
     async open() {
       if (pool) return;
       const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
@@ -301,15 +384,30 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       // forget instances that died long ago (their runs, if any, are claimable either way)
       await p.query("DELETE FROM instances WHERE heartbeat_at < now() - interval '1 day'");
       heartbeat = setInterval(() => {
-        p.query('UPDATE instances SET heartbeat_at = now() WHERE id = $1', [instanceId]).catch((e: Error) => log?.warn(`postgres heartbeat: ${e.message}`));
+        control()
+          .query('UPDATE instances SET heartbeat_at = now() WHERE id = $1', [instanceId])
+          .catch((e: Error) => log?.warn(`postgres heartbeat: ${e.message}`));
       }, Math.max(50, Math.floor(leaseMs / 3)));
       heartbeat.unref();
+      try {
+        await changes.start();
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
     },
     async close() {
-      const p = pool;
-      pool = undefined;
       if (heartbeat) clearInterval(heartbeat);
       heartbeat = undefined;
+      await hot.idle();
+      await changes.stop();
+      if (pool) await leases.close();
+      await recordLanes.close();
+      const lp = controlPool;
+      controlPool = undefined;
+      await lp?.end().catch(() => {});
+      const p = pool;
+      pool = undefined;
       if (!p) return;
       // a clean stop: whatever this instance still owns may be taken over at once
       await p.query('DELETE FROM instances WHERE id = $1', [instanceId]).catch(() => {});
@@ -331,6 +429,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
           json(sf.doc),
           at,
         ]);
+        await c.query("SELECT flowdesk_changed('flows', $1)", [doc.id]);
         return structuredClone(sf);
       });
     },
@@ -349,45 +448,18 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       const { rows } = await q('SELECT * FROM flows WHERE id = $1 ORDER BY version', [id]);
       return rows.map((r) => toFlow(r as never));
     },
-    async setFlowActive(id, active) {
-      await q('UPDATE flows SET active = $2 WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1)', [id, active]);
+    async setFlowActive(id, active, hold) {
+      await q(
+        `WITH u AS (UPDATE flows SET active = $2, hold = $3 WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1) RETURNING id)
+         SELECT flowdesk_changed('flows', id) FROM u`,
+        [id, active, hold === true && !active],
+      );
     },
 
     // ── runs ──
-    async createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult> {
-      if (!dedupe) {
-        await q(`INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})`, runParams(run, instanceId));
-        return { run: structuredClone(run), duplicate: false };
-      }
-      const kh = pgKeyHash(dedupe.key);
-      for (let attempt = 0; ; attempt++) {
-        const { rows } = await q<{ created: number }>(CREATE_CLAIMED, [...runParams(run, instanceId), dedupe.flowId, kh, dedupe.expiresAt, dedupe.now]);
-        if (rows[0].created === 1) return { run: structuredClone(run), duplicate: false };
-        // a live claim is held (and committed) by another run: answer with that run as stored now
-        const first = await q<{ run_id: string; doc: Run | null }>(
-          'SELECT d.run_id, r.doc FROM dedupe d LEFT JOIN runs r ON r.id = d.run_id WHERE d.flow_id = $1 AND d.key_hash = $2',
-          [dedupe.flowId, kh],
-        );
-        const held = first.rows[0];
-        if (held?.doc) return { run: held.doc, duplicate: true };
-        // The claim's run is gone (pruned; this statement's snapshot is newer than the claim's commit, so
-        // the run is not merely invisible): drop that claim, as the memory store ignores it, and retry.
-        if (held)
-          await q('DELETE FROM dedupe d WHERE d.flow_id = $1 AND d.key_hash = $2 AND d.run_id = $3 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = d.run_id)', [
-            dedupe.flowId,
-            kh,
-            held.run_id,
-          ]);
-        if (attempt >= 5) throw new Error(`could not claim dedupe key ${dedupe.flowId}/${kh} (sha256)`);
-      }
-    },
-    async saveRun(run) {
-      await q(RUN_UPSERT, runParams(run, instanceId));
-    },
-    async getRun(id) {
-      const { rows } = await q<{ doc: Run }>('SELECT doc FROM runs WHERE id = $1', [id]);
-      return rows[0]?.doc;
-    },
+    createRun: (run: Run, dedupe?: DedupeClaim) => hot.createRun(run, dedupe),
+    saveRun: (run) => hot.saveRun(run),
+    getRun: (id) => hot.getRun(id),
     async listRuns(rq: RunQuery) {
       const where: string[] = [];
       const vals: unknown[] = [];
@@ -460,9 +532,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
 
     // ── rejected ──
-    async addRejected(e) {
-      await q('INSERT INTO rejected (id, at, flow_id, doc) VALUES ($1, $2, $3, $4::json)', [e.id, e.at, e.flowId ?? null, json(e)]);
-    },
+    addRejected: (e) => hot.addRejected(e),
     async listRejected(rq) {
       const where: string[] = [];
       const vals: unknown[] = [];
@@ -521,16 +591,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
 
     // ── timers ──
-    async putTimer(t) {
-      await q('INSERT INTO timers (id, due_at, doc) VALUES ($1, $2, $3::json) ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc', [
-        t.id,
-        t.dueAt,
-        json(t),
-      ]);
-    },
-    async deleteTimer(id) {
-      await q('DELETE FROM timers WHERE id = $1', [id]);
-    },
+    putTimer: (t) => hot.putTimer(t),
+    deleteTimer: (id) => hot.deleteTimer(id),
     async getTimer(id) {
       const { rows } = await q<{ doc: Timer }>('SELECT doc FROM timers WHERE id = $1', [id]);
       return rows[0]?.doc;
@@ -571,22 +633,18 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
 
     // ── documents ──
     async putDoc(c, doc) {
-      await q('INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc', [
-        c,
-        doc.id,
-        json(doc),
-      ]);
+      if (!docChanged(c)) return hot.putDoc(c, doc);
+      const put = 'INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc';
+      await q(`WITH w AS (${put} RETURNING collection, id) SELECT flowdesk_changed('docs:' || collection, id) FROM w`, [c, doc.id, json(doc)]);
     },
-    async getDoc<C extends DocCollection>(c: C, id: string) {
-      const { rows } = await q<{ doc: DocCollections[C] }>('SELECT doc FROM docs WHERE collection = $1 AND id = $2', [c, id]);
-      return rows[0]?.doc;
-    },
+    getDoc: (c, id) => hot.getDoc(c, id),
     async listDocs<C extends DocCollection>(c: C) {
       const { rows } = await q<{ doc: DocCollections[C] }>('SELECT doc FROM docs WHERE collection = $1 ORDER BY id', [c]);
       return rows.map((r) => r.doc);
     },
     async deleteDoc(c, id) {
-      await q('DELETE FROM docs WHERE collection = $1 AND id = $2', [c, id]);
+      const del = 'DELETE FROM docs WHERE collection = $1 AND id = $2';
+      await q(docChanged(c) ? `WITH w AS (${del} RETURNING collection, id) SELECT flowdesk_changed('docs:' || collection, id) FROM w` : del, [c, id]);
     },
     async updateDoc<C extends DocCollection>(c: C, id: string, update: (cur: DocCollections[C] | undefined) => DocCollections[C] | undefined) {
       return tx(async (cl) => {
@@ -600,6 +658,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
           id,
           json(next),
         ]);
+        if (docChanged(c)) await cl.query("SELECT flowdesk_changed('docs:' || $1, $2)", [c, id]);
         return structuredClone(next);
       });
     },
@@ -618,10 +677,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         };
         for (const f of s.flows ?? []) {
           await c.query(
-            `INSERT INTO flows (id, version, active, doc, deployed_at) VALUES ($1, $2, $3, $4::json, $5)
-             ON CONFLICT (id, version) DO UPDATE SET active = excluded.active, doc = excluded.doc, deployed_at = excluded.deployed_at`,
-            [f.id, f.version, f.active, json({ ...f.doc, version: f.version }), f.deployedAt],
+            `INSERT INTO flows (id, version, active, doc, deployed_at, hold) VALUES ($1, $2, $3, $4::json, $5, $6)
+             ON CONFLICT (id, version) DO UPDATE SET active = excluded.active, doc = excluded.doc, deployed_at = excluded.deployed_at, hold = excluded.hold`,
+            [f.id, f.version, f.active, json({ ...f.doc, version: f.version }), f.deployedAt, f.hold === true && !f.active],
           );
+          await c.query("SELECT flowdesk_changed('flows', $1)", [f.id]);
           counts.flows++;
         }
         for (const r of s.runs ?? []) {

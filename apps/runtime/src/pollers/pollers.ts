@@ -1,0 +1,108 @@
+// The e-mail and poll triggers' reader loop. Each active flow with such a trigger has one store timer
+// (`poll:<flowId>`); whoever claims it (one instance, also on a shared database) re-arms it first —
+// so a crash mid-read never stops the polling — then takes the flow's read lease, reads, and writes
+// the cursor. A paused flow (with hold or not) has no timer: nothing is fetched and the cursor keeps
+// what is unread. Failures back off (interval × 2^failures, at most an hour) and raise one alert
+// after ALERT_AFTER_FAILURES in a row; the next good read clears the count.
+import { randomUUID } from 'node:crypto';
+import { parseDuration, type Flow } from '@flowdesk/schema';
+import type { Store, Timer } from '../store/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { FlowRegistry } from '../flows/registry.ts';
+import type { Runner } from '../runner/runner.ts';
+import type { AlertDispatcher } from '../alerts/dispatcher.ts';
+import type { FileStore } from '../files/file-store.ts';
+import type { Secrets } from '../security/secrets.ts';
+import { releaseLease, saveState, stateFor, takeLease, type TriggerState } from './trigger-state.ts';
+import { readMailbox, mailboxSource, type EmailTrigger } from './imap-reader.ts';
+import { pollUrl, pollSource, type PollTrigger } from './url-poller.ts';
+
+export const ALERT_AFTER_FAILURES = 3;
+export const MAX_BACKOFF_MS = 3_600_000;
+export const DEFAULT_INTERVAL = { email: '1m', poll: '5m' } as const;
+export const TRIGGER_FAILING_ALERT = 'trigger_failing';
+
+type PolledFlow = Flow & { trigger: EmailTrigger | PollTrigger };
+const isPolled = (f: Flow): f is PolledFlow => f.trigger.type === 'email' || f.trigger.type === 'poll';
+const timerId = (flowId: string) => `poll:${flowId}`;
+
+export interface PollerDeps {
+  store: Store;
+  flows: FlowRegistry;
+  runner: Runner;
+  clock: Clock;
+  log: Logger;
+  alerts: Pick<AlertDispatcher, 'raise'>;
+  files: FileStore;
+  secrets: Secrets;
+  env: Record<string, string | undefined>;
+}
+
+/** What one read did: how many runs it started, and whether more is waiting (read again at once). */
+export interface ReadResult {
+  started: number;
+  more: boolean;
+}
+
+export class TriggerPollers {
+  private readonly owner = randomUUID();
+  constructor(private deps: PollerDeps) {}
+
+  intervalMs(f: PolledFlow): number {
+    return parseDuration(f.trigger.interval ?? DEFAULT_INTERVAL[f.trigger.type]);
+  }
+
+  /** Start-up, deploys, switching on and off: active flows have a timer (due now when new), others none. */
+  async arm(): Promise<void> {
+    const { store, flows, clock } = this.deps;
+    for (const f of flows.list()) {
+      const id = timerId(f.id);
+      if (!f.active || !isPolled(f.doc)) {
+        await store.deleteTimer(id);
+        continue;
+      }
+      const source = f.doc.trigger.type === 'email' ? mailboxSource(f.doc.trigger) : pollSource(f.doc.trigger);
+      await stateFor(store, f.id, source, clock.now()); // remembers when it was switched on
+      if (!(await store.getTimer(id))) await store.putTimer({ id, kind: 'poll', dueAt: new Date(clock.now()).toISOString(), flowId: f.id });
+    }
+  }
+
+  async onTimer(t: Timer): Promise<void> {
+    const { store, flows, clock, log } = this.deps;
+    const stored = t.flowId ? flows.get(t.flowId) : undefined;
+    if (!stored || !stored.active || !isPolled(stored.doc)) return; // paused or gone: stop fetching
+    const flow = stored.doc;
+    const interval = this.intervalMs(flow);
+    const rearm = (ms: number) => store.putTimer({ id: timerId(flow.id), kind: 'poll', dueAt: new Date(clock.now() + ms).toISOString(), flowId: flow.id });
+    await rearm(interval);
+    if (!(await takeLease(store, flow.id, this.owner, clock.now(), Math.max(interval, 60_000) * 2))) return;
+    const source = flow.trigger.type === 'email' ? mailboxSource(flow.trigger) : pollSource(flow.trigger);
+    let state = await stateFor(store, flow.id, source, clock.now());
+    try {
+      const res = flow.trigger.type === 'email' ? await readMailbox(flow as Flow & { trigger: EmailTrigger }, state, this.deps) : await pollUrl(flow as Flow & { trigger: PollTrigger }, state, this.deps);
+      state = res.state;
+      if (state.failures || state.alerted) await saveState(store, (state = { ...state, failures: 0, alerted: false, lastError: undefined }));
+      if (res.more) await rearm(0);
+    } catch (e) {
+      const message = (e as Error).message;
+      const latest = (await stateFor(store, flow.id, source, clock.now())) as TriggerState;
+      const failures = latest.failures + 1;
+      const alert = failures >= ALERT_AFTER_FAILURES && !latest.alerted;
+      await saveState(store, { ...latest, failures, alerted: latest.alerted || alert, lastError: message });
+      const backoff = Math.min(interval * 2 ** failures, Math.max(MAX_BACKOFF_MS, interval));
+      await rearm(backoff);
+      log.warn({ flowId: flow.id, failures, retryInMs: backoff, err: message }, `${flow.trigger.type} trigger: read failed`);
+      if (alert) {
+        await this.deps.alerts.raise({
+          flowId: flow.id,
+          kind: TRIGGER_FAILING_ALERT,
+          severity: flow.severity ?? 'P1',
+          message: `flow ${flow.id}: its ${flow.trigger.type === 'email' ? 'mailbox' : 'URL'} could not be read ${failures} times in a row (${message}); nothing is lost: unread items are read once it works again`,
+        });
+      }
+    } finally {
+      await releaseLease(store, flow.id, this.owner);
+    }
+  }
+}

@@ -1,0 +1,283 @@
+// The PostgreSQL store's hot path with group commit (group-commit.ts): the calls every event makes —
+// accept (createRun with its dedupe claim), read and save the run, drop its timer, write its KPI fact,
+// record a refusal — each become one multi-row statement per batch. Rows travel as ONE json parameter
+// expanded by json_to_recordset: each run document is serialised once (as part of the batch) and stored
+// as `json` text exactly as written.
+import type pg from 'pg';
+import type { RejectedEvent, Run } from '@flowdesk/schema';
+import { isTerminal } from '@flowdesk/schema';
+import type { CreateRunResult, DedupeClaim, DocCollection, DocCollections, Timer } from '../types.ts';
+import { Batcher, retryablePgError, unavailablePgError, type BatcherStats } from './group-commit.ts';
+import { pgKeyHash as keyHash } from './key-hash.ts';
+
+type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+
+/**
+ * The one-statement-per-call versions: for the rare claim whose run vanished meanwhile (pruned), and for
+ * rows whose JSON holds an escape json_to_recordset cannot read (\u0000, a lone surrogate) — a `$n::json`
+ * parameter keeps those exactly.
+ */
+export interface HotPathDeps {
+  query: Query;
+  instanceId: string;
+  createRunOne(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult>;
+  saveRunOne(run: Run): Promise<void>;
+  putDocOne(c: DocCollection, doc: { id: string }): Promise<void>;
+  putTimerOne(t: Timer): Promise<void>;
+  addRejectedOne(e: RejectedEvent): Promise<void>;
+}
+
+// json_to_recordset de-escapes every string of its input, and PostgreSQL text cannot hold NUL or a lone
+// surrogate: such rows go on their own. (An escaped backslash before "u0000" matches too: harmless.)
+const UNREADABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+
+/**
+ * Serialises each row once; the rows json_to_recordset can read go into the batch parameter, the others
+ * (indexes) are returned to be written on their own.
+ */
+function splitRows<T>(items: T[], row: (t: T) => unknown): { param: string; sentIdx: number[]; ownIdx: number[] } {
+  const parts: string[] = [];
+  const sentIdx: number[] = [];
+  const ownIdx: number[] = [];
+  items.forEach((t, i) => {
+    const j = JSON.stringify(row(t));
+    if (UNREADABLE_ESCAPE.test(j)) ownIdx.push(i);
+    else {
+      parts.push(j);
+      sentIdx.push(i);
+    }
+  });
+  return { param: `[${parts.join(',')}]`, sentIdx, ownIdx };
+}
+
+/** The columns of a runs row, as json_to_recordset reads them. */
+const RUN_RECORD = `id text, flow_id text, status text, terminal boolean, idempotency_key_hash text, record_entity text, record_key_hash text,
+  created_at timestamptz, ended_at timestamptz, doc json, owner text`;
+const RUN_COLS = 'id, flow_id, status, terminal, idempotency_key_hash, record_entity, record_key_hash, created_at, ended_at, doc, owner';
+
+const runRow = (run: Run, owner: string) => ({
+  id: run.id,
+  flow_id: run.flowId,
+  status: run.status,
+  terminal: isTerminal(run.status),
+  idempotency_key_hash: run.idempotencyKey == null ? null : keyHash(run.idempotencyKey),
+  record_entity: run.record?.entity ?? null,
+  record_key_hash: run.record ? keyHash(run.record.key) : null,
+  created_at: run.createdAt,
+  ended_at: run.endedAt ?? null,
+  doc: run,
+  owner,
+});
+
+// Claims and runs of a whole batch in one statement (one transaction). Claims are taken in (flow, key)
+// order, so two instances' batches sharing keys wait on each other instead of deadlocking. A claim is
+// taken over only when the one held has expired at that item's own `now` (looked up in the input, never in
+// a table: a subquery on a table would read the statement's snapshot, older than a concurrent commit).
+const CREATE_BATCH = `
+WITH input AS (
+  SELECT * FROM json_to_recordset($1::json) AS x(${RUN_RECORD}, d_flow text, d_key text, d_expires timestamptz, d_now timestamptz)
+), claim AS (
+  INSERT INTO dedupe AS d (flow_id, key_hash, run_id, expires_at)
+  SELECT d_flow, d_key, id, d_expires FROM input WHERE d_key IS NOT NULL ORDER BY d_flow, d_key
+  ON CONFLICT (flow_id, key_hash) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
+  WHERE d.expires_at <= (SELECT i.d_now FROM input i WHERE i.id = excluded.run_id)
+  RETURNING run_id
+), ins AS (
+  INSERT INTO runs (${RUN_COLS})
+  SELECT ${RUN_COLS} FROM input WHERE d_key IS NULL OR id IN (SELECT run_id FROM claim)
+  RETURNING id
+)
+SELECT id FROM ins`;
+
+const HELD = `
+SELECT d.flow_id, d.key_hash, r.doc FROM dedupe d LEFT JOIN runs r ON r.id = d.run_id
+WHERE (d.flow_id, d.key_hash) IN (SELECT f, k FROM unnest($1::text[], $2::text[]) AS u(f, k))`;
+
+const SAVE_BATCH = `
+INSERT INTO runs (${RUN_COLS}) SELECT ${RUN_COLS} FROM json_to_recordset($1::json) AS x(${RUN_RECORD})
+ON CONFLICT (id) DO UPDATE SET flow_id = excluded.flow_id, status = excluded.status, terminal = excluded.terminal,
+  idempotency_key_hash = excluded.idempotency_key_hash, record_entity = excluded.record_entity, record_key_hash = excluded.record_key_hash,
+  created_at = excluded.created_at, ended_at = excluded.ended_at, doc = excluded.doc, owner = excluded.owner`;
+
+const PUT_DOCS = `
+INSERT INTO docs (collection, id, doc) SELECT collection, id, doc FROM json_to_recordset($1::json) AS x(collection text, id text, doc json)
+ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc`;
+
+const GET_DOCS = `
+SELECT collection, id, doc FROM docs WHERE (collection, id) IN (SELECT c, i FROM unnest($1::text[], $2::text[]) AS u(c, i))`;
+
+const PUT_TIMERS = `
+INSERT INTO timers (id, due_at, doc) SELECT id, due_at, doc FROM json_to_recordset($1::json) AS x(id text, due_at timestamptz, doc json)
+ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc`;
+
+const ADD_REJECTED = `
+INSERT INTO rejected (id, at, flow_id, doc) SELECT id, at, flow_id, doc FROM json_to_recordset($1::json) AS x(id text, at timestamptz, flow_id text, doc json)`;
+
+/** The last item per key wins (later calls supersede earlier ones in the same batch); each caller waits for the batch. */
+function lastPerKey<T>(items: T[], key: (t: T) => string): T[] {
+  const m = new Map<string, T>();
+  for (const t of items) {
+    const k = key(t);
+    m.delete(k); // keep arrival order of the last write
+    m.set(k, t);
+  }
+  return [...m.values()];
+}
+
+const claimKey = (d: DedupeClaim) => `${d.flowId}\u0000${d.key}`;
+const docKey = (c: string, id: string) => `${c}\u0000${id}`;
+
+export interface HotPath {
+  createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult>;
+  saveRun(run: Run): Promise<void>;
+  getRun(id: string): Promise<Run | undefined>;
+  putDoc<C extends DocCollection>(c: C, doc: DocCollections[C]): Promise<void>;
+  getDoc<C extends DocCollection>(c: C, id: string): Promise<DocCollections[C] | undefined>;
+  putTimer(t: Timer): Promise<void>;
+  deleteTimer(id: string): Promise<void>;
+  addRejected(e: RejectedEvent): Promise<void>;
+  /** settles once nothing is queued or in flight */
+  idle(): Promise<void>;
+  stats(): Record<string, BatcherStats>;
+}
+
+export function createHotPath(deps: HotPathDeps): HotPath {
+  const { query, instanceId } = deps;
+  const opts = { retryable: retryablePgError, fatal: unavailablePgError };
+
+  const creates = new Batcher<{ run: Run; dedupe?: DedupeClaim }, CreateRunResult>({
+    ...opts,
+    async run(items) {
+      // a key twice in one batch: the first goes to the database, the others are its duplicates
+      const firstOfKey = new Map<string, number>();
+      const firsts: number[] = [];
+      items.forEach((it, i) => {
+        if (!it.dedupe) return void firsts.push(i);
+        const k = claimKey(it.dedupe);
+        if (firstOfKey.has(k)) return;
+        firstOfKey.set(k, i);
+        firsts.push(i);
+      });
+      const { param, sentIdx, ownIdx } = splitRows(firsts, (i) => {
+        const { run, dedupe } = items[i]!;
+        return { ...runRow(run, instanceId), d_flow: dedupe?.flowId ?? null, d_key: dedupe ? keyHash(dedupe.key) : null, d_expires: dedupe?.expiresAt ?? null, d_now: dedupe?.now ?? null };
+      });
+      const out: (CreateRunResult | undefined)[] = new Array(items.length);
+      const own = Promise.all(ownIdx.map(async (j) => (out[firsts[j]!] = await deps.createRunOne(items[firsts[j]!]!.run, items[firsts[j]!]!.dedupe))));
+      const sent = sentIdx.map((j) => firsts[j]!);
+      if (sent.length) {
+        const created = new Set((await query<{ id: string }>(CREATE_BATCH, [param])).rows.map((r) => r.id));
+        const refused: number[] = [];
+        for (const i of sent) {
+          const { run } = items[i]!;
+          // the caller's own object, as the embedded store answers (it was serialised above)
+          if (created.has(run.id)) out[i] = { run, duplicate: false };
+          else refused.push(i);
+        }
+        // a live claim held (and committed) by another run: answer with that run as stored now
+        if (refused.length) {
+          const held = await query<{ flow_id: string; key_hash: string; doc: Run | null }>(HELD, [
+            refused.map((i) => items[i]!.dedupe!.flowId),
+            refused.map((i) => keyHash(items[i]!.dedupe!.key)),
+          ]);
+          const byKey = new Map(held.rows.map((r) => [`${r.flow_id}\u0000${r.key_hash}`, r.doc]));
+          for (const i of refused) {
+            const doc = byKey.get(`${items[i]!.dedupe!.flowId}\u0000${keyHash(items[i]!.dedupe!.key)}`);
+            // the claim's run is gone (pruned), or the claim itself: the careful one-at-a-time path
+            out[i] = doc ? { run: doc, duplicate: true } : await deps.createRunOne(items[i]!.run, items[i]!.dedupe);
+          }
+        }
+      }
+      await own;
+      // the later occurrences of a key in this batch: duplicates of whatever holds it now
+      items.forEach((it, i) => {
+        if (out[i] || !it.dedupe) return;
+        const first = out[firstOfKey.get(claimKey(it.dedupe))!]!;
+        out[i] = { run: structuredClone(first.run), duplicate: true };
+      });
+      return out as CreateRunResult[];
+    },
+  });
+
+  /** A write batch: one statement for the rows json_to_recordset reads, one call each for the others. */
+  const writes = <T>(sql: string, row: (t: T) => unknown, key: (t: T) => string, one: (t: T) => Promise<void>) =>
+    new Batcher<T, void>({
+      ...opts,
+      async run(items) {
+        const last = lastPerKey(items, key);
+        const { param, sentIdx, ownIdx } = splitRows(last, row);
+        await Promise.all([sentIdx.length ? query(sql, [param]) : undefined, ...ownIdx.map((j) => one(last[j]!))]);
+        return items.map(() => undefined);
+      },
+    });
+
+  const saves = writes<Run>(SAVE_BATCH, (r) => runRow(r, instanceId), (r) => r.id, (r) => deps.saveRunOne(r));
+  const docWrites = writes<{ c: DocCollection; doc: { id: string } }>(
+    PUT_DOCS,
+    (x) => ({ collection: x.c, id: x.doc.id, doc: x.doc }),
+    (x) => docKey(x.c, x.doc.id),
+    (x) => deps.putDocOne(x.c, x.doc),
+  );
+  const timerWrites = writes<Timer>(PUT_TIMERS, (t) => ({ id: t.id, due_at: t.dueAt, doc: t }), (t) => t.id, (t) => deps.putTimerOne(t));
+  // every rejected event is its own row (random ids): nothing to fold
+  let seq = 0;
+  const rejections = writes<RejectedEvent>(ADD_REJECTED, (e) => ({ id: e.id, at: e.at, flow_id: e.flowId ?? null, doc: e }), () => String(seq++), (e) => deps.addRejectedOne(e));
+
+  const reads = new Batcher<string, Run | undefined>({
+    ...opts,
+    async run(ids) {
+      const { rows } = await query<{ id: string; doc: Run }>('SELECT id, doc FROM runs WHERE id = ANY($1::text[])', [[...new Set(ids)]]);
+      const byId = new Map(rows.map((r) => [r.id, r.doc]));
+      const given = new Set<string>();
+      // every caller gets a document of its own
+      return ids.map((id) => {
+        const doc = byId.get(id);
+        if (!doc) return undefined;
+        if (given.has(id)) return structuredClone(doc);
+        given.add(id);
+        return doc;
+      });
+    },
+  });
+
+  const docReads = new Batcher<{ c: DocCollection; id: string }, unknown>({
+    ...opts,
+    async run(items) {
+      const { rows } = await query<{ collection: string; id: string; doc: unknown }>(GET_DOCS, [items.map((x) => x.c), items.map((x) => x.id)]);
+      const byKey = new Map(rows.map((r) => [docKey(r.collection, r.id), r.doc]));
+      const given = new Set<string>();
+      return items.map((x) => {
+        const k = docKey(x.c, x.id);
+        const doc = byKey.get(k);
+        if (doc === undefined) return undefined;
+        if (given.has(k)) return structuredClone(doc);
+        given.add(k);
+        return doc;
+      });
+    },
+  });
+
+  const timerDeletes = new Batcher<string, void>({
+    ...opts,
+    async run(ids) {
+      await query('DELETE FROM timers WHERE id = ANY($1::text[])', [[...new Set(ids)]]);
+      return ids.map(() => undefined);
+    },
+  });
+
+  const all = { creates, saves, reads, docWrites, docReads, timerWrites, timerDeletes, rejections };
+  return {
+    createRun: (run, dedupe) => creates.push({ run, dedupe }),
+    saveRun: (run) => saves.push(run),
+    getRun: (id) => reads.push(id),
+    putDoc: (c, doc) => docWrites.push({ c, doc }),
+    getDoc: <C extends DocCollection>(c: C, id: string) => docReads.push({ c, id }) as Promise<DocCollections[C] | undefined>,
+    putTimer: (t) => timerWrites.push(t),
+    deleteTimer: (id) => timerDeletes.push(id),
+    addRejected: (e) => rejections.push(e),
+    async idle() {
+      await Promise.all(Object.values(all).map((b) => b.idle()));
+    },
+    stats: () => Object.fromEntries(Object.entries(all).map(([k, b]) => [k, { ...b.stats }])),
+  };
+}
