@@ -30,7 +30,7 @@ describe('copyStore into postgres', () => {
     expect(await isEmptyStore(h.store)).toBe(true);
     const counts = await copyStore(src, h.store, { now: at(100) });
     expect(counts).toMatchObject({ flows: 4, flowIds: 2, runs: 3, openRuns: 1, dedupe: 2, records: 2, timers: 2, rejected: 1 });
-    expect(counts.docs).toEqual({ deadLetters: 1, reviews: 1, alerts: 1, tasks: 1, outbox: 1, settings: 1, kpiFacts: 1 });
+    expect(counts.docs).toEqual({ deadLetters: 1, reviews: 1, alerts: 1, tasks: 1, outbox: 1, settings: 1, kpiFacts: 1, connections: 1 });
     expect(await isEmptyStore(h.store)).toBe(false);
     await expectSameStores(src, h.store);
     expect((await h.store.getFlow('lead'))?.active).toBe(false);

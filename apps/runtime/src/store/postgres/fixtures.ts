@@ -33,6 +33,8 @@ export async function fill(s: Store) {
   await s.putDoc('outbox', { id: 'ob1', to: 'ada@example.com', subject: 'Hi' });
   await s.putDoc('settings', { id: 'smtp', host: 'localhost' });
   await s.putDoc('kpiFacts', { id: 'kf1', minutes: 5 });
+  // a connection as the vault stores it: its secrets sealed, copied as they are (same master key)
+  await s.putDoc('connections', { id: 'slack', app: 'slack', name: 'Slack', authType: 'bearer', auth: { v: 1, kid: 'abc123def456', iv: 'aXY=', tag: 'dGFn', data: 'ZGF0YQ==' }, createdAt: at(5), updatedAt: at(5) });
   await s.addRejected({ id: 'rej1', at: at(5), flowId: 'lead', path: 'lead', status: 422, reason: 'payload schema' });
   return { open, doneRun, oldRun };
 }
