@@ -57,6 +57,8 @@ beforeAll(async () => {
   slack.tokens.add(TOKEN);
   expect((await rt.post('/api/connections', { id: 'slack', app: 'slack', name: 'Slack', auth: { type: 'bearer', token: TOKEN }, baseUrl: slack.url })).status).toBe(201);
   expect((await rt.post('/api/connections', { id: 'crm', app: 'http', name: 'CRM', auth: { type: 'apiKey', in: 'query', name: 'api_key', value: API_KEY }, baseUrl: crm.url })).status).toBe(201);
+  // a base URL on the cloud metadata address: the egress guard refuses every call there (security/egress.ts)
+  expect((await rt.post('/api/connections', { id: 'metadata', app: 'slack', name: 'Metadata', auth: { type: 'bearer', token: 'xoxb-meta' }, baseUrl: 'http://169.254.169.254' })).status).toBe(201);
   expect((await rt.post('/api/connections', { id: 'ledger', app: 'http', name: 'Ledger', auth: { type: 'basic', username: 'founder', password: PASSWORD }, baseUrl: `${crm.url}/ledger` })).status).toBe(201);
   for (const f of [
     action('post', { action: 'slack.postMessage', params: { connection: 'slack', channel: '#general', text: 'hello' } }),
@@ -65,6 +67,7 @@ beforeAll(async () => {
     action('crm-elsewhere', { action: 'http.request', params: { method: 'POST', url: `${other.url}/contacts`, body: { email: '{{payload.email}}' }, connection: 'crm' } }),
     action('slack-elsewhere', { action: 'http.request', params: { method: 'POST', url: `${other.url}/api/chat.postMessage`, connection: 'slack' } }),
     action('connector-elsewhere', { action: 'slack.postMessage', params: { connection: 'crm', channel: '#general', text: 'x' } }),
+    action('metadata', { action: 'slack.postMessage', params: { connection: 'metadata', channel: '#general', text: 'x' } }),
   ]) {
     expect((await rt.put(`/api/flows/${f.id}`, f)).status).toBe(200);
   }
@@ -103,6 +106,19 @@ describe("a connection's credential goes only to its own hosts", () => {
     expect(run.status).toBe('dead');
     expect(run.error).toContain('needs a slack connection');
     expect(crm.requests).toHaveLength(0);
+  });
+});
+
+describe('connectors go through the egress guard', () => {
+  it('a connection whose base URL is the cloud metadata address: the step and the connection test are refused before connecting', async () => {
+    const run = await runOf('metadata');
+    expect(run.status).toBe('dead');
+    expect(run.error).toContain('169.254.169.254 is a link-local or cloud-metadata address');
+    // refused, not retried: one attempt
+    expect(run.steps[0].attempts).toHaveLength(1);
+    const probe = await rt.post('/api/connections/metadata/test', {});
+    expect(probe.body.ok).toBe(false);
+    expect(JSON.stringify(probe.body)).toContain('link-local or cloud-metadata');
   });
 });
 
