@@ -8,7 +8,7 @@ import { readFile, readdir, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { StoreCorruptError } from '../types.ts';
-import { AppendLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
+import { AppendLog, openTrackedLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
 import { atomicWrite, scanLines } from './fsutil.ts';
 import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
@@ -106,20 +106,7 @@ export class Collection {
   }
 
   private newLog(gen: number, size: number, created: boolean, durableTag = 0): AppendLog {
-    const log = new AppendLog(this.logFile(gen), size, {
-      fsync: this.opts.fsync,
-      stats: this.opts.stats,
-      created,
-      files: this.opts.files,
-      health: this.opts.health,
-      durableTag,
-    });
-    const cp = this.opts.checkpoint;
-    if (cp) {
-      cp.track(`db/${this.logName(gen)}`, log);
-      log.onDurable = () => cp.touch();
-    }
-    return log;
+    return openTrackedLog(this.logFile(gen), `db/${this.logName(gen)}`, size, created, durableTag, this.opts);
   }
 
   /**

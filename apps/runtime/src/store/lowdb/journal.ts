@@ -10,7 +10,7 @@ import { open, readdir, rename, stat, truncate, unlink, type FileHandle } from '
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StoreCorruptError } from '../types.ts';
-import { AppendLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
+import { AppendLog, openTrackedLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
 import { fsyncDir, scanLines, writeAll } from './fsutil.ts';
 import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
@@ -105,20 +105,7 @@ export class Journal {
   }
 
   private newLog(seg: number, size: number, created: boolean, durableTag = 0): AppendLog {
-    const log = new AppendLog(this.file(seg), size, {
-      fsync: this.opts.fsync,
-      stats: this.opts.stats,
-      created,
-      files: this.opts.files,
-      health: this.opts.health,
-      durableTag,
-    });
-    const cp = this.opts.checkpoint;
-    if (cp) {
-      cp.track(this.rel(seg), log);
-      log.onDurable = () => cp.touch();
-    }
-    return log;
+    return openTrackedLog(this.file(seg), this.rel(seg), size, created, durableTag, this.opts);
   }
 
   /**
