@@ -13,6 +13,7 @@ import { atomicWrite, scanLines } from './fsutil.ts';
 import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import type { AckVerifier, FoundFile } from './ack-verifier.ts';
+import type { CompactionGate } from './compaction-gate.ts';
 
 export interface Snapshot {
   gen: number;
@@ -77,6 +78,8 @@ export interface CollectionOptions {
   files?: FileLayer;
   health?: WriteHealthSink;
   checkpoint?: Checkpoint;
+  /** held by a backup while it copies: compaction waits before it replaces or deletes anything */
+  gate?: CompactionGate;
 }
 
 export class Collection {
@@ -230,6 +233,7 @@ export class Collection {
     this.gen = oldGen + 1;
     this.log = this.newLog(this.gen, 0, true);
     this.compacting = (async () => {
+      const leave = await this.opts.gate?.enter();
       try {
         const started = Date.now();
         const oldBytes = old.size;
@@ -263,6 +267,7 @@ export class Collection {
         this.opts.warn(`store: compaction of ${this.name} failed: ${(e as Error).message}`);
         await old.close().catch(() => {});
       } finally {
+        leave?.();
         this.compacting = undefined;
       }
     })();

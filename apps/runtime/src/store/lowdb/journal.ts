@@ -15,6 +15,7 @@ import { fsyncDir, scanLines, writeAll } from './fsutil.ts';
 import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import type { AckVerifier, FoundFile } from './ack-verifier.ts';
+import type { CompactionGate } from './compaction-gate.ts';
 
 export interface Loc {
   seg: number;
@@ -36,6 +37,8 @@ export interface JournalOptions {
   checkpoint?: Checkpoint;
   /** the journal directory's name relative to the data dir (for checkpoint entries) */
   relDir?: string;
+  /** held by a backup while it copies: compaction waits at its start */
+  gate?: CompactionGate;
 }
 
 const HEAD = Buffer.from('{"h":');
@@ -332,6 +335,18 @@ export class Journal {
    * called for each kept line, synchronously with the switch to the new file.
    */
   async compact(
+    keep: (h: Header, loc: Loc) => boolean,
+    moved: (h: Header, from: Loc, to: Loc) => void,
+  ): Promise<{ dropped: number; bytes: number; upTo: number }> {
+    const leave = await this.opts.gate?.enter();
+    try {
+      return await this.compactNow(keep, moved);
+    } finally {
+      leave?.();
+    }
+  }
+
+  private async compactNow(
     keep: (h: Header, loc: Loc) => boolean,
     moved: (h: Header, from: Loc, to: Loc) => void,
   ): Promise<{ dropped: number; bytes: number; upTo: number }> {
