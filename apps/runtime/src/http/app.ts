@@ -8,6 +8,7 @@ import { securityHeaders } from '../security/headers.ts';
 import { adminHostGuard } from '../security/host-guard.ts';
 import { apiWriteGuard } from '../security/origin-guard.ts';
 import { flowsRouter } from './api-flows.ts';
+import { stepsRouter } from './api-steps.ts';
 import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
 import { filesRouter } from './api-files.ts';
@@ -54,6 +55,7 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   api.use(adminAuth(ctx.adminToken));
   api.use(express.json({ limit: '5mb' }));
   api.use('/flows', flowsRouter(ctx));
+  api.use('/steps', stepsRouter(ctx));
   api.use('/', opsRouter(ctx));
   api.use('/', observabilityRouter(ctx));
   api.use('/', filesRouter(ctx));
