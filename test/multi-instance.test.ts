@@ -1,7 +1,7 @@
-// Scale-out on PostgreSQL (issue 8): two runtime processes on one database share the work.
-// 5,000 events (4,000 keys + 20% duplicates) are spread over both processes; one is SIGKILLed midway
-// and restarted. Once the load stops and both processes' work has drained: every acknowledged runId is
-// the stored run of its key (even when its duplicate went to the other process) — lost=0,
+// Scale-out on PostgreSQL (issues 8 and 18): three runtime processes on one database share the work.
+// 5,000 events (4,000 keys + 20% duplicates) are spread over the three; one is SIGKILLed midway and
+// restarted. Once the load stops and every process's work has drained: every acknowledged runId is the
+// stored run of its key (even when its duplicate went to another process) — lost=0,
 // duplicate_runs=0, unfinished=0 — every run's wait timer fired exactly once, no timer is left behind.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
@@ -17,7 +17,7 @@ import { accountRuns, formatAccounting, runsInHand, waitForDrain } from './suppo
 const UNIQUE = 4000;
 const DUPLICATES = 1000;
 const CONCURRENCY = 32;
-const KILL_AFTER = 1800; // acks (over both processes) before process A is SIGKILLed
+const KILL_AFTER = 1800; // acks (over all processes) before process A is SIGKILLed
 
 let server: PostgresInstance | undefined;
 let receiver: Server | undefined;
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 
 describe('multi-instance on PostgreSQL', () => {
-  it('two processes, 5,000 events with 20% duplicates, one SIGKILLed and restarted: lost=0, duplicate_runs=0, every timer fired once', async () => {
+  it('three processes, 5,000 events with 20% duplicates, one SIGKILLed and restarted: lost=0, duplicate_runs=0, every timer fired once', async () => {
     server = await startPostgres();
     const admin = new pg.Client(server.url);
     await admin.connect();
@@ -80,9 +80,15 @@ describe('multi-instance on PostgreSQL', () => {
       return { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_DATABASE_URL: databaseUrl, FLOWDESK_CONFIG_INSTANCE: name };
     };
     const envA = envFor('a');
-    const envB = envFor('b');
     children[0] = await startChildRuntime(envA); // deploys the flow first
-    children[1] = await startChildRuntime(envB);
+    [children[1], children[2]] = await Promise.all([startChildRuntime(envFor('b')), startChildRuntime(envFor('c'))]);
+    const N = children.length;
+    const label = (target: number) => 'ABC'[target];
+    /** the target if it is up, else the next process that is */
+    const live = (target: number) => {
+      for (let k = 0; k < N; k++) if (children[(target + k) % N]) return (target + k) % N;
+      return target;
+    };
 
     const random = mulberry32(20261125);
     const events = shuffledKeys(UNIQUE, DUPLICATES, random);
@@ -99,7 +105,7 @@ describe('multi-instance on PostgreSQL', () => {
         const res = await fetch(`${c.url}/hooks/charge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
         const text = await res.text();
         if (res.status !== 202 && res.status !== 200) {
-          lastFailure.set(key, `${target === 0 ? 'A' : 'B'} answered ${res.status} ${text.slice(0, 300)}`);
+          lastFailure.set(key, `${label(target)} answered ${res.status} ${text.slice(0, 300)}`);
           return false;
         }
         const body = JSON.parse(text) as { runId: string };
@@ -110,24 +116,24 @@ describe('multi-instance on PostgreSQL', () => {
           const victim = children[0]!;
           children[0] = undefined;
           await victim.kill('SIGKILL');
-          // restart it while the other process keeps taking events
+          // restart it while the other processes keep taking events
           restarting = startChildRuntime({ ...envA, FLOWDESK_CONFIG_INSTANCE: 'a-restarted' }).then((c) => {
             children[0] = c;
           });
         }
         return true;
       } catch (e) {
-        lastFailure.set(key, `${target === 0 ? 'A' : 'B'}: ${(e as Error).message}`);
+        lastFailure.set(key, `${label(target)}: ${(e as Error).message}`);
         return false; // cut by the kill: never acknowledged, the sender tries again
       }
     };
-    const queue = events.map((key, i) => ({ key, target: i % 2 }));
+    const queue = events.map((key, i) => ({ key, target: i % N }));
     const worker = async () => {
       for (let ev = queue.shift(); ev !== undefined; ev = queue.shift()) {
-        // unacknowledged: the sender retries, on the other process if this one is down
-        for (let attempt = 0; !(await sendTo(children[ev.target] ? ev.target : 1 - ev.target, ev.key)); attempt++) {
+        // unacknowledged: the sender retries, on another process if this one is down
+        for (let attempt = 0; !(await sendTo(live(ev.target), ev.key)); attempt++) {
           if (attempt > 600) throw new Error(`event ${ev.key} never acknowledged: ${lastFailure.get(ev.key)}`);
-          ev.target = 1 - ev.target;
+          ev.target = (ev.target + 1) % N;
           await new Promise((r) => setTimeout(r, 50));
         }
       }
@@ -136,7 +142,7 @@ describe('multi-instance on PostgreSQL', () => {
     expect(killed).toBe(true);
     await restarting;
 
-    // the load has stopped: wait for both processes' work to drain, then count
+    // the load has stopped: wait for every process's work to drain, then count
     const db = new pg.Client(databaseUrl);
     await db.connect();
     try {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { REPO } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
 
 const LEASE_MS = 2_000;
 
@@ -46,16 +47,6 @@ function startHolder(url: string, events: HolderEvent[]): Promise<ChildProcess> 
     });
     proc.once('exit', (code) => fail(new Error(`lease holder exited with ${code}: ${err}`)));
   });
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, deadlineMs = 60_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > deadlineMs) throw new Error(`not within ${deadlineMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('a lease across processes', () => {

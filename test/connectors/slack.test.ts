@@ -140,6 +140,21 @@ describe('slack.postMessage', () => {
   });
 });
 
+describe("the editor's 'Run this step' (POST /api/steps/run)", () => {
+  it('performs a connector step once with its connection, when confirmed, and never answers the token back', async () => {
+    const draft = flow('draft', { action: 'slack.postMessage', params: { connection: 'slack', channel: '#leads', text: 'Try: {{payload.email}}' } });
+    const asked = await rt.post('/api/steps/run', { flow: draft, nodeId: 'notify', payload: { email: 'bo@example.com' } });
+    expect(asked.body).toMatchObject({ status: 'needs-confirmation', action: 'slack.postMessage' });
+    expect(slack.requests).toHaveLength(0);
+    const sent = await rt.post('/api/steps/run', { flow: draft, nodeId: 'notify', payload: { email: 'bo@example.com' }, confirm: true });
+    expect(sent.body).toMatchObject({ status: 'called', ok: true, output: { channel: expect.any(String), ts: expect.any(String) } });
+    expect(slack.requests).toHaveLength(1);
+    expect(slack.requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(slack.requests[0]!.body).toMatchObject({ channel: '#leads', text: 'Try: bo@example.com' });
+    expect(JSON.stringify(sent.body)).not.toContain(TOKEN);
+  });
+});
+
 describe('slack.sendWebhook', () => {
   it('posts {text} to /services/<the credential>, with no Authorization header', async () => {
     const { body } = await rt.post('/hooks/hook', { email: 'ada@example.com' });

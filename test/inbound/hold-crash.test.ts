@@ -6,6 +6,7 @@ import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
 import { startFailServer, type FailServer } from '../support/fail-server.ts';
 import { flowsDirWithDocs, tempDir } from '../support/runtime.ts';
 import { hookFlow } from './support.ts';
+import { waitFor } from '../support/wait.ts';
 
 const dirs: string[] = [];
 let child: ChildRuntime | undefined;
@@ -15,16 +16,6 @@ afterAll(async () => {
   await dep?.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('hold across a SIGKILL', () => {
   it('held events survive the kill, and run once each, in arrival order, when the flow is switched on', { timeout: 240_000 }, async () => {
@@ -70,10 +61,10 @@ describe('hold across a SIGKILL', () => {
     expect(dep.requests).toHaveLength(0);
 
     expect((await api(url, '/api/flows/orders/active', { active: true })).body).toMatchObject({ active: true, released: 32 });
-    await waitFor(async () => {
+    await waitFor('every held run succeeded', async () => {
       const all = await Promise.all(acked.map(async (a) => (await api(url, `/api/runs/${a.runId}`)).body.status as string));
       return all.every((s) => s === 'succeeded') ? true : undefined;
-    }, 60_000);
+    }, 60_000, 100);
     const seen = dep.requests.map((r) => (JSON.parse(r.body) as { n: number }).n);
     expect(seen).toEqual(acked.map((a) => a.n)); // once each, in arrival order
     await child.kill('SIGTERM');

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChildRuntime, runChildToExit, type ChildRuntime } from '../support/child.ts';
 import { flowsDirWith, tempDir } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
 
 const dirs: string[] = [];
 let child: ChildRuntime | undefined;
@@ -13,18 +14,9 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('restart', () => {
-  it('every acknowledged event has its run after a SIGKILL, finished or resumed to the end', async () => {
+  // a child start, 150 acks, a kill, a restart and the drain: slow on a loaded 2-core CI machine
+  it('every acknowledged event has its run after a SIGKILL, finished or resumed to the end', { timeout: 180_000 }, async () => {
     const dataDir = tempDir();
     const flowsDir = flowsDirWith(['lead-qualification']);
     dirs.push(dataDir, flowsDir);
@@ -45,17 +37,17 @@ describe('restart', () => {
     };
     const burst = Array.from({ length: 400 }, (_, i) => post(i));
     // kill while requests are still in flight
-    await waitFor(async () => (acked.length >= 150 ? true : undefined), 20_000);
+    await waitFor('150 events acknowledged', () => acked.length >= 150, 20_000, 100);
     await child.kill('SIGKILL');
     await Promise.all(burst);
     expect(acked.length).toBeGreaterThanOrEqual(150);
 
     child = await startChildRuntime(env);
     const url = child.url;
-    const statuses = await waitFor(async () => {
+    const statuses = await waitFor('every acknowledged run succeeded', async () => {
       const all = await Promise.all(acked.map(async (id) => (await fetch(`${url}/api/runs/${id}`)).json() as Promise<{ status?: string }>));
       return all.every((r) => r.status === 'succeeded') ? all : undefined;
-    }, 60_000);
+    }, 60_000, 100);
     expect(statuses).toHaveLength(acked.length);
     await child.kill('SIGTERM');
     child = undefined;

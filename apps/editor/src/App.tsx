@@ -54,7 +54,7 @@ export function App() {
   let page;
   let m: RegExpExecArray | null;
   if ((m = /^\/flows\/([^/]+)$/.exec(path))) page = <EditorPage flowId={decodeURIComponent(m[1]!)} />;
-  else if ((m = /^\/runs\/([^/]+)$/.exec(path))) page = <RunView runId={decodeURIComponent(m[1]!)} />;
+  else if ((m = /^\/runs\/([^/]+)$/.exec(path))) page = <RunView key={m[1]} runId={decodeURIComponent(m[1]!)} />;
   else if (path.startsWith('/runs')) page = <RunsPage />;
   else if (path.startsWith('/reviews')) page = <ReviewsPage />;
   else if (path.startsWith('/dead-letters')) page = <DeadLettersPage />;

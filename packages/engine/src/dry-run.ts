@@ -1,8 +1,8 @@
 // Dry run: walks the flow on a sample payload with every action assumed to succeed (or fail, when
 // asked), waits skipped and reviews decided — no side effects. The editor and the runtime share it.
-import { checkResolvedParams, type ActionType, type EntityRecord, type Flow } from '@flowdesk/schema';
+import { actionSpec, checkResolvedParams, type ActionType, type EntityRecord, type Flow } from '@flowdesk/schema';
 import { advance, applyActionResult, applyItemResult, applySandboxResult, applyTransitionResult, newRun, resolveReview, runRecordRef, type AdvanceEnv } from './interpreter.ts';
-import type { DryRunResult, SandboxCommand, SandboxResult } from './types.ts';
+import type { ActionCommand, DryRunResult, SandboxCommand, SandboxResult } from './types.ts';
 
 export interface DryRunInput {
   payload: unknown;
@@ -12,6 +12,13 @@ export interface DryRunInput {
   decisions?: Record<string, string>;
   actionResults?: Record<string, 'ok' | 'error'>;
   validateSchema?: AdvanceEnv['validateSchema'];
+  /** node id → an output that stands in for the step (an action is not called, code is not run): the editor's pinned data */
+  pinned?: Record<string, unknown>;
+  /** "Run this step": stop once this node has run, or just before it calls an action (see result.stopped) */
+  stopAt?: string;
+  /** values for {{secrets.x}} / {{config.x}} (the runtime's "Run this step"; never given by the editor) */
+  secrets?: Record<string, string>;
+  config?: Record<string, string>;
 }
 
 const MAX_COMMANDS = 50_000;
@@ -55,8 +62,20 @@ export async function dryRunAsync(flow: Flow, input: DryRunInput, sandbox: (cmd:
   return next.value;
 }
 
+/**
+ * "Run this step" (input.stopAt): the walk up to that node, and when it stopped before an action, the
+ * action's command (params resolved with input.secrets: for the runtime to perform, never to show).
+ */
+export async function dryRunUntil(flow: Flow, input: DryRunInput & { stopAt: string }, sandbox: (cmd: SandboxCommand) => Promise<SandboxResult>): Promise<{ result: DryRunResult; command?: ActionCommand }> {
+  const stop: { command?: ActionCommand } = {};
+  const walk = dryRunSteps(flow, input, stop);
+  let next = walk.next();
+  while (!next.done) next = walk.next(await sandbox(next.value));
+  return { result: next.value, ...(stop.command ? { command: stop.command } : {}) };
+}
+
 /** The walk, yielding each sandbox command and taking its answer. */
-function* dryRunSteps(flow: Flow, input: DryRunInput): Generator<SandboxCommand, DryRunResult, SandboxResult> {
+function* dryRunSteps(flow: Flow, input: DryRunInput, stop: { command?: ActionCommand } = {}): Generator<SandboxCommand, DryRunResult, SandboxResult> {
   let now = input.now;
   const headers = input.headers ?? {};
   let run = newRun(flow, {
@@ -71,11 +90,25 @@ function* dryRunSteps(flow: Flow, input: DryRunInput): Generator<SandboxCommand,
   const actions: DryRunResult['actions'] = [];
   const errors: DryRunResult['errors'] = [];
   let end: DryRunResult['end'];
-  const env = (): AdvanceEnv => ({ now, record: input.record ?? null, validateSchema: input.validateSchema });
+  const env = (): AdvanceEnv => ({ now, record: input.record ?? null, validateSchema: input.validateSchema, ...(input.secrets ? { secrets: input.secrets } : {}), ...(input.config ? { config: input.config } : {}) });
+  const pinned = input.pinned ?? {};
+  const isPinned = (nodeId: string) => Object.prototype.hasOwnProperty.call(pinned, nodeId);
+  const pinnedUsed = new Set<string>();
+  const stopAt = input.stopAt;
+  const ranStopAt = () => stopAt !== undefined && run.steps.some((s) => s.nodeId === stopAt && s.status !== 'running');
+  let stopped: DryRunResult['stopped'];
   for (let i = 0; i < MAX_COMMANDS; i++) {
+    if (ranStopAt()) break;
     const { run: next, command } = advance(flow, run, env());
     run = next;
-    if (command.kind === 'done') break;
+    if (command.kind === 'done' || ranStopAt()) break;
+    if (command.kind === 'action' && command.nodeId === stopAt && !isPinned(stopAt)) {
+      // "Run this step" on an action: the caller decides whether it really calls (the params as logged: secrets redacted)
+      const logged = run.steps[run.steps.length - 1]?.input ?? {};
+      stopped = { nodeId: stopAt, reached: true, action: { action: command.action, params: logged, outside: actionSpec(command.action)?.outside ?? true } };
+      stop.command = command;
+      break;
+    }
     const actionResult = (nodeId: string, invalid?: string) =>
       !invalid && (input.actionResults?.[nodeId] ?? 'ok') === 'ok'
         ? { ok: true, output: { dryRun: true }, durationMs: 0 }
@@ -90,13 +123,23 @@ function* dryRunSteps(flow: Flow, input: DryRunInput): Generator<SandboxCommand,
     if (command.kind === 'items') {
       // a loop's items one command at a time, in index order
       for (const { index, command: c } of command.commands) {
-        if (c.kind === 'action') {
+        if (isPinned(c.nodeId)) {
+          pinnedUsed.add(c.nodeId);
+          const output = pinned[c.nodeId];
+          run = applyItemResult(flow, run, command.nodeId, index, c.kind === 'action' ? { kind: 'action', result: { ok: true, output, durationMs: 0 }, startedAt: now } : { kind: 'sandbox', result: { ok: true, output } }, now);
+        } else if (c.kind === 'action') {
           const invalid = checked(c.nodeId, c.action, c.params);
           run = applyItemResult(flow, run, command.nodeId, index, { kind: 'action', result: actionResult(c.nodeId, invalid), startedAt: now }, now);
         } else {
           run = applyItemResult(flow, run, command.nodeId, index, { kind: 'sandbox', result: yield c }, now);
         }
       }
+    } else if (command.kind === 'action' && isPinned(command.nodeId)) {
+      pinnedUsed.add(command.nodeId);
+      run = applyActionResult(flow, run, { ok: true, output: pinned[command.nodeId], durationMs: 0 }, now, now);
+    } else if (command.kind === 'sandbox' && isPinned(command.nodeId)) {
+      pinnedUsed.add(command.nodeId);
+      run = applySandboxResult(flow, run, { ok: true, output: pinned[command.nodeId] }, now);
     } else if (command.kind === 'action') {
       const invalid = checked(command.nodeId, command.action, command.params);
       run = applyActionResult(flow, run, actionResult(command.nodeId, invalid), now, now);
@@ -113,9 +156,14 @@ function* dryRunSteps(flow: Flow, input: DryRunInput): Generator<SandboxCommand,
     }
   }
   if (run.status === 'failed' && run.error) errors.push({ path: '', message: run.error, nodeId: run.steps[run.steps.length - 1]?.nodeId });
-  const path = ['trigger', ...run.steps.map((s) => s.nodeId)];
-  const edges = run.steps.map((s, i) => ({ from: i === 0 ? 'trigger' : run.steps[i - 1]!.nodeId, port: i === 0 ? undefined : run.steps[i - 1]!.port, to: s.nodeId }));
-  const last = run.steps[run.steps.length - 1];
+  // stopped at a node: what came after it in the same pure stretch is not part of the answer
+  const cut = stopAt !== undefined ? run.steps.findIndex((s) => s.nodeId === stopAt) : -1;
+  const taken = cut >= 0 ? run.steps.slice(0, cut + 1) : run.steps;
+  if (stopAt !== undefined && !stopped) stopped = { nodeId: stopAt, reached: cut >= 0 };
+  const path = ['trigger', ...taken.map((s) => s.nodeId)];
+  const edges = taken.map((s, i) => ({ from: i === 0 ? 'trigger' : taken[i - 1]!.nodeId, port: i === 0 ? undefined : taken[i - 1]!.port, to: s.nodeId }));
+  const last = taken[taken.length - 1];
   if (!end && last && flow.nodes.find((n) => n.id === last.nodeId)?.type === 'end') end = { nodeId: last.nodeId };
-  return { ok: errors.length === 0 && run.status === 'succeeded', errors, path, edges, vars: run.vars, actions, end, status: run.status };
+  const steps = taken.map((s) => ({ nodeId: s.nodeId, status: s.status, ...(s.port !== undefined ? { port: s.port } : {}), ...(s.output !== undefined ? { output: s.output } : {}), ...(s.error ? { error: s.error } : {}), ...(pinnedUsed.has(s.nodeId) ? { pinned: true } : {}) }));
+  return { ok: errors.length === 0 && (run.status === 'succeeded' || (stopped?.reached ?? false)), errors, path, edges, vars: run.vars, actions, end, status: run.status, steps, ...(stopped ? { stopped } : {}) };
 }

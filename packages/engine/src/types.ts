@@ -119,4 +119,8 @@ export interface DryRunResult {
   actions: { nodeId: string; action: ActionType; params: Record<string, unknown>; error?: string }[];
   end?: { nodeId: string; exitState?: { entity: string; key: string; state: string } };
   status: Run['status'];
+  /** each step it took, in order, with what it gave (a code step's output or error); `pinned` when a pinned output stood in for it */
+  steps?: { nodeId: string; status: Run['steps'][number]['status']; port?: string; output?: unknown; error?: string; pinned?: boolean }[];
+  /** with `stopAt`: whether the walk got to that node, and the action it stopped before (params with secrets redacted) */
+  stopped?: { nodeId: string; reached: boolean; action?: { action: ActionType; params: unknown; outside: boolean } };
 }

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { EditorPage } from './EditorPage.ts';
 
 export class FlowListPage {
   constructor(private page: Page) {}
@@ -19,4 +20,16 @@ export class FlowListPage {
   row(id: string) {
     return this.page.getByTestId(`flow-row-${id}`);
   }
+}
+
+/** "+ New flow" with a name and an id, then the editor ready. */
+export async function newFlow(page: Page, id: string, name: string): Promise<EditorPage> {
+  await new FlowListPage(page).open();
+  await page.getByTestId('new-flow').click();
+  await page.getByTestId('new-flow-name').fill(name);
+  await page.getByTestId('new-flow-id').fill(id);
+  await page.getByTestId('new-flow-create').click();
+  const ed = new EditorPage(page);
+  await ed.waitReady();
+  return ed;
 }

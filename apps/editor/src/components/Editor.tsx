@@ -27,10 +27,13 @@ import { ConnectionBanner } from './ConnectionBanner.tsx';
 import { Palette } from './Palette.tsx';
 import { loadPanels, savePanels, type PanelPrefs } from '../core/panels.ts';
 import { SidePanel } from './SidePanel.tsx';
+import { StepTest } from './editor/StepTest.tsx';
+import { loadPinned, PIN_DATA_KEY, savePinned, type Pinned } from '../core/pinned.ts';
+import { variablesFor } from '../core/variables.ts';
 
-/** Suggestions for the rule builder's field input: payload fields and vars. */
-function fieldSuggestions(flow: Flow): string[] {
-  const out = new Set<string>();
+/** Suggestions for the rule builder's field input: what the node can read, then payload fields and vars. */
+function fieldSuggestions(flow: Flow, first: string[] = []): string[] {
+  const out = new Set<string>(first);
   const ps = (flow.trigger as { payloadSchema?: { properties?: Record<string, unknown> } }).payloadSchema;
   for (const k of Object.keys(ps?.properties ?? {})) out.add(`payload.${k}`);
   for (const n of flow.nodes) if (n.type === 'compute') for (const k of Object.keys(n.set ?? {})) out.add(`vars.${k}`);
@@ -115,6 +118,20 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   const [dry, setDry] = useState<DryRunResult | null>(null);
   const [busy, setBusy] = useState(false);
 
+  // --- pinned step outputs (kept in this browser, never deployed)
+  const [pinned, setPinnedState] = useState<Pinned>(() => loadPinned(flowId));
+  const pin = useCallback(
+    (nodeId: string, output: unknown) => {
+      setPinnedState((p) => {
+        const { [nodeId]: _old, ...rest } = p;
+        const next = output === undefined ? rest : { ...rest, [nodeId]: output };
+        savePinned(flowId, next);
+        return next;
+      });
+    },
+    [flowId],
+  );
+
   // --- dry-run highlight (it belongs to the open dry-run panel)
   const pathEdges = useMemo(() => {
     if (!dry) return undefined;
@@ -155,6 +172,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
         return;
       }
       update((g) => carrySelection(g, flowToGraph(doc)));
+      setPinnedState(loadPinned(flowId)); // the import may have brought pinned data
       setStatus({ kind: 'info', text: 'Imported. Deploy to make it live.' });
     },
     [flowId, update],
@@ -192,8 +210,12 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   };
 
   const active = graph.meta.active !== false;
-  const fields = useMemo(() => fieldSuggestions(flow), [flow]);
   const selection = useStableSelection(graph);
+  const selectedId = selection.length === 1 && selection[0]!.data.kind !== 'trigger' ? selection[0]!.id : undefined;
+  const variables = useMemo(() => variablesFor(flow, selectedId), [flow, selectedId]);
+  const fields = useMemo(() => fieldSuggestions(flow, variables.map((v) => v.path)), [flow, variables]);
+
+  const stepTest = useCallback((nodeId: string) => <StepTest key={nodeId} nodeId={nodeId} flow={currentFlow} pinned={pinned} onPin={pin} />, [currentFlow, pinned, pin]);
 
   return (
     <div className="fd-editor" data-testid="editor">
@@ -218,6 +240,14 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
           const doc = currentFlow();
           downloadJson(`${doc.id}.json`, doc);
         }}
+        onExportWithPins={
+          Object.keys(pinned).length
+            ? () => {
+                const doc = currentFlow();
+                downloadJson(`${doc.id}.json`, { ...doc, [PIN_DATA_KEY]: pinned });
+              }
+            : undefined
+        }
         onImport={() => setImportOpen({})}
         active={active}
         onActive={(on) => {
@@ -266,13 +296,14 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
             serverErrors={serverErrors}
             onPick={edits.pick}
             flow={flow}
+            pinned={pinned}
             onDryRun={setDry}
             flowId={flowId}
             deployedVersion={deployedVersion}
             onRolledBack={props.reload}
           />}
         </div>
-        {panels.side && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onRenamePort={edits.onRenamePort} />}
+        {panels.side && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} variables={variables} stepTest={stepTest} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onRenamePort={edits.onRenamePort} />}
       </div>
       {importOpen && <ImportDialog onImport={applyImport} onClose={() => setImportOpen(null)} initialErrors={importOpen.errors} />}
       {runNow && <RunNowDialog flow={currentFlow()} onClose={() => setRunNow(false)} />}

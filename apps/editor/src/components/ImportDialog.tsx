@@ -2,16 +2,24 @@
 import { useState } from 'react';
 import type { Flow } from '@flowdesk/schema';
 import { validateDoc, type FlowError } from '../core/validate.ts';
+import { savePinned, takePinData } from '../core/pinned.ts';
 
+/**
+ * Reads an exported flow. Pinned data it carries (`pinData`, exported only when asked) is not part of
+ * the flow: it is kept in this browser for the flow (pinned.ts) once the flow itself is valid.
+ */
 export async function parseFlowText(text: string): Promise<{ flow?: Flow; errors: FlowError[] }> {
-  let doc: unknown;
+  let raw: unknown;
   try {
-    doc = JSON.parse(text);
+    raw = JSON.parse(text);
   } catch (e) {
     return { errors: [{ path: '', message: `not JSON: ${(e as Error).message}` }] };
   }
+  const { doc, pinned } = takePinData(raw);
   const r = await validateDoc(doc);
-  return r.ok ? { flow: doc as Flow, errors: [] } : { errors: r.errors };
+  if (!r.ok) return { errors: r.errors };
+  if (pinned) savePinned((doc as Flow).id, pinned);
+  return { flow: doc as Flow, errors: [] };
 }
 
 export function ErrorList(props: { errors: FlowError[]; testid: string }) {

@@ -6,6 +6,7 @@ import { runDry } from '../core/dryrun.ts';
 import { payloadErrors, type FlowError } from '../core/validate.ts';
 import { get, post } from '../api.ts';
 import { ErrorList } from './ImportDialog.tsx';
+import type { Pinned } from '../core/pinned.ts';
 
 function WarningList(props: { warnings: FlowError[]; onPick: (nodeId: string) => void }) {
   if (!props.warnings.length) return null;
@@ -47,7 +48,7 @@ export function ValidationPanel(props: { errors: FlowError[]; warnings?: FlowErr
   );
 }
 
-export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | null) => void }) {
+export function DryRunPanel(props: { flow: Flow; pinned?: Pinned; onResult: (r: DryRunResult | null) => void }) {
   const samples = props.flow.samples ?? [];
   const [sample, setSample] = useState(0);
   const [text, setText] = useState(JSON.stringify(samples[0]?.payload ?? {}, null, 2));
@@ -80,7 +81,7 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
       props.onResult(null);
       return;
     }
-    const r = await runDry(props.flow, payload, samples[sample]?.headers, { decisions, actionResults: failing });
+    const r = await runDry(props.flow, payload, samples[sample]?.headers, { decisions, actionResults: failing, pinned: props.pinned });
     setResult(r);
     props.onResult(r);
   };
@@ -154,6 +155,22 @@ export function DryRunPanel(props: { flow: Flow; onResult: (r: DryRunResult | nu
             <div>
               <b>Vars:</b> <code>{JSON.stringify(result.vars)}</code>
             </div>
+            {(result.steps ?? []).some((s) => s.output !== undefined || s.error || s.pinned) && (
+              <div>
+                <b>Steps:</b>
+                <ul>
+                  {(result.steps ?? []).map((s, i) => (
+                    <li key={i} data-testid="dryrun-step" data-node={s.nodeId} data-status={s.status}>
+                      <b>{s.nodeId}</b> <span className={`fd-pill st-${s.status}`}>{s.status}</span>
+                      {s.pinned && <span className="fd-pill st-waiting" title="a pinned output stood in for this step">pinned</span>}
+                      {s.port && <small> → {s.port}</small>}
+                      {s.error && <div className="fd-field-error" data-testid="dryrun-step-error">✗ {s.error}</div>}
+                      {s.output !== undefined && <code className="fd-block" data-testid="dryrun-step-output">{JSON.stringify(s.output)}</code>}
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            )}
             <div>
               <b>Would call:</b>
               {result.actions.length === 0 && ' nothing'}

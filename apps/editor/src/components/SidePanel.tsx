@@ -1,5 +1,5 @@
 // The side panel: the selected node's form (trigger, node types, operations), or the flow's settings.
-import { memo, useEffect, useState } from 'react';
+import { memo, useEffect, useState, type ReactNode } from 'react';
 import type { Flow, FlowNode, Trigger } from '@flowdesk/schema';
 import type { FlowMeta, GraphNodeData, StepData, TriggerData } from '../core/mapping.ts';
 import { CommonForm } from '../nodes/NodeForms.tsx';
@@ -8,6 +8,7 @@ import { lookOf } from '../core/look.ts';
 import { TriggerForm } from '../nodes/TriggerForm.tsx';
 import { JsonField, Lines, Select, Text, withKey } from '../nodes/fields.tsx';
 import type { FlowError } from '../core/validate.ts';
+import type { Variable } from '../core/variables.ts';
 
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -36,6 +37,9 @@ export const SidePanel = memo(function SidePanel(props: {
   meta: FlowMeta;
   errors: FlowError[];
   fields: string[];
+  variables: Variable[];
+  /** the selected node's "Run this step" section */
+  stepTest?: (nodeId: string) => ReactNode;
   onNode: (oldId: string, n: FlowNode) => void;
   onTrigger: (t: Trigger) => void;
   onMeta: (m: FlowMeta) => void;
@@ -78,7 +82,8 @@ export const SidePanel = memo(function SidePanel(props: {
         <IdInput id={node.id} taken={taken} onRename={(id) => change({ ...node, id })} />
         <Text label="Name" value={node.name} onChange={(v) => change(withKey(node, 'name', v) as FlowNode)} testid="node-name" />
         <Text label="Description" value={node.description} onChange={(v) => change(withKey(node, 'description', v) as FlowNode)} />
-        <Form node={node} onChange={change} fields={props.fields} onRenamePort={(a, b) => props.onRenamePort(n.id, a, b)} />
+        <Form node={node} onChange={change} fields={props.fields} variables={props.variables} onRenamePort={(a, b) => props.onRenamePort(n.id, a, b)} />
+        {props.stepTest?.(n.id)}
         <CommonForm node={node} onChange={change} fields={props.fields} />
       </aside>
     );

@@ -2,9 +2,11 @@
 // spec's fields.
 import type { ActionNode, ActionType, FlowNode, RetryOn } from '@flowdesk/schema';
 import { ACTION_TYPES, actionSpec } from '@flowdesk/schema/specs';
-import { Field, JsonField, Lines, NumberInput, Select, Text, withKey } from './fields.tsx';
+import { Field, JsonField, Lines, NumberInput, RuleText, Select, Text, withKey } from './fields.tsx';
 import { ConnectionPicker } from './ConnectionPicker.tsx';
 import { RuleBuilder } from './RuleBuilder.tsx';
+import { CodeEditor } from '../components/code/CodeEditor.tsx';
+import type { Variable } from '../core/variables.ts';
 
 export interface FormProps<N extends FlowNode = FlowNode> {
   node: N;
@@ -12,26 +14,24 @@ export interface FormProps<N extends FlowNode = FlowNode> {
   /** rename a port of this node (its edges follow) */
   onRenamePort?: (from: string, to: string) => void;
   fields: string[];
+  /** what this node's fields can read (the variable picker) */
+  variables?: Variable[];
 }
 
 export function ComputeForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'compute' }>>) {
   return <JsonField label="Set variables (name → JSON-Logic)" value={node.set} onChange={(v) => onChange({ ...node, set: (v ?? {}) as Record<string, unknown> })} rows={8} testid="compute-set" />;
 }
 
-export function CodeForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'code' }>>) {
+export function CodeForm({ node, onChange, variables }: FormProps<Extract<FlowNode, { type: 'code' }>>) {
   return (
-    <Text
-      label="JavaScript (the body of a function of input)"
-      hint="input = {payload, vars, steps, record, item?, index?, now}; return a JSON value. No I/O, no timers."
-      value={node.source}
-      multiline
-      onChange={(v) => onChange({ ...node, source: v ?? '' })}
-      testid="code-source"
-    />
+    <>
+      <CodeEditor label="JavaScript (the body of a function of input)" language="javascript" value={node.source} onChange={(v) => onChange({ ...node, source: v })} variables={variables ?? []} prefix="input." testid="code-source" />
+      <p className="fd-hint">input = {'{payload, vars, steps, record, item?, index?, now}'}; return a JSON value. No I/O, no timers. Ctrl+Space lists what this step can read.</p>
+    </>
   );
 }
 
-export function SetForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'set' }>>) {
+export function SetForm({ node, onChange, variables }: FormProps<Extract<FlowNode, { type: 'set' }>>) {
   const mode = node.jsonata !== undefined ? 'jsonata' : 'fields';
   const { fields: _f, jsonata: _j, ...rest } = node;
   return (
@@ -40,7 +40,7 @@ export function SetForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 
       {mode === 'fields' ? (
         <JsonField label='Fields ("a.b" → value; {{placeholders}} and {"$logic": rule} allowed)' value={node.fields} onChange={(v) => onChange({ ...rest, fields: (v ?? {}) as Record<string, unknown> })} rows={8} testid="set-fields" />
       ) : (
-        <Text label="JSONata expression" value={node.jsonata} multiline onChange={(v) => onChange({ ...rest, jsonata: v ?? '' })} testid="set-jsonata" />
+        <CodeEditor label="JSONata expression" language="jsonata" value={node.jsonata ?? ''} onChange={(v) => onChange({ ...rest, jsonata: v })} variables={variables ?? []} testid="set-jsonata" />
       )}
     </>
   );
@@ -50,7 +50,7 @@ export function ForeachForm({ node, onChange }: FormProps<Extract<FlowNode, { ty
   const set = (k: string, v: unknown) => onChange(withKey(node, k, v) as FlowNode);
   return (
     <>
-      <JsonField label="Items (JSON-Logic giving a list)" value={node.items} onChange={(v) => onChange({ ...node, items: v })} rows={2} testid="foreach-items" />
+      <RuleText label="Items (a list)" value={node.items} onChange={(v) => onChange({ ...node, items: v ?? null })} testid="foreach-items" hint="a path such as payload.items, or JSON-Logic giving a list; the body (item port) runs once per item, with item and index" />
       <NumberInput label="Concurrency (items at once)" value={node.concurrency} min={1} onChange={(v) => set('concurrency', v)} testid="foreach-concurrency" />
       <NumberInput label="Max items" value={node.maxItems} min={1} onChange={(v) => set('maxItems', v)} testid="foreach-max" />
       <Select label="When an item fails" value={node.onItemError} options={['stop', 'continue']} allowEmpty onChange={(v) => set('onItemError', v)} testid="foreach-on-error" />
@@ -222,6 +222,8 @@ export function QaForm({ node, onChange }: FormProps<Extract<FlowNode, { type: '
 export function EndForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'end' }>>) {
   const ex = node.exitState;
   return (
+    <>
+    <RuleText label="Output (optional)" value={node.output} onChange={(v) => onChange(withKey(node, 'output', v) as FlowNode)} testid="end-output" hint="inside a loop body: the item's result; in a called flow: what the caller gets (a path such as steps.call.output.body, or JSON-Logic)" />
     <div className="fd-subsection">
       <h4>Exit state (optional)</h4>
       <Text label="Entity" value={ex?.entity} onChange={(v) => onChange(withKey(node, 'exitState', v ? { entity: v, key: ex?.key ?? { var: 'payload.email' }, state: ex?.state ?? 'done' } : undefined) as FlowNode)} testid="end-entity" />
@@ -232,6 +234,7 @@ export function EndForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 
         </>
       )}
     </div>
+    </>
   );
 }
 

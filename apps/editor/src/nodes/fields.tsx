@@ -1,5 +1,6 @@
 // Small form widgets shared by the side-panel forms.
 import { useEffect, useState, type ReactNode } from 'react';
+import { readKey, showKey } from '../core/idemKey.ts';
 
 export function Field(props: { label: string; children: ReactNode; hint?: string }) {
   return (
@@ -146,4 +147,28 @@ export function withKey<T extends object>(o: T, k: string, v: unknown): T {
   if (v === undefined) delete out[k];
   else out[k] = v;
   return out as T;
+}
+
+/** A rule written as a path (`payload.items`, `{{item.sku}}`) or as JSON-Logic; what it cannot read is kept as text (the validator names it). */
+export function RuleText(props: { label: string; value: unknown; onChange: (v: unknown) => void; testid?: string; hint?: string; placeholder?: string }) {
+  const [text, setText] = useState(showKey(props.value));
+  useEffect(() => {
+    if (JSON.stringify(readKey(text)) !== JSON.stringify(props.value)) setText(showKey(props.value));
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- follows the value from outside only; the text being typed must not reset itself
+  }, [props.value]);
+  return (
+    <Field label={props.label} hint={props.hint ?? 'a path such as payload.items, or JSON-Logic'}>
+      <input
+        className="fd-code"
+        data-testid={props.testid}
+        value={text}
+        placeholder={props.placeholder}
+        spellCheck={false}
+        onChange={(e) => {
+          setText(e.target.value);
+          props.onChange(readKey(e.target.value));
+        }}
+      />
+    </Field>
+  );
 }

@@ -1,7 +1,7 @@
 // Runs: a filtered, auto-refreshing list; one run on the canvas with its path and each step's details.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
-import type { Flow, Run, Step } from '@flowdesk/schema';
+import type { Flow, LoopState, Run, Step } from '@flowdesk/schema';
 import { get, post } from '../api.ts';
 import { flowToGraph } from '../core/mapping.ts';
 import { setDecorations } from '../decorations.ts';
@@ -194,7 +194,15 @@ export function RunView(props: { runId: string }) {
     if (!r) return;
     const status = new Map<string, string>();
     for (const s of r.steps) status.set(s.nodeId, s.status);
-    setDecorations({ path: new Set(pathIds), status, errors: new Map(), warnings: new Map() });
+    // a loop body's nodes: on the path when an item went through them, failed when any item failed there
+    const path = new Set(pathIds);
+    for (const loop of Object.values(r.loops ?? {}))
+      for (const st of loop.states)
+        for (const s of st.steps) {
+          path.add(s.nodeId);
+          if (status.get(s.nodeId) !== 'failed') status.set(s.nodeId, s.status);
+        }
+    setDecorations({ path, status, errors: new Map(), warnings: new Map() });
   }, [r, pathIds]);
   useEffect(() => () => setDecorations({ path: new Set(), status: new Map() }), []);
   if (run.error) return <div className="fd-page fd-callout error">{run.error}</div>;
@@ -229,6 +237,19 @@ export function RunView(props: { runId: string }) {
             {r.status}
           </span>
           <code>{r.id}</code>
+          {r.parent && (
+            <a
+              href={`/runs/${r.parent.runId}`}
+              data-testid="run-parent"
+              title={`this run was started by step ${r.parent.nodeId} of a ${r.parent.flowId} run`}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(`/runs/${r.parent!.runId}`);
+              }}
+            >
+              ↖ called by {r.parent.flowId} ({r.parent.nodeId})
+            </a>
+          )}
         </div>
         <div className="fd-toolbar-actions">
           {(r.status === 'dead' || r.status === 'failed') && latestVersion !== undefined && latestVersion > r.flowVersion && (
@@ -270,7 +291,7 @@ export function RunView(props: { runId: string }) {
             <pre className="fd-pre">{JSON.stringify(r.payload, null, 2)}</pre>
           </details>
           {steps.map((s, i) => (
-            <StepCard key={`${s.nodeId}-${i}`} step={s} />
+            <StepCard key={`${s.nodeId}-${i}`} step={s} loop={r.loops?.[s.nodeId]} childRunId={flow ? childRunOf(flow, s) : undefined} />
           ))}
           <details>
             <summary>Vars</summary>
@@ -282,7 +303,50 @@ export function RunView(props: { runId: string }) {
   );
 }
 
-function StepCard({ step }: { step: Step }) {
+/** The child run a flow.call step started (its output carries the run id while waiting and after). */
+function childRunOf(flow: Flow, step: Step): string | undefined {
+  const node = flow.nodes.find((n) => n.id === step.nodeId);
+  if (node?.type !== 'action' || node.action !== 'flow.call') return undefined;
+  const id = (step.output as { runId?: unknown } | undefined)?.runId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** A foreach step's items: each one's status and its result (or error), in order. */
+function LoopItems({ loop }: { loop: LoopState }) {
+  const shown = loop.states.slice(0, 200);
+  return (
+    <details open data-testid="loop-items">
+      <summary>
+        {loop.states.length} item(s): {loop.states.filter((s) => s.status === 'succeeded').length} succeeded
+        {loop.states.some((s) => s.status === 'failed') && `, ${loop.states.filter((s) => s.status === 'failed').length} failed`}
+      </summary>
+      <table className="fd-table">
+        <tbody>
+          {shown.map((st) => (
+            <tr key={st.index} data-testid={`loop-item-${st.index}`} data-status={st.status}>
+              <td>#{st.index}</td>
+              <td>
+                <code>{short(loop.items[st.index])}</code>
+              </td>
+              <td>
+                <span className={`fd-pill st-${st.status}`}>{st.status}</span>
+              </td>
+              <td data-testid="loop-item-result">{st.status === 'failed' ? <span className="fd-field-error">{st.error}</span> : st.result !== undefined ? <code>{short(st.result)}</code> : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {loop.states.length > shown.length && <p className="fd-hint">…and {loop.states.length - shown.length} more (see the output).</p>}
+    </details>
+  );
+}
+
+const short = (v: unknown) => {
+  const s = JSON.stringify(v) ?? '';
+  return s.length > 120 ? `${s.slice(0, 119)}…` : s;
+};
+
+function StepCard({ step, loop, childRunId }: { step: Step; loop?: LoopState; childRunId?: string }) {
   return (
     <div className="fd-step" data-testid={`step-${step.nodeId}`}>
       <div className="fd-row">
@@ -291,6 +355,19 @@ function StepCard({ step }: { step: Step }) {
         <small className="fd-grow">{when(step.startedAt)}</small>
       </div>
       {step.error && <div className="fd-field-error">{step.error}</div>}
+      {childRunId && (
+        <a
+          href={`/runs/${childRunId}`}
+          data-testid="step-child-run"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate(`/runs/${childRunId}`);
+          }}
+        >
+          ↘ the called run <code>{childRunId}</code>
+        </a>
+      )}
+      {loop && <LoopItems loop={loop} />}
       {step.input !== undefined && (
         <details>
           <summary>Input</summary>

@@ -229,6 +229,8 @@ export async function deliverEmail(
   const key = opts.idempotencyKey ?? randomUUID();
   const messageId = messageIdFor(key, from);
 
+  // the same message whether it is kept in the outbox or sent over SMTP
+  const envelope = { from, to: msg.to, cc: msg.cc.length ? msg.cc : undefined, replyTo: msg.replyTo, subject: msg.subject, text: msg.text, html: msg.html };
   if (!smtp) {
     const id = outboxIdFor(key);
     const existing = await deps.store.getDoc('outbox', id);
@@ -236,13 +238,7 @@ export async function deliverEmail(
     await deps.store.putDoc('outbox', {
       id,
       messageId,
-      from,
-      to: msg.to,
-      cc: msg.cc.length ? msg.cc : undefined,
-      replyTo: msg.replyTo,
-      subject: msg.subject,
-      text: msg.text,
-      html: msg.html,
+      ...envelope,
       runId: deps.run?.id,
       flowId: deps.run?.flowId,
       nodeId: deps.nodeId,
@@ -258,13 +254,7 @@ export async function deliverEmail(
   try {
     const info = await Promise.race([
       transport.sendMail({
-        from,
-        to: msg.to,
-        cc: msg.cc.length ? msg.cc : undefined,
-        replyTo: msg.replyTo,
-        subject: msg.subject,
-        text: msg.text,
-        html: msg.html,
+        ...envelope,
         messageId,
         headers: opts.idempotencyKey ? { 'X-Flowdesk-Idempotency-Key': opts.idempotencyKey } : undefined,
       }),

@@ -8,6 +8,7 @@ import { securityHeaders } from '../security/headers.ts';
 import { adminHostGuard } from '../security/host-guard.ts';
 import { apiWriteGuard } from '../security/origin-guard.ts';
 import { flowsRouter } from './api-flows.ts';
+import { stepsRouter } from './api-steps.ts';
 import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
 import { filesRouter } from './api-files.ts';
@@ -60,6 +61,7 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   api.use('/flows', flowsRouter(ctx));
   api.use('/connections', connectionsRouter(ctx));
   api.get('/connection-usage', connectionUsageRoute(ctx));
+  api.use('/steps', stepsRouter(ctx));
   api.use('/', opsRouter(ctx));
   api.use('/', observabilityRouter(ctx));
   api.use('/', filesRouter(ctx));

@@ -187,8 +187,20 @@ export class Runner {
     return runs.length;
   }
 
+  /**
+   * The editor's "Run this step": one attempt of one action outside any run (the editor asked the user
+   * first). Its own key each time, so a test call is never taken for a run's call.
+   */
+  async performTestStep(cmd: ActionCommand, flow: { id: string; version?: number }): Promise<ActionResult> {
+    const executor = EXECUTORS[cmd.action];
+    if (!executor) return { ok: false, errorClass: 'error', error: `action ${cmd.action} is not implemented`, durationMs: 0 };
+    const id = `test-step-${randomUUID()}`;
+    const deps: ActionDeps = { store: this.store, clock: this.clock, env: this.env, dataDir: this.dataDir, log: this.log, run: { id, flowId: flow.id, flowVersion: flow.version ?? 0 }, services: this.services, connections: this.connections };
+    return executor({ ...cmd, idempotencyKey: `${id}:${cmd.nodeId}`, attempt: 1 }, deps);
+  }
+
   /** Secret and config values by name, read once: they are loaded at start and do not change. */
-  private secretValues(): { secrets: Record<string, string>; config: Record<string, string> } {
+  secretValues(): { secrets: Record<string, string>; config: Record<string, string> } {
     if (!this.valuesCache) {
       const names = this.secrets.names();
       const secrets: Record<string, string> = {};

@@ -2,6 +2,7 @@
 import type { Flow } from '@flowdesk/schema';
 import type { DryRunResult } from '@flowdesk/engine';
 import type { FlowError } from '../../core/validate.ts';
+import type { Pinned } from '../../core/pinned.ts';
 import { DryRunPanel, ValidationPanel, VersionsPanel } from '../Panels.tsx';
 
 export type PanelTab = 'problems' | 'dry-run' | 'versions';
@@ -16,6 +17,7 @@ export function BottomPanel(p: {
   serverErrors: FlowError[];
   onPick: (nodeId: string) => void;
   flow: Flow;
+  pinned?: Pinned;
   onDryRun: (r: DryRunResult | null) => void;
   flowId: string;
   deployedVersion: number | undefined;
@@ -38,7 +40,7 @@ export function BottomPanel(p: {
       </div>
       <div className="fd-bottom-body">
         {p.tab === 'problems' && (p.checked === null ? <p className="fd-hint">Checking…</p> : <ValidationPanel errors={p.errors} warnings={p.warnings} serverErrors={p.serverErrors} onPick={p.onPick} />)}
-        {p.tab === 'dry-run' && <DryRunPanel flow={p.flow} onResult={p.onDryRun} />}
+        {p.tab === 'dry-run' && <DryRunPanel flow={p.flow} pinned={p.pinned} onResult={p.onDryRun} />}
         {p.tab === 'versions' && <VersionsPanel flowId={p.flowId} current={p.deployedVersion} deployed={p.deployedVersion !== undefined} onRolledBack={p.onRolledBack} />}
       </div>
     </div>

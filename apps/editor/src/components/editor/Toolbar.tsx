@@ -14,6 +14,8 @@ export interface ToolbarProps {
   onRedo: () => void;
   onTidy: () => void;
   onExport: () => void;
+  /** shown when the flow has pinned data: export it too (only when asked) */
+  onExportWithPins?: () => void;
   onImport: () => void;
   active: boolean;
   onActive: (active: boolean) => void;
@@ -79,6 +81,11 @@ export function Toolbar(p: ToolbarProps) {
         <button type="button" className="fd-btn" onClick={p.onExport} data-testid="export">
           Export
         </button>
+        {p.onExportWithPins && (
+          <button type="button" className="fd-btn" onClick={p.onExportWithPins} data-testid="export-pinned" title="Export with the pinned step outputs (test data) as pinData">
+            Export + pins
+          </button>
+        )}
         <button type="button" className="fd-btn" onClick={p.onImport} data-testid="import">
           Import
         </button>

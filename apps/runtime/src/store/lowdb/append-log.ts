@@ -10,6 +10,7 @@
 // simply tries again: writes resume by themselves once the disk has room.
 import { dirname } from 'node:path';
 import { nodeFiles, type AppendHandle, type FileLayer } from './file-layer.ts';
+import type { Checkpoint } from './checkpoint.ts';
 
 export interface StoreStats {
   /** records appended (lines) */
@@ -219,4 +220,27 @@ export class AppendLog {
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
   }
+}
+
+/** What the collection and the journal share when they open one of their log files. */
+export interface TrackedLogOptions {
+  fsync: boolean;
+  stats: StoreStats;
+  files?: FileLayer;
+  health?: WriteHealthSink;
+  checkpoint?: Checkpoint;
+}
+
+/**
+ * Opens an append log and, when the store keeps a checkpoint, registers it there under `rel` (its path
+ * relative to the data dir) so that every durable append moves the checkpoint.
+ */
+export function openTrackedLog(file: string, rel: string, size: number, created: boolean, durableTag: number, opts: TrackedLogOptions): AppendLog {
+  const log = new AppendLog(file, size, { fsync: opts.fsync, stats: opts.stats, created, files: opts.files, health: opts.health, durableTag });
+  const cp = opts.checkpoint;
+  if (cp) {
+    cp.track(rel, log);
+    log.onDurable = () => cp.touch();
+  }
+  return log;
 }

@@ -45,7 +45,7 @@ export interface ClaimSource {
 
 export const CHECKPOINT_FILES = ['checkpoint-a.json', 'checkpoint-b.json'] as const;
 
-function encode(doc: Omit<CheckpointDoc, 'v'> & { v: 1 }): string {
+export function encodeCheckpoint(doc: CheckpointDoc): string {
   const body = JSON.stringify(doc);
   return `{"crc":${crc32(body)},"doc":${body}}\n`;
 }
@@ -158,6 +158,11 @@ export class Checkpoint {
     return { v: 1, gen: this.gen, fsync: this.fsync, at: new Date().toISOString(), files, snapshots: Object.fromEntries(this.snaps) };
   }
 
+  /** What is acknowledged right now (a backup copies each file up to its claim). */
+  cut(): CheckpointDoc {
+    return this.doc();
+  }
+
   /** Writes the current claims (fsync'ed when `sync`, e.g. before compaction deletes anything). */
   write(sync: boolean): Promise<void> {
     const step = this.chain.then(async () => {
@@ -166,7 +171,7 @@ export class Checkpoint {
       // never over the newest good file: a write that fails (a full disk) or is torn leaves the other
       // one whole; the files swap roles only once a write has worked
       const target = 1 - this.newest;
-      await this.files.writeSmall(join(this.dataDir, CHECKPOINT_FILES[target]), encode(doc), sync && this.fsync);
+      await this.files.writeSmall(join(this.dataDir, CHECKPOINT_FILES[target]), encodeCheckpoint(doc), sync && this.fsync);
       if (sync && this.fsync) await this.files.fsyncDir(this.dataDir);
       this.gen = doc.gen;
       this.newest = target;

@@ -8,11 +8,12 @@ import { readFile, readdir, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { StoreCorruptError } from '../types.ts';
-import { AppendLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
+import { AppendLog, openTrackedLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
 import { atomicWrite, scanLines } from './fsutil.ts';
 import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import type { AckVerifier, FoundFile } from './ack-verifier.ts';
+import type { CompactionGate } from './compaction-gate.ts';
 
 export interface Snapshot {
   gen: number;
@@ -77,6 +78,8 @@ export interface CollectionOptions {
   files?: FileLayer;
   health?: WriteHealthSink;
   checkpoint?: Checkpoint;
+  /** held by a backup while it copies: compaction waits before it replaces or deletes anything */
+  gate?: CompactionGate;
 }
 
 export class Collection {
@@ -106,20 +109,7 @@ export class Collection {
   }
 
   private newLog(gen: number, size: number, created: boolean, durableTag = 0): AppendLog {
-    const log = new AppendLog(this.logFile(gen), size, {
-      fsync: this.opts.fsync,
-      stats: this.opts.stats,
-      created,
-      files: this.opts.files,
-      health: this.opts.health,
-      durableTag,
-    });
-    const cp = this.opts.checkpoint;
-    if (cp) {
-      cp.track(`db/${this.logName(gen)}`, log);
-      log.onDurable = () => cp.touch();
-    }
-    return log;
+    return openTrackedLog(this.logFile(gen), `db/${this.logName(gen)}`, size, created, durableTag, this.opts);
   }
 
   /**
@@ -243,6 +233,7 @@ export class Collection {
     this.gen = oldGen + 1;
     this.log = this.newLog(this.gen, 0, true);
     this.compacting = (async () => {
+      const leave = await this.opts.gate?.enter();
       try {
         const started = Date.now();
         const oldBytes = old.size;
@@ -276,6 +267,7 @@ export class Collection {
         this.opts.warn(`store: compaction of ${this.name} failed: ${(e as Error).message}`);
         await old.close().catch(() => {});
       } finally {
+        leave?.();
         this.compacting = undefined;
       }
     })();

@@ -2,6 +2,7 @@
 // watch them (count fdatasync calls and the bytes each one covers) or replace them (a write-back layer
 // that drops unsynced bytes, as a power cut would). The default is plain node:fs.
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { fsyncDir } from './fsutil.ts';
 
 /** A file opened for appending (O_APPEND: every write lands at the current end). */
 export interface AppendHandle {
@@ -42,19 +43,7 @@ export const nodeFiles: FileLayer = {
       close: () => fh.close(),
     };
   },
-  async fsyncDir(dir) {
-    let fh: FileHandle | undefined;
-    try {
-      fh = await open(dir, 'r');
-      await fh.sync();
-    } catch (e) {
-      // some file systems refuse fsync on a directory (EINVAL/EISDIR); nothing more can be done there
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw e;
-    } finally {
-      await fh?.close();
-    }
-  },
+  fsyncDir,
   async writeSmall(file, data, sync) {
     if (!sync) return writeFile(file, data, { mode: 0o600 });
     const fh = await open(file, 'w', 0o600);

@@ -28,7 +28,8 @@ import { Journal, type Header, type Loc } from './journal.ts';
 import { DirLock } from './lock.ts';
 import { keyHash, RunIndex, type Claim, type RunFields, type RunVersion } from './run-index.ts';
 import { nodeFiles, type FileLayer } from './file-layer.ts';
-import { Checkpoint } from './checkpoint.ts';
+import { Checkpoint, encodeCheckpoint } from './checkpoint.ts';
+import { CompactionGate } from './compaction-gate.ts';
 import { AckVerifier, type Loss, type VerifyMode } from './ack-verifier.ts';
 import { WriteHealth } from './write-health.ts';
 import { RunCache } from './run-cache.ts';
@@ -67,12 +68,28 @@ export interface LowdbStoreStats extends StoreStats {
   keyChars: number;
 }
 
+/** A crash-consistent cut of the data dir, held for a backup to copy (see ./README.md, Backups). */
+export interface StoreFreeze {
+  dataDir: string;
+  /** the store's files relative to the data dir: each to be copied up to `bytes` (absent: whole, unchanged while frozen) */
+  files: { rel: string; bytes?: number }[];
+  /** checkpoint text for the copy: it claims exactly the bytes listed */
+  checkpoint: string;
+  /** compaction resumes (also when the store closes) */
+  release(): void;
+}
+
 export interface LowdbStore extends Store {
   stats(): LowdbStoreStats;
   /** Resolves once background compactions have finished (tests, benchmarks, orderly shutdown). */
   idle(): Promise<void>;
   /** What open() found missing but accepted (FLOWDESK_FSYNC=0 tails, or everything in repair mode). */
   losses(): Loss[];
+  /**
+   * Pauses compaction (waiting for a running one) and answers every file's durable length now: everything
+   * acknowledged so far lies within those lengths, and nothing below them changes until release().
+   */
+  freeze(): Promise<StoreFreeze>;
 }
 
 interface RejectedEntry {
@@ -143,6 +160,8 @@ class LowdbJournalStore implements LowdbStore {
   private lost: Loss[] = [];
   private readonly cache: RunCache;
   private runReads = 0;
+  private readonly gate = new CompactionGate();
+  private readonly freezes = new Set<() => void>();
 
   constructor(private readonly opts: LowdbStoreOptions) {
     this.dataDir = resolve(opts.dataDir);
@@ -177,7 +196,7 @@ class LowdbJournalStore implements LowdbStore {
       this.checkpoint = new Checkpoint(this.dataDir, this.files, this.opts.fsync, this.warn);
       const { doc: acked, present } = await this.checkpoint.load();
       const verify = new AckVerifier(this.dataDir, acked, this.opts.verify ?? 'strict', this.warn);
-      const shared = { fsync: this.opts.fsync, stats: this.counters, warn: this.warn, info: this.info, files: this.files, health: this.health_, checkpoint: this.checkpoint };
+      const shared = { fsync: this.opts.fsync, stats: this.counters, warn: this.warn, info: this.info, files: this.files, health: this.health_, checkpoint: this.checkpoint, gate: this.gate };
       const copts = { ...shared, compactBytes: this.opts.compactBytes ?? 1 << 20 };
       this.flows = new Collection(this.dbDir, 'flows', copts);
       this.timers = new Collection(this.dbDir, 'timers', copts);
@@ -218,6 +237,11 @@ class LowdbJournalStore implements LowdbStore {
       await this.checkpoint.write(true);
       // open runs are read from disk when needed (in pages at start), never all at once
       this.state = 'open';
+      // `npm run backup` reaches a running store through its lock (an authenticated freeze)
+      this.lock.onControl = async () => {
+        const { release, ...reply } = await this.freeze();
+        return { reply, release };
+      };
     } catch (e) {
       await this.closeFiles();
       await this.lock.release();
@@ -294,12 +318,38 @@ class LowdbJournalStore implements LowdbStore {
       return;
     }
     this.state = 'closed';
+    // a backup still copying loses its hold: compactions waiting at the gate must finish for close
+    for (const release of [...this.freezes]) release();
     await this.pruneChain.catch(() => {});
     await this.closeFiles();
     // everything durable is claimed, fsync'ed: a later truncation of any file is seen at the next open
     await this.checkpoint.write(true).catch((e: Error) => this.warn(`store: could not write the checkpoint at close: ${e.message}`));
     await this.checkpoint.close();
     await this.lock.release();
+  }
+
+  async freeze(): Promise<StoreFreeze> {
+    this.check();
+    const thaw = await this.gate.freeze();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.freezes.delete(release);
+      thaw();
+    };
+    this.freezes.add(release);
+    if (this.state !== 'open') {
+      release();
+      throw new Error('store closed while a backup was starting');
+    }
+    // synchronous from here: every claim is taken at one instant, so the copy is a state a crash could leave
+    const cut = this.checkpoint.cut();
+    const files: StoreFreeze['files'] = [];
+    for (const [rel, c] of Object.entries(cut.files)) files.push({ rel, bytes: c.bytes });
+    for (const rel of Object.keys(cut.snapshots)) files.push({ rel });
+    files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+    return { dataDir: this.dataDir, files, checkpoint: encodeCheckpoint({ ...cut, gen: 1 }), release };
   }
 
   private check(): void {

@@ -10,11 +10,12 @@ import { open, readdir, rename, stat, truncate, unlink, type FileHandle } from '
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StoreCorruptError } from '../types.ts';
-import { AppendLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
+import { AppendLog, openTrackedLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
 import { fsyncDir, scanLines, writeAll } from './fsutil.ts';
 import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import type { AckVerifier, FoundFile } from './ack-verifier.ts';
+import type { CompactionGate } from './compaction-gate.ts';
 
 export interface Loc {
   seg: number;
@@ -36,6 +37,8 @@ export interface JournalOptions {
   checkpoint?: Checkpoint;
   /** the journal directory's name relative to the data dir (for checkpoint entries) */
   relDir?: string;
+  /** held by a backup while it copies: compaction waits at its start */
+  gate?: CompactionGate;
 }
 
 const HEAD = Buffer.from('{"h":');
@@ -105,20 +108,7 @@ export class Journal {
   }
 
   private newLog(seg: number, size: number, created: boolean, durableTag = 0): AppendLog {
-    const log = new AppendLog(this.file(seg), size, {
-      fsync: this.opts.fsync,
-      stats: this.opts.stats,
-      created,
-      files: this.opts.files,
-      health: this.opts.health,
-      durableTag,
-    });
-    const cp = this.opts.checkpoint;
-    if (cp) {
-      cp.track(this.rel(seg), log);
-      log.onDurable = () => cp.touch();
-    }
-    return log;
+    return openTrackedLog(this.file(seg), this.rel(seg), size, created, durableTag, this.opts);
   }
 
   /**
@@ -345,6 +335,18 @@ export class Journal {
    * called for each kept line, synchronously with the switch to the new file.
    */
   async compact(
+    keep: (h: Header, loc: Loc) => boolean,
+    moved: (h: Header, from: Loc, to: Loc) => void,
+  ): Promise<{ dropped: number; bytes: number; upTo: number }> {
+    const leave = await this.opts.gate?.enter();
+    try {
+      return await this.compactNow(keep, moved);
+    } finally {
+      leave?.();
+    }
+  }
+
+  private async compactNow(
     keep: (h: Header, loc: Loc) => boolean,
     moved: (h: Header, from: Loc, to: Loc) => void,
   ): Promise<{ dropped: number; bytes: number; upTo: number }> {

@@ -5,10 +5,10 @@
 // as `json` text exactly as written.
 import type pg from 'pg';
 import type { RejectedEvent, Run } from '@flowdesk/schema';
-import { isTerminal } from '@flowdesk/schema';
 import type { CreateRunResult, DedupeClaim, DocCollection, DocCollections, Timer } from '../types.ts';
 import { Batcher, retryablePgError, unavailablePgError, type BatcherStats } from './group-commit.ts';
 import { pgKeyHash as keyHash } from './key-hash.ts';
+import { RUN_COLS, RUN_RECORD, RUN_UPDATE_SET, runRow } from './run-row.ts';
 
 type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
 
@@ -50,25 +50,6 @@ function splitRows<T>(items: T[], row: (t: T) => unknown): { param: string; sent
   return { param: `[${parts.join(',')}]`, sentIdx, ownIdx };
 }
 
-/** The columns of a runs row, as json_to_recordset reads them. */
-const RUN_RECORD = `id text, flow_id text, status text, terminal boolean, idempotency_key_hash text, record_entity text, record_key_hash text,
-  created_at timestamptz, ended_at timestamptz, doc json, owner text`;
-const RUN_COLS = 'id, flow_id, status, terminal, idempotency_key_hash, record_entity, record_key_hash, created_at, ended_at, doc, owner';
-
-const runRow = (run: Run, owner: string) => ({
-  id: run.id,
-  flow_id: run.flowId,
-  status: run.status,
-  terminal: isTerminal(run.status),
-  idempotency_key_hash: run.idempotencyKey == null ? null : keyHash(run.idempotencyKey),
-  record_entity: run.record?.entity ?? null,
-  record_key_hash: run.record ? keyHash(run.record.key) : null,
-  created_at: run.createdAt,
-  ended_at: run.endedAt ?? null,
-  doc: run,
-  owner,
-});
-
 // Claims and runs of a whole batch in one statement (one transaction). Claims are taken in (flow, key)
 // order, so two instances' batches sharing keys wait on each other instead of deadlocking. A claim is
 // taken over only when the one held has expired at that item's own `now` (looked up in the input, never in
@@ -95,9 +76,7 @@ WHERE (d.flow_id, d.key_hash) IN (SELECT f, k FROM unnest($1::text[], $2::text[]
 
 const SAVE_BATCH = `
 INSERT INTO runs (${RUN_COLS}) SELECT ${RUN_COLS} FROM json_to_recordset($1::json) AS x(${RUN_RECORD})
-ON CONFLICT (id) DO UPDATE SET flow_id = excluded.flow_id, status = excluded.status, terminal = excluded.terminal,
-  idempotency_key_hash = excluded.idempotency_key_hash, record_entity = excluded.record_entity, record_key_hash = excluded.record_key_hash,
-  created_at = excluded.created_at, ended_at = excluded.ended_at, doc = excluded.doc, owner = excluded.owner`;
+ON CONFLICT (id) DO UPDATE SET ${RUN_UPDATE_SET}`;
 
 const PUT_DOCS = `
 INSERT INTO docs (collection, id, doc) SELECT collection, id, doc FROM json_to_recordset($1::json) AS x(collection text, id text, doc json)
@@ -160,7 +139,10 @@ export function createHotPath(deps: HotPathDeps): HotPath {
       });
       const { param, sentIdx, ownIdx } = splitRows(firsts, (i) => {
         const { run, dedupe } = items[i]!;
-        return { ...runRow(run, instanceId), d_flow: dedupe?.flowId ?? null, d_key: dedupe ? keyHash(dedupe.key) : null, d_expires: dedupe?.expiresAt ?? null, d_now: dedupe?.now ?? null };
+        const row = runRow(run, instanceId);
+        // the claim's key is the run's idempotency key on every admission path: hash it once
+        const dKey = !dedupe ? null : dedupe.key === run.idempotencyKey ? row.idempotency_key_hash : keyHash(dedupe.key);
+        return { ...row, d_flow: dedupe?.flowId ?? null, d_key: dKey, d_expires: dedupe?.expiresAt ?? null, d_now: dedupe?.now ?? null };
       });
       const out: (CreateRunResult | undefined)[] = new Array(items.length);
       const own = Promise.all(ownIdx.map(async (j) => (out[firsts[j]!] = await deps.createRunOne(items[firsts[j]!]!.run, items[firsts[j]!]!.dedupe))));

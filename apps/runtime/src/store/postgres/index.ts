@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
-import { TERMINAL_STATUSES, isTerminal } from '@flowdesk/schema';
+import { TERMINAL_STATUSES } from '@flowdesk/schema';
 import { createChangeFeed, type PostgresChangeFeed } from './change-feed.ts';
 import { createHotPath } from './hot-path.ts';
 import type { BatcherStats } from './group-commit.ts';
@@ -166,31 +166,10 @@ export async function migrate(client: pg.ClientBase, migrations: Migration[] = l
 const TERMINAL = [...TERMINAL_STATUSES];
 const json = (v: unknown) => JSON.stringify(v);
 import { pgKeyHash } from './key-hash.ts';
+import { RUN_COLS, RUN_UPDATE_SET, RUN_VALUES, runParams } from './run-row.ts';
 export { pgKeyHash };
 
-function runParams(run: Run, owner: string | null) {
-  const key = run.idempotencyKey ?? null;
-  return [
-    run.id,
-    run.flowId,
-    run.status,
-    isTerminal(run.status),
-    key === null ? null : pgKeyHash(key),
-    run.record?.entity ?? null,
-    run.record ? pgKeyHash(run.record.key) : null,
-    run.createdAt,
-    run.endedAt ?? null,
-    json(run),
-    owner,
-  ];
-}
-
-const RUN_COLS = 'id, flow_id, status, terminal, idempotency_key_hash, record_entity, record_key_hash, created_at, ended_at, doc, owner';
-const RUN_VALUES = '$1::text, $2::text, $3::text, $4::boolean, $5::text, $6::text, $7::text, $8::timestamptz, $9::timestamptz, $10::json, $11::text';
-const RUN_UPSERT = `INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES})
-  ON CONFLICT (id) DO UPDATE SET flow_id = excluded.flow_id, status = excluded.status, terminal = excluded.terminal,
-    idempotency_key_hash = excluded.idempotency_key_hash, record_entity = excluded.record_entity, record_key_hash = excluded.record_key_hash,
-    created_at = excluded.created_at, ended_at = excluded.ended_at, doc = excluded.doc, owner = excluded.owner`;
+const RUN_UPSERT = `INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES}) ON CONFLICT (id) DO UPDATE SET ${RUN_UPDATE_SET}`;
 
 // One statement = one transaction: take (or take over an expired) claim and insert the run only when
 // the claim was ours. A concurrent inserter of the same key waits on the unique index until the first

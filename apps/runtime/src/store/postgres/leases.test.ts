@@ -8,6 +8,7 @@ import { startTcpProxy, type TcpProxy } from '../../../../../test/support/tcp-pr
 import type { Lease } from '../../cluster/leases.ts';
 import { createSchema } from './harness.ts';
 import { createPostgresStore, type PostgresStore } from './index.ts';
+import { waitFor } from '../../../../../test/support/wait.ts';
 
 let server: PostgresInstance;
 beforeAll(async () => {
@@ -18,16 +19,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, deadlineMs = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() - t0 > deadlineMs) throw new Error(`not within ${deadlineMs} ms: ${what}`);
-    await sleep(10);
-  }
-}
-
 describe('postgres leases', () => {
   const stores: PostgresStore[] = [];
   const proxies: TcpProxy[] = [];
