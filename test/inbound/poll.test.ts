@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { rmSync } from 'node:fs';
 import { ManualClock } from '../../apps/runtime/src/index.ts';
 import { startTestRuntime, tempDir, type TestRuntime } from '../support/runtime.ts';
+import { ITEMS_PER_READ } from '../../apps/runtime/src/pollers/url-poller.ts';
 
 interface Feed {
   url: string;
@@ -141,6 +142,26 @@ describe('poll trigger', () => {
       expect((await rt.put('/api/flows/bf', pollFlow('bf', { url: feed.url, backfill: true }))).status).toBe(200);
       await rt.settle();
       expect(await keysOf(rt, 'bf')).toEqual(['b1', 'b2']);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('more new items than one read takes: the rest are read at once, unconditionally (no 304 for an unfinished answer)', { timeout: 60_000 }, async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const items = Array.from({ length: ITEMS_PER_READ + 3 }, (_, i) => ({ id: `x${i}`, title: 't' }));
+    const feed = jobs(serve('/many.json'), items, '"many"');
+    const rt = await newRuntime(dataDir);
+    try {
+      expect((await rt.put('/api/flows/many', pollFlow('many', { url: feed.url, backfill: true }))).status).toBe(200);
+      await rt.settle(); // read 1 takes ITEMS_PER_READ, read 2 (due at once) the rest
+      expect(await keysOf(rt, 'many')).toHaveLength(ITEMS_PER_READ + 3);
+      expect(feed.requests.map((h) => h['if-none-match'])).toEqual([undefined, undefined]);
+      expect(feed.answered304).toBe(0);
+      await rt.advance(300_000); // now the whole answer was read: its ETag is sent back
+      expect(feed.requests[2]?.['if-none-match']).toBe('"many"');
+      expect(feed.answered304).toBe(1);
     } finally {
       await rt.close();
     }

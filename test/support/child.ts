@@ -84,9 +84,12 @@ export interface ClockedChild extends ChildRuntime {
   settle(): Promise<number>;
 }
 
-/** The runtime in a child process on a ManualClock starting at `clockMs`, moved only by this test. */
-export async function startClockedChild(env: Record<string, string>, clockMs: number): Promise<ClockedChild> {
-  const child = await startChildRuntime({ ...env, FLOWDESK_TEST_CLOCK_MS: String(clockMs) }, 90_000, join(REPO, 'test/support/clocked-main.ts'));
+/**
+ * The runtime in a child process on a ManualClock starting at `clockMs`, moved only by this test.
+ * `entry`: another clocked entry speaking the same IPC (e.g. cursor-kill-main.ts).
+ */
+export async function startClockedChild(env: Record<string, string>, clockMs: number, entry = join(REPO, 'test/support/clocked-main.ts')): Promise<ClockedChild> {
+  const child = await startChildRuntime({ ...env, FLOWDESK_TEST_CLOCK_MS: String(clockMs) }, 90_000, entry);
   let seq = 0;
   const call = (advanceMs: number) =>
     new Promise<number>((ok, fail) => {

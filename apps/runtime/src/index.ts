@@ -232,9 +232,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const alsoPrune = (nowMs: number) => files.prune(async (owner) => (await store.getRun(owner)) !== undefined, { nowMs, graceMs: 3_600_000 });
     await scheduleRetention({ store, scheduler, clock, log, days: retentionDays, alsoPrune });
     watchStoreHealth({ store, alerts, log, now: () => clock.now(), onWritable: () => runner.requeueStalled() });
-    const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env });
-    scheduler.on('poll', (t) => pollers.onTimer(t));
     const { leases, shared: sharedLeases } = leasesFor(store, cluster.leaseMs);
+    const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env, leases });
+    scheduler.on('poll', (t) => pollers.onTimer(t));
     const ctx: RuntimeContext = {
       leases,
       store,

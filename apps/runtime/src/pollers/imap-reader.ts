@@ -10,7 +10,7 @@ import { ATTACHMENT_LIMITS, type Flow, type TriggerOf } from '@flowdesk/schema';
 import type { FileRef } from '../files/file-store.ts';
 import { admitItem } from './admit-item.ts';
 import { saveState, type TriggerState } from './trigger-state.ts';
-import type { PollerDeps, ReadResult } from './pollers.ts';
+import type { PollerDeps, ReadGuard, ReadResult } from './pollers.ts';
 import { randomUUID } from 'node:crypto';
 
 export type EmailTrigger = TriggerOf<'email'>;
@@ -24,7 +24,7 @@ const defaultPort = (t: EmailTrigger) => ((t.tls ?? 'implicit') === 'implicit' ?
 const addresses = (a: AddressObject | AddressObject[] | undefined) =>
   (Array.isArray(a) ? a : a ? [a] : []).flatMap((o) => o.value.map((v) => ({ address: v.address ?? '', name: v.name ?? '' })));
 
-export async function readMailbox(flow: Flow & { trigger: EmailTrigger }, state: TriggerState, deps: PollerDeps): Promise<ReadResult & { state: TriggerState }> {
+export async function readMailbox(flow: Flow & { trigger: EmailTrigger }, state: TriggerState, deps: PollerDeps, guard: ReadGuard = { lost: false }): Promise<ReadResult & { state: TriggerState }> {
   const t = flow.trigger;
   const pass = deps.secrets.secret(t.password);
   if (pass === undefined) throw new Error(`the secret ${t.password} (the mailbox password) is not set: FLOWDESK_SECRET_${t.password}`);
@@ -83,7 +83,12 @@ export async function readMailbox(flow: Flow & { trigger: EmailTrigger }, state:
       uids.sort((a, b) => a - b);
       const batch = uids.slice(0, MESSAGES_PER_READ);
       let started = 0;
+      let stopped = false;
       for (const uid of batch) {
+        if (guard.lost) {
+          stopped = true; // the lease is gone: another instance may read now; the cursor keeps the rest
+          break;
+        }
         const msg = await client.fetchOne(String(uid), { uid: true, source: true }, { uid: true });
         if (!msg || !msg.source) continue;
         const runId = randomUUID();
@@ -97,8 +102,8 @@ export async function readMailbox(flow: Flow & { trigger: EmailTrigger }, state:
         state = { ...state, uidValidity, lastUid: uid };
         await saveState(deps.store, state);
       }
-      const more = uids.length > batch.length;
-      if (!more) {
+      const more = uids.length > batch.length && !stopped;
+      if (!more && !stopped) {
         state = { ...state, lastReadAt: deps.clock.now() };
         await saveState(deps.store, state);
       }

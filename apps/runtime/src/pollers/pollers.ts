@@ -1,10 +1,11 @@
 // The e-mail and poll triggers' reader loop. Each active flow with such a trigger has one store timer
 // (`poll:<flowId>`); whoever claims it (one instance, also on a shared database) re-arms it first —
-// so a crash mid-read never stops the polling — then takes the flow's read lease, reads, and writes
-// the cursor. A paused flow (with hold or not) has no timer: nothing is fetched and the cursor keeps
+// so a crash mid-read never stops the polling — then takes the flow's read lease (`trigger:<flowId>`
+// from the shared lease service, cluster/leases.ts: renewed while the read lasts, expired within
+// FLOWDESK_LEASE_MS of its holder dying, always this process's on the embedded store), reads, and
+// writes the cursor. A read stops between items once its lease is lost. A paused flow (with hold or not) has no timer: nothing is fetched and the cursor keeps
 // what is unread. Failures back off (interval × 2^failures, at most an hour) and raise one alert
 // after ALERT_AFTER_FAILURES in a row; the next good read clears the count.
-import { randomUUID } from 'node:crypto';
 import { parseDuration, type Flow } from '@flowdesk/schema';
 import type { Store, Timer } from '../store/types.ts';
 import type { Clock } from '../clock.ts';
@@ -14,7 +15,8 @@ import type { Runner } from '../runner/runner.ts';
 import type { AlertDispatcher } from '../alerts/dispatcher.ts';
 import type { FileStore } from '../files/file-store.ts';
 import type { Secrets } from '../security/secrets.ts';
-import { releaseLease, saveState, stateFor, takeLease, type TriggerState } from './trigger-state.ts';
+import type { Leases } from '../cluster/leases.ts';
+import { saveState, stateFor, type TriggerState } from './trigger-state.ts';
 import { readMailbox, mailboxSource, type EmailTrigger } from './imap-reader.ts';
 import { pollUrl, pollSource, type PollTrigger } from './url-poller.ts';
 
@@ -26,6 +28,8 @@ export const TRIGGER_FAILING_ALERT = 'trigger_failing';
 type PolledFlow = Flow & { trigger: EmailTrigger | PollTrigger };
 const isPolled = (f: Flow): f is PolledFlow => f.trigger.type === 'email' || f.trigger.type === 'poll';
 const timerId = (flowId: string) => `poll:${flowId}`;
+/** the lease a read of this flow's mailbox or URL is done under */
+export const readLeaseName = (flowId: string) => `trigger:${flowId}`;
 
 export interface PollerDeps {
   store: Store;
@@ -37,6 +41,13 @@ export interface PollerDeps {
   files: FileStore;
   secrets: Secrets;
   env: Record<string, string | undefined>;
+  /** the runtime's lease service (PostgreSQL's shared leases, or this process's own) */
+  leases: Pick<Leases, 'acquire'>;
+}
+
+/** What a reader checks between items: false once the read's lease is lost (another instance may read). */
+export interface ReadGuard {
+  readonly lost: boolean;
 }
 
 /** What one read did: how many runs it started, and whether more is waiting (read again at once). */
@@ -46,7 +57,8 @@ export interface ReadResult {
 }
 
 export class TriggerPollers {
-  private readonly owner = randomUUID();
+  /** flows being read by this process: a timer that fires while a long read goes on waits its turn */
+  private readonly reading = new Set<string>();
   constructor(private deps: PollerDeps) {}
 
   intervalMs(f: PolledFlow): number {
@@ -76,11 +88,14 @@ export class TriggerPollers {
     const interval = this.intervalMs(flow);
     const rearm = (ms: number) => store.putTimer({ id: timerId(flow.id), kind: 'poll', dueAt: new Date(clock.now() + ms).toISOString(), flowId: flow.id });
     await rearm(interval);
-    if (!(await takeLease(store, flow.id, this.owner, clock.now(), Math.max(interval, 60_000) * 2))) return;
+    if (this.reading.has(flow.id)) return;
+    const lease = await this.deps.leases.acquire(readLeaseName(flow.id));
+    if (!lease) return; // another instance is reading it
+    this.reading.add(flow.id);
     const source = flow.trigger.type === 'email' ? mailboxSource(flow.trigger) : pollSource(flow.trigger);
     let state = await stateFor(store, flow.id, source, clock.now());
     try {
-      const res = flow.trigger.type === 'email' ? await readMailbox(flow as Flow & { trigger: EmailTrigger }, state, this.deps) : await pollUrl(flow as Flow & { trigger: PollTrigger }, state, this.deps);
+      const res = flow.trigger.type === 'email' ? await readMailbox(flow as Flow & { trigger: EmailTrigger }, state, this.deps, lease) : await pollUrl(flow as Flow & { trigger: PollTrigger }, state, this.deps, lease);
       state = res.state;
       if (state.failures || state.alerted) await saveState(store, (state = { ...state, failures: 0, alerted: false, lastError: undefined }));
       if (res.more) await rearm(0);
@@ -102,7 +117,8 @@ export class TriggerPollers {
         });
       }
     } finally {
-      await releaseLease(store, flow.id, this.owner);
+      this.reading.delete(flow.id);
+      await lease.release();
     }
   }
 }

@@ -1,8 +1,7 @@
 // What an e-mail or poll trigger remembers between reads, kept durably in the store's `settings`
 // collection (one document per flow): the mailbox cursor (UIDVALIDITY + last UID), or a polled URL's
 // seen keys and validators (ETag, Last-Modified), and the failure count that drives backoff and the
-// alert. A second document per flow is the read lease: on a shared PostgreSQL database only the
-// instance holding it reads the mailbox or the URL (compare-and-set through updateDoc).
+// alert. Who reads is decided by the runtime's lease service (pollers.ts), not here.
 import type { Store } from '../store/types.ts';
 
 export interface TriggerState {
@@ -28,7 +27,6 @@ export interface TriggerState {
 }
 
 const stateId = (flowId: string) => `trigger-state:${flowId}`;
-const leaseId = (flowId: string) => `trigger-lease:${flowId}`;
 
 export async function loadState(store: Store, flowId: string): Promise<TriggerState | undefined> {
   return (await store.getDoc('settings', stateId(flowId))) as TriggerState | undefined;
@@ -45,17 +43,4 @@ export async function stateFor(store: Store, flowId: string, source: string, now
   const fresh: TriggerState = { id: stateId(flowId), flowId, source, since: nowMs, failures: 0 };
   await saveState(store, fresh);
   return fresh;
-}
-
-/** Takes (or renews) the read lease of a flow's trigger for `ms`; false when another instance holds it. */
-export async function takeLease(store: Store, flowId: string, owner: string, nowMs: number, ms: number): Promise<boolean> {
-  const got = await store.updateDoc('settings', leaseId(flowId), (cur) => {
-    if (cur && cur.owner !== owner && typeof cur.until === 'number' && cur.until > nowMs) return undefined;
-    return { id: leaseId(flowId), owner, until: nowMs + ms };
-  });
-  return got?.owner === owner;
-}
-
-export async function releaseLease(store: Store, flowId: string, owner: string): Promise<void> {
-  await store.updateDoc('settings', leaseId(flowId), (cur) => (cur?.owner === owner ? { id: leaseId(flowId), owner, until: 0 } : undefined));
 }

@@ -10,7 +10,7 @@ import { DEFAULT_ITEM_KEYS, parseDuration, type Flow, type TriggerOf } from '@fl
 import { egressPolicy, egressRequest } from '../security/egress.ts';
 import { admitItem } from './admit-item.ts';
 import { saveState, type TriggerState } from './trigger-state.ts';
-import type { PollerDeps, ReadResult } from './pollers.ts';
+import type { PollerDeps, ReadGuard, ReadResult } from './pollers.ts';
 
 export type PollTrigger = TriggerOf<'poll'>;
 export const ITEMS_PER_READ = 500;
@@ -46,7 +46,7 @@ export function itemKey(t: PollTrigger, item: unknown): string | null {
   return null;
 }
 
-export async function pollUrl(flow: Flow & { trigger: PollTrigger }, state: TriggerState, deps: PollerDeps): Promise<ReadResult & { state: TriggerState }> {
+export async function pollUrl(flow: Flow & { trigger: PollTrigger }, state: TriggerState, deps: PollerDeps, guard: ReadGuard = { lost: false }): Promise<ReadResult & { state: TriggerState }> {
   const t = flow.trigger;
   const url = resolvePollUrl(t.url, (n) => deps.secrets.config(n));
   const headers: Record<string, string> = {
@@ -69,6 +69,7 @@ export async function pollUrl(flow: Flow & { trigger: PollTrigger }, state: Trig
   const ordered = t.format === 'feed' ? [...items].reverse() : items;
   let started = 0;
   let fresh = 0;
+  let partial = false; // items left for the next read: its GET must not be answered 304
   for (const item of ordered) {
     const key = itemKey(t, item);
     if (key === null) {
@@ -80,7 +81,11 @@ export async function pollUrl(flow: Flow & { trigger: PollTrigger }, state: Trig
       seen[key] = now;
       continue;
     }
-    if (fresh >= ITEMS_PER_READ) break;
+    // over the per-read cap, or the lease is gone: what was started goes into the seen-set below
+    if (fresh >= ITEMS_PER_READ || guard.lost) {
+      partial = true;
+      break;
+    }
     fresh++;
     const outcome = await admitItem(flow, { kind: 'poll', url: `${url.origin}${url.pathname}`, key, windowMs }, item, deps);
     if (outcome === 'started') started++;
@@ -91,13 +96,13 @@ export async function pollUrl(flow: Flow & { trigger: PollTrigger }, state: Trig
     .filter(([, at]) => now - at <= windowMs)
     .sort((a, b) => b[1] - a[1])
     .slice(0, MAX_SEEN_KEYS);
-  const etag = header(res.headers.etag);
-  const lastModified = header(res.headers['last-modified']);
+  const etag = partial ? undefined : header(res.headers.etag);
+  const lastModified = partial ? undefined : header(res.headers['last-modified']);
   const next: TriggerState = { ...state, seen: Object.fromEntries(kept), etag, lastModified };
   if (!etag) delete next.etag;
   if (!lastModified) delete next.lastModified;
   await saveState(deps.store, next);
-  return { started, more: fresh >= ITEMS_PER_READ, state: next };
+  return { started, more: partial && !guard.lost, state: next };
 }
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) || undefined;

@@ -1,0 +1,90 @@
+// The poll and e-mail triggers read under the runtime's shared lease service (issue 15 item 3): on
+// PostgreSQL another process holding a flow's read lease (`trigger:<flowId>`) keeps this runtime from
+// fetching its URL; when that holder is SIGKILLed, its lease runs out (FLOWDESK_LEASE_MS) and this
+// runtime's next slot reads — each item once. The runtime is in-process on a ManualClock: slots fire
+// when the test moves it; only the lease's expiry is wall-clock time (it lives in the database).
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
+import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
+import { REPO, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { readLeaseName } from '../../apps/runtime/src/pollers/pollers.ts';
+
+const LEASE_MS = 1_500;
+
+let pgServer: PostgresInstance | undefined;
+let feed: Server | undefined;
+let rt: TestRuntime | undefined;
+const procs: ChildProcess[] = [];
+afterAll(async () => {
+  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  await rt?.dispose();
+  await new Promise((ok) => (feed ? feed.close(ok) : ok(undefined)));
+  await pgServer?.stop();
+});
+
+/** another instance holding `name` (test/support/lease-holder.ts); resolves once it holds it */
+function startHolder(url: string, name: string): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/lease-holder.ts')], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', FLOWDESK_DATABASE_URL: url, FLOWDESK_LEASE_MS: String(LEASE_MS), LEASE_NAME: name },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  procs.push(proc);
+  let out = '';
+  return new Promise((ok, fail) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"event":"acquired"')) ok(proc);
+    });
+    proc.once('exit', (code) => fail(new Error(`lease holder exited with ${code}: ${out}`)));
+  });
+}
+
+describe('poll trigger on PostgreSQL', () => {
+  it("reads nothing while another instance holds the flow's read lease; takes over once that holder is SIGKILLed", { timeout: 120_000 }, async () => {
+    let gets = 0;
+    feed = createServer((_req, res) => {
+      gets++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [{ id: 'a' }, { id: 'b' }] }));
+    });
+    await new Promise<void>((ok) => feed!.listen(0, '127.0.0.1', ok));
+    const feedUrl = `http://127.0.0.1:${(feed.address() as AddressInfo).port}/jobs`;
+
+    pgServer = await startPostgres();
+    const { url } = await createDatabase(pgServer);
+    const holder = await startHolder(url, readLeaseName('jobs'));
+    rt = await startTestRuntime({ databaseUrl: url, env: { FLOWDESK_LEASE_MS: String(LEASE_MS) } });
+    const flow = { dsl: 1, id: 'jobs', name: 'jobs', trigger: { type: 'poll', url: feedUrl, interval: '1m', backfill: true }, nodes: [{ id: 'done', type: 'end' }], edges: [{ from: 'trigger', to: 'done' }] };
+    expect((await rt.put('/api/flows/jobs', flow)).status).toBe(200);
+    await rt.settle(); // the first slot: the lease is held elsewhere
+    await rt.advance(60_000); // and the next
+    expect(gets).toBe(0);
+    expect((await rt.get('/api/runs?flowId=jobs')).body).toEqual([]);
+    expect((await rt.store.getTimer('poll:jobs'))?.dueAt).toBe(new Date(rt.clock.now() + 60_000).toISOString()); // still polling
+
+    await new Promise<void>((ok) => {
+      holder.once('exit', () => ok());
+      holder.kill('SIGKILL');
+    });
+    const killedAt = Date.now();
+    // each slot tries the lease; it is free once the dead holder's last renewal has run out
+    while (gets === 0 && Date.now() - killedAt < LEASE_MS * 10) {
+      await rt.advance(60_000);
+      if (gets === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    const takeoverMs = Date.now() - killedAt;
+    console.log(`poll trigger read lease taken over ${takeoverMs} ms after SIGKILL (lease ${LEASE_MS} ms)`);
+    expect(gets).toBe(1);
+    expect(takeoverMs).toBeLessThan(LEASE_MS * 10);
+    const keys = ((await rt.get('/api/runs?flowId=jobs')).body as { idempotencyKey: string }[]).map((r) => r.idempotencyKey).sort();
+    expect(keys).toHaveLength(2);
+    // given back after the read: the next slot reads again (nothing new, nothing repeated)
+    await rt.advance(60_000);
+    expect(gets).toBe(2);
+    expect((await rt.get('/api/runs?flowId=jobs')).body).toHaveLength(2);
+  });
+});
