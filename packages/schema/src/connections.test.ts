@@ -74,4 +74,24 @@ describe('checkConnectionInput', () => {
     expect(maskAuth({ type: 'apiKey', in: 'header', name: 'X-Key', value: 'v' })).toEqual({ type: 'apiKey', in: 'header', name: 'X-Key', value: MASK });
     expect(maskAuth({ type: 'oauth2', grant: 'client_credentials', clientId: 'c', clientSecret: 's', tokenUrl: 'https://t' })).toEqual({ type: 'oauth2', grant: 'client_credentials', clientId: 'c', clientSecret: MASK, tokenUrl: 'https://t' });
   });
+
+  it('serviceAccount: a JSON key file is expanded into fields, Google\'s endpoint and scope filled in; a PUT with the mask keeps the key', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----\n';
+    const file = { type: 'service_account', client_email: 'robot@p.iam.gserviceaccount.com', private_key: pem, private_key_id: 'abc123', token_uri: 'https://oauth2.googleapis.com/token' };
+    const r = check({ id: 'sa', app: 'sheets', name: 'Robot', auth: { type: 'serviceAccount', keyFile: JSON.stringify(file) } });
+    expect(r).toEqual({
+      ok: true,
+      value: { id: 'sa', app: 'sheets', name: 'Robot', auth: { type: 'serviceAccount', clientEmail: file.client_email, privateKey: pem, privateKeyId: 'abc123', tokenUrl: 'https://oauth2.googleapis.com/token', scopes: ['https://www.googleapis.com/auth/spreadsheets'] } },
+    });
+    const stored = (r as { value: ConnectionInput }).value;
+    expect(maskAuth(stored.auth)).toMatchObject({ clientEmail: file.client_email, privateKey: MASK });
+    expect(check({ name: 'Robot 2', auth: { ...maskAuth(stored.auth) } }, stored)).toMatchObject({ ok: true, value: { name: 'Robot 2', auth: { privateKey: pem } } });
+    // fields given beside the key file win over it (a token endpoint on loopback, EU, a proxy)
+    expect(check({ id: 'sa', app: 'sheets', name: 'R', auth: { type: 'serviceAccount', keyFile: file, tokenUrl: 'http://127.0.0.1:9/token' } })).toMatchObject({ ok: true, value: { auth: { tokenUrl: 'http://127.0.0.1:9/token' } } });
+    // refusals name the field
+    expect(errorsOf({ id: 'sa', app: 'sheets', name: 'R', auth: { type: 'serviceAccount', keyFile: '{' } })).toEqual([{ path: '/auth/keyFile', message: expect.stringContaining('does not parse as JSON') }]);
+    expect(errorsOf({ id: 'sa', app: 'sheets', name: 'R', auth: { type: 'serviceAccount', clientEmail: 'robot@p.iam.gserviceaccount.com', privateKey: 'not a key' } })).toEqual([{ path: '/auth/privateKey', message: expect.stringContaining('PEM private key') }]);
+    expect(errorsOf({ id: 'sa', app: 'sheets', name: 'R', auth: { type: 'serviceAccount', clientEmail: 'robot@p.iam.gserviceaccount.com', privateKey: pem, scopes: [] } })).toEqual([{ path: '/auth/scopes', message: expect.stringContaining('non-empty') }]);
+    expect(errorsOf({ id: 'sa', app: 'http', name: 'R', baseUrl: 'https://x.example', auth: { type: 'serviceAccount', keyFile: file } }).map((e) => e.path)).toContain('/auth/type');
+  });
 });

@@ -5,8 +5,8 @@
 import type { FieldError } from './ajv-errors.ts';
 import type { AppSpec } from './spec/app.ts';
 
-export type ConnectionAuthType = 'bearer' | 'apiKey' | 'basic' | 'oauth2';
-export const AUTH_TYPES: readonly ConnectionAuthType[] = ['bearer', 'apiKey', 'basic', 'oauth2'];
+export type ConnectionAuthType = 'bearer' | 'apiKey' | 'basic' | 'oauth2' | 'serviceAccount';
+export const AUTH_TYPES: readonly ConnectionAuthType[] = ['bearer', 'apiKey', 'basic', 'oauth2', 'serviceAccount'];
 
 export type ConnectionAuth =
   | { type: 'bearer'; token: string }
@@ -20,6 +20,23 @@ export type ConnectionAuth =
       authorizeUrl?: string;
       tokenUrl: string;
       scopes?: string[];
+    }
+  | {
+      /**
+       * A service account (Google's server-to-server OAuth 2.0): an access token is asked for with an
+       * RS256-signed assertion (RFC 7523 JWT bearer grant) posted to `tokenUrl`; the key never leaves.
+       * Written as these fields, or as `keyFile` (the JSON key file Google Cloud hands out), which the
+       * API expands into them.
+       */
+      type: 'serviceAccount';
+      clientEmail: string;
+      /** PEM (PKCS#8 `BEGIN PRIVATE KEY`, or PKCS#1 `BEGIN RSA PRIVATE KEY`) */
+      privateKey: string;
+      privateKeyId?: string;
+      tokenUrl: string;
+      scopes?: string[];
+      /** a user the account acts for (Google Workspace domain-wide delegation) */
+      subject?: string;
     };
 
 export interface ConnectionInput {
@@ -36,6 +53,7 @@ export const SECRET_FIELDS: { readonly [T in ConnectionAuthType]: readonly strin
   apiKey: ['value'],
   basic: ['password'],
   oauth2: ['clientSecret'],
+  serviceAccount: ['privateKey'],
 };
 
 /** What the API answers in place of a secret; sent back unchanged in a PUT, it keeps the stored value. */
@@ -159,7 +177,8 @@ function splitCredentialUrl(url: string, prefix: string): { origin: string; toke
   }
 }
 
-function checkAuth(auth: Json, keep: Json | undefined, app: AppSpec | undefined, err: (p: string, m: string) => void): ConnectionAuth | undefined {
+function checkAuth(authIn: Json, keep: Json | undefined, app: AppSpec | undefined, err: (p: string, m: string) => void): ConnectionAuth | undefined {
+  let auth = authIn;
   const type = auth.type;
   if (typeof type !== 'string' || !(AUTH_TYPES as readonly string[]).includes(type)) {
     err('/auth/type', `must be one of: ${AUTH_TYPES.join(', ')}`);
@@ -171,10 +190,16 @@ function checkAuth(auth: Json, keep: Json | undefined, app: AppSpec | undefined,
     apiKey: ['in', 'name', 'value'],
     basic: ['username', 'password'],
     oauth2: ['grant', 'clientId', 'clientSecret', 'authorizeUrl', 'tokenUrl', 'scopes'],
+    serviceAccount: ['keyFile', 'clientEmail', 'privateKey', 'privateKeyId', 'tokenUrl', 'scopes', 'subject'],
   };
+  if (t === 'serviceAccount' && auth.keyFile !== undefined) {
+    const expanded = expandKeyFile(auth.keyFile, err);
+    if (!expanded) return undefined;
+    auth = { ...expanded, ...Object.fromEntries(Object.entries(auth).filter(([k, v]) => k !== 'keyFile' && v !== undefined && v !== '')) };
+  }
   for (const k of Object.keys(auth)) if (k !== 'type' && !allowed[t].includes(k)) err(`/auth/${k}`, `is not a field of ${t} auth (${allowed[t].join(', ')})`);
   // a secret sent back masked (or left out on a PUT of the same type) keeps the stored value
-  const secret = (field: string): string | undefined => {
+  const secret = (field: string, multiline = false): string | undefined => {
     const v = auth[field];
     if ((v === undefined || v === MASK) && keep && typeof keep[field] === 'string') return keep[field] as string;
     if (v === MASK) {
@@ -185,7 +210,7 @@ function checkAuth(auth: Json, keep: Json | undefined, app: AppSpec | undefined,
       err(`/auth/${field}`, 'must be a non-empty string');
       return undefined;
     }
-    if (/[\r\n]/.test(v)) {
+    if (!multiline && /[\r\n]/.test(v)) {
       err(`/auth/${field}`, 'must not contain line breaks');
       return undefined;
     }
@@ -243,7 +268,68 @@ function checkAuth(auth: Json, keep: Json | undefined, app: AppSpec | undefined,
         ...(Array.isArray(scopes) ? { scopes: [...(scopes as string[])] } : {}),
       };
     }
+    case 'serviceAccount': {
+      const clientEmail = text('clientEmail');
+      if (clientEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(clientEmail)) err('/auth/clientEmail', 'must be the service account\'s e-mail (…@….iam.gserviceaccount.com)');
+      const privateKey = secret('privateKey', true);
+      const pemProblem = privateKey === undefined ? undefined : privateKeyProblem(privateKey);
+      if (pemProblem) err('/auth/privateKey', pemProblem);
+      const privateKeyId = auth.privateKeyId;
+      if (privateKeyId !== undefined && !(nonEmpty(privateKeyId) && /^[A-Za-z0-9_-]{1,128}$/.test(privateKeyId))) err('/auth/privateKeyId', 'must be the key\'s id (letters, digits, - and _)');
+      const tokenUrl = text('tokenUrl', app?.oauth2?.tokenUrl);
+      if (tokenUrl !== undefined && baseUrlProblemWithQuery(tokenUrl)) err('/auth/tokenUrl', baseUrlProblemWithQuery(tokenUrl)!);
+      const scopes = auth.scopes ?? app?.oauth2?.scopes;
+      if (scopes === undefined || !Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => nonEmpty(s) && !/\s/.test(s))) err('/auth/scopes', 'must be a non-empty array of scope names without spaces');
+      const subject = auth.subject;
+      if (subject !== undefined && !(nonEmpty(subject) && /^[^@\s]+@[^@\s]+$/.test(subject))) err('/auth/subject', 'must be the e-mail of the user the account acts for');
+      if (clientEmail === undefined || privateKey === undefined || pemProblem || tokenUrl === undefined || !Array.isArray(scopes)) return undefined;
+      return {
+        type: 'serviceAccount',
+        clientEmail,
+        privateKey,
+        ...(typeof privateKeyId === 'string' ? { privateKeyId } : {}),
+        tokenUrl,
+        scopes: [...(scopes as string[])],
+        ...(typeof subject === 'string' ? { subject } : {}),
+      };
+    }
   }
+}
+
+/** Why a text is not a PEM private key, else undefined (the runtime also parses it: connections/service-account.ts). */
+export function privateKeyProblem(pem: string): string | undefined {
+  const m = /^\s*-----BEGIN (RSA )?PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END (RSA )?PRIVATE KEY-----\s*$/.exec(pem);
+  if (!m) return 'must be a PEM private key: "-----BEGIN PRIVATE KEY-----", base64 lines, "-----END PRIVATE KEY-----" (the private_key of the JSON key file)';
+  if (m[1] !== m[3]) return 'its BEGIN and END lines do not match';
+  return undefined;
+}
+
+/** Google's JSON key file (object or text) as serviceAccount fields; undefined after naming the problem. */
+function expandKeyFile(v: unknown, err: (p: string, m: string) => void): Json | undefined {
+  let file: unknown = v;
+  if (typeof v === 'string') {
+    try {
+      file = JSON.parse(v);
+    } catch {
+      err('/auth/keyFile', 'must be the JSON key file of a service account (it does not parse as JSON)');
+      return undefined;
+    }
+  }
+  if (!isObj(file)) {
+    err('/auth/keyFile', 'must be the JSON key file of a service account (an object)');
+    return undefined;
+  }
+  if (file.type !== 'service_account') {
+    err('/auth/keyFile', `must be a key file of type "service_account"${typeof file.type === 'string' ? ` (this one is "${file.type}")` : ''}`);
+    return undefined;
+  }
+  const out: Json = {};
+  if (file.client_email !== undefined) out.clientEmail = file.client_email;
+  if (file.private_key !== undefined) out.privateKey = file.private_key;
+  if (file.private_key_id !== undefined) out.privateKeyId = file.private_key_id;
+  if (file.token_uri !== undefined) out.tokenUrl = file.token_uri;
+  for (const [k, f] of [['clientEmail', 'client_email'], ['privateKey', 'private_key']] as const) if (out[k] === undefined) err(`/auth/keyFile`, `has no ${f}`);
+  return out.clientEmail !== undefined && out.privateKey !== undefined ? out : undefined;
 }
 
 function baseUrlProblemWithQuery(v: string): string | undefined {

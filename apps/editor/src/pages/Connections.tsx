@@ -15,7 +15,7 @@ interface Draft {
   fields: Record<string, string>;
 }
 
-const FIELDS: Record<ConnectionAuthType, { key: string; label: string; secret?: boolean; options?: string[] }[]> = {
+const FIELDS: Record<ConnectionAuthType, { key: string; label: string; secret?: boolean; multiline?: boolean; options?: string[] }[]> = {
   bearer: [{ key: 'token', label: 'Token', secret: true }],
   apiKey: [
     { key: 'in', label: 'Sent in', options: ['header', 'query'] },
@@ -34,6 +34,11 @@ const FIELDS: Record<ConnectionAuthType, { key: string; label: string; secret?: 
     { key: 'tokenUrl', label: 'Token URL' },
     { key: 'scopes', label: 'Scopes (space-separated)' },
   ],
+  serviceAccount: [
+    { key: 'keyFile', label: 'JSON key file (paste it whole)', secret: true, multiline: true },
+    { key: 'tokenUrl', label: 'Token URL' },
+    { key: 'scopes', label: 'Scopes (space-separated)' },
+  ],
 };
 
 function draftFor(app: string): Draft {
@@ -46,6 +51,7 @@ function defaultsFor(app: string, type: ConnectionAuthType): Record<string, stri
   const o = appSpec(app)?.oauth2;
   if (type === 'apiKey') return { in: 'header', name: 'X-Api-Key' };
   if (type === 'oauth2') return { grant: 'authorization_code', authorizeUrl: o?.authorizeUrl ?? '', tokenUrl: o?.tokenUrl ?? '', scopes: (o?.scopes ?? []).join(' ') };
+  if (type === 'serviceAccount') return { tokenUrl: o?.tokenUrl ?? '', scopes: (o?.scopes ?? []).join(' ') };
   return {};
 }
 
@@ -100,6 +106,16 @@ function ConnectionForm(props: { onCreated: (id: string) => void }) {
           <Select key={f.key} label={f.label} value={d.fields[f.key]} options={f.options} onChange={(v) => setD({ ...d, fields: { ...d.fields, [f.key]: v ?? '' } })} testid={`conn-${f.key}`} />
         ) : (
           <Field key={f.key} label={f.label}>
+            {f.multiline ? (
+              <textarea
+                rows={6}
+                autoComplete="off"
+                spellCheck={false}
+                value={d.fields[f.key] ?? ''}
+                onChange={(e) => setD({ ...d, fields: { ...d.fields, [f.key]: e.target.value } })}
+                data-testid={`conn-${f.key}`}
+              />
+            ) : (
             <input
               type={f.secret ? 'password' : 'text'}
               autoComplete="off"
@@ -108,6 +124,7 @@ function ConnectionForm(props: { onCreated: (id: string) => void }) {
               onChange={(e) => setD({ ...d, fields: { ...d.fields, [f.key]: e.target.value } })}
               data-testid={`conn-${f.key}`}
             />
+            )}
             {errorAt(`/auth/${f.key}`) && <div className="fd-field-error">{errorAt(`/auth/${f.key}`)}</div>}
           </Field>
         ),

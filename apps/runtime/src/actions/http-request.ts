@@ -4,7 +4,7 @@
 import { specOf, type ErrorClass } from '@flowdesk/schema';
 import { EgressRefused, egressPolicy, egressRequest, type EgressResponse } from '../security/egress.ts';
 import { ActionFailure, defineExecutor } from './define.ts';
-import { applyCredential, connectionFor, credentialAllowed, credentialFailure, credentialHostsOf, refusal } from '../connectors/credentials.ts';
+import { applyCredential, connectionFor, credentialAllowed, credentialFailure, credentialHostsOf, refusal, usesAccessToken } from '../connectors/credentials.ts';
 
 const RESPONSE_KEEP = 4096;
 
@@ -75,7 +75,7 @@ export const httpRequest = defineExecutor(specOf('http.request'), async (p, { cm
       throw new ActionFailure('network', `${err.code ?? err.message}: ${where}`);
     }
     // an OAuth2 token refused: refresh it once and call again
-    if (conn?.auth.type === 'oauth2' && answer.status === 401 && round === 0) staleVersion = version;
+    if (conn && usesAccessToken(conn.auth) && answer.status === 401 && round === 0) staleVersion = version;
     else res = answer;
   }
   if (!res) throw new ActionFailure('4xx', `HTTP 401 from ${where} again after a token refresh`, { status: 401 });

@@ -1,12 +1,16 @@
-// OAuth2 token requests (authorization code with PKCE, refresh, client credentials) through
-// oauth4webapi, its HTTP going over the connectors' guarded transport. Flowdesk is an OAuth2 client
-// here, not an OpenID relying party: an id_token in an answer is dropped unread.
+// OAuth2 token requests (authorization code with PKCE, refresh, client credentials, and a service
+// account's JWT bearer grant) through oauth4webapi, its HTTP going over the connectors' guarded
+// transport. Flowdesk is an OAuth2 client here, not an OpenID relying party: an id_token in an answer is
+// dropped unread.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import type { ConnectionAuth } from '@flowdesk/schema';
 import { outboundFetch, type OutboundError } from '../connectors/transport.ts';
 import type { EgressPolicy } from '../security/egress.ts';
 
 type OAuth2Auth = Extract<ConnectionAuth, { type: 'oauth2' }>;
+type ServiceAccountAuth = Extract<ConnectionAuth, { type: 'serviceAccount' }>;
 
 export interface TokenSet {
   accessToken: string;
@@ -134,5 +138,56 @@ export async function clientCredentialsToken(auth: OAuth2Auth, clientAuth: 'basi
     return tokenSet(await oauth.processClientCredentialsResponse(as, client, res), nowMs);
   } catch (e) {
     throw classify(e, 'requesting a client-credentials token');
+  }
+}
+
+// ── service accounts: the JWT bearer grant (RFC 7523 §2.1), as Google's server-to-server OAuth 2.0 ──
+
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** Google accepts assertions that live at most an hour. */
+const ASSERTION_LIFETIME_S = 3600;
+
+/** The account's RSA private key; why it cannot be used, naming the field, else the key. */
+export function serviceAccountKey(pem: string): KeyObject | string {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem' });
+  } catch {
+    return 'auth.privateKey does not parse as a PEM private key (cut short or altered?): paste the private_key of the JSON key file whole';
+  }
+  if (key.asymmetricKeyType !== 'rsa') return `auth.privateKey is a ${key.asymmetricKeyType ?? 'non-RSA'} key; a service account signs with an RSA key (RS256)`;
+  return key;
+}
+
+/** The signed assertion: iss the account, aud the token endpoint, scope, iat/exp from the injected clock. */
+export async function serviceAccountAssertion(auth: ServiceAccountAuth, nowMs: number): Promise<string> {
+  const key = serviceAccountKey(auth.privateKey);
+  if (typeof key === 'string') throw new TokenEndpointError('refused', key);
+  const iat = Math.floor(nowMs / 1000);
+  // sub only for domain-wide delegation (Google: the user the account acts for)
+  return new SignJWT({ scope: (auth.scopes ?? []).join(' '), ...(auth.subject ? { sub: auth.subject } : {}) })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...(auth.privateKeyId ? { kid: auth.privateKeyId } : {}) })
+    .setIssuer(auth.clientEmail)
+    .setAudience(auth.tokenUrl)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ASSERTION_LIFETIME_S)
+    .sign(key);
+}
+
+/** The assertion is the whole proof: no client authentication, no client_id in the body. */
+const noClientAuth: oauth.ClientAuth = () => undefined;
+
+export async function serviceAccountToken(auth: ServiceAccountAuth, nowMs: number, policy: EgressPolicy): Promise<TokenSet> {
+  const token = new URL(auth.tokenUrl);
+  const as: oauth.AuthorizationServer = { issuer: token.origin, token_endpoint: auth.tokenUrl };
+  const client: oauth.Client = { client_id: auth.clientEmail };
+  const options = { [oauth.customFetch]: (url: string, init: Parameters<typeof outboundFetch>[1]) => tokenFetch(url, init, policy), ...(token.protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {}) };
+  try {
+    const assertion = await serviceAccountAssertion(auth, nowMs);
+    const res = await oauth.genericTokenEndpointRequest(as, client, noClientAuth, JWT_BEARER_GRANT, { assertion }, options);
+    // an answer without a refresh token: the next token is asked for with a new assertion
+    return tokenSet(await oauth.processGenericTokenEndpointResponse(as, client, res), nowMs);
+  } catch (e) {
+    throw classify(e, `requesting a token for service account ${auth.clientEmail}`);
   }
 }

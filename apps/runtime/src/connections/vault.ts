@@ -26,7 +26,7 @@ import type { Store } from '../store/types.ts';
 import { egressPolicy, type EgressPolicy } from '../security/egress.ts';
 import type { MasterKey } from './master-key.ts';
 import { seal, unseal, UnsealError, type Sealed } from './seal.ts';
-import { clientCredentialsToken, refreshTokens, TokenEndpointError, type TokenSet } from './oauth-client.ts';
+import { clientCredentialsToken, refreshTokens, serviceAccountKey, serviceAccountToken, TokenEndpointError, type TokenSet } from './oauth-client.ts';
 
 /** A connection as stored: its auth and tokens sealed, nothing secret in clear. */
 export interface StoredConnection {
@@ -124,6 +124,13 @@ const RETIRED_KEEP = 200;
 
 const aad = (id: string, field: 'auth' | 'tokens') => `flowdesk-connection:${id}/${field}`;
 
+/** A service account's key that is PEM-shaped but not a usable RSA key is refused like any bad field. */
+function usableKey(auth: ConnectionAuth): void {
+  if (auth.type !== 'serviceAccount') return;
+  const key = serviceAccountKey(auth.privateKey);
+  if (typeof key === 'string') throw new ConnectionApiError(422, 'the connection is invalid', [{ path: '/auth/privateKey', message: key.replace(/^auth\.privateKey /, '') }]);
+}
+
 export class ConnectionVault {
   private readonly instance = randomUUID();
   private readonly current = new Map<string, string[]>();
@@ -205,7 +212,7 @@ export class ConnectionVault {
     } catch {
       auth = { type: doc.authType };
     }
-    const oauth = doc.authType === 'oauth2' ? { connected: doc.tokens !== undefined, ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}), ...(doc.scopes ? { scopes: doc.scopes } : {}) } : undefined;
+    const oauth = doc.authType === 'oauth2' || doc.authType === 'serviceAccount' ? { connected: doc.tokens !== undefined, ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}), ...(doc.scopes ? { scopes: doc.scopes } : {}) } : undefined;
     const needsConnect = doc.authType === 'oauth2' && !doc.tokens && (auth as { grant?: string }).grant === 'authorization_code';
     return {
       id: doc.id,
@@ -244,6 +251,7 @@ export class ConnectionVault {
     const checked = checkConnectionInput(body, APP_SPECS);
     if (!checked.ok) throw new ConnectionApiError(422, 'the connection is invalid', checked.errors);
     const c = checked.value;
+    usableKey(c.auth);
     const now = this.now();
     const doc: StoredConnection = {
       id: c.id,
@@ -271,6 +279,7 @@ export class ConnectionVault {
     const checked = checkConnectionInput(body, APP_SPECS, existing);
     if (!checked.ok) throw new ConnectionApiError(422, 'the connection is invalid', checked.errors);
     const c = checked.value;
+    usableKey(c.auth);
     const authChanged = JSON.stringify(c.auth) !== JSON.stringify(before);
     const now = this.now();
     const next = await this.o.store.updateDoc('connections', id, (cur) => {
@@ -345,9 +354,9 @@ export class ConnectionVault {
     if (!doc) throw new ConnectionNotConfigured(`connection "${id}" does not exist`);
     if (doc.broken) throw new ConnectionBroken(`connection "${id}" is broken: ${doc.broken.reason}. Reconnect it on the Connections page`);
     const auth = this.open(doc);
-    if (auth.type !== 'oauth2') throw new Error(`connection ${id} is not an OAuth2 connection`);
+    if (auth.type !== 'oauth2' && auth.type !== 'serviceAccount') throw new Error(`connection ${id} is not an OAuth2 or service-account connection`);
     const tokens = doc.tokens ? this.tokensOf(doc) : undefined;
-    if (!tokens && auth.grant === 'authorization_code') {
+    if (!tokens && auth.type === 'oauth2' && auth.grant === 'authorization_code') {
       throw new ConnectionNotConfigured(`connection "${id}" is not connected yet: press Connect on the Connections page`);
     }
     const fresh = tokens && staleVersion !== doc.tokenVersion && (!doc.expiresAt || Date.parse(doc.expiresAt) - this.o.clock.now() > REFRESH_SKEW_MS);
@@ -397,7 +406,7 @@ export class ConnectionVault {
   }
 
   private async refreshHeld(doc: StoredConnection, cause: UseCause): Promise<string> {
-    const auth = this.open(doc) as Extract<ConnectionAuth, { type: 'oauth2' }>;
+    const auth = this.open(doc) as Extract<ConnectionAuth, { type: 'oauth2' | 'serviceAccount' }>;
     const clientAuth = appSpec(doc.app)?.oauth2?.clientAuth;
     const release = (patch: (d: StoredConnection) => StoredConnection) =>
       this.o.store.updateDoc('connections', doc.id, (cur) => {
@@ -409,7 +418,12 @@ export class ConnectionVault {
     let tokens: TokenSet;
     try {
       const nowMs = this.o.clock.now();
-      tokens = auth.grant === 'client_credentials' ? await clientCredentialsToken(auth, clientAuth, nowMs, this.egress) : await refreshTokens(auth, clientAuth, this.tokensOf(doc), nowMs, this.egress);
+      tokens =
+        auth.type === 'serviceAccount'
+          ? await serviceAccountToken(auth, nowMs, this.egress)
+          : auth.grant === 'client_credentials'
+            ? await clientCredentialsToken(auth, clientAuth, nowMs, this.egress)
+            : await refreshTokens(auth, clientAuth, this.tokensOf(doc), nowMs, this.egress);
     } catch (e) {
       const err = e instanceof TokenEndpointError ? e : new TokenEndpointError('unavailable', (e as Error).message);
       if (err.kind === 'unavailable') {

@@ -61,13 +61,17 @@ export async function applyCredential(
     case 'basic':
       headers.authorization = `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`;
       return undefined;
-    case 'oauth2': {
+    case 'oauth2':
+    case 'serviceAccount': {
       const t = await vault.accessToken(c.id, cause, opts.staleVersion);
       headers.authorization = `Bearer ${t.token}`;
       return t.version;
     }
   }
 }
+
+/** Whether the connection sends an access token it gets from a token endpoint (a 401 asks for a new one, once). */
+export const usesAccessToken = (auth: ResolvedConnection['auth']): boolean => auth.type === 'oauth2' || auth.type === 'serviceAccount';
 
 /** Resolves a step's connection: `not-configured` when it does not exist, a final error when it is broken or for another app. */
 export async function connectionFor(vault: ConnectionVault | undefined, id: unknown, apps: readonly string[], action: string): Promise<ResolvedConnection> {

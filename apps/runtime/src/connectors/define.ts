@@ -19,7 +19,7 @@ import { ActionFailure, type ExecutionContext, type ExecutorSuccess } from '../a
 import { parseRetryAfter } from '../actions/http-request.ts';
 import type { ConnectionVault, ResolvedConnection, UseCause } from '../connections/vault.ts';
 import { makeRedactor } from '../security/redact.ts';
-import { applyCredential, baseUrlOf, connectionFor, credentialAllowed, credentialFailure, credentialHostsOf, refusal } from './credentials.ts';
+import { applyCredential, baseUrlOf, connectionFor, credentialAllowed, credentialFailure, credentialHostsOf, refusal, usesAccessToken } from './credentials.ts';
 import { outbound, OutboundError } from './transport.ts';
 
 /** One request, relative to the connection's base URL. `{credential}` in the path stands for a credential that is the URL's secret tail. */
@@ -241,7 +241,7 @@ export async function sendAs(app: ConnectorApp, c: ResolvedConnection, req: Conn
     const v = app.verdict(res, o.nowMs());
     if (v.ok) return res;
     // a refused OAuth2 token: refresh it once and try again
-    if (v.auth && c.auth.type === 'oauth2' && round === 0) {
+    if (v.auth && usesAccessToken(c.auth) && round === 0) {
       staleVersion = version;
       continue;
     }
