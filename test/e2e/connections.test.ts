@@ -7,19 +7,29 @@ import { poll, screenshot, startApp, type App } from './helpers/app.ts';
 import { EditorPage } from './pages/EditorPage.ts';
 import { FlowListPage } from './pages/FlowListPage.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fakes/slack.ts';
+import { startFakeSheets, type FakeSheets } from '../support/fakes/sheets.ts';
+import { startFakeGoogleToken, type FakeGoogleToken } from '../support/fakes/google-token.ts';
+import { generateKeyPairSync } from 'node:crypto';
 
 const TOKEN = 'xoxb-9999-8888-e2econnectiontoken';
 
 let app: App;
 let slack: FakeSlack;
+let sheets: FakeSheets;
+let google: FakeGoogleToken;
 beforeAll(async () => {
   slack = await startFakeSlack();
   slack.tokens.add(TOKEN);
+  sheets = await startFakeSheets();
+  google = await startFakeGoogleToken();
+  google.onIssue = (t) => sheets.tokens.add(t);
   app = await startApp();
 });
 afterAll(async () => {
   await app?.close();
   await slack?.close();
+  await sheets?.close();
+  await google?.close();
 });
 
 describe('connections in the editor', { timeout: 150_000 }, () => {
@@ -93,6 +103,38 @@ describe('connections in the editor', { timeout: 150_000 }, () => {
     await poll(() => page.locator('[data-testid="connection"][data-id="team-slack"]').count()).toBe(0);
     expect(dialogs).toHaveLength(1);
     expect(dialogs[0]).toMatch(/hot-leads \(slack-postmessage\)/);
+    expect(errors).toEqual([]);
+  });
+
+  it('a Google service account: the JSON key file pasted whole, a bad one refused naming the field, the test call gets a token', async () => {
+    const { page, errors } = await app.newPage();
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const email = 'robot@acme-crm.iam.gserviceaccount.com';
+    google.accounts.set(email, pair.publicKey);
+    const keyFile = JSON.stringify({ type: 'service_account', project_id: 'acme-crm', private_key_id: 'k1', private_key: pem, client_email: email, token_uri: 'https://oauth2.googleapis.com/token' }, null, 2);
+    await page.goto('/connections');
+    await page.getByTestId('connections').waitFor();
+    await page.getByTestId('conn-app').selectOption('sheets');
+    await page.getByTestId('conn-id').fill('sheets-robot');
+    await page.getByTestId('conn-base-url').fill(sheets.url);
+    await page.getByTestId('conn-auth-type').selectOption('serviceAccount');
+    expect(await page.getByTestId('conn-scopes').inputValue()).toBe('https://www.googleapis.com/auth/spreadsheets');
+    await page.getByTestId('conn-tokenUrl').fill(google.tokenUrl);
+    await page.getByTestId('conn-keyFile').fill(keyFile.replace('"service_account"', '"authorized_user"'));
+    await page.getByTestId('conn-create').click();
+    await poll(() => page.getByTestId('conn-error').innerText()).toMatch(/\/auth\/keyFile/);
+    await page.getByTestId('conn-keyFile').fill(keyFile);
+    await page.getByTestId('conn-create').click();
+    const card = page.locator('[data-testid="connection"][data-id="sheets-robot"]');
+    await card.waitFor();
+    expect(await card.getByTestId('conn-status').innerText()).toBe('ready');
+    expect(await page.content()).not.toContain(pem.split('\n')[3]!);
+    await card.getByTestId('conn-test').click();
+    await poll(() => card.getByTestId('conn-test-result').innerText()).toMatch(/^Works/);
+    expect(google.requests).toHaveLength(1);
+    expect(google.requests[0]!.form.grant_type).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
+    expect(sheets.requests.at(-1)!.headers.authorization).toBe(`Bearer ${google.issued[0]!.token}`);
     expect(errors).toEqual([]);
   });
 });
