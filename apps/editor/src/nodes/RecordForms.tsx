@@ -3,7 +3,7 @@
 // selectable (marked), so nothing typed earlier is dropped; the validator names it as a problem.
 import { useId } from 'react';
 import type { Flow, Sla } from '@flowdesk/schema';
-import { entitiesOf, statesOf, useStateMap } from '../core/useStateMap.ts';
+import { entitiesOf, statesOf, useStateMap } from './useStateMap.ts';
 import { Field, RuleText, Select, Text, withKey } from './fields.tsx';
 
 /**
