@@ -6,6 +6,7 @@ import { CommonForm } from '../nodes/NodeForms.tsx';
 import { formFor } from '../nodes/registry.ts';
 import { lookOf } from '../core/look.ts';
 import { TriggerForm } from '../nodes/TriggerForm.tsx';
+import { RecordSettings } from '../nodes/RecordForms.tsx';
 import { JsonField, Lines, Select, Text, withKey } from '../nodes/fields.tsx';
 import type { FlowError } from '../core/validate.ts';
 import type { Variable } from '../core/variables.ts';
@@ -105,12 +106,7 @@ export const SidePanel = memo(function SidePanel(props: {
       </label>
       <JsonField label="Sample payloads (for dry runs and Run now)" value={m.samples} onChange={(v) => set('samples', v as Flow['samples'])} allowEmpty rows={8} testid="flow-samples" />
       <Lines label="Fallback SOP (whole flow)" value={m.sop} onChange={(v) => set('sop', v)} />
-      <details className="fd-subsection">
-        <summary>Records, cancellation and SLA (JSON)</summary>
-        <JsonField label="Record this run concerns {entity, key}" value={m.record} onChange={(v) => set('record', v)} allowEmpty rows={3} hint='e.g. {"entity":"account","key":{"var":"payload.email"}}' />
-        <JsonField label="Cancel waiting runs when the record enters [{entity, state}]" value={m.cancelOn} onChange={(v) => set('cancelOn', v)} allowEmpty rows={3} />
-        <JsonField label="SLA {within, state?, severity?}" value={m.sla} onChange={(v) => set('sla', v)} allowEmpty rows={3} />
-      </details>
+      <RecordSettings meta={m} onChange={(k, v) => set(k, v)} />
     </aside>
   );
 });

@@ -5,6 +5,7 @@ import { ACTION_TYPES, actionSpec } from '@flowdesk/schema/specs';
 import { Field, JsonField, Lines, NumberInput, RuleText, Select, Text, withKey } from './fields.tsx';
 import { ConnectionPicker } from './ConnectionPicker.tsx';
 import { RuleBuilder } from './RuleBuilder.tsx';
+import { ExitStateForm } from './RecordForms.tsx';
 import { CodeEditor } from '../components/code/CodeEditor.tsx';
 import type { Variable } from '../core/variables.ts';
 
@@ -220,20 +221,10 @@ export function QaForm({ node, onChange }: FormProps<Extract<FlowNode, { type: '
 }
 
 export function EndForm({ node, onChange }: FormProps<Extract<FlowNode, { type: 'end' }>>) {
-  const ex = node.exitState;
   return (
     <>
-    <RuleText label="Output (optional)" value={node.output} onChange={(v) => onChange(withKey(node, 'output', v) as FlowNode)} testid="end-output" hint="inside a loop body: the item's result; in a called flow: what the caller gets (a path such as steps.call.output.body, or JSON-Logic)" />
-    <div className="fd-subsection">
-      <h4>Exit state (optional)</h4>
-      <Text label="Entity" value={ex?.entity} onChange={(v) => onChange(withKey(node, 'exitState', v ? { entity: v, key: ex?.key ?? { var: 'payload.email' }, state: ex?.state ?? 'done' } : undefined) as FlowNode)} testid="end-entity" />
-      {ex && (
-        <>
-          <JsonField label="Key (JSON-Logic)" value={ex.key} onChange={(v) => onChange({ ...node, exitState: { ...ex, key: v } })} rows={2} />
-          <Text label="State" value={ex.state} onChange={(v) => onChange({ ...node, exitState: { ...ex, state: v ?? '' } })} />
-        </>
-      )}
-    </div>
+      <RuleText label="Output (optional)" value={node.output} onChange={(v) => onChange(withKey(node, 'output', v) as FlowNode)} testid="end-output" hint="inside a loop body: the item's result; in a called flow: what the caller gets (a path such as steps.call.output.body, or JSON-Logic)" />
+      <ExitStateForm value={node.exitState} onChange={(v) => onChange(withKey(node, 'exitState', v) as FlowNode)} />
     </>
   );
 }
@@ -249,7 +240,8 @@ export function CommonForm({ node, onChange }: FormProps) {
       <label className="fd-check">
         <input type="checkbox" checked={node.firstResponse ?? false} onChange={(e) => set('firstResponse', e.target.checked || undefined)} /> counts as the first response (KPI)
       </label>
-      <JsonField label="SLA {within, severity?}" value={node.sla} onChange={(v) => set('sla', v)} allowEmpty rows={2} hint='e.g. {"within":"4h","severity":"P1"}' />
+      <Text label="SLA: done within" value={node.sla?.within || undefined} placeholder="4h" hint="a duration: 30m, 4h, 2d — empty: no SLA" onChange={(v) => set('sla', v ? { ...node.sla, within: v } : undefined)} testid="node-sla-within" />
+      {node.sla && <Select label="SLA severity when missed" value={node.sla.severity} options={['P0', 'P1', 'P2']} allowEmpty onChange={(v) => set('sla', withKey(node.sla!, 'severity', v))} testid="node-sla-severity" />}
     </div>
   );
 }

@@ -33,26 +33,55 @@ export function usePoll<T>(load: () => Promise<T>, ms: number, enabled = true): 
 
 export const when = (s?: string) => (s ? s.replace('T', ' ').slice(0, 19) : '');
 
+/** A day picked in the browser (local time) → the instant it starts, ISO; `next` → the instant it ends. */
+function dayStart(day: string, next = false): string | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) return undefined;
+  return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + (next ? 1 : 0)).toISOString();
+}
+
 export function RunsPage() {
   const params = new URLSearchParams(location.search);
   const [status, setStatus] = useState(params.get('status') ?? '');
   const [flowId, setFlowId] = useState(params.get('flowId') ?? '');
+  const [fromDay, setFromDay] = useState(params.get('from') ?? '');
+  const [toDay, setToDay] = useState(params.get('to') ?? '');
+  const [search, setSearch] = useState(params.get('q') ?? '');
   const [auto, setAuto] = useState(true);
   const flows = usePoll(useCallback(() => get<Flow[]>('/api/flows'), []), 60_000, false);
-  const load = useCallback(() => {
+  const load = useCallback(async () => {
     const q = new URLSearchParams();
     if (status) q.set('status', status);
     if (flowId) q.set('flowId', flowId);
+    const from = dayStart(fromDay);
+    const to = dayStart(toDay, true); // the "to" day is included
+    if (from) q.set('from', from);
+    if (to) q.set('to', to);
     q.set('limit', '100');
-    return get<Run[]>(`/api/runs?${q}`);
-  }, [status, flowId]);
+    const text = search.trim();
+    if (!text) return get<Run[]>(`/api/runs?${q}`);
+    // the search box finds a run by its idempotency key or by its record ("ada@x.io", "account:ada@x.io")
+    const byKey = new URLSearchParams(q);
+    byKey.set('key', text);
+    const byRecord = new URLSearchParams(q);
+    byRecord.set('record', text);
+    const [a, b] = await Promise.all([get<Run[]>(`/api/runs?${byKey}`), get<Run[]>(`/api/runs?${byRecord}`)]);
+    const seen = new Set<string>();
+    return [...a, ...b]
+      .filter((r) => !seen.has(r.id) && seen.add(r.id))
+      .sort((x, y) => (y.createdAt ?? '').localeCompare(x.createdAt ?? '') || y.id.localeCompare(x.id))
+      .slice(0, 100);
+  }, [status, flowId, fromDay, toDay, search]);
   const runs = usePoll(load, 2000, auto);
   useEffect(() => {
     const q = new URLSearchParams();
     if (status) q.set('status', status);
     if (flowId) q.set('flowId', flowId);
+    if (fromDay) q.set('from', fromDay);
+    if (toDay) q.set('to', toDay);
+    if (search.trim()) q.set('q', search.trim());
     history.replaceState(null, '', `/runs${q.size ? `?${q}` : ''}`);
-  }, [status, flowId]);
+  }, [status, flowId, fromDay, toDay, search]);
   return (
     <div className="fd-page" data-testid="runs-page">
       <div className="fd-page-head">
@@ -72,6 +101,13 @@ export function RunsPage() {
               <option key={s}>{s}</option>
             ))}
           </select>
+          <label className="fd-check" title="runs started on or after this day">
+            from <input type="date" value={fromDay} max={toDay || undefined} onChange={(e) => setFromDay(e.target.value)} data-testid="runs-from" />
+          </label>
+          <label className="fd-check" title="runs started on or before this day">
+            to <input type="date" value={toDay} min={fromDay || undefined} onChange={(e) => setToDay(e.target.value)} data-testid="runs-to" />
+          </label>
+          <input type="search" placeholder="Key or record (e.g. ada@x.io)" aria-label="Search runs by key or record" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="runs-search" />
           <label className="fd-check">
             <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.target.checked)} data-testid="runs-auto" /> auto-refresh
           </label>
@@ -88,6 +124,7 @@ export function RunsPage() {
             <th>Flow</th>
             <th>Status</th>
             <th>Steps</th>
+            <th>About (record or key)</th>
             <th>Run</th>
           </tr>
         </thead>
@@ -111,6 +148,7 @@ export function RunsPage() {
                 {r.outcome && <small> {r.outcome}</small>}
               </td>
               <td>{r.steps?.length ?? ''}</td>
+              <td data-testid="run-about">{r.record ? `${r.record.entity} ${r.record.key}` : (r.idempotencyKey ?? '')}</td>
               <td>
                 <code>{r.id}</code>
               </td>
@@ -118,7 +156,7 @@ export function RunsPage() {
           ))}
           {runs.data && runs.data.length === 0 && (
             <tr>
-              <td colSpan={5} className="fd-hint">
+              <td colSpan={6} className="fd-hint">
                 No runs match.
               </td>
             </tr>

@@ -4,6 +4,10 @@ import { RUN_STATUSES, type RunStatus } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
 import { sendError, sendThrown } from './errors.ts';
 
+/** A date (2026-03-01) or a date-time with its zone (2026-03-01T09:00:00Z, …+02:00). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+const isIsoTime = (v: string) => ISO_TIME.test(v) && !Number.isNaN(Date.parse(v));
+
 const stamp = (x: object): string => {
   const o = x as { createdAt?: unknown; at?: unknown };
   return String(o.createdAt ?? o.at ?? '');
@@ -19,7 +23,14 @@ export function opsRouter(ctx: RuntimeContext): Router {
     if (status && !RUN_STATUSES.includes(status as RunStatus)) return sendError(res, 400, `status must be one of ${RUN_STATUSES.join(', ')}`, [{ path: 'status', message: 'unknown status' }]);
     const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return sendError(res, 400, 'limit must be an integer from 1 to 1000', [{ path: 'limit', message: 'out of range' }]);
-    res.json(await ctx.store.listRuns({ flowId: q(req.query.flowId), status: status as RunStatus | undefined, key: q(req.query.key), record: q(req.query.record), limit, before: q(req.query.before) }));
+    const from = q(req.query.from);
+    const to = q(req.query.to);
+    for (const [name, v] of [['from', from], ['to', to]] as const) {
+      if (Array.isArray(req.query[name])) return sendError(res, 400, `${name} given more than once`, [{ path: name, message: 'repeated' }]);
+      if (v !== undefined && !isIsoTime(v)) return sendError(res, 400, `${name} must be an ISO date-time (e.g. 2026-03-01T00:00:00Z)`, [{ path: name, message: 'not an ISO date-time' }]);
+    }
+    if (from && to && Date.parse(from) > Date.parse(to)) return sendError(res, 400, 'from must not be after to', [{ path: 'from', message: `is after to (${to})` }]);
+    res.json(await ctx.store.listRuns({ flowId: q(req.query.flowId), status: status as RunStatus | undefined, key: q(req.query.key), record: q(req.query.record), limit, before: q(req.query.before), from, to }));
   });
   r.get('/runs/:id', async (req, res) => {
     const run = await ctx.store.getRun(req.params.id);

@@ -9,6 +9,7 @@ import { adminHostGuard } from '../security/host-guard.ts';
 import { apiWriteGuard } from '../security/origin-guard.ts';
 import { flowsRouter } from './api-flows.ts';
 import { stepsRouter } from './api-steps.ts';
+import { stateMapRouter } from './api-state-map.ts';
 import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
 import { filesRouter } from './api-files.ts';
@@ -62,6 +63,7 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
   api.use('/connections', connectionsRouter(ctx));
   api.get('/connection-usage', connectionUsageRoute(ctx));
   api.use('/steps', stepsRouter(ctx));
+  api.use('/state-map', stateMapRouter(ctx));
   api.use('/', opsRouter(ctx));
   api.use('/', observabilityRouter(ctx));
   api.use('/', filesRouter(ctx));

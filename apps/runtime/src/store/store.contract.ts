@@ -357,6 +357,22 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect((await store.listRuns({ limit: 1 }))[0]).toEqual(runs[6]);
       });
 
+      it('listRuns filters by creation time: from (inclusive) and to (exclusive), with the cursor', async () => {
+        const runs: Run[] = [];
+        for (let i = 1; i <= 6; i++) {
+          const r = makeRun(i);
+          runs.push(r);
+          await store.createRun(r);
+        }
+        const [, r2, r3, r4, r5] = runs;
+        expect(ids(await store.listRuns({ from: r2!.createdAt, to: r5!.createdAt }))).toEqual([r4!.id, r3!.id, r2!.id]);
+        expect(ids(await store.listRuns({ from: r5!.createdAt }))).toEqual(ids([runs[5]!, r5!]));
+        expect(ids(await store.listRuns({ to: r3!.createdAt }))).toEqual(ids([r2!, runs[0]!]));
+        expect(ids(await store.listRuns({ from: r2!.createdAt, to: r5!.createdAt, limit: 2 }))).toEqual([r4!.id, r3!.id]);
+        expect(ids(await store.listRuns({ from: r2!.createdAt, to: r5!.createdAt, before: r4!.id }))).toEqual([r3!.id, r2!.id]);
+        expect(await store.listRuns({ from: r5!.createdAt, to: r2!.createdAt })).toEqual([]);
+      });
+
       it('listRuns default limit is 50', async () => {
         await Promise.all(Array.from({ length: 60 }, (_, i) => store.createRun(makeRun(i + 1))));
         const page = await store.listRuns({});

@@ -53,6 +53,8 @@ export interface RunQuery {
   record?: string; // "<entity>:<key>" or just key
   limit?: number; // default 50
   before?: string; // cursor: a run id; runs created strictly before it
+  from?: string; // ISO: runs created at or after it
+  to?: string; // ISO: runs created strictly before it
 }
 
 export interface Timer {

@@ -459,7 +459,9 @@ export class RunIndex {
   }
 
   /** A matcher for listRuns' filters over the small fields (keys compared by their hash). */
-  matcher(q: { flowId?: string; status?: string; key?: string; record?: string }): (slot: number) => boolean {
+  matcher(q: { flowId?: string; status?: string; key?: string; record?: string; from?: string; to?: string }): (slot: number) => boolean {
+    const from = q.from === undefined ? -Infinity : Date.parse(q.from);
+    const to = q.to === undefined ? Infinity : Date.parse(q.to);
     const fc = q.flowId === undefined ? -1 : this.flows.find(q.flowId);
     const sc = q.status === undefined ? -1 : (STATUS_CODE.get(q.status) ?? 255);
     const kh = q.key === undefined ? undefined : keyHash(q.key);
@@ -473,6 +475,7 @@ export class RunIndex {
       });
     }
     return (s) => {
+      if (this.created[s]! < from || this.created[s]! >= to) return false;
       if (q.flowId !== undefined && this.flow[s] !== fc) return false;
       if (q.status !== undefined && this.stat[s] !== sc) return false;
       if (kh !== undefined && this.keys[s] !== kh) return false;

@@ -106,6 +106,8 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
           (!q.flowId || r.flowId === q.flowId) &&
           (!q.status || r.status === q.status) &&
           (q.key === undefined || r.idempotencyKey === q.key) &&
+          (q.from === undefined || Date.parse(r.createdAt) >= Date.parse(q.from)) &&
+          (q.to === undefined || Date.parse(r.createdAt) < Date.parse(q.to)) &&
           (!rec || (r.record !== undefined && (`${r.record.entity}:${r.record.key}` === rec || r.record.key === rec))),
       );
       return copy(list.slice(0, q.limit ?? 50));
