@@ -15,6 +15,8 @@ export interface ImapServer {
   dir: string;
   /** an IMAP session as `user` (the test's own view of the mailbox) */
   client(user: string, pass: string): Promise<ImapFlow>;
+  /** ends every open session of `user` (doveadm kick), as a server restart would */
+  kick(user: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,8 +65,8 @@ const safeRead = (f: string) => {
   }
 };
 
-/** Starts Dovecot with these users (name → password). */
-export async function startImapServer(users: Record<string, string>): Promise<ImapServer> {
+/** Starts Dovecot with these users (name → password); `noIdle`: a server that does not offer IDLE. */
+export async function startImapServer(users: Record<string, string>, opts: { noIdle?: boolean } = {}): Promise<ImapServer> {
   if (process.getuid?.() !== 0) throw new Error('the IMAP tests start Dovecot, which needs root (as npm test\'s pretest does)');
   const dir = mkdtempSync(join(tmpdir(), 'flowdesk-imap-'));
   chmodSync(dir, 0o755); // Dovecot's auth process (user dovecot) reads the users file
@@ -87,7 +89,7 @@ auth_mechanisms = plain login
 auth_failure_delay = 0
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
-passdb {
+${opts.noIdle ? 'imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SORT UNSELECT CHILDREN NAMESPACE UIDPLUS ESEARCH MOVE\n' : ''}passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/users
 }
@@ -132,6 +134,13 @@ service submission-login {
       c.on('error', () => {});
       await c.connect();
       return c;
+    },
+    async kick(user) {
+      await new Promise<void>((ok, fail) => {
+        const k = spawn('/usr/bin/doveadm', ['-c', conf, 'kick', user], { stdio: 'ignore' });
+        k.once('error', fail);
+        k.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`doveadm kick ${user} exited ${code}`))));
+      });
     },
     async stop() {
       if (proc.exitCode === null) {

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { startRuntime, ManualClock, type Runtime, type RuntimeOptions } from '../../apps/runtime/src/index.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
+/** the master key the tests give runtimes on PostgreSQL (32 bytes, base64) */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 42).toString('base64');
 export const FLOWS_DIR = join(REPO, 'flows');
 
 export const quietLog = {
@@ -61,7 +63,9 @@ export function shuffledKeys(unique: number, duplicates: number, random: () => n
 export async function startTestRuntime(opts: Partial<RuntimeOptions> & { clock?: ManualClock } = {}): Promise<TestRuntime> {
   const dataDir = opts.dataDir ?? tempDir();
   const clock = opts.clock ?? new ManualClock(Date.parse('2026-03-02T09:00:00.000Z'));
-  const rt = await startRuntime({ port: 0, fsync: false, log: quietLog, pollMs: 0, env: {}, ...opts, dataDir, clock });
+  // PostgreSQL needs a master key (connections are sealed with it): the tests' own, unless the test gives one
+  const env = opts.databaseUrl && opts.env?.FLOWDESK_MASTER_KEY === undefined ? { ...opts.env, FLOWDESK_MASTER_KEY: TEST_MASTER_KEY } : opts.env ?? {};
+  const rt = await startRuntime({ port: 0, fsync: false, log: quietLog, pollMs: 0, ...opts, env, dataDir, clock });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(rt.url + path, {
       method,

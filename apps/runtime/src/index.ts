@@ -233,7 +233,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await scheduleRetention({ store, scheduler, clock, log, days: retentionDays, alsoPrune });
     watchStoreHealth({ store, alerts, log, now: () => clock.now(), onWritable: () => runner.requeueStalled() });
     const { leases, shared: sharedLeases } = leasesFor(store, cluster.leaseMs);
-    const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env, leases });
+    const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env, leases, kick: () => void scheduler.tick() });
     scheduler.on('poll', (t) => pollers.onTimer(t));
     const ctx: RuntimeContext = {
       leases,
@@ -324,6 +324,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await new Promise<void>((ok) => server.close(() => ok()));
         await runner.queue.idle();
         await runner.driving;
+        await pollers.close();
         if (!sharedLeases) await leases.close(); // the store releases its own
         await sandbox.close();
         await store.close();

@@ -12,45 +12,20 @@ import { admitItem } from './admit-item.ts';
 import { saveState, type TriggerState } from './trigger-state.ts';
 import type { PollerDeps, ReadGuard, ReadResult } from './pollers.ts';
 import { randomUUID } from 'node:crypto';
+import { connectMailbox, defaultPort } from './imap-client.ts';
 
 export type EmailTrigger = TriggerOf<'email'>;
 /** Messages read per session; more wait for the next read, which comes at once. */
 export const MESSAGES_PER_READ = 50;
-const TIMEOUT_MS = 30_000;
 
 export const mailboxSource = (t: EmailTrigger): string => `imap://${encodeURIComponent(t.user)}@${t.host}:${t.port ?? defaultPort(t)}/${t.mailbox ?? 'INBOX'}`;
-const defaultPort = (t: EmailTrigger) => ((t.tls ?? 'implicit') === 'implicit' ? 993 : 143);
 
 const addresses = (a: AddressObject | AddressObject[] | undefined) =>
   (Array.isArray(a) ? a : a ? [a] : []).flatMap((o) => o.value.map((v) => ({ address: v.address ?? '', name: v.name ?? '' })));
 
 export async function readMailbox(flow: Flow & { trigger: EmailTrigger }, state: TriggerState, deps: PollerDeps, guard: ReadGuard = { lost: false }): Promise<ReadResult & { state: TriggerState }> {
   const t = flow.trigger;
-  const pass = deps.secrets.secret(t.password);
-  if (pass === undefined) throw new Error(`the secret ${t.password} (the mailbox password) is not set: FLOWDESK_SECRET_${t.password}`);
-  const tls = t.tls ?? 'implicit';
-  // loaded on first use: a runtime without an e-mail trigger never holds the IMAP client and MIME parser
-  const [{ ImapFlow }, { simpleParser }] = await Promise.all([import('imapflow'), import('mailparser')]);
-  const client = new ImapFlow({
-    host: t.host,
-    port: t.port ?? defaultPort(t),
-    secure: tls === 'implicit',
-    // starttls: required, never silently plain; none: loopback only (checked at deploy)
-    doSTARTTLS: tls === 'starttls' ? true : tls === 'none' ? false : undefined,
-    auth: { user: t.user, pass },
-    logger: false,
-    connectionTimeout: TIMEOUT_MS,
-    greetingTimeout: TIMEOUT_MS,
-    socketTimeout: TIMEOUT_MS,
-    disableAutoIdle: true,
-  });
-  client.on('error', () => {}); // surfaced by the awaited command that fails
-  try {
-    await client.connect();
-  } catch (e) {
-    const err = e as Error & { authenticationFailed?: boolean; responseText?: string };
-    throw new Error(err.authenticationFailed ? `login refused for ${t.user} at ${t.host}${err.responseText ? `: ${err.responseText}` : ''}` : `cannot connect to ${t.host}: ${err.message}`);
-  }
+  const client = await connectMailbox(t, deps);
   try {
     const mailbox = t.mailbox ?? 'INBOX';
     const lock = await client.getMailboxLock(mailbox, { readOnly: !t.markSeen && !t.moveTo });
@@ -92,6 +67,7 @@ export async function readMailbox(flow: Flow & { trigger: EmailTrigger }, state:
         const msg = await client.fetchOne(String(uid), { uid: true, source: true }, { uid: true });
         if (!msg || !msg.source) continue;
         const runId = randomUUID();
+        const { simpleParser } = await import('mailparser'); // loaded on first use, as the IMAP client
         const parsed = await simpleParser(msg.source, { skipImageLinks: true, skipTextToHtml: true });
         const payload = await mailPayload(parsed, uid, runId, deps);
         const key = parsed.messageId || `${uidValidity}:${uid}`;

@@ -15,7 +15,8 @@ import type { Runner } from '../runner/runner.ts';
 import type { AlertDispatcher } from '../alerts/dispatcher.ts';
 import type { FileStore } from '../files/file-store.ts';
 import type { Secrets } from '../security/secrets.ts';
-import type { Leases } from '../cluster/leases.ts';
+import type { LeaseOwner, Leases } from '../cluster/leases.ts';
+import { watchMailbox, type IdleStatus, type IdleWatch } from './imap-idle.ts';
 import { saveState, stateFor, type TriggerState } from './trigger-state.ts';
 import { readMailbox, mailboxSource, type EmailTrigger } from './imap-reader.ts';
 import { pollUrl, pollSource, type PollTrigger } from './url-poller.ts';
@@ -42,7 +43,9 @@ export interface PollerDeps {
   secrets: Secrets;
   env: Record<string, string | undefined>;
   /** the runtime's lease service (PostgreSQL's shared leases, or this process's own) */
-  leases: Pick<Leases, 'acquire'>;
+  leases: Pick<Leases, 'acquire' | 'own'>;
+  /** fires due timers now (an IDLE session's new mail made a read due); must not wait for them */
+  kick: () => void;
 }
 
 /** What a reader checks between items: false once the read's lease is lost (another instance may read). */
@@ -59,13 +62,64 @@ export interface ReadResult {
 export class TriggerPollers {
   /** flows being read by this process: a timer that fires while a long read goes on waits its turn */
   private readonly reading = new Set<string>();
+  /** flows whose mailbox rang while being read: read again as soon as that read ends */
+  private readonly rangWhileReading = new Set<string>();
+  /** the IDLE doorbell of each active e-mail flow, held by the instance owning the lease `idle:<flowId>` */
+  private readonly bells = new Map<string, { source: string; owner: LeaseOwner; watch?: IdleWatch }>();
   constructor(private deps: PollerDeps) {}
+
+  /** the IDLE session of an e-mail flow in this process (undefined: none here) */
+  idleStatus(flowId: string): IdleStatus | undefined {
+    return this.bells.get(flowId)?.watch?.status;
+  }
+
+  /** New mail announced by IDLE: the flow's read is due now (the next slot then follows from it). */
+  private async ring(flowId: string): Promise<void> {
+    const f = this.deps.flows.get(flowId);
+    if (!f?.active || !isPolled(f.doc)) return;
+    if (this.reading.has(flowId)) return void this.rangWhileReading.add(flowId);
+    const now = this.deps.clock.now();
+    const cur = await this.deps.store.getTimer(timerId(flowId));
+    if (!cur || Date.parse(cur.dueAt) > now) await this.deps.store.putTimer({ id: timerId(flowId), kind: 'poll', dueAt: new Date(now).toISOString(), flowId });
+    this.deps.kick();
+  }
+
+  private async syncBells(): Promise<void> {
+    const wanted = new Map<string, { flow: Flow & { trigger: EmailTrigger }; source: string }>();
+    for (const f of this.deps.flows.list()) {
+      if (f.active && f.doc.trigger.type === 'email') wanted.set(f.id, { flow: f.doc as Flow & { trigger: EmailTrigger }, source: `${mailboxSource(f.doc.trigger)} ${f.doc.trigger.password} ${f.doc.trigger.tls ?? ''}` });
+    }
+    for (const [id, bell] of [...this.bells]) {
+      if (wanted.get(id)?.source === bell.source) continue;
+      this.bells.delete(id);
+      await bell.owner.stop();
+    }
+    for (const [id, { flow, source }] of wanted) {
+      if (this.bells.has(id)) continue;
+      const bell: { source: string; owner?: LeaseOwner; watch?: IdleWatch } = { source };
+      bell.owner = this.deps.leases.own(`idle:${id}`, () => {
+        const watch = watchMailbox(flow.trigger, this.deps, id, () => void this.ring(id).catch((e: Error) => this.deps.log.warn({ flowId: id, err: e.message }, 'e-mail trigger: could not make a read due')));
+        bell.watch = watch;
+        return () => watch.stop();
+      });
+      this.bells.set(id, bell as { source: string; owner: LeaseOwner; watch?: IdleWatch });
+    }
+  }
+
+  /** Stops every IDLE session (the runtime is closing). */
+  async close(): Promise<void> {
+    for (const bell of this.bells.values()) await bell.owner.stop();
+    this.bells.clear();
+  }
 
   intervalMs(f: PolledFlow): number {
     return parseDuration(f.trigger.interval ?? DEFAULT_INTERVAL[f.trigger.type]);
   }
 
-  /** Start-up, deploys, switching on and off: active flows have a timer (due now when new), others none. */
+  /**
+   * Start-up, deploys, switching on and off: active flows have a timer (due now when new), others none;
+   * active e-mail flows have an IDLE doorbell, others none.
+   */
   async arm(): Promise<void> {
     const { store, flows, clock } = this.deps;
     for (const f of flows.list()) {
@@ -78,6 +132,7 @@ export class TriggerPollers {
       await stateFor(store, f.id, source, clock.now()); // remembers when it was switched on
       if (!(await store.getTimer(id))) await store.putTimer({ id, kind: 'poll', dueAt: new Date(clock.now()).toISOString(), flowId: f.id });
     }
+    await this.syncBells();
   }
 
   async onTimer(t: Timer): Promise<void> {
@@ -119,6 +174,7 @@ export class TriggerPollers {
     } finally {
       this.reading.delete(flow.id);
       await lease.release();
+      if (this.rangWhileReading.delete(flow.id)) await rearm(0); // this pass claims it next
     }
   }
 }

@@ -44,6 +44,6 @@ export default defineTrigger({
   },
   docs: {
     fields:
-      '`host`, `port` (993), `tls` (`implicit`, `starttls`, or `none` for a server on this machine only), `user`, `password` (a secret name), `mailbox` (`INBOX`), `interval` (`1m`, at least 10s), `markSeen` / `moveTo` (off by default: the mailbox is left as it was; done only after the run is stored), `payloadSchema`, `filter`. One run per new message, payload `{from, to, cc, subject, text, html, date, messageId, inReplyTo, attachments}`; deduped by Message-ID (else UIDVALIDITY + UID); the last UID seen is kept, so restarts neither miss nor repeat mail; on first activation only mail arriving afterwards starts runs',
+      '`host`, `port` (993), `tls` (`implicit`, `starttls`, or `none` for a server on this machine only), `user`, `password` (a secret name), `mailbox` (`INBOX`), `interval` (`1m`, at least 10s), `markSeen` / `moveTo` (off by default: the mailbox is left as it was; done only after the run is stored), `payloadSchema`, `filter`. One run per new message, payload `{from, to, cc, subject, text, html, date, messageId, inReplyTo, attachments}`; deduped by Message-ID (else UIDVALIDITY + UID); the last UID seen is kept, so restarts neither miss nor repeat mail; on first activation only mail arriving afterwards starts runs; where the server offers IDLE, new mail is read at once (polling stays the fallback)',
   },
 });
