@@ -97,4 +97,37 @@ describe('not-configured', () => {
       await rt.del('/api/connections/slack?force=true');
     }
   });
+
+  it('inside a foreach body too: every item skips the step, the run says not-configured, one alert for that flow', async () => {
+    const loop = {
+      dsl: 1,
+      id: 'loop-ping',
+      name: 'Loop ping',
+      severity: 'P2',
+      trigger: { type: 'webhook', path: 'loop-ping', auth: { type: 'none' } },
+      nodes: [
+        { id: 'each', type: 'foreach', items: { var: 'payload.emails' }, concurrency: 2 },
+        { id: 'ping', type: 'action', action: 'slack.postMessage', params: { connection: 'loop-slack', channel: '#leads', text: 'Lead {{item}}' } },
+        { id: 'item-end', type: 'end' },
+        { id: 'end', type: 'end' },
+      ],
+      edges: [
+        { from: 'trigger', to: 'each' },
+        { from: 'each', port: 'item', to: 'ping' },
+        { from: 'ping', to: 'item-end' },
+        { from: 'each', port: 'done', to: 'end' },
+      ],
+    };
+    expect((await rt.put('/api/flows/loop-ping', loop)).status).toBe(200);
+    slack.requests.length = 0;
+    const { body } = await rt.post('/hooks/loop-ping', { emails: ['a@example.com', 'b@example.com', 'c@example.com'] });
+    await rt.settle();
+    const run = (await rt.get(`/api/runs/${body.runId}`)).body;
+    expect(run).toMatchObject({ status: 'succeeded', outcome: 'not-configured' });
+    const items = run.loops.each.states as { status: string; outcome?: string; steps: { nodeId: string; status: string; outcome?: string }[] }[];
+    expect(items.map((i) => i.outcome)).toEqual(['not-configured', 'not-configured', 'not-configured']);
+    for (const i of items) expect(i.steps[0]).toMatchObject({ nodeId: 'ping', status: 'skipped', outcome: 'not-configured' });
+    expect(slack.requests).toHaveLength(0);
+    expect((await notConfiguredAlerts()).filter((a) => a.flowId === 'loop-ping')).toHaveLength(1);
+  });
 });

@@ -89,8 +89,11 @@ afterAll(async () => {
   await sheets.close();
   await google.close();
 });
+/** every assertion the runtime signed, kept across the per-test clearing of the fake's requests */
+const assertions: string[] = [];
 beforeEach(() => {
   sheets.requests.length = 0;
+  assertions.push(...google.requests.map((r) => r.form.assertion!));
   google.requests.length = 0;
 });
 
@@ -156,6 +159,19 @@ describe('a Google service-account connection', () => {
   it('passes the connection test', async () => {
     const probe = await rt.post('/api/connections/sheets-sa/test', {});
     expect(probe.body).toMatchObject({ ok: true });
+  });
+
+  it('after use, neither the key, the access tokens nor the assertions are in clear in the data dir or any API answer', async () => {
+    await rt.settle();
+    const secrets = [PEM_LINE, ...google.issued.map((i) => i.token), ...assertions];
+    expect(google.issued.length).toBeGreaterThanOrEqual(3);
+    expect(assertions.length).toBeGreaterThanOrEqual(3);
+    const places: Record<string, string> = {};
+    for (const f of filesUnder(rt.dataDir)) places[f] = readFileSync(f, 'latin1');
+    for (const path of ['/api/connections', '/api/connections/sheets-sa', '/api/runs?limit=200', '/api/alerts', '/api/dead-letters', '/api/flows/sa-append']) places[path] = JSON.stringify((await rt.get(path)).body);
+    for (const r of (await rt.get('/api/runs?limit=200')).body as { id: string }[]) places[`run ${r.id}`] = JSON.stringify((await rt.get(`/api/runs/${r.id}`)).body);
+    expect(Object.keys(places).filter((k) => k.startsWith('run ')).length).toBeGreaterThanOrEqual(4);
+    for (const [where, text] of Object.entries(places)) for (const s of secrets) expect(text.includes(s), `${where} holds a secret`).toBe(false);
   });
 });
 
