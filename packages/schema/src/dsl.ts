@@ -64,7 +64,19 @@ export const Flow = Type.Object(
     trigger: Trigger,
     nodes: Type.Array(FlowNode),
     edges: Type.Array(Edge),
-    layout: Type.Optional(Type.Record(Type.String(), Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: false }))),
+    layout: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          {
+            x: Type.Number(),
+            y: Type.Number(),
+            note: Type.Optional(Type.String({ maxLength: 5000, description: 'a sticky note on the canvas (its key is "note:<n>"); the runtime ignores it' })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     samples: Type.Optional(Type.Array(Sample)),
   },
   { additionalProperties: false, $id: FLOW_SCHEMA_ID, title: 'Flowdesk flow (DSL v1)' },

@@ -23,7 +23,7 @@ export interface CanvasProps {
   onNodeClick?: (id: string) => void;
 }
 
-const miniColor = (n: Node) => lookOf(n.type).color;
+const miniColor = (n: Node) => (n.type === 'note' ? '#facc15' : lookOf(n.type).color);
 
 export const Canvas = memo(function Canvas(props: CanvasProps) {
   const { graph, readOnly } = props;

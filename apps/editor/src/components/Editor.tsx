@@ -9,7 +9,7 @@ import { ApiError, get, put } from '../api.ts';
 import { loadDraft, saveDraft } from '../core/drafts.ts';
 import { canonicalJson } from '../core/json.ts';
 import { elkLayout } from '../core/layout.ts';
-import { flowToGraph, setPositions, type Graph, type GraphNodeData } from '../core/mapping.ts';
+import { flowToGraph, NOTE_PREFIX, setPositions, type Graph, type GraphNodeData } from '../core/mapping.ts';
 import type { FlowError } from '../core/validate.ts';
 import { setDecorations } from '../decorations.ts';
 import { navigate } from '../router.ts';
@@ -211,7 +211,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
 
   const active = graph.meta.active !== false;
   const selection = useStableSelection(graph);
-  const selectedId = selection.length === 1 && selection[0]!.data.kind !== 'trigger' ? selection[0]!.id : undefined;
+  const selectedId = selection.length === 1 && selection[0]!.data.kind === 'step' ? selection[0]!.id : undefined;
   const variables = useMemo(() => variablesFor(flow, selectedId), [flow, selectedId]);
   const fields = useMemo(() => fieldSuggestions(flow, variables.map((v) => v.path)), [flow, variables]);
 
@@ -235,6 +235,17 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
           const pos = await elkLayout(graphRef.current);
           update((g) => setPositions(g, pos));
           setTimeout(() => void rf.fitView({ padding: 0.2, duration: 300 }), 50);
+        }}
+        onAddNote={() => {
+          const box = document.querySelector('[data-testid="canvas"]')?.getBoundingClientRect();
+          const at = box ? rf.screenToFlowPosition({ x: box.left + box.width / 2 - 100, y: box.top + box.height / 3 }) : { x: 0, y: 0 };
+          update((g) => {
+            const taken = new Set(g.nodes.map((n) => n.id));
+            let i = 1;
+            while (taken.has(`${NOTE_PREFIX}${i}`)) i++;
+            const note = { id: `${NOTE_PREFIX}${i}`, type: 'note', position: { x: Math.round(at.x), y: Math.round(at.y) }, data: { kind: 'note' as const, text: '', placed: true as const }, selected: true };
+            return { ...g, nodes: [...g.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), note] };
+          });
         }}
         onExport={() => {
           const doc = currentFlow();
@@ -303,7 +314,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
             onRolledBack={props.reload}
           />}
         </div>
-        {panels.side && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} variables={variables} stepTest={stepTest} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onRenamePort={edits.onRenamePort} />}
+        {panels.side && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} variables={variables} stepTest={stepTest} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onNote={(id, text) => update((g) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id && n.data.kind === 'note' ? { ...n, data: { ...n.data, text } } : n)) }))} onRenamePort={edits.onRenamePort} />}
       </div>
       {importOpen && <ImportDialog onImport={applyImport} onClose={() => setImportOpen(null)} initialErrors={importOpen.errors} />}
       {runNow && <RunNowDialog flow={currentFlow()} onClose={() => setRunNow(false)} />}

@@ -7,6 +7,7 @@ import { formFor } from '../nodes/registry.ts';
 import { lookOf } from '../core/look.ts';
 import { TriggerForm } from '../nodes/TriggerForm.tsx';
 import { RecordSettings } from '../nodes/RecordForms.tsx';
+import { VariablesContext } from '../nodes/VariablePicker.tsx';
 import { JsonField, Lines, Select, Text, withKey } from '../nodes/fields.tsx';
 import type { FlowError } from '../core/validate.ts';
 import type { Variable } from '../core/variables.ts';
@@ -44,19 +45,31 @@ export const SidePanel = memo(function SidePanel(props: {
   onNode: (oldId: string, n: FlowNode) => void;
   onTrigger: (t: Trigger) => void;
   onMeta: (m: FlowMeta) => void;
+  onNote: (id: string, text: string) => void;
   onRenamePort: (nodeId: string, from: string, to: string) => void;
 }) {
   const sel = props.selected;
+  const from = new Map(props.variables.map((v) => [v.path, v.from]));
   const datalist = (
     <datalist id="fd-field-suggestions">
       {props.fields.map((f) => (
-        <option key={f} value={f} />
+        <option key={f} value={f} label={from.get(f)} />
       ))}
     </datalist>
   );
   if (sel.length === 1) {
     const n = sel[0]!;
     const errs = props.errors.filter((e) => e.nodeId === n.id);
+    if (n.data.kind === 'note') {
+      return (
+        <aside className="fd-side" data-testid="side-panel">
+          <header>
+            <span className="fd-node-icon">🗒</span> <b>Note</b>
+          </header>
+          <Text label="Text" value={n.data.text} multiline onChange={(v) => props.onNote(n.id, v ?? '')} testid="note-text" hint="Kept in the flow's layout and exported with it; never run. Delete removes it." />
+        </aside>
+      );
+    }
     if (n.data.kind === 'trigger') {
       return (
         <aside className="fd-side" data-testid="side-panel">
@@ -74,6 +87,7 @@ export const SidePanel = memo(function SidePanel(props: {
     const taken = new Set(props.nodeIds);
     const change = (m: FlowNode) => props.onNode(n.id, m);
     return (
+      <VariablesContext.Provider value={props.variables}>
       <aside className="fd-side" data-testid="side-panel">
         {datalist}
         <header style={{ ['--accent' as string]: lookOf(node.type).color }}>
@@ -87,6 +101,7 @@ export const SidePanel = memo(function SidePanel(props: {
         {props.stepTest?.(n.id)}
         <CommonForm node={node} onChange={change} fields={props.fields} />
       </aside>
+      </VariablesContext.Provider>
     );
   }
   const m = props.meta;

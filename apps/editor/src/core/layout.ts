@@ -9,6 +9,7 @@ const getElk = (): Promise<ElkApi> => (elkP ??= import('elkjs/lib/elk.bundled.js
 
 export async function elkLayout(graph: Pick<Graph, 'nodes' | 'edges'>): Promise<Map<string, XY>> {
   const elk = await getElk();
+  const nodes = graph.nodes.filter((n) => n.data.kind !== 'note'); // notes stay where they were put
   const res = await elk.layout({
     id: 'root',
     layoutOptions: {
@@ -18,7 +19,7 @@ export async function elkLayout(graph: Pick<Graph, 'nodes' | 'edges'>): Promise<
       'elk.spacing.nodeNode': '40',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
     },
-    children: graph.nodes.map((n) => ({ id: n.id, width: n.measured?.width ?? 230, height: n.measured?.height ?? 110 })),
+    children: nodes.map((n) => ({ id: n.id, width: n.measured?.width ?? 230, height: n.measured?.height ?? 110 })),
     edges: graph.edges.filter((e) => e.source !== e.target).map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] })),
   });
   const out = new Map<string, XY>();

@@ -25,6 +25,19 @@ describe('DSL ⇄ React Flow mapping', () => {
     expect(JSON.parse(JSON.stringify(graphToFlow(flowToGraph(JSON.parse(JSON.stringify(flow))))))).toEqual(copy);
   });
 
+  it('sticky notes: layout entries "note:<n>" with text become note nodes (no ports) and go back into the layout', () => {
+    const flow: Flow = { ...structuredClone(DESIGN_EXAMPLE), layout: { ...DESIGN_EXAMPLE.layout, 'note:1': { x: 5, y: 6, note: 'Ask Ada about VAT' }, 'note:2': { x: 1, y: 2 } } };
+    const g = flowToGraph(flow);
+    const note = g.nodes.find((n) => n.id === 'note:1')!;
+    expect(note).toMatchObject({ type: 'note', position: { x: 5, y: 6 }, data: { kind: 'note', text: 'Ask Ada about VAT' } });
+    expect(g.nodes.some((n) => n.id === 'note:2')).toBe(false); // no text: kept as a plain layout entry
+    expect(graphToFlow(g)).toEqual(flow);
+    expect(graphToFlow(g).nodes.map((n) => n.id)).not.toContain('note:1');
+    const moved = setPositions(g, new Map([['note:1', { x: 50, y: 60 }]]), false);
+    expect(graphToFlow(moved).layout!['note:1']).toEqual({ x: 50, y: 60, note: 'Ask Ada about VAT' });
+    expect(graphToFlow(removeElements(g, ['note:1'])).layout).not.toHaveProperty('note:1');
+  });
+
   it('draws the trigger as the node "trigger" and one edge per DSL edge with the right handles', () => {
     const g = flowToGraph(DESIGN_EXAMPLE);
     expect(g.nodes[0]).toMatchObject({ id: TRIGGER_ID, type: 'trigger' });

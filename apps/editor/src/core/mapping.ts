@@ -24,7 +24,15 @@ export interface StepData {
   placed: boolean;
   [k: string]: unknown;
 }
-export type GraphNodeData = TriggerData | StepData;
+/** A sticky note on the canvas: kept in `layout` under "note:<n>" as {x, y, note}; never run. */
+export interface NoteData {
+  kind: 'note';
+  text: string;
+  placed: true;
+  [k: string]: unknown;
+}
+export type GraphNodeData = TriggerData | StepData | NoteData;
+export const NOTE_PREFIX = 'note:';
 export interface GraphNode {
   id: string;
   type: string; // 'trigger' or the DSL node type
@@ -66,18 +74,18 @@ export interface Graph {
 
 /** Output ports of a DSL node (the schema's own rule) or of the trigger (`out`). */
 export function portsOf(data: GraphNodeData): string[] {
-  return data.kind === 'trigger' ? ['out'] : outputPorts(data.node);
+  return data.kind === 'trigger' ? ['out'] : data.kind === 'note' ? [] : outputPorts(data.node);
 }
 
 /** The handle an edge without `port` is drawn from: the schema's default port (ports.ts), else the node's first port. */
 export function defaultPort(data: GraphNodeData | undefined): string {
-  if (!data || data.kind === 'trigger') return 'out';
+  if (!data || data.kind === 'trigger' || data.kind === 'note') return 'out';
   return defaultPortOf(data.node) ?? portsOf(data)[0] ?? 'out';
 }
 
 /** Nodes whose edges are written without `port` (the trigger, and nodes whose only output is their default port). */
 export function implicitPort(data: GraphNodeData | undefined): boolean {
-  if (!data || data.kind === 'trigger') return true;
+  if (!data || data.kind === 'trigger' || data.kind === 'note') return true;
   return portIsImplicit(data.node);
 }
 
@@ -154,7 +162,11 @@ export function flowToGraph(flow: Flow): Graph {
     };
   });
   const extraLayout: Record<string, XY> = {};
-  for (const [id, p] of Object.entries(layout ?? {})) if (!ids.has(id)) extraLayout[id] = { x: p.x, y: p.y };
+  for (const [id, p] of Object.entries(layout ?? {})) {
+    if (ids.has(id)) continue;
+    if (id.startsWith(NOTE_PREFIX) && typeof p.note === 'string') gNodes.push({ id, type: 'note', position: { x: p.x, y: p.y }, data: { kind: 'note', text: p.note, placed: true } });
+    else extraLayout[id] = { x: p.x, y: p.y };
+  }
   return { nodes: gNodes, edges: gEdges, meta: meta as FlowMeta, hasLayout: layout !== undefined, extraLayout };
 }
 
@@ -166,8 +178,8 @@ export function graphToFlow(graph: Graph): Flow {
   flow.edges = graph.edges.map((e): DslEdge => (e.data?.port !== undefined ? { from: e.source, port: e.data.port, to: e.target } : { from: e.source, to: e.target }));
   const placed = graph.nodes.filter((n) => n.data.placed);
   if (graph.hasLayout || placed.length > 0) {
-    const layout: Record<string, XY> = { ...graph.extraLayout };
-    for (const n of placed) layout[n.id] = { x: n.position.x, y: n.position.y };
+    const layout: Record<string, XY & { note?: string }> = { ...graph.extraLayout };
+    for (const n of placed) layout[n.id] = n.data.kind === 'note' ? { x: n.position.x, y: n.position.y, note: n.data.text } : { x: n.position.x, y: n.position.y };
     flow.layout = layout;
   }
   return flow;

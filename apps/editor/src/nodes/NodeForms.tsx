@@ -132,11 +132,11 @@ export function ActionForm({ node, onChange }: FormProps<ActionNode>) {
         f.kind === 'connection' ? (
           <ConnectionPicker key={f.key} label={f.label} value={params[f.key] as string | undefined} apps={spec.apps} onChange={(v) => setParam(f.key, v)} testid={`param-${f.key}`} />
         ) : f.kind === 'json' ? (
-          <JsonField key={f.key} label={f.label} value={params[f.key]} onChange={(v) => setParam(f.key, v)} allowEmpty rows={4} testid={`param-${f.key}`} />
+          <JsonField key={f.key} label={f.label} value={params[f.key]} onChange={(v) => setParam(f.key, v)} allowEmpty rows={4} testid={`param-${f.key}`} picker />
         ) : f.kind === 'select' ? (
           <Select key={f.key} label={f.label} value={params[f.key] as string | undefined} options={f.options ?? []} onChange={(v) => setParam(f.key, v)} testid={`param-${f.key}`} />
         ) : (
-          <Text key={f.key} label={f.label} value={params[f.key] as string | undefined} onChange={(v) => setParam(f.key, v)} multiline={f.kind === 'textarea'} placeholder={f.placeholder} testid={`param-${f.key}`} />
+          <Text key={f.key} label={f.label} value={params[f.key] as string | undefined} onChange={(v) => setParam(f.key, v)} multiline={f.kind === 'textarea'} placeholder={f.placeholder} testid={`param-${f.key}`} picker />
         ),
       )}
       <details className="fd-subsection">
@@ -198,7 +198,7 @@ export function ReviewForm({ node, onChange }: FormProps<Extract<FlowNode, { typ
   return (
     <>
       <Text label="Queue" value={node.queue} onChange={(v) => onChange({ ...node, queue: v ?? '' })} testid="review-queue" />
-      <Text label="Title" value={node.title} onChange={(v) => onChange(withKey(node, 'title', v) as FlowNode)} />
+      <Text label="Title" value={node.title} onChange={(v) => onChange(withKey(node, 'title', v) as FlowNode)} testid="review-title" picker />
       <Text
         label="Decisions (ways out)"
         hint="comma separated"

@@ -122,3 +122,13 @@ export const WaitNodeView = stepView('wait');
 export const ReviewNodeView = stepView('review', ({ node }) => (node.title ? <div className="fd-node-meta">{node.title}</div> : null));
 export const QaNodeView = stepView('qa', ({ node }) => (node.checks.bannedTerms?.length ? <div className="fd-node-meta">{node.checks.bannedTerms.length} banned term(s)</div> : null));
 export const EndNodeView = stepView('end');
+
+/** A sticky note: text on the canvas, no ports; edited in the side panel (or by double-click there). */
+export const NoteView = memo(function NoteView({ id, data, selected }: StepNodeProps) {
+  const text = data.kind === 'note' ? data.text : '';
+  return (
+    <div className={`fd-note${selected ? ' is-selected' : ''}`} data-testid={`note-${id}`} title="A note (not part of the run)">
+      {text || <span className="fd-hint">Empty note: write it in the side panel</span>}
+    </div>
+  );
+});

@@ -4,6 +4,7 @@ import { useMemo, useState } from 'react';
 import { QueryBuilder, type Field as QField, type FieldSelectorProps, type RuleGroupType, type ValueEditorProps, ValueEditor } from 'react-querybuilder';
 import { logicToQuery, NUMERIC_OPERATORS, queryToLogic } from '../core/rules.ts';
 import { JsonField, Tabs } from './fields.tsx';
+import { VariablePicker } from './VariablePicker.tsx';
 
 const OPERATORS = [
   { name: '=', label: '=' },
@@ -21,14 +22,10 @@ const OPERATORS = [
 function FieldInput(props: FieldSelectorProps) {
   const listId = 'fd-field-suggestions';
   return (
-    <input
-      className="rule-fields"
-      list={listId}
-      value={String(props.value ?? '')}
-      placeholder="vars.score"
-      data-testid="rule-field"
-      onChange={(e) => props.handleOnChange(e.target.value)}
-    />
+    <span className="fd-with-picker">
+      <input className="rule-fields" list={listId} value={String(props.value ?? '')} placeholder="vars.score" data-testid="rule-field" onChange={(e) => props.handleOnChange(e.target.value)} />
+      <VariablePicker testid="rule-field" onPick={(path) => props.handleOnChange(path)} />
+    </span>
   );
 }
 

@@ -1,5 +1,6 @@
 // Small form widgets shared by the side-panel forms.
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode, type SyntheticEvent } from 'react';
+import { insertAt, VariablePicker } from './VariablePicker.tsx';
 import { readKey, showKey } from '../core/idemKey.ts';
 
 export function Field(props: { label: string; children: ReactNode; hint?: string }) {
@@ -12,19 +13,39 @@ export function Field(props: { label: string; children: ReactNode; hint?: string
   );
 }
 
-export function Text(props: { label: string; value: string | undefined; onChange: (v: string | undefined) => void; testid?: string; placeholder?: string; hint?: string; multiline?: boolean }) {
+/** Where the caret was in a field (kept while the picker has the focus). */
+function useCaret() {
+  const caret = useRef<[number, number] | null>(null);
+  const track = (e: SyntheticEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+    const el = e.currentTarget;
+    caret.current = el.selectionStart === null ? null : [el.selectionStart, el.selectionEnd ?? el.selectionStart];
+  };
+  return { caret, track: { onSelect: track, onKeyUp: track, onClick: track } };
+}
+
+/** A text field; with `picker`, a variable picker beside it inserts `{{path}}` where the caret was. */
+export function Text(props: { label: string; value: string | undefined; onChange: (v: string | undefined) => void; testid?: string; placeholder?: string; hint?: string; multiline?: boolean; picker?: boolean }) {
   const [v, setV] = useState(props.value ?? '');
   useEffect(() => setV(props.value ?? ''), [props.value]);
+  const { caret, track } = useCaret();
   const commit = (s: string) => {
     setV(s);
     props.onChange(s === '' ? undefined : s);
   };
+  const input = props.multiline ? (
+    <textarea data-testid={props.testid} value={v} placeholder={props.placeholder} rows={4} onChange={(e) => commit(e.target.value)} {...track} />
+  ) : (
+    <input data-testid={props.testid} value={v} placeholder={props.placeholder} onChange={(e) => commit(e.target.value)} {...track} />
+  );
   return (
     <Field label={props.label} hint={props.hint}>
-      {props.multiline ? (
-        <textarea data-testid={props.testid} value={v} placeholder={props.placeholder} rows={4} onChange={(e) => commit(e.target.value)} />
+      {props.picker ? (
+        <span className="fd-with-picker">
+          {input}
+          <VariablePicker testid={props.testid} onPick={(path) => commit(insertAt(v, caret.current, `{{${path}}}`))} />
+        </span>
       ) : (
-        <input data-testid={props.testid} value={v} placeholder={props.placeholder} onChange={(e) => commit(e.target.value)} />
+        input
       )}
     </Field>
   );
@@ -60,7 +81,8 @@ export function Select(props: { label: string; value: string | undefined; option
 }
 
 /** A JSON editor: edits are applied only when they parse. */
-export function JsonField(props: { label: string; value: unknown; onChange: (v: unknown) => void; testid?: string; rows?: number; allowEmpty?: boolean; hint?: string }) {
+export function JsonField(props: { label: string; value: unknown; onChange: (v: unknown) => void; testid?: string; rows?: number; allowEmpty?: boolean; hint?: string; picker?: boolean }) {
+  const { caret, track } = useCaret();
   const fmt = (x: unknown) => (x === undefined ? '' : JSON.stringify(x, null, 2));
   const [text, setText] = useState(fmt(props.value));
   const [err, setErr] = useState<string | null>(null);
@@ -76,31 +98,32 @@ export function JsonField(props: { label: string; value: unknown; onChange: (v: 
     setErr(null);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- follows the value from outside only; the text being typed must not reset itself
   }, [props.value]);
+  const edit = (t: string) => {
+    setText(t);
+    if (t.trim() === '' && props.allowEmpty) {
+      setErr(null);
+      props.onChange(undefined);
+      return;
+    }
+    try {
+      const v: unknown = JSON.parse(t);
+      setErr(null);
+      props.onChange(v);
+    } catch (ex) {
+      setErr((ex as Error).message);
+    }
+  };
+  const area = <textarea className="fd-code" data-testid={props.testid} rows={props.rows ?? 5} spellCheck={false} value={text} {...track} onChange={(e) => edit(e.target.value)} />;
   return (
     <Field label={props.label} hint={props.hint}>
-      <textarea
-        className="fd-code"
-        data-testid={props.testid}
-        rows={props.rows ?? 5}
-        spellCheck={false}
-        value={text}
-        onChange={(e) => {
-          const t = e.target.value;
-          setText(t);
-          if (t.trim() === '' && props.allowEmpty) {
-            setErr(null);
-            props.onChange(undefined);
-            return;
-          }
-          try {
-            const v = JSON.parse(t);
-            setErr(null);
-            props.onChange(v);
-          } catch (ex) {
-            setErr((ex as Error).message);
-          }
-        }}
-      />
+      {props.picker ? (
+        <span className="fd-with-picker">
+          {area}
+          <VariablePicker testid={props.testid} onPick={(path) => edit(insertAt(text, caret.current, `{{${path}}}`))} />
+        </span>
+      ) : (
+        area
+      )}
       {err && <span className="fd-field-error">{err}</span>}
     </Field>
   );

@@ -5,7 +5,7 @@ import type { ComponentType, ReactNode } from 'react';
 import type { NodeProps, NodeTypes } from '@xyflow/react';
 import type { FlowNode, NodeOf, NodeType } from '@flowdesk/schema';
 import { ActionForm, CodeForm, ComputeForm, ForeachForm, SetForm, EndForm, QaForm, ReviewForm, RouteForm, WaitForm, type FormProps } from './NodeForms.tsx';
-import { ActionNodeView, CodeNodeView, ComputeNodeView, ForeachNodeView, SetNodeView, EndNodeView, QaNodeView, ReviewNodeView, RouteNodeView, TriggerNodeView, WaitNodeView, type StepNodeProps } from './NodeViews.tsx';
+import { NoteView, ActionNodeView, CodeNodeView, ComputeNodeView, ForeachNodeView, SetNodeView, EndNodeView, QaNodeView, ReviewNodeView, RouteNodeView, TriggerNodeView, WaitNodeView, type StepNodeProps } from './NodeViews.tsx';
 
 export const NODE_VIEWS: { [K in NodeType]: { view: ComponentType<StepNodeProps>; form: (p: FormProps<NodeOf<K>>) => ReactNode } } = {
   compute: { view: ComputeNodeView, form: ComputeForm },
@@ -23,6 +23,7 @@ export const NODE_VIEWS: { [K in NodeType]: { view: ComponentType<StepNodeProps>
 /** At module scope, so React Flow never sees a new object. The trigger is the node "trigger". */
 export const nodeTypes: NodeTypes = {
   trigger: TriggerNodeView,
+  note: NoteView,
   ...Object.fromEntries(Object.entries(NODE_VIEWS).map(([type, r]) => [type, r.view])),
 };
 

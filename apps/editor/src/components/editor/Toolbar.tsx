@@ -14,6 +14,7 @@ export interface ToolbarProps {
   onRedo: () => void;
   onTidy: () => void;
   onExport: () => void;
+  onAddNote: () => void;
   /** shown when the flow has pinned data: export it too (only when asked) */
   onExportWithPins?: () => void;
   onImport: () => void;
@@ -75,6 +76,9 @@ export function Toolbar(p: ToolbarProps) {
             </button>
           ))}
         </span>
+        <button type="button" className="fd-btn" data-testid="add-note" onClick={p.onAddNote} title="Add a sticky note to the canvas (kept in the layout, exported with the flow)">
+          🗒 Note
+        </button>
         <button type="button" className="fd-btn" data-testid="tidy" onClick={p.onTidy}>
           Tidy up
         </button>

@@ -14,7 +14,7 @@ export function useShortcuts(graphRef: MutableRefObject<Graph>, update: (fn: (g:
   const clipboard = useRef<Clipboard | null>(null);
   const deleteSelection = useCallback(() => {
     const g = graphRef.current;
-    const nodes = g.nodes.filter((n) => n.selected && n.data.kind === 'step').map((n) => n.id);
+    const nodes = g.nodes.filter((n) => n.selected && n.data.kind !== 'trigger').map((n) => n.id);
     const edges = g.edges.filter((e) => e.selected).map((e) => e.id);
     if (nodes.length || edges.length) update((x) => removeElements(x, nodes, edges));
   }, [graphRef, update]);
