@@ -14,6 +14,7 @@ const stateMap = read<StateMap>('state-map.json');
 
 const BLUEPRINTS = [
   'lead-qualification',
+  'lead-inbox',
   'client-onboarding',
   'proposal-signed',
   'payment-received',

@@ -22,7 +22,7 @@ interface Manifest {
   decidedReviewRun: string;
 }
 const manifest = JSON.parse(readFileSync(join(FIXTURE, 'manifest.json'), 'utf8')) as Manifest;
-const FLOWS = ['lead-qualification', 'invoice-issue', 'invoicing-collections', 'client-onboarding', 'proposal-signed', 'delivery-weekly-status'];
+const FLOWS = ['lead-qualification', 'invoice-issue', 'invoicing-collections', 'client-onboarding', 'proposal-signed', 'delivery-weekly-status', 'lead-inbox'];
 const ENV = { FLOWDESK_SECRET_PROPOSAL_HOOK_TOKEN: 'fixture-proposal-token' };
 
 let dataDir = '';
@@ -110,5 +110,12 @@ describe('a data dir written by the previous release', () => {
     for (const id of Object.keys(manifest.runStatuses)) expect((await rt.get(`/api/runs/${id}`)).status).toBe(200);
     const lead = manifest.leads[1]!;
     expect((await rt.post('/hooks/lead', { email: lead.email })).body).toEqual({ runId: lead.runId, duplicate: true });
+  });
+
+  it('deploys a blueprint new in this release (lead-inbox) over the old data: version 1, on, not configured, nothing raised', async () => {
+    expect((await rt!.get('/api/flows/lead-inbox')).body).toMatchObject({ version: 1, active: true });
+    await rt!.settle();
+    expect(await rt!.store.getDoc('settings', 'trigger-state:lead-inbox')).toMatchObject({ failures: 0, notConfigured: expect.stringContaining('LEADS_IMAP_HOST') });
+    expect(((await rt!.get('/api/alerts')).body as { kind: string }[]).filter((a) => a.kind === 'trigger_failing')).toEqual([]);
   });
 });

@@ -203,6 +203,40 @@ describe('e-mail trigger', () => {
     }
   });
 
+  it('host and user from config: not configured until set (no read, no failure, no alert); a config host with tls "none" must be this machine', { timeout: 60_000 }, async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const flow = inboxFlow('inbox', { host: '{{config.MAIL_HOST}}', user: '{{config.MAIL_USER}}' });
+    let rt = await start(dataDir, {});
+    try {
+      expect((await rt.put('/api/flows/inbox', flow)).status).toBe(200);
+      await rt.settle();
+      await rt.advance(60_000);
+      expect(await rt.store.getDoc('settings', 'trigger-state:inbox')).toMatchObject({ failures: 0, notConfigured: 'config MAIL_HOST is not set (FLOWDESK_CONFIG_MAIL_HOST)' });
+      expect(rt.ctx.pollers.idleStatus('inbox')).toBeUndefined();
+    } finally {
+      await rt.close();
+    }
+    rt = await start(dataDir, { FLOWDESK_CONFIG_MAIL_HOST: '127.0.0.1', FLOWDESK_CONFIG_MAIL_USER: 'ada' }, T0 + 120_000);
+    try {
+      await rt.advance(60_000);
+      expect(await rt.store.getDoc('settings', 'trigger-state:inbox')).toMatchObject({ failures: 0, notConfigured: 'the secret IMAP_PASS (the mailbox password) is not set (FLOWDESK_SECRET_IMAP_PASS)' });
+    } finally {
+      await rt.close();
+    }
+    rt = await start(dataDir, { FLOWDESK_CONFIG_MAIL_HOST: 'imap.example.com', FLOWDESK_CONFIG_MAIL_USER: 'ada', FLOWDESK_SECRET_IMAP_PASS: PASS }, T0 + 240_000);
+    try {
+      await rt.advance(60_000);
+      const state = (await rt.store.getDoc('settings', 'trigger-state:inbox')) as any;
+      expect(state.notConfigured).toBeUndefined();
+      expect(state.failures).toBe(1);
+      expect(state.lastError).toBe('tls "none" would send the password in clear to imap.example.com: only for a server on this machine');
+      expect(JSON.stringify(state)).not.toContain(PASS);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('refuses at deploy a password sent in clear to another machine, a too-short interval and a password that is not a secret name', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
@@ -213,6 +247,8 @@ describe('e-mail trigger', () => {
         [{ user: 'ada', interval: '5s' }, '/trigger/interval', /shorter than 10s/],
         [{ user: 'ada', password: 'hunter2' }, '/trigger/password', /./],
         [{ user: 'ada', moveTo: 'INBOX' }, '/trigger/moveTo', /read again/],
+        [{ user: 'ada', host: '{{config.mail_host}}' }, '/trigger/host', /pattern/],
+        [{ user: 'ada', host: '{{secrets.MAIL_HOST}}' }, '/trigger/host', /pattern/],
       ];
       for (const [t, path, message] of cases) {
         const res = await rt.put('/api/flows/bad', inboxFlow('bad', t));

@@ -150,4 +150,44 @@ describe('flow.emit (fire-and-forget)', () => {
     expect(child.parent).toBeUndefined();
     expect(child.steps.at(-1)).toMatchObject({ nodeId: 'end', output: 8 });
   });
+
+  it('hands a webhook flow an event without its auth: its contract and key apply; a refused payload or a trigger of another type fails the step, naming why', async () => {
+    const rt = await started(await startTestRuntime());
+    const hooked = {
+      dsl: 1, id: 'hooked', name: 'hooked',
+      trigger: { type: 'webhook', path: 'hooked', auth: { type: 'token', secret: 'HOOKED' }, payloadSchema: { type: 'object', required: ['email'], properties: { email: { type: 'string', format: 'email' } } }, idempotencyKey: { var: 'payload.email' } },
+      nodes: [{ id: 'end', type: 'end' }],
+      edges: [{ from: 'trigger', to: 'end' }],
+    };
+    const nightly = { dsl: 1, id: 'nightly', name: 'nightly', trigger: { type: 'schedule', cron: '0 2 * * *', timezone: 'UTC' }, nodes: [{ id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'end' }] };
+    expect((await rt.put('/api/flows/hooked', hooked)).status).toBe(200);
+    expect((await rt.put('/api/flows/nightly', nightly)).status).toBe(200);
+    const emitter = (target: string) =>
+      manual('emitter', [{ id: 'emit', type: 'action', action: 'flow.emit', params: { flowId: target, payload: { email: '{{payload.email}}' } }, retry: { delays: [] } }, { id: 'end', type: 'end' }], [
+        { from: 'trigger', to: 'emit' },
+        { from: 'emit', to: 'end' },
+      ]);
+    expect((await rt.put('/api/flows/emitter', emitter('hooked'))).status).toBe(200);
+    const emitted = async (email: string) => {
+      const res = await rt.post('/api/flows/emitter/run', { payload: { email } });
+      return until(rt, res.body.runId, ['succeeded', 'dead', 'failed']);
+    };
+    const first = await emitted('ada@example.com');
+    const out = first.steps.find((s: { nodeId: string }) => s.nodeId === 'emit').output;
+    expect(out).toEqual({ runId: expect.any(String), duplicate: false });
+    expect(await until(rt, out.runId, ['succeeded'])).toMatchObject({ flowId: 'hooked', idempotencyKey: 'ada@example.com' });
+    // the same address again: the webhook flow's key makes it the same run
+    const again = await emitted('ada@example.com');
+    expect(again.steps.find((s: { nodeId: string }) => s.nodeId === 'emit').output).toEqual({ runId: out.runId, duplicate: true });
+    // its contract refuses: the step fails naming the field, no run of the webhook flow
+    const refused = await emitted('not-an-address');
+    expect(refused.status).toBe('dead');
+    expect(JSON.stringify(refused.steps.find((s: { nodeId: string }) => s.nodeId === 'emit'))).toMatch(/flow hooked refused the payload: \/email must match format/);
+    expect((await rt.get('/api/runs?flowId=hooked')).body).toHaveLength(1);
+    // a schedule flow is not something to emit into
+    expect((await rt.put('/api/flows/emitter', emitter('nightly'))).status).toBe(200);
+    const wrong = await emitted('bo@example.com');
+    expect(wrong.status).toBe('dead');
+    expect(JSON.stringify(wrong.steps.find((s: { nodeId: string }) => s.nodeId === 'emit'))).toContain('flow nightly has a schedule trigger; flow.emit starts manual and webhook triggers only');
+  });
 });

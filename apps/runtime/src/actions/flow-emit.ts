@@ -1,5 +1,5 @@
-// flow.emit: starts another flow's manual trigger with a payload; the step's idempotency key makes a
-// repeated attempt start that run once.
+// flow.emit: starts another flow's manual trigger with a payload (or hands a webhook flow an event); the
+// target's key rule, else the step's idempotency key, makes a repeated attempt start that run once.
 import { specOf } from '@flowdesk/schema';
 import { defineExecutor } from './define.ts';
 import { servicesOf } from './services.ts';

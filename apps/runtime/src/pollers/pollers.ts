@@ -17,6 +17,7 @@ import type { FileStore } from '../files/file-store.ts';
 import type { Secrets } from '../security/secrets.ts';
 import type { LeaseOwner, Leases } from '../cluster/leases.ts';
 import { watchMailbox, type IdleStatus, type IdleWatch } from './imap-idle.ts';
+import { mailboxAccess } from './imap-client.ts';
 import { saveState, stateFor, type TriggerState } from './trigger-state.ts';
 import { readMailbox, mailboxSource, type EmailTrigger } from './imap-reader.ts';
 import { pollUrl, pollSource, type PollTrigger } from './url-poller.ts';
@@ -87,7 +88,8 @@ export class TriggerPollers {
   private async syncBells(): Promise<void> {
     const wanted = new Map<string, { flow: Flow & { trigger: EmailTrigger }; source: string }>();
     for (const f of this.deps.flows.list()) {
-      if (f.active && f.doc.trigger.type === 'email') wanted.set(f.id, { flow: f.doc as Flow & { trigger: EmailTrigger }, source: `${mailboxSource(f.doc.trigger)} ${f.doc.trigger.password} ${f.doc.trigger.tls ?? ''}` });
+      // a mailbox not configured yet gets no session: the poll slot notes it, and a restart with the settings starts one
+      if (f.active && f.doc.trigger.type === 'email' && !('notConfigured' in mailboxAccess(f.doc.trigger, this.deps.secrets))) wanted.set(f.id, { flow: f.doc as Flow & { trigger: EmailTrigger }, source: `${mailboxSource(f.doc.trigger)} ${f.doc.trigger.password} ${f.doc.trigger.tls ?? ''}` });
     }
     for (const [id, bell] of [...this.bells]) {
       if (wanted.get(id)?.source === bell.source) continue;
@@ -143,6 +145,18 @@ export class TriggerPollers {
     const interval = this.intervalMs(flow);
     const rearm = (ms: number) => store.putTimer({ id: timerId(flow.id), kind: 'poll', dueAt: new Date(clock.now() + ms).toISOString(), flowId: flow.id });
     await rearm(interval);
+    if (flow.trigger.type === 'email') {
+      const access = mailboxAccess(flow.trigger, this.deps.secrets);
+      const notConfigured = 'notConfigured' in access ? access.notConfigured : undefined;
+      const cur = await stateFor(store, flow.id, mailboxSource(flow.trigger), clock.now());
+      if (cur.notConfigured !== notConfigured) {
+        const next: TriggerState = { ...cur, notConfigured };
+        if (notConfigured === undefined) delete next.notConfigured;
+        await saveState(store, next);
+        if (notConfigured) log.info({ flowId: flow.id, why: notConfigured }, 'e-mail trigger not configured yet: reading nothing');
+      }
+      if (notConfigured) return; // waits for its owner: no read, no failure, no alert
+    }
     if (this.reading.has(flow.id)) return;
     const lease = await this.deps.leases.acquire(readLeaseName(flow.id));
     if (!lease) return; // another instance is reading it

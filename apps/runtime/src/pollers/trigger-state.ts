@@ -20,6 +20,8 @@ export interface TriggerState {
   seen?: Record<string, number>;
   etag?: string;
   lastModified?: string;
+  /** why the trigger reads nothing yet (e-mail: a config value or the password secret not set) — not a failure */
+  notConfigured?: string;
   /** consecutive failed reads, and whether they were alerted */
   failures: number;
   alerted?: boolean;

@@ -112,7 +112,8 @@ export function createServices(deps: {
     async emitFlow(flowId, payload, cause) {
       const f = flows.get(flowId);
       if (!f || !f.active) throw new NotFoundError(`flow ${flowId} is not deployed or inactive`);
-      if (f.doc.trigger.type !== 'manual') throw new Error(`flow ${flowId} has a ${f.doc.trigger.type} trigger; flow.emit starts manual triggers only`);
+      // a webhook flow takes the event as from its hook, minus the auth (it comes from a flow): contract, key rule and window apply
+      if (f.doc.trigger.type !== 'manual' && f.doc.trigger.type !== 'webhook') throw new Error(`flow ${flowId} has a ${f.doc.trigger.type} trigger; flow.emit starts manual and webhook triggers only`);
       const admission = admitEvent(f.doc, { source: { kind: 'emit', idempotencyKey: cause.idempotencyKey }, payload }, { checkPayload: flows.payloadValidator(f.doc) });
       if (admission.admit === 'rejected') throw new Error(`flow ${flowId} refused the payload: ${admission.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`);
       if (admission.admit === 'ignored') throw new Error(`flow ${flowId} ignored the payload: ${admission.reason}`);

@@ -17,10 +17,10 @@ export default defineTrigger({
   schema: Type.Object(
     {
       type: Type.Literal('email'),
-      host: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:\\[\\]-]+$', description: 'the IMAP server, e.g. imap.fastmail.com' }),
+      host: Type.String({ minLength: 1, maxLength: 253, pattern: '^([A-Za-z0-9.:\\[\\]-]+|\\{\\{config\\.[A-Z][A-Z0-9_]*\\}\\})$', description: 'the IMAP server, e.g. imap.fastmail.com, or {{config.NAME}}' }),
       port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'default 993 (TLS), 143 with starttls or none' })),
       tls: Type.Optional(Type.Union([Type.Literal('implicit'), Type.Literal('starttls'), Type.Literal('none')], { description: 'implicit (default), starttls, or none (loopback hosts only)' })),
-      user: Type.String({ minLength: 1, maxLength: 320 }),
+      user: Type.String({ minLength: 1, maxLength: 320, description: 'the login, or {{config.NAME}}' }),
       password: SecretName,
       mailbox: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'default INBOX' })),
       interval: Type.Optional(Duration),
@@ -35,7 +35,8 @@ export default defineTrigger({
   help: 'Starts a run for every new message in a mailbox',
   summary: (t) => `${t.user} @ ${t.host} · ${t.mailbox ?? 'INBOX'}`,
   check(t, c) {
-    if (t.tls === 'none' && typeof t.host === 'string' && !(LOOPBACK_HOSTS as readonly string[]).includes(t.host)) {
+    // a host from config is checked when it is read (the value is not known here)
+    if (t.tls === 'none' && typeof t.host === 'string' && !t.host.startsWith('{{') && !(LOOPBACK_HOSTS as readonly string[]).includes(t.host)) {
       c.error('"none" sends the password in clear: only for a server on this machine (127.0.0.1, localhost, ::1); use "implicit" or "starttls"', 'tls');
     }
     c.duration(t.interval, 'interval');
@@ -44,6 +45,6 @@ export default defineTrigger({
   },
   docs: {
     fields:
-      '`host`, `port` (993), `tls` (`implicit`, `starttls`, or `none` for a server on this machine only), `user`, `password` (a secret name), `mailbox` (`INBOX`), `interval` (`1m`, at least 10s), `markSeen` / `moveTo` (off by default: the mailbox is left as it was; done only after the run is stored), `payloadSchema`, `filter`. One run per new message, payload `{from, to, cc, subject, text, html, date, messageId, inReplyTo, attachments}`; deduped by Message-ID (else UIDVALIDITY + UID); the last UID seen is kept, so restarts neither miss nor repeat mail; on first activation only mail arriving afterwards starts runs; where the server offers IDLE, new mail is read at once (polling stays the fallback)',
+      '`host`, `port` (993), `tls` (`implicit`, `starttls`, or `none` for a server on this machine only), `user` (host and user may be `{{config.NAME}}`), `password` (a secret name; while it or a config value is not set the trigger is *not configured*: it reads nothing and raises nothing), `mailbox` (`INBOX`), `interval` (`1m`, at least 10s), `markSeen` / `moveTo` (off by default: the mailbox is left as it was; done only after the run is stored), `payloadSchema`, `filter`. One run per new message, payload `{from, to, cc, subject, text, html, date, messageId, inReplyTo, attachments}`; deduped by Message-ID (else UIDVALIDITY + UID); the last UID seen is kept, so restarts neither miss nor repeat mail; on first activation only mail arriving afterwards starts runs; where the server offers IDLE, new mail is read at once (polling stays the fallback)',
   },
 });
