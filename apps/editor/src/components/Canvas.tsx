@@ -1,7 +1,7 @@
 // The canvas: React Flow with MiniMap, Controls, Background; palette drops (screenToFlowPosition),
 // connection checks with the refusal reason, file drops (import).
-import { memo, useCallback, useMemo, useRef, useState, type DragEvent } from 'react';
-import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Connection, type EdgeChange, type NodeChange, type Edge, type Node, type FinalConnectionState } from '@xyflow/react';
+import { memo, useCallback, useMemo, useRef, useState, type DragEvent, useEffect } from 'react';
+import { applyNodeChanges, Background, Controls, MiniMap, ReactFlow, useReactFlow, type Connection, type EdgeChange, type NodeChange, type Edge, type Node, type FinalConnectionState } from '@xyflow/react';
 import { checkConnection } from '../core/connections.ts';
 import type { Graph, GraphNodeData, XY } from '../core/mapping.ts';
 import { nodeTypes } from '../nodes/registry.ts';
@@ -22,6 +22,9 @@ export interface CanvasProps {
   onDropFile?: (file: File) => void;
   onNodeClick?: (id: string) => void;
 }
+
+/** Fit view keeps the minimap's corner (bottom right, 200×150) free: it never covers a node at fit view. */
+export const FIT_PADDING = { top: '40px', left: '40px', right: '40px', bottom: '175px' } as const;
 
 const miniColor = (n: Node) => (n.type === 'note' ? '#facc15' : lookOf(n.type).color);
 
@@ -78,14 +81,20 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
   const { onNodeClick } = props;
   const nodeClick = useCallback((_e: unknown, n: Node) => onNodeClick?.(n.id), [onNodeClick]);
   const big = graph.nodes.length > 150;
+  // read-only (the run view): React Flow's measurements still need somewhere to go, or the minimap
+  // has no node sizes and draws nothing
+  const [ownNodes, setOwnNodes] = useState(graph.nodes as Node<GraphNodeData>[]);
+  useEffect(() => setOwnNodes(graph.nodes as Node<GraphNodeData>[]), [graph.nodes]);
+  const ownChange = useCallback((c: NodeChange<Node<GraphNodeData>>[]) => setOwnNodes((ns) => applyNodeChanges(c, ns)), []);
+  const controlled = props.onNodesChange !== undefined;
 
   return (
     <div className="fd-canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
       <ReactFlow
-        nodes={graph.nodes as Node<GraphNodeData>[]}
+        nodes={controlled ? (graph.nodes as Node<GraphNodeData>[]) : ownNodes}
         edges={edges}
         nodeTypes={nodeTypes}
-        onNodesChange={props.onNodesChange}
+        onNodesChange={controlled ? props.onNodesChange : ownChange}
         onEdgesChange={props.onEdgesChange}
         onConnect={props.onConnect}
         onConnectEnd={onConnectEnd}
@@ -98,7 +107,7 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
         onlyRenderVisibleElements={big}
         fitView
-        fitViewOptions={{ padding: 0.2, maxZoom: 0.9 }}
+        fitViewOptions={{ padding: FIT_PADDING, maxZoom: 0.9 }}
         minZoom={0.05}
         proOptions={{ hideAttribution: true }}
       >

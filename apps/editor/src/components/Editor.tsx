@@ -13,7 +13,7 @@ import { flowToGraph, NOTE_PREFIX, setPositions, type Graph, type GraphNodeData 
 import type { FlowError } from '../core/validate.ts';
 import { setDecorations } from '../decorations.ts';
 import { navigate } from '../router.ts';
-import { Canvas } from './Canvas.tsx';
+import { Canvas, FIT_PADDING } from './Canvas.tsx';
 import { BottomPanel, type PanelTab } from './editor/BottomPanel.tsx';
 import { RunNowDialog } from './editor/RunNowDialog.tsx';
 import { Toolbar } from './editor/Toolbar.tsx';
@@ -154,7 +154,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
     void elkLayout(graph).then((pos) => {
       if (cancelled) return;
       update((g) => ({ ...g, nodes: g.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id)! } : n)) }), false);
-      setTimeout(() => void rf.fitView({ padding: 0.2, maxZoom: 1.1 }), 50);
+      setTimeout(() => void rf.fitView({ padding: FIT_PADDING, maxZoom: 1.1 }), 50);
     });
     return () => {
       cancelled = true;
@@ -234,7 +234,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
         onTidy={async () => {
           const pos = await elkLayout(graphRef.current);
           update((g) => setPositions(g, pos));
-          setTimeout(() => void rf.fitView({ padding: 0.2, duration: 300 }), 50);
+          setTimeout(() => void rf.fitView({ padding: FIT_PADDING, maxZoom: 1.1, duration: 300 }), 50);
         }}
         onAddNote={() => {
           const box = document.querySelector('[data-testid="canvas"]')?.getBoundingClientRect();
