@@ -24,7 +24,7 @@ describe('palette and canvas', { timeout: 120_000 }, () => {
     const ed = new EditorPage(page);
     await ed.waitReady();
 
-    await page.getByTestId('palette-search').fill('mail');
+    await page.getByTestId('palette-search').fill('send e-mail');
     await poll(() => page.locator('[data-testid^="palette-"].fd-palette-item').count()).toBe(1);
     expect(await page.getByTestId('palette-action:email.send').isVisible()).toBe(true);
     await page.getByTestId('palette-search').fill('zzz');
