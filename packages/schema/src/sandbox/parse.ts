@@ -1,7 +1,8 @@
 // Deploy-time syntax checks for the sandboxed languages. Parsing only: nothing here runs the code
-// (the runtime runs it inside QuickJS), so it is safe in the editor and under its CSP.
-import { parse } from 'acorn';
-import jsonata from 'jsonata';
+// (the runtime runs it inside QuickJS), so it is safe in the editor and under its CSP. The parsers
+// come from '#sandbox-parsers' (package.json "imports"): loaded on first use in Node, with the module in
+// the editor's build.
+import { loadParsers } from '#sandbox-parsers';
 
 /** The wrapper the sandbox runs a code node's source in; deploy parses the same text. */
 export const wrapCodeSource = (source: string): string => `(function (input) {\n${source}\n})`;
@@ -9,7 +10,7 @@ export const wrapCodeSource = (source: string): string => `(function (input) {\n
 /** null when the code node's source parses as a function body, else the parser's message. */
 export function javascriptSyntaxError(source: string): string | null {
   try {
-    parse(wrapCodeSource(source), { ecmaVersion: 2023, sourceType: 'script' });
+    loadParsers().parse(wrapCodeSource(source), { ecmaVersion: 2023, sourceType: 'script' });
     return null;
   } catch (e) {
     // positions are of the wrapped text: the source starts on its second line
@@ -20,7 +21,7 @@ export function javascriptSyntaxError(source: string): string | null {
 /** null when the JSONata expression parses, else the parser's message. */
 export function jsonataSyntaxError(expr: string): string | null {
   try {
-    jsonata(expr);
+    loadParsers().jsonata(expr);
     return null;
   } catch (e) {
     const err = e as { message?: string; position?: number };

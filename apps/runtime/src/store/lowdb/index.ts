@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type { EntityRecord, Flow, RejectedEvent, Run, RunStatus } from '@flowdesk/schema';
 import {
   StoreConflictError,
@@ -45,7 +46,7 @@ export interface LowdbStoreOptions {
   compactBytes?: number;
   /** the file operations durability rests on (default node:fs); tests watch or replace them */
   files?: FileLayer;
-  /** bytes of open runs' JSON kept in memory (default 16 MB); the rest is read from disk when needed */
+  /** bytes of open runs' JSON kept in memory (default 16 MB, at most a sixteenth of the heap limit); the rest is read from disk when needed */
   runCacheBytes?: number;
   /**
    * 'strict' (default): open() refuses when acknowledged data is missing. 'repair' (the repair
@@ -118,6 +119,11 @@ interface RecordMeta {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** 16 MB, or less under a small heap bound (`--max-old-space-size`): a cache must not crowd out the work. */
+function defaultRunCacheBytes(): number {
+  return Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_limit / 16));
+}
+
 export function createLowdbStore(opts: LowdbStoreOptions): LowdbStore {
   return new LowdbJournalStore(opts);
 }
@@ -172,7 +178,7 @@ class LowdbJournalStore implements LowdbStore {
     this.lock = new DirLock(this.dataDir);
     this.files = opts.files ?? nodeFiles;
     this.health_ = new WriteHealth(this.journalDir, this.dataDir, opts.probeMs);
-    this.cache = new RunCache(opts.runCacheBytes ?? 16 << 20);
+    this.cache = new RunCache(opts.runCacheBytes ?? defaultRunCacheBytes());
   }
 
   // ───────────────────────────── lifecycle ─────────────────────────────
