@@ -4,7 +4,7 @@
 // again answers duplicate with the same run); and each refusal with its message.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLowdbStore } from '../../apps/runtime/src/store/lowdb/index.ts';
 import { flowsDirWithDocs, REPO, tempDir } from '../support/runtime.ts';
@@ -65,14 +65,13 @@ describe('backup and restore of the embedded store', () => {
     dataDir = dir('flowdesk-live-');
     flowsDir = flowsDirWithDocs([ORDER_FLOW]);
     dirs.push(flowsDir);
-    // what a founder's data dir holds besides the store: a key (0600) and an uploaded file
-    writeFileSync(join(dataDir, 'master.key'), 'k'.repeat(64), { mode: 0o600 });
-    chmodSync(join(dataDir, 'master.key'), 0o600);
+    // what a founder's data dir holds besides the store: the master key (made at first start, 0600) and an uploaded file
     mkdirSync(join(dataDir, 'files', 'form-x'), { recursive: true });
     writeFileSync(join(dataDir, 'files', 'form-x', 'a.bin'), Buffer.alloc(3000, 7));
 
     const live = await startChildRuntime({ FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1' });
     children.push(live);
+    const masterKey = readFileSync(join(dataDir, 'master.key'));
 
     const acked: { id: string; runId: string; at: number }[] = [];
     let n = 0;
@@ -125,6 +124,7 @@ describe('backup and restore of the embedded store', () => {
     expect(restore.code, restore.err).toBe(0);
     expect(restore.out).toMatch(/every checksum verified/);
     expect(statSync(join(restored, 'master.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(restored, 'master.key'))).toEqual(masterKey);
     expect(readFileSync(join(restored, 'files', 'form-x', 'a.bin'))).toEqual(Buffer.alloc(3000, 7));
 
     const back = await startChildRuntime({ FLOWDESK_DATA_DIR: restored, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1' });
