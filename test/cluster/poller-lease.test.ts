@@ -12,14 +12,21 @@ import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
 import { REPO, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { readLeaseName } from '../../apps/runtime/src/pollers/pollers.ts';
+import { ManualClock } from '../../apps/runtime/src/index.ts';
+import { rfc822, startImapServer, type ImapServer } from '../support/imap-server.ts';
+import { eventually } from '../inbound/support.ts';
 
 const LEASE_MS = 1_500;
 
 let pgServer: PostgresInstance | undefined;
 let feed: Server | undefined;
 let rt: TestRuntime | undefined;
+let imap: ImapServer | undefined;
+const others: TestRuntime[] = [];
 const procs: ChildProcess[] = [];
 afterAll(async () => {
+  for (const r of others) await r.close().catch(() => {});
+  await imap?.stop();
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   await rt?.dispose();
   await new Promise((ok) => (feed ? feed.close(ok) : ok(undefined)));
@@ -86,5 +93,34 @@ describe('poll trigger on PostgreSQL', () => {
     await rt.advance(60_000);
     expect(gets).toBe(2);
     expect((await rt.get('/api/runs?flowId=jobs')).body).toHaveLength(2);
+  });
+
+  it("an e-mail flow deployed through one instance gets one IDLE session in the cluster; when its holder stops, another instance's session rings", { timeout: 120_000 }, async () => {
+    const PASS = 'cluster-pass-2Wv';
+    imap = await startImapServer({ nia: PASS });
+    pgServer ??= await startPostgres();
+    const { url } = await createDatabase(pgServer);
+    const T0 = Math.floor(Date.now() / 1000) * 1000;
+    const env = { FLOWDESK_LEASE_MS: String(LEASE_MS), FLOWDESK_CLUSTER_RECONCILE_MS: '200', FLOWDESK_SECRET_IMAP_PASS: PASS };
+    const a = await startTestRuntime({ databaseUrl: url, env, clock: new ManualClock(T0) });
+    const b = await startTestRuntime({ databaseUrl: url, env, clock: new ManualClock(T0) });
+    others.push(a, b);
+    const flow = { dsl: 1, id: 'inbox', name: 'inbox', trigger: { type: 'email', host: '127.0.0.1', port: imap.port, tls: 'none', user: 'nia', password: 'IMAP_PASS', interval: '1d' }, nodes: [{ id: 'done', type: 'end' }], edges: [{ from: 'trigger', to: 'done' }] };
+    expect((await a.put('/api/flows/inbox', flow)).status).toBe(200);
+    await a.settle(); // the first read
+    // B learns of the flow through the cluster feed and wants the session too; one of them holds it
+    await eventually(async () => (b.ctx.flows.get('inbox') ? true : undefined), 10_000);
+    await eventually(async () => ([a, b].some((r) => r.ctx.pollers.idleStatus('inbox') === 'idle') ? true : undefined), 15_000);
+    const holder = a.ctx.pollers.idleStatus('inbox') === 'idle' ? a : b;
+    const other = holder === a ? b : a;
+    expect(other.ctx.pollers.idleStatus('inbox')).toBeUndefined();
+
+    await holder.close();
+    await eventually(async () => (other.ctx.pollers.idleStatus('inbox') === 'idle' ? true : undefined), LEASE_MS * 10);
+    const c = await imap.client('nia', PASS);
+    await c.append('INBOX', rfc822({ from: 'lead@example.com', to: 'nia@example.com', subject: 'hi', text: 'hi', messageId: '<n1@example.com>' }), [], new Date(T0 + 1000));
+    await c.logout();
+    await eventually(async () => (((await other.get('/api/runs?flowId=inbox')).body as unknown[]).length === 1 ? true : undefined), 15_000);
+    expect(other.clock.now()).toBe(T0); // rung by IDLE, not by a poll slot
   });
 });

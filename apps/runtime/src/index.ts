@@ -158,7 +158,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const flows = new FlowRegistry(store, stateMap);
     const metrics = createMetrics();
     // flows deployed, switched or rolled back through another instance (PostgreSQL): followed from here on
-    const follower = followClusterChanges({ store, flows, log, metrics });
+    let flowChanged = async (): Promise<void> => {}; // the pollers re-arm once they exist
+    const follower = followClusterChanges({ store, flows, log, metrics, onFlowChanged: () => flowChanged() });
     await flows.load();
     let raiseAlert: (a: Parameters<ReturnType<typeof createAlertDispatcher>['raise']>[0]) => Promise<unknown> = async () => undefined;
     const vault = new ConnectionVault({
@@ -235,6 +236,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const { leases, shared: sharedLeases } = leasesFor(store, cluster.leaseMs);
     const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env, leases, kick: () => void scheduler.tick() });
     scheduler.on('poll', (t) => pollers.onTimer(t));
+    flowChanged = () => pollers.arm();
     const ctx: RuntimeContext = {
       leases,
       store,

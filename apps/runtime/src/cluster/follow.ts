@@ -11,12 +11,17 @@ export interface FollowDeps {
   flows: FlowRegistry;
   log: Logger;
   metrics?: Pick<Metrics, 'clusterChange'>;
+  /** after a flow changed through another instance (its e-mail trigger's IDLE session follows it here) */
+  onFlowChanged?: () => Promise<void>;
 }
 
 /** What each topic refreshes here. A cache of a watched collection adds its `docs:<collection>` entry. */
 function appliers(deps: FollowDeps): Record<string, (c: ClusterChange) => Promise<void>> {
   return {
-    flows: (c) => deps.flows.refresh(c.id),
+    flows: async (c) => {
+      await deps.flows.refresh(c.id);
+      await deps.onFlowChanged?.();
+    },
   };
 }
 
