@@ -21,6 +21,9 @@ export interface ClusterResult {
   targetMs: number;
 }
 
+/** required on PostgreSQL, and the same on every instance (it seals the connections they share) */
+const CLUSTER_MASTER_KEY = Buffer.alloc(32, 42).toString('base64');
+
 const q = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
@@ -54,7 +57,7 @@ export async function runCluster(backend: Backend, o: { changes?: number } = {})
       const dataDir = tmp('flowdesk-bench-data-');
       dataDirs.push(dataDir);
       nodes.push(
-        await startChild(runtimeEntry(), { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_DATABASE_URL: databaseUrl, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn' }, RUNTIME_NODE_FLAGS),
+        await startChild(runtimeEntry(), { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_DATABASE_URL: databaseUrl, FLOWDESK_MASTER_KEY: CLUSTER_MASTER_KEY, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn' }, RUNTIME_NODE_FLAGS),
       );
     }
     const propagation: number[] = [];

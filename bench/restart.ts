@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   backendFromEnv, benchFlowsDir, envNum, isMain, loadAvg, machine, medianNum, REPO, RUNTIME_NODE_FLAGS, runtimeEntry, seedFinishedRuns,
-  startReceiverProcess, tmp, writeResult,
+  startReceiverProcess, tmp, writeResult, type Backend,
 } from './lib.ts';
 
 export interface RestartRound {
@@ -53,10 +53,11 @@ async function firstSuccess(t0: number, probe: () => Promise<boolean>, timeoutMs
   }
 }
 
-export async function runRestart(o: { runs?: number; rounds?: number } = {}): Promise<RestartResult> {
+export async function runRestart(o: { runs?: number; rounds?: number; backend?: Backend } = {}): Promise<RestartResult> {
   const runs = o.runs ?? envNum('BENCH_RUNS', 100_000);
   const roundsN = o.rounds ?? envNum('BENCH_ROUNDS', 3);
-  const backend = await backendFromEnv();
+  // a backend handed in (npm run bench) stays its caller's to close
+  const backend = o.backend ?? (await backendFromEnv());
   const receiver = await startReceiverProcess();
   const dataDir = tmp('flowdesk-bench-restart-');
   const flowsDir = benchFlowsDir(receiver.url);
@@ -108,7 +109,7 @@ export async function runRestart(o: { runs?: number; rounds?: number } = {}): Pr
       });
     }
     await receiver.close();
-    await backend.close();
+    if (!o.backend) await backend.close();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(flowsDir, { recursive: true, force: true });
   }
