@@ -11,7 +11,8 @@ export default {
     'packages/engine/src/steps.ts', // … what each node type does
     'packages/engine/src/run-state.ts', // … ports, edges, the run's context
     'apps/runtime/src/security/webhook-auth.ts', // webhook signatures
-    // next, once their rewrites land: the store's write path and dedupe, admission (admitEvent)
+    'packages/engine/src/admit.ts', // admission: the idempotency key, the record, the contract
+    'apps/runtime/src/store/lowdb/append-log.ts', // the store's write path: group commit, fdatasync, rollback
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

@@ -13,6 +13,9 @@ export default defineConfig({
     include: [
       'packages/engine/src/**/*.test.ts',
       'apps/runtime/src/security/*.test.ts',
+      'apps/runtime/src/store/lowdb/*.test.ts',
+      'test/durability/ack-order.test.ts',
+      'test/durability/failed-writes.test.ts',
       'test/reliability/security.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],

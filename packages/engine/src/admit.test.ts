@@ -75,6 +75,13 @@ const rows: [string, Flow, IncomingEvent, Admission][] = [
     admit: 'start', start: { payload: { id: 'job-1', customer }, headers: {}, idempotencyKey: 'job-1', dedupeWindowMs: 86_400_000, trigger: { type: 'poll', url: 'https://example.com/jobs.json', itemKey: 'job-1' } },
   }],
   ['poll: the contract refuses', flow({ type: 'poll', url: 'https://example.com/x' }), { source: { kind: 'poll', url: 'https://example.com/x', key: 'k', windowMs: 1000 }, payload: {} }, { admit: 'rejected', error: 'payload does not match the contract', errors: [{ path: '/customer', message: "must have required property 'customer'" }] }],
+  ['manual (API): the contract refuses', manual, { source: { kind: 'manual' }, payload: { type: 'x' } }, { admit: 'rejected', error: 'payload does not match the contract', errors: [{ path: '/customer', message: "must have required property 'customer'" }] }],
+  ['manual (flow.emit): the filter does not apply', webhook, { source: { kind: 'emit', idempotencyKey: 'parent:emit' }, payload: { customer, type: 'test' } }, {
+    admit: 'start', start: { payload: { customer, type: 'test' }, headers: {}, idempotencyKey: '{"id":7,"name":"Ada"}', dedupeWindowMs: 2 * 3_600_000, trigger: { type: 'manual' } },
+  }],
+  ['a filter that throws is refused, naming the field', flow({ type: 'manual', filter: { nope: [] } } as Trigger), { source: { kind: 'webhook', path: 'x' }, payload: { customer } }, {
+    admit: 'rejected', error: expect.stringContaining('trigger.filter') as unknown as string, errors: [{ path: '', message: expect.stringContaining('trigger.filter') as unknown as string }],
+  }],
   ['a key rule that throws is refused, naming the field', flow({ type: 'manual', idempotencyKey: { nope: [] } }), { source: { kind: 'manual' }, payload: { customer } }, {
     admit: 'rejected', error: expect.stringContaining('trigger.idempotencyKey') as unknown as string, errors: [{ path: '', message: expect.stringContaining('trigger.idempotencyKey') as unknown as string }],
   }],
@@ -99,6 +106,12 @@ describe('admitEvent: every way in', () => {
     ];
     expect(new Set(keys)).toEqual(new Set(['{"id":7,"name":"Ada"}']));
     expect(keyOf(manual, { source: { kind: 'manual' }, payload: { customer: reordered } })).toBe('{"name":"Ada","id":7}');
+  });
+
+  it('the default windows are the documented ones: 24 hours, 90 days for a Message-ID, ten years for a record transition', () => {
+    expect(DEFAULT_DEDUPE_WINDOW_MS).toBe(86_400_000);
+    expect(EMAIL_DEDUPE_WINDOW_MS).toBe(90 * 86_400_000);
+    expect(RECORD_TRIGGER_WINDOW_MS).toBe(3650 * 86_400_000);
   });
 
   it('normalises keys: strings as they are, other values as JSON, nothing as null', () => {
