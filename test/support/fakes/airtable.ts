@@ -8,7 +8,7 @@
 // - More than 5 requests per second per base (or `rateLimit(n)`) → 429
 //   `{errors: [{error: "RATE_LIMIT_REACHED", message: "Rate limit exceeded. Please try again later"}]}`.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback, onBody } from './loopback.ts';
 
 export interface AirtableRequest {
   at: number;
@@ -39,16 +39,7 @@ export async function startFakeAirtable(clock: { now(): number } = Date): Promis
   let limited = 0;
   let seq = 0;
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
-      let body: Record<string, unknown> | undefined;
-      try {
-        body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
-      } catch {
-        body = undefined;
-      }
+    onBody(req, (raw, body) => {
       const path = (req.url ?? '').split('?')[0]!;
       requests.push({ at: clock.now(), method: req.method ?? '', path, headers: req.headers, body });
       const json = (status: number, b: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(b));
@@ -85,9 +76,9 @@ export async function startFakeAirtable(clock: { now(): number } = Date): Promis
       return json(404, { error: 'NOT_FOUND' });
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { url, close } = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     tokens,
     tables,
@@ -97,10 +88,6 @@ export async function startFakeAirtable(clock: { now(): number } = Date): Promis
     script: (a) => {
       queue = [...a];
     },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
 }

@@ -13,7 +13,7 @@
 //   (TEN_SECONDLY_ROLLING) with those headers.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './loopback.ts';
 
 export interface HubSpotRequest {
   at: number;
@@ -126,9 +126,9 @@ export async function startFakeHubSpot(clock: { now(): number } = Date): Promise
       return error(404, 'OBJECT_NOT_FOUND', `resource not found: ${req.method} ${u.pathname}`);
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { url, close } = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     tokens,
     contacts,
@@ -139,10 +139,6 @@ export async function startFakeHubSpot(clock: { now(): number } = Date): Promise
     script: (answers) => {
       queue = [...answers];
     },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
 }

@@ -6,7 +6,7 @@
 //   property or an unknown column → 400 validation_error. GET /v1/users/me → the bot user.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback, onBody } from './loopback.ts';
 
 export interface NotionRequest {
   at: number;
@@ -38,16 +38,7 @@ export async function startFakeNotion(clock: { now(): number } = Date): Promise<
   const databases = new Map<string, { columns: Record<string, string>; rows: Record<string, unknown>[] }>();
   let queue: NotionScripted[] = [];
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
-      let body: Record<string, unknown> | undefined;
-      try {
-        body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
-      } catch {
-        body = undefined;
-      }
+    onBody(req, (raw, body) => {
       const path = (req.url ?? '').split('?')[0]!;
       requests.push({ at: clock.now(), method: req.method ?? '', path, headers: req.headers, body });
       const json = (status: number, b: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': randomUUID(), ...headers }).end(JSON.stringify(b));
@@ -77,19 +68,15 @@ export async function startFakeNotion(clock: { now(): number } = Date): Promise<
       return error(400, 'invalid_request_url', 'Invalid request URL.');
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { url, close } = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     tokens,
     databases,
     script: (a) => {
       queue = [...a];
     },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
 }

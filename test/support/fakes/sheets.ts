@@ -11,7 +11,7 @@
 //   or for a range it cannot parse ("Unable to parse range: …"); 404 NOT_FOUND "Requested entity was
 //   not found."; 403 PERMISSION_DENIED "The caller does not have permission" for an unshared sheet.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './loopback.ts';
 
 export interface SheetsRequest {
   at: number;
@@ -127,9 +127,9 @@ export async function startFakeSheets(clock: { now(): number } = Date): Promise<
       return json(200, { spreadsheetId: id, updatedRange: `${r.sheet}!${col(r.col)}${start}:${col(r.col + width - 1)}${start + data.length - 1}`, updatedRows: data.length, updatedColumns: width, updatedCells: cells });
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { url, close } = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     tokens,
     books,
@@ -137,10 +137,6 @@ export async function startFakeSheets(clock: { now(): number } = Date): Promise<
     script: (answers) => {
       queue = [...answers];
     },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
 }

@@ -10,7 +10,7 @@
 // Every request is recorded with the time on the given clock; `script` queues answers given before
 // the normal behaviour (the failures a test wants).
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './loopback.ts';
 
 export interface SlackRequest {
   at: number;
@@ -94,9 +94,9 @@ export async function startFakeSlack(clock: { now(): number } = Date): Promise<F
       return json(200, { ok: false, error: 'unknown_method' });
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { url, close } = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     tokens,
     channels,
@@ -104,10 +104,6 @@ export async function startFakeSlack(clock: { now(): number } = Date): Promise<F
     script: (answers) => {
       queue = [...answers];
     },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
 }

@@ -13,7 +13,7 @@
 // - POST /v1/customers, GET /v1/customers, POST /v1/invoices, POST /v1/invoiceitems,
 //   POST /v1/invoices/:id/finalize, POST /v1/invoices/:id/send, POST /v1/payment_links.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './loopback.ts';
 
 export interface StripeRequest {
   at: number;
@@ -217,9 +217,9 @@ export async function startFakeStripe(clock: { now(): number } = Date): Promise<
       return json(404, err('invalid_request_error', `Unrecognized request URL (${req.method}: ${path}).`));
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { url, close } = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     keys,
     customers,
@@ -231,10 +231,6 @@ export async function startFakeStripe(clock: { now(): number } = Date): Promise<
       queue = [...answers];
     },
     executed: (path) => executedReqs.filter((r) => r.path === path),
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
 }

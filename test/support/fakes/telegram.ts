@@ -5,7 +5,7 @@
 // 403 "Forbidden: bot was blocked by the user", 429 "Too Many Requests: retry after N" with
 // `parameters.retry_after`. sendMessage → the Message `{message_id, from, chat, date, text}`; getMe → the bot.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback, onBody } from './loopback.ts';
 
 export interface TelegramRequest {
   at: number;
@@ -38,16 +38,7 @@ export async function startFakeTelegram(clock: { now(): number } = Date): Promis
   let queue: TelegramScripted[] = [];
   let messageId = 100;
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
-      let body: Record<string, unknown> | undefined;
-      try {
-        body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
-      } catch {
-        body = undefined;
-      }
+    onBody(req, (raw, body) => {
       const rawPath = (req.url ?? '').split('?')[0]!;
       const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(rawPath);
       const token = m ? decodeURIComponent(m[1]!) : '';
@@ -70,9 +61,9 @@ export async function startFakeTelegram(clock: { now(): number } = Date): Promis
       return json(200, { ok: true, result: { message_id: ++messageId, from: bot, chat: { id: Number(chat), type: 'private' }, date: Math.floor(clock.now() / 1000), text: body.text } });
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { url, close } = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     tokens,
     chats,
@@ -80,10 +71,6 @@ export async function startFakeTelegram(clock: { now(): number } = Date): Promis
     script: (a) => {
       queue = [...a];
     },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
 }

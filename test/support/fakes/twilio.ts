@@ -6,7 +6,7 @@
 // "Authenticate", 404 20404 for another account, 400 21211 (invalid To), 21602 (Body required), 21610
 // (unsubscribed recipient), 429 20429 "Too Many Requests". GET /2010-04-01/Accounts.json → the accounts.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './loopback.ts';
 
 export interface TwilioRequest {
   at: number;
@@ -80,9 +80,9 @@ export async function startFakeTwilio(clock: { now(): number } = Date): Promise<
       });
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { url, close } = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     requests,
     credentials,
     unsubscribed,
@@ -90,10 +90,6 @@ export async function startFakeTwilio(clock: { now(): number } = Date): Promise<
     script: (a) => {
       queue = [...a];
     },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
 }
