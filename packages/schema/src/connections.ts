@@ -90,6 +90,14 @@ const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim() 
 /** An http(s) URL with no credentials, query or fragment in it; the reason it is not, else undefined. */
 export function baseUrlProblem(v: unknown): string | undefined {
   if (typeof v !== 'string') return 'must be a string';
+  const u = parseHttpUrl(v, 'must not carry a user name or password (use auth)');
+  if (typeof u === 'string') return u;
+  if (u.search || u.hash) return 'must not have a query or fragment';
+  return undefined;
+}
+
+/** `v` as an absolute http(s) URL with no user info in it; else the reason it is not. */
+function parseHttpUrl(v: string, userInfoProblem: string): URL | string {
   let u: URL;
   try {
     u = new URL(v);
@@ -97,9 +105,8 @@ export function baseUrlProblem(v: unknown): string | undefined {
     return 'must be an absolute http(s) URL';
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http(s) URL';
-  if (u.username || u.password) return 'must not carry a user name or password (use auth)';
-  if (u.search || u.hash) return 'must not have a query or fragment';
-  return undefined;
+  if (u.username || u.password) return userInfoProblem;
+  return u;
 }
 
 /**
@@ -333,15 +340,8 @@ function expandKeyFile(v: unknown, err: (p: string, m: string) => void): Json | 
 }
 
 function baseUrlProblemWithQuery(v: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    return 'must be an absolute http(s) URL';
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http(s) URL';
-  if (u.username || u.password) return 'must not carry a user name or password';
-  return undefined;
+  const u = parseHttpUrl(v, 'must not carry a user name or password');
+  return typeof u === 'string' ? u : undefined;
 }
 
 /** The connection's auth with every secret field replaced by MASK. */
