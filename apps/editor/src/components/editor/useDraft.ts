@@ -48,8 +48,14 @@ export function useDraft(flowId: string, graph: Graph, currentFlow: () => Flow, 
 
   /** The deployed version is now `doc`: no draft, nothing unsaved. */
   const markDeployed = (doc: Flow) => {
-    setDeployedCanon(canonicalJson(doc));
+    const canon = canonicalJson(doc);
+    setDeployedCanon(canon);
     clearDraft(flowId);
+    // clean at once, not at the next autosave tick: leaving right after a deploy must not ask
+    if (canonicalJson(currentFlow()) === canon) {
+      dirtyRef.current = false;
+      setDirty(false);
+    }
   };
   /** Drops the draft without asking again (the caller reloads the deployed version). */
   const discard = () => {
