@@ -234,7 +234,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await scheduleRetention({ store, scheduler, clock, log, days: retentionDays, alsoPrune });
     watchStoreHealth({ store, alerts, log, now: () => clock.now(), onWritable: () => runner.requeueStalled() });
     const { leases, shared: sharedLeases } = leasesFor(store, cluster.leaseMs);
-    const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env, leases, kick: () => void scheduler.tick() });
+    const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env, leases, kick: () => scheduler.wake() });
     scheduler.on('poll', (t) => pollers.onTimer(t));
     flowChanged = () => pollers.arm();
     const ctx: RuntimeContext = {
@@ -327,6 +327,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await runner.queue.idle();
         await runner.driving;
         await pollers.close();
+        await scheduler.drained(); // a pass an IDLE doorbell started during shutdown ends before the store closes
         if (!sharedLeases) await leases.close(); // the store releases its own
         await sandbox.close();
         await store.close();

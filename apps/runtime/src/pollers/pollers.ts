@@ -67,11 +67,22 @@ export class TriggerPollers {
   private readonly rangWhileReading = new Set<string>();
   /** the IDLE doorbell of each active e-mail flow, held by the instance owning the lease `idle:<flowId>` */
   private readonly bells = new Map<string, { source: string; owner: LeaseOwner; watch?: IdleWatch }>();
+  /** doorbell rings under way: closing waits for them, so none touches the store after it closes */
+  private readonly ringing = new Set<Promise<void>>();
+  private closed = false;
   constructor(private deps: PollerDeps) {}
 
   /** the IDLE session of an e-mail flow in this process (undefined: none here) */
   idleStatus(flowId: string): IdleStatus | undefined {
     return this.bells.get(flowId)?.watch?.status;
+  }
+
+  private onRing(flowId: string): void {
+    if (this.closed) return;
+    const p = this.ring(flowId)
+      .catch((e: Error) => this.deps.log.warn({ flowId, err: e.message }, 'e-mail trigger: could not make a read due'))
+      .finally(() => this.ringing.delete(p));
+    this.ringing.add(p);
   }
 
   /** New mail announced by IDLE: the flow's read is due now (the next slot then follows from it). */
@@ -100,7 +111,7 @@ export class TriggerPollers {
       if (this.bells.has(id)) continue;
       const bell: { source: string; owner?: LeaseOwner; watch?: IdleWatch } = { source };
       bell.owner = this.deps.leases.own(`idle:${id}`, () => {
-        const watch = watchMailbox(flow.trigger, this.deps, id, () => void this.ring(id).catch((e: Error) => this.deps.log.warn({ flowId: id, err: e.message }, 'e-mail trigger: could not make a read due')));
+        const watch = watchMailbox(flow.trigger, this.deps, id, () => this.onRing(id));
         bell.watch = watch;
         return () => watch.stop();
       });
@@ -110,6 +121,8 @@ export class TriggerPollers {
 
   /** Stops every IDLE session (the runtime is closing). */
   async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.ringing]);
     for (const bell of this.bells.values()) await bell.owner.stop();
     this.bells.clear();
   }

@@ -23,6 +23,7 @@ export class Scheduler {
   private handlers = new Map<Timer['kind'], TimerHandler>();
   private interval: NodeJS.Timeout | undefined;
   private ticking: Promise<number> | undefined;
+  private stopped = false;
 
   constructor(
     private store: Store,
@@ -41,11 +42,22 @@ export class Scheduler {
   }
 
   start(pollMs = 100): void {
-    this.interval = setInterval(() => void this.tick(), pollMs);
+    this.interval = setInterval(() => this.wake(), pollMs);
     this.interval.unref();
   }
+  /** No pass starts after this; `drained` waits for the one under way (shutdown closes the store after it). */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.interval);
+  }
+  async drained(): Promise<void> {
+    await this.ticking?.catch(() => {});
+  }
+
+  /** A pass started from outside a request (the interval, an IDLE doorbell): its failure is logged, never unhandled. */
+  wake(): void {
+    if (this.stopped) return;
+    this.tick().catch((e: Error) => this.log.error({ err: e.message }, 'timer pass failed'));
   }
 
   /** Claims and dispatches every due timer; returns how many fired. Overlapping calls share one pass. */
