@@ -1,16 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import { connectionParam, defineAction } from '../spec/index.ts';
-
-const Cell = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+import { SheetCell, spreadsheetIdParam, valueInputOptionField, valueInputOptionParam } from './sheets-params.ts';
 
 export default defineAction({
   type: 'sheets.appendRow',
   params: Type.Object({
     connection: connectionParam(Type.String({ description: 'a sheets connection (Google OAuth2)' })),
-    spreadsheetId: Type.String({ pattern: '^[A-Za-z0-9_-]{10,100}$', description: 'the id in the sheet\'s URL: docs.google.com/spreadsheets/d/<id>/edit' }),
+    spreadsheetId: spreadsheetIdParam,
     range: Type.String({ minLength: 1, maxLength: 200, description: 'the table to append to, A1 notation: a sheet name ("Clients") or "Clients!A:F"' }),
-    values: Type.Array(Cell, { minItems: 1, maxItems: 1000, description: 'the row\'s cells, left to right' }),
-    valueInputOption: Type.Optional(Type.Union([Type.Literal('USER_ENTERED'), Type.Literal('RAW')], { description: 'USER_ENTERED (default): parsed as if typed (dates, numbers, formulas); RAW: stored as given' })),
+    values: Type.Array(SheetCell, { minItems: 1, maxItems: 1000, description: 'the row\'s cells, left to right' }),
+    valueInputOption: valueInputOptionParam,
   }),
   outside: true,
   label: 'Append a sheet row',
@@ -20,7 +19,7 @@ export default defineAction({
     { key: 'spreadsheetId', label: 'Spreadsheet id' },
     { key: 'range', label: 'Sheet or range', placeholder: 'Clients' },
     { key: 'values', label: 'Cells (JSON array)', kind: 'json' },
-    { key: 'valueInputOption', label: 'Values are', options: ['USER_ENTERED', 'RAW'] },
+    valueInputOptionField,
   ],
   defaults: { connection: 'sheets', spreadsheetId: 'your-spreadsheet-id', range: 'Sheet1', values: ['{{payload.email}}', '{{payload.name}}'] },
   output: '`{spreadsheetId, updatedRange, updatedRows}`: where the row went (e.g. `Clients!A7:C7`)',

@@ -1,16 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import { connectionParam, defineAction } from '../spec/index.ts';
-
-const Cell = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+import { SheetCell, spreadsheetIdParam, valueInputOptionField, valueInputOptionParam } from './sheets-params.ts';
 
 export default defineAction({
   type: 'sheets.updateRow',
   params: Type.Object({
     connection: connectionParam(Type.String({ description: 'a sheets connection (Google OAuth2)' })),
-    spreadsheetId: Type.String({ pattern: '^[A-Za-z0-9_-]{10,100}$', description: 'the id in the sheet\'s URL' }),
+    spreadsheetId: spreadsheetIdParam,
     range: Type.String({ minLength: 1, maxLength: 200, description: 'the cells to overwrite, A1 notation: "Clients!A7:C7" (or "Clients!A7" to start there)' }),
-    values: Type.Array(Cell, { minItems: 1, maxItems: 1000, description: 'the cells, left to right; null leaves a cell as it is' }),
-    valueInputOption: Type.Optional(Type.Union([Type.Literal('USER_ENTERED'), Type.Literal('RAW')])),
+    values: Type.Array(SheetCell, { minItems: 1, maxItems: 1000, description: 'the cells, left to right; null leaves a cell as it is' }),
+    valueInputOption: valueInputOptionParam,
   }),
   outside: true,
   label: 'Update a sheet row',
@@ -20,7 +19,7 @@ export default defineAction({
     { key: 'spreadsheetId', label: 'Spreadsheet id' },
     { key: 'range', label: 'Range', placeholder: 'Clients!A7:C7' },
     { key: 'values', label: 'Cells (JSON array)', kind: 'json' },
-    { key: 'valueInputOption', label: 'Values are', options: ['USER_ENTERED', 'RAW'] },
+    valueInputOptionField,
   ],
   defaults: { connection: 'sheets', spreadsheetId: 'your-spreadsheet-id', range: 'Sheet1!A2', values: ['{{payload.email}}', 'active'] },
   output: '`{spreadsheetId, updatedRange, updatedCells}`',
