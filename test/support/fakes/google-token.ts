@@ -11,9 +11,9 @@
 //   timeframe. Check your iat and exp values in the JWT claim.", "Invalid grant: account not found",
 //   `invalid_scope`.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { listenLoopback, onBody } from './loopback.ts';
 
 export interface TokenRequest {
   at: number;
@@ -43,10 +43,7 @@ export async function startFakeGoogleToken(clock: { now(): number } = Date): Pro
   const fake: Omit<FakeGoogleToken, 'tokenUrl' | 'close'> = { requests: [], accounts: new Map(), issued: [] };
   let tokenUrl = '';
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
+    onBody(req, (raw) => {
       const form = Object.fromEntries(new URLSearchParams(raw));
       fake.requests.push({ at: clock.now(), method: req.method ?? '', path: req.url ?? '', headers: req.headers, form });
       const json = (status: number, b: unknown) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache, no-store, max-age=0, must-revalidate' }).end(JSON.stringify(b));
@@ -89,14 +86,7 @@ export async function startFakeGoogleToken(clock: { now(): number } = Date): Pro
       })();
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
-  return Object.assign(fake as FakeGoogleToken, {
-    tokenUrl,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  });
+  const { url, close } = await listenLoopback(server);
+  tokenUrl = `${url}/token`;
+  return Object.assign(fake as FakeGoogleToken, { tokenUrl, close });
 }

@@ -13,7 +13,7 @@
 //   (TEN_SECONDLY_ROLLING) with those headers.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { listenLoopback } from './loopback.ts';
+import { listenLoopback, onBody } from './loopback.ts';
 
 export interface HubSpotRequest {
   at: number;
@@ -56,17 +56,8 @@ export async function startFakeHubSpot(clock: { now(): number } = Date): Promise
   let remaining = 100;
 
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
+    onBody(req, (_raw, body) => {
       const u = new URL(req.url ?? '/', 'http://x');
-      let body: Record<string, unknown> | undefined;
-      try {
-        body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
-      } catch {
-        body = undefined;
-      }
       requests.push({ at: clock.now(), method: req.method ?? '', path: u.pathname, query: Object.fromEntries(u.searchParams), headers: req.headers, body });
       const now = new Date(clock.now()).toISOString();
       const json = (status: number, b: unknown, headers: Record<string, string> = {}) =>

@@ -11,7 +11,7 @@
 //   or for a range it cannot parse ("Unable to parse range: …"); 404 NOT_FOUND "Requested entity was
 //   not found."; 403 PERMISSION_DENIED "The caller does not have permission" for an unshared sheet.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { listenLoopback } from './loopback.ts';
+import { listenLoopback, onBody } from './loopback.ts';
 
 export interface SheetsRequest {
   at: number;
@@ -58,17 +58,8 @@ export async function startFakeSheets(clock: { now(): number } = Date): Promise<
   let queue: SheetsScripted[] = [];
 
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
+    onBody(req, (_raw, body) => {
       const u = new URL(req.url ?? '/', 'http://x');
-      let body: Record<string, unknown> | undefined;
-      try {
-        body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
-      } catch {
-        body = undefined;
-      }
       requests.push({ at: clock.now(), method: req.method ?? '', path: u.pathname, query: Object.fromEntries(u.searchParams), headers: req.headers, body });
       const json = (status: number, b: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers }).end(JSON.stringify(b));
 

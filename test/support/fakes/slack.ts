@@ -10,7 +10,7 @@
 // Every request is recorded with the time on the given clock; `script` queues answers given before
 // the normal behaviour (the failures a test wants).
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { listenLoopback } from './loopback.ts';
+import { listenLoopback, onBody } from './loopback.ts';
 
 export interface SlackRequest {
   at: number;
@@ -50,10 +50,7 @@ export async function startFakeSlack(clock: { now(): number } = Date): Promise<F
   let seq = 0;
 
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
+    onBody(req, (raw) => {
       const path = (req.url ?? '').split('?')[0]!;
       const type = String(req.headers['content-type'] ?? '');
       let body: Record<string, unknown> | undefined;

@@ -13,7 +13,7 @@
 // - POST /v1/customers, GET /v1/customers, POST /v1/invoices, POST /v1/invoiceitems,
 //   POST /v1/invoices/:id/finalize, POST /v1/invoices/:id/send, POST /v1/payment_links.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { listenLoopback } from './loopback.ts';
+import { listenLoopback, onBody } from './loopback.ts';
 
 export interface StripeRequest {
   at: number;
@@ -86,10 +86,7 @@ export async function startFakeStripe(clock: { now(): number } = Date): Promise<
   let invoiceNo = 0;
 
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
+    onBody(req, (raw) => {
       const u = new URL(req.url ?? '/', 'http://x');
       const path = u.pathname;
       const form: Record<string, string> = Object.fromEntries(new URLSearchParams(req.method === 'GET' ? u.search : raw));

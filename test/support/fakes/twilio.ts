@@ -6,7 +6,7 @@
 // "Authenticate", 404 20404 for another account, 400 21211 (invalid To), 21602 (Body required), 21610
 // (unsubscribed recipient), 429 20429 "Too Many Requests". GET /2010-04-01/Accounts.json → the accounts.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { listenLoopback } from './loopback.ts';
+import { listenLoopback, onBody } from './loopback.ts';
 
 export interface TwilioRequest {
   at: number;
@@ -39,10 +39,7 @@ export async function startFakeTwilio(clock: { now(): number } = Date): Promise<
   let queue: TwilioScripted[] = [];
   let seq = 0;
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
+    onBody(req, (raw) => {
       const path = (req.url ?? '').split('?')[0]!;
       const form = Object.fromEntries(new URLSearchParams(raw));
       requests.push({ at: clock.now(), method: req.method ?? '', path, headers: req.headers, form });
