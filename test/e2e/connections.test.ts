@@ -97,10 +97,7 @@ describe('connections in the editor', { timeout: 150_000 }, () => {
 
     // delete: the confirmation lists the flow that uses it
     const dialogs: string[] = [];
-    // the confirmation only: leaving the editor may also raise a beforeunload prompt (see the lead's note)
-    page.on('dialog', (d) => {
-      if (d.type() === 'confirm') dialogs.push(d.message());
-    });
+    page.on('dialog', (d) => dialogs.push(d.message()));
     await page.goto('/connections');
     await card.getByTestId('conn-delete').click();
     await poll(() => page.locator('[data-testid="connection"][data-id="team-slack"]').count()).toBe(0);
