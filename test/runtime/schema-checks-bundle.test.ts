@@ -9,7 +9,6 @@ import { flowJsonSchema } from '../../packages/schema/src/json-schema.ts';
 import { schemaCheck } from '../../packages/schema/src/schema-checks.ts';
 import { StateMapSchema } from '../../packages/schema/src/state-map.ts';
 import { REPO } from '../support/runtime.ts';
-// @ts-expect-error — a plain .mjs build script without types
 import { schemaChecksModuleSource } from '../../scripts/schema-checks-standalone.mjs';
 
 type Precompiled = (name: 'flow' | 'state-map') => ValidateFunction;
@@ -20,7 +19,7 @@ beforeAll(async () => {
   // inside the repo, so the generated code's require('ajv/dist/runtime/…') resolves as in the bundle
   dir = mkdtempSync(join(REPO, 'packages/schema/.schema-checks-'));
   const file = join(dir, 'checks.mjs');
-  const source = (schemaChecksModuleSource as (root: string) => string)(REPO);
+  const source = schemaChecksModuleSource(REPO);
   writeFileSync(file, `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);\n${source}`);
   precompiled = ((await import(file)) as { schemaCheck: Precompiled }).schemaCheck;
 });

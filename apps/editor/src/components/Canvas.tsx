@@ -6,6 +6,7 @@ import { checkConnection } from '../core/connections.ts';
 import type { Graph, GraphNodeData, XY } from '../core/mapping.ts';
 import { nodeTypes } from '../nodes/registry.ts';
 import { lookOf } from '../core/look.ts';
+import { edgeTypes } from './FlowEdge.tsx';
 
 export const DND_TYPE = 'application/x-flowdesk-node';
 
@@ -41,7 +42,7 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
       graph.edges.map((e) => {
         const on = props.pathEdges?.has(e.id) ?? false;
         const label = e.sourceHandle && e.sourceHandle !== 'out' && e.sourceHandle !== 'ok' ? e.sourceHandle : undefined;
-        return { ...e, className: on ? 'on-path' : undefined, animated: on, label } as Edge;
+        return { ...e, type: 'flow', className: on ? 'on-path' : undefined, animated: on, label } as Edge;
       }),
     [graph.edges, props.pathEdges],
   );
@@ -80,7 +81,6 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
   );
   const { onNodeClick } = props;
   const nodeClick = useCallback((_e: unknown, n: Node) => onNodeClick?.(n.id), [onNodeClick]);
-  const big = graph.nodes.length > 150;
   // read-only (the run view): React Flow's measurements still need somewhere to go, or the minimap
   // has no node sizes and draws nothing
   const [ownNodes, setOwnNodes] = useState(graph.nodes as Node<GraphNodeData>[]);
@@ -94,6 +94,7 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
         nodes={controlled ? (graph.nodes as Node<GraphNodeData>[]) : ownNodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={controlled ? props.onNodesChange : ownChange}
         onEdgesChange={props.onEdgesChange}
         onConnect={props.onConnect}
@@ -105,7 +106,6 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
         deleteKeyCode={null}
         selectionKeyCode={null}
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
-        onlyRenderVisibleElements={big}
         fitView
         fitViewOptions={{ padding: FIT_PADDING, maxZoom: 0.9 }}
         minZoom={0.05}

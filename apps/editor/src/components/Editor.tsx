@@ -215,6 +215,11 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   const variables = useMemo(() => variablesFor(flow, selectedId), [flow, selectedId]);
   const fields = useMemo(() => fieldSuggestions(flow, variables.map((v) => v.path)), [flow, variables]);
 
+  // stable, so a drag (which re-renders the editor every frame) does not re-render the side panel's form
+  const onNote = useCallback(
+    (id: string, text: string) => update((g) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id && n.data.kind === 'note' ? { ...n, data: { ...n.data, text } } : n)) })),
+    [update],
+  );
   const stepTest = useCallback((nodeId: string) => <StepTest key={nodeId} nodeId={nodeId} flow={currentFlow} pinned={pinned} onPin={pin} />, [currentFlow, pinned, pin]);
 
   return (
@@ -314,7 +319,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
             onRolledBack={props.reload}
           />}
         </div>
-        {panels.side && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} variables={variables} stepTest={stepTest} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onNote={(id, text) => update((g) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id && n.data.kind === 'note' ? { ...n, data: { ...n.data, text } } : n)) }))} onRenamePort={edits.onRenamePort} />}
+        {panels.side && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} variables={variables} stepTest={stepTest} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onNote={onNote} onRenamePort={edits.onRenamePort} />}
       </div>
       {importOpen && <ImportDialog onImport={applyImport} onClose={() => setImportOpen(null)} initialErrors={importOpen.errors} />}
       {runNow && <RunNowDialog flow={currentFlow()} onClose={() => setRunNow(false)} />}
