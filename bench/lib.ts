@@ -328,7 +328,15 @@ export interface Runtime extends Child {
  * `history` finished runs and `records` records seeded into its store first. BENCH_CPU_PROF=<dir> writes
  * a V8 CPU profile of the runtime into <dir> (summarise it with `bench/profile-summary.ts`).
  */
-export async function startFlowdesk(opts: { receiverUrl: string; backend: Backend; history?: number; records?: number; env?: Record<string, string> }): Promise<Runtime> {
+export async function startFlowdesk(opts: {
+  receiverUrl: string;
+  backend: Backend;
+  history?: number;
+  records?: number;
+  env?: Record<string, string>;
+  /** a prebuilt bundle to run instead of building this checkout's (A/B comparisons, bench/ab.ts) */
+  entry?: string;
+}): Promise<Runtime> {
   const dataDir = tmp('flowdesk-bench-data-');
   const flowsDir = benchFlowsDir(opts.receiverUrl);
   const databaseUrl = await opts.backend.freshDatabase();
@@ -339,7 +347,7 @@ export async function startFlowdesk(opts: { receiverUrl: string; backend: Backen
   const nodeArgs = [...RUNTIME_NODE_FLAGS, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : [])];
   const t0 = performance.now();
   const rt = await startChild(
-    runtimeEntry(),
+    opts.entry ?? runtimeEntry(),
     {
       FLOWDESK_DATA_DIR: dataDir,
       FLOWDESK_FLOWS_DIR: flowsDir,

@@ -1,10 +1,12 @@
 // Group commit: one append-only file, one writer. Every append that arrives while a write is in
 // flight joins the next batch; a batch is ONE write() and (fsync on) ONE fdatasync(), and every
-// caller in it resolves only after that. Offsets are assigned synchronously at append time, so the
-// caller knows where its bytes will be before they are written.
+// caller in it resolves only after that. Batches are pipelined: batch N+1 is written while batch N's
+// fdatasync runs (its own fdatasync starts once its write returned), and batches are acknowledged in
+// order, each only after the fdatasync covering it. Offsets are assigned synchronously at append
+// time, so the caller knows where its bytes will be before they are written.
 //
-// A failed write or fdatasync (ENOSPC, EIO) fails its batch and every batch queued behind it (their
-// offsets assumed its bytes): each failed append's `onFail` runs synchronously, newest first, so the
+// A failed write or fdatasync (ENOSPC, EIO) fails its batch and every batch in flight or queued behind
+// it (their offsets assumed its bytes): each failed append's `onFail` runs synchronously, newest first, so the
 // owner rolls its in-memory state back to what is durable before anyone else can see it. The file is
 // then cut back to its last durable offset before anything else is appended, and the next append
 // simply tries again: writes resume by themselves once the disk has room.
@@ -48,6 +50,8 @@ interface Batch {
   entries: AppendOptions[];
   bytes: number;
   lastTag: number;
+  /** its fdatasync (or, fsync off, its write) has returned */
+  synced: boolean;
 }
 
 function newBatch(): Batch {
@@ -59,8 +63,11 @@ function newBatch(): Batch {
   });
   // a batch nobody awaits must not become an unhandled rejection; callers get it through `promise`
   promise.catch(() => {});
-  return { promise, resolve, reject, entries: [], bytes: 0, lastTag: -1 };
+  return { promise, resolve, reject, entries: [], bytes: 0, lastTag: -1, synced: false };
 }
+
+/** Batches written but not yet durable, at most: batch N+1 is written while N's fdatasync runs. */
+export const DEFAULT_PIPELINE_DEPTH = 2;
 
 export interface AppendLogOptions {
   fsync: boolean;
@@ -71,6 +78,12 @@ export interface AppendLogOptions {
   health?: WriteHealthSink;
   /** the highest tag already durable in the file (at open) */
   durableTag?: number;
+  /**
+   * How many batches may be in flight (written, their fdatasync not yet returned); 1 = write, sync,
+   * then the next batch. Writes stay one at a time and in offset order; each batch's fdatasync starts
+   * after its own write returned, and batches are acknowledged strictly in order.
+   */
+  pipelineDepth?: number;
 }
 
 export class AppendLog {
@@ -86,9 +99,15 @@ export class AppendLog {
   /** the file may hold bytes past `durable` (a failed append): cut them before the next write */
   private dirty = false;
   private parts: Buffer[] = [];
+  /** appends not yet taken into a write */
   private batch: Batch | undefined;
-  private flushing = false;
-  private inflight: Batch | undefined;
+  /** a flush is scheduled for the next tick (appends of one tick share a write) */
+  private scheduled = false;
+  /** a write() is in progress (one at a time: offsets were assigned in order) */
+  private writing = false;
+  /** batches taken into a write and not yet durable, oldest first */
+  private readonly pipeline: Batch[] = [];
+  private readonly depth: number;
   private closed = false;
   private readonly files: FileLayer;
   /** called after each durable batch with the new durable size */
@@ -103,6 +122,7 @@ export class AppendLog {
     this.durable = initialSize;
     this.durableTag = opts.durableTag ?? 0;
     this.files = opts.files ?? nodeFiles;
+    this.depth = Math.max(1, opts.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH);
     this.dirSynced = !(opts.created && opts.fsync);
     // the file exists from the start (a failure here is retried by the first append)
     this.opening = this.files.openAppend(file).then(
@@ -126,10 +146,13 @@ export class AppendLog {
     b.entries.push(o);
     b.bytes += buf.length;
     if (o.tag !== undefined) b.lastTag = o.tag;
-    if (!this.flushing) {
-      this.flushing = true;
-      // start on the next tick so that appends made in this tick share the first write
-      process.nextTick(() => void this.flush());
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // start on the next tick so that appends made in this tick share the write
+      process.nextTick(() => {
+        this.scheduled = false;
+        this.pump();
+      });
     }
     return { offset, done: b.promise };
   }
@@ -150,46 +173,80 @@ export class AppendLog {
     return this.fh;
   }
 
-  private async flush(): Promise<void> {
-    while (this.parts.length) {
-      const parts = this.parts;
-      const batch = this.batch!;
-      this.parts = [];
-      this.batch = undefined;
-      this.inflight = batch;
-      try {
-        const fh = await this.ready();
-        const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts, batch.bytes);
-        await fh.append(buf);
-        this.opts.stats.writes++;
-        this.opts.stats.bytes += batch.bytes;
-        if (this.opts.fsync) {
-          await fh.datasync();
-          this.opts.stats.fsyncs++;
-        }
-        this.durable += batch.bytes;
-        if (batch.lastTag >= 0) this.durableTag = batch.lastTag;
-        this.inflight = undefined;
-        this.opts.health?.succeeded(this.file);
-        this.onDurable?.(this.durable);
-        batch.resolve();
-      } catch (e) {
-        this.inflight = undefined;
-        this.fail(batch, e);
-      }
-    }
-    this.flushing = false;
+  /** Starts the next write if there is one to do and room in the pipeline. */
+  private pump(): void {
+    if (this.writing || !this.parts.length || this.pipeline.length >= this.depth) return;
+    // after a failure, the file is cut back to `durable` only once nothing before it is in flight
+    if (this.dirty && this.pipeline.length) return;
+    const parts = this.parts;
+    const batch = this.batch!;
+    this.parts = [];
+    this.batch = undefined;
+    this.pipeline.push(batch);
+    this.writing = true;
+    void this.write(batch, parts);
   }
 
-  /** Fails `batch` and everything queued behind it, rolling back newest first; the file is cut back later. */
+  private async write(batch: Batch, parts: Buffer[]): Promise<void> {
+    let fh: AppendHandle;
+    try {
+      fh = await this.ready();
+      await fh.append(parts.length === 1 ? parts[0] : Buffer.concat(parts, batch.bytes));
+      this.opts.stats.writes++;
+      this.opts.stats.bytes += batch.bytes;
+    } catch (e) {
+      this.writing = false;
+      this.fail(batch, e);
+      this.pump();
+      return;
+    }
+    this.writing = false;
+    if (!this.pipeline.includes(batch)) return this.pump(); // an earlier batch failed meanwhile: so did this one
+    if (this.opts.fsync) {
+      // the next batch is written while this one's fdatasync runs
+      this.pump();
+      try {
+        await fh.datasync();
+        this.opts.stats.fsyncs++;
+      } catch (e) {
+        this.fail(batch, e);
+        this.pump();
+        return;
+      }
+    }
+    batch.synced = true;
+    this.settle();
+    this.pump();
+  }
+
+  /** Acknowledges the durable batches at the head of the pipeline, in order. */
+  private settle(): void {
+    while (this.pipeline.length && this.pipeline[0].synced) {
+      const b = this.pipeline.shift()!;
+      this.durable += b.bytes;
+      if (b.lastTag >= 0) this.durableTag = b.lastTag;
+      this.opts.health?.succeeded(this.file);
+      this.onDurable?.(this.durable);
+      b.resolve();
+    }
+  }
+
+  /**
+   * Fails `batch` and every batch after it (in flight or queued: their offsets assumed its bytes),
+   * rolling back newest first; the file is cut back before the next write. Batches before it carry on.
+   */
   private fail(batch: Batch, e: unknown): void {
-    const queued = this.batch;
+    const at = this.pipeline.indexOf(batch);
+    if (at < 0) return; // already failed with an earlier one
+    const failed = this.pipeline.splice(at);
+    if (this.batch) failed.push(this.batch);
     this.batch = undefined;
     this.parts = [];
-    this.size = this.durable;
+    this.size = this.durable + this.pipeline.reduce((n, b) => n + b.bytes, 0);
     this.dirty = true;
     this.opts.stats.failedWrites++;
-    for (const b of queued ? [queued, batch] : [batch]) {
+    for (let j = failed.length - 1; j >= 0; j--) {
+      const b = failed[j];
       for (let i = b.entries.length - 1; i >= 0; i--) {
         try {
           b.entries[i].onFail?.();
@@ -199,15 +256,14 @@ export class AppendLog {
       }
     }
     this.opts.health?.failed(this.file, e);
-    queued?.reject(e);
-    batch.reject(e);
+    for (let j = failed.length - 1; j >= 0; j--) failed[j].reject(e);
   }
 
   /** Resolves once everything appended so far is durable (batches complete in order). */
   drain(): Promise<void> {
     if (this.batch) return this.batch.promise;
-    if (this.inflight) return this.inflight.promise;
-    return Promise.resolve();
+    const last = this.pipeline[this.pipeline.length - 1];
+    return last ? last.promise : Promise.resolve();
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,128 @@
+// node --import tsx bench/ab.ts — two runtime bundles side by side in the same conditions (issue 18's
+// hot path): per round, interleaved (A first in odd rounds, B first in even ones): a bare Express 5
+// saturation, each bundle's saturation, then each bundle evenly paced at 1,000 events/s with its
+// event-loop delay (prom-client's monitorEventLoopDelay, p99/max over that window) and GC time.
+//   BENCH_A (apps/runtime/dist-base/main.mjs: build it with `git stash; npm run build:runtime; cp -r
+//   apps/runtime/dist apps/runtime/dist-base; git stash pop`), BENCH_B (this checkout's bundle),
+//   BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_RATE (1000).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  drain, envNum, fmt, isMain, load, loadAvg, lowdbBackend, machine, medianNum, paced, pct, REPO, runtimeEntry, startChild, startFlowdesk,
+  startReceiverProcess, writeResult, type LoadResult, type Runtime,
+} from './lib.ts';
+
+interface LoopWindow {
+  /** event-loop delay over the window, ms */
+  lagP99: number;
+  lagMax: number;
+  /** GC pause time in the window, ms, and the number of pauses */
+  gcMs: number;
+  gcCount: number;
+}
+
+/** CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat (Linux). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** Saturation plus the runtime's CPU per accepted event: unlike the rate, not moved by others' load. */
+type Sat = LoadResult & { cpuUsPerEvent: number };
+
+async function saturate(rt: Runtime, seconds: number, connections: number, tag: string): Promise<Sat> {
+  await drain(rt.url);
+  const c0 = cpuSeconds(rt.pid);
+  const r = await load(rt.url, { seconds, connections, tag });
+  await drain(rt.url); // the runs' work counts too
+  return { ...r, cpuUsPerEvent: ((cpuSeconds(rt.pid) - c0) / Math.max(1, r.accepted)) * 1e6 };
+}
+
+interface Side {
+  sat: Sat[];
+  paced: (LoadResult & LoopWindow)[];
+}
+
+async function metrics(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+const sample = (text: string, name: string): number => {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+};
+
+async function pacedWithLoop(rt: Runtime, seconds: number, rate: number, connections: number, tag: string): Promise<LoadResult & LoopWindow> {
+  const before = await metrics(rt.url); // resets the loop-delay histogram
+  const r = await paced(rt.url, { seconds, rate, connections, tag });
+  const after = await metrics(rt.url);
+  await drain(rt.url);
+  return {
+    ...r,
+    lagP99: sample(after, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    lagMax: sample(after, 'nodejs_eventloop_lag_max_seconds') * 1000,
+    gcMs: (sample(after, 'nodejs_gc_duration_seconds_sum') - sample(before, 'nodejs_gc_duration_seconds_sum')) * 1000,
+    gcCount: sample(after, 'nodejs_gc_duration_seconds_count') - sample(before, 'nodejs_gc_duration_seconds_count'),
+  };
+}
+
+export async function runAB(): Promise<unknown> {
+  const rounds = envNum('BENCH_ROUNDS', 3);
+  const seconds = envNum('BENCH_SECONDS', 8);
+  const connections = envNum('BENCH_CONNECTIONS', 50);
+  const rate = envNum('BENCH_RATE', 1000);
+  const entries = { A: process.env.BENCH_A ?? 'apps/runtime/dist-base/main.mjs', B: process.env.BENCH_B ?? runtimeEntry() };
+  for (const e of Object.values(entries)) if (!existsSync(join(REPO, e))) throw new Error(`no bundle at ${e}`);
+  const receiver = await startReceiverProcess();
+  const express = await startChild('bench/baselines/express.ts');
+  const backend = lowdbBackend();
+  const rts = { A: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.A }), B: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.B }) };
+  const sides: Record<'A' | 'B', Side> = { A: { sat: [], paced: [] }, B: { sat: [], paced: [] } };
+  const expressSat: LoadResult[] = [];
+  const loads: number[] = [];
+  try {
+    for (const u of [express.url, rts.A.url, rts.B.url]) await load(u, { seconds: 2, connections, tag: 'warmup' });
+    for (const k of ['A', 'B'] as const) await drain(rts[k].url);
+    for (let i = 0; i < rounds; i++) {
+      loads.push(loadAvg());
+      const order = i % 2 ? (['B', 'A'] as const) : (['A', 'B'] as const);
+      expressSat.push(await load(express.url, { seconds, connections, tag: `e${i}` }));
+      for (const k of order) {
+        sides[k].sat.push(await saturate(rts[k], seconds, connections, `${k}s${i}`));
+      }
+      for (const k of order) sides[k].paced.push(await pacedWithLoop(rts[k], seconds, rate, connections, `${k}p${i}`));
+    }
+  } finally {
+    await Promise.all([rts.A.stop(), rts.B.stop(), express.stop(), receiver.close()]);
+  }
+  console.log(`\nA/B — ${machine()}, load average ${loads.join(', ')}, ${seconds}s per measurement, ${connections} connections, fdatasync per group commit`);
+  console.log(`A = ${entries.A}\nB = ${entries.B}`);
+  console.log('                       accepted/s  vs express   p50 ms   p99 ms   max ms  loop p99 ms  loop max ms  GC ms (n)  CPU µs/event');
+  const summary: Record<string, unknown> = {};
+  for (let i = 0; i < rounds; i++) {
+    console.log(`express sat. round ${i + 1} ${fmt(expressSat[i]!.acceptedPerSec, 10)}`);
+    for (const k of ['A', 'B'] as const) {
+      const s = sides[k].sat[i]!;
+      const p = sides[k].paced[i]!;
+      console.log(`${k} sat.               ${fmt(s.acceptedPerSec, 10)}  ${fmt(pct(s.acceptedPerSec, expressSat[i]!.acceptedPerSec), 9)}%  ${fmt(s.p50, 7, 1)}  ${fmt(s.p99, 7, 1)}  ${fmt(s.max)}                                    ${fmt(s.cpuUsPerEvent, 12)}`);
+      console.log(
+        `${k} @${rate}/s            ${fmt(p.acceptedPerSec, 10)}              ${fmt(p.p50, 7, 1)}  ${fmt(p.p99, 7, 1)}  ${fmt(p.max)}  ${fmt(p.lagP99, 11, 1)}  ${fmt(p.lagMax, 11, 1)}  ${fmt(p.gcMs, 6, 0)} (${p.gcCount})`,
+      );
+    }
+  }
+  for (const k of ['A', 'B'] as const) {
+    const ratio = medianNum(sides[k].sat.map((s, i) => pct(s.acceptedPerSec, expressSat[i]!.acceptedPerSec)));
+    const p99 = medianNum(sides[k].paced.map((p) => p.p99));
+    const p50 = medianNum(sides[k].paced.map((p) => p.p50));
+    const cpu = medianNum(sides[k].sat.map((s) => s.cpuUsPerEvent));
+    summary[k] = { entry: entries[k], vsExpressPct: ratio, p99At: p99, p50At: p50, cpuUsPerEvent: cpu };
+    console.log(`${k}: median vs express ${ratio.toFixed(0)}%, median p50/p99 @${rate}/s ${p50.toFixed(1)} / ${p99.toFixed(1)} ms, runtime CPU ${cpu.toFixed(0)} µs per event`);
+  }
+  return { machine: machine(), loads, seconds, connections, rate, expressSat, sides, summary };
+}
+
+if (isMain(import.meta.filename)) {
+  const r = await runAB();
+  console.log(`results: ${writeResult('ab', r)}`);
+}
