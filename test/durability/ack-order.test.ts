@@ -102,6 +102,44 @@ describe('acknowledgement order on the file operations', () => {
     expect(acknowledged && saved && duplicateAnswered).toBe(true);
   });
 
+  it('fsync on, pipelined: a run written while the previous batch’s fdatasync is in flight is acknowledged only after an fdatasync that started after its write', { timeout: 10_000 }, async () => {
+    const d = dir();
+    const rec = recordingFiles();
+    const s = createLowdbStore({ dataDir: d, fsync: true, files: rec.files, log: { warn: () => {} } });
+    await s.open();
+    open.push(s);
+    await s.createRun(makeRun(0)); // the new file's directory entry made durable once
+    const runsFile = join(d, 'journal', 'runs-000001.jsonl');
+    const held = rec.holdDatasync(runsFile);
+    open.unshift({ close: async () => held.release() });
+    const acks = new Map<string, number>();
+    const first = makeRun(1);
+    const second = makeRun(2);
+    const a = s.createRun(first, { flowId: 'f1', key: 'a', now: at(0), expiresAt: at(100) }).then(() => void acks.set(first.id, rec.next()));
+    await held.called; // the first batch's fdatasync is in flight (held)
+    const b = s.createRun(second, { flowId: 'f1', key: 'b', now: at(0), expiresAt: at(100) }).then(() => void acks.set(second.id, rec.next()));
+    const syncStarts = () => rec.events.filter((e) => e.kind === 'datasync' && e.phase === 'start' && e.file === runsFile);
+    const from = syncStarts().length;
+    for (let i = 0; i < 2000 && syncStarts().length < from + 1; i++) await new Promise((r) => setTimeout(r, 1));
+    // the second run's line was written while the first fdatasync was still held
+    const firstSync = syncStarts()[from - 1]!;
+    const written = rec.writtenAt(runsFile, lineEnd(d, second.id))!;
+    expect(written, 'the second run was not written while the first fdatasync ran').toBeDefined();
+    expect(written.seq).toBeGreaterThan(firstSync.seq);
+    expect(firstSync.covered!, 'the first fdatasync cannot vouch for the second run').toBeLessThan(lineEnd(d, second.id));
+    expect(acks.size).toBe(0);
+    held.release();
+    await Promise.all([a, b]);
+    for (const r of [first, second]) {
+      const durable = rec.durableAt(runsFile, lineEnd(d, r.id))!;
+      expect(durable.seq, `run ${r.id} acknowledged before the fdatasync covering it returned`).toBeLessThan(acks.get(r.id)!);
+      // the fdatasync that covers it started after its line was written
+      const start = rec.events.find((e) => e.kind === 'datasync' && e.phase === 'start' && e.file === runsFile && e.covered === durable.covered)!;
+      expect(start.seq).toBeGreaterThan(rec.writtenAt(runsFile, lineEnd(d, r.id))!.seq);
+    }
+    expect(acks.get(first.id)!).toBeLessThan(acks.get(second.id)!);
+  });
+
   it('fsync off: every createRun resolves after the write of its line, and nothing is fdatasync-ed', async () => {
     const d = dir();
     const rec = recordingFiles();

@@ -23,6 +23,11 @@ const tempFile = () => {
 };
 const line = (s: string) => Buffer.from(`${s}\n`);
 const track = <T extends AppendLog>(l: T): T => (logs.push(l), l);
+/** Waits (turn by turn of the event loop, bounded) until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 1));
+  expect(cond()).toBe(true);
+}
 const healthLog = () => {
   const seen: string[] = [];
   return { seen, sink: { failed: (f: string, e: unknown) => seen.push(`failed ${f} ${(e as NodeJS.ErrnoException).code}`), succeeded: (f: string) => seen.push(`ok ${f}`) } };
@@ -141,6 +146,99 @@ describe('AppendLog', () => {
     await inflight.close();
     await p.done;
     expect(readFileSync(file2, 'utf8')).toBe('in flight\n');
+  });
+
+  it('pipelined: the next batch is written while the previous fdatasync runs, a third waits for room, and acknowledgements come in order, each after the fdatasync covering it', async () => {
+    const file = tempFile();
+    const rec = recordingFiles();
+    const stats = newStats();
+    const log = track(new AppendLog(file, 0, { fsync: true, stats, created: false, files: rec.files }));
+    const held = rec.holdDatasync(file);
+    const acks = new Map<string, number>();
+    const ack = (name: string, p: Promise<void>) => p.then(() => void acks.set(name, rec.next()));
+    const a = ack('a', log.append(line('a'), { tag: 1 }).done);
+    await held.called; // a is written, its fdatasync runs (held)
+    const b = ack('b', log.append(line('bb'), { tag: 2 }).done);
+    await until(() => rec.events.filter((e) => e.kind === 'datasync' && e.phase === 'start').length === 2);
+    // b was written while a's fdatasync was in flight, and its own fdatasync started after that write
+    const bWritten = rec.writtenAt(file, 5)!;
+    const aSyncStart = rec.events.find((e) => e.kind === 'datasync' && e.phase === 'start')!;
+    const bSyncStart = rec.events.filter((e) => e.kind === 'datasync' && e.phase === 'start')[1]!;
+    expect(bWritten.seq).toBeGreaterThan(aSyncStart.seq);
+    expect(bSyncStart.seq).toBeGreaterThan(bWritten.seq);
+    expect(bSyncStart.covered).toBe(5);
+    // two batches in flight: a third is queued, not written, until a's fdatasync returns
+    const c = ack('c', log.append(line('ccc'), { tag: 3 }).done);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(rec.events.filter((e) => e.kind === 'append' && e.phase === 'start')).toHaveLength(2);
+    expect([acks.size, log.durable, log.durableTag, log.size]).toEqual([0, 0, 0, 9]);
+    held.release();
+    await Promise.all([a, b, c]);
+    expect(acks.get('a')!).toBeLessThan(acks.get('b')!);
+    expect(acks.get('b')!).toBeLessThan(acks.get('c')!);
+    for (const [name, end] of [['a', 2], ['b', 5], ['c', 9]] as const) {
+      expect(rec.durableAt(file, end)!.seq, `${name} acknowledged before the fdatasync covering it returned`).toBeLessThan(acks.get(name)!);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('a\nbb\nccc\n');
+    expect(stats).toMatchObject({ writes: 3, fsyncs: 3 });
+    expect([log.durable, log.durableTag]).toEqual([9, 3]);
+  });
+
+  it('pipelined: a failed fdatasync fails its batch and the one written behind it (newest first), the batch before it still lands, and the file is cut back', async () => {
+    const file = tempFile();
+    const syncs: { release: () => void; fail: (e: Error) => void }[] = [];
+    let failNext = 0;
+    const files = {
+      ...nodeFiles,
+      async openAppend(f: string) {
+        const h = await nodeFiles.openAppend(f);
+        return {
+          ...h,
+          async datasync() {
+            // every fdatasync waits for the test; the test decides which one fails
+            await new Promise<void>((release, fail) => syncs.push({ release, fail }));
+            if (failNext-- > 0) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+            await h.datasync();
+          },
+        };
+      },
+    };
+    const stats = newStats();
+    const log = track(new AppendLog(file, 0, { fsync: true, stats, created: false, files, pipelineDepth: 3 }));
+    const undone: string[] = [];
+    const settled: string[] = [];
+    const watch = (name: string, p: Promise<void>) => p.then(() => void settled.push(`${name} ok`), (e: NodeJS.ErrnoException) => void settled.push(`${name} ${e.code}`));
+    const a = watch('a', log.append(line('a'), { tag: 1, onFail: () => undone.push('a') }).done);
+    await until(() => syncs.length === 1);
+    const b = watch('b', log.append(line('b'), { tag: 2, onFail: () => undone.push('b') }).done);
+    await until(() => syncs.length === 2);
+    const c = watch('c', log.append(line('c'), { tag: 3, onFail: () => undone.push('c') }).done);
+    await until(() => syncs.length === 3);
+    // b's fdatasync fails while a's and c's are in flight
+    failNext = 1;
+    syncs[1]!.release();
+    await b;
+    expect(undone).toEqual(['c', 'b']);
+    expect(stats.failedWrites).toBe(1);
+    expect(log.size).toBe(2); // a's bytes are still expected to land
+    failNext = 0;
+    syncs[0]!.release();
+    syncs[2]!.release();
+    await Promise.all([a, c]);
+    expect(settled).toEqual(['c EIO', 'b EIO', 'a ok']);
+    expect([log.durable, log.durableTag]).toEqual([2, 1]);
+    // the next write first cuts b's and c's bytes
+    const d = log.append(line('d'), { tag: 4 });
+    expect(d.offset).toBe(2);
+    // (the cut is fdatasync'ed, then d's write is)
+    await until(() => syncs.length === 4);
+    expect(readFileSync(file, 'utf8')).toBe('a\n');
+    syncs[3]!.release();
+    await until(() => syncs.length === 5);
+    syncs[4]!.release();
+    await d.done;
+    expect(readFileSync(file, 'utf8')).toBe('a\nd\n');
+    expect([log.durable, log.durableTag]).toEqual([4, 4]);
   });
 
   it('drain resolves once everything appended so far is durable', async () => {
