@@ -2,8 +2,8 @@
 // actions/ (and indexed by `npm run schema:build`) is a new action everywhere the compiler looks.
 import type { Static } from '@sinclair/typebox';
 import { ACTION_SPECS } from './actions/index.ts';
-import { paramPatterns, paramValuesWithRole } from './spec/action.ts';
-import type { ParamPattern, ParamRole } from './spec/params.ts';
+import { paramPatterns } from './spec/action.ts';
+import { valuesAt, type ParamPattern, type ParamRole } from './spec/params.ts';
 
 export { ACTION_SPECS };
 export type AnyActionSpec = (typeof ACTION_SPECS)[number];
@@ -44,6 +44,6 @@ const patternsByRole = new Map<string, ParamPattern[]>();
 
 /** The values an action node's params hold where `role` applies, each with its pointer inside params. */
 export function paramsWithRole(node: { action: string; params?: unknown }, role: ParamRole): { pointer: string; value: unknown }[] {
-  const spec = actionSpec(node.action);
-  return spec ? paramValuesWithRole(spec, node.params ?? {}, role) : [];
+  // the patterns from the cache (every action call asks, on the hot path), not from the schema again
+  return actionSpec(node.action) ? valuesAt(node.params ?? {}, paramPathsByRole(node.action, role)) : [];
 }

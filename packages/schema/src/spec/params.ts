@@ -71,6 +71,7 @@ export function valuesAt(params: unknown, patterns: readonly ParamPattern[]): { 
 
 /** Whether a pointer into params lies at or inside one of the patterns. */
 export function pointerMatches(pointer: string, patterns: readonly ParamPattern[]): boolean {
+  if (patterns.length === 0) return false; // most params of most actions: no split per value walked
   const tokens = pointer === '' ? [] : pointer.slice(1).split('/');
   return patterns.some((p) => {
     const want = p === '' ? [] : p.slice(1).split('/');

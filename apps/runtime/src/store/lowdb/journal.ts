@@ -44,6 +44,8 @@ export interface JournalOptions {
 const HEAD = Buffer.from('{"h":');
 const SEP = Buffer.from('},"d":');
 const TAIL = Buffer.from('}\n');
+/** a line's head beyond the header's own JSON: `{"h":` + `,"crc":` + up to 10 digits + `},"d":` (less its `}`) */
+const HEAD_EXTRA = 5 + 7 + 10 + 6;
 const CLOSE_BRACE = 0x7d;
 const SEG_SPAN = 2 ** 32;
 
@@ -176,16 +178,24 @@ export class Journal {
    */
   append(h: Header, doc: string, onFail?: () => void): { loc: Loc; done: Promise<void> } {
     if (this.closed || !this.active) throw new Error(`journal ${this.prefix} is closed`);
-    const docBuf = Buffer.from(doc);
     const q = this.nextSeq++;
     h.q = q;
     // the CRC covers the document and the header (as written, without the crc field itself)
     const hj = JSON.stringify(h);
-    const crc = crc32(hj, crc32(docBuf));
-    const head = Buffer.from(`{"h":${hj.slice(0, -1)},"crc":${crc}},"d":`);
-    const len = head.length + docBuf.length + TAIL.length;
+    // the document is encoded once, straight into the line's buffer behind room for the head (whose
+    // length depends on the CRC of those very bytes): no Buffer of its own, no concatenation
+    const docLen = Buffer.byteLength(doc);
+    const room = Buffer.byteLength(hj) + HEAD_EXTRA;
+    const buf = Buffer.allocUnsafe(room + docLen + TAIL.length);
+    buf.write(doc, room, docLen, 'utf8');
+    TAIL.copy(buf, room + docLen);
+    const crc = crc32(hj, crc32(buf.subarray(room, room + docLen)));
+    const head = `{"h":${hj.slice(0, -1)},"crc":${crc}},"d":`;
+    const start = room - Buffer.byteLength(head);
+    buf.write(head, start, 'utf8');
+    const line = buf.subarray(start);
+    const len = line.length;
     if (this.active.size > 0 && this.active.size + len > this.opts.segmentBytes) this.roll();
-    const line = Buffer.concat([head, docBuf, TAIL], len);
     const seg = this.activeSeg;
     const key = seg * SEG_SPAN + this.active.size;
     const { offset, done } = this.active.append(line, {
