@@ -41,9 +41,16 @@ export function paramPathsByRole(action: string, role: ParamRole): ParamPattern[
   return patterns;
 }
 const patternsByRole = new Map<string, ParamPattern[]>();
+const valuePatterns = new Map<string, readonly ParamPattern[]>();
 
 /** The values an action node's params hold where `role` applies, each with its pointer inside params. */
 export function paramsWithRole(node: { action: string; params?: unknown }, role: ParamRole): { pointer: string; value: unknown }[] {
-  // the patterns from the cache (every action call asks, on the hot path), not from the schema again
-  return actionSpec(node.action) ? valuesAt(node.params ?? {}, paramPathsByRole(node.action, role)) : [];
+  const spec = actionSpec(node.action);
+  if (!spec) return [];
+  // every action call asks (the hot path): the patterns are worked out from the schema once. A cache of
+  // its own: paramPathsByRole hands its arrays out to callers
+  const key = `${node.action}\u0000${role}`;
+  let patterns = valuePatterns.get(key);
+  if (!patterns) valuePatterns.set(key, (patterns = Object.freeze(paramPatterns(spec, role))));
+  return valuesAt(node.params ?? {}, patterns);
 }
