@@ -62,6 +62,21 @@ export function parseLine(buf: Buffer, start: number, end: number): { h: Header;
   if (buf[end - 1] !== CLOSE_BRACE) return undefined;
   const sep = buf.indexOf(SEP, start + HEAD.length);
   if (sep === -1 || sep + SEP.length >= end) return undefined;
+  const docStart = sep + SEP.length;
+  const docEnd = end - 1;
+  // fast path: the header was written as JSON.stringify(h) with `,"crc":N` spliced in before its
+  // closing brace, so the CRC is checked over the bytes as they are, without re-serialising the header
+  const fast = rawHeaderCrc(buf, start + HEAD.length, sep);
+  if (fast && crc32(CLOSE, crc32(buf.subarray(start + HEAD.length, fast.at), crc32(buf.subarray(docStart, docEnd)))) === fast.crc) {
+    let h: Header;
+    try {
+      h = JSON.parse(`${buf.toString('utf8', start + HEAD.length, fast.at)}}`) as Header;
+    } catch {
+      return undefined;
+    }
+    if (h === null || typeof h !== 'object') return undefined;
+    return { h, docStart, docEnd };
+  }
   let h: Header;
   try {
     h = JSON.parse(buf.toString('utf8', start + HEAD.length, sep + 1)) as Header;
@@ -69,12 +84,29 @@ export function parseLine(buf: Buffer, start: number, end: number): { h: Header;
     return undefined;
   }
   if (h === null || typeof h !== 'object' || typeof h.crc !== 'number') return undefined;
-  const docStart = sep + SEP.length;
-  const docEnd = end - 1;
   const crc = h.crc;
   delete h.crc;
   if (crc32(JSON.stringify(h), crc32(buf.subarray(docStart, docEnd))) !== crc) return undefined;
   return { h, docStart, docEnd };
+}
+
+const CLOSE = Buffer.from('}');
+const CRC_KEY = Buffer.from(',"crc":');
+
+/** The `,"crc":N` at the end of a header (ending before `sep`): N and where the marker starts. */
+function rawHeaderCrc(buf: Buffer, hStart: number, sep: number): { crc: number; at: number } | undefined {
+  let p = sep - 1;
+  let crc = 0;
+  let mul = 1;
+  while (p > hStart && buf[p] >= 0x30 && buf[p] <= 0x39 && mul <= 1e10) {
+    crc += (buf[p] - 0x30) * mul;
+    mul *= 10;
+    p--;
+  }
+  if (mul === 1) return undefined;
+  const at = p + 1 - CRC_KEY.length;
+  if (at <= hStart || buf.compare(CRC_KEY, 0, CRC_KEY.length, at, p + 1) !== 0) return undefined;
+  return { crc, at };
 }
 
 export class Journal {
