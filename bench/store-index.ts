@@ -95,7 +95,12 @@ async function journalBytes(dir: string): Promise<number> {
 }
 
 /** Where the start's time goes: raw reads, the same plus line parsing (CRC, header JSON), the real open. */
-async function restart(dir: string): Promise<{ readMs: number; parseMs: number; openMs: number; heapPerRunAfterOpen: number }> {
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+};
+
+async function restart(dir: string): Promise<{ readMs: number; parseMs: number; openMs: number; openCpuMs: number; parseCpuMs: number; heapPerRunAfterOpen: number }> {
   const jd = join(dir, 'journal');
   const files = (await readdir(jd)).filter((f) => f.endsWith('.jsonl')).map((f) => join(jd, f));
   let t = performance.now();
@@ -107,17 +112,21 @@ async function restart(dir: string): Promise<{ readMs: number; parseMs: number; 
   }
   const readMs = performance.now() - t;
   t = performance.now();
+  let c = process.cpuUsage();
   let lines = 0;
   for (const f of files) await scanLines(f, (b, s, e) => (parseLine(b, s, e) ? ++lines > 0 : false));
   const parseMs = performance.now() - t;
+  const parseCpuMs = cpuMs(c);
   const before = heapUsed();
   t = performance.now();
+  c = process.cpuUsage();
   const store: LowdbStore = createLowdbStore({ dataDir: dir, fsync: true, log: { warn: () => {} } });
   await store.open();
   const openMs = performance.now() - t;
+  const openCpuMs = cpuMs(c);
   const heapPerRunAfterOpen = (heapUsed() - before) / N;
   await store.close();
-  return { readMs, parseMs, openMs, heapPerRunAfterOpen };
+  return { readMs, parseMs, openMs, openCpuMs, parseCpuMs, heapPerRunAfterOpen };
 }
 
 const dir = tmp('flowdesk-bench-index-');
@@ -134,7 +143,7 @@ try {
   for (let i = 0; i < ROUNDS; i++) {
     const r = await restart(dir);
     rounds.push(r);
-    console.log(`reopen ${i + 1}: read files ${r.readMs.toFixed(0)} ms, read + parse every line ${r.parseMs.toFixed(0)} ms, open() ${r.openMs.toFixed(0)} ms; heap after open ${r.heapPerRunAfterOpen.toFixed(0)} B per lead`);
+    console.log(`reopen ${i + 1}: read files ${r.readMs.toFixed(0)} ms, read + parse every line ${r.parseMs.toFixed(0)} ms (CPU ${r.parseCpuMs.toFixed(0)}), open() ${r.openMs.toFixed(0)} ms (CPU ${r.openCpuMs.toFixed(0)}); heap after open ${r.heapPerRunAfterOpen.toFixed(0)} B per lead`);
   }
   console.log(`→ ${writeResult('store-index', { machine: machine(), loadAvg: loadAvg(), runs: N, journalBytes: bytes, parts, perLead: total / N, rounds })}`);
 } finally {

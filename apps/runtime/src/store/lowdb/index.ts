@@ -27,7 +27,7 @@ import { Collection } from './collection.ts';
 import { DocJournal, type MetaCodec } from './doc-journal.ts';
 import { Journal, type Header, type Loc } from './journal.ts';
 import { DirLock } from './lock.ts';
-import { keyHash, RunIndex, type Claim, type RunFields, type RunVersion } from './run-index.ts';
+import { KEY_BYTES, keyDigest, keyHash, keyHashFromText, keyHashText, RunIndex, type Claim, type RunFields, type RunVersion } from './run-index.ts';
 import { nodeFiles, type FileLayer } from './file-layer.ts';
 import { Checkpoint, encodeCheckpoint } from './checkpoint.ts';
 import { CompactionGate } from './compaction-gate.ts';
@@ -65,7 +65,7 @@ export interface LowdbStoreStats extends StoreStats {
   claims: number;
   /** run documents read (parsed) by getRun, listRuns and listOpenRuns* since open */
   runReads: number;
-  /** characters of idempotency/record key material in the index (hashes: bounded per run) */
+  /** bytes of idempotency/record key material in the index (truncated hashes: bounded per run) */
   keyChars: number;
 }
 
@@ -278,9 +278,11 @@ class LowdbJournalStore implements LowdbStore {
   /** A run line's header into the index. Lines written before keys were hashed carry raw keys (k, rk, dk). */
   private indexRunLine(h: Header, loc: Loc): void {
     this.runsTotal += loc.len;
-    const hashed = (hk: unknown, raw: unknown): string | undefined => (typeof hk === 'string' ? hk : typeof raw === 'string' ? keyHash(raw) : undefined);
+    // header hashes are base64url text (of the whole sha256, or of the index's KEY_BYTES); the index keeps bytes
+    const hashed = (hk: unknown, raw: unknown): Uint8Array | undefined =>
+      typeof hk === 'string' ? keyHashFromText(hk) : typeof raw === 'string' ? keyHash(raw) : undefined;
     const kh = hashed(h.kh, h.k);
-    const rkh = typeof h.rkh === 'string' ? h.rkh : typeof h.rk === 'string' ? (h.rk === h.k ? kh : keyHash(h.rk)) : undefined;
+    const rkh = h.rkh !== undefined && h.rkh === h.kh ? kh : typeof h.rkh === 'string' ? keyHashFromText(h.rkh) : typeof h.rk === 'string' ? (h.rk === h.k ? kh : keyHash(h.rk)) : undefined;
     const { slot } = this.runs.upsert(
       {
         id: String(h.id),
@@ -296,7 +298,7 @@ class LowdbJournalStore implements LowdbStore {
       loc.off,
       loc.len,
     );
-    const dkh = typeof h.dkh === 'string' ? h.dkh : typeof h.dk === 'string' ? (h.dk === h.k ? kh : keyHash(h.dk)) : undefined;
+    const dkh = h.dkh !== undefined && h.dkh === h.kh ? kh : typeof h.dkh === 'string' ? keyHashFromText(h.dkh) : typeof h.dk === 'string' ? (h.dk === h.k ? kh : keyHash(h.dk)) : undefined;
     if (dkh !== undefined && typeof h.dx === 'number') this.runs.setClaim(slot, { flowId: String(h.df), keyHash: dkh, expires: h.dx });
   }
 
@@ -502,19 +504,22 @@ class LowdbJournalStore implements LowdbStore {
     const h: Header = { id: run.id, f: run.flowId, s: run.status, c: run.createdAt };
     if (run.endedAt !== undefined) h.e = run.endedAt;
     const key = run.idempotencyKey ?? undefined;
-    const kh = key === undefined ? undefined : keyHash(key);
-    if (kh !== undefined) h.kh = kh;
-    let rkh: string | undefined;
+    // headers keep the whole sha256 as base64url (the format lines have always had); the index its first bytes
+    const kd = key === undefined ? undefined : keyDigest(key);
+    const kh = kd?.subarray(0, KEY_BYTES);
+    if (kd !== undefined) h.kh = kd.toString('base64url');
+    let rkh: Uint8Array | undefined;
     if (run.record) {
-      rkh = run.record.key === key ? kh : keyHash(run.record.key);
+      const rd = run.record.key === key ? kd : keyDigest(run.record.key);
+      rkh = rd!.subarray(0, KEY_BYTES);
       h.re = run.record.entity;
-      h.rkh = rkh;
+      h.rkh = rd === kd ? h.kh : rd!.toString('base64url');
     }
     const existing = this.runs.slot(run.id);
     const c = claim ?? (existing >= 0 ? this.runs.claim(existing) : undefined);
     if (c) {
       h.df = c.flowId;
-      h.dkh = c.keyHash;
+      h.dkh = kh !== undefined && Buffer.compare(c.keyHash, kh) === 0 ? h.kh : keyHashText(c.keyHash);
       h.dx = c.expires;
     }
     const fields: RunFields = {

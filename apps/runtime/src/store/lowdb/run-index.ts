@@ -1,21 +1,44 @@
-// The in-memory index of the runs journal, kept small on purpose (≈ 250 bytes per run with 64-bit
-// pointers): one slot per run in typed arrays (struct of arrays) instead of one object per run.
-// Per run it holds: id, flow, status, the sha256 of its idempotency key and of its record key (never
-// the keys themselves: a key may be any length), record entity, createdAt, endedAt, the dedupe claim
-// it holds, and where its latest snapshot is (segment, offset, length). Open runs are also indexed by
-// record, so a record's state change finds its runs without looking at the others.
+// The in-memory index of the runs journal, kept small on purpose (≈ 130 bytes per run with 64-bit
+// pointers, all included): one slot per run in typed arrays (struct of arrays), no object and no
+// string per run. Per run it holds: its id (UTF-8 bytes in an arena, found through a hash table:
+// id-table.ts), flow, status, the first 16 bytes of the sha256 of its idempotency key and of its
+// record key (never the keys themselves: a key may be any length), record entity, createdAt, endedAt,
+// the dedupe claim it holds (found through an open-addressing table keyed by flow and key hash), and
+// where its latest snapshot is (segment, offset, length). Open runs are also indexed by record, so a
+// record's state change finds its runs without looking at the others.
 //
 // While a write of a run is in flight, the version it replaced is kept (`RunVersion.prev`), so that a
 // failed write puts the run back exactly as it is on disk (and compaction keeps that version's line).
 import { hash } from 'node:crypto';
 import type { RunStatus } from '@flowdesk/schema';
+import { IdTable } from './id-table.ts';
 
 export const STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'needs_review', 'held', 'succeeded', 'dead', 'failed', 'cancelled'];
 const STATUS_CODE = new Map<string, number>(STATUSES.map((s, i) => [s, i]));
 const FIRST_TERMINAL = 5; // succeeded, dead, failed, cancelled (codes live in memory only: rebuilt at start)
 
-/** The index's form of a key: sha256, base64url (43 characters whatever the key's length). */
-export const keyHash = (key: string): string => hash('sha256', key, 'base64url');
+/** Bytes of a key's hash the index keeps (sha256 truncated: 2^-64 odds of a collision at 2^32 keys). */
+export const KEY_BYTES = 16;
+
+/** A key's sha256: its first KEY_BYTES are the index's form, base64url of all 32 its form in line headers. */
+export const keyDigest = (key: string): Buffer => hash('sha256', key, 'buffer') as unknown as Buffer;
+
+/** The index's form of a key. */
+export const keyHash = (key: string): Uint8Array => keyDigest(key).subarray(0, KEY_BYTES);
+
+/** The index's form of a key hash written in a line header (base64url of 32 bytes, or of KEY_BYTES). */
+export function keyHashFromText(text: string): Uint8Array {
+  const b = Buffer.alloc(KEY_BYTES);
+  b.write(text, 0, KEY_BYTES, 'base64url');
+  return b;
+}
+
+export const keyHashText = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('base64url');
+
+function sameKey(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  for (let i = 0; i < KEY_BYTES; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
+}
 
 /** Interned strings by small integer (0 = none). */
 class Table {
@@ -42,16 +65,16 @@ export interface RunFields {
   createdAt: string;
   endedAt?: string;
   /** keyHash(idempotencyKey) */
-  keyHash?: string;
+  keyHash?: Uint8Array;
   recordEntity?: string;
   /** keyHash(record key) */
-  recordKeyHash?: string;
+  recordKeyHash?: Uint8Array;
 }
 
 export interface Claim {
   flowId: string;
   /** keyHash(key) */
-  keyHash: string;
+  keyHash: Uint8Array;
   expires: number; // ms
 }
 
@@ -72,19 +95,25 @@ function grow<T extends Float64Array | Uint32Array | Uint8Array>(a: T, cap: numb
   return b;
 }
 
+const HAS_KEY = 1;
+const HAS_RK = 2;
+const RK_IS_KEY = 4;
+/** the claim's key is not the run's idempotency key (kept in `otherClaimKeys`) */
+const CLAIM_OTHER = 8;
+
 export class RunIndex {
-  private readonly slots = new Map<string, number>();
-  private ids: (string | undefined)[] = [];
-  private keys: (string | undefined)[] = [];
-  private rkeys: (string | undefined)[] = [];
-  private ckeys: (string | undefined)[] = [];
+  private readonly ids = new IdTable();
   private flow = new Uint32Array(0);
   private stat = new Uint8Array(0);
+  private flags = new Uint8Array(0);
   private created = new Float64Array(0);
   private ended = new Float64Array(0); // NaN: not ended
   private rent = new Uint32Array(0); // record entity code, 0 = none
   private cflow = new Uint32Array(0); // claim flow code, 0 = no claim
   private cexp = new Float64Array(0);
+  private kh = new Uint8Array(0); // KEY_BYTES per slot
+  private rk = new Uint8Array(0); // KEY_BYTES per slot, unless RK_IS_KEY
+  private readonly otherClaimKeys = new Map<number, Uint8Array>();
   readonly seg = new Uint32Array(0) as Uint32Array;
   readonly off = new Uint32Array(0) as Uint32Array;
   readonly len = new Uint32Array(0) as Uint32Array;
@@ -93,9 +122,11 @@ export class RunIndex {
   private free: number[] = [];
   private readonly flows = new Table();
   private readonly entities = new Table();
-  /** claims: flow code → key hash → slot */
-  private readonly claims = new Map<number, Map<string, number>>();
-  /** open runs by record: `<entity code>:<record key hash>` → slots */
+  /** claims: open addressing over slots, keyed by (claim flow, claim key); slot + 1, 0 = empty */
+  private claimTable = new Int32Array(1024);
+  private claimMask = 1023;
+  private claims = 0;
+  /** open runs by record: `<entity code>:<record key hash, latin1>` → slots */
   private readonly openByRecord = new Map<string, Set<number>>();
   /** slots ordered by (createdAt, id) ascending; built lazily after bulk loading */
   private order = new Int32Array(0);
@@ -107,20 +138,20 @@ export class RunIndex {
   readonly ready = new Map<number, Promise<void>>();
 
   get size(): number {
-    return this.slots.size;
+    return this.ids.size;
   }
 
   slot(id: string): number {
-    return this.slots.get(id) ?? -1;
+    return this.ids.find(id);
   }
 
   id(slot: number): string {
-    return this.ids[slot]!;
+    return this.ids.id(slot);
   }
 
   /** True while `slot` still holds run `id` (slots are reused after pruning). */
   holds(slot: number, id: string): boolean {
-    return slot >= 0 && this.ids[slot] === id;
+    return this.ids.holds(slot, id);
   }
 
   isTerminal(slot: number): boolean {
@@ -135,26 +166,38 @@ export class RunIndex {
     return this.ended[slot];
   }
 
+  /** The claim's key bytes of `slot`: (array, offset). */
+  private claimKey(slot: number): [Uint8Array, number] {
+    const o = this.flags[slot] & CLAIM_OTHER ? this.otherClaimKeys.get(slot) : undefined;
+    return o ? [o, 0] : [this.kh, slot * KEY_BYTES];
+  }
+
   claim(slot: number): Claim | undefined {
     const f = this.cflow[slot];
-    return f === 0 ? undefined : { flowId: this.flows.list[f], keyHash: this.ckeys[slot]!, expires: this.cexp[slot] };
+    if (f === 0) return undefined;
+    const [a, o] = this.claimKey(slot);
+    return { flowId: this.flows.list[f], keyHash: a.slice(o, o + KEY_BYTES), expires: this.cexp[slot] };
   }
 
   private alloc(): number {
     const s = this.free.pop();
     if (s !== undefined) return s;
     if (this.top === this.cap) {
-      const cap = Math.max(1024, this.cap * 2);
+      const cap = Math.max(1024, Math.ceil(this.cap * 1.5));
       this.flow = grow(this.flow, cap);
       this.stat = grow(this.stat, cap);
+      this.flags = grow(this.flags, cap);
       this.created = grow(this.created, cap);
       this.ended = grow(this.ended, cap);
       this.rent = grow(this.rent, cap);
       this.cflow = grow(this.cflow, cap);
       this.cexp = grow(this.cexp, cap);
+      this.kh = grow(this.kh, cap * KEY_BYTES);
+      this.rk = grow(this.rk, cap * KEY_BYTES);
       (this as { seg: Uint32Array }).seg = grow(this.seg, cap);
       (this as { off: Uint32Array }).off = grow(this.off, cap);
       (this as { len: Uint32Array }).len = grow(this.len, cap);
+      this.ids.ensure(cap);
       this.cap = cap;
     }
     return this.top++;
@@ -163,9 +206,7 @@ export class RunIndex {
   private cmp(a: number, b: number): number {
     const d = this.created[a] - this.created[b];
     if (d !== 0) return d;
-    const x = this.ids[a]!;
-    const y = this.ids[b]!;
-    return x < y ? -1 : x > y ? 1 : 0;
+    return this.ids.compare(a, b);
   }
 
   /** Bulk loading (at open): order is built once at the end by `finishBulk`. */
@@ -175,9 +216,9 @@ export class RunIndex {
 
   finishBulk(): void {
     this.bulk = false;
-    const all = new Int32Array(Math.max(16, this.slots.size * 2));
+    const all = new Int32Array(Math.max(16, Math.ceil(this.size * 1.25)));
     let n = 0;
-    for (const s of this.slots.values()) all[n++] = s;
+    for (let s = 0; s < this.top; s++) if (this.ids.has(s)) all[n++] = s;
     all.subarray(0, n).sort((a, b) => this.cmp(a, b));
     this.order = all;
     this.orderLen = n;
@@ -191,8 +232,20 @@ export class RunIndex {
       const mid = (lo + hi) >>> 1;
       const s = this.order[mid];
       const d = this.created[s] - created;
-      const less = d < 0 || (d === 0 && this.ids[s]! < id);
+      const less = d < 0 || (d === 0 && this.ids.compareTo(s, id) < 0);
       if (less) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First order position whose slot is >= `slot` in (created, id) order. */
+  private lowerBoundSlot(slot: number): number {
+    let lo = 0;
+    let hi = this.orderLen;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.cmp(this.order[mid], slot) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -200,7 +253,7 @@ export class RunIndex {
 
   private orderInsert(slot: number): void {
     if (this.orderLen === this.order.length) {
-      const o = new Int32Array(Math.max(1024, this.order.length * 2));
+      const o = new Int32Array(Math.max(1024, Math.ceil(this.order.length * 1.5)));
       o.set(this.order);
       this.order = o;
     }
@@ -208,7 +261,7 @@ export class RunIndex {
     if (n === 0 || this.cmp(this.order[n - 1], slot) <= 0) {
       this.order[n] = slot;
     } else {
-      const i = this.lowerBound(this.created[slot], this.ids[slot]!);
+      const i = this.lowerBoundSlot(slot);
       this.order.copyWithin(i + 1, i, n);
       this.order[i] = slot;
     }
@@ -216,7 +269,7 @@ export class RunIndex {
   }
 
   private orderRemove(slot: number): void {
-    let i = this.lowerBound(this.created[slot], this.ids[slot]!);
+    let i = this.lowerBoundSlot(slot);
     if (this.order[i] !== slot) i = this.order.subarray(0, this.orderLen).indexOf(slot);
     if (i < 0) return;
     this.order.copyWithin(i, i + 1, this.orderLen);
@@ -224,8 +277,11 @@ export class RunIndex {
   }
 
   private recordKey(slot: number): string | undefined {
-    const rk = this.rkeys[slot];
-    return rk === undefined ? undefined : `${this.rent[slot]}:${rk}`;
+    const f = this.flags[slot];
+    if (!(f & HAS_RK)) return undefined;
+    const a = f & RK_IS_KEY ? this.kh : this.rk;
+    const o = slot * KEY_BYTES;
+    return `${this.rent[slot]}:${Buffer.from(a.buffer, a.byteOffset + o, KEY_BYTES).toString('latin1')}`;
   }
 
   private unlinkRecord(slot: number): void {
@@ -238,8 +294,9 @@ export class RunIndex {
   }
 
   private linkRecord(slot: number): void {
+    if (this.isTerminal(slot)) return;
     const k = this.recordKey(slot);
-    if (k === undefined || this.isTerminal(slot)) return;
+    if (k === undefined) return;
     let set = this.openByRecord.get(k);
     if (!set) this.openByRecord.set(k, (set = new Set()));
     set.add(slot);
@@ -250,17 +307,15 @@ export class RunIndex {
    * its previous snapshot (0 when new).
    */
   upsert(f: RunFields, seg: number, off: number, len: number): { slot: number; oldLen: number } {
-    let slot = this.slots.get(f.id);
+    let slot = this.ids.find(f.id);
     let oldLen = 0;
     const created = Date.parse(f.createdAt) || 0;
-    if (slot === undefined) {
+    if (slot < 0) {
       slot = this.alloc();
-      this.slots.set(f.id, slot);
-      this.ids[slot] = f.id;
+      this.ids.add(slot, f.id);
       this.created[slot] = created;
       this.cflow[slot] = 0;
-      this.ckeys[slot] = undefined;
-      this.rkeys[slot] = undefined;
+      this.flags[slot] = 0;
       if (!this.bulk) this.orderInsert(slot);
     } else {
       oldLen = this.len[slot];
@@ -274,10 +329,20 @@ export class RunIndex {
     this.flow[slot] = this.flows.code(f.flowId);
     this.stat[slot] = STATUS_CODE.get(f.status) ?? 1;
     this.ended[slot] = f.endedAt === undefined ? NaN : Date.parse(f.endedAt);
-    this.keys[slot] = f.keyHash;
+    const o = slot * KEY_BYTES;
+    let flags = this.flags[slot] & CLAIM_OTHER;
+    if (f.keyHash !== undefined) {
+      this.kh.set(f.keyHash.subarray(0, KEY_BYTES), o);
+      flags |= HAS_KEY;
+    }
     this.rent[slot] = f.recordEntity === undefined ? 0 : this.entities.code(f.recordEntity);
-    // the record key and the claim key are often the idempotency key: share the string
-    this.rkeys[slot] = f.recordKeyHash === undefined ? undefined : f.recordKeyHash === f.keyHash ? f.keyHash : f.recordKeyHash;
+    if (f.recordKeyHash !== undefined) {
+      flags |= HAS_RK;
+      // the record key is often the idempotency key: kept once
+      if (f.keyHash !== undefined && sameKey(f.recordKeyHash, 0, f.keyHash, 0)) flags |= RK_IS_KEY;
+      else this.rk.set(f.recordKeyHash.subarray(0, KEY_BYTES), o);
+    }
+    this.flags[slot] = flags;
     this.seg[slot] = seg;
     this.off[slot] = off;
     this.len[slot] = len;
@@ -288,16 +353,18 @@ export class RunIndex {
   /** The run's current state as a version (to restore if a later write fails). */
   capture(slot: number): RunVersion {
     const e = this.rent[slot];
+    const f = this.flags[slot];
+    const o = slot * KEY_BYTES;
     return {
       fields: {
-        id: this.ids[slot]!,
+        id: this.ids.id(slot),
         flowId: this.flows.list[this.flow[slot]],
         status: STATUSES[this.stat[slot]],
         createdAt: new Date(this.created[slot]).toISOString(),
         endedAt: Number.isNaN(this.ended[slot]) ? undefined : new Date(this.ended[slot]).toISOString(),
-        keyHash: this.keys[slot],
+        keyHash: f & HAS_KEY ? this.kh.slice(o, o + KEY_BYTES) : undefined,
         recordEntity: e === 0 ? undefined : this.entities.list[e],
-        recordKeyHash: this.rkeys[slot],
+        recordKeyHash: !(f & HAS_RK) ? undefined : f & RK_IS_KEY ? this.kh.slice(o, o + KEY_BYTES) : this.rk.slice(o, o + KEY_BYTES),
       },
       seg: this.seg[slot],
       off: this.off[slot],
@@ -347,23 +414,90 @@ export class RunIndex {
     return undefined;
   }
 
+  // ── the claim table ──
+
+  private claimHashOf(fc: number, a: Uint8Array, o: number): number {
+    return ((a[o] | (a[o + 1] << 8) | (a[o + 2] << 16) | (a[o + 3] << 24)) ^ Math.imul(fc, 0x9e3779b1)) >>> 0;
+  }
+
+  /** Table position of the entry for (fc, key), or of the empty cell where it would go. */
+  private claimPos(fc: number, a: Uint8Array, o: number): number {
+    for (let i = this.claimHashOf(fc, a, o) & this.claimMask; ; i = (i + 1) & this.claimMask) {
+      const t = this.claimTable[i];
+      if (t === 0) return i;
+      const s = t - 1;
+      if (this.cflow[s] === fc) {
+        const [b, bo] = this.claimKey(s);
+        if (sameKey(a, o, b, bo)) return i;
+      }
+    }
+  }
+
+  private claimRehash(size: number): void {
+    const old = this.claimTable;
+    this.claimTable = new Int32Array(size);
+    this.claimMask = size - 1;
+    for (let i = 0; i < old.length; i++) {
+      if (old[i] === 0) continue;
+      const s = old[i] - 1;
+      const [a, o] = this.claimKey(s);
+      let j = this.claimHashOf(this.cflow[s], a, o) & this.claimMask;
+      while (this.claimTable[j] !== 0) j = (j + 1) & this.claimMask;
+      this.claimTable[j] = old[i];
+    }
+  }
+
+  /** Drops the table's entry for `slot`'s claim if it points at `slot`. */
+  private claimUnlink(slot: number): void {
+    const fc = this.cflow[slot];
+    if (fc === 0) return;
+    const [a, o] = this.claimKey(slot);
+    let i = this.claimPos(fc, a, o);
+    if (this.claimTable[i] !== slot + 1) return;
+    this.claimTable[i] = 0;
+    this.claims--;
+    for (let j = (i + 1) & this.claimMask; this.claimTable[j] !== 0; j = (j + 1) & this.claimMask) {
+      const s = this.claimTable[j] - 1;
+      const [b, bo] = this.claimKey(s);
+      const k = this.claimHashOf(this.cflow[s], b, bo) & this.claimMask;
+      const between = i <= j ? i < k && k <= j : i < k || k <= j;
+      if (!between) {
+        this.claimTable[i] = this.claimTable[j];
+        this.claimTable[j] = 0;
+        i = j;
+      }
+    }
+  }
+
   /** Records that `slot` holds the claim; at load, the claim with the latest expiry wins. */
   setClaim(slot: number, c: Claim): void {
     const fc = this.flows.code(c.flowId);
+    if (this.cflow[slot] !== 0) this.claimUnlink(slot);
+    const o = slot * KEY_BYTES;
+    if (this.flags[slot] & HAS_KEY && sameKey(c.keyHash, 0, this.kh, o)) {
+      this.flags[slot] &= ~CLAIM_OTHER;
+      this.otherClaimKeys.delete(slot);
+    } else {
+      this.flags[slot] |= CLAIM_OTHER;
+      this.otherClaimKeys.set(slot, c.keyHash.slice(0, KEY_BYTES));
+    }
     this.cflow[slot] = fc;
-    this.ckeys[slot] = c.keyHash === this.keys[slot] ? this.keys[slot] : c.keyHash;
     this.cexp[slot] = c.expires;
-    let m = this.claims.get(fc);
-    if (!m) this.claims.set(fc, (m = new Map()));
-    const cur = m.get(c.keyHash);
-    if (cur === undefined || cur === slot || !this.bulk || this.cexp[cur] <= c.expires) m.set(this.ckeys[slot]!, slot);
+    const [a, ao] = this.claimKey(slot);
+    const i = this.claimPos(fc, a, ao);
+    const cur = this.claimTable[i] - 1;
+    if (cur < 0) {
+      this.claimTable[i] = slot + 1;
+      this.claims++;
+      if (this.claims * 2 > this.claimTable.length) this.claimRehash(this.claimTable.length * 2);
+    } else if (cur === slot || !this.bulk || this.cexp[cur] <= c.expires) this.claimTable[i] = slot + 1;
   }
 
   /** The slot holding the (flowId, key) claim, or -1. */
-  claimant(flowId: string, keyHash: string): number {
+  claimant(flowId: string, keyHash: Uint8Array): number {
     const fc = this.flows.find(flowId);
     if (fc < 0) return -1;
-    return this.claims.get(fc)?.get(keyHash) ?? -1;
+    return this.claimTable[this.claimPos(fc, keyHash, 0)] - 1;
   }
 
   claimExpires(slot: number): number {
@@ -371,46 +505,38 @@ export class RunIndex {
   }
 
   claimCount(): number {
-    let n = 0;
-    for (const m of this.claims.values()) n += m.size;
-    return n;
+    return this.claims;
   }
 
-  /** Characters of key material held (hashes): bounded per run whatever the keys' length. */
+  /** Bytes of key material held (hashes): bounded per run whatever the keys' length. */
   keyChars(): number {
-    let n = 0;
-    for (const s of this.slots.values()) n += (this.keys[s]?.length ?? 0) + (this.rkeys[s] === this.keys[s] ? 0 : (this.rkeys[s]?.length ?? 0)) + (this.ckeys[s] === this.keys[s] ? 0 : (this.ckeys[s]?.length ?? 0));
+    let n = this.otherClaimKeys.size * KEY_BYTES;
+    for (let s = 0; s < this.top; s++) {
+      if (!this.ids.has(s)) continue;
+      const f = this.flags[s];
+      if (f & HAS_KEY) n += KEY_BYTES;
+      if (f & HAS_RK && !(f & RK_IS_KEY)) n += KEY_BYTES;
+    }
     return n;
   }
 
   /** Open runs whose record is (entity, keyHash(key)). */
-  openOfRecord(entity: string, recordKeyHash: string): number[] {
+  openOfRecord(entity: string, recordKeyHash: Uint8Array): number[] {
     const e = this.entities.find(entity);
     if (e < 0) return [];
-    const set = this.openByRecord.get(`${e}:${recordKeyHash}`);
+    const set = this.openByRecord.get(`${e}:${Buffer.from(recordKeyHash.buffer, recordKeyHash.byteOffset, KEY_BYTES).toString('latin1')}`);
     return set ? [...set].sort((a, b) => this.cmp(a, b)) : [];
   }
 
   remove(slot: number): void {
-    const id = this.ids[slot];
-    if (id === undefined) return;
-    const fc = this.cflow[slot];
-    if (fc !== 0) {
-      const m = this.claims.get(fc);
-      const k = this.ckeys[slot]!;
-      if (m?.get(k) === slot) {
-        m.delete(k);
-        if (m.size === 0) this.claims.delete(fc);
-      }
-    }
+    if (!this.ids.has(slot)) return;
+    this.claimUnlink(slot);
     this.unlinkRecord(slot);
     if (!this.bulk) this.orderRemove(slot);
-    this.slots.delete(id);
-    this.ids[slot] = undefined;
-    this.keys[slot] = undefined;
-    this.rkeys[slot] = undefined;
-    this.ckeys[slot] = undefined;
+    this.ids.remove(slot);
     this.cflow[slot] = 0;
+    this.flags[slot] = 0;
+    this.otherClaimKeys.delete(slot);
     this.heads.delete(slot);
     this.ready.delete(slot);
     this.free.push(slot);
@@ -428,8 +554,8 @@ export class RunIndex {
   openPage(limit: number, after: string | undefined, statuses?: ReadonlySet<RunStatus>): number[] {
     let i = 0;
     if (after !== undefined) {
-      const a = this.slots.get(after);
-      if (a !== undefined) i = this.lowerBound(this.created[a], after) + 1;
+      const a = this.ids.find(after);
+      if (a >= 0) i = this.lowerBoundSlot(a) + 1;
     }
     const out: number[] = [];
     for (; i < this.orderLen && out.length < limit; i++) {
@@ -446,9 +572,9 @@ export class RunIndex {
   newest(limit: number, before: string | undefined, match: (slot: number) => boolean): number[] | undefined {
     let i = this.orderLen - 1;
     if (before !== undefined) {
-      const b = this.slots.get(before);
-      if (b === undefined) return undefined;
-      i = this.lowerBound(this.created[b], before) - 1;
+      const b = this.ids.find(before);
+      if (b < 0) return undefined;
+      i = this.lowerBoundSlot(b) - 1;
     }
     const out: number[] = [];
     for (; i >= 0 && out.length < limit; i--) {
@@ -468,7 +594,7 @@ export class RunIndex {
     const rec = q.record;
     // "<entity>:<key>" for each known entity, or the bare key
     const bare = rec === undefined ? undefined : keyHash(rec);
-    const byEntity = new Map<number, string>();
+    const byEntity = new Map<number, Uint8Array>();
     if (rec !== undefined) {
       this.entities.list.forEach((e, code) => {
         if (code > 0 && rec.startsWith(`${e}:`)) byEntity.set(code, keyHash(rec.slice(e.length + 1)));
@@ -478,25 +604,29 @@ export class RunIndex {
       if (this.created[s]! < from || this.created[s]! >= to) return false;
       if (q.flowId !== undefined && this.flow[s] !== fc) return false;
       if (q.status !== undefined && this.stat[s] !== sc) return false;
-      if (kh !== undefined && this.keys[s] !== kh) return false;
-      if (rec !== undefined) {
-        const rk = this.rkeys[s];
-        if (rk === undefined) return false;
-        if (rk !== bare && byEntity.get(this.rent[s]) !== rk) return false;
+      const f = this.flags[s];
+      const o = s * KEY_BYTES;
+      if (kh !== undefined && (!(f & HAS_KEY) || !sameKey(kh, 0, this.kh, o))) return false;
+      if (bare !== undefined) {
+        if (!(f & HAS_RK)) return false;
+        const a = f & RK_IS_KEY ? this.kh : this.rk;
+        const ent = byEntity.get(this.rent[s]);
+        if (!sameKey(bare, 0, a, o) && !(ent && sameKey(ent, 0, a, o))) return false;
       }
       return true;
     };
   }
 
   clear(): void {
-    this.slots.clear();
-    this.ids = [];
-    this.keys = [];
-    this.rkeys = [];
-    this.ckeys = [];
+    this.ids.clear();
     this.top = 0;
     this.free = [];
-    this.claims.clear();
+    this.flags.fill(0);
+    this.cflow.fill(0);
+    this.otherClaimKeys.clear();
+    this.claimTable = new Int32Array(1024);
+    this.claimMask = 1023;
+    this.claims = 0;
     this.openByRecord.clear();
     this.orderLen = 0;
     this.heads.clear();
