@@ -22,9 +22,10 @@ const ROUNDS = Number(args.get('rounds') ?? 3);
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
+/** JS heap plus ArrayBuffer backing stores (typed arrays live outside the JS heap, but in the RSS). */
 function heapUsed(): number {
   for (let i = 0; i < 3; i++) gc!();
-  return getHeapStatistics().used_heap_size;
+  return getHeapStatistics().used_heap_size + process.memoryUsage().arrayBuffers;
 }
 
 const uuid = (i: number) => {
@@ -136,7 +137,7 @@ try {
   const seedS = (performance.now() - t) / 1000;
   const bytes = await journalBytes(dir);
   console.log(`store index — ${machine()}, load average ${loadAvg()}, ${N} finished lead runs seeded in ${seedS.toFixed(1)} s, journals ${(bytes / 2 ** 20).toFixed(0)} MiB`);
-  console.log('heap bytes per item (after full GC):');
+  console.log('heap + array-buffer bytes per item (after full GC):');
   for (const p of parts) console.log(`  ${p.name.padEnd(34)} ${p.bytesPerItem.toFixed(0).padStart(6)}  × ${p.items}`);
   console.log(`  ${'all of it, per lead'.padEnd(34)} ${(total / N).toFixed(0).padStart(6)}`);
   const rounds = [];

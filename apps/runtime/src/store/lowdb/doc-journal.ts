@@ -2,31 +2,58 @@
 // document versions and tombstones, with only an index in memory (id → where its latest version
 // is, plus small `meta` fields kept in the line header so the index rebuilds without parsing
 // documents). For collections that grow with history (records, reviews, dead letters, tasks,
-// outbox, KPI facts): memory stays at ~100 bytes per document, a write is one appended line, and
+// outbox, KPI facts): memory stays at the id's length + ~60 bytes per document (typed arrays, ids in
+// an arena: id-table.ts), a write is one appended line, and
 // superseded versions are compacted away in the background once they outweigh the live data.
 import { StoreCorruptError } from '../types.ts';
 import { Journal, type Header, type JournalOptions, type Loc } from './journal.ts';
 import type { AckVerifier } from './ack-verifier.ts';
+import { IdTable } from './id-table.ts';
 
-export interface DocEntry<M> {
+/** One version of a document while a write of it is in flight (the index itself is typed arrays). */
+export interface DocEntry {
   seg: number;
   off: number;
   len: number;
-  meta: M;
+  /** meta code */
+  meta: number;
   /** while this version's write is in flight: the version it replaced (null: none), to restore if it fails */
-  prev?: DocEntry<M> | null;
+  prev?: DocEntry | null;
 }
 
 export interface MetaCodec<M> {
   /** copies meta into the line header (flat string fields) */
   toHeader(m: M, h: Header): void;
   fromHeader(h: Header): M;
+  /** a string equal for equal metas: they are held once, each document keeps a small code */
+  key(m: M): string;
 }
 
-const noMeta: MetaCodec<undefined> = { toHeader: () => {}, fromHeader: () => undefined };
+const noMeta: MetaCodec<undefined> = { toHeader: () => {}, fromHeader: () => undefined, key: () => '' };
+
+function grow<T extends Uint32Array | Float64Array>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
+}
 
 export class DocJournal<M = undefined> {
-  readonly index = new Map<string, DocEntry<M>>();
+  // the index: one slot per document in typed arrays (no object, string or Map entry per document)
+  private readonly ids = new IdTable();
+  private seg = new Uint32Array(0);
+  private off = new Uint32Array(0);
+  private len = new Uint32Array(0);
+  private metaOf = new Uint32Array(0);
+  /** insertion order (listing order: first put first, as a Map would) */
+  private born = new Float64Array(0);
+  private bornNext = 0;
+  private cap = 0;
+  private top = 0;
+  private free: number[] = [];
+  private readonly metas: M[] = [];
+  private readonly metaCodes = new Map<string, number>();
+  /** the current version of documents whose write is in flight (with what it replaced) */
+  private readonly inflight = new Map<number, DocEntry>();
   private readonly j: Journal;
   private chain: Promise<unknown> = Promise.resolve();
   private live = 0;
@@ -36,7 +63,7 @@ export class DocJournal<M = undefined> {
   private compacting: Promise<void> | undefined;
   private closed = false;
   /** ids whose delete is in flight → the version it removed (restored if the tombstone's write fails) */
-  private readonly deleting = new Map<string, DocEntry<M>>();
+  private readonly deleting = new Map<string, DocEntry>();
 
   constructor(
     dir: string,
@@ -47,15 +74,69 @@ export class DocJournal<M = undefined> {
     this.j = new Journal(dir, prefix, opts);
   }
 
+  private metaCode(m: M): number {
+    const k = this.codec.key(m);
+    let c = this.metaCodes.get(k);
+    if (c === undefined) {
+      c = this.metas.length;
+      this.metas.push(m);
+      this.metaCodes.set(k, c);
+    }
+    return c;
+  }
+
+  private alloc(): number {
+    const s = this.free.pop();
+    if (s !== undefined) return s;
+    if (this.top === this.cap) {
+      const cap = Math.max(256, Math.ceil(this.cap * 1.5));
+      this.seg = grow(this.seg, cap);
+      this.off = grow(this.off, cap);
+      this.len = grow(this.len, cap);
+      this.metaOf = grow(this.metaOf, cap);
+      this.born = grow(this.born, cap);
+      this.ids.ensure(cap);
+      this.cap = cap;
+    }
+    return this.top++;
+  }
+
+  /** The document's current version as an entry (to restore if a later write fails). */
+  private capture(slot: number): DocEntry {
+    return this.inflight.get(slot) ?? { seg: this.seg[slot], off: this.off[slot], len: this.len[slot], meta: this.metaOf[slot] };
+  }
+
+  /** Sets `id`'s current version (adding the id when new); returns its slot. */
+  private setCurrent(id: string, e: { seg: number; off: number; len: number; meta: number }): number {
+    let slot = this.ids.find(id);
+    if (slot < 0) {
+      slot = this.alloc();
+      this.ids.add(slot, id);
+      this.born[slot] = this.bornNext++;
+    }
+    this.seg[slot] = e.seg;
+    this.off[slot] = e.off;
+    this.len[slot] = e.len;
+    this.metaOf[slot] = e.meta;
+    return slot;
+  }
+
+  private removeSlot(slot: number): void {
+    this.ids.remove(slot);
+    this.inflight.delete(slot);
+    this.free.push(slot);
+  }
+
   async open(verify?: AckVerifier): Promise<void> {
     await this.j.open((h, loc) => {
       const id = String(h.id);
-      const old = this.index.get(id);
-      if (old) this.live -= old.len;
+      const slot = this.ids.find(id);
+      if (slot >= 0) this.live -= this.len[slot];
       this.total += loc.len;
-      if (h.del) this.index.delete(id);
-      else {
-        this.index.set(id, { seg: loc.seg, off: loc.off, len: loc.len, meta: this.codec.fromHeader(h) });
+      if (h.del) {
+        if (slot >= 0) this.removeSlot(slot);
+      } else {
+        this.setCurrent(id, { seg: loc.seg, off: loc.off, len: loc.len, meta: this.metaCode(this.codec.fromHeader(h)) });
         this.live += loc.len;
       }
     }, verify);
@@ -73,34 +154,36 @@ export class DocJournal<M = undefined> {
   }
 
   has(id: string): boolean {
-    return this.index.has(id);
+    return this.ids.find(id) >= 0;
   }
 
   get size(): number {
-    return this.index.size;
+    return this.ids.size;
   }
 
   /** The document's JSON text (its latest version), or undefined. */
   async get(id: string): Promise<string | undefined> {
     for (let attempt = 0; ; attempt++) {
-      const e = this.index.get(id);
-      if (!e) return undefined;
-      const loc = { seg: e.seg, off: e.off, len: e.len };
+      const slot = this.ids.find(id);
+      if (slot < 0) return undefined;
+      const loc = { seg: this.seg[slot], off: this.off[slot], len: this.len[slot] };
       const json = await this.j.read(loc, id);
       if (json !== undefined) return json;
       // moved by a compaction meanwhile (or replaced): read again; still there and unreadable: corrupt
-      const now = this.index.get(id);
-      if (attempt >= 4 && now && now.seg === loc.seg && now.off === loc.off) {
+      const now = this.ids.find(id);
+      if (attempt >= 4 && now >= 0 && this.seg[now] === loc.seg && this.off[now] === loc.off) {
         throw new StoreCorruptError(this.j.dir, `${this.prefix} document ${id} unreadable at segment ${loc.seg} byte ${loc.off}`);
       }
       await new Promise((r) => setImmediate(r));
     }
   }
 
-  /** Every document (or those whose meta passes `filter`), read in bulk. */
-  async list(filter?: (id: string, meta: M) => boolean): Promise<string[]> {
-    const items: { id: string; loc: Loc }[] = [];
-    for (const [id, e] of this.index) if (!filter || filter(id, e.meta)) items.push({ id, loc: { seg: e.seg, off: e.off, len: e.len } });
+  /** Every document (or those whose meta passes `filter`), in the order they were first put, read in bulk. */
+  async list(filter?: (meta: M) => boolean): Promise<string[]> {
+    const slots: number[] = [];
+    for (let s = 0; s < this.top; s++) if (this.ids.has(s) && (!filter || filter(this.metas[this.metaOf[s]]))) slots.push(s);
+    slots.sort((a, b) => this.born[a] - this.born[b]);
+    const items = slots.map((s) => ({ id: this.ids.id(s), loc: { seg: this.seg[s], off: this.off[s], len: this.len[s] } }));
     const jsons = await this.j.readMany(items);
     const out: string[] = [];
     for (let i = 0; i < items.length; i++) {
@@ -117,46 +200,55 @@ export class DocJournal<M = undefined> {
   put(id: string, json: string, meta: M): Promise<void> {
     const h: Header = { id };
     this.codec.toHeader(meta, h);
-    const old = this.index.get(id) ?? this.deleting.get(id);
-    const entry: DocEntry<M> = { seg: 0, off: 0, len: 0, meta, prev: this.index.get(id) ?? null };
+    const cur = this.ids.find(id);
+    const oldLen = cur >= 0 ? this.len[cur] : (this.deleting.get(id)?.len ?? 0);
+    const entry: DocEntry = { seg: 0, off: 0, len: 0, meta: this.metaCode(meta), prev: cur >= 0 ? this.capture(cur) : null };
     const { loc, done } = this.j.append(h, json, () => this.undo(id, entry));
     entry.seg = loc.seg;
     entry.off = loc.off;
     entry.len = loc.len;
-    if (this.index.has(id)) this.live -= old!.len;
-    this.index.set(id, entry);
+    if (cur >= 0) this.live -= oldLen;
+    const slot = this.setCurrent(id, entry);
+    this.inflight.set(slot, entry);
     this.live += loc.len;
     this.total += loc.len;
     this.maybeCompact();
     return done.then(() => {
       entry.prev = undefined;
+      const s = this.ids.find(id);
+      if (s >= 0 && this.inflight.get(s) === entry) this.inflight.delete(s);
     });
   }
 
   /** A failed write of `entry`: put its predecessor back (newest failures are undone first). */
-  private undo(id: string, entry: DocEntry<M>): void {
+  private undo(id: string, entry: DocEntry): void {
     this.total -= entry.len;
-    if (this.index.get(id) !== entry) return;
+    const slot = this.ids.find(id);
+    if (slot < 0 || this.inflight.get(slot) !== entry) return;
     this.live -= entry.len;
     const prev = entry.prev;
     if (prev) {
-      this.index.set(id, prev);
+      this.setCurrent(id, prev);
+      if (prev.prev === undefined) this.inflight.delete(slot);
+      else this.inflight.set(slot, prev);
       this.live += prev.len;
-    } else this.index.delete(id);
+    } else this.removeSlot(slot);
   }
 
   delete(id: string): Promise<void> {
-    const old = this.index.get(id);
-    if (!old) return Promise.resolve();
+    const slot = this.ids.find(id);
+    if (slot < 0) return Promise.resolve();
+    const old = this.capture(slot);
     const { loc, done } = this.j.append({ id, del: 1 }, 'null', () => {
       this.total -= loc.len;
-      if (this.deleting.get(id) === old && !this.index.has(id)) {
-        this.index.set(id, old);
+      if (this.deleting.get(id) === old && !this.has(id)) {
+        const s = this.setCurrent(id, old);
+        if (old.prev !== undefined) this.inflight.set(s, old);
         this.live += old.len;
       }
       if (this.deleting.get(id) === old) this.deleting.delete(id);
     });
-    this.index.delete(id);
+    this.removeSlot(slot);
     this.deleting.set(id, old);
     this.live -= old.len;
     this.total += loc.len;
@@ -166,11 +258,24 @@ export class DocJournal<M = undefined> {
     });
   }
 
-  /** The version whose line is at `loc`, if the index (or an in-flight write's rollback) still needs it. */
-  private versionAt(id: string, loc: Loc): DocEntry<M> | undefined {
-    for (let e: DocEntry<M> | null | undefined = this.index.get(id); e; e = e.prev) if (e.seg === loc.seg && e.off === loc.off) return e;
+  /**
+   * The version whose line is at `loc`, if the index (or an in-flight write's rollback) still needs
+   * it: 'current' for the live version (in the typed arrays), else the in-flight chain's entry.
+   */
+  private versionAt(id: string, loc: Loc): DocEntry | 'current' | undefined {
+    const slot = this.ids.find(id);
+    if (slot >= 0) {
+      if (this.seg[slot] === loc.seg && this.off[slot] === loc.off) return 'current';
+      for (let e = this.inflight.get(slot)?.prev; e; e = e.prev) if (e.seg === loc.seg && e.off === loc.off) return e;
+    }
     const d = this.deleting.get(id);
     return d && d.seg === loc.seg && d.off === loc.off ? d : undefined;
+  }
+
+  /** Where `id`'s current version is, if it exists. */
+  private locOf(id: string): Loc | undefined {
+    const slot = this.ids.find(id);
+    return slot < 0 ? undefined : { seg: this.seg[slot], off: this.off[slot], len: this.len[slot] };
   }
 
   private maybeCompact(): void {
@@ -189,7 +294,7 @@ export class DocJournal<M = undefined> {
         const r = await this.j.compact(
           (h, loc) => {
             const id = String(h.id);
-            const e = this.index.get(id);
+            const e = this.locOf(id);
             if (h.del) return !e || !this.j.isDurable(e); // a tombstone stays while its id is deleted
             if (this.versionAt(id, loc)) return true; // the live version, or one a failing write may fall back to
             if (!e) return false;
@@ -197,8 +302,18 @@ export class DocJournal<M = undefined> {
           },
           (h, from, to) => {
             if (h.del) return;
-            const e = this.versionAt(String(h.id), from);
-            if (e) {
+            const id = String(h.id);
+            const e = this.versionAt(id, from);
+            if (e === 'current') {
+              const slot = this.ids.find(id);
+              this.seg[slot] = to.seg;
+              this.off[slot] = to.off;
+              const head = this.inflight.get(slot);
+              if (head && head.seg === from.seg && head.off === from.off) {
+                head.seg = to.seg;
+                head.off = to.off;
+              }
+            } else if (e) {
               e.seg = to.seg;
               e.off = to.off;
             }
@@ -207,7 +322,7 @@ export class DocJournal<M = undefined> {
         this.total = await this.j.totalBytes();
         // what this compaction could not remove (tombstones, versions whose successor was in flight)
         let liveDone = 0;
-        for (const e of this.index.values()) if (e.seg <= r.upTo) liveDone += e.len;
+        for (let s = 0; s < this.top; s++) if (this.ids.has(s) && this.seg[s] <= r.upTo) liveDone += this.len[s];
         this.floor = Math.max(0, r.bytes - liveDone);
       } catch (e) {
         this.opts.warn(`store: compaction of ${this.prefix} failed: ${(e as Error).message}`);

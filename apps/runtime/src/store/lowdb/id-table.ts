@@ -134,14 +134,14 @@ export class IdTable {
   private growArena(need: number): void {
     if (this.garbage * 2 > this.top) this.compactArena(need);
     if (this.top + need <= this.arena.length) return;
-    const b = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.top + need));
+    const b = Buffer.allocUnsafe(Math.max(Math.ceil(this.arena.length * 1.5), this.top + need));
     this.arena.copy(b, 0, 0, this.top);
     this.arena = b;
   }
 
   /** Copies the live ids into a fresh arena (after many removals). */
   private compactArena(need: number): void {
-    const b = Buffer.allocUnsafe(Math.max(1 << 16, this.top - this.garbage + need) * 2);
+    const b = Buffer.allocUnsafe(Math.ceil(Math.max(1 << 16, this.top - this.garbage + need) * 1.5));
     let p = 0;
     for (let s = 0; s < this.len.length; s++) {
       const l = this.len[s];

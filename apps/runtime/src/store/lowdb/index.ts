@@ -221,7 +221,8 @@ class LowdbJournalStore implements LowdbStore {
           h.en = m.entity;
           h.st = m.state;
         },
-        fromHeader: (h) => ({ entity: this.intern(String(h.en)), state: this.intern(String(h.st)) }),
+        fromHeader: (h) => ({ entity: String(h.en), state: String(h.st) }),
+        key: (m) => `${m.entity}\u0000${m.state}`,
       };
       this.records = new DocJournal<RecordMeta>(this.journalDir, 'records', dopts, recordCodec);
       this.jDocs = Object.fromEntries(JOURNAL_DOCS.map((c) => [c, new DocJournal(this.journalDir, c, dopts)])) as Record<JournalDoc, DocJournal>;
@@ -750,7 +751,7 @@ class LowdbJournalStore implements LowdbStore {
 
   async listRecords(q: { entity?: string; state?: string }): Promise<EntityRecord[]> {
     this.check();
-    const jsons = await this.records.list((_, m) => (q.entity === undefined || m.entity === q.entity) && (q.state === undefined || m.state === q.state));
+    const jsons = await this.records.list((m) => (q.entity === undefined || m.entity === q.entity) && (q.state === undefined || m.state === q.state));
     return jsons.map((j) => JSON.parse(j) as EntityRecord);
   }
 

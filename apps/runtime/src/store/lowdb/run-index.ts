@@ -112,7 +112,7 @@ export class RunIndex {
   private cflow = new Uint32Array(0); // claim flow code, 0 = no claim
   private cexp = new Float64Array(0);
   private kh = new Uint8Array(0); // KEY_BYTES per slot
-  private rk = new Uint8Array(0); // KEY_BYTES per slot, unless RK_IS_KEY
+  private rk = new Uint8Array(0); // KEY_BYTES per slot, allocated once some record key is not the run's idempotency key
   private readonly otherClaimKeys = new Map<number, Uint8Array>();
   readonly seg = new Uint32Array(0) as Uint32Array;
   readonly off = new Uint32Array(0) as Uint32Array;
@@ -193,7 +193,7 @@ export class RunIndex {
       this.cflow = grow(this.cflow, cap);
       this.cexp = grow(this.cexp, cap);
       this.kh = grow(this.kh, cap * KEY_BYTES);
-      this.rk = grow(this.rk, cap * KEY_BYTES);
+      if (this.rk.length > 0) this.rk = grow(this.rk, cap * KEY_BYTES);
       (this as { seg: Uint32Array }).seg = grow(this.seg, cap);
       (this as { off: Uint32Array }).off = grow(this.off, cap);
       (this as { len: Uint32Array }).len = grow(this.len, cap);
@@ -340,7 +340,10 @@ export class RunIndex {
       flags |= HAS_RK;
       // the record key is often the idempotency key: kept once
       if (f.keyHash !== undefined && sameKey(f.recordKeyHash, 0, f.keyHash, 0)) flags |= RK_IS_KEY;
-      else this.rk.set(f.recordKeyHash.subarray(0, KEY_BYTES), o);
+      else {
+        if (this.rk.length === 0) this.rk = new Uint8Array(this.cap * KEY_BYTES);
+        this.rk.set(f.recordKeyHash.subarray(0, KEY_BYTES), o);
+      }
     }
     this.flags[slot] = flags;
     this.seg[slot] = seg;
