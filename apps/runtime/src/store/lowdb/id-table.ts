@@ -3,6 +3,10 @@
 // deletion) of slot numbers. About the id's length + 16 bytes per id, where a Map<string, number>
 // costs the string (its length + 16, rounded up to 8) plus ~40 bytes of Map entry.
 //
+// Most ids are or hold a random UUID (runs, `run:<uuid>` KPI facts, `<uuid>:<node>` reviews): its 36
+// characters are packed into 16 bytes (ids so packed carry a flag in their length word, so a packed id
+// never equals an unpacked one). The table is filled up to three quarters.
+//
 // The owner allocates slots (small integers, reused after removal) and calls `ensure(cap)` before
 // using a slot below `cap`.
 
@@ -11,6 +15,29 @@ function fnv(buf: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
   return h >>> 0;
+}
+
+/** The hex value of each char code (255: not lowercase hex). */
+const HEX = new Uint8Array(128).fill(255);
+for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
+const DASHES = [8, 13, 18, 23];
+const PACKED = 0x80000000;
+
+/** Where a canonical lowercase UUID starts in `id`, or -1. */
+function uuidAt(id: string): number {
+  const n = id.length;
+  if (n < 36 || n > 255 + 36) return -1;
+  outer: for (let at = 0; at + 36 <= n && at <= 255; at++) {
+    if (id.charCodeAt(at + 8) !== 45) continue;
+    for (let i = 0; i < 36; i++) {
+      const c = id.charCodeAt(at + i);
+      if (i === 8 || i === 13 || i === 18 || i === 23) {
+        if (c !== 45) continue outer;
+      } else if (c >= 128 || HEX[c] === 255) continue outer;
+    }
+    return at;
+  }
+  return -1;
 }
 
 export class IdTable {
@@ -42,15 +69,46 @@ export class IdTable {
     this.hashes = grow(this.hashes);
   }
 
-  /** The id's UTF-8 bytes in the scratch buffer; returns their length. */
+  /**
+   * The id's stored form in the scratch buffer: its UTF-8 bytes, or (flag PACKED) the length of what
+   * precedes its first UUID, that prefix, the UUID's 16 bytes and the rest. Returns the byte count | flag.
+   */
   private encode(id: string): number {
-    if (id.length * 3 > this.scratch.length) this.scratch = Buffer.allocUnsafe(id.length * 3 + 64);
-    return this.scratch.write(id, 0, 'utf8');
+    if (id.length * 3 + 1 > this.scratch.length) this.scratch = Buffer.allocUnsafe(id.length * 3 + 64);
+    const at = uuidAt(id);
+    // the prefix's byte length fits the one byte that holds it (at most 255 characters, but UTF-8)
+    if (at < 0 || (at > 85 && Buffer.byteLength(id.slice(0, at)) > 255)) return this.scratch.write(id, 0, 'utf8');
+    const b = this.scratch;
+    let p = 1;
+    if (at > 0) p += b.write(id.slice(0, at), p, 'utf8');
+    b[0] = p - 1;
+    let hi = -1;
+    for (let i = 0; i < 36; i++) {
+      if (i === DASHES[0] || i === DASHES[1] || i === DASHES[2] || i === DASHES[3]) continue;
+      const v = HEX[id.charCodeAt(at + i)];
+      if (hi < 0) hi = v;
+      else {
+        b[p++] = (hi << 4) | v;
+        hi = -1;
+      }
+    }
+    if (at + 36 < id.length) p += b.write(id.slice(at + 36), p, 'utf8');
+    return (p | PACKED) >>> 0;
   }
 
-  private sameAsScratch(slot: number, n: number): boolean {
+  private decode(o: number, word: number): string {
+    const n = (word & ~PACKED) - 1;
+    if (!(word & PACKED)) return this.arena.toString('utf8', o, o + n);
+    const pre = this.arena[o];
+    const hex = this.arena.toString('hex', o + 1 + pre, o + 1 + pre + 16);
+    const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return `${this.arena.toString('utf8', o + 1, o + 1 + pre)}${uuid}${this.arena.toString('utf8', o + 17 + pre, o + n)}`;
+  }
+
+  private sameAsScratch(slot: number, enc: number): boolean {
     const l = this.len[slot];
-    if (l !== n + 1) return false;
+    if (l !== ((enc + 1) >>> 0)) return false;
+    const n = (enc & ~PACKED) >>> 0;
     const o = this.off[slot];
     return this.arena.compare(this.scratch, 0, n, o, o + n) === 0;
   }
@@ -58,7 +116,7 @@ export class IdTable {
   /** The slot holding `id`, or -1. */
   find(id: string): number {
     const n = this.encode(id);
-    const h = fnv(this.scratch, 0, n);
+    const h = fnv(this.scratch, 0, n & ~PACKED);
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const t = this.table[i];
       if (t === 0) return -1;
@@ -79,20 +137,20 @@ export class IdTable {
 
   /** The id in `slot` (a new string each call). */
   id(slot: number): string {
-    const o = this.off[slot];
-    return this.arena.toString('utf8', o, o + this.len[slot] - 1);
+    return this.decode(this.off[slot], this.len[slot]);
   }
 
   /** Gives `slot` the id (which no slot holds yet). */
   add(slot: number, id: string): void {
-    const n = this.encode(id);
+    const enc = this.encode(id);
+    const n = (enc & ~PACKED) >>> 0;
     if (this.top + n > this.arena.length) this.growArena(n);
     this.scratch.copy(this.arena, this.top, 0, n);
     this.off[slot] = this.top;
-    this.len[slot] = n + 1; // +1 so that an empty id is still "present"
+    this.len[slot] = (enc + 1) >>> 0; // +1 so that an empty id is still "present"
     this.top += n;
     this.hashes[slot] = fnv(this.scratch, 0, n);
-    if ((this.count + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    if ((this.count + 1) * 4 > this.table.length * 3) this.rehash(this.table.length * 2);
     this.insert(slot);
     this.count++;
   }
@@ -125,10 +183,15 @@ export class IdTable {
         i = j;
       }
     }
-    this.garbage += this.len[slot] - 1;
+    this.garbage += this.bytesOf(slot);
     this.len[slot] = 0;
     this.count--;
     if (this.garbage > 1 << 20 && this.garbage * 2 > this.top) this.compactArena(0);
+  }
+
+  /** Stored bytes of the id in `slot`. */
+  private bytesOf(slot: number): number {
+    return ((this.len[slot] & ~PACKED) >>> 0) - 1;
   }
 
   private growArena(need: number): void {
@@ -144,29 +207,38 @@ export class IdTable {
     const b = Buffer.allocUnsafe(Math.ceil(Math.max(1 << 16, this.top - this.garbage + need) * 1.5));
     let p = 0;
     for (let s = 0; s < this.len.length; s++) {
-      const l = this.len[s];
-      if (l === 0) continue;
-      this.arena.copy(b, p, this.off[s], this.off[s] + l - 1);
+      if (this.len[s] === 0) continue;
+      const l = this.bytesOf(s);
+      this.arena.copy(b, p, this.off[s], this.off[s] + l);
       this.off[s] = p;
-      p += l - 1;
+      p += l;
     }
     this.arena = b;
     this.top = p;
     this.garbage = 0;
   }
 
-  /** Orders two slots by id (UTF-8 byte order). */
+  /**
+   * Orders two slots by id: a total order on the stored forms (unpacked ids first, by UTF-8 bytes; then
+   * packed ones, by prefix length, prefix and UUID bytes — for plain UUIDs, their text order).
+   */
   compare(a: number, b: number): number {
+    const pa = this.len[a] & PACKED;
+    const pb = this.len[b] & PACKED;
+    if (pa !== pb) return pa ? 1 : -1;
     const oa = this.off[a];
     const ob = this.off[b];
-    return this.arena.compare(this.arena, ob, ob + this.len[b] - 1, oa, oa + this.len[a] - 1);
+    return this.arena.compare(this.arena, ob, ob + this.bytesOf(b), oa, oa + this.bytesOf(a));
   }
 
-  /** Orders a slot's id against `id` (UTF-8 byte order). */
+  /** Orders a slot's id against `id`, as `compare` does. */
   compareTo(slot: number, id: string): number {
-    const n = this.encode(id);
+    const enc = this.encode(id);
+    const ps = this.len[slot] & PACKED;
+    const pi = enc & PACKED;
+    if (ps !== pi) return ps ? 1 : -1;
     const o = this.off[slot];
-    return this.arena.compare(this.scratch, 0, n, o, o + this.len[slot] - 1);
+    return this.arena.compare(this.scratch, 0, (enc & ~PACKED) >>> 0, o, o + this.bytesOf(slot));
   }
 
   /** Bytes held (arena, per-slot arrays, table). */
