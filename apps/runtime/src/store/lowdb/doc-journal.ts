@@ -6,9 +6,10 @@
 // an arena: id-table.ts), a write is one appended line, and
 // superseded versions are compacted away in the background once they outweigh the live data.
 import { StoreCorruptError } from '../types.ts';
-import { Journal, type Header, type JournalOptions, type Loc } from './journal.ts';
+import { Journal, type Header, type JournalOptions, type Loc, type SegmentCover } from './journal.ts';
+import type { ArrayRef, SnapReader, SnapWriter } from './index-snapshot.ts';
 import type { AckVerifier } from './ack-verifier.ts';
-import { IdTable } from './id-table.ts';
+import { IdTable, type IdTableSnap } from './id-table.ts';
 
 /** One version of a document while a write of it is in flight (the index itself is typed arrays). */
 export interface DocEntry {
@@ -30,6 +31,19 @@ export interface MetaCodec<M> {
 }
 
 const noMeta: MetaCodec<undefined> = { toHeader: () => {}, fromHeader: () => undefined, key: () => '' };
+
+export interface DocIndexSnap<M> {
+  top: number;
+  cap: number;
+  free: number[];
+  bornNext: number;
+  metas: M[];
+  ids: IdTableSnap;
+  arrays: Record<'seg' | 'off' | 'len' | 'meta' | 'born', ArrayRef>;
+  live: number;
+  total: number;
+  floor: number;
+}
 
 function grow<T extends Uint32Array | Float64Array>(a: T, cap: number): T {
   const b = new (a.constructor as new (n: number) => T)(cap);
@@ -68,7 +82,7 @@ export class DocJournal<M = undefined> {
   constructor(
     dir: string,
     readonly prefix: string,
-    private readonly opts: JournalOptions & { compactBytes: number },
+    private readonly opts: JournalOptions & { compactBytes: number; onCompacted?: () => void },
     private readonly codec: MetaCodec<M> = noMeta as unknown as MetaCodec<M>,
   ) {
     this.j = new Journal(dir, prefix, opts);
@@ -127,7 +141,33 @@ export class DocJournal<M = undefined> {
     this.free.push(slot);
   }
 
-  async open(verify?: AckVerifier): Promise<void> {
+  /** The journal (an index snapshot checks and names its segments). */
+  get journal(): Journal {
+    return this.j;
+  }
+
+  /** The index for the index snapshot (current versions only: taken when their writes are queued). */
+  snapshot(w: SnapWriter): DocIndexSnap<M> {
+    const n = this.top;
+    return {
+      top: n,
+      cap: this.cap,
+      free: [...this.free],
+      bornNext: this.bornNext,
+      metas: this.metas,
+      ids: this.ids.snapshot(w, n),
+      arrays: { seg: w.add(this.seg, n), off: w.add(this.off, n), len: w.add(this.len, n), meta: w.add(this.metaOf, n), born: w.add(this.born, n) },
+      live: this.live,
+      total: this.total,
+      floor: this.floor,
+    };
+  }
+
+  /**
+   * Opens the journal. With `covers` (after restore() from an index snapshot whose covers were
+   * checked), only the lines after the covered bytes are read.
+   */
+  async open(verify?: AckVerifier, covers?: ReadonlyMap<number, SegmentCover>): Promise<void> {
     await this.j.open((h, loc) => {
       const id = String(h.id);
       const slot = this.ids.find(id);
@@ -139,7 +179,29 @@ export class DocJournal<M = undefined> {
         this.setCurrent(id, { seg: loc.seg, off: loc.off, len: loc.len, meta: this.metaCode(this.codec.fromHeader(h)) });
         this.live += loc.len;
       }
-    }, verify);
+    }, verify, covers);
+  }
+
+  /** Starts the index as an index snapshot left it (before open(), with that snapshot's covers). */
+  restore(s: DocIndexSnap<M>, r: SnapReader): void {
+    const cap = Math.max(s.cap, s.top);
+    this.seg = r.get(s.arrays.seg, 'u32', cap);
+    this.off = r.get(s.arrays.off, 'u32', cap);
+    this.len = r.get(s.arrays.len, 'u32', cap);
+    this.metaOf = r.get(s.arrays.meta, 'u32', cap);
+    this.born = r.get(s.arrays.born, 'f64', cap);
+    this.ids.restore(s.ids, r, cap);
+    this.cap = cap;
+    this.top = s.top;
+    this.free = s.free.map(Number);
+    this.bornNext = s.bornNext;
+    this.metas.length = 0;
+    this.metaCodes.clear();
+    for (const m of s.metas) this.metaCode(m);
+    if (this.metas.length !== s.metas.length) throw new Error(`index snapshot: ${this.prefix} metas repeat`);
+    this.live = s.live;
+    this.total = s.total;
+    this.floor = s.floor;
   }
 
   /** Serialises read-modify-write operations; `fn` returns the value and its write's durability. */
@@ -324,6 +386,7 @@ export class DocJournal<M = undefined> {
         let liveDone = 0;
         for (let s = 0; s < this.top; s++) if (this.ids.has(s) && this.seg[s] <= r.upTo) liveDone += this.len[s];
         this.floor = Math.max(0, r.bytes - liveDone);
+        this.opts.onCompacted?.();
       } catch (e) {
         this.opts.warn(`store: compaction of ${this.prefix} failed: ${(e as Error).message}`);
       } finally {

@@ -1,6 +1,7 @@
 // Small file-system helpers for the lowdb+journal store: durable directory entries, atomic file
 // replacement, and a chunked line scanner that tells complete lines from a torn tail.
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 
 /** fsync a directory so that file creations, renames and removals in it survive power loss. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -83,14 +84,16 @@ export async function scanLines(
   file: string,
   onLine: (buf: Buffer, start: number, end: number, offset: number) => boolean,
   afterChunk?: () => Promise<void>,
+  /** where to start (a line boundary): the lines before it are known already */
+  startAt = 0,
 ): Promise<ScanResult & { bad?: { offset: number; isLast: boolean } }> {
   const fh = await open(file, 'r');
   try {
     const fileLength = (await fh.stat()).size;
-    let buf = Buffer.allocUnsafe(Math.min(Math.max(fileLength, 1), 4 << 20));
+    let buf = Buffer.allocUnsafe(Math.min(Math.max(fileLength - startAt, 1), 4 << 20));
     let filled = 0; // bytes in buf
-    let base = 0; // file offset of buf[0]
-    let pos = 0; // file read position
+    let base = startAt; // file offset of buf[0]
+    let pos = startAt; // file read position
     while (pos < fileLength) {
       if (filled === buf.length) {
         const bigger = Buffer.allocUnsafe(buf.length * 2);
@@ -120,6 +123,24 @@ export async function scanLines(
       }
     }
     return { goodLength: base, fileLength };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** CRC-32 of the file's bytes [from, to), continuing `crc` (the CRC of the bytes before `from`); undefined if the file is shorter. */
+export async function crcOfRange(file: string, from: number, to: number, crc: number): Promise<number | undefined> {
+  const fh = await open(file, 'r');
+  try {
+    if ((await fh.stat()).size < to) return undefined;
+    const buf = Buffer.allocUnsafe(Math.min(Math.max(to - from, 1), 4 << 20));
+    for (let pos = from; pos < to; ) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - pos), pos);
+      if (bytesRead <= 0) return undefined;
+      crc = crc32(buf.subarray(0, bytesRead), crc);
+      pos += bytesRead;
+    }
+    return crc;
   } finally {
     await fh.close();
   }

@@ -10,6 +10,18 @@
 // The owner allocates slots (small integers, reused after removal) and calls `ensure(cap)` before
 // using a slot below `cap`.
 
+import type { ArrayRef, SnapReader, SnapWriter } from './index-snapshot.ts';
+
+export interface IdTableSnap {
+  arena: ArrayRef;
+  off: ArrayRef;
+  len: ArrayRef;
+  hashes: ArrayRef;
+  table: ArrayRef;
+  count: number;
+  garbage: number;
+}
+
 /** FNV-1a over bytes (32 bit). */
 function fnv(buf: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
@@ -244,6 +256,35 @@ export class IdTable {
   /** Bytes held (arena, per-slot arrays, table). */
   bytes(): number {
     return this.arena.length + this.off.byteLength * 3 + this.table.byteLength;
+  }
+
+  /** The table's state for the index snapshot (slots below `slots`). */
+  snapshot(w: SnapWriter, slots: number): IdTableSnap {
+    return {
+      arena: w.add(this.arena, this.top),
+      off: w.add(this.off, slots),
+      len: w.add(this.len, slots),
+      hashes: w.add(this.hashes, slots),
+      table: w.add(this.table),
+      count: this.count,
+      garbage: this.garbage,
+    };
+  }
+
+  /** Takes the state `snapshot` wrote; `cap`: slots to make usable. */
+  restore(s: IdTableSnap, r: SnapReader, cap: number): void {
+    const arena = r.get(s.arena, 'u8');
+    this.arena = Buffer.allocUnsafe(Math.max(1 << 16, Math.ceil(arena.length * 1.5)));
+    this.arena.set(arena);
+    this.top = arena.length;
+    this.off = r.get(s.off, 'u32', cap);
+    this.len = r.get(s.len, 'u32', cap);
+    this.hashes = r.get(s.hashes, 'u32', cap);
+    this.table = r.get(s.table, 'i32');
+    if (this.table.length < 2 || (this.table.length & (this.table.length - 1)) !== 0) throw new Error('index snapshot: bad id table');
+    this.mask = this.table.length - 1;
+    this.count = s.count;
+    this.garbage = s.garbage;
   }
 
   clear(): void {

@@ -2,7 +2,7 @@
 // append-only JSON-lines journals in segments for everything that grows with history (runs, rejected
 // events, records, reviews, dead letters, tasks, outbox, KPI facts). See ./README.md.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { EntityRecord, Flow, RejectedEvent, Run, RunStatus } from '@flowdesk/schema';
@@ -24,10 +24,12 @@ import {
 } from '../types.ts';
 import { newStats, type StoreStats } from './append-log.ts';
 import { Collection } from './collection.ts';
-import { DocJournal, type MetaCodec } from './doc-journal.ts';
-import { Journal, type Header, type Loc } from './journal.ts';
+import { DocJournal, type DocIndexSnap, type MetaCodec } from './doc-journal.ts';
+import { Journal, type Header, type Loc, type SegmentCover } from './journal.ts';
+import { INDEX_SNAPSHOT, SnapReader, SnapWriter } from './index-snapshot.ts';
+import { fsyncDir } from './fsutil.ts';
 import { DirLock } from './lock.ts';
-import { KEY_BYTES, keyDigest, keyHash, keyHashFromText, keyHashText, RunIndex, type Claim, type RunFields, type RunVersion } from './run-index.ts';
+import { KEY_BYTES, keyDigest, keyHash, keyHashFromText, keyHashText, RunIndex, type Claim, type RunFields, type RunIndexSnap, type RunVersion } from './run-index.ts';
 import { nodeFiles, type FileLayer } from './file-layer.ts';
 import { Checkpoint, encodeCheckpoint } from './checkpoint.ts';
 import { CompactionGate } from './compaction-gate.ts';
@@ -119,6 +121,21 @@ interface RecordMeta {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+interface SnapshotManifest {
+  runs: RunIndexSnap;
+  runsTotal: number;
+  runsFloor: number;
+  rejected: [string, string, string | null, number, number, number][];
+  docs: Record<string, unknown>;
+  journals: Record<string, SegmentCover[]>;
+}
+
+/** A new index snapshot once the runs journal grew this much since the last (bounds what a restart replays). */
+const SNAPSHOT_EVERY_BYTES = 32 << 20;
+/** After a start that read every line: a snapshot when the indexes are this big (a small store starts fast anyway). */
+const SNAPSHOT_AFTER_ITEMS = 2000;
+const SNAPSHOT_DELAY_MS = 1000;
+
 /** 16 MB, or less under a small heap bound (`--max-old-space-size`): a cache must not crowd out the work. */
 function defaultRunCacheBytes(): number {
   return Math.min(16 << 20, Math.floor(getHeapStatistics().heap_size_limit / 16));
@@ -158,7 +175,6 @@ class LowdbJournalStore implements LowdbStore {
   private runsFloor = 0;
   private runsCompacting = false;
   private pruneChain: Promise<unknown> = Promise.resolve();
-  private interned = new Map<string, string>();
   private readonly files: FileLayer;
   private readonly info: (msg: string) => void;
   private readonly health_: WriteHealth;
@@ -168,6 +184,12 @@ class LowdbJournalStore implements LowdbStore {
   private runReads = 0;
   private readonly gate = new CompactionGate();
   private readonly freezes = new Set<() => void>();
+  private newDocJournals: () => void = () => {};
+  // the index snapshot (index-snapshot.ts)
+  private snapshotting: Promise<void> | undefined;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  /** runsTotal when the last index snapshot was taken */
+  private snapshotBytesAt = 0;
 
   constructor(private readonly opts: LowdbStoreOptions) {
     this.dataDir = resolve(opts.dataDir);
@@ -215,7 +237,7 @@ class LowdbJournalStore implements LowdbStore {
       for (const [k, json] of this.timers.items) this.timerDue.set(k, Date.parse((JSON.parse(json) as Timer).dueAt));
 
       const jopts = { ...shared, segmentBytes: this.opts.segmentBytes ?? 64 << 20, relDir: 'journal' };
-      const dopts = { ...jopts, compactBytes: this.opts.compactBytes ?? 1 << 20 };
+      const dopts = { ...jopts, compactBytes: this.opts.compactBytes ?? 1 << 20, onCompacted: () => this.scheduleIndexSnapshot() };
       const recordCodec: MetaCodec<RecordMeta> = {
         toHeader: (m, h) => {
           h.en = m.entity;
@@ -224,24 +246,33 @@ class LowdbJournalStore implements LowdbStore {
         fromHeader: (h) => ({ entity: String(h.en), state: String(h.st) }),
         key: (m) => `${m.entity}\u0000${m.state}`,
       };
-      this.records = new DocJournal<RecordMeta>(this.journalDir, 'records', dopts, recordCodec);
-      this.jDocs = Object.fromEntries(JOURNAL_DOCS.map((c) => [c, new DocJournal(this.journalDir, c, dopts)])) as Record<JournalDoc, DocJournal>;
-      for (const d of [this.records, ...Object.values(this.jDocs)]) await d.open(verify);
+      this.newDocJournals = () => {
+        this.records = new DocJournal<RecordMeta>(this.journalDir, 'records', dopts, recordCodec);
+        this.jDocs = Object.fromEntries(JOURNAL_DOCS.map((c) => [c, new DocJournal(this.journalDir, c, dopts)])) as Record<JournalDoc, DocJournal>;
+      };
+      this.newDocJournals();
       this.runsJ = new Journal(this.journalDir, 'runs', jopts);
       this.rejectedJ = new Journal(this.journalDir, 'rejected', jopts);
-      this.runs.startBulk();
-      await this.runsJ.open((h, loc) => this.indexRunLine(h, loc), verify);
-      this.runs.finishBulk();
+      // the indexes as the index snapshot left them, if it still matches the journals: then only the
+      // lines written after it are read; else (or in repair) every line, as always
+      const covers = this.opts.verify === 'repair' ? await this.dropIndexSnapshot() : await this.restoreIndexSnapshot();
+      for (const [name, d] of this.docJournals()) await d.open(verify, covers?.get(name));
+      if (covers) this.runs.startTail();
+      else this.runs.startBulk();
+      await this.runsJ.open((h, loc) => this.indexRunLine(h, loc), verify, covers?.get('runs'));
+      if (covers) this.runs.finishTail();
+      else this.runs.finishBulk();
       await this.rejectedJ.open((h, loc) => {
         this.rejected.push({ id: String(h.id), at: String(h.at), flowId: str(h.f), seg: loc.seg, off: loc.off, len: loc.len });
-      }, verify);
+      }, verify, covers?.get('rejected'));
       verify.finish(present);
       this.lost = verify.losses;
       for (const slot of this.runs.ascending()) this.runsLive += this.runs.len[slot];
       this.rejected.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-      this.interned.clear();
       // what is on disk now is what is acknowledged: written (fsync'ed) before anything new is
       await this.checkpoint.write(true);
+      this.snapshotBytesAt = this.runsTotal;
+      if (!covers && this.runs.size + this.records.size > SNAPSHOT_AFTER_ITEMS) this.scheduleIndexSnapshot();
       // open runs are read from disk when needed (in pages at start), never all at once
       this.state = 'open';
       // `npm run backup` reaches a running store through its lock (an authenticated freeze)
@@ -259,6 +290,128 @@ class LowdbJournalStore implements LowdbStore {
     }
   }
 
+  /** The document journals by name (as the index snapshot names them). */
+  private docJournals(): [string, DocJournal<unknown>][] {
+    return [['records', this.records as DocJournal<unknown>], ...Object.entries(this.jDocs)];
+  }
+
+  private allJournals(): [string, Journal][] {
+    return [['runs', this.runsJ], ['rejected', this.rejectedJ], ...this.docJournals().map(([n, d]): [string, Journal] => [n, d.journal])];
+  }
+
+  private get snapshotFile(): string {
+    return join(this.journalDir, INDEX_SNAPSHOT);
+  }
+
+  /** Repair starts from the journals alone: a snapshot of indexes it is about to change goes. */
+  private async dropIndexSnapshot(): Promise<undefined> {
+    await unlink(this.snapshotFile).catch(() => {});
+    return undefined;
+  }
+
+  /**
+   * Loads the index snapshot into the (empty) indexes if it still matches every journal; answers the
+   * segment covers to read past, or undefined (nothing loaded: every line is read).
+   */
+  private async restoreIndexSnapshot(): Promise<Map<string, Map<number, SegmentCover>> | undefined> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(this.snapshotFile);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.info(`store: cannot read the index snapshot (${(e as Error).message}); reading every journal line`);
+      return undefined;
+    }
+    const stale = (why: string): undefined => {
+      this.info(`store: the index snapshot ${why}; reading every journal line`);
+      return undefined;
+    };
+    const r = SnapReader.decode(buf);
+    const m = r?.manifest as SnapshotManifest | undefined;
+    if (!r || !m || typeof m !== 'object' || typeof m.journals !== 'object' || m.journals === null) return stale('is damaged or of another version');
+    const covers = new Map<string, Map<number, SegmentCover>>();
+    for (const [name, j] of this.allJournals()) {
+      const list = m.journals[name];
+      if (!Array.isArray(list)) return stale(`does not cover the ${name} journal`);
+      if (!(await j.coverStillHolds(list))) return stale(`no longer matches the ${name} journal (rewritten, cut or changed since)`);
+      covers.set(name, new Map(list.map((c) => [c.seg, c])));
+    }
+    try {
+      this.runs.restore(m.runs, r);
+      for (const [name, d] of this.docJournals()) d.restore(m.docs[name] as DocIndexSnap<unknown>, r);
+      this.rejected = m.rejected.map(([id, at, flowId, seg, off, len]) => ({ id, at, flowId: flowId ?? undefined, seg, off, len }));
+      this.runsTotal = m.runsTotal;
+      this.runsFloor = m.runsFloor;
+    } catch (e) {
+      // partly loaded: start the indexes afresh
+      this.runs = new RunIndex();
+      this.rejected = [];
+      this.runsTotal = 0;
+      this.runsFloor = 0;
+      this.newDocJournals();
+      return stale(`cannot be loaded (${(e as Error).message})`);
+    }
+    return covers;
+  }
+
+  /** Writes the index snapshot soon (coalesced), in the background. */
+  private scheduleIndexSnapshot(): void {
+    if (this.snapshotTimer || this.state === 'closed') return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = undefined;
+      if (this.state === 'open') void this.writeIndexSnapshot(false).catch((e: Error) => this.warn(`store: could not write the index snapshot: ${e.message}`));
+    }, SNAPSHOT_DELAY_MS);
+    this.snapshotTimer.unref();
+  }
+
+  /**
+   * Writes the index snapshot: the indexes and every journal's length are taken at one instant
+   * (synchronously, compaction held off); once those bytes are durable — and only if no write failed
+   * meanwhile, which would have rolled part of that view back — their CRCs are taken and the file is
+   * replaced atomically.
+   */
+  private writeIndexSnapshot(closing: boolean): Promise<void> {
+    this.snapshotting ??= (async () => {
+      const thaw = await this.gate.freeze();
+      try {
+        if (!closing && this.state !== 'open') return;
+        const failed = this.counters.failedWrites;
+        const w = new SnapWriter();
+        const journals = this.allJournals();
+        const cov = journals.map(([, j]) => j.coverage());
+        const docs: Record<string, DocIndexSnap<unknown>> = {};
+        for (const [name, d] of this.docJournals()) docs[name] = d.snapshot(w);
+        const manifest: SnapshotManifest = {
+          runs: this.runs.snapshot(w),
+          runsTotal: this.runsTotal,
+          runsFloor: this.runsFloor,
+          rejected: this.rejected.map((e) => [e.id, e.at, e.flowId ?? null, e.seg, e.off, e.len]),
+          docs,
+          journals: {},
+        };
+        this.snapshotBytesAt = this.runsTotal;
+        await Promise.all(journals.map(([, j]) => j.drain()));
+        if (this.counters.failedWrites !== failed) return;
+        for (let i = 0; i < journals.length; i++) {
+          const c = await journals[i]![1].coverCrcs(cov[i]!);
+          if (!c) return;
+          manifest.journals[journals[i]![0]] = c;
+        }
+        const file = this.snapshotFile;
+        const tmp = `${file}.${process.pid}.tmp`;
+        await writeFile(tmp, w.encode(manifest), { mode: 0o600 });
+        if (this.opts.fsync) {
+          const fh = await open(tmp, 'r+');
+          await fh.sync().finally(() => fh.close());
+        }
+        await rename(tmp, file);
+        if (this.opts.fsync) await fsyncDir(this.journalDir);
+      } finally {
+        thaw();
+      }
+    })().finally(() => (this.snapshotting = undefined));
+    return this.snapshotting;
+  }
+
   private reset(): void {
     this.latestFlow.clear();
     this.timerDue.clear();
@@ -267,13 +420,6 @@ class LowdbJournalStore implements LowdbStore {
     this.rejected = [];
     this.runsLive = 0;
     this.runsTotal = 0;
-  }
-
-  private intern(s: string): string {
-    const i = this.interned.get(s);
-    if (i !== undefined) return i;
-    this.interned.set(s, s);
-    return s;
   }
 
   /** A run line's header into the index. Lines written before keys were hashed carry raw keys (k, rk, dk). */
@@ -330,6 +476,11 @@ class LowdbJournalStore implements LowdbStore {
     // a backup still copying loses its hold: compactions waiting at the gate must finish for close
     for (const release of [...this.freezes]) release();
     await this.pruneChain.catch(() => {});
+    clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = undefined;
+    await this.snapshotting?.catch(() => {});
+    // the indexes as they are now: the next start reads them instead of every line
+    await this.writeIndexSnapshot(true).catch((e: Error) => this.warn(`store: could not write the index snapshot at close: ${e.message}`));
     await this.closeFiles();
     // everything durable is claimed, fsync'ed: a later truncation of any file is seen at the next open
     await this.checkpoint.write(true).catch((e: Error) => this.warn(`store: could not write the checkpoint at close: ${e.message}`));
@@ -546,6 +697,7 @@ class LowdbJournalStore implements LowdbStore {
     if (this.runs.isTerminal(slot)) this.cache.delete(slot);
     else this.cache.set(slot, json);
     this.maybeCompactRuns();
+    if (this.runsTotal - this.snapshotBytesAt > SNAPSHOT_EVERY_BYTES) this.scheduleIndexSnapshot();
     return {
       slot,
       done: done.then(() => {
@@ -692,6 +844,7 @@ class LowdbJournalStore implements LowdbStore {
     let liveDone = 0;
     for (const slot of runs.ascending()) if (runs.seg[slot] <= r.upTo) liveDone += runs.len[slot];
     this.runsFloor = Math.max(0, r.bytes - liveDone);
+    this.scheduleIndexSnapshot();
   }
 
   async countRuns(): Promise<number> {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StoreCorruptError } from '../types.ts';
 import { AppendLog, openTrackedLog, type StoreStats, type WriteHealthSink } from './append-log.ts';
-import { fsyncDir, scanLines, writeAll } from './fsutil.ts';
+import { crcOfRange, fsyncDir, scanLines, writeAll } from './fsutil.ts';
 import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import type { AckVerifier, FoundFile } from './ack-verifier.ts';
@@ -24,6 +24,16 @@ export interface Loc {
 }
 
 export type Header = { [k: string]: string | number | boolean | undefined };
+
+/** A segment's first `bytes` bytes as an index snapshot covered them. */
+export interface SegmentCover {
+  seg: number;
+  bytes: number;
+  /** CRC-32 of those bytes */
+  crc: number;
+  /** highest sequence number among them */
+  maxSeq: number;
+}
 
 export interface JournalOptions {
   fsync: boolean;
@@ -121,6 +131,11 @@ export class Journal {
   private closed = false;
   /** the next line's sequence number */
   private nextSeq = 1;
+  /** highest sequence number in each segment but the active one, and in the active one */
+  private readonly segMax = new Map<number, number>();
+  private activeMax = 0;
+  /** CRC-32 of a segment's first `bytes` bytes, as last computed (the file's inode tells a rewrite) */
+  private readonly crcs = new Map<number, { ino: number; bytes: number; crc: number }>();
 
   constructor(
     readonly dir: string,
@@ -151,7 +166,7 @@ export class Journal {
    * acknowledged byte is missing; any other bad line throws StoreCorruptError naming the file, which
    * is left untouched.
    */
-  async open(onEntry: (h: Header, loc: Loc) => void, verify?: AckVerifier): Promise<void> {
+  async open(onEntry: (h: Header, loc: Loc) => void, verify?: AckVerifier, known?: ReadonlyMap<number, SegmentCover>): Promise<void> {
     const re = new RegExp(`^${this.prefix}-(\\d{6,})\\.jsonl$`);
     const names = await readdir(this.dir);
     this.segs = names
@@ -163,15 +178,22 @@ export class Journal {
     let maxSeq = 0;
     for (const seg of this.segs) {
       const file = this.file(seg);
-      let segMax = 0;
-      const res = await scanLines(file, (buf, start, end, offset) => {
-        const p = parseLine(buf, start, end);
-        if (!p) return false;
-        const q = p.h.q;
-        if (typeof q === 'number' && q > segMax) segMax = q;
-        onEntry(p.h, { seg, off: offset, len: end - start + 1 });
-        return true;
-      });
+      // the lines an index snapshot covers are in the index already: only the rest is read
+      const cover = known?.get(seg);
+      let segMax = cover?.maxSeq ?? 0;
+      const res = await scanLines(
+        file,
+        (buf, start, end, offset) => {
+          const p = parseLine(buf, start, end);
+          if (!p) return false;
+          const q = p.h.q;
+          if (typeof q === 'number' && q > segMax) segMax = q;
+          onEntry(p.h, { seg, off: offset, len: end - start + 1 });
+          return true;
+        },
+        undefined,
+        cover?.bytes ?? 0,
+      );
       if (res.bad) {
         throw new StoreCorruptError(file, `bad line at byte ${res.bad.offset}${res.bad.isLast ? ' (last complete line)' : ''}`);
       }
@@ -192,7 +214,10 @@ export class Journal {
       }
     }
     this.nextSeq = maxSeq + 1;
-    for (const t of found) this.opts.checkpoint?.set(t.rel, { bytes: t.goodLength, hi: t.maxSeq });
+    for (const t of found) {
+      this.opts.checkpoint?.set(t.rel, { bytes: t.goodLength, hi: t.maxSeq });
+      this.segMax.set(t.seg, t.maxSeq);
+    }
     if (this.segs.length === 0) {
       this.activeSeg = 1;
       this.segs.push(1);
@@ -201,7 +226,67 @@ export class Journal {
       this.activeSeg = this.segs[this.segs.length - 1];
       const last = found[found.length - 1]!;
       this.active = this.newLog(this.activeSeg, last.goodLength, false, last.maxSeq);
+      this.activeMax = last.maxSeq;
+      this.segMax.delete(this.activeSeg);
     }
+  }
+
+  /**
+   * Whether an index snapshot's view of this journal still holds: every segment it covers is there
+   * with the same CRC over the covered bytes, and every other segment comes after them (its lines are
+   * newer). Reads the covered bytes (no parsing); remembers their CRCs for the next snapshot.
+   */
+  async coverStillHolds(covers: readonly SegmentCover[]): Promise<boolean> {
+    const re = new RegExp(`^${this.prefix}-(\\d{6,})\\.jsonl$`);
+    const onDisk = (await readdir(this.dir)).map((n) => re.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
+    const covered = new Set(covers.map((c) => c.seg));
+    const top = Math.max(0, ...covered);
+    if (onDisk.some((seg) => !covered.has(seg) && seg < top)) return false;
+    for (const c of covers) {
+      if (!onDisk.includes(c.seg)) return false;
+      const file = this.file(c.seg);
+      const got = await crcOfRange(file, 0, c.bytes, 0).catch(() => undefined);
+      if (got !== c.crc) return false;
+      const ino = await stat(file).then((st) => st.ino).catch(() => -1);
+      this.crcs.set(c.seg, { ino, bytes: c.bytes, crc: got });
+    }
+    return true;
+  }
+
+  /**
+   * What this journal holds right now, for an index snapshot taken at this instant: each segment's
+   * length (appended, writes in flight included; undefined: a sealed segment, the whole file) and its
+   * highest sequence number. Taken synchronously, with the index it describes.
+   */
+  coverage(): { seg: number; bytes: number | undefined; maxSeq: number }[] {
+    const out: { seg: number; bytes: number | undefined; maxSeq: number }[] = [];
+    for (const seg of this.segs) {
+      if (seg === this.activeSeg) {
+        if (this.active && this.active.size > 0) out.push({ seg, bytes: this.active.size, maxSeq: this.activeMax });
+      } else out.push({ seg, bytes: this.sealing.get(seg)?.size, maxSeq: this.segMax.get(seg) ?? this.nextSeq - 1 });
+    }
+    return out;
+  }
+
+  /**
+   * The CRCs of what `coverage()` named, once it is durable (call after `drain()`); undefined when a
+   * segment is gone or shorter meanwhile. Only bytes not seen by an earlier call are read.
+   */
+  async coverCrcs(cov: { seg: number; bytes: number | undefined; maxSeq: number }[]): Promise<SegmentCover[] | undefined> {
+    const out: SegmentCover[] = [];
+    for (const c of cov) {
+      const file = this.file(c.seg);
+      const st = await stat(file).catch(() => undefined);
+      if (!st) return undefined;
+      const bytes = c.bytes ?? st.size;
+      const known = this.crcs.get(c.seg);
+      const base = known && known.ino === st.ino && known.bytes <= bytes ? known : { bytes: 0, crc: 0 };
+      const crc = await crcOfRange(file, base.bytes, bytes, base.crc).catch(() => undefined);
+      if (crc === undefined) return undefined;
+      this.crcs.set(c.seg, { ino: st.ino, bytes, crc });
+      out.push({ seg: c.seg, bytes, crc, maxSeq: c.maxSeq });
+    }
+    return out;
   }
 
   /**
@@ -229,6 +314,7 @@ export class Journal {
     const len = line.length;
     if (this.active.size > 0 && this.active.size + len > this.opts.segmentBytes) this.roll();
     const seg = this.activeSeg;
+    this.activeMax = q;
     const key = seg * SEG_SPAN + this.active.size;
     const { offset, done } = this.active.append(line, {
       tag: q,
@@ -253,7 +339,9 @@ export class Journal {
       if (this.sealing.get(oldSeg) === old) this.sealing.delete(oldSeg);
       this.opts.checkpoint?.seal(this.rel(oldSeg), old);
     });
+    this.segMax.set(oldSeg, this.activeMax);
     this.activeSeg = oldSeg + 1;
+    this.activeMax = 0;
     this.segs.push(this.activeSeg);
     this.active = this.newLog(this.activeSeg, 0, true);
   }
@@ -514,6 +602,14 @@ export class Journal {
     }
     const gone = new Set(kept.length === 0 ? group : lower);
     this.segs = this.segs.filter((s) => !gone.has(s));
+    for (const seg of gone) {
+      this.segMax.delete(seg);
+      this.crcs.delete(seg);
+    }
+    if (kept.length > 0) {
+      this.segMax.set(last, keptHi);
+      this.crcs.delete(last);
+    }
     if (this.opts.fsync) await fsyncDir(this.dir);
     return { dropped, bytes: outSize };
   }

@@ -11,7 +11,8 @@
 // failed write puts the run back exactly as it is on disk (and compaction keeps that version's line).
 import { hash } from 'node:crypto';
 import type { RunStatus } from '@flowdesk/schema';
-import { IdTable } from './id-table.ts';
+import { IdTable, type IdTableSnap } from './id-table.ts';
+import type { ArrayRef, SnapReader, SnapWriter } from './index-snapshot.ts';
 
 export const STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'needs_review', 'held', 'succeeded', 'dead', 'failed', 'cancelled'];
 const STATUS_CODE = new Map<string, number>(STATUSES.map((s, i) => [s, i]));
@@ -56,6 +57,11 @@ class Table {
   find(s: string): number {
     return this.map.get(s) ?? -1;
   }
+  load(list: string[]): void {
+    this.list.length = 1;
+    this.map.clear();
+    for (const s of list.slice(1)) this.code(String(s));
+  }
 }
 
 export interface RunFields {
@@ -95,6 +101,18 @@ function grow<T extends Float64Array | Uint32Array | Uint8Array>(a: T, cap: numb
   return b;
 }
 
+export interface RunIndexSnap {
+  top: number;
+  cap: number;
+  free: number[];
+  flows: string[];
+  entities: string[];
+  ids: IdTableSnap;
+  arrays: Record<'flow' | 'stat' | 'flags' | 'created' | 'ended' | 'rent' | 'cflow' | 'cexp' | 'kh' | 'rk' | 'seg' | 'off' | 'len' | 'order' | 'claimTable', ArrayRef>;
+  claims: number;
+  otherClaimKeys: [number, string][];
+}
+
 const HAS_KEY = 1;
 const HAS_RK = 2;
 const RK_IS_KEY = 4;
@@ -132,6 +150,8 @@ export class RunIndex {
   private order = new Int32Array(0);
   private orderLen = 0;
   private bulk = false;
+  /** while lines are replayed at open: a claim goes to the run whose claim expires last */
+  private loading = false;
   /** the latest version of runs with a write in flight */
   private readonly heads = new Map<number, RunVersion>();
   /** the creating write of a run, until durable */
@@ -212,10 +232,21 @@ export class RunIndex {
   /** Bulk loading (at open): order is built once at the end by `finishBulk`. */
   startBulk(): void {
     this.bulk = true;
+    this.loading = true;
+  }
+
+  /** Replaying the lines after an index snapshot: order kept as runs come, claims as at bulk loading. */
+  startTail(): void {
+    this.loading = true;
+  }
+
+  finishTail(): void {
+    this.loading = false;
   }
 
   finishBulk(): void {
     this.bulk = false;
+    this.loading = false;
     const all = new Int32Array(Math.max(16, Math.ceil(this.size * 1.25)));
     let n = 0;
     for (let s = 0; s < this.top; s++) if (this.ids.has(s)) all[n++] = s;
@@ -493,7 +524,7 @@ export class RunIndex {
       this.claimTable[i] = slot + 1;
       this.claims++;
       if (this.claims * 2 > this.claimTable.length) this.claimRehash(this.claimTable.length * 2);
-    } else if (cur === slot || !this.bulk || this.cexp[cur] <= c.expires) this.claimTable[i] = slot + 1;
+    } else if (cur === slot || !this.loading || this.cexp[cur] <= c.expires) this.claimTable[i] = slot + 1;
   }
 
   /** The slot holding the (flowId, key) claim, or -1. */
@@ -618,6 +649,76 @@ export class RunIndex {
       }
       return true;
     };
+  }
+
+  /** The index for the index snapshot (without in-flight versions: taken when their writes are queued). */
+  snapshot(w: SnapWriter): RunIndexSnap {
+    const n = this.top;
+    const other: [number, string][] = [];
+    for (const [slot, k] of this.otherClaimKeys) other.push([slot, Buffer.from(k).toString('base64')]);
+    return {
+      top: n,
+      cap: this.cap,
+      free: [...this.free],
+      flows: this.flows.list,
+      entities: this.entities.list,
+      ids: this.ids.snapshot(w, n),
+      arrays: {
+        flow: w.add(this.flow, n),
+        stat: w.add(this.stat, n),
+        flags: w.add(this.flags, n),
+        created: w.add(this.created, n),
+        ended: w.add(this.ended, n),
+        rent: w.add(this.rent, n),
+        cflow: w.add(this.cflow, n),
+        cexp: w.add(this.cexp, n),
+        kh: w.add(this.kh, n * KEY_BYTES),
+        rk: w.add(this.rk, this.rk.length === 0 ? 0 : n * KEY_BYTES),
+        seg: w.add(this.seg, n),
+        off: w.add(this.off, n),
+        len: w.add(this.len, n),
+        order: w.add(this.order, this.orderLen),
+        claimTable: w.add(this.claimTable),
+      },
+      claims: this.claims,
+      otherClaimKeys: other,
+    };
+  }
+
+  /** Takes the state `snapshot` wrote (into an empty index). */
+  restore(s: RunIndexSnap, r: SnapReader): void {
+    const cap = Math.max(s.cap, s.top);
+    const a = s.arrays;
+    this.flow = r.get(a.flow, 'u32', cap);
+    this.stat = r.get(a.stat, 'u8', cap);
+    this.flags = r.get(a.flags, 'u8', cap);
+    this.created = r.get(a.created, 'f64', cap);
+    this.ended = r.get(a.ended, 'f64', cap);
+    this.rent = r.get(a.rent, 'u32', cap);
+    this.cflow = r.get(a.cflow, 'u32', cap);
+    this.cexp = r.get(a.cexp, 'f64', cap);
+    this.kh = r.get(a.kh, 'u8', cap * KEY_BYTES);
+    this.rk = a.rk[2] === 0 ? new Uint8Array(0) : r.get(a.rk, 'u8', cap * KEY_BYTES);
+    (this as { seg: Uint32Array }).seg = r.get(a.seg, 'u32', cap);
+    (this as { off: Uint32Array }).off = r.get(a.off, 'u32', cap);
+    (this as { len: Uint32Array }).len = r.get(a.len, 'u32', cap);
+    this.order = r.get(a.order, 'i32', Math.ceil(a.order[2] * 1.25) + 16);
+    this.orderLen = a.order[2];
+    this.claimTable = r.get(a.claimTable, 'i32');
+    if (this.claimTable.length < 2 || (this.claimTable.length & (this.claimTable.length - 1)) !== 0) throw new Error('index snapshot: bad claim table');
+    this.claimMask = this.claimTable.length - 1;
+    this.claims = s.claims;
+    this.ids.restore(s.ids, r, cap);
+    this.cap = cap;
+    this.top = s.top;
+    this.free = s.free.map(Number);
+    this.flows.load(s.flows);
+    this.entities.load(s.entities);
+    this.otherClaimKeys.clear();
+    for (const [slot, k] of s.otherClaimKeys) this.otherClaimKeys.set(slot, new Uint8Array(Buffer.from(k, 'base64')));
+    if (this.orderLen !== this.ids.size) throw new Error('index snapshot: run order and ids disagree');
+    this.openByRecord.clear();
+    for (let i = 0; i < this.orderLen; i++) this.linkRecord(this.order[i]);
   }
 
   clear(): void {

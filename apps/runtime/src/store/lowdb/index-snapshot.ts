@@ -1,0 +1,91 @@
+// The index snapshot (`journal/index-snapshot.bin`): the in-memory indexes of every journal as they
+// were when the journals held exactly the bytes it names, so that open() loads them in one read and
+// replays only the lines written after them, instead of parsing every line of history.
+//
+// It is a cache, never the truth: open() uses it only when, for every journal, the segments it covers
+// are still there, in the same order, each at least as long as it says and with the same CRC-32 over
+// the covered bytes (so a segment that was rewritten, cut, or damaged in the middle is noticed: the
+// store then rebuilds from the journals, which names any bad line as it always did). The file itself
+// carries a CRC-32 of its content; written to a temp file, fsync'ed and renamed into place.
+//
+// Layout: "FDIXSNAP", u32 version, u32 manifest length, the manifest (JSON: scalars, and for each
+// array its type, offset and length), the arrays' bytes (each 8-byte aligned), u32 CRC-32 of all before.
+import { crc32 } from 'node:zlib';
+
+const MAGIC = Buffer.from('FDIXSNAP');
+const VERSION = 1;
+export const INDEX_SNAPSHOT = 'index-snapshot.bin';
+
+type Typed = Uint8Array | Uint32Array | Int32Array | Float64Array;
+const KINDS = { u8: Uint8Array, u32: Uint32Array, i32: Int32Array, f64: Float64Array } as const;
+type Kind = keyof typeof KINDS;
+/** An array in the snapshot: [kind, byte offset in the blob area, element count]. */
+export type ArrayRef = [Kind, number, number];
+
+const kindOf = (a: Typed): Kind =>
+  a instanceof Float64Array ? 'f64' : a instanceof Int32Array ? 'i32' : a instanceof Uint32Array ? 'u32' : 'u8';
+
+export class SnapWriter {
+  private readonly parts: Buffer[] = [];
+  private size = 0;
+
+  /** Adds the first `n` elements of `a` (a copy is made now); returns its reference for the manifest. */
+  add(a: Typed, n = a.length): ArrayRef {
+    const bytes = Buffer.from(a.buffer, a.byteOffset, n * a.BYTES_PER_ELEMENT);
+    const ref: ArrayRef = [kindOf(a), this.size, n];
+    const pad = (8 - (bytes.length % 8)) % 8;
+    this.parts.push(Buffer.from(bytes), Buffer.alloc(pad));
+    this.size += bytes.length + pad;
+    return ref;
+  }
+
+  encode(manifest: unknown): Buffer {
+    const m = Buffer.from(JSON.stringify(manifest));
+    const head = Buffer.alloc(MAGIC.length + 8);
+    MAGIC.copy(head, 0);
+    head.writeUInt32LE(VERSION, MAGIC.length);
+    head.writeUInt32LE(m.length, MAGIC.length + 4);
+    const pad = Buffer.alloc((8 - ((head.length + m.length) % 8)) % 8);
+    const body = Buffer.concat([head, m, pad, ...this.parts]);
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32LE(crc32(body));
+    return Buffer.concat([body, tail]);
+  }
+}
+
+export class SnapReader {
+  private constructor(
+    private readonly blobs: Buffer,
+    readonly manifest: unknown,
+  ) {}
+
+  /** The snapshot in `buf`, or undefined when it is not one, of another version, or damaged. */
+  static decode(buf: Buffer): SnapReader | undefined {
+    if (buf.length < MAGIC.length + 12 || buf.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return undefined;
+    if (crc32(buf.subarray(0, buf.length - 4)) !== buf.readUInt32LE(buf.length - 4)) return undefined;
+    if (buf.readUInt32LE(MAGIC.length) !== VERSION) return undefined;
+    const mLen = buf.readUInt32LE(MAGIC.length + 4);
+    const mStart = MAGIC.length + 8;
+    if (mStart + mLen > buf.length - 4) return undefined;
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(buf.toString('utf8', mStart, mStart + mLen));
+    } catch {
+      return undefined;
+    }
+    const blobStart = mStart + mLen + ((8 - ((mStart + mLen) % 8)) % 8);
+    return new SnapReader(buf.subarray(blobStart, buf.length - 4), manifest);
+  }
+
+  /** A fresh array of at least `cap` elements holding the referenced ones (throws when the reference is bad). */
+  get<K extends Kind>(ref: ArrayRef, kind: K, cap = 0): InstanceType<(typeof KINDS)[K]> {
+    const [k, off, n] = ref;
+    const Ctor = KINDS[kind];
+    if (k !== kind || !Number.isInteger(off) || !Number.isInteger(n) || off < 0 || n < 0 || off + n * Ctor.BYTES_PER_ELEMENT > this.blobs.length) {
+      throw new Error('index snapshot: bad array reference');
+    }
+    const out = new Ctor(Math.max(cap, n)) as InstanceType<(typeof KINDS)[K]>;
+    new Uint8Array(out.buffer, out.byteOffset, n * Ctor.BYTES_PER_ELEMENT).set(this.blobs.subarray(off, off + n * Ctor.BYTES_PER_ELEMENT));
+    return out;
+  }
+}
