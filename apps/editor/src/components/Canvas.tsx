@@ -106,6 +106,9 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
         deleteKeyCode={null}
         selectionKeyCode={null}
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        // a big flow renders only what is in view: dragging a node to the canvas's edge pans the view,
+        // and culling keeps that pan from repainting every node (measured: without it the drag is slower)
+        onlyRenderVisibleElements={graph.nodes.length > 150}
         fitView
         fitViewOptions={{ padding: FIT_PADDING, maxZoom: 0.9 }}
         minZoom={0.05}
