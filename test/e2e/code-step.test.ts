@@ -23,7 +23,7 @@ describe('a code node in the editor', { timeout: 120_000 }, () => {
     const { page, errors } = await app.newPage();
     const ed = await newFlow(page, 'order-total', 'Order total');
     // a sample payload in the flow's settings: the picker and the dry run use it
-    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await ed.openSettings();
     await page.getByTestId('flow-samples').fill(JSON.stringify([{ name: 'two lines', payload: { lines: [{ sku: 'a', qty: 2, price: 5 }, { sku: 'b', qty: 1, price: 7 }] } }]));
     await ed.dragFromPalette('code', 0.4, 0.3);
     await ed.dragFromPalette('end', 0.7, 0.3);

@@ -37,6 +37,7 @@ describe('editor', { timeout: 120_000 }, () => {
     await poll(() => ed.edges().count()).toBe(2);
 
     // the new route rule has no threshold yet: an error pinned to the node
+    await ed.openPanel('problems');
     const thresholdError = page.locator('[data-testid="validation-error"][data-node="route"]', { hasText: 'needs a number' });
     await poll(() => thresholdError.count()).toBe(1);
     await poll(() => page.getByTestId('node-error-route').isVisible()).toBe(true);

@@ -61,6 +61,7 @@ describe('the README walk-through', { timeout: 180_000 }, () => {
     await ed.node('route').waitFor();
     await ed.connect('trigger', 'out', 'route');
     await ed.select('route');
+    await ed.openPanel('problems'); // the Problems tab under the canvas (README step 4)
     await poll(() => forms.problemsFor('route', 'needs a number').count()).toBe(1);
     await forms.setRule(0, 'payload.amount', 5000);
     await poll(() => forms.problemsFor('route', 'needs a number').count()).toBe(0);

@@ -157,6 +157,7 @@ describe('inbound reach in the editor', { timeout: 180_000 }, () => {
     await page.getByTestId('email-host').fill('imap.example.com');
     await page.getByTestId('email-user').fill('ada@example.com');
     await page.getByTestId('email-tls').selectOption('none');
+    await ed.openPanel('problems');
     await poll(() => page.getByTestId('validation-list').innerText()).toMatch(/sends the password in clear/);
     await page.getByTestId('email-tls').selectOption('implicit');
     await page.getByTestId('validation-ok').waitFor();

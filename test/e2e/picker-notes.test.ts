@@ -22,7 +22,7 @@ describe('variable picker and sticky notes', { timeout: 120_000 }, () => {
   it('the picker lists contract, sample and upstream variables with their source, and inserts the pick into a {{ }} field and a rule field', async () => {
     const { page, errors } = await app.newPage();
     const ed = await newFlow(page, 'picked', 'Picked');
-    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await ed.openSettings();
     await page.getByTestId('flow-samples').fill(JSON.stringify([{ name: 'lead', payload: { email: 'a@x.io', company: 'Acme' } }]));
     await ed.select('trigger');
     await new FlowForms(page).addContractFields([{ name: 'email', type: 'string', required: true }]);
@@ -71,7 +71,8 @@ describe('variable picker and sticky notes', { timeout: 120_000 }, () => {
   it('sticky notes: kept in the layout, deployed and exported, imported back, left alone by Tidy up, deleted with Delete', async () => {
     const { page, errors } = await app.newPage();
     const ed = await newFlow(page, 'noted', 'Noted');
-    await ed.dragFromPalette('end', 0.6, 0.6);
+    // the dropped node is selected and the side panel opens, narrowing the canvas: drop left of it
+    await ed.dragFromPalette('end', 0.25, 0.8);
     await ed.connect('trigger', 'out', 'end');
     await page.getByTestId('add-note').click();
     const note = page.getByTestId('note-note:1');

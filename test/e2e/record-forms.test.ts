@@ -27,7 +27,7 @@ describe('record, cancelOn and SLA as forms; runs by date and search', { timeout
     const ed = await newFlow(page, 'onboard', 'Onboard');
     await ed.dragFromPalette('end', 0.5, 0.3);
     await ed.connect('trigger', 'out', 'end');
-    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await ed.openSettings();
     await page.getByTestId('record-settings').waitFor();
     expect(await page.getByText('Records, cancellation and SLA (JSON)').count()).toBe(0);
 
@@ -63,7 +63,7 @@ describe('record, cancelOn and SLA as forms; runs by date and search', { timeout
 
     await page.reload();
     await ed.waitReady();
-    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await ed.openSettings();
     expect(await page.getByTestId('flow-record-entity').inputValue()).toBe('account');
     expect(await page.getByTestId('flow-record-key').inputValue()).toBe('payload.email');
     expect(await page.getByTestId('cancel-on-state-0').inputValue()).toBe('lost');

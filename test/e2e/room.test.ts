@@ -1,6 +1,7 @@
 // Browser end-to-end (issue 14, item 6, the parts done): palette, side panel, bottom panel and minimap
-// can be hidden (kept across a reload), the editor stays usable at 1024×700, and the run view links
-// back to the editor.
+// can be hidden (kept across a reload); the side panel opens on a selection or the settings button and
+// the bottom panel starts collapsed to its tabs; the editor stays usable at 1024×700, and the run view
+// links back to the editor.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poll, screenshot, startApp, type App } from './helpers/app.ts';
 import { EditorPage } from './pages/EditorPage.ts';
@@ -25,9 +26,14 @@ describe('room to work', { timeout: 120_000 }, () => {
     await ed.waitReady();
     const width = async () => (await ed.canvas.boundingBox())!.width;
     const height = async () => (await ed.canvas.boundingBox())!.height;
-    const w0 = await width();
-    const h0 = await height();
     expect(await page.getByTestId('deploy').isVisible()).toBe(true); // the toolbar fits at 1024 px
+    // as first seen: no side panel until something is selected, the bottom panel collapsed to its tabs
+    expect(await page.getByTestId('side-panel').count()).toBe(0);
+    expect(await page.getByTestId('bottom-panel').getAttribute('data-open')).toBe('false');
+    await page.getByTestId('tab-problems').waitFor();
+    const h0 = await height();
+    await ed.select('trigger');
+    const w0 = await width();
 
     const minimap = page.locator('.react-flow__minimap');
     expect(await minimap.count()).toBe(1);
@@ -40,10 +46,18 @@ describe('room to work', { timeout: 120_000 }, () => {
       await poll(() => gone.count()).toBe(0);
       expect(await page.getByTestId(toggle).getAttribute('aria-pressed')).toBe('false');
     }
-    await page.getByTestId('toggle-bottom').click();
-    await poll(() => page.getByTestId('tab-problems').count()).toBe(0);
     await poll(width).toBeGreaterThan(w0 + 400);
-    await poll(height).toBeGreaterThan(h0 + 150);
+    // the bottom panel opens from the toolbar or a tab, and collapses again to its tabs
+    await page.getByTestId('toggle-bottom').click();
+    await page.getByTestId('validation-list').or(page.getByTestId('validation-ok')).first().waitFor();
+    await poll(height).toBeLessThan(h0 - 150);
+    await page.getByTestId('toggle-bottom').click();
+    await poll(height).toBe(h0);
+    await page.getByTestId('tab-versions').click();
+    expect(await page.getByTestId('bottom-panel').getAttribute('data-open')).toBe('true');
+    await poll(height).toBeLessThan(h0 - 150);
+    await page.getByTestId('bottom-toggle').click();
+    await poll(height).toBe(h0);
     await screenshot(page, 'room-collapsed');
 
     await page.reload();
@@ -51,10 +65,18 @@ describe('room to work', { timeout: 120_000 }, () => {
     expect(await page.getByTestId('palette').count()).toBe(0);
     expect(await minimap.count()).toBe(0);
     expect(JSON.parse((await page.evaluate(() => localStorage.getItem('flowdesk:panels')))!)).toEqual({ palette: false, side: false, bottom: false, minimap: false });
+    await ed.node('trigger').locator('.fd-node-title').click();
+    expect(await page.getByTestId('side-panel').count()).toBe(0); // hidden by choice: a selection does not open it
     for (const t of ['toggle-palette', 'toggle-side', 'toggle-minimap', 'toggle-bottom']) await page.getByTestId(t).click();
     await page.getByTestId('palette').waitFor();
+    await page.getByTestId('side-panel').waitFor();
     await minimap.waitFor();
-    await page.getByTestId('tab-problems').waitFor();
+    expect(await page.getByTestId('bottom-panel').getAttribute('data-open')).toBe('true');
+    // the flow's settings: the ⚙ button, with nothing selected
+    await ed.openSettings();
+    expect(await page.locator('.react-flow__node.selected').count()).toBe(0);
+    await page.getByTestId('flow-settings').click();
+    await poll(() => page.getByTestId('side-panel').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 

@@ -40,9 +40,10 @@ describe('Run this step, with pinned data', { timeout: 150_000 }, () => {
   it('runs a step alone, pins its output, and asks before a real call: cancel sends nothing, confirm sends once; pins stay out of deploys and plain exports', async () => {
     const { page, errors } = await app.newPage();
     const ed = await newFlow(page, 'push-lead', 'Push lead');
-    await ed.dragFromPalette('code', 0.3, 0.5);
-    await ed.dragFromPalette('action:http.request', 0.55, 0.2);
-    await ed.dragFromPalette('end', 0.8, 0.5);
+    // each dropped node is selected and the side panel opens, narrowing the canvas: drops stay left of it
+    await ed.dragFromPalette('code', 0.15, 0.55);
+    await ed.dragFromPalette('action:http.request', 0.35, 0.15);
+    await ed.dragFromPalette('end', 0.55, 0.85);
     await ed.connect('trigger', 'out', 'code');
     await ed.connect('code', 'out', 'http-request');
     await ed.connect('http-request', 'ok', 'end');

@@ -50,6 +50,16 @@ export class EditorPage {
     await this.node(id).locator('.fd-node-title').click();
     await this.page.getByTestId('side-panel').waitFor();
   }
+  /** The flow's settings in the side panel (the ⚙ button: the side panel otherwise opens on a selection). */
+  async openSettings(): Promise<void> {
+    await this.page.getByTestId('flow-settings').click();
+    await this.page.getByTestId('flow-name').waitFor();
+  }
+  /** The bottom panel open on `tab` (it starts collapsed to its tabs). */
+  async openPanel(tab: 'problems' | 'dryrun' | 'versions'): Promise<void> {
+    await this.page.getByTestId(`tab-${tab}`).click();
+    await this.page.locator('[data-testid="bottom-panel"][data-open="true"]').waitFor();
+  }
   async setThreshold(ruleIndex: number, value: number): Promise<void> {
     await this.page.getByTestId(`rule-when-${ruleIndex}`).getByTestId('rule-value').fill(String(value));
   }

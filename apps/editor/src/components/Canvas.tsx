@@ -1,12 +1,13 @@
 // The canvas: React Flow with MiniMap, Controls, Background; palette drops (screenToFlowPosition),
 // connection checks with the refusal reason, file drops (import).
 import { memo, useCallback, useMemo, useRef, useState, type DragEvent, useEffect } from 'react';
-import { applyNodeChanges, Background, Controls, MiniMap, ReactFlow, useReactFlow, type Connection, type EdgeChange, type NodeChange, type Edge, type Node, type FinalConnectionState } from '@xyflow/react';
+import { applyNodeChanges, Background, ControlButton, Controls, MiniMap, ReactFlow, useNodesInitialized, useReactFlow, type Connection, type EdgeChange, type NodeChange, type Edge, type Node, type FinalConnectionState } from '@xyflow/react';
 import { checkConnection } from '../core/connections.ts';
 import type { Graph, GraphNodeData, XY } from '../core/mapping.ts';
 import { nodeTypes } from '../nodes/registry.ts';
 import { lookOf } from '../core/look.ts';
 import { edgeTypes } from './FlowEdge.tsx';
+import { useFit } from './useFit.ts';
 
 export const DND_TYPE = 'application/x-flowdesk-node';
 
@@ -24,8 +25,8 @@ export interface CanvasProps {
   onNodeClick?: (id: string) => void;
 }
 
-/** Fit view keeps the minimap's corner (bottom right, 200×150) free: it never covers a node at fit view. */
-export const FIT_PADDING = { top: '40px', left: '40px', right: '40px', bottom: '175px' } as const;
+/** React Flow's own first fit, before the nodes are measured; useFit then fits them keeping the minimap's corner free. */
+const FIRST_FIT = { padding: { top: '40px', left: '40px', right: '40px', bottom: '175px' }, maxZoom: 0.9 } as const;
 
 const miniColor = (n: Node) => (n.type === 'note' ? '#facc15' : lookOf(n.type).color);
 
@@ -87,6 +88,16 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
   useEffect(() => setOwnNodes(graph.nodes as Node<GraphNodeData>[]), [graph.nodes]);
   const ownChange = useCallback((c: NodeChange<Node<GraphNodeData>>[]) => setOwnNodes((ns) => applyNodeChanges(c, ns)), []);
   const controlled = props.onNodesChange !== undefined;
+  // once every node has its measured size: the fit that keeps only the minimap's corner free (a big
+  // flow renders only what is visible, so its nodes never all measure: React Flow's first fit stays)
+  const fit = useFit();
+  const measured = useNodesInitialized();
+  const fitted = useRef(false);
+  useEffect(() => {
+    if (!measured || fitted.current) return;
+    fitted.current = true;
+    void fit({ maxZoom: FIRST_FIT.maxZoom });
+  }, [measured, fit]);
 
   return (
     <div className="fd-canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
@@ -110,13 +121,17 @@ export const Canvas = memo(function Canvas(props: CanvasProps) {
         // and culling keeps that pan from repainting every node (measured: without it the drag is slower)
         onlyRenderVisibleElements={graph.nodes.length > 150}
         fitView
-        fitViewOptions={{ padding: FIT_PADDING, maxZoom: 0.9 }}
+        fitViewOptions={FIRST_FIT}
         minZoom={0.05}
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} />
         {props.showMinimap !== false && <MiniMap pannable zoomable nodeColor={miniColor} />}
-        <Controls />
+        <Controls showFitView={false}>
+          <ControlButton className="react-flow__controls-fitview" onClick={() => void fit({ maxZoom: FIRST_FIT.maxZoom, duration: 200 })} title="Fit view" aria-label="Fit view">
+            ⛶
+          </ControlButton>
+        </Controls>
       </ReactFlow>
       {refusal && (
         <div className="fd-toast warn" role="status" data-testid="connection-refused">

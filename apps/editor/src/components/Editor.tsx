@@ -2,7 +2,7 @@
 // graph with its history (useEditorGraph), edits (useGraphEdits), shortcuts, validation, drafts,
 // deploy; the toolbar, palette, canvas, bottom panel and side panel.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import { ReactFlowProvider, useReactFlow, useStoreApi } from '@xyflow/react';
 import type { Flow } from '@flowdesk/schema';
 import type { DryRunResult } from '@flowdesk/engine';
 import { ApiError, get, put } from '../api.ts';
@@ -13,7 +13,8 @@ import { flowToGraph, NOTE_PREFIX, setPositions, type Graph, type GraphNodeData 
 import type { FlowError } from '../core/validate.ts';
 import { setDecorations } from '../decorations.ts';
 import { navigate } from '../router.ts';
-import { Canvas, FIT_PADDING } from './Canvas.tsx';
+import { Canvas } from './Canvas.tsx';
+import { useFit } from './useFit.ts';
 import { BottomPanel, type PanelTab } from './editor/BottomPanel.tsx';
 import { RunNowDialog } from './editor/RunNowDialog.tsx';
 import { Toolbar } from './editor/Toolbar.tsx';
@@ -98,6 +99,16 @@ export function EditorPage(props: { flowId: string }) {
 function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   const { flowId } = props;
   const rf = useReactFlow();
+  const fit = useFit();
+  const rfStore = useStoreApi();
+  /** the canvas size at rest (the side panel comes and goes with the selection), for a layout that fits
+   *  it: wrapped into rows only when one row would be too small to read there */
+  const room = () => {
+    const el = rfStore.getState().domNode;
+    if (!el?.clientWidth || !el.clientHeight) return undefined;
+    const side = document.querySelector<HTMLElement>('[data-testid="side-panel"]')?.offsetWidth ?? 0;
+    return { width: el.clientWidth + side, height: el.clientHeight };
+  };
   const [panels, setPanelState] = useState(loadPanels);
   const setPanels = (p: PanelPrefs) => {
     setPanelState(p);
@@ -151,10 +162,10 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
   useEffect(() => {
     if (graph.nodes.some((n) => n.data.placed) || graph.nodes.length < 2) return;
     let cancelled = false;
-    void elkLayout(graph).then((pos) => {
+    void elkLayout(graph, room()).then((pos) => {
       if (cancelled) return;
       update((g) => ({ ...g, nodes: g.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id)! } : n)) }), false);
-      setTimeout(() => void rf.fitView({ padding: FIT_PADDING, maxZoom: 1.1 }), 50);
+      void fit({ maxZoom: 1.1, positions: pos });
     });
     return () => {
       cancelled = true;
@@ -202,6 +213,7 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
         const errs = ((e.body as { errors?: FlowError[] })?.errors ?? []).map((x) => ({ ...x, nodeId: x.nodeId ?? undefined }));
         setServerErrors(errs);
         setPanel('problems');
+        if (!panels.bottom) setPanels({ ...panels, bottom: true });
         setStatus({ kind: 'error', text: `The runtime refused this flow (${errs.length} problem${errs.length === 1 ? '' : 's'}).` });
       } else setStatus({ kind: 'error', text: `Deploy failed: ${(e as Error).message}` });
     } finally {
@@ -220,6 +232,30 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
     (id: string, text: string) => update((g) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id && n.data.kind === 'note' ? { ...n, data: { ...n.data, text } } : n)) })),
     [update],
   );
+
+  // the side panel opens on a selection (or the settings button) and otherwise leaves the canvas the room
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const anySelected = selection.length > 0;
+  useEffect(() => {
+    if (anySelected) setSettingsOpen(false);
+  }, [anySelected]);
+  const sideShown = panels.side && (anySelected || settingsOpen);
+  // the side panel opening narrows the canvas from the right: a selected node it would hide is panned into view
+  useEffect(() => {
+    if (!sideShown || !anySelected) return;
+    const raf = requestAnimationFrame(() => {
+      const el = rfStore.getState().domNode;
+      const n = rf.getNode(selection[0]!.id);
+      if (!el || !n) return;
+      const { x, y, zoom } = rf.getViewport();
+      const right = (n.position.x + (n.measured?.width ?? 220)) * zoom + x;
+      const over = right + 24 - el.clientWidth;
+      if (over > 0) void rf.setViewport({ x: x - over, y, zoom }, { duration: 150 });
+    });
+    return () => cancelAnimationFrame(raf);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- on opening, and on a new selection
+  }, [sideShown, selection]);
+
   const stepTest = useCallback((nodeId: string) => <StepTest key={nodeId} nodeId={nodeId} flow={currentFlow} pinned={pinned} onPin={pin} />, [currentFlow, pinned, pin]);
 
   return (
@@ -236,10 +272,17 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
         onRedo={() => dispatch({ type: 'redo' })}
         panels={panels}
         onPanels={setPanels}
+        settingsOpen={settingsOpen && !anySelected}
+        onSettings={() => {
+          if (settingsOpen && !anySelected) return setSettingsOpen(false);
+          update((g) => ({ ...g, nodes: g.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), edges: g.edges.map((e) => (e.selected ? { ...e, selected: false } : e)) }), false);
+          setSettingsOpen(true);
+          if (!panels.side) setPanels({ ...panels, side: true });
+        }}
         onTidy={async () => {
-          const pos = await elkLayout(graphRef.current);
+          const pos = await elkLayout(graphRef.current, room());
           update((g) => setPositions(g, pos));
-          setTimeout(() => void rf.fitView({ padding: FIT_PADDING, maxZoom: 1.1, duration: 300 }), 50);
+          void fit({ maxZoom: 1.1, duration: 300, positions: pos });
         }}
         onAddNote={() => {
           const box = document.querySelector('[data-testid="canvas"]')?.getBoundingClientRect();
@@ -303,7 +346,9 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
         {panels.palette && <Palette onAdd={edits.addEntry} />}
         <div className="fd-center">
           <Canvas graph={graph} showMinimap={panels.minimap} pathEdges={pathEdges} onNodesChange={edits.onNodesChange} onEdgesChange={edits.onEdgesChange} onConnect={edits.onConnect} onDropEntry={edits.addEntry} onDropFile={onDropFile} />
-          {panels.bottom && <BottomPanel
+          <BottomPanel
+            open={panels.bottom}
+            onOpen={(bottom) => setPanels({ ...panels, bottom })}
             tab={panel}
             onTab={setPanel}
             checked={checked}
@@ -317,9 +362,9 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
             flowId={flowId}
             deployedVersion={deployedVersion}
             onRolledBack={props.reload}
-          />}
+          />
         </div>
-        {panels.side && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} variables={variables} stepTest={stepTest} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onNote={onNote} onRenamePort={edits.onRenamePort} />}
+        {sideShown && <SidePanel selected={selection} nodeIds={content.ids} meta={graph.meta} errors={allErrors} fields={fields} variables={variables} stepTest={stepTest} onNode={edits.onNode} onTrigger={edits.onTrigger} onMeta={edits.onMeta} onNote={onNote} onRenamePort={edits.onRenamePort} />}
       </div>
       {importOpen && <ImportDialog onImport={applyImport} onClose={() => setImportOpen(null)} initialErrors={importOpen.errors} />}
       {runNow && <RunNowDialog flow={currentFlow()} onClose={() => setRunNow(false)} />}

@@ -1,4 +1,5 @@
 // Which parts of the editor are shown (palette, side panel, bottom panel, minimap), kept per browser.
+// The bottom panel starts collapsed to its tabs: a newcomer's first view is the flow, at a readable size.
 export interface PanelPrefs {
   palette: boolean;
   side: boolean;
@@ -6,16 +7,16 @@ export interface PanelPrefs {
   minimap: boolean;
 }
 const KEY = 'flowdesk:panels';
-export const ALL_SHOWN: PanelPrefs = { palette: true, side: true, bottom: true, minimap: true };
+export const DEFAULT_PANELS: PanelPrefs = { palette: true, side: true, bottom: false, minimap: true };
 
 export function loadPanels(): PanelPrefs {
   try {
     const raw = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Record<keyof PanelPrefs, unknown>>;
-    const out = { ...ALL_SHOWN };
-    for (const k of Object.keys(ALL_SHOWN) as (keyof PanelPrefs)[]) if (typeof raw[k] === 'boolean') out[k] = raw[k];
+    const out = { ...DEFAULT_PANELS };
+    for (const k of Object.keys(DEFAULT_PANELS) as (keyof PanelPrefs)[]) if (typeof raw[k] === 'boolean') out[k] = raw[k];
     return out;
   } catch {
-    return { ...ALL_SHOWN };
+    return { ...DEFAULT_PANELS };
   }
 }
 

@@ -27,12 +27,15 @@ export interface ToolbarProps {
   onDeploy: () => void;
   panels: PanelPrefs;
   onPanels: (p: PanelPrefs) => void;
+  /** the side panel shows the flow's settings (it opens on a selection, or on this button) */
+  settingsOpen: boolean;
+  onSettings: () => void;
 }
 
 const VIEW: { key: keyof PanelPrefs; label: string; title: string }[] = [
   { key: 'palette', label: '◧', title: 'Show or hide the palette' },
-  { key: 'bottom', label: '⬓', title: 'Show or hide the bottom panel (problems, dry run, versions)' },
-  { key: 'side', label: '◨', title: 'Show or hide the side panel' },
+  { key: 'bottom', label: '⬓', title: 'Open or collapse the bottom panel (problems, dry run, versions)' },
+  { key: 'side', label: '◨', title: 'Show or hide the side panel (it opens when a node is selected)' },
   { key: 'minimap', label: '▣', title: 'Show or hide the minimap' },
 ];
 
@@ -46,7 +49,7 @@ export function Toolbar(p: ToolbarProps) {
         {deployed && <span className="fd-pill" data-testid="deployed-version">v{p.deployedVersion}</span>}
         {p.dirty ? (
           <span className="fd-unsaved" data-testid="unsaved" title="Changes are kept as a draft in this browser until you deploy">
-            ● Unsaved changes
+            ● Unsaved
           </span>
         ) : (
           <span className="fd-saved" data-testid="saved-state">
@@ -76,6 +79,9 @@ export function Toolbar(p: ToolbarProps) {
             </button>
           ))}
         </span>
+        <button type="button" className={`fd-btn small${p.settingsOpen ? ' on' : ''}`} aria-pressed={p.settingsOpen} data-testid="flow-settings" onClick={p.onSettings} title="Flow settings: name, owner, samples, record, SLA">
+          ⚙
+        </button>
         <button type="button" className="fd-btn" data-testid="add-note" onClick={p.onAddNote} title="Add a sticky note to the canvas (kept in the layout, exported with the flow)">
           🗒 Note
         </button>

@@ -9,12 +9,13 @@ import { signalDone, signalPending } from '../../core/signals.ts';
 import { newNode, paletteEntry } from '../../core/look.ts';
 import { addEdge, portsOf, renamePort, setPositions, updateStep, updateTrigger, type FlowMeta, type Graph, type GraphNode, type GraphNodeData, type XY } from '../../core/mapping.ts';
 import { checkConnection } from '../../core/connections.ts';
-import { FIT_PADDING } from '../Canvas.tsx';
+import { useFit } from '../useFit.ts';
 
 type Update = (fn: (g: Graph) => Graph, record?: boolean, key?: string) => void;
 
 export function useGraphEdits(graphRef: MutableRefObject<Graph>, update: Update) {
   const rf = useReactFlow();
+  const fit = useFit();
   const dragKey = useRef<string | null>(null);
   const formKey = useRef<{ id: string; t: number; key: string } | null>(null);
   const seq = useRef(0);
@@ -71,7 +72,7 @@ export function useGraphEdits(graphRef: MutableRefObject<Graph>, update: Update)
         const anchor = ns.find((n) => n.selected) ?? ns.reduce<GraphNode | undefined>((a, n) => (!a || n.position.x > a.position.x ? n : a), undefined);
         position = anchor ? { x: anchor.position.x + 300, y: anchor.position.y + ns.filter((n) => Math.abs(n.position.x - anchor.position.x - 300) < 50).length * 150 } : { x: 0, y: 0 };
         signalPending('view-fit');
-        setTimeout(() => void rf.fitView({ padding: FIT_PADDING, maxZoom: 1, duration: 200 }).finally(() => signalDone('view-fit')), 30);
+        setTimeout(() => void fit({ maxZoom: 1, duration: 200 }).finally(() => signalDone('view-fit')), 30);
       }
       // click-to-add with a node selected: the new node hangs off that node's first free output
       const from = at ? undefined : graphRef.current.nodes.find((n) => n.selected);
@@ -90,7 +91,7 @@ export function useGraphEdits(graphRef: MutableRefObject<Graph>, update: Update)
         return next;
       });
     },
-    [graphRef, rf, update],
+    [graphRef, fit, update],
   );
 
   const formRecordKey = useCallback((id: string) => {
