@@ -139,7 +139,8 @@ async function main(): Promise<void> {
         // round trips): the rate at which the app renders the dragged node is the drag frame rate
         await page.waitForTimeout(300);
         const inPage = (await page.evaluate(`new Promise((resolve) => {
-          const el = document.querySelector('.react-flow__node[data-id="n12"]');
+          // the first drag selected n12 and the side panel opening may have panned it out of the culled view
+          const el = document.querySelector('.react-flow__node[data-id="n12"]') ?? document.querySelector('.react-flow__node[data-id^="n"]');
           const r = el.getBoundingClientRect();
           const x0 = r.x + r.width / 2, y0 = r.y + 12;
           const ev = (type, x, y) => new MouseEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, view: window, button: 0, buttons: 1 });
