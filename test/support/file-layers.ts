@@ -141,6 +141,13 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
         async append(buf) {
           power();
           await h.append(buf);
+          if (!on) {
+            // a write still in flight when the power went off never reached the platter: the real
+            // write landed after cut() (at the cut-back end, O_APPEND), so take it back out
+            const n = synced.get(file) ?? 0;
+            if (existsSync(file) && statSync(file).size > n) truncateSync(file, n);
+            power();
+          }
           sizes.set(file, (sizes.get(file) ?? 0) + buf.length);
         },
         async datasync() {
@@ -148,6 +155,7 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
           // only the bytes written before the call are covered (a pipelined write may land meanwhile)
           const covered = sizes.get(file) ?? 0;
           await h.datasync();
+          power(); // an fdatasync the power cut short covers nothing
           synced.set(file, Math.max(synced.get(file) ?? 0, covered));
         },
         async truncate(length) {
