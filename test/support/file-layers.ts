@@ -5,7 +5,7 @@
 // - powerCutFiles: a write-back layer the test controls. Bytes reach the real file at once (reads work)
 //   but only those covered by an fdatasync (and files whose directory entry was fsync'ed) count as on
 //   the platter; cut() puts every file back to that state, as a power cut would, and turns the power off.
-import { readFileSync, statSync, truncateSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nodeFiles, type AppendHandle, type FileLayer } from '../../apps/runtime/src/store/lowdb/file-layer.ts';
 
@@ -112,8 +112,12 @@ export interface PowerCut {
   files: FileLayer;
   /** the kernel writes everything back (as it does every few seconds with fsync off) */
   writeBack(): void;
-  /** power off: every file back to what reached the platter; later I/O fails */
-  cut(): { truncated: { file: string; from: number; to: number }[]; removed: string[] };
+  /**
+   * power off: every file back to what reached the platter; later I/O fails. `keepLaterWrite`: a
+   * write-back that reached the platter out of order — of the writes no fdatasync covered, the later
+   * ones' bytes stay and the first one's read back as zeros (a pipelined batch N+1 kept, batch N lost).
+   */
+  cut(o?: { keepLaterWrite?: boolean }): { truncated: { file: string; from: number; to: number }[]; removed: string[]; zeroed: { file: string; from: number; to: number }[] };
 }
 
 export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
@@ -121,6 +125,8 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
   /** per file: bytes on the platter */
   const synced = new Map<string, number>();
   const sizes = new Map<string, number>();
+  /** per file: the byte ranges of completed appends, in order */
+  const writes = new Map<string, { from: number; to: number }[]>();
   /** files created since their directory was last fsync'ed */
   const newFiles = new Set<string>();
   /** small files: content on the platter (undefined: absent) */
@@ -148,7 +154,9 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
             if (existsSync(file) && statSync(file).size > n) truncateSync(file, n);
             power();
           }
-          sizes.set(file, (sizes.get(file) ?? 0) + buf.length);
+          const from = sizes.get(file) ?? 0;
+          sizes.set(file, from + buf.length);
+          writes.set(file, [...(writes.get(file) ?? []), { from, to: from + buf.length }]);
         },
         async datasync() {
           power();
@@ -162,6 +170,7 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
           power();
           await h.truncate(length);
           sizes.set(file, length);
+          writes.set(file, (writes.get(file) ?? []).filter((w) => w.to <= length));
           if ((synced.get(file) ?? 0) > length) synced.set(file, length);
         },
         close: () => h.close(),
@@ -186,10 +195,27 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
       newFiles.clear();
       for (const f of smallSynced.keys()) smallSynced.set(f, existsSync(f) ? readFileSync(f) : undefined);
     },
-    cut() {
+    cut(o = {}) {
       on = false;
       const truncated: { file: string; from: number; to: number }[] = [];
       const removed: string[] = [];
+      const zeroed: { file: string; from: number; to: number }[] = [];
+      if (o.keepLaterWrite) {
+        for (const [f, n] of synced) {
+          const unsynced = (writes.get(f) ?? []).filter((w) => w.from >= n);
+          if (newFiles.has(f) || !existsSync(f) || unsynced.length < 2) continue;
+          const first = unsynced[0]!;
+          const fd = openSync(f, 'r+');
+          try {
+            writeSync(fd, Buffer.alloc(first.to - first.from), 0, first.to - first.from, first.from);
+          } finally {
+            closeSync(fd);
+          }
+          zeroed.push({ file: f, ...first });
+          // the rest stays on the platter as written
+          synced.set(f, statSync(f).size);
+        }
+      }
       for (const f of newFiles) {
         if (existsSync(f)) unlinkSync(f);
         removed.push(f);
@@ -207,7 +233,7 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
           if (existsSync(f)) unlinkSync(f);
         } else writeFileSync(f, content);
       }
-      return { truncated, removed };
+      return { truncated, removed, zeroed };
     },
   };
 }

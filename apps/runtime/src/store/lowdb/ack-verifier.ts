@@ -26,6 +26,11 @@ export interface Loss {
 
 export type VerifyMode = 'strict' | 'repair';
 
+/** What open() says when it cuts a file back: which file, which bytes, and why that loses nothing acknowledged. */
+export function tornTailWarning(file: string, t: { goodLength: number; fileLength: number }): string {
+  return `store: dropping a torn tail of ${file}: bytes ${t.goodLength}–${t.fileLength} (${t.fileLength - t.goodLength} bytes after its last whole line, past everything acknowledged: a write that never completed)`;
+}
+
 export class AckVerifier {
   readonly losses: Loss[] = [];
   /** some complete line carries a sequence number (written by a checkpointing store) */
@@ -40,6 +45,26 @@ export class AckVerifier {
 
   get hasCheckpoint(): boolean {
     return this.doc !== undefined;
+  }
+
+  /**
+   * How many bytes of `rel` the checkpoint says were acknowledged (0: none of a file it does not name);
+   * undefined without a checkpoint, when nothing acknowledged can be told from anything else.
+   */
+  acknowledgedBytes(rel: string): number | undefined {
+    if (!this.doc) return undefined;
+    return this.doc.files[rel]?.bytes ?? 0;
+  }
+
+  /**
+   * A line that does not parse at `offset` of `rel`: past everything the checkpoint says was
+   * acknowledged, it is the tail of a write that never completed — with pipelined batches a power cut
+   * may keep a later (unacknowledged) batch's bytes and lose an earlier one's, leaving a damaged
+   * stretch with whole lines after it — and everything from it on may go. Before that, it is damage.
+   */
+  tornPast(rel: string, offset: number): boolean {
+    const acked = this.acknowledgedBytes(rel);
+    return acked !== undefined && offset >= acked;
   }
 
   private problem(rel: string, what: string, tolerable: boolean): void {

@@ -12,7 +12,7 @@ import { AppendLog, openTrackedLog, type StoreStats, type WriteHealthSink } from
 import { atomicWrite, scanLines } from './fsutil.ts';
 import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
-import type { AckVerifier, FoundFile } from './ack-verifier.ts';
+import { tornTailWarning, type AckVerifier, type FoundFile } from './ack-verifier.ts';
 import type { CompactionGate } from './compaction-gate.ts';
 
 export interface Snapshot {
@@ -152,7 +152,8 @@ export class Collection {
         if (typeof e.q === 'number' && e.q > logMax) logMax = e.q;
         return true;
       });
-      if (res.bad) throw new StoreCorruptError(file, `bad line at byte ${res.bad.offset}`);
+      // a bad line past everything acknowledged is a torn tail (cut below, once nothing acknowledged is missing)
+      if (res.bad && !verify?.tornPast(`db/${this.logName(g)}`, res.bad.offset)) throw new StoreCorruptError(file, `bad line at byte ${res.bad.offset}`);
       scanned.push({ gen: g, rel: `db/${this.logName(g)}`, goodLength: res.goodLength, fileLength: res.fileLength, maxSeq: logMax });
       if (logMax > maxSeq) maxSeq = logMax;
     }
@@ -163,7 +164,7 @@ export class Collection {
     for (const t of scanned) {
       if (t.goodLength >= t.fileLength) continue;
       const file = this.logFile(t.gen);
-      this.opts.warn(`store: dropping a torn last line of ${file} (${t.fileLength - t.goodLength} bytes at offset ${t.goodLength}, never acknowledged)`);
+      this.opts.warn(tornTailWarning(file, t));
       await truncate(file, t.goodLength);
     }
     // logs older than the snapshot are left over from an interrupted compaction: already in it

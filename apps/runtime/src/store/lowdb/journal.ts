@@ -14,7 +14,7 @@ import { AppendLog, openTrackedLog, type StoreStats, type WriteHealthSink } from
 import { crcOfRange, fsyncDir, scanLines, writeAll } from './fsutil.ts';
 import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
-import type { AckVerifier, FoundFile } from './ack-verifier.ts';
+import { tornTailWarning, type AckVerifier, type FoundFile } from './ack-verifier.ts';
 import type { CompactionGate } from './compaction-gate.ts';
 
 export interface Loc {
@@ -194,7 +194,8 @@ export class Journal {
         undefined,
         cover?.bytes ?? 0,
       );
-      if (res.bad) {
+      // a bad line past everything acknowledged is a torn tail (cut below, once nothing acknowledged is missing)
+      if (res.bad && !verify?.tornPast(this.rel(seg), res.bad.offset)) {
         throw new StoreCorruptError(file, `bad line at byte ${res.bad.offset}${res.bad.isLast ? ' (last complete line)' : ''}`);
       }
       found.push({ seg, rel: this.rel(seg), goodLength: res.goodLength, fileLength: res.fileLength, maxSeq: segMax });
@@ -206,7 +207,7 @@ export class Journal {
     for (const t of found) {
       if (t.goodLength >= t.fileLength) continue;
       const file = this.file(t.seg);
-      this.opts.warn(`store: dropping a torn last line of ${file} (${t.fileLength - t.goodLength} bytes at offset ${t.goodLength}, never acknowledged)`);
+      this.opts.warn(tornTailWarning(file, t));
       await truncate(file, t.goodLength);
       if (this.opts.fsync) {
         const fh = await open(file, 'r+');
