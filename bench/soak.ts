@@ -7,23 +7,32 @@
 // reminder timers). Every 10 s it prints the runtime's heap and RSS, the backlog (accepted, not yet
 // processed), the parked reviews, and p50/p99 of the webhook answers in that interval; at the end, the
 // trend and disk bytes per run. Target (issue 11): 10 minutes at 200/s stay flat — heap and backlog
-// bounded, p99 ≤ 50 ms.
+// bounded, p99 ≤ 50 ms. Beside p99 it prints what the runtime itself saw in each interval (bench/soak-probe.mjs,
+// preloaded into it): the longest event-loop stall, how many stalls over 20 ms, the longest GC pause and its
+// kind — and the generator's own longest stall, so a slow client is not mistaken for a slow server.
+// `--prof DIR` writes the runtime's CPU profile there (bench/profile-long-tasks.ts names each long task).
 import { Agent, request } from 'node:http';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { resolve } from 'node:path';
 import { join } from 'node:path';
 import { dataDirBytes, machine, loadAvg, REPO, RUNTIME_NODE_FLAGS, rssOf, runtimeEntry, startChild, tmp, writeResult } from './lib.ts';
 import { cpSync, mkdirSync } from 'node:fs';
 
-function args(argv: string[]): { minutes: number; rate: number; interval: number } {
-  const out = { minutes: 2, rate: 200, interval: 10 };
+function args(argv: string[]): { minutes: number; rate: number; interval: number; prof?: string } {
+  const out: { minutes: number; rate: number; interval: number; prof?: string } = { minutes: 2, rate: 200, interval: 10 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=');
+    if (flag === '--prof') {
+      out.prof = resolve(inline ?? argv[++i] ?? '.tmp/prof-soak');
+      continue;
+    }
     const value = Number(inline ?? argv[++i]);
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} needs a positive number`);
     if (flag === '--minutes') out.minutes = value;
     else if (flag === '--rate') out.rate = value;
     else if (flag === '--interval') out.interval = value;
-    else throw new Error(`unknown argument ${flag} (use --minutes N --rate R [--interval S])`);
+    else throw new Error(`unknown argument ${flag} (use --minutes N --rate R [--interval S] [--prof DIR])`);
   }
   return out;
 }
@@ -43,12 +52,32 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-const { minutes, rate, interval } = args(process.argv.slice(2));
+const { minutes, rate, interval, prof } = args(process.argv.slice(2));
 const dataDir = tmp('flowdesk-soak-data-');
+const probeFile = join(tmp('flowdesk-soak-probe-'), 'probe.jsonl');
 const flowsDir = tmp('flowdesk-soak-flows-');
 mkdirSync(flowsDir, { recursive: true });
 for (const n of ['state-map', 'lead-qualification', 'invoice-issue', 'invoicing-collections', 'client-onboarding']) cpSync(join(REPO, 'flows', `${n}.json`), join(flowsDir, `${n}.json`));
-const rt = await startChild(runtimeEntry(), { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn' }, RUNTIME_NODE_FLAGS);
+const nodeArgs = [...RUNTIME_NODE_FLAGS, '--import', join(REPO, 'bench/soak-probe.mjs'), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
+const rt = await startChild(runtimeEntry(), { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn', FLOWDESK_SOAK_PROBE: probeFile }, nodeArgs);
+const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
+generatorLoop.enable();
+
+/** The probe's lines written since the last call, folded into one interval's figures. */
+let probeLinesRead = 0;
+function probeWindow(): { loopMaxMs: number; stalls20: number; gcMaxMs: number; gcMaxKind: string; gcMs: number } {
+  const lines = existsSync(probeFile) ? readFileSync(probeFile, 'utf8').split('\n').filter(Boolean) : [];
+  const fresh = lines.slice(probeLinesRead).map((l) => JSON.parse(l) as { loopMaxMs: number; stalls20: number; gcMaxMs: number; gcMaxKind: string; gcMs: number });
+  probeLinesRead = lines.length;
+  const w = { loopMaxMs: 0, stalls20: 0, gcMaxMs: 0, gcMaxKind: '', gcMs: 0 };
+  for (const l of fresh) {
+    w.loopMaxMs = Math.max(w.loopMaxMs, l.loopMaxMs);
+    w.stalls20 += l.stalls20;
+    w.gcMs += l.gcMs;
+    if (l.gcMaxMs > w.gcMaxMs) Object.assign(w, { gcMaxMs: l.gcMaxMs, gcMaxKind: l.gcMaxKind });
+  }
+  return w;
+}
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const lead = new URL(`${rt.url}/hooks/lead`);
 const invoice = new URL(`${rt.url}/api/flows/invoice-issue/run`);
@@ -94,6 +123,14 @@ interface Sample {
   rssMiB: number;
   backlog: number;
   reviews: number;
+  /** the runtime's longest event-loop stall, its stalls over 20 ms, longest GC pause (kind), GC ms in all */
+  loopMaxMs: number;
+  stalls20: number;
+  gcMaxMs: number;
+  gcMaxKind: string;
+  gcMs: number;
+  /** the load generator's own longest event-loop delay (a client stall would inflate p99) */
+  genLoopMaxMs: number;
 }
 const samples: Sample[] = [];
 let lat: number[] = [];
@@ -103,7 +140,7 @@ const start = performance.now();
 const total = Math.round(rate * minutes * 60);
 const before = dataDirBytes(dataDir);
 console.log(`soak — ${machine()}, load ${loadAvg()}; ${rate} events/s for ${minutes} min (${total} events), fsync on, runtime as npm start runs it`);
-console.log('   t s     sent    2xx   503  other   p50 ms   p99 ms   max ms   heap MiB   RSS MiB   backlog   reviews');
+console.log('   t s     sent    2xx   503  other   p50 ms   p99 ms   max ms   heap MiB   RSS MiB   backlog   reviews | loop max  >20ms  GC max ms    GC ms | gen loop max');
 
 let sampling = false;
 async function sample(): Promise<void> {
@@ -121,12 +158,15 @@ async function sample(): Promise<void> {
       rssMiB: rssOf(rt.proc.pid!).rssMiB,
       backlog: m('flowdesk_queue_depth', 'queue="runner"') ?? NaN,
       reviews: m('flowdesk_queue_depth', 'queue="reviews"') ?? NaN,
+      ...probeWindow(),
+      genLoopMaxMs: generatorLoop.max / 1e6,
     };
+    generatorLoop.reset();
     samples.push(s);
     lat = [];
     counts = { sent: 0, ok: 0, shed: 0, failed: 0 };
     const f = (n: number, w: number, d = 0) => (Number.isNaN(n) ? '–' : n.toFixed(d)).padStart(w);
-    console.log(`${f(s.t, 6)} ${f(s.sent, 8)} ${f(s.ok, 6)} ${f(s.shed, 5)} ${f(s.failed, 6)} ${f(s.p50, 8, 1)} ${f(s.p99, 8, 1)} ${f(s.max, 8, 1)} ${f(s.heapMiB, 10, 1)} ${f(s.rssMiB, 9, 1)} ${f(s.backlog, 9)} ${f(s.reviews, 9)}`);
+    console.log(`${f(s.t, 6)} ${f(s.sent, 8)} ${f(s.ok, 6)} ${f(s.shed, 5)} ${f(s.failed, 6)} ${f(s.p50, 8, 1)} ${f(s.p99, 8, 1)} ${f(s.max, 8, 1)} ${f(s.heapMiB, 10, 1)} ${f(s.rssMiB, 9, 1)} ${f(s.backlog, 9)} ${f(s.reviews, 9)} | ${f(s.loopMaxMs, 8, 0)} ${f(s.stalls20, 6)} ${f(s.gcMaxMs, 6, 0)} ${s.gcMaxKind.padEnd(5).slice(0, 5)} ${f(s.gcMs, 6, 0)} | ${f(s.genLoopMaxMs, 8, 0)}`);
   } finally {
     sampling = false;
   }
@@ -167,6 +207,7 @@ await rt.stop();
 agent.destroy();
 rmSync(dataDir, { recursive: true, force: true });
 rmSync(flowsDir, { recursive: true, force: true });
+rmSync(resolve(probeFile, '..'), { recursive: true, force: true });
 
 const half = Math.floor(samples.length / 2);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -184,6 +225,10 @@ const summary = {
   worstIntervalP99Ms: Math.max(...samples.map((s) => s.p99).filter((x) => !Number.isNaN(x))),
   heapMiB: { firstHalfMean: mean(firstHalf.map((s) => s.heapMiB)), secondHalfMean: mean(secondHalf.map((s) => s.heapMiB)), max: Math.max(...samples.map((s) => s.heapMiB)) },
   rssMiB: { firstHalfMean: mean(firstHalf.map((s) => s.rssMiB)), secondHalfMean: mean(secondHalf.map((s) => s.rssMiB)), max: Math.max(...samples.map((s) => s.rssMiB)) },
+  loopMaxMs: Math.max(...samples.map((s) => s.loopMaxMs)),
+  stalls20: samples.reduce((n, s) => n + s.stalls20, 0),
+  gcMaxMs: Math.max(...samples.map((s) => s.gcMaxMs)),
+  genLoopMaxMs: Math.max(...samples.map((s) => s.genLoopMaxMs)),
   backlogMax: Math.max(...samples.map((s) => s.backlog).filter((x) => !Number.isNaN(x))),
   reviewsParked: samples[samples.length - 1]?.reviews,
   diskBytesPerRun: (after.total - before.total) / Math.max(1, accepted),
@@ -191,7 +236,7 @@ const summary = {
   samples,
 };
 console.log(
-  `\np99 ${summary.p99Ms.toFixed(1)} ms overall, worst 10 s interval ${summary.worstIntervalP99Ms.toFixed(1)} ms (target ≤ 50); backlog max ${summary.backlogMax}; ` +
+  `\np99 ${summary.p99Ms.toFixed(1)} ms overall, worst 10 s interval ${summary.worstIntervalP99Ms.toFixed(1)} ms (target ≤ 50); runtime's longest stall ${summary.loopMaxMs.toFixed(0)} ms (${summary.stalls20} over 20 ms), longest GC pause ${summary.gcMaxMs.toFixed(0)} ms, generator's longest stall ${summary.genLoopMaxMs.toFixed(0)} ms; backlog max ${summary.backlogMax}; ` +
     `heap mean ${summary.heapMiB.firstHalfMean.toFixed(0)} → ${summary.heapMiB.secondHalfMean.toFixed(0)} MiB (max ${summary.heapMiB.max.toFixed(0)}), ` +
     `RSS ${summary.rssMiB.firstHalfMean.toFixed(0)} → ${summary.rssMiB.secondHalfMean.toFixed(0)} MiB (max ${summary.rssMiB.max.toFixed(0)}); ` +
     `${summary.reviewsParked} reviews parked; ${summary.shed} shed (503), ${summary.failed} other failures; disk ${(summary.diskBytesPerRun / 1024).toFixed(1)} KB per run (${(summary.runLineBytesPerRun / 1024).toFixed(1)} KB of it run lines)`,

@@ -80,8 +80,11 @@ describe('a data dir written by the previous release', () => {
     expect((await rt!.get(`/api/records/account/${encodeURIComponent('manual@fixture.example')}`)).body.state).toBe('captured');
     const open = ((await rt!.get('/api/reviews')).body as { status: string }[]).filter((r) => r.status === 'open');
     expect(open.length).toBe(8); // 8 middle-fit leads + 1 kickoff review, one of the leads decided
+    // counted too (GET /metrics): lines written before the index kept a status are read for it
+    expect(await rt!.ctx.store.countDocs('reviews', 'open')).toBe(8);
     const dead = (await rt!.get('/api/dead-letters')).body as { runId: string }[];
     expect(dead.map((d) => d.runId).sort()).toEqual(manifest.crm.slice(0, 4).map((c) => c.runId).sort());
+    expect(await rt!.ctx.store.countDocs('deadLetters', 'open')).toBe(4);
     expect((await rt!.get('/api/rejected')).body).toHaveLength(manifest.rejected);
     const timers = new Set((await rt!.ctx.store.listTimers()).map((t) => t.id));
     for (const t of manifest.timers) if (t.id !== 'retention' && !t.id.startsWith('alert-summary:')) expect(timers.has(t.id), t.id).toBe(true);
@@ -91,6 +94,7 @@ describe('a data dir written by the previous release', () => {
     const open = ((await rt!.get('/api/reviews')).body as { id: string; runId: string; status: string; queue: string }[]).find((r) => r.status === 'open' && r.queue === 'leads')!;
     expect((await rt!.post(`/api/reviews/${open.id}/resolve`, { decision: 'approved' })).status).toBe(200);
     expect((await rt!.get(`/api/runs/${open.runId}`)).body.status).toBe('succeeded');
+    expect(await rt!.ctx.store.countDocs('reviews', 'open')).toBe(7); // one rewritten with its status in the index, 7 older lines
     // the waiting invoice reminders come due
     const outboxBefore = ((await rt!.get('/api/outbox')).body as unknown[]).length;
     rt!.clock.set('2026-03-17T00:00:01.000Z');

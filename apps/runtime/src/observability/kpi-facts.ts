@@ -89,12 +89,9 @@ export async function setBaseline(store: Store, b: Baseline): Promise<void> {
 }
 
 export async function queueDepths(store: Store): Promise<QueueDepths> {
-  const [timers, deadLetters, reviews] = await Promise.all([store.listTimers(), store.listDocs('deadLetters'), store.listDocs('reviews')]);
-  return {
-    timers: timers.length,
-    deadLetters: deadLetters.filter((d) => d.status === 'open').length,
-    reviews: reviews.filter((r) => r.status === 'open').length,
-  };
+  // counted, never listed: a scrape's work must not grow with what is parked
+  const [timers, deadLetters, reviews] = await Promise.all([store.countTimers(), store.countDocs('deadLetters', 'open'), store.countDocs('reviews', 'open')]);
+  return { timers, deadLetters, reviews };
 }
 
 /** Everything computeKpis needs for [from, to), read from the store (without a baseline). */

@@ -702,6 +702,18 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect((await store.claimDueTimers(at(100), 10)).map((t) => t.id)).toEqual(['late']);
       });
 
+      it('countTimers counts set timers (claimed and deleted ones gone), also after reopen', async () => {
+        expect(await store.countTimers()).toBe(0);
+        for (let i = 0; i < 5; i++) await store.putTimer(timer(`t${i}`, i * 10));
+        await store.putTimer(timer('t0', 5)); // an upsert, not a new timer
+        expect(await store.countTimers()).toBe(5);
+        await store.deleteTimer('t4');
+        expect((await store.claimDueTimers(at(15), 10)).map((t) => t.id)).toEqual(['t0', 't1']);
+        expect(await store.countTimers()).toBe(2);
+        if (durable) store = await h.reopen();
+        expect(await store.countTimers()).toBe(2);
+      });
+
       it('concurrent claimers each get a due timer at most once, and all due timers are given', async () => {
         const n = 60;
         await Promise.all(Array.from({ length: n }, (_, i) => store.putTimer(timer(`t${i}`, i))));
@@ -732,6 +744,27 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         await store.deleteDoc(c, 'never-existed');
         expect(await store.getDoc(c, 'd1')).toBeUndefined();
         expect(((await store.listDocs(c)) as { id: string }[]).map((d) => d.id)).toEqual(['d2']);
+      });
+
+      it.each(['reviews', 'deadLetters', 'tasks', 'alerts'] as const)('%s: countDocs counts the documents with a status, through updates, deletes and reopen', async (c) => {
+        const put = (id: string, status?: string) => store.putDoc(c, { id, status, createdAt: at(1) } as never);
+        for (let i = 0; i < 6; i++) await put(`o${i}`, 'open');
+        await put('r1', 'resolved');
+        await put('none');
+        expect(await store.countDocs(c, 'open')).toBe(6);
+        expect(await store.countDocs(c, 'resolved')).toBe(1);
+        expect(await store.countDocs(c, 'cancelled')).toBe(0);
+        await put('o0', 'resolved');
+        await store.updateDoc(c, 'o1', (cur) => ({ ...(cur as object), status: 'cancelled' }) as never);
+        await store.updateDoc(c, 'none', (cur) => ({ ...(cur as object), status: 'open' }) as never);
+        await store.deleteDoc(c, 'o2');
+        expect(await store.countDocs(c, 'open')).toBe(4);
+        expect(await store.countDocs(c, 'resolved')).toBe(2);
+        expect(await store.countDocs(c, 'cancelled')).toBe(1);
+        if (durable) store = await h.reopen();
+        expect(await store.countDocs(c, 'open')).toBe(4);
+        expect(await store.countDocs(c, 'resolved')).toBe(2);
+        expect(((await store.listDocs(c)) as { status?: string }[]).filter((d) => d.status === 'open')).toHaveLength(4);
       });
 
       it('collections are separate namespaces', async () => {

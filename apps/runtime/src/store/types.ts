@@ -195,6 +195,8 @@ export interface Store {
   deleteTimer(id: string): Promise<void>;
   getTimer(id: string): Promise<Timer | undefined>;
   listTimers(): Promise<Timer[]>;
+  /** How many timers are set, without reading them (GET /metrics asks at every scrape). */
+  countTimers(): Promise<number>;
   /**
    * Claims up to `limit` timers due at `now`: each claimed timer is removed (or leased) so that no
    * other worker/process gets it. At-least-once: a claimer that crashes before acting leaves the run
@@ -206,6 +208,11 @@ export interface Store {
   putDoc<C extends DocCollection>(c: C, doc: DocCollections[C]): Promise<void>;
   getDoc<C extends DocCollection>(c: C, id: string): Promise<DocCollections[C] | undefined>;
   listDocs<C extends DocCollection>(c: C): Promise<DocCollections[C][]>;
+  /**
+   * How many documents of `c` have this `status` (GET /metrics asks at every scrape, whatever the number
+   * of parked reviews): lowdb answers from its index for reviews and dead letters, without reading them.
+   */
+  countDocs(c: DocCollection, status: string): Promise<number>;
   deleteDoc(c: DocCollection, id: string): Promise<void>;
   /**
    * Compare-and-set on one document: applies `update` to the current value (undefined when absent)

@@ -76,6 +76,8 @@ export class DocJournal<M = undefined> {
   private floor = 0;
   private compacting: Promise<void> | undefined;
   private closed = false;
+  /** documents read from disk (get, list) since open: tests assert what is answered from the index alone */
+  reads = 0;
   /** ids whose delete is in flight → the version it removed (restored if the tombstone's write fails) */
   private readonly deleting = new Map<string, DocEntry>();
 
@@ -225,6 +227,7 @@ export class DocJournal<M = undefined> {
 
   /** The document's JSON text (its latest version), or undefined. */
   async get(id: string): Promise<string | undefined> {
+    this.reads++;
     for (let attempt = 0; ; attempt++) {
       const slot = this.ids.find(id);
       if (slot < 0) return undefined;
@@ -240,12 +243,21 @@ export class DocJournal<M = undefined> {
     }
   }
 
+  /** How many documents' meta passes `test`: from the index alone, nothing is read. */
+  count(test: (meta: M) => boolean): number {
+    const pass = this.metas.map(test);
+    let n = 0;
+    for (let s = 0; s < this.top; s++) if (pass[this.metaOf[s]] && this.ids.has(s)) n++;
+    return n;
+  }
+
   /** Every document (or those whose meta passes `filter`), in the order they were first put, read in bulk. */
   async list(filter?: (meta: M) => boolean): Promise<string[]> {
     const slots: number[] = [];
     for (let s = 0; s < this.top; s++) if (this.ids.has(s) && (!filter || filter(this.metas[this.metaOf[s]]))) slots.push(s);
     slots.sort((a, b) => this.born[a] - this.born[b]);
     const items = slots.map((s) => ({ id: this.ids.id(s), loc: { seg: this.seg[s], off: this.off[s], len: this.len[s] } }));
+    this.reads += items.length;
     const jsons = await this.j.readMany(items);
     const out: string[] = [];
     for (let i = 0; i < items.length; i++) {

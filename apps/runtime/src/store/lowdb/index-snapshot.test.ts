@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Run } from '@flowdesk/schema';
 import { createLowdbStore, type LowdbStore } from './index.ts';
-import { INDEX_SNAPSHOT } from './index-snapshot.ts';
+import { INDEX_SNAPSHOT, SnapReader, SnapWriter } from './index-snapshot.ts';
+import { open as openFile } from 'node:fs/promises';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -138,5 +139,46 @@ describe('index snapshot', () => {
     const infos: string[] = [];
     await expect(open(dir, infos)).rejects.toThrow(/runs-000001\.jsonl/);
     expect(infos.some((m) => m.includes('no longer matches the runs journal'))).toBe(true);
+  });
+});
+
+describe('SnapWriter.writeFile', () => {
+  it('writes the same bytes as encode(), in slices with a turn of the event loop between them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flowdesk-snapwriter-'));
+    dirs.push(dir);
+    const w = new SnapWriter();
+    const big = new Uint32Array(300_000).map((_, i) => i * 7);
+    const refs = [w.add(big), w.add(new Uint8Array([1, 2, 3])), w.add(new Float64Array([0.5, -1, 1e300])), w.add(new Int32Array(70_000).fill(-3), 65_000)];
+    const manifest = { refs, note: 'x'.repeat(100) };
+    // the arrays were copied at add(): changing them now changes nothing written
+    big.fill(0);
+    const file = join(dir, 'snap.bin');
+    const fh = await openFile(file, 'w');
+    const written = await w.writeFile(fh, manifest, 64 * 1024).finally(() => fh.close());
+    const bytes = await readFile(file);
+    expect(written).toBe(bytes.length);
+    expect(bytes.equals(w.encode(manifest))).toBe(true);
+    // ~1.5 MB in 64 KB slices: the loop got a turn at least once per slice
+    expect(w.yields).toBeGreaterThanOrEqual(Math.floor(bytes.length / (64 * 1024)) - 1);
+    const r = SnapReader.decode(bytes)!;
+    expect(r.get(refs[0]!, 'u32')[299_999]).toBe(299_999 * 7);
+    expect([...r.get(refs[1]!, 'u8')]).toEqual([1, 2, 3]);
+    expect([...r.get(refs[2]!, 'f64')]).toEqual([0.5, -1, 1e300]);
+    expect(r.get(refs[3]!, 'i32').length).toBe(65_000);
+  });
+
+  it('a timer due meanwhile runs before the write is done (the snapshot never holds the loop to its end)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flowdesk-snapwriter-'));
+    dirs.push(dir);
+    const w = new SnapWriter();
+    w.add(new Uint8Array(4 << 20).fill(9));
+    const fh = await openFile(join(dir, 'snap.bin'), 'w');
+    let ticks = 0;
+    let doneAtTick = -1;
+    const tick = setInterval(() => ticks++, 0);
+    await w.writeFile(fh, {}, 256 * 1024).then(() => (doneAtTick = ticks)).finally(() => fh.close());
+    clearInterval(tick);
+    expect(w.yields).toBeGreaterThanOrEqual(15);
+    expect(doneAtTick).toBeGreaterThan(0);
   });
 });

@@ -25,31 +25,80 @@ export type ArrayRef = [Kind, number, number];
 const kindOf = (a: Typed): Kind =>
   a instanceof Float64Array ? 'f64' : a instanceof Int32Array ? 'i32' : a instanceof Uint32Array ? 'u32' : 'u8';
 
+/** Bytes CRC'ed or written between two yields to the event loop while a snapshot is written. */
+export const SNAP_CHUNK_BYTES = 1 << 20;
+
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 export class SnapWriter {
   private readonly parts: Buffer[] = [];
   private size = 0;
+  /** times writeFile() gave the event loop a turn (tests: the work is spread, not one long task) */
+  yields = 0;
 
   /** Adds the first `n` elements of `a` (a copy is made now); returns its reference for the manifest. */
   add(a: Typed, n = a.length): ArrayRef {
     const bytes = Buffer.from(a.buffer, a.byteOffset, n * a.BYTES_PER_ELEMENT);
     const ref: ArrayRef = [kindOf(a), this.size, n];
     const pad = (8 - (bytes.length % 8)) % 8;
-    this.parts.push(Buffer.from(bytes), Buffer.alloc(pad));
+    this.parts.push(Buffer.from(bytes));
+    if (pad) this.parts.push(Buffer.alloc(pad));
     this.size += bytes.length + pad;
     return ref;
   }
 
-  encode(manifest: unknown): Buffer {
+  private head(manifest: unknown): Buffer {
     const m = Buffer.from(JSON.stringify(manifest));
-    const head = Buffer.alloc(MAGIC.length + 8);
+    const head = Buffer.alloc(MAGIC.length + 8 + m.length + ((8 - ((MAGIC.length + 8 + m.length) % 8)) % 8));
     MAGIC.copy(head, 0);
     head.writeUInt32LE(VERSION, MAGIC.length);
     head.writeUInt32LE(m.length, MAGIC.length + 4);
-    const pad = Buffer.alloc((8 - ((head.length + m.length) % 8)) % 8);
-    const body = Buffer.concat([head, m, pad, ...this.parts]);
+    m.copy(head, MAGIC.length + 8);
+    return head;
+  }
+
+  /** The whole snapshot in one buffer (tests; the store writes with writeFile). */
+  encode(manifest: unknown): Buffer {
+    const body = Buffer.concat([this.head(manifest), ...this.parts]);
     const tail = Buffer.alloc(4);
     tail.writeUInt32LE(crc32(body));
     return Buffer.concat([body, tail]);
+  }
+
+  /**
+   * Writes the same bytes as encode() to `fh` without ever holding the event loop for long: the arrays
+   * copied at add() are CRC'ed and written in slices of `chunk` bytes, with a turn of the loop between
+   * slices (no concatenated copy of the whole snapshot). Returns the bytes written.
+   */
+  async writeFile(fh: { write(buf: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> }, manifest: unknown, chunk = SNAP_CHUNK_BYTES): Promise<number> {
+    let pos = 0;
+    let crc = 0;
+    const put = async (buf: Buffer) => {
+      for (let at = 0; at < buf.length; ) {
+        const { bytesWritten } = await fh.write(buf, at, buf.length - at, pos);
+        if (bytesWritten <= 0) throw new Error('index snapshot: short write');
+        at += bytesWritten;
+        pos += bytesWritten;
+      }
+    };
+    let since = 0;
+    for (const part of [this.head(manifest), ...this.parts]) {
+      for (let at = 0; at < part.length; at += chunk) {
+        const slice = part.subarray(at, Math.min(part.length, at + chunk));
+        crc = crc32(slice, crc);
+        await put(slice);
+        since += slice.length;
+        if (since >= chunk) {
+          since = 0;
+          this.yields++;
+          await yieldToLoop();
+        }
+      }
+    }
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32LE(crc >>> 0);
+    await put(tail);
+    return pos;
   }
 }
 

@@ -2,7 +2,7 @@
 // append-only JSON-lines journals in segments for everything that grows with history (runs, rejected
 // events, records, reviews, dead letters, tasks, outbox, KPI facts). See ./README.md.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { EntityRecord, Flow, RejectedEvent, Run, RunStatus } from '@flowdesk/schema';
@@ -69,6 +69,8 @@ export interface LowdbStoreStats extends StoreStats {
   runReads: number;
   /** bytes of idempotency/record key material in the index (truncated hashes: bounded per run) */
   keyChars: number;
+  /** documents (records, reviews, dead letters, …) read from their journals since open */
+  docReads: number;
 }
 
 /** A crash-consistent cut of the data dir, held for a backup to copy (see ./README.md, Backups). */
@@ -113,6 +115,24 @@ type JournalDoc = (typeof JOURNAL_DOCS)[number];
 /** What a starting instance drives again: runs that were moving, or waiting on a timer it must arm. */
 const RESUMABLE = new Set<RunStatus>(['queued', 'running', 'waiting']);
 const isJournalDoc = (c: DocCollection): c is JournalDoc => (JOURNAL_DOCS as readonly string[]).includes(c);
+/**
+ * Journal collections whose documents' `status` the index keeps (line header `st`): counted without
+ * reading them (GET /metrics' open reviews and dead letters at every scrape, however many are parked).
+ */
+const STATUS_DOCS: ReadonlySet<string> = new Set<JournalDoc>(['deadLetters', 'reviews']);
+/** A document's status as the index keeps it; null: unknown (a line written before it was kept). */
+type StatusMeta = string | null;
+const statusCodec: MetaCodec<StatusMeta> = {
+  toHeader: (m, h) => {
+    if (m !== null) h.st = m;
+  },
+  fromHeader: (h) => (typeof h.st === 'string' ? h.st : null),
+  key: (m) => (typeof m === 'string' ? m : '\u0000'),
+};
+const statusMeta = (c: JournalDoc, doc: unknown): StatusMeta => {
+  const st = STATUS_DOCS.has(c) ? (doc as { status?: unknown }).status : undefined;
+  return typeof st === 'string' ? st : null;
+};
 
 interface RecordMeta {
   entity: string;
@@ -163,7 +183,7 @@ class LowdbJournalStore implements LowdbStore {
   private timerDue = new Map<string, number>();
   // journaled document collections
   private records!: DocJournal<RecordMeta>;
-  private jDocs!: Record<JournalDoc, DocJournal>;
+  private jDocs!: Record<JournalDoc, DocJournal<StatusMeta>>;
 
   // journals
   private runsJ!: Journal;
@@ -248,7 +268,10 @@ class LowdbJournalStore implements LowdbStore {
       };
       this.newDocJournals = () => {
         this.records = new DocJournal<RecordMeta>(this.journalDir, 'records', dopts, recordCodec);
-        this.jDocs = Object.fromEntries(JOURNAL_DOCS.map((c) => [c, new DocJournal(this.journalDir, c, dopts)])) as Record<JournalDoc, DocJournal>;
+        // (the other journals keep no meta: their codec ignores the null statusMeta gives them)
+        this.jDocs = Object.fromEntries(
+          JOURNAL_DOCS.map((c) => [c, STATUS_DOCS.has(c) ? new DocJournal(this.journalDir, c, dopts, statusCodec) : new DocJournal<StatusMeta>(this.journalDir, c, dopts)]),
+        ) as Record<JournalDoc, DocJournal<StatusMeta>>;
       };
       this.newDocJournals();
       this.runsJ = new Journal(this.journalDir, 'runs', jopts);
@@ -398,10 +421,13 @@ class LowdbJournalStore implements LowdbStore {
         }
         const file = this.snapshotFile;
         const tmp = `${file}.${process.pid}.tmp`;
-        await writeFile(tmp, w.encode(manifest), { mode: 0o600 });
-        if (this.opts.fsync) {
-          const fh = await open(tmp, 'r+');
-          await fh.sync().finally(() => fh.close());
+        // written in slices with turns of the event loop between them: requests go on meanwhile
+        const fh = await open(tmp, 'w', 0o600);
+        try {
+          await w.writeFile(fh, manifest);
+          if (this.opts.fsync) await fh.sync();
+        } finally {
+          await fh.close();
         }
         await rename(tmp, file);
         if (this.opts.fsync) await fsyncDir(this.journalDir);
@@ -535,6 +561,7 @@ class LowdbJournalStore implements LowdbStore {
       claims: this.runs.claimCount(),
       runReads: this.runReads,
       keyChars: this.runs.keyChars(),
+      docReads: [...this.docJournals()].reduce((n, [, d]) => n + d.reads, 0),
     };
   }
 
@@ -963,6 +990,11 @@ class LowdbJournalStore implements LowdbStore {
     return [...this.timers.items.values()].map((j) => JSON.parse(j) as Timer);
   }
 
+  async countTimers(): Promise<number> {
+    this.check();
+    return this.timers.items.size;
+  }
+
   async claimDueTimers(now: string, limit: number): Promise<Timer[]> {
     this.check();
     const nowMs = Date.parse(now);
@@ -993,7 +1025,7 @@ class LowdbJournalStore implements LowdbStore {
     if (isJournalDoc(c)) {
       const d = this.jDocs[c];
       // through the lock, so that a concurrent updateDoc never overwrites this with a stale value
-      return d.locked(() => ({ value: undefined, done: d.put(doc.id, json, undefined) }));
+      return d.locked(() => ({ value: undefined, done: d.put(doc.id, json, statusMeta(c, doc)) }));
     }
     await this.lowDocs[c as LowdbDoc].set(doc.id, json);
   }
@@ -1008,6 +1040,19 @@ class LowdbJournalStore implements LowdbStore {
     this.check();
     const jsons = isJournalDoc(c) ? await this.jDocs[c].list() : [...this.lowDocs[c as LowdbDoc].items.values()];
     return jsons.map((j) => JSON.parse(j) as DocCollections[C]);
+  }
+
+  async countDocs(c: DocCollection, status: string): Promise<number> {
+    this.check();
+    const has = (json: string) => (JSON.parse(json) as { status?: unknown }).status === status;
+    if (isJournalDoc(c) && STATUS_DOCS.has(c)) {
+      const d = this.jDocs[c];
+      // from the index; only lines older than the status in their header (a data dir from before) are read
+      const older = d.count((m) => m === null) > 0 ? (await d.list((m) => m === null)).filter(has).length : 0;
+      return d.count((m) => m === status) + older;
+    }
+    const jsons = isJournalDoc(c) ? await this.jDocs[c].list() : [...this.lowDocs[c as LowdbDoc].items.values()];
+    return jsons.filter(has).length;
   }
 
   async deleteDoc(c: DocCollection, id: string): Promise<void> {
@@ -1032,7 +1077,7 @@ class LowdbJournalStore implements LowdbStore {
         const next = update(curJson === undefined ? undefined : (JSON.parse(curJson) as DocCollections[C]));
         if (next === undefined) return { value: undefined, done: Promise.resolve() };
         const json = JSON.stringify(next);
-        return { value: JSON.parse(json) as DocCollections[C], done: d.put(id, json, undefined) };
+        return { value: JSON.parse(json) as DocCollections[C], done: d.put(id, json, statusMeta(c, next)) };
       });
     }
     // synchronous read-modify-write: atomic within the process

@@ -440,6 +440,26 @@ describe('lowdb store specifics', () => {
     expect((err as StoreCorruptError).file).toBe(file);
   });
 
+  it('open reviews and dead letters are counted from the index: not one document read, however many are parked', async () => {
+    const dir = await tempDir();
+    let s = await openStore(dir);
+    const review = (i: number, status: string) => ({ id: `rv${i}`, runId: `r${i}`, flowId: 'f', nodeId: 'n', queue: 'leads', title: 'Check', decisions: ['ok'], sop: [], context: {}, status, createdAt: at(i) }) as never;
+    for (let i = 0; i < 2000; i++) await s.putDoc('reviews', review(i, i % 10 === 0 ? 'resolved' : 'open'));
+    await s.putDoc('deadLetters', { id: 'dl1', runId: 'r1', flowId: 'f', nodeId: 'n', error: 'x', status: 'open', createdAt: at(1) } as never);
+    const reads = s.stats().docReads;
+    expect(await s.countDocs('reviews', 'open')).toBe(1800);
+    expect(await s.countDocs('reviews', 'resolved')).toBe(200);
+    expect(await s.countDocs('deadLetters', 'open')).toBe(1);
+    expect(s.stats().docReads).toBe(reads);
+    // after a restart too (from the index snapshot written at close)
+    await s.close();
+    s = await openStore(dir);
+    await s.updateDoc('reviews', 'rv1', (cur) => ({ ...cur!, status: 'resolved' }));
+    const reads2 = s.stats().docReads;
+    expect(await s.countDocs('reviews', 'open')).toBe(1799);
+    expect(s.stats().docReads).toBe(reads2);
+  });
+
   it('superseded document versions are compacted away in the background; deletes stay deleted', async () => {
     const dir = await tempDir();
     const opts = { segmentBytes: 32768, compactBytes: 4096 };

@@ -183,6 +183,14 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
     async listTimers() {
       return copy([...s.timers.values()]);
     },
+    async countTimers() {
+      return s.timers.size;
+    },
+    async countDocs(c, status) {
+      let n = 0;
+      for (const d of docs(c).values()) if ((d as { status?: unknown }).status === status) n++;
+      return n;
+    },
     async claimDueTimers(now, limit) {
       const due = [...s.timers.values()].filter((t) => t.dueAt <= now).sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0)).slice(0, limit);
       for (const t of due) s.timers.delete(t.id);

@@ -578,6 +578,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       const { rows } = await q<{ doc: Timer }>('SELECT doc FROM timers WHERE id = $1', [id]);
       return rows[0]?.doc;
     },
+    async countTimers() {
+      const { rows } = await q<{ n: number }>('SELECT count(*)::int AS n FROM timers');
+      return rows[0].n;
+    },
     async listTimers() {
       const { rows } = await q<{ doc: Timer }>('SELECT doc FROM timers ORDER BY due_at, id');
       return rows.map((r) => r.doc);
@@ -619,6 +623,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       await q(`WITH w AS (${put} RETURNING collection, id) SELECT flowdesk_changed('docs:' || collection, id) FROM w`, [c, doc.id, json(doc)]);
     },
     getDoc: (c, id) => hot.getDoc(c, id),
+    async countDocs(c, status) {
+      const { rows } = await q<{ n: number }>("SELECT count(*)::int AS n FROM docs WHERE collection = $1 AND doc->>'status' = $2", [c, status]);
+      return rows[0].n;
+    },
     async listDocs<C extends DocCollection>(c: C) {
       const { rows } = await q<{ doc: DocCollections[C] }>('SELECT doc FROM docs WHERE collection = $1 ORDER BY id', [c]);
       return rows.map((r) => r.doc);
