@@ -1,7 +1,8 @@
 // The index snapshot is a cache of the indexes: used when it matches the journals, and a damaged,
 // truncated or stale one falls back to reading every line — with the same data either way.
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Run } from '@flowdesk/schema';
@@ -139,6 +140,93 @@ describe('index snapshot', () => {
     const infos: string[] = [];
     await expect(open(dir, infos)).rejects.toThrow(/runs-000001\.jsonl/);
     expect(infos.some((m) => m.includes('no longer matches the runs journal'))).toBe(true);
+  });
+
+  it('a sealed segment damaged in place after a clean close (same length, mtime put back) is noticed: the snapshot is not used and the bad line is named', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fd-snap-'));
+    dirs.push(dir);
+    const small = async (infos: string[] = []) => {
+      const s = createLowdbStore({ dataDir: dir, fsync: true, segmentBytes: 16 << 10, log: { warn: (m) => infos.push(m), info: (m) => infos.push(m) } });
+      await s.open();
+      return s;
+    };
+    const s = await small();
+    for (let i = 0; i < 120; i++) await s.createRun(run(i));
+    await s.close();
+    const segs = (await readdir(join(dir, 'journal'))).filter((n) => n.startsWith('runs-')).sort();
+    expect(segs.length).toBeGreaterThan(3);
+    const seg = join(dir, 'journal', segs[1]!); // sealed, neither first nor last
+    const before = await stat(seg);
+    const buf = await readFile(seg);
+    const at = buf.indexOf('lead', buf.length >> 1);
+    await new Promise((r) => setTimeout(r, 20));
+    const fh = await openFile(seg, 'r+');
+    await fh.write(Buffer.from('LEAD'), 0, 4, at);
+    await fh.close();
+    await utimes(seg, before.atime, before.mtime);
+    expect((await stat(seg)).size).toBe(before.size);
+    const infos: string[] = [];
+    await expect(small(infos)).rejects.toThrow(new RegExp(segs[1]!.replace('.', '\\.')));
+    expect(infos.some((m) => m.includes('no longer matches the runs journal'))).toBe(true);
+  });
+
+  it('segments with the same bytes under new inodes (a data dir copied elsewhere) still use the snapshot, after a full check', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fd-snap-'));
+    dirs.push(dir);
+    await seed(dir, 0, 40);
+    const good = await open(dir);
+    const expected = await contents(good, 40);
+    await good.close();
+    for (const n of await readdir(join(dir, 'journal'))) {
+      if (!n.endsWith('.jsonl')) continue;
+      const f = join(dir, 'journal', n);
+      await copyFile(f, `${f}.copy`);
+      await rename(`${f}.copy`, f);
+    }
+    const infos: string[] = [];
+    const s = await open(dir, infos);
+    expect(usedSnapshot(infos)).toBe(true);
+    const got = await contents(s, 40);
+    await s.close();
+    expect(got.count).toBe(expected.count);
+    expect(got.runs).toEqual(expected.runs);
+  });
+
+  it('a snapshot written before segment stamps existed is still used (every covered byte checked) — and refused when a covered byte changed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fd-snap-'));
+    dirs.push(dir);
+    await seed(dir, 0, 30);
+    const file = join(dir, 'journal', INDEX_SNAPSHOT);
+    // the same snapshot with the stamps taken out of its manifest, as the previous release wrote it
+    const buf = await readFile(file);
+    const mLen = buf.readUInt32LE(12);
+    const manifest = JSON.parse(buf.toString('utf8', 16, 16 + mLen)) as { journals: Record<string, { stamp?: unknown }[]> };
+    let stamps = 0;
+    for (const list of Object.values(manifest.journals)) for (const c of list) if (c.stamp) (delete c.stamp, stamps++);
+    expect(stamps).toBeGreaterThan(0);
+    const blobs = buf.subarray(16 + mLen + ((8 - ((16 + mLen) % 8)) % 8), buf.length - 4);
+    const m = Buffer.from(JSON.stringify(manifest));
+    const head = Buffer.alloc(16);
+    buf.copy(head, 0, 0, 12);
+    head.writeUInt32LE(m.length, 12);
+    const body = Buffer.concat([head, m, Buffer.alloc((8 - ((16 + m.length) % 8)) % 8), blobs]);
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32LE(crc32(body));
+    const old = Buffer.concat([body, tail]);
+    await writeFile(file, old);
+    const infos: string[] = [];
+    const s = await open(dir, infos);
+    expect(usedSnapshot(infos)).toBe(true);
+    expect((await contents(s, 30)).count).toBe(30);
+    await s.close();
+    // once more with that old snapshot, and a covered line changed in place (same length)
+    await writeFile(file, old);
+    const seg = join(dir, 'journal', 'runs-000001.jsonl');
+    const text = await readFile(seg, 'utf8');
+    await writeFile(seg, text.replace('lead3@', 'LEAD3@'));
+    const infos2: string[] = [];
+    await expect(open(dir, infos2)).rejects.toThrow(/runs-000001\.jsonl/);
+    expect(infos2.some((m) => m.includes('no longer matches the runs journal'))).toBe(true);
   });
 });
 

@@ -16,6 +16,7 @@ import type { FileLayer } from './file-layer.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import { tornTailWarning, type AckVerifier, type FoundFile } from './ack-verifier.ts';
 import type { CompactionGate } from './compaction-gate.ts';
+import { stampOf, untouchedSince, type SegmentStamp } from './segment-identity.ts';
 
 export interface Loc {
   seg: number;
@@ -33,6 +34,8 @@ export interface SegmentCover {
   crc: number;
   /** highest sequence number among them */
   maxSeq: number;
+  /** the file's identity then (absent: written before stamps, or the segment moved on meanwhile) */
+  stamp?: SegmentStamp;
 }
 
 export interface JournalOptions {
@@ -233,9 +236,10 @@ export class Journal {
   }
 
   /**
-   * Whether an index snapshot's view of this journal still holds: every segment it covers is there
-   * with the same CRC over the covered bytes, and every other segment comes after them (its lines are
-   * newer). Reads the covered bytes (no parsing); remembers their CRCs for the next snapshot.
+   * Whether an index snapshot's view of this journal still holds: every segment it covers is there,
+   * untouched since (segment-identity.ts: same inode, length and times, same first and last 64 KB) or
+   * else with the same CRC over every covered byte, and every other segment comes after them (its
+   * lines are newer). Remembers their CRCs for the next snapshot.
    */
   async coverStillHolds(covers: readonly SegmentCover[]): Promise<boolean> {
     const re = new RegExp(`^${this.prefix}-(\\d{6,})\\.jsonl$`);
@@ -246,6 +250,10 @@ export class Journal {
     for (const c of covers) {
       if (!onDisk.includes(c.seg)) return false;
       const file = this.file(c.seg);
+      if (c.stamp && (await untouchedSince(file, c.bytes, c.stamp))) {
+        this.crcs.set(c.seg, { ino: Number(c.stamp.ino), bytes: c.bytes, crc: c.crc });
+        continue;
+      }
       const got = await crcOfRange(file, 0, c.bytes, 0).catch(() => undefined);
       if (got !== c.crc) return false;
       const ino = await stat(file).then((st) => st.ino).catch(() => -1);
@@ -285,7 +293,8 @@ export class Journal {
       const crc = await crcOfRange(file, base.bytes, bytes, base.crc).catch(() => undefined);
       if (crc === undefined) return undefined;
       this.crcs.set(c.seg, { ino: st.ino, bytes, crc });
-      out.push({ seg: c.seg, bytes, crc, maxSeq: c.maxSeq });
+      const stamp = await stampOf(file, bytes).catch(() => undefined);
+      out.push({ seg: c.seg, bytes, crc, maxSeq: c.maxSeq, ...(stamp ? { stamp } : {}) });
     }
     return out;
   }
