@@ -131,7 +131,19 @@ interface Sample {
   gcMs: number;
   /** the load generator's own longest event-loop delay (a client stall would inflate p99) */
   genLoopMaxMs: number;
+  /** how long GET /metrics took (a Prometheus scrape) */
+  scrapeMs: number;
+  /** the runtime's CPU time (user + system) per accepted event in the interval: other load on the machine barely moves it */
+  cpuMsPerEvent: number;
 }
+
+/** CPU time (user + system) a process has used, ms, from /proc/<pid>/stat. */
+function cpuMsOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+let lastCpuMs = 0;
 const samples: Sample[] = [];
 let lat: number[] = [];
 let counts = { sent: 0, ok: 0, shed: 0, failed: 0 };
@@ -140,14 +152,17 @@ const start = performance.now();
 const total = Math.round(rate * minutes * 60);
 const before = dataDirBytes(dataDir);
 console.log(`soak — ${machine()}, load ${loadAvg()}; ${rate} events/s for ${minutes} min (${total} events), fsync on, runtime as npm start runs it`);
-console.log('   t s     sent    2xx   503  other   p50 ms   p99 ms   max ms   heap MiB   RSS MiB   backlog   reviews | loop max  >20ms  GC max ms    GC ms | gen loop max');
+console.log('   t s     sent    2xx   503  other   p50 ms   p99 ms   max ms   heap MiB   RSS MiB   backlog   reviews | loop max  >20ms  GC max ms    GC ms | gen loop max | scrape ms  CPU ms/event');
 
 let sampling = false;
 async function sample(): Promise<void> {
   if (sampling) return;
   sampling = true;
   try {
+    const scrapeStart = performance.now();
     const m = await metrics(rt.url);
+    const scrapeMs = performance.now() - scrapeStart;
+    const cpu = cpuMsOf(rt.proc.pid!);
     const s: Sample = {
       t: (performance.now() - start) / 1000,
       ...counts,
@@ -160,18 +175,22 @@ async function sample(): Promise<void> {
       reviews: m('flowdesk_queue_depth', 'queue="reviews"') ?? NaN,
       ...probeWindow(),
       genLoopMaxMs: generatorLoop.max / 1e6,
+      scrapeMs,
+      cpuMsPerEvent: (cpu - lastCpuMs) / Math.max(1, counts.ok),
     };
+    lastCpuMs = cpu;
     generatorLoop.reset();
     samples.push(s);
     lat = [];
     counts = { sent: 0, ok: 0, shed: 0, failed: 0 };
     const f = (n: number, w: number, d = 0) => (Number.isNaN(n) ? '–' : n.toFixed(d)).padStart(w);
-    console.log(`${f(s.t, 6)} ${f(s.sent, 8)} ${f(s.ok, 6)} ${f(s.shed, 5)} ${f(s.failed, 6)} ${f(s.p50, 8, 1)} ${f(s.p99, 8, 1)} ${f(s.max, 8, 1)} ${f(s.heapMiB, 10, 1)} ${f(s.rssMiB, 9, 1)} ${f(s.backlog, 9)} ${f(s.reviews, 9)} | ${f(s.loopMaxMs, 8, 0)} ${f(s.stalls20, 6)} ${f(s.gcMaxMs, 6, 0)} ${s.gcMaxKind.padEnd(5).slice(0, 5)} ${f(s.gcMs, 6, 0)} | ${f(s.genLoopMaxMs, 8, 0)}`);
+    console.log(`${f(s.t, 6)} ${f(s.sent, 8)} ${f(s.ok, 6)} ${f(s.shed, 5)} ${f(s.failed, 6)} ${f(s.p50, 8, 1)} ${f(s.p99, 8, 1)} ${f(s.max, 8, 1)} ${f(s.heapMiB, 10, 1)} ${f(s.rssMiB, 9, 1)} ${f(s.backlog, 9)} ${f(s.reviews, 9)} | ${f(s.loopMaxMs, 8, 0)} ${f(s.stalls20, 6)} ${f(s.gcMaxMs, 6, 0)} ${s.gcMaxKind.padEnd(5).slice(0, 5)} ${f(s.gcMs, 6, 0)} | ${f(s.genLoopMaxMs, 12, 0)} | ${f(s.scrapeMs, 9, 0)} ${f(s.cpuMsPerEvent, 12, 2)}`);
   } finally {
     sampling = false;
   }
 }
 
+lastCpuMs = cpuMsOf(rt.proc.pid!);
 const ticker = setInterval(() => void sample(), interval * 1000);
 const inflight = new Set<Promise<void>>();
 for (let i = 0; i < total; i++) {
@@ -229,6 +248,8 @@ const summary = {
   stalls20: samples.reduce((n, s) => n + s.stalls20, 0),
   gcMaxMs: Math.max(...samples.map((s) => s.gcMaxMs)),
   genLoopMaxMs: Math.max(...samples.map((s) => s.genLoopMaxMs)),
+  scrapeMsMax: Math.max(...samples.map((s) => s.scrapeMs)),
+  cpuMsPerEvent: { firstHalfMean: mean(firstHalf.map((s) => s.cpuMsPerEvent)), secondHalfMean: mean(secondHalf.map((s) => s.cpuMsPerEvent)) },
   backlogMax: Math.max(...samples.map((s) => s.backlog).filter((x) => !Number.isNaN(x))),
   reviewsParked: samples[samples.length - 1]?.reviews,
   diskBytesPerRun: (after.total - before.total) / Math.max(1, accepted),
@@ -236,7 +257,7 @@ const summary = {
   samples,
 };
 console.log(
-  `\np99 ${summary.p99Ms.toFixed(1)} ms overall, worst 10 s interval ${summary.worstIntervalP99Ms.toFixed(1)} ms (target ≤ 50); runtime's longest stall ${summary.loopMaxMs.toFixed(0)} ms (${summary.stalls20} over 20 ms), longest GC pause ${summary.gcMaxMs.toFixed(0)} ms, generator's longest stall ${summary.genLoopMaxMs.toFixed(0)} ms; backlog max ${summary.backlogMax}; ` +
+  `\np99 ${summary.p99Ms.toFixed(1)} ms overall, worst 10 s interval ${summary.worstIntervalP99Ms.toFixed(1)} ms (target ≤ 50); runtime's longest stall ${summary.loopMaxMs.toFixed(0)} ms (${summary.stalls20} over 20 ms), longest GC pause ${summary.gcMaxMs.toFixed(0)} ms, generator's longest stall ${summary.genLoopMaxMs.toFixed(0)} ms; slowest /metrics scrape ${summary.scrapeMsMax.toFixed(0)} ms; runtime CPU ${summary.cpuMsPerEvent.firstHalfMean.toFixed(2)} → ${summary.cpuMsPerEvent.secondHalfMean.toFixed(2)} ms per event; backlog max ${summary.backlogMax}; ` +
     `heap mean ${summary.heapMiB.firstHalfMean.toFixed(0)} → ${summary.heapMiB.secondHalfMean.toFixed(0)} MiB (max ${summary.heapMiB.max.toFixed(0)}), ` +
     `RSS ${summary.rssMiB.firstHalfMean.toFixed(0)} → ${summary.rssMiB.secondHalfMean.toFixed(0)} MiB (max ${summary.rssMiB.max.toFixed(0)}); ` +
     `${summary.reviewsParked} reviews parked; ${summary.shed} shed (503), ${summary.failed} other failures; disk ${(summary.diskBytesPerRun / 1024).toFixed(1)} KB per run (${(summary.runLineBytesPerRun / 1024).toFixed(1)} KB of it run lines)`,

@@ -86,11 +86,13 @@ export async function scanLines(
   afterChunk?: () => Promise<void>,
   /** where to start (a line boundary): the lines before it are known already */
   startAt = 0,
+  /** bytes read (and their lines handled, synchronously) at a time: background scans take less, so requests interleave */
+  readBytes = 4 << 20,
 ): Promise<ScanResult & { bad?: { offset: number; isLast: boolean } }> {
   const fh = await open(file, 'r');
   try {
     const fileLength = (await fh.stat()).size;
-    let buf = Buffer.allocUnsafe(Math.min(Math.max(fileLength - startAt, 1), 4 << 20));
+    let buf = Buffer.allocUnsafe(Math.min(Math.max(fileLength - startAt, 1), readBytes));
     let filled = 0; // bytes in buf
     let base = startAt; // file offset of buf[0]
     let pos = startAt; // file read position
@@ -100,7 +102,8 @@ export async function scanLines(
         buf.copy(bigger, 0, 0, filled);
         buf = bigger;
       }
-      const { bytesRead } = await fh.read(buf, filled, Math.min(buf.length - filled, fileLength - pos), pos);
+      // (at most readBytes at a time, also once a long line made the buffer grow)
+      const { bytesRead } = await fh.read(buf, filled, Math.min(buf.length - filled, readBytes, fileLength - pos), pos);
       if (bytesRead <= 0) break;
       pos += bytesRead;
       filled += bytesRead;

@@ -269,4 +269,27 @@ describe('SnapWriter.writeFile', () => {
     expect(w.yields).toBeGreaterThanOrEqual(15);
     expect(doneAtTick).toBeGreaterThan(0);
   });
+
+  it('the copy at the snapshot instant goes into memory reserved (and touched) beforehand in slices: nothing allocated then, same bytes', async () => {
+    const arrays = [new Uint32Array(200_000).map((_, i) => i), new Float64Array(30_000).fill(2.5), new Uint8Array(1001).fill(7)];
+    const measure = new SnapWriter({ measure: true });
+    for (const a of arrays) measure.add(a);
+    expect(measure.bytes).toBe(800_000 + 240_000 + 1008);
+    let turns = 0;
+    const pool = await SnapWriter.reserve(measure.bytes, 64 * 1024, () => turns++);
+    expect(turns).toBe(Math.ceil(measure.bytes / (64 * 1024)));
+    const pooled = new SnapWriter({ pool });
+    const fresh = new SnapWriter();
+    const refs = arrays.map((a) => pooled.add(a));
+    for (const a of arrays) fresh.add(a);
+    expect(pooled.allocated).toBe(0);
+    expect(fresh.allocated).toBe(800_000 + 240_000 + 1001);
+    expect(pooled.encode({ refs }).equals(fresh.encode({ refs }))).toBe(true);
+    // a pool that turns out too small (the indexes grew meanwhile): the rest is allocated, bytes unchanged
+    const small = new SnapWriter({ pool: await SnapWriter.reserve(800_000) });
+    for (const a of arrays) small.add(a);
+    expect(small.allocated).toBe(240_000 + 1001);
+    expect(small.encode({ refs }).equals(fresh.encode({ refs }))).toBe(true);
+  });
 });
+

@@ -61,6 +61,11 @@ const TAIL = Buffer.from('}\n');
 const HEAD_EXTRA = 5 + 7 + 10 + 6;
 const CLOSE_BRACE = 0x7d;
 const SEG_SPAN = 2 ** 32;
+/**
+ * Bytes a compaction or a bulk read takes (and parses, synchronously) at a time while the store serves
+ * requests: 1 MB is a few ms of line checks, where open()'s 4 MB would hold the event loop for tens.
+ */
+const BACKGROUND_READ_BYTES = 1 << 20;
 
 interface Reader {
   fh: Promise<FileHandle>;
@@ -456,7 +461,7 @@ export class Journal {
           const p = parseLine(buf, start, end);
           if (p && p.h.id === items[i].id && end - start + 1 === items[i].loc.len) out[i] = buf.toString('utf8', p.docStart, p.docEnd);
           return true;
-        });
+        }, undefined, 0, BACKGROUND_READ_BYTES);
       } catch {
         // fall back to reads by offset below
       }
@@ -567,6 +572,8 @@ export class Journal {
             return true;
           },
           () => (chunkBytes >= 1 << 20 ? flushChunk() : Promise.resolve()),
+          0,
+          BACKGROUND_READ_BYTES,
         );
         if (res.bad || res.goodLength !== res.fileLength) throw new StoreCorruptError(file, 'unreadable during compaction');
       }
