@@ -45,6 +45,19 @@ describe('work per event', () => {
     const withParked = await readsFor20(100);
     expect(withParked).toBe(empty);
     expect(empty).toBeLessThanOrEqual(20 * 4);
+    // a scrape counts the open reviews from the index: not one review is read
+    let docs = store.stats().docReads;
+    const scrape = await rt.get('/metrics');
+    expect(scrape.status).toBe(200);
+    expect(String(scrape.body)).toMatch(/flowdesk_queue_depth\{queue="reviews"\} 2000/);
+    expect(store.stats().docReads).toBe(docs);
+    // cancelling one parked run finds its review by id, not by reading the 2,000
+    const one = (await rt.get('/api/runs?status=needs_review&limit=1')).body[0] as { id: string };
+    docs = store.stats().docReads;
+    expect((await rt.post(`/api/runs/${one.id}/cancel`, {})).status).toBe(200);
+    await rt.settle();
+    expect(store.stats().docReads - docs).toBeLessThanOrEqual(20);
+    expect((await rt.get(`/api/reviews?status=cancelled`)).body.map((r: { runId: string }) => r.runId)).toEqual([one.id]);
   });
 });
 

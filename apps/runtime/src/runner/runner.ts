@@ -652,14 +652,22 @@ export class Runner {
       out = cancelRun(cur, this.now(), reason);
       await this.store.saveRun(out);
       await this.store.deleteTimer(`run:${runId}`);
-      for (const r of await this.store.listDocs('reviews')) {
-        if (r.runId === runId && r.status === 'open') await this.store.putDoc('reviews', { ...r, status: 'cancelled', resolvedAt: this.now() });
-      }
       const flow = await this.flows.version(out.flowId, out.flowVersion);
+      for (const r of await this.openReviewsOf(runId, flow)) await this.store.putDoc('reviews', { ...r, status: 'cancelled', resolvedAt: this.now() });
       if (flow) await this.hooks.onRunFinished?.(out, flow);
     }));
     if (error) throw error;
     return out!;
+  }
+
+  /**
+   * The run's open reviews, found by id (`<runId>:<nodeId>`, as a review step names them) for each node of
+   * its flow — never by listing every review: a payment's cancelOn would read all the parked ones.
+   */
+  private async openReviewsOf(runId: string, flow: Flow | undefined): Promise<ReviewItem[]> {
+    if (!flow) return (await this.store.listDocs('reviews')).filter((r) => r.runId === runId && r.status === 'open');
+    const found = await Promise.all(flow.nodes.map((n) => this.store.getDoc('reviews', `${runId}:${n.id}`)));
+    return found.filter((r): r is ReviewItem => r !== undefined && r.runId === runId && r.status === 'open');
   }
 
   /** A review's timer is due: its default decision, unless someone decided first. */
