@@ -10,7 +10,8 @@
 // bounded, p99 ≤ 50 ms. Beside p99 it prints what the runtime itself saw in each interval (bench/soak-probe.mjs,
 // preloaded into it): the longest event-loop stall, how many stalls over 20 ms, the longest GC pause and its
 // kind — and the generator's own longest stall, so a slow client is not mistaken for a slow server.
-// `--prof DIR` writes the runtime's CPU profile there (bench/profile-long-tasks.ts names each long task).
+// `--prof DIR` writes the runtime's CPU profile there (bench/profile-long-tasks.ts names each long task);
+// `--entry apps/runtime/dist-base/main.mjs` runs a bundle built from another commit (before/after pairs).
 import { Agent, request } from 'node:http';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,12 +20,16 @@ import { join } from 'node:path';
 import { dataDirBytes, machine, loadAvg, REPO, RUNTIME_NODE_FLAGS, rssOf, runtimeEntry, startChild, tmp, writeResult } from './lib.ts';
 import { cpSync, mkdirSync } from 'node:fs';
 
-function args(argv: string[]): { minutes: number; rate: number; interval: number; prof?: string } {
-  const out: { minutes: number; rate: number; interval: number; prof?: string } = { minutes: 2, rate: 200, interval: 10 };
+function args(argv: string[]): { minutes: number; rate: number; interval: number; prof?: string; entry?: string } {
+  const out: { minutes: number; rate: number; interval: number; prof?: string; entry?: string } = { minutes: 2, rate: 200, interval: 10 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=');
     if (flag === '--prof') {
       out.prof = resolve(inline ?? argv[++i] ?? '.tmp/prof-soak');
+      continue;
+    }
+    if (flag === '--entry') {
+      out.entry = inline ?? argv[++i];
       continue;
     }
     const value = Number(inline ?? argv[++i]);
@@ -32,7 +37,7 @@ function args(argv: string[]): { minutes: number; rate: number; interval: number
     if (flag === '--minutes') out.minutes = value;
     else if (flag === '--rate') out.rate = value;
     else if (flag === '--interval') out.interval = value;
-    else throw new Error(`unknown argument ${flag} (use --minutes N --rate R [--interval S] [--prof DIR])`);
+    else throw new Error(`unknown argument ${flag} (use --minutes N --rate R [--interval S] [--prof DIR] [--entry BUNDLE])`);
   }
   return out;
 }
@@ -52,14 +57,14 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-const { minutes, rate, interval, prof } = args(process.argv.slice(2));
+const { minutes, rate, interval, prof, entry } = args(process.argv.slice(2));
 const dataDir = tmp('flowdesk-soak-data-');
 const probeFile = join(tmp('flowdesk-soak-probe-'), 'probe.jsonl');
 const flowsDir = tmp('flowdesk-soak-flows-');
 mkdirSync(flowsDir, { recursive: true });
 for (const n of ['state-map', 'lead-qualification', 'invoice-issue', 'invoicing-collections', 'client-onboarding']) cpSync(join(REPO, 'flows', `${n}.json`), join(flowsDir, `${n}.json`));
 const nodeArgs = [...RUNTIME_NODE_FLAGS, '--import', join(REPO, 'bench/soak-probe.mjs'), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
-const rt = await startChild(runtimeEntry(), { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn', FLOWDESK_SOAK_PROBE: probeFile }, nodeArgs);
+const rt = await startChild(entry ?? runtimeEntry(), { FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn', FLOWDESK_SOAK_PROBE: probeFile }, nodeArgs);
 const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
 generatorLoop.enable();
 
