@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  backendFromEnv, benchFlowsDir, envNum, isMain, loadAvg, machine, medianNum, REPO, RUNTIME_NODE_FLAGS, runtimeEntry, seedFinishedRuns,
+  backendFromEnv, benchFlowsDir, envNum, isMain, loadAvg, machine, medianNum, REPO, RUNTIME_ENV, RUNTIME_NODE_FLAGS, runtimeEntry, seedFinishedRuns,
   startReceiverProcess, tmp, writeResult, type Backend,
 } from './lib.ts';
 
@@ -69,7 +69,7 @@ export async function runRestart(o: { runs?: number; rounds?: number; backend?: 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const env = {
-      ...process.env, PORT: String(port), FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn',
+      ...process.env, ...RUNTIME_ENV, PORT: String(port), FLOWDESK_DATA_DIR: dataDir, FLOWDESK_FLOWS_DIR: flowsDir, FLOWDESK_FSYNC: '1', FLOWDESK_LOG_LEVEL: 'warn',
       ...(databaseUrl ? { FLOWDESK_DATABASE_URL: databaseUrl, FLOWDESK_MASTER_KEY: Buffer.alloc(32, 42).toString('base64') } : {}),
     };
     const start = () => spawn(process.execPath, [...RUNTIME_NODE_FLAGS, join(REPO, entry)], { cwd: REPO, env, stdio: 'ignore' });
