@@ -3,6 +3,7 @@
 // node is dragged. Targets: first render < 1.5 s, dragging ≥ 30 fps.
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import type { Page } from 'playwright-core';
 import type { Flow, FlowNode } from '@flowdesk/schema';
 import { startRuntime } from '../apps/runtime/src/index.ts';
 import { ensureEditorBuilt, DIST } from '../test/e2e/helpers/build.ts';
@@ -56,6 +57,94 @@ export function generateFlow(n: number): Flow {
   return { dsl: 1, id: 'bench-300', name: `Bench (${nodes.length} nodes)`, trigger: { type: 'manual' }, nodes: nodes.slice(0, Math.max(nodes.length, n)), edges, layout };
 }
 
+/** First render: every node of the flow is on the canvas, measured (visible), in a painted frame; ms since navigation. */
+export async function waitFirstRender(page: Page, total: number): Promise<number> {
+  const t = await page.waitForFunction(
+    `(() => {
+      const els = document.querySelectorAll('.react-flow__node');
+      if (els.length < ${total}) return false;
+      for (const el of els) if (el.style.visibility === 'hidden') return false;
+      performance.mark('fd-first-render');
+      return performance.now();
+    })()`,
+    undefined,
+    { polling: 'raf', timeout: 120_000 },
+  );
+  return Math.round(Number(await t.jsonValue()));
+}
+
+/**
+ * Drags n7 for dragMs at ~60 pointer events per second through Playwright's mouse; counts painted
+ * frames and the frames in which the dragged node actually moved.
+ */
+export async function driverDrag(page: Page, dragMs: number): Promise<{ frames: number; secs: number; moves: number; pointer: number }> {
+  const target = page.locator('.react-flow__node[data-id="n7"]');
+  const box = (await target.boundingBox())!;
+  // (strings, not functions: tsx's __name helper does not exist in the page)
+  await page.evaluate(`(() => {
+    window.__frames = []; window.__moves = 0; window.__stop = false; window.__pointer = 0;
+    document.addEventListener('pointermove', () => { window.__pointer++; }, { capture: true });
+    let last = '';
+    const el = document.querySelector('.react-flow__node[data-id="n7"]');
+    const tick = (ts) => {
+      window.__frames.push(ts);
+      if (el.style.transform !== last) { last = el.style.transform; window.__moves++; }
+      if (!window.__stop) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  })()`);
+  const x0 = box.x + box.width / 2;
+  const y0 = box.y + 12;
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  const start = Date.now();
+  let k = 0;
+  while (Date.now() - start < dragMs) {
+    k++;
+    const a = (k / 60) * Math.PI;
+    await page.mouse.move(x0 + Math.sin(a) * 200, y0 + (1 - Math.cos(a)) * 100);
+    await page.waitForTimeout(8);
+  }
+  await page.mouse.up();
+  return (await page.evaluate(`(() => {
+    window.__stop = true;
+    const f = window.__frames;
+    return { frames: f.length, secs: (f[f.length - 1] - f[0]) / 1000, moves: window.__moves, pointer: window.__pointer };
+  })()`)) as { frames: number; secs: number; moves: number; pointer: number };
+}
+
+/**
+ * The same drag driven inside the page, one pointer move per animation frame (no driver round trips):
+ * the rate at which the app renders the dragged node is the drag frame rate. Marks fd-drag-start/-end.
+ */
+export async function inPageDrag(page: Page, dragMs: number): Promise<{ frames: number; moved: number; secs: number }> {
+  return (await page.evaluate(`new Promise((resolve) => {
+    // the first drag selected n7 and the side panel opening may have panned n12 out of the culled view
+    const el = document.querySelector('.react-flow__node[data-id="n12"]') ?? document.querySelector('.react-flow__node[data-id^="n"]');
+    const r = el.getBoundingClientRect();
+    const x0 = r.x + r.width / 2, y0 = r.y + 12;
+    const ev = (type, x, y) => new MouseEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, view: window, button: 0, buttons: 1 });
+    el.dispatchEvent(ev('mousedown', x0, y0));
+    let frames = 0, moved = 0, last = el.style.transform, t0 = null;
+    const tick = (ts) => {
+      if (t0 === null) { t0 = ts; performance.mark('fd-drag-start'); }
+      const t = ts - t0;
+      frames++;
+      if (el.style.transform !== last) { last = el.style.transform; moved++; }
+      if (t > ${dragMs}) {
+        performance.mark('fd-drag-end');
+        window.dispatchEvent(ev('mouseup', x0, y0));
+        resolve({ frames, moved, secs: t / 1000 });
+        return;
+      }
+      const a = (t / 1000) * Math.PI;
+      window.dispatchEvent(ev('mousemove', x0 + Math.sin(a) * 200, y0 + (1 - Math.cos(a)) * 100));
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  })`)) as { frames: number; moved: number; secs: number };
+}
+
 async function main(): Promise<void> {
   // BENCH_EDITOR_DIST: another build of the editor (A/B against this one); default the repo's own
   const dist = process.env.BENCH_EDITOR_DIST ?? DIST;
@@ -82,86 +171,16 @@ async function main(): Promise<void> {
       const page = await ctx.newPage();
       await page.goto(`${rt.url}/flows/${flow.id}`, { waitUntil: 'commit' });
       // first render: every node of the flow is on the canvas, measured (visible), in a painted frame
-      const t = await page.waitForFunction(
-        `(() => {
-          const els = document.querySelectorAll('.react-flow__node');
-          if (els.length < ${total}) return false;
-          for (const el of els) if (el.style.visibility === 'hidden') return false;
-          return performance.now();
-        })()`,
-        undefined,
-        { polling: 'raf', timeout: 60_000 },
-      );
-      renders.push(Math.round(Number(await t.jsonValue())));
+      renders.push(await waitFirstRender(page, total));
 
       if (r === RUNS - 1) {
-        // drag a node for DRAG_MS at ~60 pointer events per second; count painted frames and the frames
-        // in which the dragged node actually moved
         await page.waitForTimeout(500);
-        const target = page.locator('.react-flow__node[data-id="n7"]');
-        const box = (await target.boundingBox())!;
-        // (strings, not functions: tsx's __name helper does not exist in the page)
-        await page.evaluate(`(() => {
-          window.__frames = []; window.__moves = 0; window.__stop = false; window.__pointer = 0;
-          document.addEventListener('pointermove', () => { window.__pointer++; }, { capture: true });
-          let last = '';
-          const el = document.querySelector('.react-flow__node[data-id="n7"]');
-          const tick = (ts) => {
-            window.__frames.push(ts);
-            if (el.style.transform !== last) { last = el.style.transform; window.__moves++; }
-            if (!window.__stop) requestAnimationFrame(tick);
-          };
-          requestAnimationFrame(tick);
-        })()`);
-        const x0 = box.x + box.width / 2;
-        const y0 = box.y + 12;
-        await page.mouse.move(x0, y0);
-        await page.mouse.down();
-        const start = Date.now();
-        let k = 0;
-        while (Date.now() - start < DRAG_MS) {
-          k++;
-          const a = (k / 60) * Math.PI;
-          await page.mouse.move(x0 + Math.sin(a) * 200, y0 + (1 - Math.cos(a)) * 100);
-          await page.waitForTimeout(8);
-        }
-        await page.mouse.up();
-        const res = (await page.evaluate(`(() => {
-          window.__stop = true;
-          const f = window.__frames;
-          return { frames: f.length, secs: (f[f.length - 1] - f[0]) / 1000, moves: window.__moves, pointer: window.__pointer };
-        })()`)) as { frames: number; secs: number; moves: number; pointer: number };
-        pointerRate = res.pointer / res.secs;
-        fps = res.frames / res.secs;
-        moves = res.moves / res.secs;
-
-        // the same drag driven inside the page, one pointer move per animation frame (no driver
-        // round trips): the rate at which the app renders the dragged node is the drag frame rate
+        const driver = await driverDrag(page, DRAG_MS);
+        pointerRate = driver.pointer / driver.secs;
+        fps = driver.frames / driver.secs;
+        moves = driver.moves / driver.secs;
         await page.waitForTimeout(300);
-        const inPage = (await page.evaluate(`new Promise((resolve) => {
-          // the first drag selected n12 and the side panel opening may have panned it out of the culled view
-          const el = document.querySelector('.react-flow__node[data-id="n12"]') ?? document.querySelector('.react-flow__node[data-id^="n"]');
-          const r = el.getBoundingClientRect();
-          const x0 = r.x + r.width / 2, y0 = r.y + 12;
-          const ev = (type, x, y) => new MouseEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, view: window, button: 0, buttons: 1 });
-          el.dispatchEvent(ev('mousedown', x0, y0));
-          let frames = 0, moved = 0, last = el.style.transform, t0 = null;
-          const tick = (ts) => {
-            if (t0 === null) t0 = ts;
-            const t = ts - t0;
-            frames++;
-            if (el.style.transform !== last) { last = el.style.transform; moved++; }
-            if (t > ${DRAG_MS}) {
-              window.dispatchEvent(ev('mouseup', x0, y0));
-              resolve({ frames, moved, secs: t / 1000 });
-              return;
-            }
-            const a = (t / 1000) * Math.PI;
-            window.dispatchEvent(ev('mousemove', x0 + Math.sin(a) * 200, y0 + (1 - Math.cos(a)) * 100));
-            requestAnimationFrame(tick);
-          };
-          requestAnimationFrame(tick);
-        })`)) as { frames: number; moved: number; secs: number };
+        const inPage = await inPageDrag(page, DRAG_MS);
         syntheticFps = inPage.frames / inPage.secs;
         syntheticMoves = inPage.moved / inPage.secs;
       }

@@ -15,3 +15,6 @@ export { ACTION_SPECS, ACTION_TYPES, actionSpec, specOf, paramPathsByRole, param
 export { NODE_SPECS, NODE_SPEC_LIST, nodeSpec, type AnyNodeSpec, type NodeSpecOf } from './nodes/index.ts';
 export { TRIGGER_SPECS, TRIGGER_SPEC_LIST, triggerSpec, type AnyTriggerSpec } from './triggers/index.ts';
 export { outputPorts, requiredPorts, defaultPortOf, portIsImplicit, TRIGGER_NODE_ID, TRIGGER_PORT } from './ports.ts';
+// the webhook trigger's options form reads these (the main package's index re-exports the same bindings)
+export { AUTH_LABELS, AUTH_TYPE_NAMES, FILE_LIMITS } from './triggers/webhook.ts';
+export { authDedupe } from './triggers/webhook-auth.ts';

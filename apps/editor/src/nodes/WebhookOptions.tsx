@@ -2,7 +2,8 @@
 // with the URL to paste into the vendor's dashboard and the default idempotency key it brings), and
 // what an HTML form needs (redirect pages, CORS origins, honeypot, file uploads, a copyable snippet).
 import { useEffect, useState } from 'react';
-import { AUTH_LABELS, AUTH_TYPE_NAMES, authDedupe, FILE_LIMITS, type Flow } from '@flowdesk/schema';
+import type { Flow } from '@flowdesk/schema';
+import { AUTH_LABELS, AUTH_TYPE_NAMES, authDedupe, FILE_LIMITS } from '@flowdesk/schema/specs';
 import { get } from '../api.ts';
 import { formSnippet } from '../core/form-snippet.ts';
 import { Field, NumberInput, Select, Text, withKey } from './fields.tsx';

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useRef, useState, type MutableRefObject } from 'rea
 import type { Flow } from '@flowdesk/schema';
 import { validateDoc, type FlowError } from '../../core/validate.ts';
 import { setDecorations } from '../../decorations.ts';
+import { afterMs, whenIdle } from '../../core/idle.ts';
 
 export function useValidation(flow: Flow, flowRef: MutableRefObject<Flow>) {
   const [checked, setChecked] = useState<FlowError[] | null>(null); // null until the validator has loaded
@@ -15,19 +16,19 @@ export function useValidation(flow: Flow, flowRef: MutableRefObject<Flow>) {
 
   useEffect(() => {
     let stale = false;
-    const t = setTimeout(
-      () => {
-        void validateDoc(flowRef.current).then((r) => {
-          if (stale) return;
-          setChecked(r.errors);
-          setWarnings(r.warnings);
-        });
-      },
-      checkedRef.current ? 120 : 0,
-    );
+    const run = () => {
+      void validateDoc(flowRef.current).then((r) => {
+        if (stale) return;
+        setChecked(r.errors);
+        setWarnings(r.warnings);
+      });
+    };
+    // the first check waits until the canvas has painted: loading the validator and checking a big
+    // flow costs a few hundred ms of main thread, and the canvas should not wait for it
+    const cancel = checkedRef.current ? afterMs(run, 120) : whenIdle(run, 1000);
     return () => {
       stale = true;
-      clearTimeout(t);
+      cancel();
     };
   }, [flow, flowRef]);
   useEffect(() => {
