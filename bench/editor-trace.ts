@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startRuntime } from '../apps/runtime/src/index.ts';
 import { ensureEditorBuilt, DIST } from '../test/e2e/helpers/build.ts';
-import { launchChromium } from '../test/e2e/helpers/app.ts';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../test/e2e/helpers/app.ts';
 import { driverDrag, generateFlow, inPageDrag, waitFirstRender } from './editor.ts';
 import { isMain, tmp } from './lib.ts';
 
@@ -164,7 +165,9 @@ async function main(): Promise<void> {
     if (!put.ok) throw new Error(`deploy failed: ${put.status} ${await put.text()}`);
     rts.push(rt);
   }
-  const browser = await launchChromium();
+  // BENCH_CHROMIUM_EXTRA: more Chromium flags (space-separated), e.g. to A/B a browser setting
+  const extra = (process.env.BENCH_CHROMIUM_EXTRA ?? '').split(' ').filter(Boolean);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extra] });
   const rounds: Round[] = [];
   const loads: number[] = [];
   try {

@@ -8,7 +8,20 @@ import { expect } from 'vitest';
 import { startRuntime, type ManualClock } from '../../../apps/runtime/src/index.ts';
 import { DIST, ensureEditorBuilt, ROOT } from './build.ts';
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// The omnibox popups are WebUI pages (about 300 chrome:// modules, their own renderer) that this Chromium
+// (156) loads for every new window, i.e. every browser context: on 2 cores that load ran beside each
+// page under test and took CPU from it. A headless browser never shows an address bar.
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup',
+];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });

@@ -11,6 +11,13 @@ type FDNode = Node<GraphNodeData>;
 /** The props React Flow gives every node component of the canvas. */
 export type StepNodeProps = NodeProps<FDNode>;
 
+/**
+ * The views draw only from these props: React Flow also passes the measured size and the position,
+ * which change when the nodes are first measured and on every drag frame, and would re-render every
+ * node for nothing (301 nodes once more on opening a big flow).
+ */
+const sameView = (a: StepNodeProps, b: StepNodeProps): boolean => a.id === b.id && a.data === b.data && a.selected === b.selected && a.type === b.type;
+
 function portLabel(node: FlowNode | null, port: string): string {
   if (node?.type === 'route') {
     const r = node.rules.find((x) => x.port === port);
@@ -83,7 +90,7 @@ export const TriggerNodeView = memo(function TriggerNodeView({ id, data, selecte
   const t = (data as TriggerData).trigger;
   // it has an input handle only so that a connection dropped on it is refused with a reason
   return <Frame id={id} kind="trigger" title={`${t.type} trigger`} summary={triggerSummary(t)} ports={['out']} node={null} selected={!!selected} target />;
-});
+}, sameView);
 
 type Of<K extends NodeType> = Extract<FlowNode, { type: K }>;
 
@@ -96,7 +103,7 @@ function stepView<K extends NodeType>(type: K, Body?: (p: { node: Of<K> }) => Re
         {Body && <Body node={n} />}
       </Frame>
     );
-  });
+  }, sameView);
   View.displayName = `${type}NodeView`;
   return View;
 }
@@ -131,4 +138,4 @@ export const NoteView = memo(function NoteView({ id, data, selected }: StepNodeP
       {text || <span className="fd-hint">Empty note: write it in the side panel</span>}
     </div>
   );
-});
+}, sameView);
