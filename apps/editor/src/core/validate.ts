@@ -2,7 +2,6 @@
 // conditions left incomplete in the rule builder. Every error is pinned to a node where it can be.
 import type { Flow } from '@flowdesk/schema';
 import { loadSchema } from './shared.ts';
-import { incompleteConditions } from './rules.ts';
 
 export interface FlowError {
   path: string;
@@ -53,6 +52,8 @@ export async function validateDoc(doc: unknown): Promise<{ ok: boolean; errors: 
     errors = [...basicChecks(doc), { path: '', message: `validator: ${(e as Error).message}` }];
   }
   const f = doc as Partial<Flow>;
+  // (rules.ts brings react-querybuilder's JSON-Logic parser: loaded with the validator, after the first render)
+  const { incompleteConditions } = await import('./rules.ts');
   if (Array.isArray(f.nodes)) {
     f.nodes.forEach((n, i) => {
       if (n && n.type === 'route' && Array.isArray(n.rules)) {
