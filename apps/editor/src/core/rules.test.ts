@@ -35,7 +35,17 @@ describe('rule builder ⇄ JSON-Logic', () => {
   it('reports logic the builder cannot show', () => {
     expect(logicToQuery({ if: [{ var: 'a' }, 1, 2] })).toBeNull();
     expect(logicToQuery('nope')).toBeNull();
-    expect(logicToQuery(true)).toEqual({ combinator: 'and', rules: [] });
+    expect(logicToQuery(true)).toEqual({ id: 'g', combinator: 'and', rules: [] });
+  });
+
+  it('gives rows ids by position, the same each time a rule is read back (the builder keeps its rows mounted)', () => {
+    const logic = { and: [{ '>=': [{ var: 'vars.score' }, 50] }, { or: [{ '==': [{ var: 'a' }, 1] }, { '<': [{ var: 'b' }, 2] }] }] };
+    const a = logicToQuery(logic)!;
+    expect(a.id).toBe('g');
+    expect(a.rules.map((r) => (r as RuleGroupType).id)).toEqual(['g.0', 'g.1']);
+    expect((a.rules[1] as RuleGroupType).rules.map((r) => (r as RuleGroupType).id)).toEqual(['g.1.0', 'g.1.1']);
+    expect(logicToQuery(structuredClone(logic))).toEqual(a);
+    expect(queryToLogic(a)).toEqual(logic);
   });
 
   it('finds incomplete conditions', () => {

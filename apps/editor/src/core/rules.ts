@@ -54,9 +54,21 @@ export function queryToLogic(q: RuleGroupType): unknown {
   return out;
 }
 
+/**
+ * Ids by position (`g`, `g.0`, `g.1.0`…): the builder keys its rows by id and would otherwise draw fresh
+ * random ones each time the rule is read back, remounting every row (an open variable picker closed).
+ */
+function withPositionIds(q: RuleGroupType, id = 'g'): RuleGroupType {
+  return {
+    ...q,
+    id,
+    rules: q.rules.map((r, i) => (typeof r === 'string' ? r : isGroup(r) ? withPositionIds(r, `${id}.${i}`) : { ...r, id: `${id}.${i}` })),
+  };
+}
+
 /** The rule-builder query for a JSON-Logic rule, or null when the builder cannot show it exactly. */
 export function logicToQuery(logic: unknown): RuleGroupType | null {
-  if (logic === true) return { combinator: 'and', rules: [] };
+  if (logic === true) return { id: 'g', combinator: 'and', rules: [] };
   if (!logic || typeof logic !== 'object' || Array.isArray(logic)) return null;
   let q: RuleGroupType;
   try {
@@ -71,7 +83,7 @@ export function logicToQuery(logic: unknown): RuleGroupType | null {
     const arr = (logic as Record<string, unknown>)[keys[0] ?? ''];
     if (!(keys.length === 1 && (keys[0] === 'and' || keys[0] === 'or') && Array.isArray(arr) && arr.length === 1 && sameJson(queryToLogic(q), arr[0]))) return null;
   }
-  return q;
+  return withPositionIds(q);
 }
 
 /** Conditions left incomplete in the builder (no field, or a threshold with no value). */

@@ -2,7 +2,7 @@
 // (with suggestions), number inputs for thresholds, AND/OR groups, and a raw JSON-Logic tab.
 import { useMemo, useState } from 'react';
 import { QueryBuilder, type Field as QField, type FieldSelectorProps, type RuleGroupType, type ValueEditorProps, ValueEditor } from 'react-querybuilder';
-import { logicToQuery, NUMERIC_OPERATORS, queryToLogic } from '../core/rules.ts';
+import { logicToQuery, NUMERIC_OPERATORS, queryToLogic, sameJson } from '../core/rules.ts';
 import { JsonField, Tabs } from './fields.tsx';
 import { VariablePicker } from './VariablePicker.tsx';
 
@@ -53,7 +53,7 @@ export function RuleBuilder(props: { value: unknown; onChange: (logic: unknown) 
   const [tab, setTab] = useState<string>(query ? 'builder' : 'json-logic');
   const [local, setLocal] = useState<RuleGroupType | null>(query);
   // keep local state (ids, incomplete rules) while it maps to the same logic
-  const shown = local && JSON.stringify(queryToLogic(local)) === JSON.stringify(props.value) ? local : query;
+  const shown = local && sameJson(queryToLogic(local), props.value) ? local : query;
   const fields: QField[] = useMemo(() => props.fields.map((f) => ({ name: f, label: f })), [props.fields]);
   return (
     <div className="fd-rule" data-testid={props.testid}>

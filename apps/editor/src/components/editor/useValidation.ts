@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState, type MutableRefObject } from 'rea
 import type { Flow } from '@flowdesk/schema';
 import { validateDoc, type FlowError } from '../../core/validate.ts';
 import { setDecorations } from '../../decorations.ts';
-import { afterMs, whenIdle } from '../../core/idle.ts';
+import { afterMs } from '../../core/idle.ts';
 
 export function useValidation(flow: Flow, flowRef: MutableRefObject<Flow>) {
   const [checked, setChecked] = useState<FlowError[] | null>(null); // null until the validator has loaded
@@ -23,9 +23,9 @@ export function useValidation(flow: Flow, flowRef: MutableRefObject<Flow>) {
         setWarnings(r.warnings);
       });
     };
-    // the first check waits until the canvas has painted: loading the validator and checking a big
-    // flow costs a few hundred ms of main thread, and the canvas should not wait for it
-    const cancel = checkedRef.current ? afterMs(run, 120) : whenIdle(run, 1000);
+    // the first check runs at once (the validator's chunk loads meanwhile): deferring it to an idle
+    // moment let its problem badges land during the user's first drag and move the handles under it
+    const cancel = afterMs(run, checkedRef.current ? 120 : 0);
     return () => {
       stale = true;
       cancel();
