@@ -6,18 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { REPO, isMain } from './lib.ts';
+import type { Profile, ProfileNode } from './profile-summary.ts';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-}
 
 export interface LongTask {
   /** seconds since the profile started */

@@ -40,13 +40,19 @@ async function reopen(dataDir: string, warnings: string[] = []): Promise<LowdbSt
  * batch N's bytes lost and batch N+1's kept. Answers the acknowledged runs, the lost ones and where
  * the acknowledged bytes end.
  */
-async function tornMiddle() {
+/** An open store in a fresh data dir, on the power-cut layer with its file operations recorded. */
+async function storeOnPowerCutLayer() {
   const d = tempDir('flowdesk-torn-middle-');
   dirs.push(d);
   const pc = powerCutFiles();
   const rec = recordingFiles(pc.files);
   const s = createLowdbStore({ dataDir: d, fsync: true, files: rec.files, log: { warn: () => {} } });
   await s.open();
+  return { d, pc, rec, s };
+}
+
+async function tornMiddle() {
+  const { d, pc, rec, s } = await storeOnPowerCutLayer();
   const runsFile = join(d, 'journal', 'runs-000001.jsonl');
   const acked = Array.from({ length: 40 }, (_, i) => makeRun(i + 1, { idempotencyKey: `a${i}` }));
   for (const r of acked) await s.createRun(r);
@@ -133,12 +139,7 @@ describe('a torn middle in the tail past the acknowledged length (pipelined batc
   });
 
   it('a collection change log (timers) torn the same way opens too, keeping every acknowledged timer', async () => {
-    const d = tempDir('flowdesk-torn-middle-');
-    dirs.push(d);
-    const pc = powerCutFiles();
-    const rec = recordingFiles(pc.files);
-    const s = createLowdbStore({ dataDir: d, fsync: true, files: rec.files, log: { warn: () => {} } });
-    await s.open();
+    const { d, pc, rec, s } = await storeOnPowerCutLayer();
     const due = '2030-01-01T00:00:00.000Z';
     for (let i = 0; i < 10; i++) await s.putTimer({ id: `t${i}`, kind: 'run', dueAt: due, runId: `r${i}` });
     await sleep(80);
