@@ -39,11 +39,23 @@ export class EditorPage {
   }
   /** Drag from an output handle to a node's input handle. */
   async connect(from: string, port: string, to: string): Promise<void> {
-    const s = (await this.page.getByTestId(`handle-${from}-${port}`).boundingBox())!;
-    const t = (await this.page.getByTestId(`handle-${to}-in`).boundingBox())!;
-    await this.page.mouse.move(s.x + s.width / 2, s.y + s.height / 2);
+    // the view may still be moving (a fit after an add, the side panel opening): wait until both handles
+    // stand still, as a user's eye would, then drag
+    const boxes = async () => [
+      (await this.page.getByTestId(`handle-${from}-${port}`).boundingBox())!,
+      (await this.page.getByTestId(`handle-${to}-in`).boundingBox())!,
+    ];
+    let [s, t] = await boxes();
+    for (let i = 0; i < 30; i++) {
+      await this.page.waitForTimeout(50);
+      const [s2, t2] = await boxes();
+      const still = s2!.x === s!.x && s2!.y === s!.y && t2!.x === t!.x && t2!.y === t!.y;
+      [s, t] = [s2, t2];
+      if (still) break;
+    }
+    await this.page.mouse.move(s!.x + s!.width / 2, s!.y + s!.height / 2);
     await this.page.mouse.down();
-    await this.page.mouse.move(t.x + t.width / 2, t.y + t.height / 2, { steps: 12 });
+    await this.page.mouse.move(t!.x + t!.width / 2, t!.y + t!.height / 2, { steps: 12 });
     await this.page.mouse.up();
   }
   async select(id: string): Promise<void> {
