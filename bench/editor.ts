@@ -8,11 +8,12 @@ import type { Flow, FlowNode } from '@flowdesk/schema';
 import { startRuntime } from '../apps/runtime/src/index.ts';
 import { ensureEditorBuilt, DIST } from '../test/e2e/helpers/build.ts';
 import { launchChromium } from '../test/e2e/helpers/app.ts';
-import { isMain, machine, tmp, writeResult } from './lib.ts';
+import { isMain, machine, medianNum, tmp, writeResult } from './lib.ts';
 
 const N = Number(process.env.BENCH_NODES ?? 300);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DRAG_MS = Number(process.env.BENCH_DRAG_MS ?? 3000);
+const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /** A chain of mixed node types; every node's other ports end in an end node; laid out on a grid. */
 export function generateFlow(n: number): Flow {
@@ -164,8 +165,7 @@ async function main(): Promise<void> {
     let fps = 0;
     let moves = 0;
     let pointerRate = 0;
-    let syntheticFps = 0;
-    let syntheticMoves = 0;
+    const dragRounds: { fps: number; moved: number }[] = [];
     for (let r = 0; r < RUNS; r++) {
       const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
       const page = await ctx.newPage();
@@ -173,17 +173,18 @@ async function main(): Promise<void> {
       // first render: every node of the flow is on the canvas, measured (visible), in a painted frame
       renders.push(await waitFirstRender(page, total));
 
+      // every round drags (the target is the median of the rounds); the driver's drag, which selects
+      // the node first, only in the last
+      await page.waitForTimeout(500);
       if (r === RUNS - 1) {
-        await page.waitForTimeout(500);
         const driver = await driverDrag(page, DRAG_MS);
         pointerRate = driver.pointer / driver.secs;
         fps = driver.frames / driver.secs;
         moves = driver.moves / driver.secs;
         await page.waitForTimeout(300);
-        const inPage = await inPageDrag(page, DRAG_MS);
-        syntheticFps = inPage.frames / inPage.secs;
-        syntheticMoves = inPage.moved / inPage.secs;
       }
+      const inPage = await inPageDrag(page, DRAG_MS);
+      dragRounds.push({ fps: inPage.frames / inPage.secs, moved: inPage.moved / inPage.secs });
       await ctx.close();
     }
     const result = {
@@ -192,8 +193,9 @@ async function main(): Promise<void> {
       loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
       nodes: total,
       firstRenderMs: { cold: renders[0], warm: renders.slice(1), median: [...renders].sort((a, b) => a - b)[Math.floor(renders.length / 2)] },
-      dragFps: Math.round(syntheticMoves * 10) / 10,
-      dragFramesPerSec: Math.round(syntheticFps * 10) / 10,
+      dragFps: round1(medianNum(dragRounds.map((d) => d.moved))),
+      dragFpsRounds: dragRounds.map((d) => round1(d.moved)),
+      dragFramesPerSec: round1(medianNum(dragRounds.map((d) => d.fps))),
       driverDragFps: Math.round(fps * 10) / 10,
       dragNodeUpdatesPerSec: Math.round(moves * 10) / 10,
       pointerMovesPerSec: Math.round(pointerRate * 10) / 10,
@@ -202,7 +204,9 @@ async function main(): Promise<void> {
     console.log(`editor bench on ${result.machine}, ${chromium} (load average ${result.loadAverage.join(' / ')}: compare with an idle machine's)`);
     console.log(`  flow: ${total} nodes (trigger included), ${flow.edges.length} edges`);
     console.log(`  time to first render: ${renders.map((x) => `${x} ms`).join(', ')} (first load cold, then warm), median ${result.firstRenderMs.median} ms — target < 1500 ms`);
-    console.log(`  dragging a node: ${result.dragFps} fps (frames in which the dragged node moved, one pointer move per frame; ${result.dragFramesPerSec} frames/s painted) — target ≥ 30 fps`);
+    console.log(
+      `  dragging a node: ${result.dragFpsRounds.map((x) => `${x}`).join(', ')} fps, median ${result.dragFps} fps (frames in which the dragged node moved, one pointer move per frame; ${result.dragFramesPerSec} frames/s painted) — target ≥ 30 fps`,
+    );
     console.log(
       `  same drag through Playwright's mouse: ${result.driverDragFps} frames/s painted, the node followed ${result.dragNodeUpdatesPerSec} of ${result.pointerMovesPerSec} pointer moves/s the driver managed to send`,
     );
