@@ -661,12 +661,13 @@ export class Runner {
   }
 
   /**
-   * The run's open reviews, found by id (`<runId>:<nodeId>`, as a review step names them) for each node of
-   * its flow — never by listing every review: a payment's cancelOn would read all the parked ones.
+   * The run's open reviews, found by id (`<runId>:<nodeId>`, as a review step names them) for each review
+   * node of its flow — never by listing every review: a payment's cancelOn would read all the parked ones.
    */
   private async openReviewsOf(runId: string, flow: Flow | undefined): Promise<ReviewItem[]> {
     if (!flow) return (await this.store.listDocs('reviews')).filter((r) => r.runId === runId && r.status === 'open');
-    const found = await Promise.all(flow.nodes.map((n) => this.store.getDoc('reviews', `${runId}:${n.id}`)));
+    const reviewNodes = flow.nodes.filter((n) => n.type === 'review');
+    const found = await Promise.all(reviewNodes.map((n) => this.store.getDoc('reviews', `${runId}:${n.id}`)));
     return found.filter((r): r is ReviewItem => r !== undefined && r.runId === runId && r.status === 'open');
   }
 
