@@ -1,7 +1,8 @@
 // The file operations the store's durability rests on, behind one small interface so that tests can
 // watch them (count fdatasync calls and the bytes each one covers) or replace them (a write-back layer
 // that drops unsynced bytes, as a power cut would). The default is plain node:fs.
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
 import { fsyncDir } from './fsutil.ts';
 
 /** A file opened for appending (O_APPEND: every write lands at the current end). */
@@ -24,12 +25,23 @@ export interface FileLayer {
   writeSmall(file: string, data: string, sync: boolean): Promise<void>;
 }
 
-async function writeAllAppend(fh: FileHandle, buf: Buffer): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, null);
-    if (bytesWritten <= 0) throw new Error('short write');
-    done += bytesWritten;
+/**
+ * Appends on the calling thread: one batch into the page cache takes microseconds, while a thread-pool
+ * round trip waits for a free pool thread to be scheduled and for the loop to be woken — on a busy
+ * 2-core machine that wait was as long as the fdatasync after it (p99 7–27 ms at 1,000 events/s). The
+ * fdatasync stays on the thread pool: durability is unchanged, only where the write(2) runs.
+ */
+function writeAllAppend(fd: number, buf: Buffer): Promise<void> {
+  try {
+    let done = 0;
+    while (done < buf.length) {
+      const n = writeSync(fd, buf, done, buf.length - done);
+      if (n <= 0) throw new Error('short write');
+      done += n;
+    }
+    return Promise.resolve();
+  } catch (e) {
+    return Promise.reject(e as Error);
   }
 }
 
@@ -37,7 +49,7 @@ export const nodeFiles: FileLayer = {
   async openAppend(file) {
     const fh = await open(file, 'a', 0o600);
     return {
-      append: (buf) => writeAllAppend(fh, buf),
+      append: (buf) => writeAllAppend(fh.fd, buf),
       datasync: () => fh.datasync(),
       truncate: (length) => fh.truncate(length),
       close: () => fh.close(),
