@@ -15,6 +15,24 @@ import { foreachStep } from './foreach.ts';
 
 export const DEFAULT_ACTION_TIMEOUT_MS = 10_000;
 
+const noSecretParams = new WeakMap<object, boolean>();
+/**
+ * Whether an action's params can never read a secret: no `$logic` (a computed `var` may name anything)
+ * and no `secrets` anywhere in their text, so every placeholder path is literal and none is under
+ * `secrets`. Rendered with or without the secrets' values, such params come out the same. Per node
+ * object (a flow version's nodes never change).
+ */
+function readsNoSecret(params: unknown): boolean {
+  if (params === null || typeof params !== 'object') return true;
+  let v = noSecretParams.get(params);
+  if (v === undefined) {
+    const text = JSON.stringify(params);
+    v = !text.includes('secrets') && !text.includes('$logic');
+    noSecretParams.set(params, v);
+  }
+  return v;
+}
+
 export interface StepInput<N> {
   flow: Flow;
   run: Run;
@@ -136,7 +154,8 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
     const redacted = evalContext(run, env, false);
     const { params, provenance } = renderActionParams(node.action, node.params, evalContext(run, env, true), redacted, `${node.id}.params`);
     if (!step || (step.status !== 'waiting' && step.status !== 'running')) {
-      const logged = renderActionParams(node.action, node.params, redacted, redacted, `${node.id}.params`).params;
+      // params that can read no secret render the same with and without them: not rendered twice
+      const logged = readsNoSecret(node.params) ? params : renderActionParams(node.action, node.params, redacted, redacted, `${node.id}.params`).params;
       step = { nodeId: node.id, status: 'running', input: logged, attempts: [], startedAt: now };
       run.steps.push(step);
     } else {

@@ -155,14 +155,17 @@ export class Runner {
     }
     const res = await this.store.createRun(run, dedupe);
     if (!res.duplicate && !opts.held) {
-      this.enqueue(res.run);
+      // the run just written is what its first drive would read back (nothing else changes a queued run
+      // outside its queue): handed over, so the drive does not parse it again from the store
+      this.enqueue(res.run, res.run);
       void this.armSlas(flow, res.run).catch((e) => this.log.error({ err: (e as Error).message, runId: run.id }, 'arming SLA timers failed'));
     }
     return res;
   }
 
-  enqueue(run: Pick<Run, 'id' | 'record'>): Promise<void> {
-    return this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, () => this.slots.run(() => this.drive(run))));
+  /** `created`: the run as createRun just wrote it (its first drive starts from it instead of reading it back). */
+  enqueue(run: Pick<Run, 'id' | 'record'>, created?: Run): Promise<void> {
+    return this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, () => this.slots.run(() => this.drive(run, created))));
   }
 
   /** Runs accepted and not yet parked or ended (queued or being driven): what load shedding bounds. */
@@ -214,15 +217,21 @@ export class Runner {
   private valuesCache: { secrets: Record<string, string>; config: Record<string, string> } | undefined;
 
   /** What the engine is given to step a run: the time, the run's record, secret and config values. */
-  private async advanceEnv(run: Run): Promise<AdvanceEnv> {
-    const record = run.record ? await this.store.getRecord(run.record.entity, run.record.key) : undefined;
-    return { now: this.now(), record: record ?? null, ...this.secretValues(), validateSchema: this.validateSchema };
+  private advanceEnv(run: Run): AdvanceEnv | Promise<AdvanceEnv> {
+    // a run without a record needs no store read: no promise per step (the hot path)
+    if (!run.record) return this.envWith(null);
+    return this.store.getRecord(run.record.entity, run.record.key).then((record) => this.envWith(record ?? null));
+  }
+
+  private envWith(record: AdvanceEnv['record']): AdvanceEnv {
+    const { secrets, config } = this.secretValues();
+    return { now: this.now(), record, secrets, config, validateSchema: this.validateSchema };
   }
 
   /** Drives one run until it parks (timer, review) or ends. Never throws. */
-  private async drive(run: Pick<Run, 'id' | 'record'>): Promise<void> {
+  private async drive(run: Pick<Run, 'id' | 'record'>, created?: Run): Promise<void> {
     try {
-      await this.driveUnsafe(run.id);
+      await this.driveUnsafe(run.id, created);
     } catch (e) {
       if (!this.store.health().ok) {
         // a failed write: the store holds the run as it is on disk; it goes on when writes work again
@@ -234,8 +243,8 @@ export class Runner {
     }
   }
 
-  private async driveUnsafe(runId: string): Promise<void> {
-    let run = await this.store.getRun(runId);
+  private async driveUnsafe(runId: string, created?: Run): Promise<void> {
+    let run = created ?? (await this.store.getRun(runId));
     if (run && isTerminal(run.status) && this.refinish.delete(runId)) {
       // it ended, but a failed write may have cut off what follows an end (dead letter, alert, KPI fact)
       const flow = await this.flows.version(run.flowId, run.flowVersion);
@@ -254,7 +263,8 @@ export class Runner {
     // loop items whose command is being performed (an 'items' command lists them until they answer)
     const inFlight = new Map<string, Promise<{ key: string; nodeId: string; index: number; result: ItemResult }>>();
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const step = advance(flow, run, await this.advanceEnv(run));
+      const env = this.advanceEnv(run);
+      const step = advance(flow, run, env instanceof Promise ? await env : env);
       run = step.run;
       const cmd = step.command;
       // Before an action nothing new needs to be on disk: the steps since the last save are pure and

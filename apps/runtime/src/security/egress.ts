@@ -80,6 +80,19 @@ function embeddedIPv4(a: Addr): ipaddr.IPv4 | undefined {
 
 /** What kind of target an address is: `public`, `link-local` (incl. cloud metadata), or another range name (`loopback`, `private`, …). */
 export function addressKind(address: string): string {
+  // a pure function of the text, asked before every call a flow makes: the addresses seen last are remembered
+  let kind = kinds.get(address);
+  if (kind === undefined) {
+    if (kinds.size >= KINDS_KEPT) kinds.clear();
+    kind = kindOf(address);
+    kinds.set(address, kind);
+  }
+  return kind;
+}
+const kinds = new Map<string, string>();
+const KINDS_KEPT = 1024;
+
+function kindOf(address: string): string {
   const a = parseAddress(address);
   if (!a) return 'unparseable';
   const inner = embeddedIPv4(a);
@@ -136,6 +149,7 @@ export function egressPolicy(env: Record<string, string | undefined>): EgressPol
   p = {
     source,
     allows(address) {
+      if (subnets.length === 0) return false;
       const a = parseAddress(address);
       return !!a && subnets.some(([net, bits]) => net.kind() === a.kind() && a.match(net, bits));
     },

@@ -155,6 +155,8 @@ const SNAPSHOT_EVERY_BYTES = 32 << 20;
 /** After a start that read every line: a snapshot when the indexes are this big (a small store starts fast anyway). */
 const SNAPSHOT_AFTER_ITEMS = 2000;
 const SNAPSHOT_DELAY_MS = 1000;
+/** Key digests remembered (the keys of the runs being written; cleared when full). */
+const KEY_DIGESTS_KEPT = 4096;
 
 /** 16 MB, or less under a small heap bound (`--max-old-space-size`): a cache must not crowd out the work. */
 function defaultRunCacheBytes(): number {
@@ -654,7 +656,7 @@ class LowdbJournalStore implements LowdbStore {
     if (dedupe) {
       // check and take the claim synchronously: no await before the write is queued. The claim is by
       // the key's hash: any key length, bounded memory.
-      const kh = keyHash(dedupe.key);
+      const kh = this.digestOf(dedupe.key).digest.subarray(0, KEY_BYTES);
       const cur = this.runs.claimant(dedupe.flowId, kh);
       if (cur >= 0 && this.runs.claimExpires(cur) > Date.parse(dedupe.now)) return this.duplicateOf(cur, this.runs.id(cur));
       claim = { flowId: dedupe.flowId, keyHash: kh, expires: Date.parse(dedupe.expiresAt) };
@@ -696,15 +698,16 @@ class LowdbJournalStore implements LowdbStore {
     if (run.endedAt !== undefined) h.e = run.endedAt;
     const key = run.idempotencyKey ?? undefined;
     // headers keep the whole sha256 as base64url (the format lines have always had); the index its first bytes
-    const kd = key === undefined ? undefined : keyDigest(key);
+    const kdm = key === undefined ? undefined : this.digestOf(key);
+    const kd = kdm?.digest;
     const kh = kd?.subarray(0, KEY_BYTES);
-    if (kd !== undefined) h.kh = kd.toString('base64url');
+    if (kdm !== undefined) h.kh = kdm.text;
     let rkh: Uint8Array | undefined;
     if (run.record) {
-      const rd = run.record.key === key ? kd : keyDigest(run.record.key);
-      rkh = rd!.subarray(0, KEY_BYTES);
+      const rdm = run.record.key === key ? kdm! : this.digestOf(run.record.key);
+      rkh = rdm.digest.subarray(0, KEY_BYTES);
       h.re = run.record.entity;
-      h.rkh = rd === kd ? h.kh : rd!.toString('base64url');
+      h.rkh = rdm.text;
     }
     const existing = this.runs.slot(run.id);
     const c = claim ?? (existing >= 0 ? this.runs.claim(existing) : undefined);
@@ -744,6 +747,22 @@ class LowdbJournalStore implements LowdbStore {
       }),
     };
   }
+
+  /**
+   * A key's sha256 and its base64url text, remembered for the keys seen last: a run's creating write,
+   * its dedupe claim and its later writes hash the same key (the buffers are never written to).
+   */
+  private digestOf(key: string): { digest: Buffer; text: string } {
+    let d = this.keyDigests.get(key);
+    if (d === undefined) {
+      if (this.keyDigests.size >= KEY_DIGESTS_KEPT) this.keyDigests.clear();
+      const digest = keyDigest(key);
+      d = { digest, text: digest.toString('base64url') };
+      this.keyDigests.set(key, d);
+    }
+    return d;
+  }
+  private readonly keyDigests = new Map<string, { digest: Buffer; text: string }>();
 
   /** A run write failed: the index goes back to what is on disk. */
   private undoRunWrite(v: RunVersion): void {
