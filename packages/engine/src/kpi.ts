@@ -186,7 +186,22 @@ const inPeriod = (iso: string | undefined, fromMs: number, toMs: number): boolea
   return t >= fromMs && t < toMs;
 };
 
-const msBetween = (a: string, b: string): number => Date.parse(b) - Date.parse(a);
+// the same text twice (a pure step starts and ends at the same instant) is parsed once
+const msBetween = (a: string, b: string): number => {
+  const tb = Date.parse(b);
+  return a === b ? tb - tb : tb - Date.parse(a);
+};
+
+/** A flow version's nodes by id and whether one marks the first response, worked out once per flow object. */
+const flowFacts = new WeakMap<Flow, { nodes: Map<string, FlowNode>; hasFirstResponse: boolean }>();
+function factsOf(flow: Flow): { nodes: Map<string, FlowNode>; hasFirstResponse: boolean } {
+  let f = flowFacts.get(flow);
+  if (!f) {
+    f = { nodes: new Map<string, FlowNode>(flow.nodes.map((n) => [n.id, n])), hasFirstResponse: flow.nodes.some((n) => n.firstResponse === true) };
+    flowFacts.set(flow, f);
+  }
+  return f;
+}
 
 // ── facts from runs ───────────────────────────────────────────────────────────────────────────────
 
@@ -196,8 +211,7 @@ export function runFactFromRun(run: Run, flow: Flow): RunFact {
   if (status !== 'succeeded' && status !== 'dead' && status !== 'failed' && status !== 'cancelled') {
     throw new Error(`run ${run.id} is not finished (status ${status})`);
   }
-  const nodes = new Map<string, FlowNode>(flow.nodes.map((n) => [n.id, n]));
-  const hasFirstResponse = flow.nodes.some((n) => n.firstResponse === true);
+  const { nodes, hasFirstResponse } = factsOf(flow);
   let minutesSaved = 0;
   let firstResponseAt: string | undefined;
   const stepDurations: RunFact['stepDurations'] = [];

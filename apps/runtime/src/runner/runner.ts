@@ -121,8 +121,16 @@ export class Runner {
   }
 
   private now(): string {
-    return new Date(this.clock.now()).toISOString();
+    // asked many times per event, mostly within the same millisecond: the text is made once per millisecond
+    const ms = this.clock.now();
+    if (ms !== this.nowMs) {
+      this.nowMs = ms;
+      this.nowText = new Date(ms).toISOString();
+    }
+    return this.nowText;
   }
+  private nowMs = Number.NaN;
+  private nowText = '';
 
   static queueKey(run: Pick<Run, 'id' | 'record'>): string {
     return run.record ? `record:${run.record.entity}:${run.record.key}` : `run:${run.id}`;

@@ -86,6 +86,18 @@ export class IdTable {
    * precedes its first UUID, that prefix, the UUID's 16 bytes and the rest. Returns the byte count | flag.
    */
   private encode(id: string): number {
+    // the same id is often asked for twice in a row (find, then add or upsert): the scratch still holds it
+    if (id === this.lastId) return this.lastEnc;
+    const enc = this.encodeInto(id);
+    this.lastId = id;
+    this.lastEnc = enc;
+    return enc;
+  }
+  /** the id whose encoding the scratch buffer holds (only encode writes to it) */
+  private lastId: string | undefined;
+  private lastEnc = 0;
+
+  private encodeInto(id: string): number {
     if (id.length * 3 + 1 > this.scratch.length) this.scratch = Buffer.allocUnsafe(id.length * 3 + 64);
     const at = uuidAt(id);
     // the prefix's byte length fits the one byte that holds it (at most 255 characters, but UTF-8)
@@ -122,7 +134,12 @@ export class IdTable {
     if (l !== ((enc + 1) >>> 0)) return false;
     const n = (enc & ~PACKED) >>> 0;
     const o = this.off[slot];
-    return this.arena.compare(this.scratch, 0, n, o, o + n) === 0;
+    // ids are short (a packed UUID is 17 bytes): a loop here costs less than a call into Buffer#compare
+    if (n > 64) return this.arena.compare(this.scratch, 0, n, o, o + n) === 0;
+    const a = this.arena;
+    const b = this.scratch;
+    for (let i = 0; i < n; i++) if (a[o + i] !== b[i]) return false;
+    return true;
   }
 
   /** The slot holding `id`, or -1. */
