@@ -78,8 +78,13 @@ process.once('exit', () => {
   for (const stop of running.values()) stop();
 });
 
-export async function startPostgres(opts: { settings?: PostgresSettings } = {}): Promise<PostgresInstance> {
+/**
+ * `options`: more server settings (`-c name=value` each), e.g. `shared_preload_libraries=pg_stat_statements`
+ * for a benchmark that counts statements — never one of the durability settings above.
+ */
+export async function startPostgres(opts: { settings?: PostgresSettings; options?: string[] } = {}): Promise<PostgresInstance> {
   const settings = opts.settings ?? 'fast-for-tests';
+  const extra = (opts.options ?? []).map((o) => `-c ${o}`);
   const bin = findPostgresBin();
   if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql: run `node scripts/ensure-postgres.mjs` (apt-get install -y postgresql)');
   const user = postgresUser();
@@ -111,6 +116,7 @@ export async function startPostgres(opts: { settings?: PostgresSettings } = {}):
       ...SETTINGS[settings],
       '-c max_connections=200',
       '-c shared_buffers=32MB',
+      ...extra,
     ].join(' ');
     try {
       await exec(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);

@@ -84,7 +84,7 @@ const RESUME_PAGE = 500;
 
 export class Runner {
   readonly queue = new KeyedQueue();
-  private slots = new Semaphore(DEFAULT_DRIVE_CONCURRENCY);
+  private readonly slots: Semaphore;
   private replaying = new Set<string>();
   /** what the internal actions and record transitions act through (built from deps.services) */
   readonly services: RuntimeServices;
@@ -105,6 +105,7 @@ export class Runner {
 
   constructor(deps: RunnerDeps) {
     this.store = deps.store;
+    this.slots = new Semaphore(deps.store.driveConcurrency ?? DEFAULT_DRIVE_CONCURRENCY);
     this.flows = deps.flows;
     this.clock = deps.clock;
     this.secrets = deps.secrets;
@@ -420,7 +421,8 @@ export class Runner {
   }
 
   private async finished(run: Run, flow: Flow): Promise<void> {
-    await this.store.deleteTimer(`run:${run.id}`);
+    // the timer's removal and the dead-letter look-up are independent: one wait on the store, not two
+    const [, dl] = await Promise.all([this.store.deleteTimer(`run:${run.id}`), run.status === 'succeeded' ? this.store.getDoc('deadLetters', run.id) : undefined]);
     if (run.status === 'dead') {
       const failed = [...run.steps].reverse().find((s) => s.status === 'failed');
       const node = flow.nodes.find((n) => n.id === failed?.nodeId);
@@ -442,7 +444,6 @@ export class Runner {
       }));
       await this.alertFor(flow, run, failed?.nodeId, 'dead_letter', `${flow.id}/${failed?.nodeId ?? '?'} dead after ${failed?.attempts.length ?? 0} attempts: ${run.error ?? ''}`);
     }
-    const dl = run.status === 'succeeded' ? await this.store.getDoc('deadLetters', run.id) : undefined;
     if (dl && dl.status === 'replaying') await this.store.putDoc('deadLetters', { ...dl, status: 'replayed', updatedAt: this.now() });
     await this.hooks.onRunFinished?.(run, flow);
     if (run.parent) this.wakeParent(run.parent.runId);

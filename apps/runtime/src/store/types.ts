@@ -127,6 +127,13 @@ export interface Store {
    * them. Absent on the embedded store (one process per data dir: its own writes are all there is).
    */
   readonly changes?: ClusterChanges;
+  /**
+   * How many runs the runner drives at once on this store (default: the runner's own, 64). A store whose
+   * every write is a round trip to a database (PostgreSQL) asks for more: a run then spends most of its
+   * time waiting on committed batches, and more runs in flight share each batch (fewer statements and
+   * commits per run).
+   */
+  readonly driveConcurrency?: number;
   /** Opens the store: takes the data-dir lock, loads/validates files, rebuilds indexes. Throws naming a corrupt file. */
   open(): Promise<void>;
   close(): Promise<void>;

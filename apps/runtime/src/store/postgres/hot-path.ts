@@ -10,7 +10,8 @@ import { Batcher, retryablePgError, unavailablePgError, type BatcherStats } from
 import { pgKeyHash as keyHash } from './key-hash.ts';
 import { RUN_COLS, RUN_RECORD, RUN_UPDATE_SET, runRow } from './run-row.ts';
 
-type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+/** `name`: run as a named prepared statement (parsed and planned once per connection, then only bound and executed) */
+type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string) => Promise<pg.QueryResult<R>>;
 
 /**
  * The one-statement-per-call versions: for the rare claim whose run vanished meanwhile (pruned), and for
@@ -148,7 +149,7 @@ export function createHotPath(deps: HotPathDeps): HotPath {
       const own = Promise.all(ownIdx.map(async (j) => (out[firsts[j]!] = await deps.createRunOne(items[firsts[j]!]!.run, items[firsts[j]!]!.dedupe))));
       const sent = sentIdx.map((j) => firsts[j]!);
       if (sent.length) {
-        const created = new Set((await query<{ id: string }>(CREATE_BATCH, [param])).rows.map((r) => r.id));
+        const created = new Set((await query<{ id: string }>(CREATE_BATCH, [param], 'flowdesk_create_runs')).rows.map((r) => r.id));
         const refused: number[] = [];
         for (const i of sent) {
           const { run } = items[i]!;
@@ -158,10 +159,11 @@ export function createHotPath(deps: HotPathDeps): HotPath {
         }
         // a live claim held (and committed) by another run: answer with that run as stored now
         if (refused.length) {
-          const held = await query<{ flow_id: string; key_hash: string; doc: Run | null }>(HELD, [
-            refused.map((i) => items[i]!.dedupe!.flowId),
-            refused.map((i) => keyHash(items[i]!.dedupe!.key)),
-          ]);
+          const held = await query<{ flow_id: string; key_hash: string; doc: Run | null }>(
+            HELD,
+            [refused.map((i) => items[i]!.dedupe!.flowId), refused.map((i) => keyHash(items[i]!.dedupe!.key))],
+            'flowdesk_held_claims',
+          );
           const byKey = new Map(held.rows.map((r) => [`${r.flow_id}\u0000${r.key_hash}`, r.doc]));
           for (const i of refused) {
             const doc = byKey.get(`${items[i]!.dedupe!.flowId}\u0000${keyHash(items[i]!.dedupe!.key)}`);
@@ -182,33 +184,34 @@ export function createHotPath(deps: HotPathDeps): HotPath {
   });
 
   /** A write batch: one statement for the rows json_to_recordset reads, one call each for the others. */
-  const writes = <T>(sql: string, row: (t: T) => unknown, key: (t: T) => string, one: (t: T) => Promise<void>) =>
+  const writes = <T>(name: string, sql: string, row: (t: T) => unknown, key: (t: T) => string, one: (t: T) => Promise<void>) =>
     new Batcher<T, void>({
       ...opts,
       async run(items) {
         const last = lastPerKey(items, key);
         const { param, sentIdx, ownIdx } = splitRows(last, row);
-        await Promise.all([sentIdx.length ? query(sql, [param]) : undefined, ...ownIdx.map((j) => one(last[j]!))]);
+        await Promise.all([sentIdx.length ? query(sql, [param], name) : undefined, ...ownIdx.map((j) => one(last[j]!))]);
         return items.map(() => undefined);
       },
     });
 
-  const saves = writes<Run>(SAVE_BATCH, (r) => runRow(r, instanceId), (r) => r.id, (r) => deps.saveRunOne(r));
+  const saves = writes<Run>('flowdesk_save_runs', SAVE_BATCH, (r) => runRow(r, instanceId), (r) => r.id, (r) => deps.saveRunOne(r));
   const docWrites = writes<{ c: DocCollection; doc: { id: string } }>(
+    'flowdesk_put_docs',
     PUT_DOCS,
     (x) => ({ collection: x.c, id: x.doc.id, doc: x.doc }),
     (x) => docKey(x.c, x.doc.id),
     (x) => deps.putDocOne(x.c, x.doc),
   );
-  const timerWrites = writes<Timer>(PUT_TIMERS, (t) => ({ id: t.id, due_at: t.dueAt, doc: t }), (t) => t.id, (t) => deps.putTimerOne(t));
+  const timerWrites = writes<Timer>('flowdesk_put_timers', PUT_TIMERS, (t) => ({ id: t.id, due_at: t.dueAt, doc: t }), (t) => t.id, (t) => deps.putTimerOne(t));
   // every rejected event is its own row (random ids): nothing to fold
   let seq = 0;
-  const rejections = writes<RejectedEvent>(ADD_REJECTED, (e) => ({ id: e.id, at: e.at, flow_id: e.flowId ?? null, doc: e }), () => String(seq++), (e) => deps.addRejectedOne(e));
+  const rejections = writes<RejectedEvent>('flowdesk_add_rejected', ADD_REJECTED, (e) => ({ id: e.id, at: e.at, flow_id: e.flowId ?? null, doc: e }), () => String(seq++), (e) => deps.addRejectedOne(e));
 
   const reads = new Batcher<string, Run | undefined>({
     ...opts,
     async run(ids) {
-      const { rows } = await query<{ id: string; doc: Run }>('SELECT id, doc FROM runs WHERE id = ANY($1::text[])', [[...new Set(ids)]]);
+      const { rows } = await query<{ id: string; doc: Run }>('SELECT id, doc FROM runs WHERE id = ANY($1::text[])', [[...new Set(ids)]], 'flowdesk_get_runs');
       const byId = new Map(rows.map((r) => [r.id, r.doc]));
       const given = new Set<string>();
       // every caller gets a document of its own
@@ -225,7 +228,7 @@ export function createHotPath(deps: HotPathDeps): HotPath {
   const docReads = new Batcher<{ c: DocCollection; id: string }, unknown>({
     ...opts,
     async run(items) {
-      const { rows } = await query<{ collection: string; id: string; doc: unknown }>(GET_DOCS, [items.map((x) => x.c), items.map((x) => x.id)]);
+      const { rows } = await query<{ collection: string; id: string; doc: unknown }>(GET_DOCS, [items.map((x) => x.c), items.map((x) => x.id)], 'flowdesk_get_docs');
       const byKey = new Map(rows.map((r) => [docKey(r.collection, r.id), r.doc]));
       const given = new Set<string>();
       return items.map((x) => {
@@ -242,7 +245,7 @@ export function createHotPath(deps: HotPathDeps): HotPath {
   const timerDeletes = new Batcher<string, void>({
     ...opts,
     async run(ids) {
-      await query('DELETE FROM timers WHERE id = ANY($1::text[])', [[...new Set(ids)]]);
+      await query('DELETE FROM timers WHERE id = ANY($1::text[])', [[...new Set(ids)]], 'flowdesk_delete_timers');
       return ids.map(() => undefined);
     },
   });

@@ -250,9 +250,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     emit({ ok: true });
   };
 
-  const q = async <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => {
+  const q = async <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string) => {
     try {
-      const res = await db().query<R>(text, values);
+      const res = name ? await db().query<R>({ name, text, values }) : await db().query<R>(text, values);
       sawSuccess();
       return res;
     } catch (e) {
@@ -329,6 +329,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
 
   const store: PostgresStore = {
     instanceId,
+    // every write is a round trip and a commit: with more runs in flight each batch carries more of them
+    driveConcurrency: 256,
     health: () => failing ?? { ok: true },
     onHealthChange(fn) {
       listeners.push(fn);
