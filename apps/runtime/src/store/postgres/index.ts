@@ -330,7 +330,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   const store: PostgresStore = {
     instanceId,
     // every write is a round trip and a commit: with more runs in flight each batch carries more of them
-    driveConcurrency: 256,
+    driveConcurrency: 128,
     health: () => failing ?? { ok: true },
     onHealthChange(fn) {
       listeners.push(fn);
