@@ -122,6 +122,9 @@ export async function inPageDrag(page: Page, dragMs: number): Promise<{ frames: 
   return (await page.evaluate(`new Promise((resolve) => {
     // the first drag selected n7 and the side panel opening may have panned n12 out of the culled view
     const el = document.querySelector('.react-flow__node[data-id="n12"]') ?? document.querySelector('.react-flow__node[data-id^="n"]');
+    const id = el.dataset.id;
+    // the node's element is looked up each frame: selecting it on mousedown may render it anew
+    const current = () => document.querySelector('.react-flow__node[data-id="' + id + '"]');
     const r = el.getBoundingClientRect();
     const x0 = r.x + r.width / 2, y0 = r.y + 12;
     const ev = (type, x, y) => new MouseEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, view: window, button: 0, buttons: 1 });
@@ -131,7 +134,8 @@ export async function inPageDrag(page: Page, dragMs: number): Promise<{ frames: 
       if (t0 === null) { t0 = ts; performance.mark('fd-drag-start'); }
       const t = ts - t0;
       frames++;
-      if (el.style.transform !== last) { last = el.style.transform; moved++; }
+      const now = current()?.style.transform;
+      if (now !== last) { last = now; moved++; }
       if (t > ${dragMs}) {
         performance.mark('fd-drag-end');
         window.dispatchEvent(ev('mouseup', x0, y0));
