@@ -254,6 +254,9 @@ export class Runner {
 
   private async driveUnsafe(runId: string, created?: Run): Promise<void> {
     let run = created ?? (await this.store.getRun(runId));
+    // a run's timer is only ever set by a drive that then parks it: the first drive of a run just
+    // created has none to remove (the hot path's one store call fewer per run)
+    const mayHaveRunTimer = created === undefined;
     if (run && isTerminal(run.status) && this.refinish.delete(runId)) {
       // it ended, but a failed write may have cut off what follows an end (dead letter, alert, KPI fact)
       const flow = await this.flows.version(run.flowId, run.flowVersion);
@@ -282,7 +285,7 @@ export class Runner {
       if (cmd.kind !== 'action' && cmd.kind !== 'sandbox' && cmd.kind !== 'items') await this.store.saveRun(run);
       switch (cmd.kind) {
         case 'done':
-          return this.finished(run, flow);
+          return this.finished(run, flow, mayHaveRunTimer);
         case 'wait':
           await this.store.putTimer({ id: `run:${run.id}`, kind: 'run', dueAt: cmd.until, runId: run.id, flowId: run.flowId });
           return;
@@ -327,7 +330,7 @@ export class Runner {
           }
           run = applyTransitionResult(flow, run, result, this.now());
           await this.store.saveRun(run);
-          if (isTerminal(run.status)) return this.finished(run, flow);
+          if (isTerminal(run.status)) return this.finished(run, flow, mayHaveRunTimer);
           break;
         }
         case 'items': {
@@ -351,7 +354,7 @@ export class Runner {
           this.hooks.onStep?.(run.flowId, cmd.nodeId, this.clock.now() - started);
           run = applySandboxResult(flow, run, this.redact(result), this.now());
           if (run.status !== 'running') await this.store.saveRun(run);
-          if (isTerminal(run.status)) return this.finished(run, flow);
+          if (isTerminal(run.status)) return this.finished(run, flow, mayHaveRunTimer);
           break;
         }
         case 'action': {
@@ -371,7 +374,7 @@ export class Runner {
           if (!result.ok && run.outcome === 'error-handled' && node?.type === 'action' && node.alert) {
             await this.alertFor(flow, run, cmd.nodeId, 'retry_exhausted', `${flow.id}/${cmd.nodeId} failed for good (${result.error ?? result.errorClass}); error path taken`);
           }
-          if (isTerminal(run.status)) return this.finished(run, flow);
+          if (isTerminal(run.status)) return this.finished(run, flow, mayHaveRunTimer);
           break;
         }
       }
@@ -420,9 +423,12 @@ export class Runner {
     return { index: c.index, result: { kind: 'sandbox', result } };
   }
 
-  private async finished(run: Run, flow: Flow): Promise<void> {
-    // the timer's removal and the dead-letter look-up are independent: one wait on the store, not two
-    const [, dl] = await Promise.all([this.store.deleteTimer(`run:${run.id}`), run.status === 'succeeded' ? this.store.getDoc('deadLetters', run.id) : undefined]);
+  private async finished(run: Run, flow: Flow, mayHaveRunTimer = true): Promise<void> {
+    // the timer's removal and the dead-letter look-up are independent: one wait on the store, not two.
+    // Only a replay (run.replays, set by every replay since the first release) can have a dead letter
+    // marked replaying: the other succeeded runs skip the look-up
+    const replayed = run.status === 'succeeded' && (run.replays ?? 0) > 0;
+    const [, dl] = await Promise.all([mayHaveRunTimer ? this.store.deleteTimer(`run:${run.id}`) : undefined, replayed ? this.store.getDoc('deadLetters', run.id) : undefined]);
     if (run.status === 'dead') {
       const failed = [...run.steps].reverse().find((s) => s.status === 'failed');
       const node = flow.nodes.find((n) => n.id === failed?.nodeId);

@@ -1,0 +1,86 @@
+// What a run's end asks of the store: a run that went straight through (its first drive, just created)
+// has no run timer to remove and no dead letter to mark, so it asks for neither (one batch statement
+// fewer per run on PostgreSQL); a run that waited has its timer removed; a replay that succeeds marks
+// its dead letter replayed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+const manual = (id: string, nodes: unknown[], edges: unknown[]) => ({ dsl: 1, id, name: id, trigger: { type: 'manual' }, nodes, edges });
+
+let rt: TestRuntime;
+let receiver: Server;
+let failing = true;
+const timerDeletes: string[] = [];
+const deadLetterReads: string[] = [];
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    res.writeHead(failing ? 400 : 200, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  rt = await startTestRuntime();
+  // watch the real store's calls (the calls still go through)
+  const store = rt.store;
+  const deleteTimer = store.deleteTimer.bind(store);
+  store.deleteTimer = (id) => (timerDeletes.push(id), deleteTimer(id));
+  const getDoc = store.getDoc.bind(store) as typeof store.getDoc;
+  store.getDoc = ((c, id) => (c === 'deadLetters' && deadLetterReads.push(id), getDoc(c, id))) as typeof store.getDoc;
+});
+afterAll(async () => {
+  await rt?.dispose();
+  receiver?.close();
+});
+
+describe('the end of a run', { timeout: 60_000 }, () => {
+  it('straight through: no run-timer removal, no dead-letter look-up', async () => {
+    const flow = manual('straight', [{ id: 'calc', type: 'compute', set: { x: 1 } }, { id: 'end', type: 'end' }], [
+      { from: 'trigger', to: 'calc' },
+      { from: 'calc', to: 'end' },
+    ]);
+    expect((await rt.put('/api/flows/straight', flow)).status).toBe(200);
+    const res = await rt.post('/api/flows/straight/run', { payload: {} });
+    await rt.settle();
+    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('succeeded');
+    expect(timerDeletes).not.toContain(`run:${res.body.runId}`);
+    expect(deadLetterReads).not.toContain(res.body.runId);
+  });
+
+  it('a run that waited: its timer is removed when it ends', async () => {
+    const flow = manual('pausing', [{ id: 'pause', type: 'wait', for: '1h' }, { id: 'end', type: 'end' }], [
+      { from: 'trigger', to: 'pause' },
+      { from: 'pause', to: 'end' },
+    ]);
+    expect((await rt.put('/api/flows/pausing', flow)).status).toBe(200);
+    const res = await rt.post('/api/flows/pausing/run', { payload: {} });
+    await rt.settle();
+    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('waiting');
+    expect((await rt.store.listTimers()).map((t) => t.id)).toContain(`run:${res.body.runId}`);
+    await rt.advance(3_600_000);
+    await rt.settle();
+    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('succeeded');
+    expect(timerDeletes).toContain(`run:${res.body.runId}`);
+    expect((await rt.store.listTimers()).map((t) => t.id)).not.toContain(`run:${res.body.runId}`);
+  });
+
+  it('a replay that succeeds: its dead letter is looked up and marked replayed', async () => {
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/charge`;
+    const flow = manual('charging', [{ id: 'call', type: 'action', action: 'http.request', params: { method: 'POST', url, body: {} }}, { id: 'end', type: 'end' }], [
+      { from: 'trigger', to: 'call' },
+      { from: 'call', to: 'end' },
+    ]);
+    expect((await rt.put('/api/flows/charging', flow)).status).toBe(200);
+    const res = await rt.post('/api/flows/charging/run', { payload: {} });
+    await rt.settle();
+    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('dead');
+    expect(deadLetterReads).not.toContain(res.body.runId);
+    failing = false;
+    expect((await rt.post(`/api/dead-letters/${res.body.runId}/replay`, {})).status).toBeLessThan(300);
+    await rt.settle();
+    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('succeeded');
+    expect(deadLetterReads).toContain(res.body.runId);
+    const dl = (await rt.get('/api/dead-letters?status=replayed')).body.find((d: { runId: string }) => d.runId === res.body.runId);
+    expect(dl?.status).toBe('replayed');
+  });
+});
