@@ -2,7 +2,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, writeFileSync, mkdtempSync, cpSync, readFileSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, writeFileSync, mkdtempSync, cpSync, readFileSync, rmSync, readdirSync, statSync, appendFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -45,6 +45,9 @@ export async function startChild(script: string, env: Record<string, string> = {
   });
   let out = '';
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  // BENCH_CHILD_LOG=<file>: every child's output appended there too (with FLOWDESK_LOG_LEVEL via the env)
+  const logFile = process.env.BENCH_CHILD_LOG;
+  if (logFile) for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (d: Buffer) => appendFileSync(logFile, d));
   const url = await new Promise<string>((ok, fail) => {
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -359,7 +362,7 @@ export async function startFlowdesk(opts: {
       FLOWDESK_DATA_DIR: dataDir,
       FLOWDESK_FLOWS_DIR: flowsDir,
       FLOWDESK_FSYNC: '1',
-      FLOWDESK_LOG_LEVEL: 'warn',
+      FLOWDESK_LOG_LEVEL: process.env.BENCH_RUNTIME_LOG_LEVEL ?? 'warn',
       ...(databaseUrl ? { FLOWDESK_DATABASE_URL: databaseUrl, FLOWDESK_MASTER_KEY: Buffer.alloc(32, 42).toString('base64') } : {}),
       ...opts.env,
     },
