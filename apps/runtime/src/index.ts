@@ -313,6 +313,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         for (let i = 0; i < 100; i++) {
           await runner.queue.idle();
           await runner.driving;
+          await runner.finishing();
           const fired = await scheduler.tick();
           if (fired === 0 && runner.queue.size === 0) return;
         }
@@ -326,6 +327,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await new Promise<void>((ok) => server.close(() => ok()));
         await runner.queue.idle();
         await runner.driving;
+        await runner.finishing();
         await pollers.close();
         await scheduler.drained(); // a pass an IDLE doorbell started during shutdown ends before the store closes
         if (!sharedLeases) await leases.close(); // the store releases its own

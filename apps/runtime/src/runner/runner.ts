@@ -451,7 +451,13 @@ export class Runner {
       await this.alertFor(flow, run, failed?.nodeId, 'dead_letter', `${flow.id}/${failed?.nodeId ?? '?'} dead after ${failed?.attempts.length ?? 0} attempts: ${run.error ?? ''}`);
     }
     if (dl && dl.status === 'replaying') await this.store.putDoc('deadLetters', { ...dl, status: 'replayed', updatedAt: this.now() });
-    await this.hooks.onRunFinished?.(run, flow);
+    // not awaited here: the run's slot is free before its KPI fact is durable (nothing answers on it;
+    // finishing() lets settle and close wait for it)
+    const hook = this.hooks.onRunFinished?.(run, flow);
+    if (hook) {
+      this.finishingHooks.add(hook);
+      void hook.catch((e: Error) => this.log.error({ runId: run.id, err: e.message }, 'a finished-run hook failed')).finally(() => this.finishingHooks.delete(hook));
+    }
     if (run.parent) this.wakeParent(run.parent.runId);
   }
 
@@ -615,6 +621,14 @@ export class Runner {
   }
   /** resolves once every released run has been driven up to its first park or end */
   driving: Promise<void> = Promise.resolve();
+
+  /** the finished-run hooks (KPI fact, metrics) still running */
+  private readonly finishingHooks = new Set<Promise<void>>();
+
+  /** Resolves once every finished-run hook started so far has settled. */
+  async finishing(): Promise<void> {
+    while (this.finishingHooks.size) await Promise.allSettled([...this.finishingHooks]);
+  }
 
   /** Cancels every held run of a flow (the owner discarded them); resolves with how many. */
   async discardHeld(flowId: string): Promise<number> {

@@ -255,6 +255,28 @@ describe('AppendLog', () => {
     await d;
     expect(log.durable).toBe(2);
   });
+
+  it('minIntervalMs: the first write goes at once, the appends of the next ticks wait for the interval and share one write; close writes them at once', async () => {
+    const file = tempFile();
+    const stats = newStats();
+    // an interval no test run reaches: only close() can start the second write
+    const log = new AppendLog(file, 0, { fsync: true, stats, created: false, minIntervalMs: 3_600_000 });
+    await log.append(line('a')).done;
+    expect(stats).toMatchObject({ writes: 1, fsyncs: 1 });
+    const later: Promise<void>[] = [];
+    for (const s of ['b', 'c', 'd']) {
+      later.push(log.append(line(s)).done);
+      await new Promise((r) => setImmediate(r));
+    }
+    let landed = false;
+    void Promise.all(later).then(() => (landed = true));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect([landed, stats.writes, log.durable]).toEqual([false, 1, 2]);
+    await log.close();
+    await Promise.all(later);
+    expect(stats).toMatchObject({ appends: 4, writes: 2, fsyncs: 2 });
+    expect(readFileSync(file, 'utf8')).toBe('a\nb\nc\nd\n');
+  });
 });
 
 describe('openTrackedLog', () => {

@@ -84,6 +84,12 @@ export interface AppendLogOptions {
    * after its own write returned, and batches are acknowledged strictly in order.
    */
   pipelineDepth?: number;
+  /**
+   * At least this many ms between the starts of two writes (default 0: every tick's appends are written
+   * at once). For a log whose acknowledgements nobody waits on (the KPI facts): one write and one
+   * fdatasync per interval instead of per tick, which on a busy loop costs less CPU than each tick's pair.
+   */
+  minIntervalMs?: number;
 }
 
 export class AppendLog {
@@ -109,6 +115,10 @@ export class AppendLog {
   private readonly pipeline: Batch[] = [];
   private readonly depth: number;
   private closed = false;
+  /** minIntervalMs: when the last write started, and the timer that starts the next */
+  private lastWriteAt = -Infinity;
+  private closing = false;
+  private intervalTimer: NodeJS.Timeout | undefined;
   private readonly files: FileLayer;
   /** called after each durable batch with the new durable size */
   onDurable?: (durable: number) => void;
@@ -178,6 +188,18 @@ export class AppendLog {
     if (this.writing || !this.parts.length || this.pipeline.length >= this.depth) return;
     // after a failure, the file is cut back to `durable` only once nothing before it is in flight
     if (this.dirty && this.pipeline.length) return;
+    const gap = this.opts.minIntervalMs ?? 0;
+    if (gap > 0 && !this.closing) {
+      const wait = this.lastWriteAt + gap - performance.now();
+      if (wait > 0) {
+        this.intervalTimer ??= setTimeout(() => {
+          this.intervalTimer = undefined;
+          this.pump();
+        }, wait);
+        return;
+      }
+      this.lastWriteAt = performance.now();
+    }
     const parts = this.parts;
     const batch = this.batch!;
     this.parts = [];
@@ -268,6 +290,13 @@ export class AppendLog {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // what waits for the interval is written now
+    this.closing = true;
+    if (this.intervalTimer) {
+      clearTimeout(this.intervalTimer);
+      this.intervalTimer = undefined;
+      this.pump();
+    }
     await this.drain().catch(() => {});
     this.closed = true;
     await this.opening;
@@ -281,6 +310,8 @@ export class AppendLog {
 /** What the collection and the journal share when they open one of their log files. */
 export interface TrackedLogOptions {
   fsync: boolean;
+  /** see AppendLogOptions.minIntervalMs */
+  minIntervalMs?: number;
   stats: StoreStats;
   files?: FileLayer;
   health?: WriteHealthSink;
@@ -292,7 +323,7 @@ export interface TrackedLogOptions {
  * relative to the data dir) so that every durable append moves the checkpoint.
  */
 export function openTrackedLog(file: string, rel: string, size: number, created: boolean, durableTag: number, opts: TrackedLogOptions): AppendLog {
-  const log = new AppendLog(file, size, { fsync: opts.fsync, stats: opts.stats, created, files: opts.files, health: opts.health, durableTag });
+  const log = new AppendLog(file, size, { fsync: opts.fsync, stats: opts.stats, created, files: opts.files, health: opts.health, durableTag, minIntervalMs: opts.minIntervalMs });
   const cp = opts.checkpoint;
   if (cp) {
     cp.track(rel, log);

@@ -155,6 +155,12 @@ const SNAPSHOT_EVERY_BYTES = 32 << 20;
 /** After a start that read every line: a snapshot when the indexes are this big (a small store starts fast anyway). */
 const SNAPSHOT_AFTER_ITEMS = 2000;
 const SNAPSHOT_DELAY_MS = 1000;
+/**
+ * The KPI facts' journal is written at most this often (its appends gathered meanwhile): no request
+ * waits on a fact (the runner does not hold a run's slot for it), and at saturation a write and an
+ * fdatasync of a second journal every tick cost more CPU per event than the fact itself.
+ */
+const KPI_FACTS_WRITE_INTERVAL_MS = 25;
 /** Key digests remembered (the keys of the runs being written; cleared when full). */
 const KEY_DIGESTS_KEPT = 4096;
 
@@ -272,7 +278,12 @@ class LowdbJournalStore implements LowdbStore {
         this.records = new DocJournal<RecordMeta>(this.journalDir, 'records', dopts, recordCodec);
         // (the other journals keep no meta: their codec ignores the null statusMeta gives them)
         this.jDocs = Object.fromEntries(
-          JOURNAL_DOCS.map((c) => [c, STATUS_DOCS.has(c) ? new DocJournal(this.journalDir, c, dopts, statusCodec) : new DocJournal<StatusMeta>(this.journalDir, c, dopts)]),
+          JOURNAL_DOCS.map((c) => [
+            c,
+            STATUS_DOCS.has(c)
+              ? new DocJournal(this.journalDir, c, dopts, statusCodec)
+              : new DocJournal<StatusMeta>(this.journalDir, c, c === 'kpiFacts' ? { ...dopts, minIntervalMs: KPI_FACTS_WRITE_INTERVAL_MS } : dopts),
+          ]),
         ) as Record<JournalDoc, DocJournal<StatusMeta>>;
       };
       this.newDocJournals();

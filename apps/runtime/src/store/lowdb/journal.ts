@@ -52,6 +52,8 @@ export interface JournalOptions {
   relDir?: string;
   /** held by a backup while it copies: compaction waits at its start */
   gate?: CompactionGate;
+  /** see AppendLogOptions.minIntervalMs (the KPI facts' journal) */
+  minIntervalMs?: number;
 }
 
 const HEAD = Buffer.from('{"h":');
