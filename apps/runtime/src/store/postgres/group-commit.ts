@@ -16,11 +16,6 @@ export interface BatcherOptions<I, O> {
   retryable?(e: unknown): boolean;
   /** errors for which item-by-item retries are pointless (the database is unreachable) */
   fatal?(e: unknown): boolean;
-  /**
-   * At least this many ms between the starts of two batches (default 0: every turn's items go at once).
-   * For writes nobody waits on (the KPI facts): one statement and one commit per interval.
-   */
-  minIntervalMs?: number;
 }
 
 interface Pending<I, O> {
@@ -40,8 +35,6 @@ export class Batcher<I, O> {
   private queue: Pending<I, O>[] = [];
   private inFlight = 0;
   private scheduled = false;
-  /** minIntervalMs: when the last batch started */
-  private lastBatchAt = -Infinity;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   readonly stats: BatcherStats = { batches: 0, items: 0, largest: 0 };
@@ -66,20 +59,16 @@ export class Batcher<I, O> {
   private kick(): void {
     if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
     this.scheduled = true;
-    const go = () => {
+    // after this turn's I/O callbacks: every request parsed in this turn joins the batch
+    setImmediate(() => {
       this.scheduled = false;
       this.flush();
-    };
-    const wait = this.lastBatchAt + (this.opts.minIntervalMs ?? 0) - performance.now();
-    // after this turn's I/O callbacks: every request parsed in this turn joins the batch
-    if (wait > 0) setTimeout(go, wait);
-    else setImmediate(go);
+    });
   }
 
   private flush(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
-      this.lastBatchAt = performance.now();
       this.inFlight++;
       this.stats.batches++;
       this.stats.items += batch.length;

@@ -87,22 +87,4 @@ describe('postgres group commit', () => {
     expect(y).toEqual(x);
     expect(y).not.toBe(x);
   });
-
-  it('KPI facts written over several turns share one statement (their batch waits for the interval); each is stored', async () => {
-    h = await pgHarness(server);
-    const before = h.store.groupCommitStats().factWrites!;
-    const writes: Promise<void>[] = [];
-    writes.push(h.store.putDoc('kpiFacts', { id: 'run:first', kind: 'run' } as never));
-    await writes[0];
-    for (let i = 0; i < 5; i++) {
-      writes.push(h.store.putDoc('kpiFacts', { id: `run:${i}`, kind: 'run' } as never));
-      await new Promise((r) => setImmediate(r));
-    }
-    await Promise.all(writes);
-    const after = h.store.groupCommitStats().factWrites!;
-    expect(after.items - before.items).toBe(6);
-    // the first at once, the five later ones (five turns) together unless the machine stalled past the interval
-    expect(after.batches - before.batches).toBeLessThan(6);
-    for (let i = 0; i < 5; i++) expect(await h.store.getDoc('kpiFacts', `run:${i}`)).toMatchObject({ id: `run:${i}` });
-  });
 });

@@ -107,9 +107,6 @@ function lastPerKey<T>(items: T[], key: (t: T) => string): T[] {
   return [...m.values()];
 }
 
-/** How often the KPI facts' batch is written at most (ms). */
-const KPI_FACTS_INTERVAL_MS = 25;
-
 const claimKey = (d: DedupeClaim) => `${d.flowId}\u0000${d.key}`;
 const docKey = (c: string, id: string) => `${c}\u0000${id}`;
 
@@ -190,10 +187,9 @@ export function createHotPath(deps: HotPathDeps): HotPath {
   });
 
   /** A write batch: one statement for the rows json_to_recordset reads, one call each for the others. */
-  const writes = <T>(name: string, sql: string, row: (t: T) => unknown, key: (t: T) => string, one: (t: T) => Promise<void>, minIntervalMs = 0) =>
+  const writes = <T>(name: string, sql: string, row: (t: T) => unknown, key: (t: T) => string, one: (t: T) => Promise<void>) =>
     new Batcher<T, void>({
       ...opts,
-      minIntervalMs,
       async run(items) {
         const last = lastPerKey(items, key);
         const { param, sentIdx, ownIdx } = splitRows(last, row);
@@ -203,19 +199,13 @@ export function createHotPath(deps: HotPathDeps): HotPath {
     });
 
   const saves = writes<Run>('flowdesk_save_runs', SAVE_BATCH, (r) => runRow(r, instanceId), (r) => r.id, (r) => deps.saveRunOne(r));
-  const docWrite = (minIntervalMs: number) =>
-    writes<{ c: DocCollection; doc: { id: string } }>(
-      'flowdesk_put_docs',
-      PUT_DOCS,
-      (x) => ({ collection: x.c, id: x.doc.id, doc: x.doc }),
-      (x) => docKey(x.c, x.doc.id),
-      (x) => deps.putDocOne(x.c, x.doc),
-      minIntervalMs,
-    );
-  const docWrites = docWrite(0);
-  // the KPI facts: no request waits on one (the runner does not hold a run for it), so one statement
-  // and one commit every KPI_FACTS_INTERVAL_MS instead of one more per turn at saturation
-  const factWrites = docWrite(KPI_FACTS_INTERVAL_MS);
+  const docWrites = writes<{ c: DocCollection; doc: { id: string } }>(
+    'flowdesk_put_docs',
+    PUT_DOCS,
+    (x) => ({ collection: x.c, id: x.doc.id, doc: x.doc }),
+    (x) => docKey(x.c, x.doc.id),
+    (x) => deps.putDocOne(x.c, x.doc),
+  );
   const timerWrites = writes<Timer>('flowdesk_put_timers', PUT_TIMERS, (t) => ({ id: t.id, due_at: t.dueAt, doc: t }), (t) => t.id, (t) => deps.putTimerOne(t));
   // every rejected event is its own row (random ids): nothing to fold
   let seq = 0;
@@ -263,12 +253,12 @@ export function createHotPath(deps: HotPathDeps): HotPath {
     },
   });
 
-  const all = { creates, saves, reads, docWrites, factWrites, docReads, timerWrites, timerDeletes, rejections };
+  const all = { creates, saves, reads, docWrites, docReads, timerWrites, timerDeletes, rejections };
   return {
     createRun: (run, dedupe) => creates.push({ run, dedupe }),
     saveRun: (run) => saves.push(run),
     getRun: (id) => reads.push(id),
-    putDoc: (c, doc) => (c === 'kpiFacts' ? factWrites : docWrites).push({ c, doc }),
+    putDoc: (c, doc) => docWrites.push({ c, doc }),
     getDoc: <C extends DocCollection>(c: C, id: string) => docReads.push({ c, id }) as Promise<DocCollections[C] | undefined>,
     putTimer: (t) => timerWrites.push(t),
     deleteTimer: (id) => timerDeletes.push(id),
