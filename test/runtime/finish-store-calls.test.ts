@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
+import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 const manual = (id: string, nodes: unknown[], edges: unknown[]) => ({ dsl: 1, id, name: id, trigger: { type: 'manual' }, nodes, edges });
@@ -85,45 +87,60 @@ describe('the end of a run', { timeout: 60_000 }, () => {
   });
 });
 
-describe('the finished-run hooks (KPI fact, metrics)', { timeout: 60_000 }, () => {
-  it('run after the run has ended without holding it; settle waits for them; the KPI fact is stored', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const seen: string[] = [];
-    const own = await startTestRuntime({
-      hooks: {
-        async onRunFinished(run) {
-          seen.push(run.id);
-          await gate;
-        },
-      },
-    });
-    try {
-      const flow = manual('straight2', [{ id: 'calc', type: 'compute', set: { x: 1 } }, { id: 'end', type: 'end' }], [
-        { from: 'trigger', to: 'calc' },
-        { from: 'calc', to: 'end' },
-      ]);
-      expect((await own.put('/api/flows/straight2', flow)).status).toBe(200);
-      const res = await own.post('/api/flows/straight2/run', { payload: {} });
-      for (let i = 0; i < 500 && !seen.includes(res.body.runId); i++) await new Promise((r) => setTimeout(r, 5));
-      expect(seen).toEqual([res.body.runId]);
-      // the hook is still waiting: the run has ended all the same
-      expect((await own.get(`/api/runs/${res.body.runId}`)).body.status).toBe('succeeded');
-      // and its queue (its record's lane, its slot) is free
-      let idle = false;
-      void own.ctx.runner.queue.idle().then(() => (idle = true));
-      for (let i = 0; i < 20 && !idle; i++) await new Promise((r) => setImmediate(r));
-      expect(idle).toBe(true);
-      let settled = false;
-      const settling = own.settle().then(() => (settled = true));
-      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-      expect(settled).toBe(false);
-      release();
-      await settling;
-      expect(await own.store.getDoc('kpiFacts', `run:${res.body.runId}`)).toMatchObject({ runId: res.body.runId, status: 'succeeded' });
-    } finally {
-      release();
-      await own.dispose();
-    }
+describe('the finished-run hooks (KPI fact, metrics)', { timeout: 120_000 }, () => {
+  let pgServer: PostgresInstance | undefined;
+  afterAll(async () => {
+    await pgServer?.stop();
   });
+
+  // the embedded store frees the run's slot at its end (its KPI facts are written every 25 ms);
+  // PostgreSQL keeps it until the hooks are done (Store.holdSlotForFinishHooks)
+  for (const backend of ['lowdb', 'postgres'] as const) {
+    it(`${backend}: run after the run has ended (${backend === 'lowdb' ? 'its slot already free' : 'holding its slot'}); settle waits for them; the KPI fact is stored`, async () => {
+      let databaseUrl: string | undefined;
+      if (backend === 'postgres') {
+        pgServer ??= await startPostgres();
+        databaseUrl = (await createDatabase(pgServer)).url;
+      }
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const seen: string[] = [];
+      const own = await startTestRuntime({
+        databaseUrl,
+        hooks: {
+          async onRunFinished(run) {
+            seen.push(run.id);
+            await gate;
+          },
+        },
+      });
+      try {
+        const flow = manual('straight2', [{ id: 'calc', type: 'compute', set: { x: 1 } }, { id: 'end', type: 'end' }], [
+          { from: 'trigger', to: 'calc' },
+          { from: 'calc', to: 'end' },
+        ]);
+        expect((await own.put('/api/flows/straight2', flow)).status).toBe(200);
+        const res = await own.post('/api/flows/straight2/run', { payload: {} });
+        for (let i = 0; i < 500 && !seen.includes(res.body.runId); i++) await new Promise((r) => setTimeout(r, 5));
+        expect(seen).toEqual([res.body.runId]);
+        // the hook is still waiting: the run has ended all the same
+        expect((await own.get(`/api/runs/${res.body.runId}`)).body.status).toBe('succeeded');
+        // its queue (its record's lane, its slot): free on the embedded store, held on PostgreSQL
+        let idle = false;
+        void own.ctx.runner.queue.idle().then(() => (idle = true));
+        for (let i = 0; i < 20 && !idle; i++) await new Promise((r) => setImmediate(r));
+        expect(idle).toBe(backend === 'lowdb');
+        let settled = false;
+        const settling = own.settle().then(() => (settled = true));
+        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+        expect(settled).toBe(false);
+        release();
+        await settling;
+        expect(await own.store.getDoc('kpiFacts', `run:${res.body.runId}`)).toMatchObject({ runId: res.body.runId, status: 'succeeded' });
+      } finally {
+        release();
+        await own.dispose();
+      }
+    });
+  }
 });

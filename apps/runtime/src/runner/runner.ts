@@ -451,9 +451,10 @@ export class Runner {
       await this.alertFor(flow, run, failed?.nodeId, 'dead_letter', `${flow.id}/${failed?.nodeId ?? '?'} dead after ${failed?.attempts.length ?? 0} attempts: ${run.error ?? ''}`);
     }
     if (dl && dl.status === 'replaying') await this.store.putDoc('deadLetters', { ...dl, status: 'replayed', updatedAt: this.now() });
-    // not awaited here: the run's slot is free before its KPI fact is durable (nothing answers on it;
-    // finishing() lets settle and close wait for it)
+    // not awaited here unless the store asks (Store.holdSlotForFinishHooks): the run's slot is free
+    // before its KPI fact is durable (nothing answers on it; finishing() lets settle and close wait)
     const hook = this.hooks.onRunFinished?.(run, flow);
+    if (hook && this.store.holdSlotForFinishHooks) await hook.catch(() => {});
     if (hook) {
       this.finishingHooks.add(hook);
       void hook.catch((e: Error) => this.log.error({ runId: run.id, err: e.message }, 'a finished-run hook failed')).finally(() => this.finishingHooks.delete(hook));

@@ -134,6 +134,13 @@ export interface Store {
    * commits per run).
    */
   readonly driveConcurrency?: number;
+  /**
+   * true: the runner keeps a run's slot until its finished-run hooks (the KPI fact) are done, which
+   * bounds the runs in flight on this store (PostgreSQL: freeing the slot first let more runs in and
+   * cost a fifth of the rate in bench/pg-run-cost.ts). Absent: the slot is freed at the run's end and the
+   * hooks go on beside (the embedded store, whose KPI facts are written every 25 ms).
+   */
+  readonly holdSlotForFinishHooks?: boolean;
   /** Opens the store: takes the data-dir lock, loads/validates files, rebuilds indexes. Throws naming a corrupt file. */
   open(): Promise<void>;
   close(): Promise<void>;

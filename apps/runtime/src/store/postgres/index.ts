@@ -331,6 +331,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     instanceId,
     // every write is a round trip and a commit: with more runs in flight each batch carries more of them
     driveConcurrency: 128,
+    holdSlotForFinishHooks: true,
     health: () => failing ?? { ok: true },
     onHealthChange(fn) {
       listeners.push(fn);
