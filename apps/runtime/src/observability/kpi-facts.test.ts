@@ -167,6 +167,25 @@ describe('KPI facts in the store', () => {
     expect((await listRunFacts(store)).map((f) => f.runId).sort()).toEqual(['r0', 'r1', 'r2', 'r3']);
   });
 
+  it("backfill writes a page's facts together (one journal write for the page, not one wait per fact)", async () => {
+    for (const id of ['run:r0', 'run:r1', 'run:r2', 'run:r3']) await store.deleteDoc('kpiFacts', id);
+    let pending = 0;
+    let most = 0;
+    const putDoc = store.putDoc.bind(store) as typeof store.putDoc;
+    store.putDoc = (async (c: Parameters<typeof store.putDoc>[0], doc: never) => {
+      pending++;
+      most = Math.max(most, pending);
+      await new Promise((r) => setImmediate(r));
+      try {
+        return await putDoc(c, doc);
+      } finally {
+        pending--;
+      }
+    }) as typeof store.putDoc;
+    expect(await backfillRunFacts(store, 500)).toBe(4);
+    expect(most).toBe(4);
+  });
+
   it('queue depths for /metrics', async () => {
     expect(await queueDepths(store)).toEqual({ timers: 1, deadLetters: 1, reviews: 1 });
   });
