@@ -9,7 +9,14 @@ import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
-const manual = (id: string, nodes: unknown[], edges: unknown[]) => ({ dsl: 1, id, name: id, trigger: { type: 'manual' }, nodes, edges });
+/** Deploys a manual flow whose nodes run one after the other, starts it once; answers the run's id. */
+async function deployAndStart(on: TestRuntime, id: string, nodes: ({ id: string } & Record<string, unknown>)[]): Promise<string> {
+  const edges = nodes.map((n, i) => ({ from: i === 0 ? 'trigger' : nodes[i - 1]!.id, to: n.id }));
+  expect((await on.put(`/api/flows/${id}`, { dsl: 1, id, name: id, trigger: { type: 'manual' }, nodes, edges })).status).toBe(200);
+  const res = await on.post(`/api/flows/${id}/run`, { payload: {} });
+  expect(res.status).toBe(202);
+  return res.body.runId as string;
+}
 
 let rt: TestRuntime;
 let receiver: Server;
@@ -37,52 +44,37 @@ afterAll(async () => {
 
 describe('the end of a run', { timeout: 60_000 }, () => {
   it('straight through: no run-timer removal, no dead-letter look-up', async () => {
-    const flow = manual('straight', [{ id: 'calc', type: 'compute', set: { x: 1 } }, { id: 'end', type: 'end' }], [
-      { from: 'trigger', to: 'calc' },
-      { from: 'calc', to: 'end' },
-    ]);
-    expect((await rt.put('/api/flows/straight', flow)).status).toBe(200);
-    const res = await rt.post('/api/flows/straight/run', { payload: {} });
-    await rt.settle();
-    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('succeeded');
-    expect(timerDeletes).not.toContain(`run:${res.body.runId}`);
-    expect(deadLetterReads).not.toContain(res.body.runId);
+    const runId = await deployAndStart(rt, 'straight', [{ id: 'calc', type: 'compute', set: { x: 1 } }, { id: 'end', type: 'end' }]);
+        await rt.settle();
+    expect((await rt.get(`/api/runs/${runId}`)).body.status).toBe('succeeded');
+    expect(timerDeletes).not.toContain(`run:${runId}`);
+    expect(deadLetterReads).not.toContain(runId);
   });
 
   it('a run that waited: its timer is removed when it ends', async () => {
-    const flow = manual('pausing', [{ id: 'pause', type: 'wait', for: '1h' }, { id: 'end', type: 'end' }], [
-      { from: 'trigger', to: 'pause' },
-      { from: 'pause', to: 'end' },
-    ]);
-    expect((await rt.put('/api/flows/pausing', flow)).status).toBe(200);
-    const res = await rt.post('/api/flows/pausing/run', { payload: {} });
-    await rt.settle();
-    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('waiting');
-    expect((await rt.store.listTimers()).map((t) => t.id)).toContain(`run:${res.body.runId}`);
+    const runId = await deployAndStart(rt, 'pausing', [{ id: 'pause', type: 'wait', for: '1h' }, { id: 'end', type: 'end' }]);
+        await rt.settle();
+    expect((await rt.get(`/api/runs/${runId}`)).body.status).toBe('waiting');
+    expect((await rt.store.listTimers()).map((t) => t.id)).toContain(`run:${runId}`);
     await rt.advance(3_600_000);
     await rt.settle();
-    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('succeeded');
-    expect(timerDeletes).toContain(`run:${res.body.runId}`);
-    expect((await rt.store.listTimers()).map((t) => t.id)).not.toContain(`run:${res.body.runId}`);
+    expect((await rt.get(`/api/runs/${runId}`)).body.status).toBe('succeeded');
+    expect(timerDeletes).toContain(`run:${runId}`);
+    expect((await rt.store.listTimers()).map((t) => t.id)).not.toContain(`run:${runId}`);
   });
 
   it('a replay that succeeds: its dead letter is looked up and marked replayed', async () => {
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/charge`;
-    const flow = manual('charging', [{ id: 'call', type: 'action', action: 'http.request', params: { method: 'POST', url, body: {} }}, { id: 'end', type: 'end' }], [
-      { from: 'trigger', to: 'call' },
-      { from: 'call', to: 'end' },
-    ]);
-    expect((await rt.put('/api/flows/charging', flow)).status).toBe(200);
-    const res = await rt.post('/api/flows/charging/run', { payload: {} });
-    await rt.settle();
-    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('dead');
-    expect(deadLetterReads).not.toContain(res.body.runId);
+    const runId = await deployAndStart(rt, 'charging', [{ id: 'call', type: 'action', action: 'http.request', params: { method: 'POST', url, body: {} } }, { id: 'end', type: 'end' }]);
+        await rt.settle();
+    expect((await rt.get(`/api/runs/${runId}`)).body.status).toBe('dead');
+    expect(deadLetterReads).not.toContain(runId);
     failing = false;
-    expect((await rt.post(`/api/dead-letters/${res.body.runId}/replay`, {})).status).toBeLessThan(300);
+    expect((await rt.post(`/api/dead-letters/${runId}/replay`, {})).status).toBeLessThan(300);
     await rt.settle();
-    expect((await rt.get(`/api/runs/${res.body.runId}`)).body.status).toBe('succeeded');
-    expect(deadLetterReads).toContain(res.body.runId);
-    const dl = (await rt.get('/api/dead-letters?status=replayed')).body.find((d: { runId: string }) => d.runId === res.body.runId);
+    expect((await rt.get(`/api/runs/${runId}`)).body.status).toBe('succeeded');
+    expect(deadLetterReads).toContain(runId);
+    const dl = (await rt.get('/api/dead-letters?status=replayed')).body.find((d: { runId: string }) => d.runId === runId);
     expect(dl?.status).toBe('replayed');
   });
 });
@@ -115,16 +107,11 @@ describe('the finished-run hooks (KPI fact, metrics)', { timeout: 120_000 }, () 
         },
       });
       try {
-        const flow = manual('straight2', [{ id: 'calc', type: 'compute', set: { x: 1 } }, { id: 'end', type: 'end' }], [
-          { from: 'trigger', to: 'calc' },
-          { from: 'calc', to: 'end' },
-        ]);
-        expect((await own.put('/api/flows/straight2', flow)).status).toBe(200);
-        const res = await own.post('/api/flows/straight2/run', { payload: {} });
-        for (let i = 0; i < 500 && !seen.includes(res.body.runId); i++) await new Promise((r) => setTimeout(r, 5));
-        expect(seen).toEqual([res.body.runId]);
+        const runId = await deployAndStart(own, 'straight2', [{ id: 'calc', type: 'compute', set: { x: 1 } }, { id: 'end', type: 'end' }]);
+                for (let i = 0; i < 500 && !seen.includes(runId); i++) await new Promise((r) => setTimeout(r, 5));
+        expect(seen).toEqual([runId]);
         // the hook is still waiting: the run has ended all the same
-        expect((await own.get(`/api/runs/${res.body.runId}`)).body.status).toBe('succeeded');
+        expect((await own.get(`/api/runs/${runId}`)).body.status).toBe('succeeded');
         // its queue (its record's lane, its slot): free on the embedded store, held on PostgreSQL
         let idle = false;
         void own.ctx.runner.queue.idle().then(() => (idle = true));
@@ -136,7 +123,7 @@ describe('the finished-run hooks (KPI fact, metrics)', { timeout: 120_000 }, () 
         expect(settled).toBe(false);
         release();
         await settling;
-        expect(await own.store.getDoc('kpiFacts', `run:${res.body.runId}`)).toMatchObject({ runId: res.body.runId, status: 'succeeded' });
+        expect(await own.store.getDoc('kpiFacts', `run:${runId}`)).toMatchObject({ runId: runId, status: 'succeeded' });
       } finally {
         release();
         await own.dispose();

@@ -454,10 +454,10 @@ export class Runner {
     // not awaited here unless the store asks (Store.holdSlotForFinishHooks): the run's slot is free
     // before its KPI fact is durable (nothing answers on it; finishing() lets settle and close wait)
     const hook = this.hooks.onRunFinished?.(run, flow);
-    if (hook && this.store.holdSlotForFinishHooks) await hook.catch(() => {});
     if (hook) {
-      this.finishingHooks.add(hook);
-      void hook.catch((e: Error) => this.log.error({ runId: run.id, err: e.message }, 'a finished-run hook failed')).finally(() => this.finishingHooks.delete(hook));
+      const settled = hook.catch((e: Error) => this.log.error({ runId: run.id, err: e.message }, 'a finished-run hook failed')).finally(() => this.finishingHooks.delete(settled));
+      this.finishingHooks.add(settled);
+      if (this.store.holdSlotForFinishHooks) await settled;
     }
     if (run.parent) this.wakeParent(run.parent.runId);
   }
