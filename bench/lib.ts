@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync, mkdtempSync, cpSync, readFileSync, rmSync, re
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import type { Run } from '@flowdesk/schema';
 import { createStore } from '../apps/runtime/src/store/index.ts';
 
@@ -195,6 +196,27 @@ export async function seedFinishedRuns(dataDir: string, n: number, records = 0, 
   }
   await Promise.all(batch);
   await store.close();
+  await settleSeed(databaseUrl);
+}
+
+/**
+ * Lets the seeded history settle as it would have on a store that grew over months, so the first round
+ * measured does not pay for the seeding's aftermath: PostgreSQL vacuums and analyses the new rows and
+ * checkpoints (else autovacuum and the checkpoint after ~100k inserts run during round 1), and the kernel
+ * writes the seeded files back (`sync`; they were written without fsync).
+ */
+async function settleSeed(databaseUrl: string | undefined): Promise<void> {
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query('VACUUM (ANALYZE)');
+      await client.query('CHECKPOINT');
+    } finally {
+      await client.end();
+    }
+  }
+  execFileSync('sync');
 }
 
 /** Waits until no run is open; returns the seconds it took. */
@@ -353,7 +375,9 @@ export async function startFlowdesk(opts: {
   const prof = process.env.BENCH_CPU_PROF;
   // (no --cpu-prof-name: the default name carries the pid and thread id, so the loader thread's profile
   // does not overwrite the main thread's)
-  const nodeArgs = [...RUNTIME_NODE_FLAGS, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : [])];
+  // BENCH_NODE_FLAGS: more flags for the runtime's node (e.g. --trace-gc with BENCH_CHILD_LOG)
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...RUNTIME_NODE_FLAGS, ...extra, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : [])];
   const t0 = performance.now();
   const rt = await startChild(
     opts.entry ?? runtimeEntry(),
@@ -361,7 +385,7 @@ export async function startFlowdesk(opts: {
       ...RUNTIME_ENV,
       FLOWDESK_DATA_DIR: dataDir,
       FLOWDESK_FLOWS_DIR: flowsDir,
-      FLOWDESK_FSYNC: '1',
+      FLOWDESK_FSYNC: process.env.BENCH_FSYNC ?? '1', // BENCH_FSYNC=0: only to find the disk's share of a figure
       FLOWDESK_LOG_LEVEL: process.env.BENCH_RUNTIME_LOG_LEVEL ?? 'warn',
       ...(databaseUrl ? { FLOWDESK_DATABASE_URL: databaseUrl, FLOWDESK_MASTER_KEY: Buffer.alloc(32, 42).toString('base64') } : {}),
       ...opts.env,
