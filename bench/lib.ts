@@ -166,12 +166,14 @@ export async function load(url: string, opts: { seconds: number; connections?: n
 
 /**
  * Writes `n` finished runs (and `records` records) straight into a data dir — or, given a database URL,
- * into PostgreSQL — through the store.
+ * into PostgreSQL — through the store. The runs ended within the last `n` seconds.
  */
 export async function seedFinishedRuns(dataDir: string, n: number, records = 0, databaseUrl?: string): Promise<void> {
   if (n === 0 && records === 0) return;
   const store = await createStore({ dataDir, fsync: false, databaseUrl });
-  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  // one run a second, the last a minute ago: inside any retention period, so the history measured stays
+  // stored (a history months old was pruned by the retention pass every start begins — during round 1)
+  const t0 = Date.now() - 60_000 - n * 1000;
   const batch: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
     const at = new Date(t0 + i * 1000).toISOString();
