@@ -7,8 +7,9 @@ import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import type { Run } from '@flowdesk/schema';
+import { validateFlow, type Flow, type Run } from '@flowdesk/schema';
 import { createStore } from '../apps/runtime/src/store/index.ts';
+import { recordRunFact } from '../apps/runtime/src/observability/kpi-facts.ts';
 
 export const REPO = resolve(import.meta.dirname, '..');
 
@@ -84,32 +85,37 @@ export async function startReceiver(): Promise<{ url: string; count: () => numbe
 }
 
 /** The benchmark's lead flow: contract, idempotency key, scoring, routing, one call to the receiver. */
+export function benchLeadFlow(receiverUrl: string): Flow {
+  const doc = {
+    dsl: 1, id: 'bench-lead', name: 'Bench lead',
+    trigger: {
+      type: 'webhook', path: 'lead', auth: { type: 'none' },
+      payloadSchema: { type: 'object', required: ['email'], properties: { email: { type: 'string', format: 'email' }, budget: { type: 'number', minimum: 0 } } },
+      idempotencyKey: { var: 'payload.email' }, dedupeWindow: '24h',
+    },
+    nodes: [
+      { id: 'score', type: 'compute', set: { fit: { if: [{ '>=': [{ var: 'payload.budget' }, 5000] }, 80, 30] } } },
+      { id: 'route', type: 'route', rules: [{ port: 'fast', when: { '>=': [{ var: 'vars.fit' }, 70] } }], default: 'slow' },
+      { id: 'notify', type: 'action', action: 'http.request', params: { method: 'POST', url: `${receiverUrl}/crm`, body: { email: '{{payload.email}}', fit: '{{vars.fit}}' } } },
+      { id: 'fast-end', type: 'end' },
+      { id: 'slow-end', type: 'end' },
+    ],
+    edges: [
+      { from: 'trigger', to: 'score' }, { from: 'score', to: 'route' },
+      { from: 'route', port: 'fast', to: 'notify' }, { from: 'route', port: 'slow', to: 'slow-end' },
+      { from: 'notify', to: 'fast-end' },
+    ],
+  };
+  const v = validateFlow(doc);
+  if (!v.ok || !v.flow) throw new Error(`the bench flow is invalid: ${JSON.stringify(v.errors)}`);
+  return v.flow;
+}
+
+/** A flows dir holding the bench lead flow (and the repo's state map). */
 export function benchFlowsDir(receiverUrl: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'flowdesk-bench-flows-'));
   cpSync(join(REPO, 'flows/state-map.json'), join(dir, 'state-map.json'));
-  writeFileSync(
-    join(dir, 'bench-lead.json'),
-    JSON.stringify({
-      dsl: 1, id: 'bench-lead', name: 'Bench lead',
-      trigger: {
-        type: 'webhook', path: 'lead', auth: { type: 'none' },
-        payloadSchema: { type: 'object', required: ['email'], properties: { email: { type: 'string', format: 'email' }, budget: { type: 'number', minimum: 0 } } },
-        idempotencyKey: { var: 'payload.email' }, dedupeWindow: '24h',
-      },
-      nodes: [
-        { id: 'score', type: 'compute', set: { fit: { if: [{ '>=': [{ var: 'payload.budget' }, 5000] }, 80, 30] } } },
-        { id: 'route', type: 'route', rules: [{ port: 'fast', when: { '>=': [{ var: 'vars.fit' }, 70] } }], default: 'slow' },
-        { id: 'notify', type: 'action', action: 'http.request', params: { method: 'POST', url: `${receiverUrl}/crm`, body: { email: '{{payload.email}}', fit: '{{vars.fit}}' } } },
-        { id: 'fast-end', type: 'end' },
-        { id: 'slow-end', type: 'end' },
-      ],
-      edges: [
-        { from: 'trigger', to: 'score' }, { from: 'score', to: 'route' },
-        { from: 'route', port: 'fast', to: 'notify' }, { from: 'route', port: 'slow', to: 'slow-end' },
-        { from: 'notify', to: 'fast-end' },
-      ],
-    }),
-  );
+  writeFileSync(join(dir, 'bench-lead.json'), JSON.stringify(benchLeadFlow(receiverUrl)));
   return dir;
 }
 
@@ -171,6 +177,7 @@ export async function load(url: string, opts: { seconds: number; connections?: n
 export async function seedFinishedRuns(dataDir: string, n: number, records = 0, databaseUrl?: string): Promise<void> {
   if (n === 0 && records === 0) return;
   const store = await createStore({ dataDir, fsync: false, databaseUrl });
+  const flow = benchLeadFlow('http://127.0.0.1:9/');
   // one run a second, the last a minute ago: inside any retention period, so the history measured stays
   // stored (a history months old was pruned by the retention pass every start begins — during round 1)
   const t0 = Date.now() - 60_000 - n * 1000;
@@ -188,7 +195,9 @@ export async function seedFinishedRuns(dataDir: string, n: number, records = 0, 
       ],
       createdAt: at, startedAt: at, updatedAt: at, endedAt: at,
     };
-    batch.push(store.createRun(run, { flowId: 'bench-lead', key: run.idempotencyKey!, expiresAt: at, now: at }));
+    // with its KPI fact, as the runtime writes one for every finished run (else the retention pass each
+    // start begins would compute and write 100k of them while the rounds run)
+    batch.push(store.createRun(run, { flowId: 'bench-lead', key: run.idempotencyKey!, expiresAt: at, now: at }).then(() => recordRunFact(store, run, flow)));
     if (batch.length >= 2000) await Promise.all(batch.splice(0));
   }
   await Promise.all(batch);
