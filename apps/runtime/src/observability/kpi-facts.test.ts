@@ -4,6 +4,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Flow, Run, Step } from '@flowdesk/schema';
 import { createMemoryStore } from '../store/memory/index.ts';
 import type { Store } from '../store/types.ts';
+import { ManualClock } from '../clock.ts';
+import type { TimerHandler } from '../runner/scheduler.ts';
+import { RETENTION_LAST_RUN_ID, scheduleRetention } from './retention-schedule.ts';
 import { backfillRunFacts, getBaseline, kpisFromStore, listRunFacts, queueDepths, recordRunFact, retentionDaysFromEnv, runRetention, setBaseline, weeklyReportFromStore } from './kpi-facts.ts';
 
 const leadFlow: Flow = {
@@ -165,6 +168,42 @@ describe('KPI facts in the store', () => {
     expect(await backfillRunFacts(store, 2)).toBe(1);
     expect(await backfillRunFacts(store, 2)).toBe(0);
     expect((await listRunFacts(store)).map((f) => f.runId).sort()).toEqual(['r0', 'r1', 'r2', 'r3']);
+  });
+
+  it('backfill over a window looks only at runs that ended since then, each fact by its id, not every fact stored', async () => {
+    await store.deleteDoc('kpiFacts', 'run:r1'); // ended 2026-11-24
+    await store.deleteDoc('kpiFacts', 'run:r3'); // ended 2026-11-26
+    let listed = 0;
+    const listDocs = store.listDocs.bind(store) as typeof store.listDocs;
+    store.listDocs = ((c: Parameters<typeof store.listDocs>[0]) => (listed++, listDocs(c))) as typeof store.listDocs;
+    expect(await backfillRunFacts(store, 2, '2026-11-25T00:00:00.000Z')).toBe(1);
+    expect(listed).toBe(0);
+    expect((await listRunFacts(store)).map((f) => f.runId).sort()).toEqual(['r0', 'r2', 'r3']);
+    // the whole history (the first pass) finds the older one too
+    expect(await backfillRunFacts(store, 2)).toBe(1);
+    expect((await listRunFacts(store)).map((f) => f.runId).sort()).toEqual(['r0', 'r1', 'r2', 'r3']);
+  });
+
+  it('the daily pass reads the whole history the first time, then only the runs that ended since the pass before', async () => {
+    const handlers = new Map<string, TimerHandler>();
+    const clock = new ManualClock(Date.parse('2026-11-26T12:00:00.000Z'));
+    const log = { info: () => {}, warn: () => {}, error: () => {} };
+    await scheduleRetention({ store, scheduler: { on: (k, h) => void handlers.set(k, h) }, clock, log, days: 365 });
+    const pass = async () => {
+      const t = await store.getTimer('retention');
+      expect(t?.dueAt).toBe(new Date(clock.now()).toISOString()); // overdue at start, then a day after each pass
+      await handlers.get('retention')!(t!);
+      return store.getDoc('settings', RETENTION_LAST_RUN_ID);
+    };
+    await store.deleteDoc('kpiFacts', 'run:r1');
+    expect(await pass()).toMatchObject({ at: '2026-11-26T12:00:00.000Z', factsWritten: 1, pruned: 0 });
+    // a day later: r1's fact lost again (older than the pass before), r5 ended since without its fact
+    const r5 = leadRun('r5', '2026-11-26T18:00:00.000Z', 1);
+    await store.createRun(r5);
+    await store.deleteDoc('kpiFacts', 'run:r1');
+    clock.set('2026-11-27T12:00:00.000Z');
+    expect(await pass()).toMatchObject({ at: '2026-11-27T12:00:00.000Z', factsWritten: 1 });
+    expect((await listRunFacts(store)).map((f) => f.runId).sort()).toEqual(['r0', 'r2', 'r3', 'r5']);
   });
 
   it("backfill writes a page's facts together (one journal write for the page, not one wait per fact)", async () => {

@@ -52,16 +52,22 @@ export async function listRunFacts(store: Store): Promise<RunFact[]> {
 /**
  * Makes sure every finished run in the store has its fact (runs finished before facts were recorded,
  * or a crash between the run's last save and its fact). Call before pruning. Returns how many it wrote.
+ * With `endedFrom`, only the runs that ended at or after it are looked at.
  */
-export async function backfillRunFacts(store: Store, pageSize = 500): Promise<number> {
-  const have = new Set((await store.listDocs('kpiFacts')).map((d) => d.id));
+export async function backfillRunFacts(store: Store, pageSize = 500, endedFrom?: string): Promise<number> {
+  // every fact's id at once for the whole history; for a window, each candidate's own fact is looked up
+  const have = endedFrom === undefined ? new Set((await store.listDocs('kpiFacts')).map((d) => d.id)) : undefined;
+  const lacksFact = async (run: Run): Promise<boolean> =>
+    have ? !have.has(RUN_FACT_PREFIX + run.id) : (await store.getDoc('kpiFacts', RUN_FACT_PREFIX + run.id)) === undefined;
   let written = 0;
   let before: string | undefined;
   for (;;) {
-    const page = await store.listRuns({ limit: pageSize, ...(before ? { before } : {}) });
+    const page = await store.listRuns({ limit: pageSize, ...(before ? { before } : {}), ...(endedFrom ? { endedFrom } : {}) });
     if (page.length === 0) break;
     // a page's facts together: one journal write for the page, not one (and an interval's wait) per fact
-    const missing = page.filter((run) => isTerminal(run.status) && !have.has(RUN_FACT_PREFIX + run.id));
+    const finished = page.filter((run) => isTerminal(run.status));
+    const lacking = await Promise.all(finished.map(lacksFact));
+    const missing = finished.filter((_, i) => lacking[i]);
     written += (await Promise.all(missing.map((run) => recordRunFact(store, run)))).filter(Boolean).length;
     before = page[page.length - 1].id;
     if (page.length < pageSize) break;
@@ -178,11 +184,17 @@ export const DEFAULT_RETENTION_DAYS = 30;
  * runs that ended more than `days` (FLOWDESK_RETENTION_DAYS, default 30) before `now`. The facts stay,
  * so KPIs over the pruned period do not change.
  */
-export async function runRetention(store: Store, q: { now: string; days?: number }): Promise<{ factsWritten: number; pruned: number; before: string }> {
+/**
+ * The daily retention pass: missing KPI facts written first, then the runs past the window pruned.
+ * `factsEndedFrom`: look for missing facts only among runs that ended since then (the live path writes
+ * every fact; one is missing only when the process died just after its run ended) — without it, every
+ * stored run is read.
+ */
+export async function runRetention(store: Store, q: { now: string; days?: number; factsEndedFrom?: string }): Promise<{ factsWritten: number; pruned: number; before: string }> {
   const days = q.days ?? DEFAULT_RETENTION_DAYS;
   if (!Number.isFinite(days) || days < 0) throw new RangeError(`retention days must be a non-negative number, got ${days}`);
   const before = new Date(Date.parse(q.now) - days * 86_400_000).toISOString();
-  const factsWritten = await backfillRunFacts(store);
+  const factsWritten = await backfillRunFacts(store, 500, q.factsEndedFrom);
   const pruned = await store.pruneRuns(before);
   return { factsWritten, pruned, before };
 }

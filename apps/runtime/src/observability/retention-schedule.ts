@@ -10,10 +10,13 @@ import { runRetention } from './kpi-facts.ts';
 export const RETENTION_TIMER_ID = 'retention';
 export const RETENTION_LAST_RUN_ID = 'retention-last-run';
 const DAY_MS = 86_400_000;
+// A pass looks for missing KPI facts among the runs that ended since the previous pass began, less this
+// (a clock stepped back; a run that ended while that pass ran): not among the whole history every day.
+const FACTS_OVERLAP_MS = 3_600_000;
 
 export async function scheduleRetention(deps: {
   store: Store;
-  scheduler: Scheduler;
+  scheduler: Pick<Scheduler, 'on'>;
   clock: Clock;
   log: Logger;
   days: number;
@@ -25,7 +28,11 @@ export async function scheduleRetention(deps: {
   const arm = (dueMs: number) => store.putTimer({ id: RETENTION_TIMER_ID, kind: 'retention', dueAt: iso(dueMs) });
   scheduler.on('retention', async () => {
     const now = clock.now();
-    const out = { ...(await runRetention(store, { now: iso(now), days })), ...(deps.alsoPrune ? { fileOwners: await deps.alsoPrune(now) } : {}) };
+    const prev = await store.getDoc('settings', RETENTION_LAST_RUN_ID);
+    const prevAt = typeof prev?.at === 'string' ? Date.parse(prev.at) : NaN;
+    // the first pass (or after an upgrade from a release without it) reads the whole history
+    const factsEndedFrom = Number.isFinite(prevAt) ? iso(prevAt - FACTS_OVERLAP_MS) : undefined;
+    const out = { ...(await runRetention(store, { now: iso(now), days, ...(factsEndedFrom ? { factsEndedFrom } : {}) })), ...(deps.alsoPrune ? { fileOwners: await deps.alsoPrune(now) } : {}) };
     await store.putDoc('settings', { id: RETENTION_LAST_RUN_ID, at: iso(now), ...out });
     log.info(out, `retention: pruned ${out.pruned} finished run(s) that ended before ${out.before} (${out.factsWritten} KPI fact(s) written first)`);
     await arm(now + DAY_MS);

@@ -373,6 +373,27 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(await store.listRuns({ from: r5!.createdAt, to: r2!.createdAt })).toEqual([]);
       });
 
+      it('listRuns filters by end time: endedFrom (inclusive) matches finished runs only, with the cursor', async () => {
+        const runs: Run[] = [];
+        for (let i = 1; i <= 5; i++) {
+          const r = makeRun(i);
+          runs.push(r);
+          await store.createRun(r);
+        }
+        const [r1, r2, r3, r4] = runs;
+        // ended out of creation order: r3 first, then r1, r4, r2; the fifth stays open
+        await store.saveRun(finish(r3!, 'succeeded', 10));
+        await store.saveRun(finish(r1!, 'dead', 11));
+        await store.saveRun(finish(r4!, 'failed', 12));
+        await store.saveRun(finish(r2!, 'cancelled', 13));
+        expect(ids(await store.listRuns({ endedFrom: at(11) }))).toEqual([r4!.id, r2!.id, r1!.id]);
+        expect(ids(await store.listRuns({ endedFrom: at(13) }))).toEqual([r2!.id]);
+        expect(ids(await store.listRuns({ endedFrom: at(10) }))).toEqual(ids([r4!, r3!, r2!, r1!]));
+        expect(await store.listRuns({ endedFrom: at(14) })).toEqual([]);
+        expect(ids(await store.listRuns({ endedFrom: at(11), before: r4!.id, limit: 1 }))).toEqual([r2!.id]);
+        expect(ids(await store.listRuns({ endedFrom: at(11), status: 'dead' }))).toEqual([r1!.id]);
+      });
+
       it('listRuns default limit is 50', async () => {
         await Promise.all(Array.from({ length: 60 }, (_, i) => store.createRun(makeRun(i + 1))));
         const page = await store.listRuns({});

@@ -55,6 +55,7 @@ export interface RunQuery {
   before?: string; // cursor: a run id; runs created strictly before it
   from?: string; // ISO: runs created at or after it
   to?: string; // ISO: runs created strictly before it
+  endedFrom?: string; // ISO: finished runs that ended at or after it (an open run never matches)
 }
 
 export interface Timer {

@@ -619,9 +619,10 @@ export class RunIndex {
   }
 
   /** A matcher for listRuns' filters over the small fields (keys compared by their hash). */
-  matcher(q: { flowId?: string; status?: string; key?: string; record?: string; from?: string; to?: string }): (slot: number) => boolean {
+  matcher(q: { flowId?: string; status?: string; key?: string; record?: string; from?: string; to?: string; endedFrom?: string }): (slot: number) => boolean {
     const from = q.from === undefined ? -Infinity : Date.parse(q.from);
     const to = q.to === undefined ? Infinity : Date.parse(q.to);
+    const endedFrom = q.endedFrom === undefined ? undefined : Date.parse(q.endedFrom);
     const fc = q.flowId === undefined ? -1 : this.flows.find(q.flowId);
     const sc = q.status === undefined ? -1 : (STATUS_CODE.get(q.status) ?? 255);
     const kh = q.key === undefined ? undefined : keyHash(q.key);
@@ -636,6 +637,8 @@ export class RunIndex {
     }
     return (s) => {
       if (this.created[s]! < from || this.created[s]! >= to) return false;
+      // an open run's end is NaN: never at or after anything
+      if (endedFrom !== undefined && (!(this.ended[s]! >= endedFrom) || !this.isTerminal(s))) return false;
       if (q.flowId !== undefined && this.flow[s] !== fc) return false;
       if (q.status !== undefined && this.stat[s] !== sc) return false;
       const f = this.flags[s];

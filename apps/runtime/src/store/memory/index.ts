@@ -108,6 +108,7 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
           (q.key === undefined || r.idempotencyKey === q.key) &&
           (q.from === undefined || Date.parse(r.createdAt) >= Date.parse(q.from)) &&
           (q.to === undefined || Date.parse(r.createdAt) < Date.parse(q.to)) &&
+          (q.endedFrom === undefined || (r.endedAt !== undefined && isTerminal(r.status) && Date.parse(r.endedAt) >= Date.parse(q.endedFrom))) &&
           (!rec || (r.record !== undefined && (`${r.record.entity}:${r.record.key}` === rec || r.record.key === rec))),
       );
       return copy(list.slice(0, q.limit ?? 50));

@@ -458,6 +458,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       if (rq.before) where.push(`(created_at, id) < (SELECT b.created_at, b.id FROM runs b WHERE b.id = ${p(rq.before)})`);
       if (rq.from) where.push(`created_at >= ${p(rq.from)}`);
       if (rq.to) where.push(`created_at < ${p(rq.to)}`);
+      if (rq.endedFrom) where.push(`terminal AND ended_at >= ${p(rq.endedFrom)}`);
       const limit = p(rq.limit ?? 50);
       const { rows } = await q<{ doc: Run }>(
         `SELECT doc FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
