@@ -10,6 +10,7 @@ import pg from 'pg';
 import { validateFlow, type Flow, type Run } from '@flowdesk/schema';
 import { createStore } from '../apps/runtime/src/store/index.ts';
 import { recordRunFact } from '../apps/runtime/src/observability/kpi-facts.ts';
+import { RETENTION_LAST_RUN_ID } from '../apps/runtime/src/observability/retention-schedule.ts';
 
 export const REPO = resolve(import.meta.dirname, '..');
 
@@ -206,6 +207,9 @@ export async function seedFinishedRuns(dataDir: string, n: number, records = 0, 
     if (batch.length >= 2000) await Promise.all(batch.splice(0));
   }
   await Promise.all(batch);
+  // and a retention pass an hour ago, as a store in use has: else the start's overdue pass reads all of
+  // the seeded history to look for missing KPI facts while the rounds run
+  await store.putDoc('settings', { id: RETENTION_LAST_RUN_ID, at: new Date(Date.now() - 3_600_000).toISOString(), pruned: 0, factsWritten: 0 });
   await store.close();
   await settleSeed(databaseUrl);
 }
