@@ -3,7 +3,7 @@
 // deduplicated, journaled with fdatasync and answered 202, its run parked instead of executed), next to
 // a bare Express 5 route, in BENCH_ROUNDS (3) rounds of BENCH_SECONDS (8) at BENCH_CONNECTIONS (50).
 // Embedded store (lowdb) or BENCH_BACKEND=postgres.
-import { backendFromEnv, envNum, isMain, load, loadAvg, machine, medianNum, pct, startChild, startFlowdesk, startReceiverProcess, writeResult } from './lib.ts';
+import { backendFromEnv, isMain, load, loadAvg, machine, medianNum, pct, startChild, startFlowdesk, roundSettings, startReceiverProcess, writeResult } from './lib.ts';
 
 export interface AcceptOnlyRound {
   express: number;
@@ -22,9 +22,7 @@ export interface AcceptOnlyResult {
 }
 
 export async function measureAcceptOnly(): Promise<AcceptOnlyResult> {
-  const seconds = envNum('BENCH_SECONDS', 8);
-  const connections = envNum('BENCH_CONNECTIONS', 50);
-  const rounds = Math.max(1, envNum('BENCH_ROUNDS', 3));
+  const { seconds, connections, rounds } = roundSettings();
   const backend = await backendFromEnv();
   const receiver = await startReceiverProcess();
   const express = await startChild('bench/baselines/express.ts');

@@ -4,7 +4,7 @@
 // Read next to bench:rates' node:http figure: the two HTTP exchanges of one Flowdesk event are the floor
 // under its per-event cost; the rest is Flowdesk's own work.
 import http from 'node:http';
-import { envNum, isMain, loadAvg, machine, medianNum, startReceiverProcess, writeResult } from './lib.ts';
+import { isMain, loadAvg, machine, medianNum, roundSettings, startReceiverProcess, writeResult } from './lib.ts';
 
 export interface ClientCallResult {
   machine: string;
@@ -15,9 +15,7 @@ export interface ClientCallResult {
 }
 
 export async function measureClientCall(): Promise<ClientCallResult> {
-  const seconds = envNum('BENCH_SECONDS', 8);
-  const connections = envNum('BENCH_CONNECTIONS', 50);
-  const rounds = Math.max(1, envNum('BENCH_ROUNDS', 3));
+  const { seconds, connections, rounds } = roundSettings();
   const rx = await startReceiverProcess();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const body = JSON.stringify({ email: 'lead@example.com', fit: 80, source: 'bench' });

@@ -437,6 +437,13 @@ export async function metric(url: string, name: string): Promise<number | undefi
 }
 
 export const fmt = (n: number | undefined, w = 7, digits = 0): string => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits)).padStart(w);
+/** BENCH_SECONDS (8) per measurement, BENCH_CONNECTIONS (50) in flight, BENCH_ROUNDS (3): the settings every round-based bench reads. */
+export const roundSettings = (): { seconds: number; connections: number; rounds: number } => ({
+  seconds: envNum('BENCH_SECONDS', 8),
+  connections: envNum('BENCH_CONNECTIONS', 50),
+  rounds: Math.max(1, envNum('BENCH_ROUNDS', 3)),
+});
+
 export const pct = (a: number, b: number): number => (b > 0 ? (a / b) * 100 : NaN);
 
 /**
