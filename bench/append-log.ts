@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppendLog, newStats } from '../apps/runtime/src/store/lowdb/append-log.ts';
-import { envList, envNum, fmt, isMain, loadAvg, machine, medianNum, writeResult } from './lib.ts';
+import { closedLoop, envList, envNum, fmt, isMain, loadAvg, machine, medianNum, writeResult } from './lib.ts';
 
 const LINE = Buffer.from(`${JSON.stringify({ h: { id: 'x'.repeat(36) }, d: { payload: 'y'.repeat(600) } })}\n`);
 
@@ -60,16 +60,7 @@ async function pacedRun(depth: number, rate: number, seconds: number): Promise<{
 
 async function saturated(depth: number, concurrency: number, seconds: number): Promise<{ perSec: number; fsyncsPerSec: number }> {
   return withLog(depth, async (log, stats) => {
-    const end = performance.now() + seconds * 1000;
-    let n = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < end) {
-          await log.append(LINE).done;
-          n++;
-        }
-      }),
-    );
+    const n = await closedLoop(concurrency, seconds, () => log.append(LINE).done);
     return { perSec: n / seconds, fsyncsPerSec: stats.fsyncs / seconds };
   });
 }

@@ -4,7 +4,7 @@
 // Read next to bench:rates' node:http figure: the two HTTP exchanges of one Flowdesk event are the floor
 // under its per-event cost; the rest is Flowdesk's own work.
 import http from 'node:http';
-import { isMain, loadAvg, machine, medianNum, roundSettings, startReceiverProcess, writeResult } from './lib.ts';
+import { closedLoop, isMain, loadAvg, machine, medianNum, roundSettings, startReceiverProcess, writeResult } from './lib.ts';
 
 export interface ClientCallResult {
   machine: string;
@@ -31,17 +31,8 @@ export async function measureClientCall(): Promise<ClientCallResult> {
   const out: ClientCallResult['rounds'] = [];
   try {
     for (let r = 0; r < rounds; r++) {
-      let n = 0;
-      const end = performance.now() + seconds * 1000;
       const c0 = process.cpuUsage();
-      await Promise.all(
-        Array.from({ length: connections }, async () => {
-          while (performance.now() < end) {
-            await call();
-            n++;
-          }
-        }),
-      );
+      const n = await closedLoop(connections, seconds, call);
       const c = process.cpuUsage(c0);
       out.push({ callsPerSec: n / seconds, cpuUsPerCall: (c.user + c.system) / n });
     }

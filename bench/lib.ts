@@ -173,7 +173,8 @@ export async function load(url: string, opts: { seconds: number; connections?: n
 
 /**
  * Writes `n` finished runs (and `records` records) straight into a data dir — or, given a database URL,
- * into PostgreSQL — through the store. The runs ended within the last `n` seconds.
+ * into PostgreSQL — through the store, as a store in use holds them: ended within the last `n` seconds,
+ * each with its KPI fact, and a retention pass recorded an hour before.
  */
 export async function seedFinishedRuns(dataDir: string, n: number, records = 0, databaseUrl?: string): Promise<void> {
   if (n === 0 && records === 0) return;
@@ -196,8 +197,7 @@ export async function seedFinishedRuns(dataDir: string, n: number, records = 0, 
       ],
       createdAt: at, startedAt: at, updatedAt: at, endedAt: at,
     };
-    // with its KPI fact, as the runtime writes one for every finished run (else the retention pass each
-    // start begins would compute and write 100k of them while the rounds run)
+    // with its KPI fact, as the runtime writes one for every finished run
     batch.push(store.createRun(run, { flowId: 'bench-lead', key: run.idempotencyKey!, expiresAt: at, now: at }).then(() => recordRunFact(store, run, flow)));
     if (batch.length >= 2000) await Promise.all(batch.splice(0));
   }
@@ -443,6 +443,24 @@ export const roundSettings = (): { seconds: number; connections: number; rounds:
   connections: envNum('BENCH_CONNECTIONS', 50),
   rounds: Math.max(1, envNum('BENCH_ROUNDS', 3)),
 });
+
+/**
+ * A closed loop: `workers` callers each run `once` again as soon as it settles, until `seconds` have
+ * passed; resolves with how many calls completed.
+ */
+export async function closedLoop(workers: number, seconds: number, once: () => Promise<unknown>): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (performance.now() < end) {
+        await once();
+        n++;
+      }
+    }),
+  );
+  return n;
+}
 
 export const pct = (a: number, b: number): number => (b > 0 ? (a / b) * 100 : NaN);
 

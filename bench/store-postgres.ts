@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { Run } from '@flowdesk/schema';
 import { createPostgresStore } from '../apps/runtime/src/store/postgres/index.ts';
 import { startPostgres } from '../test/support/postgres.ts';
-import { fmt, isMain, loadAvg, machine, writeResult } from './lib.ts';
+import { closedLoop, fmt, isMain, loadAvg, machine, writeResult } from './lib.ts';
 
 const TICKS = 100; // USER_HZ on Linux
 
@@ -122,17 +122,8 @@ export async function runStorePostgres(o: { concurrency?: number; seconds?: numb
     await new Promise((r) => setTimeout(r, 500));
     const before = await snapshot();
     const lat: number[] = [];
-    let events = 0;
-    const until = performance.now() + seconds * 1000;
     const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < until) {
-          await event(lat);
-          events++;
-        }
-      }),
-    );
+    const events = await closedLoop(concurrency, seconds, () => event(lat));
     const elapsed = (performance.now() - t0) / 1000;
     const after = await snapshot();
     lat.sort((a, b) => a - b);

@@ -182,13 +182,9 @@ export const DEFAULT_RETENTION_DAYS = 30;
 /**
  * The daily retention job's work: make sure every finished run has its KPI fact, then prune finished
  * runs that ended more than `days` (FLOWDESK_RETENTION_DAYS, default 30) before `now`. The facts stay,
- * so KPIs over the pruned period do not change.
- */
-/**
- * The daily retention pass: missing KPI facts written first, then the runs past the window pruned.
- * `factsEndedFrom`: look for missing facts only among runs that ended since then (the live path writes
- * every fact; one is missing only when the process died just after its run ended) — without it, every
- * stored run is read.
+ * so KPIs over the pruned period do not change. `factsEndedFrom`: look for missing facts only among runs
+ * that ended since then (the live path writes every fact; one is missing only when the process died just
+ * after its run ended) — without it, every stored run is read.
  */
 export async function runRetention(store: Store, q: { now: string; days?: number; factsEndedFrom?: string }): Promise<{ factsWritten: number; pruned: number; before: string }> {
   const days = q.days ?? DEFAULT_RETENTION_DAYS;

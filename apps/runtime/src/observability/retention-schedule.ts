@@ -26,10 +26,14 @@ export async function scheduleRetention(deps: {
   const { store, scheduler, clock, log, days } = deps;
   const iso = (ms: number) => new Date(ms).toISOString();
   const arm = (dueMs: number) => store.putTimer({ id: RETENTION_TIMER_ID, kind: 'retention', dueAt: iso(dueMs) });
+  /** when the last pass ran (ms), NaN when none has */
+  const lastPassAt = async (): Promise<number> => {
+    const last = await store.getDoc('settings', RETENTION_LAST_RUN_ID);
+    return typeof last?.at === 'string' ? Date.parse(last.at) : NaN;
+  };
   scheduler.on('retention', async () => {
     const now = clock.now();
-    const prev = await store.getDoc('settings', RETENTION_LAST_RUN_ID);
-    const prevAt = typeof prev?.at === 'string' ? Date.parse(prev.at) : NaN;
+    const prevAt = await lastPassAt();
     // the first pass (or after an upgrade from a release without it) reads the whole history
     const factsEndedFrom = Number.isFinite(prevAt) ? iso(prevAt - FACTS_OVERLAP_MS) : undefined;
     const out = { ...(await runRetention(store, { now: iso(now), days, ...(factsEndedFrom ? { factsEndedFrom } : {}) })), ...(deps.alsoPrune ? { fileOwners: await deps.alsoPrune(now) } : {}) };
@@ -37,8 +41,7 @@ export async function scheduleRetention(deps: {
     log.info(out, `retention: pruned ${out.pruned} finished run(s) that ended before ${out.before} (${out.factsWritten} KPI fact(s) written first)`);
     await arm(now + DAY_MS);
   });
-  const last = await store.getDoc('settings', RETENTION_LAST_RUN_ID);
-  const lastAt = typeof last?.at === 'string' ? Date.parse(last.at) : NaN;
+  const lastAt = await lastPassAt();
   const now = clock.now();
   // overdue: due now, so the first timer pass (right after start) runs it
   if (!(now - lastAt < DAY_MS)) await arm(now);
