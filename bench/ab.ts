@@ -9,17 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   drain, envNum, fmt, isMain, load, loadAvg, lowdbBackend, machine, medianNum, paced, pct, REPO, runtimeEntry, startChild, startFlowdesk,
-  startReceiverProcess, writeResult, type LoadResult, type Runtime,
+  runtimeWindow, startReceiverProcess, writeResult, type LoadResult, type Runtime, type RuntimeWindow,
 } from './lib.ts';
 
-interface LoopWindow {
-  /** event-loop delay over the window, ms */
-  lagP99: number;
-  lagMax: number;
-  /** GC pause time in the window, ms, and the number of pauses */
-  gcMs: number;
-  gcCount: number;
-}
 
 /** CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat (Linux). */
 function cpuSeconds(pid: number): number {
@@ -41,30 +33,15 @@ async function saturate(rt: Runtime, seconds: number, connections: number, tag: 
 
 interface Side {
   sat: Sat[];
-  paced: (LoadResult & LoopWindow)[];
+  paced: (LoadResult & RuntimeWindow)[];
 }
 
-async function metrics(url: string): Promise<string> {
-  return (await fetch(`${url}/metrics`)).text();
-}
-const sample = (text: string, name: string): number => {
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'gm'))) sum += Number(m[1]);
-  return sum;
-};
-
-async function pacedWithLoop(rt: Runtime, seconds: number, rate: number, connections: number, tag: string): Promise<LoadResult & LoopWindow> {
-  const before = await metrics(rt.url); // resets the loop-delay histogram
+async function pacedWithLoop(rt: Runtime, seconds: number, rate: number, connections: number, tag: string): Promise<LoadResult & RuntimeWindow> {
+  const window = await runtimeWindow(rt.url);
   const r = await paced(rt.url, { seconds, rate, connections, tag });
-  const after = await metrics(rt.url);
+  const w = await window();
   await drain(rt.url);
-  return {
-    ...r,
-    lagP99: sample(after, 'nodejs_eventloop_lag_p99_seconds') * 1000,
-    lagMax: sample(after, 'nodejs_eventloop_lag_max_seconds') * 1000,
-    gcMs: (sample(after, 'nodejs_gc_duration_seconds_sum') - sample(before, 'nodejs_gc_duration_seconds_sum')) * 1000,
-    gcCount: sample(after, 'nodejs_gc_duration_seconds_count') - sample(before, 'nodejs_gc_duration_seconds_count'),
-  };
+  return { ...r, ...w };
 }
 
 export async function runAB(): Promise<unknown> {
@@ -107,7 +84,7 @@ export async function runAB(): Promise<unknown> {
       const p = sides[k].paced[i]!;
       console.log(`${k} sat.               ${fmt(s.acceptedPerSec, 10)}  ${fmt(pct(s.acceptedPerSec, expressSat[i]!.acceptedPerSec), 9)}%  ${fmt(s.p50, 7, 1)}  ${fmt(s.p99, 7, 1)}  ${fmt(s.max)}                                    ${fmt(s.cpuUsPerEvent, 12)}`);
       console.log(
-        `${k} @${rate}/s            ${fmt(p.acceptedPerSec, 10)}              ${fmt(p.p50, 7, 1)}  ${fmt(p.p99, 7, 1)}  ${fmt(p.max)}  ${fmt(p.lagP99, 11, 1)}  ${fmt(p.lagMax, 11, 1)}  ${fmt(p.gcMs, 6, 0)} (${p.gcCount})`,
+        `${k} @${rate}/s            ${fmt(p.acceptedPerSec, 10)}              ${fmt(p.p50, 7, 1)}  ${fmt(p.p99, 7, 1)}  ${fmt(p.max)}  ${fmt(p.lagP99, 11, 1)}  ${fmt(p.lagMax, 11, 1)}  ${fmt(p.gcMs, 6, 0)} (${p.gcCount}, ${p.majorGcs} major)  answer p99 inside ${fmt(p.answerP99, 0, 1)} ms`,
       );
     }
   }

@@ -544,3 +544,76 @@ export function dataDirBytes(dir: string): { total: number; runs: number } {
   return { total, runs };
 }
 
+
+/** What the runtime saw itself during a load, from two scrapes of its /metrics (see runtimeWindow). */
+export interface RuntimeWindow {
+  /** webhook answers timed inside the runtime (flowdesk_webhook_duration_seconds on the bench path) */
+  answers: number;
+  /** their p99, ms, interpolated within the histogram's bucket as Prometheus' histogram_quantile does */
+  answerP99: number;
+  /** event-loop delay over the window (prom-client resets it at each scrape), ms */
+  lagP99: number;
+  lagMax: number;
+  /** GC pause time in the window, ms, and the number of pauses (major: mark-compacts) */
+  gcMs: number;
+  gcCount: number;
+  majorGcs: number;
+}
+
+const metricsText = async (url: string): Promise<string> => (await fetch(`${url}/metrics`)).text();
+
+/** The sum of a metric's samples whose labels contain `labels` (e.g. `path="lead"`). */
+export function metricSum(text: string, name: string, labels = ''): number {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? ([0-9.eE+-]+)$`, 'gm'))) if ((m[1] ?? '').includes(labels)) sum += Number(m[2]);
+  return sum;
+}
+
+/** A histogram's cumulative buckets (le → count) for the samples matching `labels`. */
+function buckets(text: string, name: string, labels: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} ([0-9.eE+-]+)$`, 'gm'))) {
+    if (!m[1].includes(labels)) continue;
+    const le = /le="([^"]+)"/.exec(m[1])?.[1];
+    if (le !== undefined) out.set(le === '+Inf' ? Infinity : Number(le), Number(m[2]));
+  }
+  return out;
+}
+
+/** Quantile q of the observations between two scrapes of a histogram (linear within the bucket). */
+export function windowQuantile(before: string, after: string, name: string, labels: string, q: number): { count: number; value: number } {
+  const a = buckets(after, name, labels);
+  const b = buckets(before, name, labels);
+  const les = [...a.keys()].sort((x, y) => x - y);
+  const total = (a.get(Infinity) ?? 0) - (b.get(Infinity) ?? 0);
+  if (total <= 0) return { count: 0, value: NaN };
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const le of les) {
+    const c = (a.get(le) ?? 0) - (b.get(le) ?? 0);
+    if (c >= rank) return { count: total, value: le === Infinity ? prevLe : prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(1, c - prevCount) };
+    prevLe = le;
+    prevCount = c;
+  }
+  return { count: total, value: prevLe };
+}
+
+/** Scrapes the runtime's /metrics now; the returned function scrapes again and gives the window between. */
+export async function runtimeWindow(url: string, hookPath = 'lead'): Promise<() => Promise<RuntimeWindow>> {
+  const before = await metricsText(url); // also resets the loop-delay histogram
+  return async () => {
+    const after = await metricsText(url);
+    const answer = windowQuantile(before, after, 'flowdesk_webhook_duration_seconds', `path="${hookPath}"`, 0.99);
+    const delta = (name: string, labels = '') => metricSum(after, name, labels) - metricSum(before, name, labels);
+    return {
+      answers: answer.count,
+      answerP99: answer.value * 1000,
+      lagP99: metricSum(after, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+      lagMax: metricSum(after, 'nodejs_eventloop_lag_max_seconds') * 1000,
+      gcMs: delta('nodejs_gc_duration_seconds_sum') * 1000,
+      gcCount: delta('nodejs_gc_duration_seconds_count'),
+      majorGcs: delta('nodejs_gc_duration_seconds_count', 'kind="major"'),
+    };
+  };
+}

@@ -10,7 +10,7 @@
 //   sends each connection's per-second quota in a burst and so adds its own queueing to the latency.
 import {
   backendFromEnv, badRuns, drain, envList, envNum, fmt, isMain, load, loadAvg, machine, median, medianNum, paced, pct,
-  startChild, startFlowdesk, startReceiverProcess, writeResult, type Backend, type LoadResult,
+  runtimeWindow, startChild, startFlowdesk, startReceiverProcess, writeResult, type Backend, type LoadResult, type RuntimeWindow,
 } from './lib.ts';
 
 export interface RatePoint extends LoadResult {
@@ -23,6 +23,8 @@ export interface RatePoint extends LoadResult {
   /** accepted runs / terminalS */
   completedPerSec: number;
   badRuns: number;
+  /** what the runtime saw itself (fixed rates only): its answer p99, loop delay, GC */
+  inside?: RuntimeWindow;
 }
 
 export interface Round {
@@ -65,10 +67,12 @@ const send = (url: string, opts: { seconds: number; connections: number; rate?: 
   opts.rate && pacer() === 'paced' ? paced(url, { ...opts, rate: opts.rate }) : load(url, opts);
 
 export async function measurePoint(url: string, opts: { seconds: number; connections: number; rate?: number; tag: string }): Promise<RatePoint> {
+  const window = opts.rate ? await runtimeWindow(url) : undefined;
   const r = await send(url, opts);
+  const inside = await window?.();
   const drainS = await drain(url);
   const terminalS = r.durationS + drainS;
-  return { ...r, target: opts.rate, drainS, terminalS, completedPerSec: r.accepted / terminalS, badRuns: await badRuns(url) };
+  return { ...r, target: opts.rate, drainS, terminalS, completedPerSec: r.accepted / terminalS, badRuns: await badRuns(url), ...(inside ? { inside } : {}) };
 }
 
 export async function runRates(backend: Backend, o: { seconds?: number; rates?: number[]; rounds?: number; connections?: number } = {}): Promise<RatesResult> {
@@ -143,6 +147,13 @@ export function printRates(r: RatesResult): void {
     row(`express 5 sat. (round ${i + 1})`, rd.express);
     row(`flowdesk sat.  (round ${i + 1})`, rd.flowdesk, undefined, rd.flowdesk);
   });
+  for (const p of r.fixed) {
+    const w = p.inside;
+    if (!w) continue;
+    console.log(
+      `inside the runtime @${p.target}/s: webhook answer p99 ${fmt(w.answerP99, 0, 1)} ms (${w.answers} answers), event-loop delay p99 ${fmt(w.lagP99, 0, 1)} ms / max ${fmt(w.lagMax, 0, 0)} ms, GC ${fmt(w.gcMs, 0, 0)} ms in ${w.gcCount} pauses (${w.majorGcs} mark-compacts)`,
+    );
+  }
   console.log(`per round flowdesk / express 5: ${r.rounds.map((rd) => `${rd.vsExpressPct.toFixed(0)}%`).join(', ')}`);
   console.log(
     // issue 18's targets: ≥ 90% of Express on the embedded store, ≥ 50% on PostgreSQL; p99 ≤ 5 ms embedded

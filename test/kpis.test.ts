@@ -305,6 +305,10 @@ describe('a seeded month through the runtime', () => {
     };
     expect(sample('flowdesk_webhook_responses_total', { path: 'lead', status: '202' })).toBe(500);
     expect(sample('flowdesk_webhook_responses_total', { path: 'lead', status: '422' })).toBe(12);
+    // every answer on the path is timed, the refusals too; a 202 waited for its event's fdatasync
+    expect(sample('flowdesk_webhook_duration_seconds_count', { path: 'lead' })).toBe(512);
+    expect(sample('flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '+Inf' })).toBe(512);
+    expect(sample('flowdesk_webhook_duration_seconds_sum', { path: 'lead' })).toBeGreaterThan(0);
     const byStatus = new Map<string, number>();
     for (const r of leadRuns) if (finished(r)) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
     for (const [status, n] of byStatus) expect(sample('flowdesk_runs_total', { flow: 'lead-qualification', status })).toBe(n);

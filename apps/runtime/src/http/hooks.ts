@@ -51,10 +51,18 @@ interface Answer {
   fail(status: number, reason: string, errors?: FieldError[], headers?: Record<string, string>): void;
 }
 
+/** When a webhook request's headers arrived (performance.now()), kept on its response for the duration metric. */
+const RECEIVED = Symbol('flowdesk.webhookReceived');
+type TimedResponse = ServerResponse & { [RECEIVED]?: number };
+const sinceReceived = (res: TimedResponse): number | undefined => {
+  const t = res[RECEIVED];
+  return t === undefined ? undefined : performance.now() - t;
+};
+
 /** Returns the handler for POST and OPTIONS /hooks/<path>; other requests go on to Express. */
 export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: ServerResponse) => void {
   const respond = (res: ServerResponse, path: string, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    ctx.metrics?.webhookResponse(path, status);
+    ctx.metrics?.webhookResponse(path, status, sinceReceived(res));
     const json = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'x-content-type-options': 'nosniff', ...headers });
     res.end(json);
@@ -74,7 +82,7 @@ export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: S
         ctx.log.error({ path, why: target.misconfigured }, 'webhook redirect not sent');
         return false;
       }
-      ctx.metrics?.webhookResponse(path, status);
+      ctx.metrics?.webhookResponse(path, status, sinceReceived(res));
       res.writeHead(303, { location: target.url, 'content-length': 0, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', ...cors });
       res.end();
       return true;
@@ -196,7 +204,7 @@ export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: S
       if (!stored || stored.doc.trigger.type !== 'webhook') return respond(res, path, 404, { error: `no active webhook trigger at /hooks/${path}` });
       const p = preflight(req, stored.doc.trigger);
       if (p.status === 403) return respond(res, path, 403, { error: p.error });
-      ctx.metrics?.webhookResponse(path, 204);
+      ctx.metrics?.webhookResponse(path, 204, sinceReceived(res));
       res.writeHead(204, p.headers);
       return void res.end();
     }
@@ -264,6 +272,7 @@ export function hooksHandler(ctx: RuntimeContext): (req: IncomingMessage, res: S
   }
 
   return (req, res) => {
+    (res as TimedResponse)[RECEIVED] = performance.now();
     const url = req.url ?? '';
     const q = url.indexOf('?');
     let path: string;

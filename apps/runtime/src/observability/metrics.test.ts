@@ -58,10 +58,10 @@ describe('metrics', () => {
     m.stepFinished('lead-qualification', 'crm', 40); // 0.04 s
     m.stepFinished('lead-qualification', 'crm', 120); // 0.12 s
     m.stepFinished('lead-qualification', 'score', 0.5);
-    m.webhookResponse('lead', 202);
-    m.webhookResponse('lead', 202);
+    m.webhookResponse('lead', 202, 0.8);
+    m.webhookResponse('lead', 202, 30);
     m.webhookResponse('lead', 422);
-    m.webhookResponse('nope', '404');
+    m.webhookResponse('nope', '404', 0.2);
     let calls = 0;
     m.setQueueDepthSource(async () => {
       calls += 1;
@@ -99,6 +99,15 @@ describe('metrics', () => {
     expect(value(ss, 'flowdesk_webhook_responses_total', { path: 'lead', status: '202' })).toBe(2);
     expect(value(ss, 'flowdesk_webhook_responses_total', { path: 'lead', status: '422' })).toBe(1);
     expect(value(ss, 'flowdesk_webhook_responses_total', { path: 'nope', status: '404' })).toBe(1);
+    // answer times by path: the untimed 422 counts as a response only
+    expect(types.get('flowdesk_webhook_duration_seconds')).toBe('histogram');
+    expect(value(ss, 'flowdesk_webhook_duration_seconds_count', { path: 'lead' })).toBe(2);
+    expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '0.0005' })).toBe(0);
+    expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '0.001' })).toBe(1);
+    expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '0.025' })).toBe(1);
+    expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '0.05' })).toBe(2);
+    expect(value(ss, 'flowdesk_webhook_duration_seconds_sum', { path: 'lead' })).toBeCloseTo(0.0308, 12);
+    expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'nope', le: '0.0005' })).toBe(1);
 
     // default process metrics
     expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
@@ -135,12 +144,15 @@ describe('metrics', () => {
   it('label values are escaped; webhook path labels are capped', async () => {
     const m = createMetrics({ defaultMetrics: false });
     m.runFinished('we"ird\\flow', 'succeeded');
-    for (let i = 0; i < MAX_WEBHOOK_PATHS + 5; i += 1) m.webhookResponse(`probe-${i}`, 404);
+    for (let i = 0; i < MAX_WEBHOOK_PATHS + 5; i += 1) m.webhookResponse(`probe-${i}`, 404, 1);
     const ss = parse(await m.text()).samples;
     expect(value(ss, 'flowdesk_runs_total', { flow: 'we"ird\\flow' })).toBe(1);
     const hooks = find(ss, 'flowdesk_webhook_responses_total', {});
     expect(hooks).toHaveLength(MAX_WEBHOOK_PATHS + 1);
     expect(value(ss, 'flowdesk_webhook_responses_total', { path: 'other', status: '404' })).toBe(5);
+    // the answer times are capped the same way
+    expect(find(ss, 'flowdesk_webhook_duration_seconds_count', {})).toHaveLength(MAX_WEBHOOK_PATHS + 1);
+    expect(value(ss, 'flowdesk_webhook_duration_seconds_count', { path: 'other' })).toBe(5);
   });
 
   it('the hot path resolves each labelled child once, then only counts (speed itself is measured by bench/)', async () => {

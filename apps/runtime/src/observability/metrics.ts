@@ -18,7 +18,8 @@ export interface Metrics {
   readonly contentType: string;
   runFinished(flowId: string, status: string): void;
   stepFinished(flowId: string, nodeId: string, ms: number): void;
-  webhookResponse(path: string, status: number | string): void;
+  /** A webhook answered; `ms` from its request's headers to the answer (undefined: not timed). */
+  webhookResponse(path: string, status: number | string, ms?: number): void;
   /** A request or connection refused by a security check (host, cross_site, slow_body, …). */
   securityRefusal(kind: string): void;
   /** Read at each scrape to set flowdesk_queue_depth{queue="timers"|"dead_letters"|"reviews"|"runner"}. */
@@ -30,6 +31,12 @@ export interface Metrics {
 
 /** Step durations are mostly milliseconds (compute, route) to tens of seconds (slow HTTP dependencies). */
 export const STEP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/**
+ * Webhook answers: a 202 waits for its event's fdatasync (about a millisecond on an SSD); the upper
+ * buckets catch a stalled loop or a slow disk.
+ */
+export const WEBHOOK_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Distinct webhook paths kept as labels; beyond this (404 probes for random paths) they count as "other". */
 export const MAX_WEBHOOK_PATHS = 200;
@@ -66,6 +73,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     name: 'flowdesk_webhook_responses_total',
     help: 'Responses to POST /hooks/:path by path and HTTP status',
     labelNames: ['path', 'status'] as const,
+    registers: [registry],
+  });
+
+  const webhookTimes = new Histogram({
+    name: 'flowdesk_webhook_duration_seconds',
+    help: 'Time from a webhook request\'s headers to its answer, by path (a 202 includes making the event durable)',
+    labelNames: ['path'] as const,
+    buckets: WEBHOOK_BUCKETS,
     registers: [registry],
   });
 
@@ -106,6 +121,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const runChild = cached2((flow, status) => runs.labels(flow, status));
   const stepChild = cached2((flow, node) => steps.labels(flow, node));
   const hookChild = cached2((path, status) => webhooks.labels(path, status));
+  const hookTimes = new Map<string, { observe(v: number): void }>();
   const statusText = new Map<number, string>();
   const paths = new Set<string>();
 
@@ -118,7 +134,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     stepFinished(flowId, nodeId, ms) {
       stepChild(flowId, nodeId).observe(ms / 1000);
     },
-    webhookResponse(path, status) {
+    webhookResponse(path, status, ms) {
       let s: string;
       if (typeof status === 'number') {
         let t = statusText.get(status);
@@ -130,6 +146,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         else paths.add(path);
       }
       hookChild(path, s).inc();
+      if (ms === undefined) return;
+      let t = hookTimes.get(path);
+      if (t === undefined) hookTimes.set(path, (t = webhookTimes.labels(path)));
+      t.observe(ms / 1000);
     },
     securityRefusal(kind) {
       refusals.labels(kind).inc();
