@@ -5,30 +5,24 @@
 //   BENCH_A (apps/runtime/dist-base/main.mjs: build it with `git stash; npm run build:runtime; cp -r
 //   apps/runtime/dist apps/runtime/dist-base; git stash pop`), BENCH_B (this checkout's bundle),
 //   BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_RATE (1000).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   drain, envNum, fmt, isMain, load, loadAvg, lowdbBackend, machine, medianNum, paced, pct, REPO, runtimeEntry, startChild, startFlowdesk,
-  runtimeWindow, startReceiverProcess, writeResult, type LoadResult, type Runtime, type RuntimeWindow,
+  processCpuUs, runtimeWindow, startReceiverProcess, writeResult, type LoadResult, type Runtime, type RuntimeWindow,
 } from './lib.ts';
 
 
-/** CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat (Linux). */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
 
 /** Saturation plus the runtime's CPU per accepted event: unlike the rate, not moved by others' load. */
 type Sat = LoadResult & { cpuUsPerEvent: number };
 
 async function saturate(rt: Runtime, seconds: number, connections: number, tag: string): Promise<Sat> {
   await drain(rt.url);
-  const c0 = cpuSeconds(rt.pid);
+  const c0 = processCpuUs(rt.pid);
   const r = await load(rt.url, { seconds, connections, tag });
   await drain(rt.url); // the runs' work counts too
-  return { ...r, cpuUsPerEvent: ((cpuSeconds(rt.pid) - c0) / Math.max(1, r.accepted)) * 1e6 };
+  return { ...r, cpuUsPerEvent: (processCpuUs(rt.pid) - c0) / Math.max(1, r.accepted) };
 }
 
 interface Side {

@@ -617,3 +617,10 @@ export async function runtimeWindow(url: string, hookPath = 'lead'): Promise<() 
     };
   };
 }
+
+/** CPU time (user + system) a process has used so far, µs, from /proc/<pid>/stat (Linux; 10 ms ticks). */
+export function processCpuUs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) * 10_000; // utime, stime in clock ticks (USER_HZ = 100)
+}

@@ -17,7 +17,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { join } from 'node:path';
-import { dataDirBytes, machine, loadAvg, REPO, RUNTIME_NODE_FLAGS, rssOf, runtimeEntry, startChild, tmp, writeResult } from './lib.ts';
+import { dataDirBytes, machine, loadAvg, processCpuUs, REPO, RUNTIME_NODE_FLAGS, rssOf, runtimeEntry, startChild, tmp, writeResult } from './lib.ts';
 import { cpSync, mkdirSync } from 'node:fs';
 
 function args(argv: string[]): { minutes: number; rate: number; interval: number; prof?: string; entry?: string } {
@@ -142,12 +142,7 @@ interface Sample {
   cpuMsPerEvent: number;
 }
 
-/** CPU time (user + system) a process has used, ms, from /proc/<pid>/stat. */
-function cpuMsOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
+const cpuMsOf = (pid: number): number => processCpuUs(pid) / 1000;
 let lastCpuMs = 0;
 const samples: Sample[] = [];
 let lat: number[] = [];
