@@ -551,7 +551,10 @@ export interface RuntimeWindow {
   answers: number;
   /** their p99, ms, interpolated within the histogram's bucket as Prometheus' histogram_quantile does */
   answerP99: number;
-  /** event-loop delay over the window (prom-client resets it at each scrape), ms */
+  /**
+   * event-loop delay over the window, ms: prom-client's histogram (reset at each scrape) holds the time
+   * between its timer's samples, taken every LAG_SAMPLE_MS, so that interval is taken off
+   */
   lagP99: number;
   lagMax: number;
   /** GC pause time in the window, ms, and the number of pauses (major: mark-compacts) */
@@ -559,6 +562,9 @@ export interface RuntimeWindow {
   gcCount: number;
   majorGcs: number;
 }
+
+/** prom-client's eventLoopMonitoringPrecision (the runtime keeps its default) */
+const LAG_SAMPLE_MS = 10;
 
 const metricsText = async (url: string): Promise<string> => (await fetch(`${url}/metrics`)).text();
 
@@ -609,8 +615,8 @@ export async function runtimeWindow(url: string, hookPath = 'lead'): Promise<() 
     return {
       answers: answer.count,
       answerP99: answer.value * 1000,
-      lagP99: metricSum(after, 'nodejs_eventloop_lag_p99_seconds') * 1000,
-      lagMax: metricSum(after, 'nodejs_eventloop_lag_max_seconds') * 1000,
+      lagP99: Math.max(0, metricSum(after, 'nodejs_eventloop_lag_p99_seconds') * 1000 - LAG_SAMPLE_MS),
+      lagMax: Math.max(0, metricSum(after, 'nodejs_eventloop_lag_max_seconds') * 1000 - LAG_SAMPLE_MS),
       gcMs: delta('nodejs_gc_duration_seconds_sum') * 1000,
       gcCount: delta('nodejs_gc_duration_seconds_count'),
       majorGcs: delta('nodejs_gc_duration_seconds_count', 'kind="major"'),
