@@ -104,6 +104,7 @@ describe('metrics', () => {
     expect(value(ss, 'flowdesk_webhook_duration_seconds_count', { path: 'lead' })).toBe(2);
     expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '0.0005' })).toBe(0);
     expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '0.001' })).toBe(1);
+    expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '0.015' })).toBe(1);
     expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '0.025' })).toBe(1);
     expect(value(ss, 'flowdesk_webhook_duration_seconds_bucket', { path: 'lead', le: '0.05' })).toBe(2);
     expect(value(ss, 'flowdesk_webhook_duration_seconds_sum', { path: 'lead' })).toBeCloseTo(0.0308, 12);
