@@ -430,8 +430,10 @@ export function rssOf(pid: number): { rssMiB: number; peakMiB: number } {
 }
 
 /** One sample of a Prometheus series from the runtime's /metrics (first line with that name). */
+const metricsText = async (url: string): Promise<string> => (await fetch(`${url}/metrics`)).text();
+
 export async function metric(url: string, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await metricsText(url);
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
 }
@@ -566,10 +568,8 @@ export interface RuntimeWindow {
 /** prom-client's eventLoopMonitoringPrecision (the runtime keeps its default) */
 const LAG_SAMPLE_MS = 10;
 
-const metricsText = async (url: string): Promise<string> => (await fetch(`${url}/metrics`)).text();
-
 /** The sum of a metric's samples whose labels contain `labels` (e.g. `path="lead"`). */
-export function metricSum(text: string, name: string, labels = ''): number {
+function metricSum(text: string, name: string, labels = ''): number {
   let sum = 0;
   for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? ([0-9.eE+-]+)$`, 'gm'))) if ((m[1] ?? '').includes(labels)) sum += Number(m[2]);
   return sum;
@@ -587,7 +587,7 @@ function buckets(text: string, name: string, labels: string): Map<number, number
 }
 
 /** Quantile q of the observations between two scrapes of a histogram (linear within the bucket). */
-export function windowQuantile(before: string, after: string, name: string, labels: string, q: number): { count: number; value: number } {
+function windowQuantile(before: string, after: string, name: string, labels: string, q: number): { count: number; value: number } {
   const a = buckets(after, name, labels);
   const b = buckets(before, name, labels);
   const les = [...a.keys()].sort((x, y) => x - y);

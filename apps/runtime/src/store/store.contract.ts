@@ -128,6 +128,15 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
     afterEach(async () => {
       await h.cleanup();
     });
+    /** runs 1…n created one after another (creation order is listing order) */
+    const createRuns = async (n: number): Promise<Run[]> => {
+      const runs: Run[] = [];
+      for (let i = 1; i <= n; i++) {
+        runs.push(makeRun(i));
+        await store.createRun(runs[i - 1]!);
+      }
+      return runs;
+    };
 
     // ───────────────────────────── flows ─────────────────────────────
     describe('flows', () => {
@@ -341,12 +350,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
       });
 
       it('listRuns: newest first, with limit and the before cursor', async () => {
-        const runs: Run[] = [];
-        for (let i = 1; i <= 7; i++) {
-          const r = makeRun(i);
-          runs.push(r);
-          await store.createRun(r);
-        }
+        const runs = await createRuns(7);
         const newestFirst = ids([...runs].reverse());
         expect(ids(await store.listRuns({}))).toEqual(newestFirst);
         expect(ids(await store.listRuns({ limit: 3 }))).toEqual(newestFirst.slice(0, 3));
@@ -358,12 +362,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
       });
 
       it('listRuns filters by creation time: from (inclusive) and to (exclusive), with the cursor', async () => {
-        const runs: Run[] = [];
-        for (let i = 1; i <= 6; i++) {
-          const r = makeRun(i);
-          runs.push(r);
-          await store.createRun(r);
-        }
+        const runs = await createRuns(6);
         const [, r2, r3, r4, r5] = runs;
         expect(ids(await store.listRuns({ from: r2!.createdAt, to: r5!.createdAt }))).toEqual([r4!.id, r3!.id, r2!.id]);
         expect(ids(await store.listRuns({ from: r5!.createdAt }))).toEqual(ids([runs[5]!, r5!]));
@@ -374,12 +373,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
       });
 
       it('listRuns filters by end time: endedFrom (inclusive) matches finished runs only, with the cursor', async () => {
-        const runs: Run[] = [];
-        for (let i = 1; i <= 5; i++) {
-          const r = makeRun(i);
-          runs.push(r);
-          await store.createRun(r);
-        }
+        const runs = await createRuns(5);
         const [r1, r2, r3, r4] = runs;
         // ended out of creation order: r3 first, then r1, r4, r2; the fifth stays open
         await store.saveRun(finish(r3!, 'succeeded', 10));
