@@ -9,6 +9,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { validateFlow, type Flow, type Run } from '@flowdesk/schema';
 import { createStore } from '../apps/runtime/src/store/index.ts';
+import { npmStartCommand } from './start-command.ts';
 import { recordRunFact } from '../apps/runtime/src/observability/kpi-facts.ts';
 import { RETENTION_LAST_RUN_ID } from '../apps/runtime/src/observability/retention-schedule.ts';
 
@@ -20,14 +21,20 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** The node flags `npm start` gives the runtime (package.json): a bounded old space keeps RSS flat. */
-export const RUNTIME_NODE_FLAGS = ['--max-old-space-size=256'];
+const startCommand = npmStartCommand(REPO);
 /**
- * The environment `npm start` gives the runtime (package.json): glibc's mmap threshold fixed at 128 KB, so
- * a freed large Buffer (a journal batch, a snapshot slice, a scan chunk) goes back to the system instead
- * of raising the threshold and staying in the heap (−30 MiB RSS after 100k runs).
+ * The node flags `npm start` gives the runtime, read from package.json (a bounded old space keeps RSS
+ * flat; source maps for readable stack traces).
  */
-export const RUNTIME_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+export const RUNTIME_NODE_FLAGS = startCommand.nodeFlags;
+/**
+ * The environment `npm start` gives the runtime, read from package.json: glibc's mmap threshold fixed at
+ * 128 KB, so a freed large Buffer (a journal batch, a snapshot slice, a scan chunk) goes back to the
+ * system instead of raising the threshold and staying in the heap (−30 MiB RSS after 100k runs).
+ */
+export const RUNTIME_ENV: Record<string, string> = startCommand.env;
+/** The bundle `npm start` runs, relative to the repo. */
+export const runtimeEntryPath = startCommand.entry;
 
 /** The runtime as `npm start` runs it: the esbuild bundle (built once per benchmark process). */
 let bundled = false;
@@ -36,7 +43,7 @@ export function runtimeEntry(): string {
     execFileSync(process.execPath, [join(REPO, 'scripts/build-runtime.mjs')], { cwd: REPO, stdio: 'ignore' });
     bundled = true;
   }
-  return 'apps/runtime/dist/main.mjs';
+  return runtimeEntryPath;
 }
 
 export async function startChild(script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Child> {

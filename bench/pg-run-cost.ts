@@ -33,6 +33,21 @@ function treeCpu(root: number): number {
   return total;
 }
 
+/** A run document's bytes as JSON text and as stored (after TOAST compression, if any), and the runs' TOAST pages. */
+async function docSizes(databaseUrl: string): Promise<Record<string, number>> {
+  const c = new pg.Client(databaseUrl);
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ raw: string; stored: string; toast: string }>(
+      `SELECT avg(octet_length(doc::text)) AS raw, avg(pg_column_size(doc)) AS stored,
+         (SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE relname = 'runs') AS toast FROM runs`,
+    );
+    return { runDocJsonBytes: Number(rows[0].raw), runDocStoredBytes: Number(rows[0].stored), runsToastBytes: Number(rows[0].toast) };
+  } finally {
+    await c.end();
+  }
+}
+
 interface Snap {
   commits: number;
   ins: number;
@@ -129,6 +144,7 @@ export async function measureRunCost(entries: (string | undefined)[], rounds: nu
           await new Promise((r) => setTimeout(r, 600));
           const after = await snap();
           const h1 = await hotUpd();
+          const sizes = await docSizes(rt.databaseUrl!);
           const runs = res.accepted;
           const per = (a: number, b: number) => (a - b) / runs;
           const hotRuns = (h1.runs?.hot ?? 0) - (h0.runs?.hot ?? 0);
@@ -171,6 +187,7 @@ export async function measureRunCost(entries: (string | undefined)[], rounds: nu
               dbCpuUs: per(after.db, before.db) * 1e6,
               dbExecMs: statements.reduce((a, s) => a + s.msPerRun, 0),
               dbPlanMs: statements.reduce((a, s) => a + s.planMsPerRun, 0),
+              ...sizes,
             },
             statements,
           });
@@ -197,6 +214,7 @@ function print(c: RunCost): void {
     `per run: ${p.statements!.toFixed(2)} statements, ${p.commits!.toFixed(2)} commits, rows ins/upd/del ${p.rowsInserted!.toFixed(2)}/${p.rowsUpdated!.toFixed(2)}/${p.rowsDeleted!.toFixed(2)} (runs HOT ${p.runsHotUpdatePct!.toFixed(0)}%), ` +
       `WAL ${fmt(p.walBytes, 0)} B in ${p.walRecords!.toFixed(1)} records, ${p.walFpi!.toFixed(2)} FPI, ${p.walFlushes!.toFixed(3)} flushes; CPU runtime ${fmt(p.runtimeCpuUs, 0)} µs, database ${fmt(p.dbCpuUs, 0)} µs (executing ${(p.dbExecMs! * 1000).toFixed(0)} µs, planning ${(p.dbPlanMs! * 1000).toFixed(0)} µs)`,
   );
+  console.log(`run document: ${fmt(p.runDocJsonBytes, 0)} B as JSON, ${fmt(p.runDocStoredBytes, 0)} B stored; runs' TOAST ${fmt(p.runsToastBytes, 0)} B`);
   for (const s of c.statements.slice(0, envNum('BENCH_TOP', 14)))
     console.log(`  ${s.perRun.toFixed(3).padStart(7)}/run ${s.rowsPerCall.toFixed(1).padStart(6)} rows/call ${(s.msPerRun * 1000).toFixed(0).padStart(5)} µs/run exec ${(s.planMsPerRun * 1000).toFixed(0).padStart(4)} µs/run plan  ${s.query.slice(0, 150)}`);
 }
