@@ -12,8 +12,6 @@ import {
   processCpuUs, runtimeWindow, startReceiverProcess, writeResult, type LoadResult, type Runtime, type RuntimeWindow,
 } from './lib.ts';
 
-
-
 /** Saturation plus the runtime's CPU per accepted event: unlike the rate, not moved by others' load. */
 type Sat = LoadResult & { cpuUsPerEvent: number };
 

@@ -436,9 +436,9 @@ export function rssOf(pid: number): { rssMiB: number; peakMiB: number } {
   return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
 }
 
-/** One sample of a Prometheus series from the runtime's /metrics (first line with that name). */
 const metricsText = async (url: string): Promise<string> => (await fetch(`${url}/metrics`)).text();
 
+/** One sample of a Prometheus series from the runtime's /metrics (first line with that name). */
 export async function metric(url: string, name: string): Promise<number | undefined> {
   const text = await metricsText(url);
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
@@ -553,7 +553,6 @@ export function dataDirBytes(dir: string): { total: number; runs: number } {
   return { total, runs };
 }
 
-
 /** What the runtime saw itself during a load, from two scrapes of its /metrics (see runtimeWindow). */
 export interface RuntimeWindow {
   /** webhook answers timed inside the runtime (flowdesk_webhook_duration_seconds on the bench path) */
@@ -631,9 +630,12 @@ export async function runtimeWindow(url: string, hookPath = 'lead'): Promise<() 
   };
 }
 
-/** CPU time (user + system) a process has used so far, µs, from /proc/<pid>/stat (Linux; 10 ms ticks). */
-export function processCpuUs(pid: number): number {
+/** A process's parent and the CPU time (user + system) it has used so far, µs, from /proc/<pid>/stat (Linux; 10 ms ticks). */
+export function procStat(pid: number): { ppid: number; cpuUs: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) * 10_000; // utime, stime in clock ticks (USER_HZ = 100)
+  return { ppid: Number(rest[1]), cpuUs: (Number(rest[11]) + Number(rest[12])) * 10_000 }; // utime, stime in clock ticks (USER_HZ = 100)
 }
+
+/** CPU time (user + system) a process has used so far, µs. */
+export const processCpuUs = (pid: number): number => procStat(pid).cpuUs;

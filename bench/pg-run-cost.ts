@@ -5,18 +5,15 @@
 // (from /proc). Several bundles are measured interleaved, each on a fresh database of one server:
 //   node --import tsx bench/pg-run-cost.ts [bundle.mjs …]   (default: this checkout's bundle)
 //   BENCH_SECONDS (8), BENCH_ROUNDS (1), BENCH_CONNECTIONS (50), BENCH_TOP (14 statements listed)
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import pg from 'pg';
-import { drain, envNum, fmt, isMain, load, loadAvg, machine, startFlowdesk, startReceiverProcess, writeResult, type Backend } from './lib.ts';
+import { drain, envNum, fmt, isMain, load, loadAvg, machine, procStat, startFlowdesk, startReceiverProcess, writeResult, type Backend } from './lib.ts';
 import { startPostgres } from '../test/support/postgres.ts';
 
-const TICKS = 100; // USER_HZ
-
-function procCpu(pid: number): { ppid: number; s: number } | undefined {
+/** procStat, undefined once the process has gone (a backend may exit between listing and reading). */
+function procStatIfAlive(pid: number): { ppid: number; cpuUs: number } | undefined {
   try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), s: (Number(f[11]) + Number(f[12])) / TICKS };
+    return procStat(pid);
   } catch {
     return undefined;
   }
@@ -24,13 +21,13 @@ function procCpu(pid: number): { ppid: number; s: number } | undefined {
 
 /** CPU seconds of a process and its live children (the postmaster's backends, walwriter, checkpointer…). */
 function treeCpu(root: number): number {
-  let total = procCpu(root)?.s ?? 0;
+  let totalUs = procStatIfAlive(root)?.cpuUs ?? 0;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
-    const p = procCpu(Number(d));
-    if (p && p.ppid === root) total += p.s;
+    const p = procStatIfAlive(Number(d));
+    if (p && p.ppid === root) totalUs += p.cpuUs;
   }
-  return total;
+  return totalUs / 1e6;
 }
 
 /** A run document's bytes as JSON text and as stored (after TOAST compression, if any), and the runs' TOAST pages. */
@@ -80,7 +77,7 @@ export async function measureRunCost(entries: (string | undefined)[], rounds: nu
   const admin = new pg.Client(server.url);
   await admin.connect();
   const backendPid = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const postmaster = procCpu(backendPid)!.ppid;
+  const postmaster = procStat(backendPid).ppid;
   const shown: string[] = [];
   for (const name of ['fsync', 'synchronous_commit', 'full_page_writes']) shown.push(`${name}=${(await admin.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]}`);
   if (shown.some((x) => x.endsWith('=off'))) throw new Error(`not durable: ${shown.join(' ')}`);
@@ -119,7 +116,7 @@ export async function measureRunCost(entries: (string | undefined)[], rounds: nu
             return {
               commits: Number(r.commits), ins: Number(r.ins), upd: Number(r.upd), del: Number(r.del),
               walBytes: Number(r.wal_bytes), walRecords: Number(r.wal_records), walFpi: Number(r.wal_fpi), walSync: Number(r.wal_sync),
-              db: treeCpu(postmaster), rt: procCpu(rt.pid)!.s,
+              db: treeCpu(postmaster), rt: procStat(rt.pid).cpuUs / 1e6,
             };
           };
           const hotUpd = async () => {
