@@ -46,7 +46,7 @@ export function runtimeEntry(): string {
   return runtimeEntryPath;
 }
 
-export async function startChild(script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Child> {
+export async function startChild(script: string, env: Record<string, string> = {}, nodeArgs: string[] = [], logFile = process.env.BENCH_CHILD_LOG): Promise<Child> {
   const loader = script.endsWith('.mjs') ? [] : ['--import', 'tsx'];
   const proc = spawn(process.execPath, [...nodeArgs, ...loader, join(REPO, script)], {
     cwd: REPO,
@@ -55,8 +55,7 @@ export async function startChild(script: string, env: Record<string, string> = {
   });
   let out = '';
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  // BENCH_CHILD_LOG=<file>: every child's output appended there too (with FLOWDESK_LOG_LEVEL via the env)
-  const logFile = process.env.BENCH_CHILD_LOG;
+  // BENCH_CHILD_LOG=<file> (or `logFile`): every child's output appended there too (with FLOWDESK_LOG_LEVEL via the env)
   if (logFile) for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (d: Buffer) => appendFileSync(logFile, d));
   const url = await new Promise<string>((ok, fail) => {
     proc.stdout!.on('data', (d: Buffer) => {
@@ -389,6 +388,10 @@ export async function startFlowdesk(opts: {
   env?: Record<string, string>;
   /** a prebuilt bundle to run instead of building this checkout's (A/B comparisons, bench/ab.ts) */
   entry?: string;
+  /** more node flags for the runtime (after BENCH_NODE_FLAGS) */
+  nodeFlags?: string[];
+  /** the runtime's output appended to this file (instead of BENCH_CHILD_LOG) */
+  logFile?: string;
 }): Promise<Runtime> {
   const dataDir = tmp('flowdesk-bench-data-');
   const flowsDir = benchFlowsDir(opts.receiverUrl);
@@ -399,7 +402,7 @@ export async function startFlowdesk(opts: {
   // does not overwrite the main thread's)
   // BENCH_NODE_FLAGS: more flags for the runtime's node (e.g. --trace-gc with BENCH_CHILD_LOG)
   const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const nodeArgs = [...RUNTIME_NODE_FLAGS, ...extra, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : [])];
+  const nodeArgs = [...RUNTIME_NODE_FLAGS, ...extra, ...(opts.nodeFlags ?? []), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : [])];
   const t0 = performance.now();
   const rt = await startChild(
     opts.entry ?? runtimeEntry(),
@@ -413,6 +416,7 @@ export async function startFlowdesk(opts: {
       ...opts.env,
     },
     nodeArgs,
+    opts.logFile ?? process.env.BENCH_CHILD_LOG,
   );
   const startS = (performance.now() - t0) / 1000;
   return {

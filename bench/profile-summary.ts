@@ -27,7 +27,7 @@ export interface Summary {
   byPackage: { where: string; selfMs: number; pct: number }[];
 }
 
-const shortUrl = (url: string): string => {
+export const shortUrl = (url: string): string => {
   if (!url) return '(native)';
   const p = url.replace(/^file:\/\//, '');
   const nm = p.lastIndexOf('node_modules/');
