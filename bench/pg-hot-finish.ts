@@ -1,0 +1,107 @@
+// node --import tsx bench/pg-hot-finish.ts — a schema experiment behind issue 18's PostgreSQL figure: would a
+// run's finishing UPDATE be cheaper as a HOT update (no index entries written)? Today it is never HOT:
+// status, terminal and ended_at are in the runs indexes (pg-run-cost prints "runs HOT 0%"). The
+// alternative keeps runs' indexes on columns a run never changes (fillfactor 60, room for the new
+// version on the same page) and moves "which runs are open" to a narrow open_runs table, inserted at
+// create and deleted at finish. Both are driven with the shape of the hot path's statements (25 runs
+// per json_to_recordset batch, one commit per batch, create then finish) on a durable server, rounds
+// interleaved; printed: the database backend's CPU µs per run (from /proc), wall µs per run, HOT share.
+//   BENCH_RUNS (20000), BENCH_ROUNDS (2)
+import pg from 'pg';
+import { envNum, isMain, loadAvg, machine, procStat, writeResult } from './lib.ts';
+import { startPostgres } from '../test/support/postgres.ts';
+
+const RUNS_COLUMNS = `id text COLLATE "C" PRIMARY KEY, flow_id text COLLATE "C" NOT NULL, status text NOT NULL, terminal boolean NOT NULL,
+  idempotency_key_hash text, record_entity text, record_key_hash text, created_at timestamptz NOT NULL, ended_at timestamptz, doc json NOT NULL, owner text`;
+
+/** runs as migrations 001 and 003 leave it, and the HOT-able alternative */
+export const DESIGNS: Record<string, string> = {
+  today: `CREATE TABLE runs (${RUNS_COLUMNS});
+    CREATE INDEX runs_created ON runs (created_at, id);
+    CREATE INDEX runs_flow_created ON runs (flow_id, created_at, id);
+    CREATE INDEX runs_status_created ON runs (status, created_at, id);
+    CREATE INDEX runs_key_hash ON runs (idempotency_key_hash) WHERE idempotency_key_hash IS NOT NULL;
+    CREATE INDEX runs_record_key_hash ON runs (record_key_hash, record_entity) WHERE record_key_hash IS NOT NULL;
+    CREATE INDEX runs_open ON runs (created_at, id) WHERE NOT terminal;
+    CREATE INDEX runs_ended ON runs (ended_at) WHERE terminal;
+    CREATE INDEX runs_open_record ON runs (record_entity, record_key_hash, created_at, id) WHERE NOT terminal AND record_key_hash IS NOT NULL;`,
+  'hot-finish': `CREATE TABLE runs (${RUNS_COLUMNS}) WITH (fillfactor = 60);
+    CREATE INDEX runs_created ON runs (created_at, id);
+    CREATE INDEX runs_flow_created ON runs (flow_id, created_at, id);
+    CREATE INDEX runs_key_hash ON runs (idempotency_key_hash) WHERE idempotency_key_hash IS NOT NULL;
+    CREATE INDEX runs_record_key_hash ON runs (record_key_hash, record_entity) WHERE record_key_hash IS NOT NULL;
+    CREATE TABLE open_runs (id text COLLATE "C" PRIMARY KEY, record_entity text, record_key_hash text, created_at timestamptz NOT NULL);
+    CREATE INDEX open_runs_record ON open_runs (record_entity, record_key_hash, created_at, id) WHERE record_key_hash IS NOT NULL;`,
+};
+
+const BATCH = 25;
+const DOC = JSON.stringify({ pad: 'x'.repeat(1250) }); // a lead run's document is ~1.3 KB
+
+async function drive(c: pg.Client, design: string, runs: number, tag: string): Promise<{ design: string; dbCpuUsPerRun: number; wallUsPerRun: number; hotPct: number }> {
+  await c.query('DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS open_runs;');
+  await c.query(DESIGNS[design]!);
+  const openSide = design === 'hot-finish';
+  const backend = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const cpu0 = procStat(backend).cpuUs;
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i += BATCH) {
+    const rows = Array.from({ length: BATCH }, (_, k) => {
+      const key = `${tag}-${i + k}`.padEnd(43, 'k');
+      return { id: `${tag}-${i + k}`, flow_id: 'bench-lead', status: 'running', terminal: false, idempotency_key_hash: key, record_entity: 'lead', record_key_hash: key, created_at: new Date().toISOString(), doc: DOC };
+    });
+    const created = JSON.stringify(rows);
+    await c.query('BEGIN');
+    await c.query(
+      `INSERT INTO runs (id, flow_id, status, terminal, idempotency_key_hash, record_entity, record_key_hash, created_at, doc)
+       SELECT id, flow_id, status, terminal, idempotency_key_hash, record_entity, record_key_hash, created_at, doc
+       FROM json_to_recordset($1::json) AS x(id text, flow_id text, status text, terminal boolean, idempotency_key_hash text, record_entity text, record_key_hash text, created_at timestamptz, doc json)`,
+      [created],
+    );
+    if (openSide) {
+      await c.query(
+        'INSERT INTO open_runs (id, record_entity, record_key_hash, created_at) SELECT id, record_entity, record_key_hash, created_at FROM json_to_recordset($1::json) AS x(id text, record_entity text, record_key_hash text, created_at timestamptz)',
+        [created],
+      );
+    }
+    await c.query('COMMIT');
+    const finished = JSON.stringify(rows.map((r) => ({ id: r.id, status: 'succeeded', ended_at: new Date().toISOString(), doc: DOC })));
+    await c.query('BEGIN');
+    await c.query(
+      'UPDATE runs r SET status = x.status, terminal = true, ended_at = x.ended_at, doc = x.doc FROM json_to_recordset($1::json) AS x(id text, status text, ended_at timestamptz, doc json) WHERE r.id = x.id',
+      [finished],
+    );
+    if (openSide) await c.query('DELETE FROM open_runs o USING json_to_recordset($1::json) AS x(id text) WHERE o.id = x.id', [finished]);
+    await c.query('COMMIT');
+  }
+  const wallUsPerRun = ((performance.now() - t0) * 1000) / runs;
+  const dbCpuUsPerRun = (procStat(backend).cpuUs - cpu0) / runs;
+  // the statistics collector reports with a delay: wait for it before reading the HOT share
+  await new Promise((ok) => setTimeout(ok, 1000));
+  const st = (await c.query<{ upd: string; hot: string }>("SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'runs'")).rows[0];
+  return { design, dbCpuUsPerRun, wallUsPerRun, hotPct: st && Number(st.upd) > 0 ? (Number(st.hot) / Number(st.upd)) * 100 : 0 };
+}
+
+export async function runPgHotFinish(): Promise<{ machine: string; loadAvg: number; results: Awaited<ReturnType<typeof drive>>[] }> {
+  const runs = envNum('BENCH_RUNS', 20_000);
+  const server = await startPostgres({ settings: 'durable' });
+  const c = new pg.Client({ connectionString: server.url });
+  await c.connect();
+  const results: Awaited<ReturnType<typeof drive>>[] = [];
+  try {
+    for (let r = 0; r < envNum('BENCH_ROUNDS', 2); r++) {
+      const designs = Object.keys(DESIGNS);
+      for (const d of r % 2 ? designs.reverse() : designs) results.push(await drive(c, d, runs, `r${r}`));
+    }
+  } finally {
+    await c.end();
+    await server.stop();
+  }
+  return { machine: machine(), loadAvg: loadAvg(), results };
+}
+
+if (isMain(import.meta.filename)) {
+  const res = await runPgHotFinish();
+  console.log(`\npg-hot-finish — ${res.machine}, load average ${res.loadAvg}, durable PostgreSQL, ${BATCH} runs per batch`);
+  for (const r of res.results) console.log(`${r.design.padEnd(11)} database CPU ${r.dbCpuUsPerRun.toFixed(0).padStart(4)} µs/run   wall ${r.wallUsPerRun.toFixed(0).padStart(4)} µs/run   HOT updates ${r.hotPct.toFixed(0)}%`);
+  console.log(`results: ${writeResult('pg-hot-finish', res)}`);
+}
