@@ -4,7 +4,7 @@
 // warm-up (BENCH_RATE=0: at saturation). Prints bytes per event: the total, the top functions by their
 // own allocations and by everything allocated under them. Allocation is what the scavenger pays for;
 // bench/gc-counters.ts gives what of it is promoted. BENCH_TOP (30).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,7 @@ export async function runAllocProfile(): Promise<{ machine: string; loadAvg: num
   } finally {
     await rt.stop();
     await receiver.close();
+    rmSync(dirname(file), { recursive: true, force: true });
   }
 }
 

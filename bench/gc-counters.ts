@@ -6,7 +6,7 @@
 // pauses set the tail at a fixed rate). BENCH_RATE=0: at saturation (BENCH_CONNECTIONS) instead.
 //   BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_RATE (1000), BENCH_NODE_FLAGS (more flags for the runtime).
 import { readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseGcNvp, summariseGc, type GcSummary } from './gc-trace.ts';
 import { drain, envNum, fmt, isMain, load, loadAvg, lowdbBackend, machine, medianNum, paced, REPO, roundSettings, startFlowdesk, startReceiverProcess, tmp, writeResult } from './lib.ts';
 
@@ -31,7 +31,7 @@ async function measure(bundle: string | undefined, receiverUrl: string, rate: nu
     return { bundle: bundle ?? 'this checkout', events: r.accepted, p99: r.p99, ...summariseGc(events, r.accepted) };
   } finally {
     await rt.stop();
-    rmSync(log, { force: true });
+    rmSync(dirname(log), { recursive: true, force: true });
   }
 }
 
