@@ -51,7 +51,7 @@ describe('postgres group commit', () => {
     expect(await h.store.countRuns()).toBe(1);
   });
 
-  it('rows holding NUL or a lone surrogate go on their own and round-trip exactly, beside batched ones', async () => {
+  it('rows holding NUL or a lone surrogate round-trip exactly in the same batch as the others', async () => {
     h = await pgHarness(server);
     const odd = [makeRun(1, { payload: { s: 'a\u0000b' } }), makeRun(2, { payload: { s: 'x\ud800y' } })];
     const plain = Array.from({ length: 20 }, (_, i) => makeRun(10 + i, { payload: { i } }));

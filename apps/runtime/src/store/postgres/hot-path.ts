@@ -1,63 +1,45 @@
 // The PostgreSQL store's hot path with group commit (group-commit.ts): the calls every event makes —
 // accept (createRun with its dedupe claim), read and save the run, drop its timer, write its KPI fact,
-// record a refusal — each become one multi-row statement per batch. Rows travel as ONE json parameter
-// expanded by json_to_recordset: each run document is serialised once (as part of the batch) and stored
-// as `json` text exactly as written.
+// record a refusal — each become one multi-row statement per batch. Rows travel as the typed parameters
+// of one VALUES list (values-rows.ts): each run document is serialised once and stored as `json` text
+// exactly as written.
 import type pg from 'pg';
 import type { RejectedEvent, Run } from '@flowdesk/schema';
 import type { CreateRunResult, DedupeClaim, DocCollection, DocCollections, Timer } from '../types.ts';
 import { Batcher, retryablePgError, unavailablePgError, type BatcherStats } from './group-commit.ts';
 import { pgKeyHash as keyHash } from './key-hash.ts';
-import { RUN_COLS, RUN_RECORD, RUN_UPDATE_SET, runRow } from './run-row.ts';
+import { RUN_COLS, RUN_SHAPE, RUN_UPDATE_SET, runParams } from './run-row.ts';
+import { rowsStatement, type RowShape } from './values-rows.ts';
 
 /** `name`: run as a named prepared statement (parsed and planned once per connection, then only bound and executed) */
 type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string) => Promise<pg.QueryResult<R>>;
 
-/**
- * The one-statement-per-call versions: for the rare claim whose run vanished meanwhile (pruned), and for
- * rows whose JSON holds an escape json_to_recordset cannot read (\u0000, a lone surrogate) — a `$n::json`
- * parameter keeps those exactly.
- */
+/** The one-statement version of an accept: for the rare claim whose run vanished meanwhile (pruned). */
 export interface HotPathDeps {
   query: Query;
   instanceId: string;
   createRunOne(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult>;
-  saveRunOne(run: Run): Promise<void>;
-  putDocOne(c: DocCollection, doc: { id: string }): Promise<void>;
-  putTimerOne(t: Timer): Promise<void>;
-  addRejectedOne(e: RejectedEvent): Promise<void>;
 }
 
-// json_to_recordset de-escapes every string of its input, and PostgreSQL text cannot hold NUL or a lone
-// surrogate: such rows go on their own. (An escaped backslash before "u0000" matches too: harmless.)
-const UNREADABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+/** Rows per statement at most: size classes up to 128 keep a connection's prepared plans few and small. */
+export const MAX_BATCH = 128;
 
-/**
- * Serialises each row once; the rows json_to_recordset can read go into the batch parameter, the others
- * (indexes) are returned to be written on their own.
- */
-function splitRows<T>(items: T[], row: (t: T) => unknown): { param: string; sentIdx: number[]; ownIdx: number[] } {
-  const parts: string[] = [];
-  const sentIdx: number[] = [];
-  const ownIdx: number[] = [];
-  items.forEach((t, i) => {
-    const j = JSON.stringify(row(t));
-    if (UNREADABLE_ESCAPE.test(j)) ownIdx.push(i);
-    else {
-      parts.push(j);
-      sentIdx.push(i);
-    }
-  });
-  return { param: `[${parts.join(',')}]`, sentIdx, ownIdx };
-}
+const shape = (cols: [name: string, type: string][]): RowShape => ({ names: cols.map(([n]) => n), types: cols.map(([, t]) => t) });
+const CREATE_SHAPE: RowShape = {
+  names: [...RUN_SHAPE.names, 'd_flow', 'd_key', 'd_expires', 'd_now'],
+  types: [...RUN_SHAPE.types, 'text', 'text', 'timestamptz', 'timestamptz'],
+};
+const KEY_HASH_AT = RUN_SHAPE.names.indexOf('idempotency_key_hash');
 
 // Claims and runs of a whole batch in one statement (one transaction). Claims are taken in (flow, key)
 // order, so two instances' batches sharing keys wait on each other instead of deadlocking. A claim is
 // taken over only when the one held has expired at that item's own `now` (looked up in the input, never in
 // a table: a subquery on a table would read the statement's snapshot, older than a concurrent commit).
-const CREATE_BATCH = `
-WITH input AS (
-  SELECT * FROM json_to_recordset($1::json) AS x(${RUN_RECORD}, d_flow text, d_key text, d_expires timestamptz, d_now timestamptz)
+const createBatch = rowsStatement(
+  'flowdesk_create_runs',
+  CREATE_SHAPE,
+  (rows) => `
+WITH input AS (${rows}
 ), claim AS (
   INSERT INTO dedupe AS d (flow_id, key_hash, run_id, expires_at)
   SELECT d_flow, d_key, id, d_expires FROM input WHERE d_key IS NOT NULL ORDER BY d_flow, d_key
@@ -69,19 +51,24 @@ WITH input AS (
   SELECT ${RUN_COLS} FROM input WHERE d_key IS NULL OR id IN (SELECT run_id FROM claim)
   RETURNING id
 )
-SELECT id FROM ins`;
+SELECT id FROM ins`,
+);
 
 const HELD = `
 SELECT d.flow_id, d.key_hash, r.doc FROM dedupe d LEFT JOIN runs r ON r.id = d.run_id
 WHERE (d.flow_id, d.key_hash) IN (SELECT f, k FROM unnest($1::text[], $2::text[]) AS u(f, k))`;
 
-const SAVE_BATCH = `
-INSERT INTO runs (${RUN_COLS}) SELECT ${RUN_COLS} FROM json_to_recordset($1::json) AS x(${RUN_RECORD})
-ON CONFLICT (id) DO UPDATE SET ${RUN_UPDATE_SET}`;
+const saveBatch = rowsStatement(
+  'flowdesk_save_runs',
+  RUN_SHAPE,
+  (rows) => `INSERT INTO runs (${RUN_COLS}) SELECT ${RUN_COLS} FROM (${rows}) AS x ON CONFLICT (id) DO UPDATE SET ${RUN_UPDATE_SET}`,
+);
 
-const PUT_DOCS = `
-INSERT INTO docs (collection, id, doc) SELECT collection, id, doc FROM json_to_recordset($1::json) AS x(collection text, id text, doc json)
-ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc`;
+const putDocs = rowsStatement(
+  'flowdesk_put_docs',
+  shape([['collection', 'text'], ['id', 'text'], ['doc', 'json']]),
+  (rows) => `INSERT INTO docs (collection, id, doc) SELECT collection, id, doc FROM (${rows}) AS x ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc`,
+);
 
 // Not a prepared statement: after five runs PostgreSQL may switch a prepared statement to a generic plan,
 // and for this row-constructor IN over unnest() it picked a hash join over the whole docs table (seen: 2 →
@@ -89,12 +76,17 @@ ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc`;
 const GET_DOCS = `
 SELECT collection, id, doc FROM docs WHERE (collection, id) IN (SELECT c, i FROM unnest($1::text[], $2::text[]) AS u(c, i))`;
 
-const PUT_TIMERS = `
-INSERT INTO timers (id, due_at, doc) SELECT id, due_at, doc FROM json_to_recordset($1::json) AS x(id text, due_at timestamptz, doc json)
-ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc`;
+const putTimers = rowsStatement(
+  'flowdesk_put_timers',
+  shape([['id', 'text'], ['due_at', 'timestamptz'], ['doc', 'json']]),
+  (rows) => `INSERT INTO timers (id, due_at, doc) SELECT id, due_at, doc FROM (${rows}) AS x ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc`,
+);
 
-const ADD_REJECTED = `
-INSERT INTO rejected (id, at, flow_id, doc) SELECT id, at, flow_id, doc FROM json_to_recordset($1::json) AS x(id text, at timestamptz, flow_id text, doc json)`;
+const addRejected = rowsStatement(
+  'flowdesk_add_rejected',
+  shape([['id', 'text'], ['at', 'timestamptz'], ['flow_id', 'text'], ['doc', 'json']]),
+  (rows) => `INSERT INTO rejected (id, at, flow_id, doc) SELECT id, at, flow_id, doc FROM (${rows}) AS x`,
+);
 
 /** The last item per key wins (later calls supersede earlier ones in the same batch); each caller waits for the batch. */
 function lastPerKey<T>(items: T[], key: (t: T) => string): T[] {
@@ -130,6 +122,7 @@ export function createHotPath(deps: HotPathDeps): HotPath {
 
   const creates = new Batcher<{ run: Run; dedupe?: DedupeClaim }, CreateRunResult>({
     ...opts,
+    maxBatch: MAX_BATCH,
     async run(items) {
       // a key twice in one batch: the first goes to the database, the others are its duplicates
       const firstOfKey = new Map<string, number>();
@@ -141,41 +134,37 @@ export function createHotPath(deps: HotPathDeps): HotPath {
         firstOfKey.set(k, i);
         firsts.push(i);
       });
-      const { param, sentIdx, ownIdx } = splitRows(firsts, (i) => {
+      const rows = firsts.map((i) => {
         const { run, dedupe } = items[i]!;
-        const row = runRow(run, instanceId);
+        const values = runParams(run, instanceId);
         // the claim's key is the run's idempotency key on every admission path: hash it once
-        const dKey = !dedupe ? null : dedupe.key === run.idempotencyKey ? row.idempotency_key_hash : keyHash(dedupe.key);
-        return { ...row, d_flow: dedupe?.flowId ?? null, d_key: dKey, d_expires: dedupe?.expiresAt ?? null, d_now: dedupe?.now ?? null };
+        const dKey = !dedupe ? null : dedupe.key === run.idempotencyKey ? values[KEY_HASH_AT] : keyHash(dedupe.key);
+        return [...values, dedupe?.flowId ?? null, dKey, dedupe?.expiresAt ?? null, dedupe?.now ?? null];
       });
       const out: (CreateRunResult | undefined)[] = new Array(items.length);
-      const own = Promise.all(ownIdx.map(async (j) => (out[firsts[j]!] = await deps.createRunOne(items[firsts[j]!]!.run, items[firsts[j]!]!.dedupe))));
-      const sent = sentIdx.map((j) => firsts[j]!);
-      if (sent.length) {
-        const created = new Set((await query<{ id: string }>(CREATE_BATCH, [param], 'flowdesk_create_runs')).rows.map((r) => r.id));
-        const refused: number[] = [];
-        for (const i of sent) {
-          const { run } = items[i]!;
-          // the caller's own object, as the embedded store answers (it was serialised above)
-          if (created.has(run.id)) out[i] = { run, duplicate: false };
-          else refused.push(i);
-        }
-        // a live claim held (and committed) by another run: answer with that run as stored now
-        if (refused.length) {
-          // unnamed on purpose (as GET_DOCS): planned with the arrays it is given each time
-          const held = await query<{ flow_id: string; key_hash: string; doc: Run | null }>(HELD, [
-            refused.map((i) => items[i]!.dedupe!.flowId),
-            refused.map((i) => keyHash(items[i]!.dedupe!.key)),
-          ]);
-          const byKey = new Map(held.rows.map((r) => [`${r.flow_id}\u0000${r.key_hash}`, r.doc]));
-          for (const i of refused) {
-            const doc = byKey.get(`${items[i]!.dedupe!.flowId}\u0000${keyHash(items[i]!.dedupe!.key)}`);
-            // the claim's run is gone (pruned), or the claim itself: the careful one-at-a-time path
-            out[i] = doc ? { run: doc, duplicate: true } : await deps.createRunOne(items[i]!.run, items[i]!.dedupe);
-          }
+      const st = createBatch(rows);
+      const created = new Set((await query<{ id: string }>(st.text, st.values, st.name)).rows.map((r) => r.id));
+      const refused: number[] = [];
+      for (const i of firsts) {
+        const { run } = items[i]!;
+        // the caller's own object, as the embedded store answers (it was serialised above)
+        if (created.has(run.id)) out[i] = { run, duplicate: false };
+        else refused.push(i);
+      }
+      // a live claim held (and committed) by another run: answer with that run as stored now
+      if (refused.length) {
+        // unnamed on purpose (as GET_DOCS): planned with the arrays it is given each time
+        const held = await query<{ flow_id: string; key_hash: string; doc: Run | null }>(HELD, [
+          refused.map((i) => items[i]!.dedupe!.flowId),
+          refused.map((i) => keyHash(items[i]!.dedupe!.key)),
+        ]);
+        const byKey = new Map(held.rows.map((r) => [`${r.flow_id}\u0000${r.key_hash}`, r.doc]));
+        for (const i of refused) {
+          const doc = byKey.get(`${items[i]!.dedupe!.flowId}\u0000${keyHash(items[i]!.dedupe!.key)}`);
+          // the claim's run is gone (pruned), or the claim itself: the careful one-at-a-time path
+          out[i] = doc ? { run: doc, duplicate: true } : await deps.createRunOne(items[i]!.run, items[i]!.dedupe);
         }
       }
-      await own;
       // the later occurrences of a key in this batch: duplicates of whatever holds it now
       items.forEach((it, i) => {
         if (out[i] || !it.dedupe) return;
@@ -186,30 +175,24 @@ export function createHotPath(deps: HotPathDeps): HotPath {
     },
   });
 
-  /** A write batch: one statement for the rows json_to_recordset reads, one call each for the others. */
-  const writes = <T>(name: string, sql: string, row: (t: T) => unknown, key: (t: T) => string, one: (t: T) => Promise<void>) =>
+  /** A write batch: the last write per key of each item, one statement. */
+  const writes = <T>(statement: ReturnType<typeof rowsStatement>, row: (t: T) => unknown[], key: (t: T) => string) =>
     new Batcher<T, void>({
       ...opts,
+      maxBatch: MAX_BATCH,
       async run(items) {
-        const last = lastPerKey(items, key);
-        const { param, sentIdx, ownIdx } = splitRows(last, row);
-        await Promise.all([sentIdx.length ? query(sql, [param], name) : undefined, ...ownIdx.map((j) => one(last[j]!))]);
+        const st = statement(lastPerKey(items, key).map(row));
+        await query(st.text, st.values, st.name);
         return items.map(() => undefined);
       },
     });
 
-  const saves = writes<Run>('flowdesk_save_runs', SAVE_BATCH, (r) => runRow(r, instanceId), (r) => r.id, (r) => deps.saveRunOne(r));
-  const docWrites = writes<{ c: DocCollection; doc: { id: string } }>(
-    'flowdesk_put_docs',
-    PUT_DOCS,
-    (x) => ({ collection: x.c, id: x.doc.id, doc: x.doc }),
-    (x) => docKey(x.c, x.doc.id),
-    (x) => deps.putDocOne(x.c, x.doc),
-  );
-  const timerWrites = writes<Timer>('flowdesk_put_timers', PUT_TIMERS, (t) => ({ id: t.id, due_at: t.dueAt, doc: t }), (t) => t.id, (t) => deps.putTimerOne(t));
+  const saves = writes<Run>(saveBatch, (r) => runParams(r, instanceId), (r) => r.id);
+  const docWrites = writes<{ c: DocCollection; doc: { id: string } }>(putDocs, (x) => [x.c, x.doc.id, JSON.stringify(x.doc)], (x) => docKey(x.c, x.doc.id));
+  const timerWrites = writes<Timer>(putTimers, (t) => [t.id, t.dueAt, JSON.stringify(t)], (t) => t.id);
   // every rejected event is its own row (random ids): nothing to fold
   let seq = 0;
-  const rejections = writes<RejectedEvent>('flowdesk_add_rejected', ADD_REJECTED, (e) => ({ id: e.id, at: e.at, flow_id: e.flowId ?? null, doc: e }), () => String(seq++), (e) => deps.addRejectedOne(e));
+  const rejections = writes<RejectedEvent>(addRejected, (e) => [e.id, e.at, e.flowId ?? null, JSON.stringify(e)], () => String(seq++));
 
   const reads = new Batcher<string, Run | undefined>({
     ...opts,

@@ -314,18 +314,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   }
 
   // the calls every event makes, each batched into one statement (and one commit) per batch
-  const putDocOne = (c: DocCollection, doc: { id: string }) =>
-    q('INSERT INTO docs (collection, id, doc) VALUES ($1, $2, $3::json) ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc', [c, doc.id, json(doc)]).then(() => {});
-  const hot = createHotPath({
-    query: q,
-    instanceId,
-    createRunOne,
-    saveRunOne: (run) => q(RUN_UPSERT, runParams(run, instanceId)).then(() => {}),
-    putDocOne,
-    putTimerOne: (t) =>
-      q('INSERT INTO timers (id, due_at, doc) VALUES ($1, $2, $3::json) ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc', [t.id, t.dueAt, json(t)]).then(() => {}),
-    addRejectedOne: (e) => q('INSERT INTO rejected (id, at, flow_id, doc) VALUES ($1, $2, $3, $4::json)', [e.id, e.at, e.flowId ?? null, json(e)]).then(() => {}),
-  });
+  const hot = createHotPath({ query: q, instanceId, createRunOne });
 
   const store: PostgresStore = {
     instanceId,

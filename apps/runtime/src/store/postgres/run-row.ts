@@ -1,5 +1,5 @@
-// The runs table's columns, defined once: the single-run statements (index.ts, positional parameters)
-// and the batched hot path (hot-path.ts, json_to_recordset) both derive their SQL and values from here.
+// The runs table's columns, defined once: the single-run statements (index.ts) and the batched hot path
+// (hot-path.ts, a VALUES list) both derive their SQL and their positional values from here.
 import type { Run } from '@flowdesk/schema';
 import { isTerminal } from '@flowdesk/schema';
 import { pgKeyHash } from './key-hash.ts';
@@ -22,8 +22,8 @@ const COLUMNS: ReadonlyArray<readonly [name: string, type: string, value: (run: 
 export const RUN_COLS = COLUMNS.map(([n]) => n).join(', ');
 /** `$1::text, $2::text, …` in column order */
 export const RUN_VALUES = COLUMNS.map(([, t], i) => `$${i + 1}::${t}`).join(', ');
-/** `id text, flow_id text, …` — a record type for json_to_recordset */
-export const RUN_RECORD = COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ');
+/** the columns' names and types, for a multi-row VALUES list (values-rows.ts) */
+export const RUN_SHAPE = { names: COLUMNS.map(([n]) => n), types: COLUMNS.map(([, t]) => t) };
 /** every column but the id, taken from `excluded` (an upsert's update list) */
 export const RUN_UPDATE_SET = COLUMNS.filter(([n]) => n !== 'id')
   .map(([n]) => `${n} = excluded.${n}`)
@@ -32,5 +32,3 @@ export const RUN_UPDATE_SET = COLUMNS.filter(([n]) => n !== 'id')
 /** The run as positional parameters in column order (the doc as JSON text). */
 export const runParams = (run: Run, owner: string | null): unknown[] => COLUMNS.map(([n, , v]) => (n === 'doc' ? JSON.stringify(run) : v(run, owner)));
 
-/** The run as a json_to_recordset row. */
-export const runRow = (run: Run, owner: string | null): Record<string, unknown> => Object.fromEntries(COLUMNS.map(([n, , v]) => [n, v(run, owner)]));
