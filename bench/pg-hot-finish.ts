@@ -7,10 +7,9 @@
 // per json_to_recordset batch, one commit per batch, create then finish) on a durable server, rounds
 // interleaved; printed: the database backend's CPU µs per run (from /proc), wall µs per run, HOT share.
 //   BENCH_RUNS (20000), BENCH_ROUNDS (2)
-import pg from 'pg';
-import { envNum, isMain, loadAvg, machine, procStat, writeResult } from './lib.ts';
-import { migrate } from '../apps/runtime/src/store/postgres/index.ts';
-import { startPostgres } from '../test/support/postgres.ts';
+import type pg from 'pg';
+import { envNum, isMain, loadAvg, machine, writeResult } from './lib.ts';
+import { backendCpuUs, freshSchema, pgVariantRounds } from './pg-experiment.ts';
 
 /** How each design is made from a fresh database: the store's own migrations, then (hot-finish) changes. */
 export const DESIGNS: Record<string, string[]> = {
@@ -27,12 +26,10 @@ const BATCH = 25;
 const DOC = JSON.stringify({ pad: 'x'.repeat(1250) }); // a lead run's document is ~1.3 KB
 
 async function drive(c: pg.Client, design: string, runs: number, tag: string): Promise<{ design: string; dbCpuUsPerRun: number; wallUsPerRun: number; hotPct: number }> {
-  await c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-  await migrate(c);
+  const backend = await freshSchema(c);
   for (const sql of DESIGNS[design]!) await c.query(sql);
   const openSide = design === 'hot-finish';
-  const backend = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const cpu0 = procStat(backend).cpuUs;
+  const cpu0 = backendCpuUs(backend);
   const t0 = performance.now();
   for (let i = 0; i < runs; i += BATCH) {
     const rows = Array.from({ length: BATCH }, (_, k) => {
@@ -64,28 +61,16 @@ async function drive(c: pg.Client, design: string, runs: number, tag: string): P
     await c.query('COMMIT');
   }
   const wallUsPerRun = ((performance.now() - t0) * 1000) / runs;
-  const dbCpuUsPerRun = (procStat(backend).cpuUs - cpu0) / runs;
-  // the statistics collector reports with a delay: wait for it before reading the HOT share
-  await new Promise((ok) => setTimeout(ok, 1000));
+  const dbCpuUsPerRun = backendCpuUs(backend, cpu0) / runs;
+  // this backend's table statistics are flushed once it is idle (at most every second): ask for it now
+  await c.query('SELECT pg_stat_force_next_flush()').catch(() => new Promise((ok) => setTimeout(ok, 11_000))); // before PostgreSQL 15: wait
   const st = (await c.query<{ upd: string; hot: string }>("SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'runs'")).rows[0];
   return { design, dbCpuUsPerRun, wallUsPerRun, hotPct: st && Number(st.upd) > 0 ? (Number(st.hot) / Number(st.upd)) * 100 : 0 };
 }
 
 export async function runPgHotFinish(): Promise<{ machine: string; loadAvg: number; results: Awaited<ReturnType<typeof drive>>[] }> {
   const runs = envNum('BENCH_RUNS', 20_000);
-  const server = await startPostgres({ settings: 'durable' });
-  const c = new pg.Client({ connectionString: server.url });
-  await c.connect();
-  const results: Awaited<ReturnType<typeof drive>>[] = [];
-  try {
-    for (let r = 0; r < envNum('BENCH_ROUNDS', 2); r++) {
-      const designs = Object.keys(DESIGNS);
-      for (const d of r % 2 ? designs.reverse() : designs) results.push(await drive(c, d, runs, `r${r}`));
-    }
-  } finally {
-    await c.end();
-    await server.stop();
-  }
+  const results = await pgVariantRounds(Object.keys(DESIGNS), envNum('BENCH_ROUNDS', 2), (c, d, r) => drive(c, d, runs, `r${r}`));
   return { machine: machine(), loadAvg: loadAvg(), results };
 }
 

@@ -5,13 +5,12 @@
 // (values-rows.ts, what the hot path does now), (d) VALUES unprepared (planned every time). Rounds
 // interleaved; printed: the database backend's CPU µs per run (/proc), this process's, and wall µs per run.
 //   BENCH_RUNS (20000), BENCH_ROUNDS (2)
-import pg from 'pg';
+import type pg from 'pg';
 import type { Run } from '@flowdesk/schema';
-import { envNum, isMain, loadAvg, machine, procStat, writeResult } from './lib.ts';
-import { migrate } from '../apps/runtime/src/store/postgres/index.ts';
+import { envNum, isMain, loadAvg, machine, writeResult } from './lib.ts';
+import { backendCpuUs, freshSchema, pgVariantRounds } from './pg-experiment.ts';
 import { RUN_COLS, RUN_SHAPE, RUN_UPDATE_SET, runParams } from '../apps/runtime/src/store/postgres/run-row.ts';
 import { rowsSource, rowsStatement } from '../apps/runtime/src/store/postgres/values-rows.ts';
-import { startPostgres } from '../test/support/postgres.ts';
 
 const BATCH = 25;
 const MODES = ['json_to_recordset', 'values', 'values-padded', 'values-unprepared'] as const;
@@ -44,10 +43,8 @@ function statement(mode: Mode, runs: Run[], create: boolean): pg.QueryConfig {
 }
 
 async function drive(c: pg.Client, mode: Mode, runs: number, tag: string) {
-  await c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-  await migrate(c);
-  const backend = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const db0 = procStat(backend).cpuUs;
+  const backend = await freshSchema(c);
+  const db0 = backendCpuUs(backend);
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < runs; i += BATCH) {
@@ -56,21 +53,12 @@ async function drive(c: pg.Client, mode: Mode, runs: number, tag: string) {
     await c.query(statement(mode, ids.map((id) => lead(id, 'succeeded', new Date().toISOString())), false));
   }
   const self = process.cpuUsage(self0);
-  return { mode, dbCpuUsPerRun: (procStat(backend).cpuUs - db0) / runs, clientCpuUsPerRun: (self.user + self.system) / runs, wallUsPerRun: ((performance.now() - t0) * 1000) / runs };
+  return { mode, dbCpuUsPerRun: backendCpuUs(backend, db0) / runs, clientCpuUsPerRun: (self.user + self.system) / runs, wallUsPerRun: ((performance.now() - t0) * 1000) / runs };
 }
 
 export async function runPgValuesRows() {
   const runs = envNum('BENCH_RUNS', 20_000);
-  const server = await startPostgres({ settings: 'durable' });
-  const c = new pg.Client({ connectionString: server.url });
-  await c.connect();
-  const results: Awaited<ReturnType<typeof drive>>[] = [];
-  try {
-    for (let r = 0; r < envNum('BENCH_ROUNDS', 2); r++) for (const m of r % 2 ? [...MODES].reverse() : MODES) results.push(await drive(c, m, runs, `r${r}`));
-  } finally {
-    await c.end();
-    await server.stop();
-  }
+  const results = await pgVariantRounds(MODES, envNum('BENCH_ROUNDS', 2), (c, m, r) => drive(c, m, runs, `r${r}`));
   return { machine: machine(), loadAvg: loadAvg(), results };
 }
 
