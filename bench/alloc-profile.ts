@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { drain, envNum, isMain, load, loadAvg, lowdbBackend, machine, paced, REPO, roundSettings, startFlowdesk, startReceiverProcess, tmp, writeResult } from './lib.ts';
+import { drain, envNum, isMain, loadAvg, lowdbBackend, machine, REPO, roundSettings, startFlowdesk, sendLoad, startReceiverProcess, tmp, writeResult } from './lib.ts';
 import { shortUrl } from './profile-summary.ts';
 
 export interface CallFrame {
@@ -105,7 +105,7 @@ export async function runAllocProfile(): Promise<{ machine: string; loadAvg: num
     env: { FLOWDESK_ALLOC_PROFILE: file },
   });
   try {
-    const send = (s: number, t: string) => (rate > 0 ? paced(rt.url, { seconds: s, rate, tag: t }) : load(rt.url, { seconds: s, connections, tag: t }));
+    const send = (s: number, t: string) => sendLoad(rt.url, { seconds: s, connections, rate, tag: t });
     await send(3, 'alloc-warm');
     await drain(rt.url);
     process.kill(rt.pid, 'SIGUSR2');

@@ -8,7 +8,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseGcNvp, summariseGc, type GcSummary } from './gc-trace.ts';
-import { drain, envNum, fmt, isMain, load, loadAvg, lowdbBackend, machine, medianNum, paced, REPO, roundSettings, startFlowdesk, startReceiverProcess, tmp, writeResult } from './lib.ts';
+import { drain, envNum, fmt, isMain, loadAvg, lowdbBackend, machine, medianNum, REPO, roundSettings, startFlowdesk, sendLoad, startReceiverProcess, tmp, writeResult } from './lib.ts';
 
 interface Measured extends GcSummary {
   bundle: string;
@@ -21,7 +21,7 @@ async function measure(bundle: string | undefined, receiverUrl: string, rate: nu
   const log = join(tmp('flowdesk-gc-'), 'runtime.log');
   const rt = await startFlowdesk({ receiverUrl, backend: lowdbBackend(), nodeFlags: ['--trace-gc-nvp'], logFile: log, ...(bundle ? { entry: bundle } : {}) });
   try {
-    const send = (s: number, t: string) => (rate > 0 ? paced(rt.url, { seconds: s, rate, tag: t }) : load(rt.url, { seconds: s, connections, tag: t }));
+    const send = (s: number, t: string) => sendLoad(rt.url, { seconds: s, connections, rate, tag: t });
     await send(3, `${tag}-warm`);
     await drain(rt.url);
     const from = readFileSync(log, 'utf8').length;

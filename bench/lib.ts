@@ -416,7 +416,7 @@ export async function startFlowdesk(opts: {
       ...opts.env,
     },
     nodeArgs,
-    opts.logFile ?? process.env.BENCH_CHILD_LOG,
+    opts.logFile,
   );
   const startS = (performance.now() - t0) / 1000;
   return {
@@ -545,6 +545,12 @@ export async function paced(url: string, opts: { seconds: number; rate: number; 
 }
 
 /** Bytes on disk under `dir` (all files), and those of the runs journal's segments. */
+export const pacer = (): 'paced' | 'autocannon' => (process.env.BENCH_PACER === 'autocannon' ? 'autocannon' : 'paced');
+
+/** A load at a fixed rate (see BENCH_PACER) or, without a rate (or 0), at saturation (autocannon). */
+export const sendLoad = (url: string, opts: { seconds: number; connections: number; rate?: number; tag: string }): Promise<LoadResult> =>
+  opts.rate && pacer() === 'paced' ? paced(url, { ...opts, rate: opts.rate }) : load(url, { ...opts, rate: opts.rate || undefined });
+
 export function dataDirBytes(dir: string): { total: number; runs: number } {
   let total = 0;
   let runs = 0;

@@ -9,7 +9,7 @@
 //   (an open loop, latency from each request's scheduled time); `autocannon` uses its overallRate, which
 //   sends each connection's per-second quota in a burst and so adds its own queueing to the latency.
 import {
-  backendFromEnv, badRuns, drain, envList, envNum, fmt, isMain, load, loadAvg, machine, median, medianNum, paced, pct,
+  backendFromEnv, badRuns, drain, envList, envNum, fmt, isMain, load, loadAvg, machine, median, medianNum, pacer, pct, sendLoad,
   runtimeWindow, startChild, startFlowdesk, startReceiverProcess, writeResult, type Backend, type LoadResult, type RuntimeWindow,
 } from './lib.ts';
 
@@ -60,15 +60,9 @@ export interface RatesResult {
   receiverCalls: number;
 }
 
-const pacer = (): 'paced' | 'autocannon' => (process.env.BENCH_PACER === 'autocannon' ? 'autocannon' : 'paced');
-
-/** A load at a fixed rate (see BENCH_PACER) or, without a rate, at saturation (autocannon). */
-const send = (url: string, opts: { seconds: number; connections: number; rate?: number; tag: string }): Promise<LoadResult> =>
-  opts.rate && pacer() === 'paced' ? paced(url, { ...opts, rate: opts.rate }) : load(url, opts);
-
 export async function measurePoint(url: string, opts: { seconds: number; connections: number; rate?: number; tag: string }): Promise<RatePoint> {
   const window = opts.rate ? await runtimeWindow(url) : undefined;
-  const r = await send(url, opts);
+  const r = await sendLoad(url, opts);
   const inside = await window?.();
   const drainS = await drain(url);
   const terminalS = r.durationS + drainS;
@@ -89,8 +83,8 @@ export async function runRates(backend: Backend, o: { seconds?: number; rates?: 
       for (const u of [express.url, nodeHttp.url, rt.url]) await load(u, { seconds: 2, connections, tag: 'warmup' });
       await drain(rt.url);
       const has1000 = rates.includes(1000);
-      const express1000 = has1000 ? await send(express.url, { seconds, connections, rate: 1000, tag: 'e1000' }) : undefined;
-      const nodeHttp1000 = has1000 ? await send(nodeHttp.url, { seconds, connections, rate: 1000, tag: 'n1000' }) : undefined;
+      const express1000 = has1000 ? await sendLoad(express.url, { seconds, connections, rate: 1000, tag: 'e1000' }) : undefined;
+      const nodeHttp1000 = has1000 ? await sendLoad(nodeHttp.url, { seconds, connections, rate: 1000, tag: 'n1000' }) : undefined;
       const fixed: RatePoint[] = [];
       for (const rate of rates) fixed.push(await measurePoint(rt.url, { seconds, connections, rate, tag: `r${rate}` }));
       const rs: Round[] = [];

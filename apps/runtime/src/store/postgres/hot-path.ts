@@ -9,7 +9,7 @@ import type { CreateRunResult, DedupeClaim, DocCollection, DocCollections, Timer
 import { Batcher, retryablePgError, unavailablePgError, type BatcherStats } from './group-commit.ts';
 import { pgKeyHash as keyHash } from './key-hash.ts';
 import { RUN_COLS, RUN_SHAPE, RUN_UPDATE_SET, runParams } from './run-row.ts';
-import { rowsStatement, type RowShape } from './values-rows.ts';
+import { MAX_ROWS, rowsStatement, type RowShape } from './values-rows.ts';
 
 /** `name`: run as a named prepared statement (parsed and planned once per connection, then only bound and executed) */
 type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string) => Promise<pg.QueryResult<R>>;
@@ -20,9 +20,6 @@ export interface HotPathDeps {
   instanceId: string;
   createRunOne(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult>;
 }
-
-/** Rows per statement at most: size classes up to 128 keep a connection's prepared plans few and small. */
-export const MAX_BATCH = 128;
 
 const shape = (cols: [name: string, type: string][]): RowShape => ({ names: cols.map(([n]) => n), types: cols.map(([, t]) => t) });
 const CREATE_SHAPE: RowShape = {
@@ -122,7 +119,7 @@ export function createHotPath(deps: HotPathDeps): HotPath {
 
   const creates = new Batcher<{ run: Run; dedupe?: DedupeClaim }, CreateRunResult>({
     ...opts,
-    maxBatch: MAX_BATCH,
+    maxBatch: MAX_ROWS,
     async run(items) {
       // a key twice in one batch: the first goes to the database, the others are its duplicates
       const firstOfKey = new Map<string, number>();
@@ -179,7 +176,7 @@ export function createHotPath(deps: HotPathDeps): HotPath {
   const writes = <T>(statement: ReturnType<typeof rowsStatement>, row: (t: T) => unknown[], key: (t: T) => string) =>
     new Batcher<T, void>({
       ...opts,
-      maxBatch: MAX_BATCH,
+      maxBatch: MAX_ROWS,
       async run(items) {
         const st = statement(lastPerKey(items, key).map(row));
         await query(st.text, st.values, st.name);

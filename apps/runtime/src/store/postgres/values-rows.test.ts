@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rowsSource, rowsStatement, sizeClass } from './values-rows.ts';
+import { MAX_ROWS, rowsSource, rowsStatement, sizeClass } from './values-rows.ts';
 
 const shape = { names: ['id', 'due_at', 'doc'], types: ['text', 'timestamptz', 'json'] };
 
@@ -37,5 +37,11 @@ describe('values rows', () => {
 
   it('refuses a row of the wrong width, naming the statement', () => {
     expect(() => rowsStatement('flowdesk_put_timers', shape, (r) => r)([['a', 't']])).toThrow(/flowdesk_put_timers: a row of 2 values for 3 columns/);
+  });
+
+  it('refuses more rows than the largest size class', () => {
+    const st = rowsStatement('flowdesk_put_timers', shape, (r) => r);
+    expect(st(Array.from({ length: MAX_ROWS }, () => ['a', 't', '{}'])).name).toBe(`flowdesk_put_timers_${MAX_ROWS}`);
+    expect(() => st(Array.from({ length: MAX_ROWS + 1 }, () => ['a', 't', '{}']))).toThrow(/more than 128 a statement/);
   });
 });

@@ -19,6 +19,9 @@ export interface RowsStatement {
   values: unknown[];
 }
 
+/** Rows per statement at most: eight size classes (1 … 128) keep a connection's prepared plans few and small. */
+export const MAX_ROWS = 128;
+
 /** The smallest power of two ≥ n (1 for 0 or 1). */
 export const sizeClass = (n: number): number => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
 
@@ -37,6 +40,7 @@ export function rowsStatement(name: string, shape: RowShape, sql: (source: strin
   const texts = new Map<number, string>();
   const width = shape.names.length;
   return (rows) => {
+    if (rows.length > MAX_ROWS) throw new Error(`${name}: ${rows.length} rows, more than ${MAX_ROWS} a statement`);
     const size = sizeClass(rows.length);
     let text = texts.get(size);
     if (text === undefined) texts.set(size, (text = sql(rowsSource(shape, size))));
