@@ -23,7 +23,7 @@ const pureCore = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'apps/runtime/dist-*/**', '.tmp/**', '.stryker-tmp/**', 'reports/**', 'test-results/**', 'data/**', '**/*.json'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'apps/runtime/dist-*/**', 'apps/runtime/.bundle-test-*/**', '.tmp/**', '.stryker-tmp/**', 'reports/**', 'test-results/**', 'data/**', '**/*.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

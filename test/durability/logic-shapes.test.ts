@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { createLowdbStore } from '../../apps/runtime/src/store/lowdb/index.ts';
-import { flowsDirWith, startTestRuntime, tempDir, type TestRuntime } from '../support/runtime.ts';
+import { flowsDirWith, flowsDirWithDocs, startTestRuntime, tempDir, type TestRuntime } from '../support/runtime.ts';
 
 const dirs: string[] = [];
 let rt: TestRuntime | undefined;
@@ -77,5 +77,22 @@ describe('JSON-Logic shapes at deploy', () => {
     rt = await startTestRuntime({ dataDir: d, flowsDir });
     expect((await rt.get('/api/alerts')).body.filter((a: { kind: string }) => a.kind === 'stored_flow_logic')).toHaveLength(1);
     expect((await rt.post('/hooks/legacy', { ok: false })).status).toBe(202);
+  });
+  it('a flow file identical to a stored flow the checks now refuse: served as stored, and the log says why once the runtime serves', async () => {
+    await rt?.close();
+    const d = tempDir('flowdesk-logic-file-');
+    dirs.push(d);
+    const legacy = flowWith('legacy-file', { var: ['payload.ok'], extra: 1 });
+    const s = createLowdbStore({ dataDir: d, fsync: false, log: { warn: () => {} } });
+    await s.open();
+    await s.putFlow(legacy as never, new Date().toISOString());
+    await s.close();
+    const flowsDir = flowsDirWithDocs([legacy]);
+    dirs.push(flowsDir);
+    const errors: string[] = [];
+    rt = await startTestRuntime({ dataDir: d, flowsDir, log: { info: () => {}, warn: () => {}, error: (_o: unknown, m?: string) => void errors.push(m ?? '') } as never });
+    expect(errors).toEqual([expect.stringMatching(/^flow file legacy-file\.json no longer passes this release's checks; its stored version \(the same document\) keeps running: \/nodes\/0\/rules\/0\/when an operation takes exactly one key/)]);
+    expect((await rt.get('/api/flows/legacy-file')).body).toMatchObject({ id: 'legacy-file', version: 1 });
+    expect((await rt.post('/hooks/legacy-file', { ok: false })).status).toBe(202);
   });
 });

@@ -1,4 +1,4 @@
-// Test support: the runtime as a child process (`node --import tsx apps/runtime/src/main.ts`), for
+// Test support: the runtime as a child process (`node --import tsx apps/runtime/src/main.ts`, or a built bundle), for
 // crash tests that SIGKILL it; or on a clock the test moves (`startClockedChild`, test/support/clocked-main.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,11 +18,13 @@ const withMasterKey = (env: Record<string, string>) => (env.FLOWDESK_DATABASE_UR
 const MAIN = join(REPO, 'apps/runtime/src/main.ts');
 
 export async function startChildRuntime(env: Record<string, string>, timeoutMs = 90_000, entry = MAIN, nodeArgs: string[] = []): Promise<ChildRuntime> {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+  // a built bundle (.mjs) runs as plain JavaScript, as `npm start` runs it
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...nodeArgs, ...loader, entry], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', PORT: '0', FLOWDESK_FSYNC: '1', ...withMasterKey(env) },
     // another entry (the clocked one) is driven over an IPC channel
-    stdio: entry === MAIN ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
+    stdio: entry === MAIN || loader.length === 0 ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,6 +1,6 @@
 // startRuntime: builds the store, registry, runner, scheduler and HTTP server for one data dir.
 import { readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
+import { basename, join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
@@ -109,8 +109,10 @@ export function loadStateMap(flowsDir: string | undefined, log: Logger): StateMa
   return doc as StateMap;
 }
 
-async function deployFlowsDir(flows: FlowRegistry, dir: string, at: string, log: Logger): Promise<void> {
-  if (!existsSync(dir)) return;
+/** Deploys the flow files that differ from the stored flows; returns the unchanged ones, not validated again. */
+async function deployFlowsDir(flows: FlowRegistry, dir: string, at: string, log: Logger): Promise<{ file: string; doc: unknown }[]> {
+  const unchecked: { file: string; doc: unknown }[] = [];
+  if (!existsSync(dir)) return unchecked;
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'state-map.json').sort()) {
     const file = join(dir, name);
     let doc: unknown;
@@ -123,6 +125,19 @@ async function deployFlowsDir(flows: FlowRegistry, dir: string, at: string, log:
     const out = await flows.deploy(doc, at, { onlyIfChanged: true });
     if (!out.ok) log.error({ file, errors: out.error.errors }, `flow file ${name} is invalid; not loaded: ${out.error.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
     else if (out.changed) log.info({ file, flowId: out.flow.id, version: out.flow.version }, `deployed ${name}`);
+    else if (out.unchecked) unchecked.push({ file, doc });
+  }
+  return unchecked;
+}
+
+/**
+ * The flow files identical to their stored version, checked once the runtime serves (off a restart's
+ * critical path): one this release's checks refuse keeps running as stored, and the owner reads why.
+ */
+function recheckFlowFiles(flows: FlowRegistry, files: { file: string; doc: unknown }[], log: Logger): void {
+  for (const { file, doc } of files) {
+    const res = flows.check(doc);
+    if (!res.ok) log.error({ file, errors: res.error.errors }, `flow file ${basename(file)} no longer passes this release's checks; its stored version (the same document) keeps running: ${res.error.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
   }
 }
 
@@ -267,13 +282,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       sandbox,
     };
     const flowsDir = opts.flowsDir;
-    if (flowsDir) await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log);
-    await alertMisplacedSecrets(flows.list(), { store, alerts, log, now: new Date(clock.now()).toISOString() });
+    const unchangedFiles = flowsDir ? await deployFlowsDir(flows, flowsDir, new Date(clock.now()).toISOString(), log) : [];
     await scheduler.armSchedules();
     await pollers.arm();
     await alerts.resume();
-    // stored flows a deploy would now refuse for their JSON-Logic run on as before; the owner hears once
-    await alertStoredLogicProblems({ flows: flows.list(), stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
     await runner.resumeAll();
     // held runs of a flow that is on (switched on by a process that died before starting them all)
     for (const f of flows.list()) if (f.active && f.doc.trigger.type === 'webhook') await runner.releaseHeld(f.id);
@@ -292,6 +304,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       server.once('error', fail);
       server.listen(opts.port ?? 3000, host, () => ok());
     });
+    // what only tells the owner about stored flows runs once the runtime serves (a restart after a crash
+    // answers webhooks ~0.1 s sooner): flow files identical to their stored version checked again,
+    // secrets written where they do not belong, stored JSON-Logic a deploy now refuses (it runs on as before)
+    recheckFlowFiles(flows, unchangedFiles, log);
+    await alertMisplacedSecrets(flows.list(), { store, alerts, log, now: new Date(clock.now()).toISOString() });
+    await alertStoredLogicProblems({ flows: flows.list(), stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
     const pollMs = opts.pollMs ?? (clock instanceof ManualClock ? 0 : 100);
     if (pollMs > 0) scheduler.start(pollMs);
     // on a shared database, runs of a process that died and never came back are picked up by a sweep

@@ -117,12 +117,20 @@ export class FlowRegistry {
     return { ok: true, flow, warnings: res.warnings };
   }
 
-  /** Validates and stores a new version. `onlyIfChanged` skips identical documents (start-up loading). */
+  /**
+   * Validates and stores a new version. `onlyIfChanged` skips identical documents (start-up loading):
+   * one that is the stored latest version as written is not validated again (`unchecked`), since a
+   * start pays ~10 ms per flow for it; the caller checks those once it serves (`check`).
+   */
   async deploy(
     doc: unknown,
     at: string,
     opts: { onlyIfChanged?: boolean } = {},
-  ): Promise<{ ok: true; flow: StoredFlow; changed: boolean; warnings: FlowError[] } | { ok: false; error: DeployError }> {
+  ): Promise<{ ok: true; flow: StoredFlow; changed: boolean; warnings: FlowError[]; unchecked?: true } | { ok: false; error: DeployError }> {
+    if (opts.onlyIfChanged && doc !== null && typeof doc === 'object' && typeof (doc as { id?: unknown }).id === 'string') {
+      const stored = this.latest.get((doc as { id: string }).id);
+      if (stored && comparable(stored.doc) === comparable(doc as Flow)) return { ok: true, flow: stored, changed: false, warnings: [], unchecked: true };
+    }
     const checked = this.check(doc);
     if (!checked.ok) return checked;
     const current = this.latest.get(checked.flow.id);

@@ -1,0 +1,130 @@
+// The runtime as `npm start` runs it: the esbuild bundle (scripts/build-runtime.mjs) with its npm
+// dependencies inside, started with npm start's node flags and environment. The other tests run the
+// TypeScript sources; these check that what the bundle carries works where a dependency does more than
+// compute: nodemailer over SMTP, the sandbox worker (its own bundle, QuickJS's WebAssembly beside it),
+// multipart forms (busboy), PostgreSQL (pg). Built into a temporary folder beside dist/ (what the bundle
+// loads lazily, such as acorn for a code node, resolves from where it sits): the repo's dist/ is untouched.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { npmStartCommand } from '../../bench/start-command.ts';
+import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
+import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
+import { REPO, tempDir } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
+
+const outdir = mkdtempSync(join(REPO, 'apps/runtime/.bundle-test-'));
+const start = npmStartCommand(REPO);
+const mails: { to: string; subject: string }[] = [];
+let smtp: SMTPServer;
+let smtpPort = 0;
+let rt: ChildRuntime | undefined;
+
+const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> });
+const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(json);
+
+async function runOf(url: string, runId: string, until: (run: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  let run: Record<string, unknown> = {};
+  await waitFor(`run ${runId} to settle`, async () => {
+    run = (await json(await fetch(`${url}/api/runs/${runId}`))).body;
+    return until(run);
+  }, 30_000);
+  return run;
+}
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [join(REPO, 'scripts/build-runtime.mjs'), outdir], { cwd: REPO, stdio: 'pipe' });
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, cb) {
+      let text = '';
+      stream.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo[0]!.address, subject: /^Subject: (.*)$/im.exec(text)?.[1] ?? '' });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((ok) => smtp.listen(0, '127.0.0.1', ok));
+  smtpPort = (smtp.server.address() as { port: number }).port;
+}, 120_000);
+
+afterAll(async () => {
+  await rt?.kill('SIGTERM');
+  await new Promise<void>((ok) => smtp.close(ok));
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+const bundleEnv = (extra: Record<string, string> = {}) => ({
+  ...start.env,
+  FLOWDESK_DATA_DIR: tempDir('flowdesk-bundle-data-'),
+  FLOWDESK_FLOWS_DIR: join(REPO, 'flows'),
+  FLOWDESK_LOG_LEVEL: 'warn',
+  ...extra,
+});
+
+describe('the runtime bundle', { timeout: 120_000 }, () => {
+  it('loads no npm package at start: its only imports are Node built-ins', () => {
+    const code = readFileSync(join(outdir, 'main.mjs'), 'utf8');
+    const specifiers = [...code.matchAll(/^import [^;]*? from "([^"]+)"/gm)].map((m) => m[1]!);
+    expect(specifiers.length).toBeGreaterThan(5);
+    expect(specifiers.filter((s) => !s.startsWith('node:'))).toEqual([]);
+    const required = [...code.matchAll(/__require\("([^"]+)"\)/g)].map((m) => m[1]!);
+    const builtins = new Set(builtinModules);
+    // pg asks for its optional native driver only when told to use it
+    expect(required.filter((s) => !builtins.has(s.replace(/^node:/, '')))).toEqual(['pg-native']);
+  });
+
+  it('serves the blueprints, sends the fast-response e-mail over SMTP, runs code in the sandbox worker and takes a form upload', async () => {
+    rt = await startChildRuntime(bundleEnv({ FLOWDESK_SMTP_HOST: '127.0.0.1', FLOWDESK_SMTP_PORT: String(smtpPort), FLOWDESK_SMTP_FROM: 'desk@example.com' }), 60_000, join(outdir, 'main.mjs'), start.nodeFlags);
+
+    const lead = await post(`${rt.url}/hooks/lead`, { email: 'ada@example.com', name: 'Ada', company: 'Analytical Engines', source: 'referral', budget: 12000, timeline: 'now', message: 'A full rebuild this month.' });
+    expect(lead.status).toBe(202);
+    const run = await runOf(rt.url, String(lead.body.runId), (r) => r.status === 'succeeded' || r.status === 'failed');
+    expect(run.status).toBe('succeeded');
+    await waitFor('the fast-response e-mail at the SMTP server', () => mails.some((m) => m.to === 'ada@example.com'), 30_000);
+
+    const code = { dsl: 1, id: 'bundle-code', name: 'bundle code', trigger: { type: 'manual' }, nodes: [{ id: 'calc', type: 'code', source: 'return { total: input.payload.items.reduce((s, i) => s + i.price * i.qty, 0) };' }, { id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'calc' }, { from: 'calc', to: 'end' }] };
+    const deployed = await fetch(`${rt.url}/api/flows/bundle-code`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(code) });
+    expect(deployed.status, await deployed.clone().text()).toBe(200);
+    const started = await post(`${rt.url}/api/flows/bundle-code/run`, { payload: { items: [{ price: 60, qty: 2 }, { price: 5, qty: 1 }] } });
+    expect(started.status).toBe(202);
+    const done = await runOf(rt.url, String(started.body.runId), (r) => r.status === 'succeeded' || r.status === 'failed');
+    expect(done.status).toBe('succeeded');
+    expect((done.steps as { nodeId: string; output: unknown }[]).find((s) => s.nodeId === 'calc')?.output).toEqual({ total: 125 });
+
+    // multipart: a form's fields through busboy, checked by the lead contract (email is required)
+    const form = new FormData();
+    form.set('email', 'forms@example.com');
+    form.set('source', 'form');
+    expect((await fetch(`${rt.url}/hooks/lead`, { method: 'POST', body: form })).status).toBe(202);
+    const bare = new FormData();
+    bare.set('source', 'form');
+    const refused = await fetch(`${rt.url}/hooks/lead`, { method: 'POST', body: bare });
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(await refused.json())).toContain('email');
+    await rt.kill('SIGTERM');
+    rt = undefined;
+  });
+
+  it('runs on PostgreSQL', async () => {
+    let pg: PostgresInstance | undefined;
+    try {
+      pg = await startPostgres();
+      rt = await startChildRuntime(bundleEnv({ FLOWDESK_DATABASE_URL: pg.url }), 60_000, join(outdir, 'main.mjs'), start.nodeFlags);
+      const lead = await post(`${rt.url}/hooks/lead`, { email: 'grace@example.com', name: 'Grace', company: 'Cobol Inc', source: 'referral', budget: 12000, timeline: 'now' });
+      expect(lead.status).toBe(202);
+      const run = await runOf(rt.url, String(lead.body.runId), (r) => r.status === 'succeeded' || r.status === 'failed');
+      expect(run.status).toBe('succeeded');
+    } finally {
+      await rt?.kill('SIGTERM');
+      rt = undefined;
+      await pg?.stop();
+    }
+  });
+});
