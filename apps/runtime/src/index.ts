@@ -286,6 +286,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await scheduler.armSchedules();
     await pollers.arm();
     await alerts.resume();
+    // before the backlog starts draining (a validation pass beside the drain's peak overran a 64 MB heap
+    // in test/durability/load-restart.test.ts): secrets written where they do not belong; stored flows a
+    // deploy would now refuse for their JSON-Logic run on as before, and the owner hears once
+    await alertMisplacedSecrets(flows.list(), { store, alerts, log, now: new Date(clock.now()).toISOString() });
+    await alertStoredLogicProblems({ flows: flows.list(), stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
     await runner.resumeAll();
     // held runs of a flow that is on (switched on by a process that died before starting them all)
     for (const f of flows.list()) if (f.active && f.doc.trigger.type === 'webhook') await runner.releaseHeld(f.id);
@@ -304,12 +309,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       server.once('error', fail);
       server.listen(opts.port ?? 3000, host, () => ok());
     });
-    // what only tells the owner about stored flows runs once the runtime serves (a restart after a crash
-    // answers webhooks ~0.1 s sooner): flow files identical to their stored version checked again,
-    // secrets written where they do not belong, stored JSON-Logic a deploy now refuses (it runs on as before)
+    // flow files identical to their stored version are checked again once the runtime serves: only the
+    // log hears of it, and a restart after a crash answers webhooks sooner
     recheckFlowFiles(flows, unchangedFiles, log);
-    await alertMisplacedSecrets(flows.list(), { store, alerts, log, now: new Date(clock.now()).toISOString() });
-    await alertStoredLogicProblems({ flows: flows.list(), stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
     const pollMs = opts.pollMs ?? (clock instanceof ManualClock ? 0 : 100);
     if (pollMs > 0) scheduler.start(pollMs);
     // on a shared database, runs of a process that died and never came back are picked up by a sweep
