@@ -13,8 +13,11 @@ export const STORED_LOGIC_MARK = 'stored-logic-alerted:';
 /** The errors today's checks give `doc` that the checks before shapes and arities did not. */
 export function newLogicProblems(doc: unknown, stateMap: StateMap | undefined): { path: string; message: string; nodeId?: string }[] {
   const opts = { implementedActions: Object.keys(EXECUTORS), stateMap };
+  const now = validateFlow(doc, opts).errors;
+  // the common case (a flow today's checks pass) needs no second pass, which a start pays per flow
+  if (now.length === 0) return [];
   const before = new Set(validateFlow(doc, { ...opts, logicShapes: false }).errors.map((e) => `${e.path}\u0000${e.message}`));
-  return validateFlow(doc, opts).errors.filter((e) => !before.has(`${e.path}\u0000${e.message}`));
+  return now.filter((e) => !before.has(`${e.path}\u0000${e.message}`));
 }
 
 export async function alertStoredLogicProblems(deps: { flows: StoredFlow[]; stateMap: StateMap | undefined; store: Store; alerts: AlertDispatcher; log: Logger; now: () => string }): Promise<number> {
