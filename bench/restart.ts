@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { systemdUnit } from './start-command.ts';
 import {
-  backendFromEnv, benchFlowsDir, envNum, isMain, loadAvg, machine, medianNum, REPO, RUNTIME_ENV, runtimeEntry, seedFinishedRuns,
+  backendFromEnv, benchFlowsDir, envNum, isMain, loadAvg, machine, medianNum, REPO, RUNTIME_ENV, seedFinishedRuns,
   startReceiverProcess, tmp, writeResult, type Backend,
 } from './lib.ts';
 
@@ -74,7 +74,6 @@ export async function runRestart(o: { runs?: number; rounds?: number; backend?: 
   const receiver = await startReceiverProcess();
   const dataDir = tmp('flowdesk-bench-restart-');
   const flowsDir = benchFlowsDir(receiver.url);
-  runtimeEntry(); // the bundle built here, once (the unit's build check then finds it current)
   let proc: ChildProcess | undefined;
   try {
     const databaseUrl = await backend.freshDatabase();
@@ -90,7 +89,7 @@ export async function runRestart(o: { runs?: number; rounds?: number; backend?: 
     const pre = async () => {
       for (const [cmd, ...args] of unit.pre) await execFileAsync(cmd === 'node' ? process.execPath : cmd, args, { cwd: REPO, env });
     };
-    // the editor's and the bundle's build stamps made current (a build, if any, is not what is measured)
+    // the unit's build check builds what is stale now (the editor, the bundle), so the rounds measure none
     await pre();
     const rounds: RestartRound[] = [];
     // the first start opens the seeded store (and may compact it); then each round: traffic, SIGKILL, restart

@@ -9,7 +9,7 @@ import type { CreateRunResult, DedupeClaim, DocCollection, DocCollections, Timer
 import { Batcher, retryablePgError, unavailablePgError, type BatcherStats } from './group-commit.ts';
 import { pgKeyHash as keyHash } from './key-hash.ts';
 import { RUN_COLS, RUN_SHAPE, RUN_UPDATE_SET, runParams } from './run-row.ts';
-import { MAX_ROWS, rowsStatement, type RowShape } from './values-rows.ts';
+import { MAX_ROWS, rowShape, rowsStatement, type RowShape } from './values-rows.ts';
 
 /** `name`: run as a named prepared statement (parsed and planned once per connection, then only bound and executed) */
 type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], name?: string) => Promise<pg.QueryResult<R>>;
@@ -21,7 +21,6 @@ export interface HotPathDeps {
   createRunOne(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult>;
 }
 
-const shape = (cols: [name: string, type: string][]): RowShape => ({ names: cols.map(([n]) => n), types: cols.map(([, t]) => t) });
 const CREATE_SHAPE: RowShape = {
   names: [...RUN_SHAPE.names, 'd_flow', 'd_key', 'd_expires', 'd_now'],
   types: [...RUN_SHAPE.types, 'text', 'text', 'timestamptz', 'timestamptz'],
@@ -63,7 +62,7 @@ const saveBatch = rowsStatement(
 
 const putDocs = rowsStatement(
   'flowdesk_put_docs',
-  shape([['collection', 'text'], ['id', 'text'], ['doc', 'json']]),
+  rowShape([['collection', 'text'], ['id', 'text'], ['doc', 'json']]),
   (rows) => `INSERT INTO docs (collection, id, doc) SELECT collection, id, doc FROM (${rows}) AS x ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc`,
 );
 
@@ -75,13 +74,13 @@ SELECT collection, id, doc FROM docs WHERE (collection, id) IN (SELECT c, i FROM
 
 const putTimers = rowsStatement(
   'flowdesk_put_timers',
-  shape([['id', 'text'], ['due_at', 'timestamptz'], ['doc', 'json']]),
+  rowShape([['id', 'text'], ['due_at', 'timestamptz'], ['doc', 'json']]),
   (rows) => `INSERT INTO timers (id, due_at, doc) SELECT id, due_at, doc FROM (${rows}) AS x ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, doc = excluded.doc`,
 );
 
 const addRejected = rowsStatement(
   'flowdesk_add_rejected',
-  shape([['id', 'text'], ['at', 'timestamptz'], ['flow_id', 'text'], ['doc', 'json']]),
+  rowShape([['id', 'text'], ['at', 'timestamptz'], ['flow_id', 'text'], ['doc', 'json']]),
   (rows) => `INSERT INTO rejected (id, at, flow_id, doc) SELECT id, at, flow_id, doc FROM (${rows}) AS x`,
 );
 

@@ -3,6 +3,7 @@
 import type { Run } from '@flowdesk/schema';
 import { isTerminal } from '@flowdesk/schema';
 import { pgKeyHash } from './key-hash.ts';
+import { rowShape } from './values-rows.ts';
 
 const COLUMNS: ReadonlyArray<readonly [name: string, type: string, value: (run: Run, owner: string | null) => unknown]> = [
   ['id', 'text', (r) => r.id],
@@ -23,7 +24,7 @@ export const RUN_COLS = COLUMNS.map(([n]) => n).join(', ');
 /** `$1::text, $2::text, …` in column order */
 export const RUN_VALUES = COLUMNS.map(([, t], i) => `$${i + 1}::${t}`).join(', ');
 /** the columns' names and types, for a multi-row VALUES list (values-rows.ts) */
-export const RUN_SHAPE = { names: COLUMNS.map(([n]) => n), types: COLUMNS.map(([, t]) => t) };
+export const RUN_SHAPE = rowShape(COLUMNS.map(([n, t]) => [n, t] as const));
 /** every column but the id, taken from `excluded` (an upsert's update list) */
 export const RUN_UPDATE_SET = COLUMNS.filter(([n]) => n !== 'id')
   .map(([n]) => `${n} = excluded.${n}`)

@@ -19,6 +19,9 @@ export interface RowsStatement {
   values: unknown[];
 }
 
+/** A shape from `[name, type]` pairs. */
+export const rowShape = (cols: readonly (readonly [name: string, type: string])[]): RowShape => ({ names: cols.map(([n]) => n), types: cols.map(([, t]) => t) });
+
 /** Rows per statement at most: eight size classes (1 … 128) keep a connection's prepared plans few and small. */
 export const MAX_ROWS = 128;
 
