@@ -1,8 +1,11 @@
 // One cluster, one truth (issue 18): three runtime processes on one PostgreSQL. A change made through
 // any of them — deploy, deactivate, rollback, settings — is what the other two serve, without a restart;
-// a change whose notification was lost reaches them by the periodic reconcile.
+// a change whose notification was lost reaches them by the periodic reconcile. Events held on any
+// instance while a flow was paused with hold run once each when it is switched back on anywhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
@@ -74,6 +77,23 @@ async function until(what: string, probe: () => Promise<boolean>, deadlineMs = D
   }
 }
 
+/**
+ * Changes a flow's latest version the way an instance does (the row and its change counter, in one
+ * transaction), but with no NOTIFY: the notification is lost, only the reconcile can carry the change.
+ */
+async function changeFlowWithoutNotify(flowId: string, set: string): Promise<void> {
+  const db = new pg.Client(databaseUrl);
+  await db.connect();
+  try {
+    await db.query('BEGIN');
+    await db.query(`UPDATE flows SET ${set} WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1)`, [flowId]);
+    await db.query("UPDATE cluster_changes SET seq = nextval('cluster_change_seq') WHERE topic = 'flows' AND id = $1", [flowId]);
+    await db.query('COMMIT');
+  } finally {
+    await db.end();
+  }
+}
+
 const hookStatus = async (node: ChildRuntime) => (await call(node, 'POST', '/hooks/greet', { hello: 'world' })).status;
 const clusterMetric = async (node: ChildRuntime, via: string) => {
   const text = (await call(node, 'GET', '/metrics')).body as string;
@@ -125,22 +145,64 @@ describe('three runtime processes on one PostgreSQL', () => {
     for (const n of [b, c]) expect((await call(n, 'GET', '/api/settings/baseline')).body).toEqual({ weeklyManualHours: 11, collectionDays: 30 });
   });
 
+  it('events held on all three instances run once each when the flow is switched on, even by a change whose notification was lost', async () => {
+    const [a, b, c] = nodes as [ChildRuntime, ChildRuntime, ChildRuntime];
+    const calls = new Map<string, number>();
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const n = String((JSON.parse(body) as { n: unknown }).n);
+        calls.set(n, (calls.get(n) ?? 0) + 1);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/note`;
+      const doc = {
+        dsl: 1,
+        id: 'held-notes',
+        name: 'Held notes',
+        trigger: { type: 'webhook', path: 'held-notes', auth: { type: 'none' }, payloadSchema: { type: 'object', required: ['n'] } },
+        nodes: [
+          { id: 'note', type: 'action', action: 'http.request', params: { method: 'POST', url, body: { n: '{{payload.n}}' } } },
+          { id: 'end', type: 'end' },
+        ],
+        edges: [
+          { from: 'trigger', to: 'note' },
+          { from: 'note', to: 'end' },
+        ],
+      };
+      expect((await call(a, 'PUT', '/api/flows/held-notes', doc)).status).toBe(200);
+      expect((await call(a, 'POST', '/api/flows/held-notes/active', { active: false, hold: true })).status).toBe(200);
+      for (const n of [b, c]) await until('B and C see the flow paused with hold', async () => (await call(n, 'GET', '/api/flows/held-notes')).body?.hold === true);
+      const runIds: string[] = [];
+      for (const [name, n] of [['a', a], ['b', b], ['c', c]] as const) {
+        for (let i = 0; i < 3; i++) {
+          const r = await call(n, 'POST', '/hooks/held-notes', { n: `${name}${i}` });
+          expect(r).toMatchObject({ status: 202, body: { held: true } });
+          runIds.push(r.body.runId);
+        }
+      }
+      expect(calls.size).toBe(0);
+      // switched on, but its notification is lost: no instance's API released anything
+      await changeFlowWithoutNotify('held-notes', 'active = true, hold = false');
+      for (const id of runIds) await until(`held run ${id} succeeded`, async () => (await call(a, 'GET', `/api/runs/${id}`)).body?.status === 'succeeded');
+      expect([...calls.keys()].sort()).toEqual(['a0', 'a1', 'a2', 'b0', 'b1', 'b2', 'c0', 'c1', 'c2']);
+      expect([...calls.values()].every((v) => v === 1)).toBe(true);
+    } finally {
+      await new Promise((ok) => receiver.close(ok));
+    }
+  }, 60_000);
+
   it('a change whose notification was lost reaches every instance by the reconcile', async () => {
     const [a, b, c] = nodes as [ChildRuntime, ChildRuntime, ChildRuntime];
     expect((await call(a, 'PUT', '/api/flows/greet', flowDoc('hallo'))).status).toBe(200);
     for (const n of [a, b, c]) await until('the new version is active everywhere', async () => (await hookStatus(n)) === 202);
     const before = await Promise.all(nodes.map((n) => clusterMetric(n, 'reconcile')));
-    // switch the flow off the way an instance does, but with no NOTIFY: the notification is lost
-    const db = new pg.Client(databaseUrl);
-    await db.connect();
-    try {
-      await db.query('BEGIN');
-      await db.query("UPDATE flows SET active = false WHERE id = 'greet' AND version = (SELECT max(version) FROM flows WHERE id = 'greet')");
-      await db.query("UPDATE cluster_changes SET seq = nextval('cluster_change_seq') WHERE topic = 'flows' AND id = 'greet'");
-      await db.query('COMMIT');
-    } finally {
-      await db.end();
-    }
+    // switch the flow off, but its notification is lost
+    await changeFlowWithoutNotify('greet', 'active = false');
     for (const n of [a, b, c]) await until('every instance refuses the webhook', async () => (await hookStatus(n)) === 404);
     const after = await Promise.all(nodes.map((n) => clusterMetric(n, 'reconcile')));
     after.forEach((v, i) => expect(v).toBeGreaterThan(before[i]!));

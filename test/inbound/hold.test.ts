@@ -5,6 +5,7 @@
 // resume; a plain deactivated path still answers 404. On the embedded store and on PostgreSQL. (The
 // SIGKILL case is hold-crash.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
 import { startFailServer, type FailServer } from '../support/fail-server.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
@@ -127,6 +128,42 @@ describe('hold while paused', () => {
     expect((await setActive('orders', { active: true })).body.released).toBe(0);
     await rt.settle();
     expect(calls().map((c) => c.n)).not.toContain(7);
+  });
+
+  it('an event whose body was still arriving when the flow was switched back on runs: it is not left held', async () => {
+    await setActive('orders', { active: false, hold: true });
+    // the webhook looks its flow up (and so decides "held") as soon as the headers are in
+    const registry = rt.ctx.flows;
+    const lookup = registry.byHook.bind(registry);
+    const lookedUp = new Promise<void>((ok) => {
+      registry.byHook = (path) => {
+        if (path === 'orders') {
+          registry.byHook = lookup;
+          ok();
+        }
+        return lookup(path);
+      };
+    });
+    const body = JSON.stringify({ n: 10 });
+    const req = request(`${rt.url}/hooks/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-flowdesk-token': 'tok' } });
+    const answered = new Promise<{ status: number; body: any }>((ok, fail) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => ok({ status: res.statusCode!, body: JSON.parse(text) }));
+      });
+      req.on('error', fail);
+    });
+    req.write(body.slice(0, 3));
+    await lookedUp;
+    // switched on while that body is on its way: nothing held is on disk yet to release
+    expect((await setActive('orders', { active: true })).body).toMatchObject({ active: true, released: 0 });
+    req.end(body.slice(3));
+    const res = await answered;
+    expect(res).toMatchObject({ status: 202, body: { held: true } });
+    await eventually(async () => ((await rt.get(`/api/runs/${res.body.runId}`)).body.status === 'succeeded' ? true : undefined));
+    await rt.settle();
+    expect(calls().filter((c) => c.n === 10)).toHaveLength(1);
   });
 
   it('a plain deactivated path still answers 404', async () => {

@@ -173,8 +173,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const flows = new FlowRegistry(store, stateMap);
     const metrics = createMetrics();
     // flows deployed, switched or rolled back through another instance (PostgreSQL): followed from here on
-    let flowChanged = async (): Promise<void> => {}; // the pollers re-arm once they exist
-    const follower = followClusterChanges({ store, flows, log, metrics, onFlowChanged: () => flowChanged() });
+    let flowChanged = async (_flowId: string): Promise<void> => {}; // the pollers re-arm once they exist
+    const follower = followClusterChanges({ store, flows, log, metrics, onFlowChanged: (id) => flowChanged(id) });
     await flows.load();
     let raiseAlert: (a: Parameters<ReturnType<typeof createAlertDispatcher>['raise']>[0]) => Promise<unknown> = async () => undefined;
     const vault = new ConnectionVault({
@@ -251,7 +251,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const { leases, shared: sharedLeases } = leasesFor(store, cluster.leaseMs);
     const pollers = new TriggerPollers({ store, flows, runner, clock, log, alerts, files, secrets, env, leases, kick: () => scheduler.wake() });
     scheduler.on('poll', (t) => pollers.onTimer(t));
-    flowChanged = () => pollers.arm();
+    flowChanged = async (id) => {
+      await pollers.arm();
+      // switched on through any instance: the events held while it was paused start, each once
+      // (Store.saveRunFrom) however many instances release them — also after a lost notification
+      if (flows.get(id)?.active) await runner.releaseHeld(id);
+    };
     const ctx: RuntimeContext = {
       leases,
       store,

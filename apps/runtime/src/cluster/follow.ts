@@ -11,8 +11,11 @@ export interface FollowDeps {
   flows: FlowRegistry;
   log: Logger;
   metrics?: Pick<Metrics, 'clusterChange'>;
-  /** after a flow changed through another instance (its e-mail trigger's IDLE session follows it here) */
-  onFlowChanged?: () => Promise<void>;
+  /**
+   * after a flow changed through another instance: its e-mail trigger's IDLE session follows it here,
+   * and a flow switched back on releases the events this instance held for it
+   */
+  onFlowChanged?: (flowId: string) => Promise<void>;
 }
 
 /** What each topic refreshes here. A cache of a watched collection adds its `docs:<collection>` entry. */
@@ -20,7 +23,7 @@ function appliers(deps: FollowDeps): Record<string, (c: ClusterChange) => Promis
   return {
     flows: async (c) => {
       await deps.flows.refresh(c.id);
-      await deps.onFlowChanged?.();
+      await deps.onFlowChanged?.(c.id);
     },
   };
 }

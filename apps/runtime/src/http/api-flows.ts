@@ -80,11 +80,13 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     if (hold && cur.doc.trigger.type !== 'webhook' && cur.doc.trigger.type !== 'schedule') {
       return sendError(res, 422, 'invalid body', [{ path: '/hold', message: `a ${cur.doc.trigger.type} trigger has no events to hold: pause it with "active": false` }]);
     }
+    const releasedBefore = ctx.runner.releasedSoFar(req.params.id);
     const f = await ctx.flows.setActive(req.params.id, active, hold);
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();
-    const released = active ? await ctx.runner.releaseHeld(f.id) : 0;
+    if (active) await ctx.runner.releaseHeld(f.id);
+    const released = active ? ctx.runner.releasedSoFar(f.id) - releasedBefore : 0;
     res.json({ id: f.id, version: f.version, active, ...(hold ? { hold: true } : {}), ...(active ? { released } : {}) });
   });
 

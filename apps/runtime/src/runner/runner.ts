@@ -163,6 +163,11 @@ export class Runner {
       dedupe = { flowId: flow.id, key: input.idempotencyKey, expiresAt, now };
     }
     const res = await this.store.createRun(run, dedupe);
+    if (!res.duplicate && opts.held && this.flows.get(flow.id)?.active) {
+      // switched on while this event was being taken (here, or on another instance): the release that
+      // came with it may have listed the held runs before this one was written
+      void this.releaseHeld(flow.id).catch((e: Error) => this.log.error({ flowId: flow.id, err: e.message }, 'releasing held runs failed'));
+    }
     if (!res.duplicate && !opts.held) {
       // the run just written is what its first drive would read back (nothing else changes a queued run
       // outside its queue): handed over, so the drive does not parse it again from the store
@@ -604,8 +609,8 @@ export class Runner {
       const released: Run[] = [];
       for (const held of await this.heldRuns(flowId)) {
         const next = releaseHeld(flow, held, this.now());
-        await this.store.saveRun(next);
-        released.push(next);
+        // another instance may be releasing the same runs (each applies the switch): each starts once
+        if (await this.store.saveRunFrom(next, 'held')) released.push(next);
       }
       const drive = (async () => {
         for (const run of released) {
@@ -614,12 +619,22 @@ export class Runner {
         }
       })();
       this.driving = this.driving.then(() => drive);
+      this.releasedCount.set(flowId, this.releasedSoFar(flowId) + released.length);
       if (released.length) this.log.info({ flowId, runs: released.length }, 'held runs released');
       return released.length;
     })().finally(() => this.releasing.delete(flowId));
     this.releasing.set(flowId, task);
     return task;
   }
+  private readonly releasedCount = new Map<string, number>();
+  /**
+   * How many held runs of a flow this process has released since it started. The API tells a switch's
+   * count from it: on a shared store the change feed may release them before the API's own call does.
+   */
+  releasedSoFar(flowId: string): number {
+    return this.releasedCount.get(flowId) ?? 0;
+  }
+
   /** resolves once every released run has been driven up to its first park or end */
   driving: Promise<void> = Promise.resolve();
 

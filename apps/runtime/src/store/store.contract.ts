@@ -337,6 +337,22 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(await store.countRuns()).toBe(1);
       });
 
+      it('saveRunFrom writes only while the stored status is the one given: of concurrent callers one wins', async () => {
+        const run = makeRun(1, { status: 'held' });
+        await store.createRun(run);
+        const queued: Run = { ...run, status: 'queued', updatedAt: at(2) };
+        expect(await store.saveRunFrom(queued, 'running')).toBe(false);
+        expect(await store.getRun(run.id)).toEqual(run);
+        const results = await Promise.all([0, 1, 2, 3, 4].map((i) => store.saveRunFrom({ ...queued, vars: { by: i } }, 'held')));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.getRun(run.id)).toEqual({ ...queued, vars: { by: results.indexOf(true) } });
+        expect(await store.saveRunFrom(finish(queued, 'cancelled', 3), 'held')).toBe(false);
+        const never = makeRun(2, { status: 'queued' });
+        expect(await store.saveRunFrom(never, 'held')).toBe(false);
+        expect(await store.getRun(never.id)).toBeUndefined();
+        expect(await store.countRuns()).toBe(1);
+      });
+
       it('runs are copies: mutations after saving or reading do not reach the store', async () => {
         const run = makeRun(1);
         await store.createRun(run);

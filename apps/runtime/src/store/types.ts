@@ -170,6 +170,13 @@ export interface Store {
   createRun(run: Run, dedupe?: DedupeClaim): Promise<CreateRunResult>;
   /** Saves the new state of a run (each step before the next starts). */
   saveRun(run: Run): Promise<void>;
+  /**
+   * Saves `run` only if the stored run's status is still `from`, as one atomic step against every
+   * process sharing the store; false (nothing written) when it is not, or the run is gone. Releasing a
+   * held run goes through here: several instances may release one flow's held runs at once, each run
+   * must start once.
+   */
+  saveRunFrom(run: Run, from: RunStatus): Promise<boolean>;
   getRun(id: string): Promise<Run | undefined>;
   /** Newest first. */
   listRuns(q: RunQuery): Promise<Run[]>;

@@ -698,6 +698,15 @@ class LowdbJournalStore implements LowdbStore {
     await this.writeRun(run, undefined).done;
   }
 
+  async saveRunFrom(run: Run, from: RunStatus): Promise<boolean> {
+    this.check();
+    // one process per data dir: the check and the index update happen with no await between them
+    const slot = this.runs.slot(run.id);
+    if (slot < 0 || this.runs.status(slot) !== from) return false;
+    await this.writeRun(run, undefined).done;
+    return true;
+  }
+
   /**
    * Indexes and queues the run's new snapshot, synchronously. Keys go to the header and the index as
    * hashes only (the raw key stays in the run document). If the write fails, the index is back on the

@@ -91,6 +91,11 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
     async saveRun(run) {
       s.runs.set(run.id, copy(run));
     },
+    async saveRunFrom(run, from) {
+      if (s.runs.get(run.id)?.status !== from) return false;
+      s.runs.set(run.id, copy(run));
+      return true;
+    },
     async getRun(id) {
       return copy(s.runs.get(id));
     },

@@ -166,10 +166,12 @@ export async function migrate(client: pg.ClientBase, migrations: Migration[] = l
 const TERMINAL = [...TERMINAL_STATUSES];
 const json = (v: unknown) => JSON.stringify(v);
 import { pgKeyHash } from './key-hash.ts';
-import { RUN_COLS, RUN_UPDATE_SET, RUN_VALUES, runParams } from './run-row.ts';
+import { RUN_COLS, RUN_PARAM_COUNT, RUN_SET_PARAMS, RUN_UPDATE_SET, RUN_VALUES, runParams } from './run-row.ts';
 export { pgKeyHash };
 
 const RUN_UPSERT = `INSERT INTO runs (${RUN_COLS}) VALUES (${RUN_VALUES}) ON CONFLICT (id) DO UPDATE SET ${RUN_UPDATE_SET}`;
+// the row's lock makes a second instance's UPDATE wait, then see the status the first one wrote
+const RUN_SAVE_FROM = `UPDATE runs SET ${RUN_SET_PARAMS} WHERE id = $1::text AND status = $${RUN_PARAM_COUNT + 1}::text`;
 
 // One statement = one transaction: take (or take over an expired) claim and insert the run only when
 // the claim was ours. A concurrent inserter of the same key waits on the unique index until the first
@@ -430,6 +432,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     // ── runs ──
     createRun: (run: Run, dedupe?: DedupeClaim) => hot.createRun(run, dedupe),
     saveRun: (run) => hot.saveRun(run),
+    async saveRunFrom(run, from) {
+      return (await q(RUN_SAVE_FROM, [...runParams(run, instanceId), from])).rowCount === 1;
+    },
     getRun: (id) => hot.getRun(id),
     async listRuns(rq: RunQuery) {
       const where: string[] = [];

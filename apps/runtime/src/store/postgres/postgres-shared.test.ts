@@ -45,6 +45,20 @@ describe('postgres store: several instances on one database', () => {
     expect((await b.listTimers()).map((t) => t.id)).toEqual(['future']);
   });
 
+  it('two stores releasing the same held runs concurrently: each run is released by exactly one', async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another();
+    const held = Array.from({ length: 20 }, (_, i) => makeRun(i + 1, { status: 'held' }));
+    for (const r of held) await a.createRun(r);
+    const release = (s: typeof a, by: string) => Promise.all(held.map((r) => s.saveRunFrom({ ...r, status: 'queued', vars: { by } }, 'held')));
+    const [byA, byB] = await Promise.all([release(a, 'a'), release(b, 'b')]);
+    for (const [i, r] of held.entries()) {
+      expect(byA[i] !== byB[i]).toBe(true);
+      expect(await a.getRun(r.id)).toMatchObject({ status: 'queued', vars: { by: byA[i] ? 'a' : 'b' } });
+    }
+  });
+
   it('two stores creating runs with the same key concurrently make exactly one run', async () => {
     h = await pgHarness(server);
     const a = h.store;

@@ -30,6 +30,11 @@ export const RUN_UPDATE_SET = COLUMNS.filter(([n]) => n !== 'id')
   .map(([n]) => `${n} = excluded.${n}`)
   .join(', ');
 
+/** `flow_id = $2::text, …`: every column but the id (`$1`) from runParams' positions, for an UPDATE */
+export const RUN_SET_PARAMS = COLUMNS.flatMap(([n, t], i) => (n === 'id' ? [] : [`${n} = $${i + 1}::${t}`])).join(', ');
+/** how many positional parameters runParams gives (a statement's own come after them) */
+export const RUN_PARAM_COUNT = COLUMNS.length;
+
 /** The run as positional parameters in column order (the doc as JSON text). */
 export const runParams = (run: Run, owner: string | null): unknown[] => COLUMNS.map(([n, , v]) => (n === 'doc' ? JSON.stringify(run) : v(run, owner)));
 
