@@ -166,6 +166,35 @@ describe('hold while paused', () => {
     expect(calls().filter((c) => c.n === 10)).toHaveLength(1);
   });
 
+  it('a held event released elsewhere while it is being cancelled is not cancelled: the cancel answers 409 and the event runs once', async () => {
+    await setActive('orders', { active: false, hold: true });
+    const held = await order(11);
+    expect(held.body.held).toBe(true);
+    const runId = held.body.runId as string;
+    // the cancel reads the run (held), then — as another instance switching the flow on would — the run
+    // is released before the cancel writes
+    const store = rt.ctx.store;
+    const getRun = store.getRun.bind(store);
+    let reads = 0;
+    store.getRun = async (id) => {
+      const run = await getRun(id);
+      if (id === runId && ++reads === 2) {
+        store.getRun = getRun;
+        expect(await store.saveRunFrom({ ...run!, status: 'queued' }, 'held')).toBe(true);
+      }
+      return run;
+    };
+    const cancel = await rt.post(`/api/runs/${runId}/cancel`, {});
+    expect(cancel.status).toBe(409);
+    expect((await rt.get(`/api/runs/${runId}`)).body.status).toBe('queued');
+    // the releasing instance drives it (here: this runtime's runner stands in for it)
+    await rt.ctx.runner.enqueue({ id: runId });
+    await rt.settle();
+    expect((await rt.get(`/api/runs/${runId}`)).body.status).toBe('succeeded');
+    expect(calls().filter((c) => c.n === 11)).toHaveLength(1);
+    await setActive('orders', { active: true });
+  });
+
   it('a plain deactivated path still answers 404', async () => {
     await setActive('orders', { active: false });
     const res = await order(9);

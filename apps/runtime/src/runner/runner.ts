@@ -705,7 +705,12 @@ export class Runner {
         return;
       }
       out = cancelRun(cur, this.now(), reason);
-      await this.store.saveRun(out);
+      // on a shared store another instance may move the run on meanwhile (release it, wake it): the
+      // cancel is written only over the state it was decided on
+      if (!(await this.store.saveRunFrom(out, cur.status))) {
+        error = new ConflictError(`run ${runId} changed while it was being cancelled; look at it again`);
+        return;
+      }
       await this.store.deleteTimer(`run:${runId}`);
       const flow = await this.flows.version(out.flowId, out.flowVersion);
       for (const r of await this.openReviewsOf(runId, flow)) await this.store.putDoc('reviews', { ...r, status: 'cancelled', resolvedAt: this.now() });
