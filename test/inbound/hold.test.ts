@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { startFailServer, type FailServer } from '../support/fail-server.ts';
+import { afterRunRead } from '../support/interleave.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
 import { flowsDirWithDocs, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -173,17 +174,9 @@ describe('hold while paused', () => {
     const runId = held.body.runId as string;
     // the cancel reads the run (held), then — as another instance switching the flow on would — the run
     // is released before the cancel writes
-    const store = rt.ctx.store;
-    const getRun = store.getRun.bind(store);
-    let reads = 0;
-    store.getRun = async (id) => {
-      const run = await getRun(id);
-      if (id === runId && ++reads === 2) {
-        store.getRun = getRun;
-        expect(await store.saveRunFrom({ ...run!, status: 'queued' }, 'held')).toBe(true);
-      }
-      return run;
-    };
+    afterRunRead(rt.ctx.store, runId, 2, async (run) => {
+      expect(await rt.ctx.store.saveRunFrom({ ...run, status: 'queued' }, 'held')).toBe(true);
+    });
     const cancel = await rt.post(`/api/runs/${runId}/cancel`, {});
     expect(cancel.status).toBe(409);
     expect((await rt.get(`/api/runs/${runId}`)).body.status).toBe('queued');

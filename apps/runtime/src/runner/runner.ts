@@ -771,13 +771,21 @@ export class Runner {
         return;
       }
       const cur = (await this.store.getRun(item.runId))!;
+      if (cur.status !== 'needs_review') {
+        error = new ConflictError(`run ${cur.id} is ${cur.status}: its review can no longer be decided`);
+        return;
+      }
       const flow = await this.flows.version(cur.flowId, cur.flowVersion);
       if (!flow) {
         error = new NotFoundError(`flow ${cur.flowId} not found`);
         return;
       }
       out = engineResolveReview(flow, cur, decision, this.now());
-      await this.store.saveRun(out);
+      // cancelled meanwhile (another instance, a record's cancelOn): the decision does not revive it
+      if (!(await this.store.saveRunFrom(out, 'needs_review'))) {
+        error = new ConflictError(`run ${cur.id} changed while its review was being decided; look at it again`);
+        return;
+      }
       if (by !== 'timeout') await this.store.deleteTimer(`review:${reviewId}`);
       await this.driveUnsafe(out.id);
     }));
