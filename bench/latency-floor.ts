@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { backendFromEnv, isMain, type LoadResult, loadAvg, machine, medianNum, REPO, roundSettings, startChild, startFlowdesk, startReceiverProcess, writeResult } from './lib.ts';
 
-
 export interface FloorRow {
   target: string;
   rate: number;
