@@ -66,9 +66,10 @@ describe('retry due times', () => {
     await fastRetried;
     // it fired while the slow call still hangs (before the fix: only once that call had timed out)
     const slowNow = (await rt.get(`/api/runs/${slow}`)).body;
-    // (its second attempt, in flight, is not written until it ends: the run still shows the first)
+    // (its second attempt, in flight, is not written until it ends: the run shows the first, and is
+    // running — a woken run is claimed on disk before its call, so no other instance acts on it meanwhile)
     expect(slowNow.steps.find((s: { nodeId: string }) => s.nodeId === 'call').attempts, 'the fast run’s retry waited for the slow run’s call to end').toHaveLength(1);
-    expect(slowNow.status).toBe('waiting');
+    expect(slowNow.status).toBe('running');
     const fastRun = (await rt.get(`/api/runs/${fast}`)).body;
     const attempts = fastRun.steps.find((s: { nodeId: string }) => s.nodeId === 'call').attempts.map((a: { at: string }) => Date.parse(a.at) - t0);
     expect(attempts).toEqual([1000, 4000]); // each attempt exactly at its due time on the clock

@@ -79,6 +79,10 @@ export interface RunnerDeps {
 /** Runs driven at once: enough to overlap outside calls, few enough to keep ingest fast and memory flat. */
 export const DEFAULT_DRIVE_CONCURRENCY = 64;
 
+/** A cancel of a run another instance is driving asks the store again every CANCEL_POLL_MS, up to CANCEL_POLLS times. */
+const CANCEL_POLL_MS = 100;
+const CANCEL_POLLS = 300;
+
 /** Open runs read per page when resuming at start. */
 const RESUME_PAGE = 500;
 
@@ -277,6 +281,9 @@ export class Runner {
       await this.store.saveRun(run);
       return;
     }
+    // a run read back from the store may be changed meanwhile by another instance (cancelled, replayed):
+    // the drive's first write goes only over the state it read, and comes before any action is performed
+    let claimFrom = created === undefined && (run.status === 'queued' || run.status === 'waiting') ? run.status : undefined;
     // loop items whose command is being performed (an 'items' command lists them until they answer)
     const inFlight = new Map<string, Promise<{ key: string; nodeId: string; index: number; result: ItemResult }>>();
     for (let guard = 0; guard < 1_000_000; guard++) {
@@ -284,10 +291,17 @@ export class Runner {
       const step = advance(flow, run, env instanceof Promise ? await env : env);
       run = step.run;
       const cmd = step.command;
+      if (claimFrom) {
+        if (!(await this.store.saveRunFrom(run, claimFrom))) {
+          this.log.info({ runId, was: claimFrom }, 'run changed elsewhere before this drive wrote it; left as it is');
+          return;
+        }
+        claimFrom = undefined;
+      }
       // Before an action nothing new needs to be on disk: the steps since the last save are pure and
       // recomputed identically, and a crash during the call resumes here and repeats it under the same
       // Idempotency-Key. The action's result is written before any later step starts.
-      if (cmd.kind !== 'action' && cmd.kind !== 'sandbox' && cmd.kind !== 'items') await this.store.saveRun(run);
+      else if (cmd.kind !== 'action' && cmd.kind !== 'sandbox' && cmd.kind !== 'items') await this.store.saveRun(run);
       switch (cmd.kind) {
         case 'done':
           return this.finished(run, flow, mayHaveRunTimer);
@@ -678,7 +692,8 @@ export class Runner {
       } catch (e) {
         throw new ConflictError((e as Error).message);
       }
-      await this.store.saveRun(next);
+      // two replays at once (here and on another instance): only the first writes over the run it read
+      if (!(await this.store.saveRunFrom(next, run.status))) throw new ConflictError(`run ${runId} is already being replayed, or changed meanwhile; look at it again`);
       const dl = await this.store.getDoc('deadLetters', runId);
       if (dl) await this.store.putDoc('deadLetters', { ...dl, status: 'replaying', updatedAt: this.now() });
       void this.enqueue(next).finally(() => this.replaying.delete(runId));
@@ -694,8 +709,7 @@ export class Runner {
   }
 
   async cancel(runId: string, reason = 'cancelled by the operator'): Promise<Run> {
-    const run = await this.store.getRun(runId);
-    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    const run = await this.untilParkedElsewhere(runId);
     let out: Run | undefined;
     let error: Error | undefined;
     await this.queue.push(Runner.queueKey(run), () => this.lanes.exclusive(run, async () => {
@@ -718,6 +732,21 @@ export class Runner {
     }));
     if (error) throw error;
     return out!;
+  }
+
+  /**
+   * The run to cancel. One queued or running on another live instance (a shared store) is being driven
+   * there, where this instance's queue cannot wait for it: as a cancel here waits behind the run's drive,
+   * this waits until the run parks (waits, asks for review) or ends, polling, for at most ~30 s.
+   */
+  private async untilParkedElsewhere(runId: string): Promise<Run> {
+    for (let polls = 0; ; polls++) {
+      const run = await this.store.getRun(runId);
+      if (!run) throw new NotFoundError(`run ${runId} not found`);
+      if ((run.status !== 'queued' && run.status !== 'running') || !(await this.store.runDrivenElsewhere?.(runId))) return run;
+      if (polls === CANCEL_POLLS) throw new ConflictError(`run ${runId} is still ${run.status} on another instance; cancel it again once it waits`);
+      await new Promise((ok) => setTimeout(ok, CANCEL_POLL_MS));
+    }
   }
 
   /**

@@ -177,6 +177,11 @@ export interface Store {
    * must start once.
    */
   saveRunFrom(run: Run, from: RunStatus): Promise<boolean>;
+  /**
+   * Stores several processes share: whether another live instance owns this open run (it created it,
+   * woke it or resumed it, and may be driving it now). Absent on a store one process owns.
+   */
+  runDrivenElsewhere?(runId: string): Promise<boolean>;
   getRun(id: string): Promise<Run | undefined>;
   /** Newest first. */
   listRuns(q: RunQuery): Promise<Run[]>;

@@ -435,6 +435,14 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     async saveRunFrom(run, from) {
       return (await q(RUN_SAVE_FROM, [...runParams(run, instanceId), from])).rowCount === 1;
     },
+    async runDrivenElsewhere(runId) {
+      const { rowCount } = await q(
+        `SELECT 1 FROM runs r JOIN instances i ON i.id = r.owner
+         WHERE r.id = $1 AND NOT r.terminal AND r.owner <> $2 AND i.heartbeat_at > now() - make_interval(secs => $3::double precision / 1000)`,
+        [runId, instanceId, leaseMs],
+      );
+      return rowCount === 1;
+    },
     getRun: (id) => hot.getRun(id),
     async listRuns(rq: RunQuery) {
       const where: string[] = [];

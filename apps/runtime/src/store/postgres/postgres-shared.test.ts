@@ -207,6 +207,27 @@ describe('postgres store: run ownership across processes', () => {
     expect(await b.claimResumableRuns({ limit: 3 })).toHaveLength(Math.min(3, fromB.length)); // the split between b and c is up to the race
   });
 
+  it('runDrivenElsewhere: true only from another instance, while the owner is alive and the run open', async () => {
+    h = await pgHarness(server);
+    const a = await quietStore();
+    const b = await h.another();
+    const open = makeRun(1);
+    const ended = makeRun(2);
+    await a.createRun(open);
+    await a.createRun(ended);
+    await a.saveRun({ ...ended, status: 'succeeded', cursor: null, endedAt: at(3) });
+    expect(await b.runDrivenElsewhere!(open.id)).toBe(true);
+    expect(await a.runDrivenElsewhere!(open.id)).toBe(false); // its own
+    expect(await b.runDrivenElsewhere!(ended.id)).toBe(false); // ended: nobody drives it
+    expect(await b.runDrivenElsewhere!('no-such-run')).toBe(false);
+    // a stops heartbeating (as after SIGKILL, once its lease has run out): nobody drives its runs now
+    const admin = new pg.Client(h.url);
+    await admin.connect();
+    await admin.query("UPDATE instances SET heartbeat_at = now() - interval '1 hour' WHERE id = $1", [a.instanceId]);
+    await admin.end();
+    expect(await b.runDrivenElsewhere!(open.id)).toBe(false);
+  });
+
   it('a restart with the same instanceId takes back its own runs at once; a clean close hands them over', async () => {
     h = await pgHarness(server);
     const first = createPostgresStore({ url: h.url, instanceId: 'proc-a' });
