@@ -188,6 +188,18 @@ describe('hold while paused', () => {
     await setActive('orders', { active: true });
   });
 
+  it('a rollback while paused with hold switches the flow on: its held events run, on the version rolled back to', async () => {
+    await setActive('orders', { active: false, hold: true });
+    const held = await order(12);
+    expect(held.body.held).toBe(true);
+    const back = await rt.post('/api/flows/orders/rollback', { version: 1 });
+    expect(back.status).toBe(200);
+    expect((await rt.get('/api/flows/orders')).body).toMatchObject({ active: true });
+    expect((await rt.get('/api/flows/orders')).body.hold).toBeFalsy();
+    await eventually(async () => ((await rt.get(`/api/runs/${held.body.runId}`)).body.status === 'succeeded' ? true : undefined));
+    expect(calls().filter((c) => c.n === 12)).toEqual([{ n: 12, version: 'v1' }]);
+  });
+
   it('a plain deactivated path still answers 404', async () => {
     await setActive('orders', { active: false });
     const res = await order(9);

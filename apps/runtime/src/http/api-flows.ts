@@ -105,6 +105,8 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();
+    // a rollback switches the flow on: events held while it was paused start on the version rolled back to
+    await ctx.runner.releaseHeld(out.flow.id);
     res.json({ id: out.flow.id, version: out.flow.version, rolledBackTo: version });
   });
 
