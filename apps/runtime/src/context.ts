@@ -54,7 +54,7 @@ export interface RuntimeContext {
   connections: ConnectionVault;
   /** what the OAuth2 Connect and its callback need */
   connectDeps: ConnectDeps;
-  /** files that came in with events (form uploads): FLOWDESK_FILES_DIR, default <data dir>/files */
+  /** files that came in with events (form uploads, e-mail attachments): files/file-store.ts says where */
   files: FileStore;
   /** FLOWDESK_PUBLIC_URL without a trailing slash: the address senders use (Twilio signs it) */
   publicUrl: string | undefined;

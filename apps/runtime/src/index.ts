@@ -11,6 +11,7 @@ import { systemClock, ManualClock } from './clock.ts';
 import { createStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 import type { FileLayer } from './store/lowdb/file-layer.ts';
+import type { PostgresStore } from './store/postgres/index.ts';
 import { FlowRegistry } from './flows/registry.ts';
 import { Runner, type RunnerHooks } from './runner/runner.ts';
 import { TriggerPollers } from './pollers/pollers.ts';
@@ -47,7 +48,7 @@ import { closeEmailTransports, sendEmail } from './actions/email.ts';
 import { loadMasterKey } from './connections/master-key.ts';
 import { ConnectionVault } from './connections/vault.ts';
 import { clearNotConfiguredMarks } from './connectors/not-configured.ts';
-import { createFileStore, filesDirFromEnv } from './files/file-store.ts';
+import { alsoReading, createFileStore, filesDirFromEnv } from './files/file-store.ts';
 import { publicUrlFromEnv } from './http/public-url.ts';
 import { Sandbox } from './sandbox/sandbox.ts';
 import type { SandboxLimits } from './sandbox/limits.ts';
@@ -243,7 +244,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     scheduler.on('alert-summary', (t) => alerts.onTimer(t));
     scheduler.on('review-timeout', (t) => runner.onReviewTimeout(t));
     // the daily retention job: prunes finished runs past FLOWDESK_RETENTION_DAYS, keeps their KPI facts
-    const files = createFileStore({ dir: filesDirFromEnv(env, opts.dataDir), fsync, now: () => clock.now() });
+    // files that come with events: on PostgreSQL in the database (every instance serves them), reading
+    // too from the folder an earlier release kept them in; FLOWDESK_FILES_DIR names a shared folder instead
+    const folder = createFileStore({ dir: filesDirFromEnv(env, opts.dataDir), fsync, now: () => clock.now() });
+    const files = 'fileStore' in store && !env.FLOWDESK_FILES_DIR ? alsoReading((store as PostgresStore).fileStore(() => clock.now()), folder) : folder;
     // files go with their run: those of pruned runs, and of events that never became a run (an hour's grace)
     const alsoPrune = (nowMs: number) => files.prune(async (owner) => (await store.getRun(owner)) !== undefined, { nowMs, graceMs: 3_600_000 });
     await scheduleRetention({ store, scheduler, clock, log, days: retentionDays, alsoPrune });

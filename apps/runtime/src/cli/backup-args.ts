@@ -13,7 +13,7 @@ export const POSTGRES_ANSWER = [
   'Back the database up with its own tools:',
   '  pg_dump --format=custom --file=flowdesk-$(date +%F).dump "$FLOWDESK_DATABASE_URL"     (restore: pg_restore --dbname=<empty db> <file>)',
   'or continuous WAL archiving (pg_basebackup + archive_command) for point-in-time recovery.',
-  'Uploaded files live in FLOWDESK_FILES_DIR (a folder shared by the instances): copy it alongside.',
+  'Uploaded files and e-mail attachments are in the database and go with it (if FLOWDESK_FILES_DIR names a shared folder instead, copy it alongside).',
 ].join('\n');
 
 export interface BackupArgs {

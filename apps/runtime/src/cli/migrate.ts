@@ -3,13 +3,16 @@
 // Copies an embedded (lowdb) data dir into PostgreSQL: flows (every version, active flags), records
 // (with their histories), runs (all by default; `--runs open` keeps open runs and those holding a live
 // dedupe claim), dedupe claims, timers, dead letters, reviews, alerts, tasks, outbox, settings, KPI
-// facts and rejected events. The runtime using the data dir must be stopped (its lock is taken).
+// facts, rejected events, and the files that came with the copied runs (form uploads, e-mail
+// attachments: from FLOWDESK_FILES_DIR or <data dir>/files into the database). The runtime using the
+// data dir must be stopped (its lock is taken).
 // The database's schema is created/migrated first. A non-empty target is refused unless --force.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createStore } from '../store/index.ts';
 import { createPostgresStore } from '../store/postgres/index.ts';
-import { copyStore, isEmptyStore, type CopyResult } from '../store/postgres/copy.ts';
+import { copyFiles, copyStore, isEmptyStore, type CopyResult } from '../store/postgres/copy.ts';
+import { createFileStore, filesDirFromEnv } from '../files/file-store.ts';
 
 export interface MigrateArgs {
   to: string;
@@ -76,6 +79,7 @@ export function formatCounts(c: CopyResult): string {
     `settings       ${d.settings}`,
     `kpi facts      ${d.kpiFacts}`,
     `rejected       ${c.rejected}`,
+    `files          ${c.files ?? 0}`,
   ].join('\n');
 }
 
@@ -91,7 +95,9 @@ export async function runMigrate(argv: string[], out: (line: string) => void = c
     const source = await createStore({ dataDir, fsync: true, log });
     try {
       out(`copying ${dataDir} → ${safeUrl(args.url)}`);
-      const counts = await copyStore(source, target, { runs: args.runs });
+      const copied = await copyStore(source, target, { runs: args.runs });
+      const folder = createFileStore({ dir: filesDirFromEnv(env, dataDir), fsync: false, now: () => Date.now() });
+      const counts = { ...copied, files: await copyFiles(folder, target.fileStore(() => Date.now()), async (id) => (await target.getRun(id)) !== undefined) };
       out(formatCounts(counts));
       out(`done: set FLOWDESK_DATABASE_URL to use PostgreSQL from the next start`);
       return counts;

@@ -1,13 +1,14 @@
-// Files that came in with an event (form uploads now; e-mail attachments later), kept outside the
-// store's journals: one directory per owner (the run the file belongs to), each file beside a small
-// JSON description. A file is durable before put() resolves (fdatasync'ed with fsync on), so a run
-// that references it never points at nothing; files of runs that no longer exist (pruned, or never
-// created because the event was refused or the process died first) are removed by prune().
+// Files that came in with an event (form uploads, e-mail attachments), kept outside the run documents:
+// grouped by owner (the run the file belongs to), each with a small JSON description. A file is durable
+// before put() resolves, so a run that references it never points at nothing; files of runs that no
+// longer exist (pruned, or never created because the event was refused or the process died first) are
+// removed by prune().
 //
-// Where: FLOWDESK_FILES_DIR, default <data dir>/files. Several runtime processes on one PostgreSQL
-// database must all see the same files: point every instance at one shared directory.
+// Where: on the embedded store, a folder — FLOWDESK_FILES_DIR, default <data dir>/files (below). On
+// PostgreSQL, the database (store/postgres/files.ts), so every instance sees every file and pg_dump
+// takes them; FLOWDESK_FILES_DIR there names a folder the instances share instead.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -37,7 +38,6 @@ export class FileTooLargeError extends Error {
 }
 
 export interface FileStore {
-  readonly dir: string;
   /**
    * Stores `content` for `owner` (a run id, or the id its run will get). Refuses more than `maxBytes`
    * (FileTooLargeError, nothing kept). Resolves once the file and its description are durable.
@@ -45,9 +45,11 @@ export interface FileStore {
   put(content: Readable | Buffer, meta: { owner: string; name: string; type: string; maxBytes?: number }): Promise<StoredFile>;
   get(id: string): Promise<StoredFile | undefined>;
   /** the file's description and a stream of its bytes */
-  open(id: string): Promise<{ file: StoredFile; stream: ReadStream } | undefined>;
+  open(id: string): Promise<{ file: StoredFile; stream: Readable } | undefined>;
   /** every file of `owner` */
   list(owner: string): Promise<StoredFile[]>;
+  /** every owner with a file */
+  owners(): Promise<string[]>;
   /** removes every file of `owner`; resolves with how many */
   removeOwner(owner: string): Promise<number>;
   /**
@@ -60,6 +62,34 @@ export interface FileStore {
 const OWNER = /^[A-Za-z0-9_-]{1,128}$/;
 const ID = /^([A-Za-z0-9_-]{1,128})\.([0-9a-f-]{36})$/;
 
+/** The owner, checked: it names a folder (or a key), so never a path. */
+export function checkedOwner(owner: string): string {
+  if (!OWNER.test(owner)) throw new Error(`invalid file owner ${JSON.stringify(owner)}`);
+  return owner;
+}
+
+/** A file id's owner and uuid; undefined for anything that is not one of ours. */
+export function parseFileId(id: string): { owner: string; uuid: string } | undefined {
+  const m = ID.exec(id);
+  return m ? { owner: m[1]!, uuid: m[2]! } : undefined;
+}
+
+/** The description of a file stored under `owner` with `uuid`. */
+export function describeFile(meta: { owner: string; name: string; type: string }, uuid: string, size: number, sha256: string, nowMs: number): StoredFile {
+  const id = `${meta.owner}.${uuid}`;
+  return { id, name: cleanFileName(meta.name), type: meta.type, size, sha256, url: `/api/files/${id}`, owner: meta.owner, createdAt: new Date(nowMs).toISOString() };
+}
+
+/** `content` as chunks, refusing past `maxBytes` (FileTooLargeError) as soon as it is passed. */
+export async function* limitedChunks(content: Readable | Buffer, maxBytes: number | undefined): AsyncIterable<Buffer> {
+  let size = 0;
+  for await (const chunk of Buffer.isBuffer(content) ? [content] : (content as AsyncIterable<Buffer>)) {
+    size += chunk.length;
+    if (maxBytes !== undefined && size > maxBytes) throw new FileTooLargeError(maxBytes);
+    yield chunk;
+  }
+}
+
 /** A file name safe to keep and to show: no path, no control characters, at most 200 characters. */
 export function cleanFileName(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
@@ -68,20 +98,30 @@ export function cleanFileName(name: string | undefined): string {
   return clean === '' || clean === '.' || clean === '..' ? 'file' : clean;
 }
 
+/**
+ * `primary`, also reading (and removing from) `legacy`: files an earlier release kept elsewhere (on
+ * PostgreSQL, in <data dir>/files) stay downloadable, and are pruned with their runs, after an upgrade.
+ */
+export function alsoReading(primary: FileStore, legacy: FileStore): FileStore {
+  return {
+    put: (content, meta) => primary.put(content, meta),
+    get: async (id) => (await primary.get(id)) ?? legacy.get(id),
+    open: async (id) => (await primary.open(id)) ?? legacy.open(id),
+    list: async (owner) => [...(await primary.list(owner)), ...(await legacy.list(owner))],
+    owners: async () => [...new Set([...(await primary.owners()), ...(await legacy.owners())])].sort(),
+    removeOwner: async (owner) => (await primary.removeOwner(owner)) + (await legacy.removeOwner(owner)),
+    prune: async (keep, opts) => (await primary.prune(keep, opts)) + (await legacy.prune(keep, opts)),
+  };
+}
+
 export function filesDirFromEnv(env: Record<string, string | undefined>, dataDir: string): string {
   return env.FLOWDESK_FILES_DIR || join(dataDir, 'files');
 }
 
 export function createFileStore(opts: { dir: string; fsync: boolean; now: () => number }): FileStore {
   const { dir } = opts;
-  const ownerDir = (owner: string) => {
-    if (!OWNER.test(owner)) throw new Error(`invalid file owner ${JSON.stringify(owner)}`);
-    return join(dir, owner);
-  };
-  const parse = (id: string) => {
-    const m = ID.exec(id);
-    return m ? { owner: m[1]!, uuid: m[2]! } : undefined;
-  };
+  const ownerDir = (owner: string) => join(dir, checkedOwner(owner));
+  const parse = parseFileId;
 
   async function syncDir(path: string): Promise<void> {
     if (!opts.fsync) return;
@@ -114,7 +154,6 @@ export function createFileStore(opts: { dir: string; fsync: boolean; now: () => 
   }
 
   return {
-    dir,
     async put(content, meta) {
       const od = ownerDir(meta.owner);
       await mkdir(od, { recursive: true, mode: 0o700 });
@@ -124,10 +163,8 @@ export function createFileStore(opts: { dir: string; fsync: boolean; now: () => 
       let size = 0;
       const fh = await open(part, 'w', 0o600);
       try {
-        const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(content) ? [content] : (content as AsyncIterable<Buffer>);
-        for await (const chunk of chunks) {
+        for await (const chunk of limitedChunks(content, meta.maxBytes)) {
           size += chunk.length;
-          if (meta.maxBytes !== undefined && size > meta.maxBytes) throw new FileTooLargeError(meta.maxBytes);
           hash.update(chunk);
           await fh.write(chunk);
         }
@@ -139,17 +176,7 @@ export function createFileStore(opts: { dir: string; fsync: boolean; now: () => 
       }
       await fh.close();
       await rename(part, join(od, `${uuid}.bin`));
-      const id = `${meta.owner}.${uuid}`;
-      const file: StoredFile = {
-        id,
-        name: cleanFileName(meta.name),
-        type: meta.type,
-        size,
-        sha256: hash.digest('hex'),
-        url: `/api/files/${id}`,
-        owner: meta.owner,
-        createdAt: new Date(opts.now()).toISOString(),
-      };
+      const file = describeFile(meta, uuid, size, hash.digest('hex'), opts.now());
       await writeDurably(join(od, `${uuid}.json`), JSON.stringify(file));
       await syncDir(od);
       return file;
@@ -179,6 +206,12 @@ export function createFileStore(opts: { dir: string; fsync: boolean; now: () => 
         const f = await describe(`${owner}.${n.slice(0, -'.json'.length)}`);
         if (f) out.push(f);
       }
+      return out;
+    },
+    async owners() {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const out: string[] = [];
+      for (const n of names.sort()) if (OWNER.test(n) && (await this.list(n)).length) out.push(n);
       return out;
     },
     async removeOwner(owner) {

@@ -6,6 +6,8 @@ import type { Run } from '@flowdesk/schema';
 import { isTerminal } from '@flowdesk/schema';
 import type { DocCollection, DocCollections, Store, StoredFlow } from '../types.ts';
 import type { DedupeEntry, ImportCounts, PostgresStore, StoreSnapshot } from './index.ts';
+import type { FileStore } from '../../files/file-store.ts';
+import type { DatabaseFileStore } from './files.ts';
 
 export const DOC_COLLECTIONS: DocCollection[] = ['deadLetters', 'reviews', 'alerts', 'tasks', 'outbox', 'settings', 'kpiFacts', 'connections'];
 
@@ -78,6 +80,8 @@ export async function snapshotOf(source: Store, opts: CopyOptions = {}): Promise
 export interface CopyResult extends ImportCounts {
   openRuns: number;
   flowIds: number;
+  /** files that came with events, copied into the database (copyFiles) */
+  files?: number;
 }
 
 /** Copies `source` into `target` (both opened). */
@@ -99,4 +103,22 @@ export async function isEmptyStore(s: Store): Promise<boolean> {
   if ((await s.listTimers()).length) return false;
   for (const c of DOC_COLLECTIONS) if ((await s.listDocs(c)).length) return false;
   return true;
+}
+
+/**
+ * Copies the files of every run the target holds (a `--runs open` copy leaves the others' out) into the
+ * database under their own ids, so the runs' references keep pointing at them; resolves with how many.
+ */
+export async function copyFiles(source: FileStore, target: DatabaseFileStore, hasRun: (runId: string) => Promise<boolean>): Promise<number> {
+  let n = 0;
+  for (const owner of await source.owners()) {
+    if (!(await hasRun(owner))) continue;
+    for (const file of await source.list(owner)) {
+      const opened = await source.open(file.id);
+      if (!opened) continue;
+      await target.adopt(file, opened.stream);
+      n++;
+    }
+  }
+  return n;
 }

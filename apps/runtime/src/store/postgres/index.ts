@@ -16,6 +16,7 @@ import pg from 'pg';
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { TERMINAL_STATUSES } from '@flowdesk/schema';
 import { createChangeFeed, type PostgresChangeFeed } from './change-feed.ts';
+import { createDatabaseFileStore, type DatabaseFileStore } from './files.ts';
 import { createHotPath } from './hot-path.ts';
 import type { BatcherStats } from './group-commit.ts';
 import { createPostgresLeases } from './leases.ts';
@@ -99,6 +100,8 @@ export interface PostgresStore extends Store {
   groupCommitStats(): Record<string, BatcherStats>;
   /** runs of one record key one at a time across instances, in arrival order (runner/record-lanes.ts) */
   readonly recordLanes: PostgresRecordLanes;
+  /** files that come with events, in this database (every instance serves them; pg_dump takes them) */
+  fileStore(now: () => number): DatabaseFileStore;
   /*
    * claimResumableRuns (the Store contract) claims the runs this process should resume at start: queued, running and
    * waiting runs whose owner is this instance (left by a previous life of it), an instance that is no
@@ -320,6 +323,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
 
   const store: PostgresStore = {
     instanceId,
+    fileStore: (now) => createDatabaseFileStore({ query: q, now }),
     // every write is a round trip and a commit: with more runs in flight each batch carries more of them
     driveConcurrency: 128,
     holdSlotForFinishHooks: true,

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresInstance } from '../../../../../test/support/postgres.ts';
 import { parseArgs, runMigrate } from '../../cli/migrate.ts';
 import { createStore } from '../index.ts';
+import { createFileStore } from '../../files/file-store.ts';
 import { at, makeRun } from '../store.contract.ts';
 import { expectSameStores, fill } from './fixtures.ts';
 import { pgHarness, type PgHarness } from './harness.ts';
@@ -75,6 +76,24 @@ describe('npm run migrate -- --to postgres', () => {
       await pgs.close();
       await src.close();
     }
+  });
+
+  it("copies the files of the copied runs into the database under their own ids; an orphan's are left", async () => {
+    const { dataDir, open } = await lowdbDir();
+    const folder = createFileStore({ dir: join(dataDir, 'files'), fsync: false, now: () => Date.parse(at(5)) });
+    const cv = await folder.put(Buffer.from('%PDF the cv'), { owner: open.id, name: 'cv.pdf', type: 'application/pdf' });
+    await folder.put(Buffer.from('nobody'), { owner: 'no-such-run', name: 'x.txt', type: 'text/plain' });
+    h = await pgHarness(server);
+    const lines: string[] = [];
+    const counts = await runMigrate(['--to', 'postgres', '--from', dataDir, '--url', h.url], (l) => lines.push(l), {});
+    expect(counts.files).toBe(1);
+    expect(lines.join('\n')).toMatch(/files\s+1/);
+    const files = h.store.fileStore(() => Date.now());
+    expect(await files.get(cv.id)).toEqual(cv);
+    let text = '';
+    for await (const c of (await files.open(cv.id))!.stream) text += String(c);
+    expect(text).toBe('%PDF the cv');
+    expect(await files.owners()).toEqual([open.id]);
   });
 
   it('as a command: FLOWDESK_DATABASE_URL as the default url, counts printed; a non-empty target is refused without --force', async () => {
