@@ -51,9 +51,14 @@ export function createDatabaseFileStore(deps: { query: Query; now: () => number 
       for await (const chunk of limitedChunks(content, maxBytes)) {
         size += chunk.length;
         hash.update(chunk);
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= FILE_CHUNK_BYTES) await flush();
+        // a large Buffer (an e-mail attachment arrives whole) is cut to rows of FILE_CHUNK_BYTES each
+        for (let at = 0; at < chunk.length; ) {
+          const piece = chunk.subarray(at, at + FILE_CHUNK_BYTES - pendingBytes);
+          at += piece.length;
+          pending.push(piece);
+          pendingBytes += piece.length;
+          if (pendingBytes === FILE_CHUNK_BYTES) await flush();
+        }
       }
       if (pendingBytes) await flush();
       const file = describe(size, hash.digest('hex'));
