@@ -79,9 +79,14 @@ export interface RunnerDeps {
 /** Runs driven at once: enough to overlap outside calls, few enough to keep ingest fast and memory flat. */
 export const DEFAULT_DRIVE_CONCURRENCY = 64;
 
-/** A cancel of a run another instance is driving asks the store again every CANCEL_POLL_MS, up to CANCEL_POLLS times. */
-const CANCEL_POLL_MS = 100;
-const CANCEL_POLLS = 300;
+/**
+ * A cancel of a run another instance is driving asks the store again after 100 ms, doubling up to 1 s
+ * between asks (many cancelOn records at once would otherwise query ten times a second each), and gives
+ * up after CANCEL_WAIT_MS of waiting.
+ */
+const CANCEL_POLL_FIRST_MS = 100;
+const CANCEL_POLL_MAX_MS = 1000;
+const CANCEL_WAIT_MS = 30_000;
 
 /** Open runs read per page when resuming at start. */
 const RESUME_PAGE = 500;
@@ -740,12 +745,12 @@ export class Runner {
    * this waits until the run parks (waits, asks for review) or ends, polling, for at most ~30 s.
    */
   private async untilParkedElsewhere(runId: string): Promise<Run> {
-    for (let polls = 0; ; polls++) {
+    for (let waited = 0, delay = CANCEL_POLL_FIRST_MS; ; waited += delay, delay = Math.min(delay * 2, CANCEL_POLL_MAX_MS)) {
       const run = await this.store.getRun(runId);
       if (!run) throw new NotFoundError(`run ${runId} not found`);
       if ((run.status !== 'queued' && run.status !== 'running') || !(await this.store.runDrivenElsewhere?.(runId))) return run;
-      if (polls === CANCEL_POLLS) throw new ConflictError(`run ${runId} is still ${run.status} on another instance; cancel it again once it waits`);
-      await new Promise((ok) => setTimeout(ok, CANCEL_POLL_MS));
+      if (waited >= CANCEL_WAIT_MS) throw new ConflictError(`run ${runId} is still ${run.status} on another instance; cancel it again once it waits`);
+      await new Promise((ok) => setTimeout(ok, delay));
     }
   }
 
