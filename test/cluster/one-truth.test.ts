@@ -1,5 +1,5 @@
 // One cluster, one truth (issue 18): three runtime processes on one PostgreSQL. A change made through
-// any of them — deploy, deactivate, rollback, settings — is what the other two serve, without a restart;
+// any of them — deploy, deactivate, rollback, settings, the state map — is what the other two serve, without a restart;
 // a change whose notification was lost reaches them by the periodic reconcile. Events held on any
 // instance while a flow was paused with hold run once each when it is switched back on anywhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +144,36 @@ describe('three runtime processes on one PostgreSQL', () => {
     expect((await call(a, 'PUT', '/api/settings/baseline', { weeklyManualHours: 11, collectionDays: 30 })).status).toBe(200);
     for (const n of [b, c]) expect((await call(n, 'GET', '/api/settings/baseline')).body).toEqual({ weeklyManualHours: 11, collectionDays: 30 });
   });
+
+  it('the state map changed on B is what A and C check record moves and flows against; one whose notification was lost heals', async () => {
+    const [a, b, c] = nodes as [ChildRuntime, ChildRuntime, ChildRuntime];
+    const shipped = (await call(a, 'GET', '/api/state-map')).body;
+    const next = structuredClone(shipped);
+    next.entities.account.states.paused = { owner: 'founder', next: ['qualified'] };
+    next.entities.account.states.qualified.next.push('paused');
+    expect((await call(b, 'PUT', '/api/state-map', next)).status).toBe(200);
+    for (const n of [a, c]) await until('A and C serve the state map changed on B', async () => (await call(n, 'GET', '/api/state-map')).body.entities.account.states.paused !== undefined);
+    expect((await call(a, 'POST', '/api/records/account/globex/state', { state: 'qualified' })).status).toBe(200);
+    expect((await call(a, 'POST', '/api/records/account/globex/state', { state: 'paused' })).status).toBe(200);
+    const onPaused = { dsl: 1, id: 'on-paused', name: 'On paused', trigger: { type: 'record', entity: 'account', state: 'paused' }, nodes: [{ id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'end' }] };
+    expect((await call(c, 'PUT', '/api/flows/on-paused', onPaused)).status).toBe(200);
+    expect((await call(c, 'DELETE', '/api/flows/on-paused')).status).toBe(200);
+
+    // a change written with its counter but no NOTIFY: only the reconcile carries it
+    const described = structuredClone(next);
+    described.entities.account.description = 'changed with its notification lost';
+    const db = new pg.Client(databaseUrl);
+    await db.connect();
+    try {
+      await db.query('BEGIN');
+      await db.query("UPDATE docs SET doc = json_build_object('id', 'state-map', 'map', $1::json, 'changedAt', '2026-03-02T09:00:00Z', 'changedBy', 'api') WHERE collection = 'settings' AND id = 'state-map'", [JSON.stringify(described)]);
+      await db.query("UPDATE cluster_changes SET seq = nextval('cluster_change_seq') WHERE topic = 'docs:settings' AND id = 'state-map'");
+      await db.query('COMMIT');
+    } finally {
+      await db.end();
+    }
+    for (const n of [a, b, c]) await until('every instance has the change whose notification was lost', async () => (await call(n, 'GET', '/api/state-map')).body.entities.account.description === 'changed with its notification lost');
+  }, 60_000);
 
   it('events held on all three instances run once each when the flow is switched on, even by a change whose notification was lost', async () => {
     const [a, b, c] = nodes as [ChildRuntime, ChildRuntime, ChildRuntime];

@@ -4,7 +4,7 @@ import { basename, join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import { compilePayloadSchema, validateStateMap, type StateMap } from '@flowdesk/schema';
+import { compilePayloadSchema } from '@flowdesk/schema';
 import type { Clock } from './clock.ts';
 import type { Logger } from './observability/logger.ts';
 import { systemClock, ManualClock } from './clock.ts';
@@ -42,6 +42,7 @@ import { observabilityHooks } from './observability/hooks.ts';
 import { queueDepths, retentionDaysFromEnv } from './observability/kpi-facts.ts';
 import { scheduleRetention } from './observability/retention-schedule.ts';
 import { alertStoredLogicProblems } from './flows/stored-logic.ts';
+import { readStateMapFile, startStateMap, storedStateMap } from './flows/state-map-source.ts';
 import { createLoadShedder, loadSheddingFromEnv } from './runner/load-shedding.ts';
 import { watchStoreHealth } from './runner/store-health.ts';
 import { closeEmailTransports, sendEmail } from './actions/email.ts';
@@ -96,19 +97,6 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-
-export function loadStateMap(flowsDir: string | undefined, log: Logger): StateMap | undefined {
-  const file = flowsDir ? join(flowsDir, 'state-map.json') : undefined;
-  const path = file && existsSync(file) ? file : join(REPO_ROOT, 'flows/state-map.json');
-  if (!existsSync(path)) return undefined;
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  const res = validateStateMap(doc);
-  if (!res.ok) {
-    log.error({ file: path, errors: res.errors }, 'state map is invalid; record transitions are not checked');
-    return undefined;
-  }
-  return doc as StateMap;
-}
 
 /** Deploys the flow files that differ from the stored flows; returns the unchanged ones, not validated again. */
 async function deployFlowsDir(flows: FlowRegistry, dir: string, at: string, log: Logger): Promise<{ file: string; doc: unknown }[]> {
@@ -170,12 +158,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   await store.open();
   try {
     const secrets = loadSecrets({ env, dataDir: opts.dataDir });
-    const stateMap = loadStateMap(opts.flowsDir, log);
-    const flows = new FlowRegistry(store, stateMap);
+    const flows = new FlowRegistry(store, undefined);
     const metrics = createMetrics();
-    // flows deployed, switched or rolled back through another instance (PostgreSQL): followed from here on
+    // flows deployed, switched or rolled back, and the state map changed, through another instance
+    // (PostgreSQL): followed from here on — subscribed before either is read, so no change falls between
     let flowChanged = async (_flowId: string): Promise<void> => {}; // the pollers re-arm once they exist
-    const follower = followClusterChanges({ store, flows, log, metrics, onFlowChanged: (id) => flowChanged(id) });
+    const follower = followClusterChanges({
+      store,
+      flows,
+      log,
+      metrics,
+      onFlowChanged: (id) => flowChanged(id),
+      onStateMapChanged: async () => flows.useStateMap(await storedStateMap(store)),
+    });
+    const stateMapFile = readStateMapFile(opts.flowsDir, join(REPO_ROOT, 'flows'), log);
+    flows.useStateMap(await startStateMap(store, stateMapFile, new Date(clock.now()).toISOString(), log));
     await flows.load();
     let raiseAlert: (a: Parameters<ReturnType<typeof createAlertDispatcher>['raise']>[0]) => Promise<unknown> = async () => undefined;
     const vault = new ConnectionVault({
@@ -236,7 +233,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       validateSchema,
       hooks,
       lanes: 'recordLanes' in store ? (store as { recordLanes: RecordLanes }).recordLanes : undefined,
-      services: (r) => createServices({ store, flows, runner: r, alerts, stateMap, clock, log }),
+      services: (r) => createServices({ store, flows, runner: r, alerts, clock, log }),
       connections: vault,
     });
     const services = runner.services;
@@ -275,7 +272,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       redact,
       env,
       log,
-      stateMap,
+      get stateMap() {
+        return flows.stateMap;
+      },
       rateLimiter: createRateLimiter(rateLimitOptionsFromEnv(env)),
       authFailureLimiter: createRateLimiter({ ratePerSecond: 1, burst: 30, ...opts.authFailureLimit }),
       loadShedder: createLoadShedder({ ...shedding, backlog: () => runner.backlog }),
@@ -299,7 +298,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // in test/durability/load-restart.test.ts): secrets written where they do not belong; stored flows a
     // deploy would now refuse for their JSON-Logic run on as before, and the owner hears once
     await alertMisplacedSecrets(flows.list(), { store, alerts, log, now: new Date(clock.now()).toISOString() });
-    await alertStoredLogicProblems({ flows: flows.list(), stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
+    await alertStoredLogicProblems({ flows: flows.list(), stateMap: flows.stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
     await runner.resumeAll();
     // held runs of a flow that is on (switched on by a process that died before starting them all)
     for (const f of flows.list()) if (f.active && f.doc.trigger.type === 'webhook') await runner.releaseHeld(f.id);

@@ -3,6 +3,7 @@
 // notification was lost. On the embedded store there is no one else, and nothing to follow.
 import type { Logger } from '../observability/logger.ts';
 import type { FlowRegistry } from '../flows/registry.ts';
+import { STATE_MAP_DOC_ID } from '../flows/state-map-source.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ClusterChange, ChangeSource, Store } from '../store/types.ts';
 
@@ -16,6 +17,8 @@ export interface FollowDeps {
    * and a flow switched back on releases the events this instance held for it
    */
   onFlowChanged?: (flowId: string) => Promise<void>;
+  /** after the state map changed through another instance: re-read it */
+  onStateMapChanged?: () => Promise<void>;
 }
 
 /** What each topic refreshes here. A cache of a watched collection adds its `docs:<collection>` entry. */
@@ -24,6 +27,9 @@ function appliers(deps: FollowDeps): Record<string, (c: ClusterChange) => Promis
     flows: async (c) => {
       await deps.flows.refresh(c.id);
       await deps.onFlowChanged?.(c.id);
+    },
+    'docs:settings': async (c) => {
+      if (c.id === STATE_MAP_DOC_ID) await deps.onStateMapChanged?.();
     },
   };
 }

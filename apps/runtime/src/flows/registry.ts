@@ -28,8 +28,16 @@ export class FlowRegistry {
 
   constructor(
     private store: Store,
-    private stateMap: StateMap | undefined,
+    private map: StateMap | undefined,
   ) {}
+
+  /** The state map flows are checked against and records move by (state-map-source.ts keeps it current). */
+  get stateMap(): StateMap | undefined {
+    return this.map;
+  }
+  useStateMap(map: StateMap | undefined): void {
+    this.map = map;
+  }
 
   async load(): Promise<void> {
     for (const f of await this.store.listFlows()) this.index(f);
@@ -99,7 +107,7 @@ export class FlowRegistry {
   }
 
   check(doc: unknown): { ok: true; flow: Flow; warnings: FlowError[] } | { ok: false; error: DeployError } {
-    const res = validateFlow(doc, { implementedActions: Object.keys(EXECUTORS), stateMap: this.stateMap });
+    const res = validateFlow(doc, { implementedActions: Object.keys(EXECUTORS), stateMap: this.map });
     if (!res.ok || !res.flow) return { ok: false, error: { status: 422, error: 'invalid flow', errors: res.errors } };
     const flow = res.flow;
     const active = new Map([...this.latest.values()].filter((f) => f.active).map((f) => [f.doc.id, f.doc]));

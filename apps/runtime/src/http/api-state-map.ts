@@ -1,12 +1,38 @@
 // GET /api/state-map: the entities, their states and the legal moves, for the editor's entity and state
 // pickers (a flow's record, cancelOn, SLA state, an end's exit state). Without a state map: no entities.
+// PUT /api/state-map: replaces it for every instance (flows/state-map-source.ts), refused while it would
+// break a stored flow or strand records in a state it removes.
 import express, { type Router } from 'express';
+import { validateStateMap, type StateMap } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
+import { saveStateMap, stateMapChangeProblems } from '../flows/state-map-source.ts';
+import { sendError } from './errors.ts';
 
 export function stateMapRouter(ctx: RuntimeContext): Router {
   const r = express.Router();
   r.get('/', (_req, res) => {
     res.json(ctx.stateMap ?? { version: 1, entities: {} });
+  });
+  // one change at a time in this process: each is checked against the map the previous one left
+  let chain: Promise<unknown> = Promise.resolve();
+  r.put('/', async (req, res) => {
+    if (!req.is('application/json')) return sendError(res, 415, 'body must be JSON (Content-Type: application/json)');
+    const body: unknown = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return sendError(res, 400, 'body must be a state map (JSON object)');
+    const checked = validateStateMap(body);
+    if (!checked.ok) return sendError(res, 422, 'invalid state map', checked.errors);
+    const next = body as StateMap;
+    const change = chain.then(async () => {
+      const problems = await stateMapChangeProblems(ctx.flows.stateMap, next, ctx.flows.list(), async (entity, state) => (await ctx.store.listRecords({ entity, state })).length);
+      if (problems.length) return problems;
+      await saveStateMap(ctx.store, next, new Date(ctx.clock.now()).toISOString());
+      ctx.flows.useStateMap(next);
+      return [];
+    });
+    chain = change.catch(() => undefined);
+    const problems = await change;
+    if (problems.length) return sendError(res, 409, 'the new state map would break what is deployed or stored; nothing changed', problems);
+    res.json(next);
   });
   return r;
 }

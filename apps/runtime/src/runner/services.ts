@@ -1,7 +1,7 @@
 // Runtime services used by the internal actions and the records API: record transitions checked
 // against the state map (firing record triggers and cancelOn), alerts, and flow.emit.
 import { admitEvent } from '@flowdesk/engine';
-import { canTransition, type Alert, type EntityRecord, type Run, type Severity, type StateMap } from '@flowdesk/schema';
+import { canTransition, type Alert, type EntityRecord, type Run, type Severity } from '@flowdesk/schema';
 import type { AlertDispatcher } from '../alerts/dispatcher.ts';
 import type { FlowRegistry } from '../flows/registry.ts';
 import { StoreConflictError, type Store } from '../store/types.ts';
@@ -36,11 +36,10 @@ export function createServices(deps: {
   flows: FlowRegistry;
   runner: Runner;
   alerts: AlertDispatcher;
-  stateMap: StateMap | undefined;
   clock: Clock;
   log: Logger;
 }): RuntimeServices {
-  const { store, flows, runner, alerts, stateMap, clock, log } = deps;
+  const { store, flows, runner, alerts, clock, log } = deps;
   const now = () => new Date(clock.now()).toISOString();
 
   async function fireRecordTriggers(rec: EntityRecord): Promise<void> {
@@ -69,6 +68,7 @@ export function createServices(deps: {
       for (let attempt = 0; attempt < 5; attempt++) {
         const cur = await store.getRecord(entity, key);
         const from = cur?.state ?? null;
+        const stateMap = flows.stateMap; // the one in force now: PUT /api/state-map may change it
         if (stateMap) {
           const ok = canTransition(stateMap, entity, from, state);
           if (!ok.ok) throw new TransitionError(ok.reason, from, state);

@@ -1,0 +1,122 @@
+// Where the state map in force comes from: the store (settings doc `state-map`), so a change made through
+// any instance (PUT /api/state-map) is what every instance checks flows and record moves against — the
+// change feed carries it on PostgreSQL. The flows dir's state-map.json seeds it, and wins again at a
+// start only when the file itself changed since it was last taken (an edit on disk is a change too; an
+// unchanged file never undoes a change made through the API).
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateFlow, validateStateMap, type StateMap } from '@flowdesk/schema';
+import { EXECUTORS } from '../actions/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Store, StoredFlow } from '../store/types.ts';
+
+/** The settings document that holds the state map in force. */
+export const STATE_MAP_DOC_ID = 'state-map';
+
+interface StateMapDoc {
+  id: typeof STATE_MAP_DOC_ID;
+  map: StateMap;
+  changedAt: string;
+  changedBy: 'file' | 'api';
+  /** sha256 of the state-map.json last taken: the same file at the next start changes nothing */
+  fileSha256?: string;
+  [k: string]: unknown;
+}
+
+export interface StateMapFile {
+  path: string;
+  map: StateMap;
+  sha256: string;
+}
+
+/** `<flowsDir>/state-map.json`, else the repository's; undefined when there is none or it is invalid (logged). */
+export function readStateMapFile(flowsDir: string | undefined, fallbackDir: string, log: Logger): StateMapFile | undefined {
+  const own = flowsDir ? join(flowsDir, 'state-map.json') : undefined;
+  const path = own && existsSync(own) ? own : join(fallbackDir, 'state-map.json');
+  if (!existsSync(path)) return undefined;
+  const text = readFileSync(path, 'utf8');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    log.error({ file: path, err: (e as Error).message }, 'state map is not valid JSON; not taken');
+    return undefined;
+  }
+  const res = validateStateMap(doc);
+  if (!res.ok) {
+    log.error({ file: path, errors: res.errors }, 'state map is invalid; not taken');
+    return undefined;
+  }
+  return { path, map: doc as StateMap, sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+/** The stored state map, if there is a valid one. */
+export async function storedStateMap(store: Store): Promise<StateMap | undefined> {
+  const doc = (await store.getDoc('settings', STATE_MAP_DOC_ID)) as StateMapDoc | undefined;
+  return doc && validateStateMap(doc.map).ok ? doc.map : undefined;
+}
+
+/**
+ * The state map to start with: the file's when it is new or changed since it was last taken (stored
+ * then), else the stored one (an earlier release kept none: the file's is stored).
+ */
+export async function startStateMap(store: Store, file: StateMapFile | undefined, at: string, log: Logger): Promise<StateMap | undefined> {
+  const doc = (await store.getDoc('settings', STATE_MAP_DOC_ID)) as StateMapDoc | undefined;
+  const stored = doc && validateStateMap(doc.map).ok ? doc.map : undefined;
+  if (file && (!stored || doc?.fileSha256 !== file.sha256)) {
+    await store.putDoc('settings', { id: STATE_MAP_DOC_ID, map: file.map, changedAt: at, changedBy: 'file', fileSha256: file.sha256 } satisfies StateMapDoc);
+    if (stored) log.info({ file: file.path }, 'state map file changed: its map is now in force');
+    return file.map;
+  }
+  return stored;
+}
+
+/** Stores `map` as the one in force, keeping the file's hash (an unchanged file does not undo it). */
+export async function saveStateMap(store: Store, map: StateMap, at: string): Promise<void> {
+  await store.updateDoc('settings', STATE_MAP_DOC_ID, (cur) => {
+    const prev = cur as StateMapDoc | undefined;
+    return { id: STATE_MAP_DOC_ID, map, changedAt: at, changedBy: 'api', ...(prev?.fileSha256 ? { fileSha256: prev.fileSha256 } : {}) } satisfies StateMapDoc;
+  });
+}
+
+/** Each state of `current` that `next` no longer has (a whole entity removed: each of its states). */
+export function removedStates(current: StateMap | undefined, next: StateMap): { entity: string; state: string }[] {
+  const out: { entity: string; state: string }[] = [];
+  for (const [entity, def] of Object.entries(current?.entities ?? {})) {
+    const kept = Object.hasOwn(next.entities, entity) ? next.entities[entity]!.states : {};
+    for (const state of Object.keys(def.states)) if (!Object.hasOwn(kept, state)) out.push({ entity, state });
+  }
+  return out;
+}
+
+export interface ChangeProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * What replacing `current` by `next` would break: a stored flow (its latest version) that passes today
+ * and would not — it names a state or move the new map lacks — and records sitting in a removed state,
+ * which could then never move. `recordsIn` counts the records of one entity in one state.
+ */
+export async function stateMapChangeProblems(
+  current: StateMap | undefined,
+  next: StateMap,
+  flows: StoredFlow[],
+  recordsIn: (entity: string, state: string) => Promise<number>,
+): Promise<ChangeProblem[]> {
+  const problems: ChangeProblem[] = [];
+  const implementedActions = Object.keys(EXECUTORS);
+  for (const f of flows) {
+    const before = new Set(validateFlow(f.doc, { implementedActions, stateMap: current }).errors.map((e) => `${e.path}\u0000${e.message}`));
+    for (const e of validateFlow(f.doc, { implementedActions, stateMap: next }).errors) {
+      if (!before.has(`${e.path}\u0000${e.message}`)) problems.push({ path: `/flows/${f.id}${e.path}`, message: `flow ${f.id} (version ${f.version}): ${e.message}` });
+    }
+  }
+  for (const { entity, state } of removedStates(current, next)) {
+    const n = await recordsIn(entity, state);
+    if (n > 0) problems.push({ path: `/entities/${entity}/states/${state}`, message: `${n} ${entity} record${n === 1 ? ' is' : 's are'} in "${state}", which this map removes: move ${n === 1 ? 'it' : 'them'} first` });
+  }
+  return problems;
+}
