@@ -19,6 +19,14 @@ async function runtime(flowsDir: string, dataDir: string): Promise<TestRuntime> 
   return rt;
 }
 
+/** A runtime on a new data dir, with a flows dir holding the shipped state map only. */
+async function fresh(): Promise<{ rt: TestRuntime; flowsDir: string; dataDir: string }> {
+  const flowsDir = flowsDirWith([]);
+  const dataDir = tempDir();
+  dirs.push(flowsDir, dataDir);
+  return { rt: await runtime(flowsDir, dataDir), flowsDir, dataDir };
+}
+
 /** The shipped map, with account gaining `paused` (qualified ⇄ paused). */
 function withPaused(map: any): any {
   const next = structuredClone(map);
@@ -40,10 +48,9 @@ const setState = (rt: TestRuntime, key: string, state: string) => rt.post(`/api/
 
 describe('PUT /api/state-map', () => {
   it('a new state is in force at once: record moves and flows use it, and a restart keeps it', async () => {
-    const flowsDir = flowsDirWith([]);
-    const dataDir = tempDir();
-    dirs.push(flowsDir, dataDir);
-    let rt = await runtime(flowsDir, dataDir);
+    const started = await fresh();
+    const { flowsDir, dataDir } = started;
+    let rt = started.rt;
     const shipped = (await rt.get('/api/state-map')).body;
     expect(shipped.entities.account.states.paused).toBeUndefined();
     expect((await setState(rt, 'acme', 'qualified')).status).toBe(200);
@@ -77,10 +84,7 @@ describe('PUT /api/state-map', () => {
   });
 
   it('refusals name the field and the reason and change nothing', async () => {
-    const flowsDir = flowsDirWith([]);
-    const dataDir = tempDir();
-    dirs.push(flowsDir, dataDir);
-    const rt = await runtime(flowsDir, dataDir);
+    const { rt } = await fresh();
     const before = (await rt.get('/api/state-map')).body;
 
     const asText = await fetch(`${rt.url}/api/state-map`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(before) });
