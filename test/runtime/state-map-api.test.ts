@@ -81,6 +81,11 @@ describe('PUT /api/state-map', () => {
     const after = (await rt.get('/api/state-map')).body;
     expect(after.entities.account.description).toBe('edited on disk');
     expect(after.entities.account.states.paused).toBeUndefined();
+    // taken as written, but what it breaks is raised: the stored flow on-paused names the dropped state
+    const alerts = (await rt.get('/api/alerts')).body as { kind: string; message: string }[];
+    const raised = alerts.filter((a) => a.kind === 'state_map_file');
+    expect(raised).toHaveLength(1);
+    expect(raised[0]!.message).toContain('flow on-paused');
   });
 
   it('refusals name the field and the reason and change nothing', async () => {

@@ -42,7 +42,7 @@ import { observabilityHooks } from './observability/hooks.ts';
 import { queueDepths, retentionDaysFromEnv } from './observability/kpi-facts.ts';
 import { scheduleRetention } from './observability/retention-schedule.ts';
 import { alertStoredLogicProblems } from './flows/stored-logic.ts';
-import { readStateMapFile, startStateMap, storedStateMap } from './flows/state-map-source.ts';
+import { alertStateMapFileProblems, readStateMapFile, startStateMap, storedStateMap } from './flows/state-map-source.ts';
 import { createLoadShedder, loadSheddingFromEnv } from './runner/load-shedding.ts';
 import { watchStoreHealth } from './runner/store-health.ts';
 import { closeEmailTransports, sendEmail } from './actions/email.ts';
@@ -171,9 +171,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       onFlowChanged: (id) => flowChanged(id),
       onStateMapChanged: async () => flows.useStateMap(await storedStateMap(store)),
     });
-    const stateMapFile = readStateMapFile(opts.flowsDir, join(REPO_ROOT, 'flows'), log);
-    flows.useStateMap(await startStateMap(store, stateMapFile, new Date(clock.now()).toISOString(), log));
     await flows.load();
+    const startMap = await startStateMap(store, readStateMapFile(opts.flowsDir, join(REPO_ROOT, 'flows'), log), new Date(clock.now()).toISOString(), log);
+    flows.useStateMap(startMap.map);
     let raiseAlert: (a: Parameters<ReturnType<typeof createAlertDispatcher>['raise']>[0]) => Promise<unknown> = async () => undefined;
     const vault = new ConnectionVault({
       store,
@@ -299,6 +299,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // deploy would now refuse for their JSON-Logic run on as before, and the owner hears once
     await alertMisplacedSecrets(flows.list(), { store, alerts, log, now: new Date(clock.now()).toISOString() });
     await alertStoredLogicProblems({ flows: flows.list(), stateMap: flows.stateMap, store, alerts, log, now: () => new Date(clock.now()).toISOString() });
+    if (startMap.replaced && startMap.map) await alertStateMapFileProblems({ replaced: startMap.replaced, map: startMap.map, flows: flows.list(), store, log, raise: (a) => alerts.raise(a) });
     await runner.resumeAll();
     // held runs of a flow that is on (switched on by a process that died before starting them all)
     for (const f of flows.list()) if (f.active && f.doc.trigger.type === 'webhook') await runner.releaseHeld(f.id);

@@ -59,17 +59,39 @@ export async function storedStateMap(store: Store): Promise<StateMap | undefined
 
 /**
  * The state map to start with: the file's when it is new or changed since it was last taken (stored
- * then), else the stored one (an earlier release kept none: the file's is stored).
+ * then), else the stored one (an earlier release kept none: the file's is stored). `replaced`: the
+ * stored map an edited file took over from (the caller says what that change breaks).
  */
-export async function startStateMap(store: Store, file: StateMapFile | undefined, at: string, log: Logger): Promise<StateMap | undefined> {
+export async function startStateMap(store: Store, file: StateMapFile | undefined, at: string, log: Logger): Promise<{ map: StateMap | undefined; replaced?: StateMap }> {
   const doc = (await store.getDoc('settings', STATE_MAP_DOC_ID)) as StateMapDoc | undefined;
   const stored = doc && validateStateMap(doc.map).ok ? doc.map : undefined;
   if (file && (!stored || doc?.fileSha256 !== file.sha256)) {
     await store.putDoc('settings', { id: STATE_MAP_DOC_ID, map: file.map, changedAt: at, changedBy: 'file', fileSha256: file.sha256 } satisfies StateMapDoc);
-    if (stored) log.info({ file: file.path }, 'state map file changed: its map is now in force');
-    return file.map;
+    if (!stored) return { map: file.map };
+    log.info({ file: file.path }, 'state map file changed: its map is now in force');
+    return { map: file.map, replaced: stored };
   }
-  return stored;
+  return { map: stored };
+}
+
+/**
+ * An edited state-map file is taken as the owner wrote it, but what it breaks — a stored flow naming a
+ * state it dropped, records left in one — is raised once (the file is taken once) for the owner to fix.
+ */
+export async function alertStateMapFileProblems(deps: {
+  replaced: StateMap;
+  map: StateMap;
+  flows: StoredFlow[];
+  store: Store;
+  log: Logger;
+  raise: (a: { flowId: string; kind: string; severity: 'P1'; message: string }) => Promise<unknown>;
+}): Promise<ChangeProblem[]> {
+  const problems = await stateMapChangeProblems(deps.replaced, deps.map, deps.flows, async (entity, state) => (await deps.store.listRecords({ entity, state })).length);
+  if (problems.length === 0) return problems;
+  const where = problems.map((p) => `${p.path}: ${p.message}`);
+  deps.log.warn({ problems: where }, 'the edited state map file breaks what is stored');
+  await deps.raise({ flowId: 'state-map', kind: 'state_map_file', severity: 'P1', message: `the edited state-map.json is in force, and it breaks what is stored: ${where.join('; ')}` });
+  return problems;
 }
 
 /** Stores `map` as the one in force, keeping the file's hash (an unchanged file does not undo it). */
