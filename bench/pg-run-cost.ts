@@ -4,7 +4,9 @@
 // records and full-page images, WAL flushes, and CPU µs in the runtime and in the database's processes
 // (from /proc). Several bundles are measured interleaved, each on a fresh database of one server:
 //   node --import tsx bench/pg-run-cost.ts [bundle.mjs …]   (default: this checkout's bundle)
-//   BENCH_SECONDS (8), BENCH_ROUNDS (1), BENCH_CONNECTIONS (50), BENCH_TOP (14 statements listed)
+//   BENCH_SECONDS (8), BENCH_ROUNDS (1), BENCH_CONNECTIONS (50), BENCH_TOP (14 statements listed),
+//   BENCH_PG_TRANSPORTS (tcp): how the runtime reaches the server, `tcp` (127.0.0.1), `socket` (its
+//   Unix socket) or both (`tcp,socket`, measured interleaved)
 import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { drain, envNum, fmt, isMain, load, loadAvg, machine, procStat, startFlowdesk, startReceiverProcess, writeResult, type Backend } from './lib.ts';
@@ -84,23 +86,26 @@ export async function measureRunCost(entries: (string | undefined)[], rounds: nu
   const durability = shown.join(' ');
   await admin.query('CREATE EXTENSION pg_stat_statements');
   let n = 0;
-  const backend: Backend = {
+  let dbName = '';
+  const backendVia = (transport: string): Backend => ({
     name: 'postgres',
-    durability,
+    durability: `${durability}, via ${transport}`,
     async freshDatabase() {
-      const name = `cost_${process.pid}_${++n}`;
-      await admin.query(`CREATE DATABASE ${name}`);
-      return server.urlFor(name);
+      dbName = `cost_${process.pid}_${++n}`;
+      await admin.query(`CREATE DATABASE ${dbName}`);
+      return transport === 'tcp' ? server.urlFor(dbName) : server.socketUrlFor(dbName);
     },
     close: async () => {},
-  };
+  });
+  const transports = (process.env.BENCH_PG_TRANSPORTS ?? 'tcp').split(',').map((t) => t.trim());
+  if (transports.some((t) => t !== 'tcp' && t !== 'socket')) throw new Error(`BENCH_PG_TRANSPORTS: tcp, socket or both, not ${process.env.BENCH_PG_TRANSPORTS}`);
   const receiver = await startReceiverProcess();
   const out: RunCost[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const entry of entries) {
+      for (const entry of entries) for (const transport of transports) {
+        const backend = backendVia(transport);
         const rt = await startFlowdesk({ receiverUrl: receiver.url, backend, entry });
-        const dbName = new URL(rt.databaseUrl!).pathname.slice(1);
         try {
           await load(rt.url, { seconds: 2, connections, tag: 'warm' });
           await drain(rt.url);
@@ -163,7 +168,7 @@ export async function measureRunCost(entries: (string | undefined)[], rounds: nu
           }));
           out.push({
             entry: entry ?? 'this checkout',
-            durability,
+            durability: backend.durability,
             loadAvg: la,
             acceptedPerSec: res.acceptedPerSec,
             non2xx: res.non2xx,

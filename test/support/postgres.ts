@@ -32,6 +32,8 @@ export interface PostgresInstance {
   port: number;
   /** the URL of another database on this server */
   urlFor(database: string): string;
+  /** the same database through the server's Unix-domain socket (how a client on the same machine connects by default) */
+  socketUrlFor(database: string): string;
   stop(): Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export async function startPostgres(opts: { settings?: PostgresSettings; options
       continue; // most likely the port was taken in between: try another
     }
     const urlFor = (db: string) => `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(db)}`;
+    const socketUrlFor = (db: string) => `postgres://postgres@/${encodeURIComponent(db)}?host=${encodeURIComponent(dir)}&port=${port}`;
     let stopped = false;
     running.set(dir, () => {
       const args = ['-D', data, '-m', 'immediate', '-w', 'stop'];
@@ -137,6 +140,7 @@ export async function startPostgres(opts: { settings?: PostgresSettings; options
       url: urlFor('postgres'),
       port,
       urlFor,
+      socketUrlFor,
       async stop() {
         if (stopped) return;
         stopped = true;
