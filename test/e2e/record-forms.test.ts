@@ -76,6 +76,25 @@ describe('record, cancelOn and SLA as forms; runs by date and search', { timeout
     expect(errors).toEqual([]);
   });
 
+  it('a state map changed through the API while the editor is open: the pickers offer it once the window regains focus', async () => {
+    const { page, errors } = await app.newPage();
+    const ed = await newFlow(page, 'projects', 'Projects');
+    await ed.openSettings();
+    await poll(() => optionsOf(page, 'flow-record-entity')).toEqual(['account', 'invoice']);
+    const map = (await (await fetch(`${app.url}/api/state-map`)).json()) as { entities: Record<string, unknown> };
+    const withProject = { ...map, entities: { ...map.entities, project: { initial: 'scoped', states: { scoped: { owner: 'founder', next: ['delivered'] }, delivered: { owner: 'founder', next: [], terminal: true } } } } };
+    const put = await fetch(`${app.url}/api/state-map`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(withProject) });
+    expect(put.status).toBe(200);
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await poll(() => optionsOf(page, 'flow-record-entity')).toEqual(['account', 'invoice', 'project']);
+    await page.getByTestId('flow-record-entity').fill('project');
+    await page.getByTestId('cancel-on-add').click();
+    await poll(() => optionsOf(page, 'cancel-on-state-0')).toEqual(['scoped', 'delivered']);
+    // the map as it was, for the tests after this one
+    expect((await fetch(`${app.url}/api/state-map`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(map) })).status).toBe(200);
+    expect(errors).toEqual([]);
+  });
+
   it('the runs list filters by a date range and finds runs by key or record', async () => {
     const flow = { dsl: 1, id: 'orders-by-day', name: 'Orders by day', trigger: { type: 'webhook', path: 'orders-by-day', auth: { type: 'none' }, idempotencyKey: { var: 'payload.orderId' } }, record: { entity: 'account', key: { var: 'payload.email' } }, nodes: [{ id: 'done', type: 'end' }], edges: [{ from: 'trigger', to: 'done' }] };
     expect((await fetch(`${app.url}/api/flows/orders-by-day`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(flow) })).status).toBe(200);

@@ -1,21 +1,51 @@
-// The runtime's state map (GET /api/state-map), fetched once per page: entity and state pickers.
+// The runtime's state map (GET /api/state-map): entity and state pickers. Fetched once per page, and
+// again when the window regains focus — the map can change through the API (PUT /api/state-map) or
+// another instance while the editor is open, and the pickers then offer the map in force.
 import { useEffect, useState } from 'react';
 import type { StateMap } from '@flowdesk/schema';
 import { get } from '../api.ts';
 
-let cached: Promise<StateMap> | null = null;
+const EMPTY = { version: 1, entities: {} } as unknown as StateMap;
+
+let current: StateMap | null = null;
+let loading: Promise<void> | null = null;
+const listeners = new Set<(m: StateMap) => void>();
+
+function load(): Promise<void> {
+  loading ??= get<StateMap>('/api/state-map')
+    .then((m) => {
+      const changed = JSON.stringify(m) !== JSON.stringify(current);
+      current = m;
+      if (changed) for (const fn of listeners) fn(m);
+    })
+    .catch(() => {
+      if (!current) {
+        current = EMPTY; // asked again at the next focus
+        for (const fn of listeners) fn(EMPTY);
+      }
+    })
+    .finally(() => {
+      loading = null;
+    });
+  return loading;
+}
+
+let watching = false;
+function watchFocus(): void {
+  if (watching || typeof window === 'undefined') return;
+  watching = true;
+  window.addEventListener('focus', () => void load());
+}
 
 export function useStateMap(): StateMap | null {
-  const [map, setMap] = useState<StateMap | null>(null);
+  const [map, setMap] = useState<StateMap | null>(current);
   useEffect(() => {
-    let live = true;
-    cached ??= get<StateMap>('/api/state-map').catch(() => {
-      cached = null; // asked again next time
-      return { version: 1, entities: {} } as unknown as StateMap;
-    });
-    void cached.then((m) => live && setMap(m));
+    listeners.add(setMap);
+    watchFocus();
+    if (current) setMap(current);
+    else void load();
     return () => {
-      live = false;
+      listeners.delete(setMap);
     };
   }, []);
   return map;
