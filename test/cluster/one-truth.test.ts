@@ -82,12 +82,17 @@ async function until(what: string, probe: () => Promise<boolean>, deadlineMs = D
  * transaction), but with no NOTIFY: the notification is lost, only the reconcile can carry the change.
  */
 async function changeFlowWithoutNotify(flowId: string, set: string): Promise<void> {
+  await changeWithoutNotify('flows', flowId, `UPDATE flows SET ${set} WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1)`, [flowId]);
+}
+
+/** Runs `statement` and bumps (topic, id)'s change counter in one transaction, with no NOTIFY. */
+async function changeWithoutNotify(topic: string, id: string, statement: string, params: unknown[]): Promise<void> {
   const db = new pg.Client(databaseUrl);
   await db.connect();
   try {
     await db.query('BEGIN');
-    await db.query(`UPDATE flows SET ${set} WHERE id = $1 AND version = (SELECT max(version) FROM flows WHERE id = $1)`, [flowId]);
-    await db.query("UPDATE cluster_changes SET seq = nextval('cluster_change_seq') WHERE topic = 'flows' AND id = $1", [flowId]);
+    await db.query(statement, params);
+    await db.query("UPDATE cluster_changes SET seq = nextval('cluster_change_seq') WHERE topic = $1 AND id = $2", [topic, id]);
     await db.query('COMMIT');
   } finally {
     await db.end();
@@ -162,16 +167,7 @@ describe('three runtime processes on one PostgreSQL', () => {
     // a change written with its counter but no NOTIFY: only the reconcile carries it
     const described = structuredClone(next);
     described.entities.account.description = 'changed with its notification lost';
-    const db = new pg.Client(databaseUrl);
-    await db.connect();
-    try {
-      await db.query('BEGIN');
-      await db.query("UPDATE docs SET doc = json_build_object('id', 'state-map', 'map', $1::json, 'changedAt', '2026-03-02T09:00:00Z', 'changedBy', 'api') WHERE collection = 'settings' AND id = 'state-map'", [JSON.stringify(described)]);
-      await db.query("UPDATE cluster_changes SET seq = nextval('cluster_change_seq') WHERE topic = 'docs:settings' AND id = 'state-map'");
-      await db.query('COMMIT');
-    } finally {
-      await db.end();
-    }
+    await changeWithoutNotify('docs:settings', 'state-map', "UPDATE docs SET doc = json_build_object('id', 'state-map', 'map', $1::json, 'changedAt', '2026-03-02T09:00:00Z', 'changedBy', 'api') WHERE collection = 'settings' AND id = 'state-map'", [JSON.stringify(described)]);
     for (const n of [a, b, c]) await until('every instance has the change whose notification was lost', async () => (await call(n, 'GET', '/api/state-map')).body.entities.account.description === 'changed with its notification lost');
   }, 60_000);
 

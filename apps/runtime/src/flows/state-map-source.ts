@@ -10,6 +10,7 @@ import { validateFlow, validateStateMap, type StateMap } from '@flowdesk/schema'
 import { EXECUTORS } from '../actions/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store, StoredFlow } from '../store/types.ts';
+import { addedErrors } from './stored-logic.ts';
 
 /** The settings document that holds the state map in force. */
 export const STATE_MAP_DOC_ID = 'state-map';
@@ -51,11 +52,19 @@ export function readStateMapFile(flowsDir: string | undefined, fallbackDir: stri
   return { path, map: doc as StateMap, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
+/** The stored document and its map, if that is valid. */
+async function readStored(store: Store): Promise<{ doc: StateMapDoc | undefined; map: StateMap | undefined }> {
+  const doc = (await store.getDoc('settings', STATE_MAP_DOC_ID)) as StateMapDoc | undefined;
+  return { doc, map: doc && validateStateMap(doc.map).ok ? doc.map : undefined };
+}
+
 /** The stored state map, if there is a valid one. */
 export async function storedStateMap(store: Store): Promise<StateMap | undefined> {
-  const doc = (await store.getDoc('settings', STATE_MAP_DOC_ID)) as StateMapDoc | undefined;
-  return doc && validateStateMap(doc.map).ok ? doc.map : undefined;
+  return (await readStored(store)).map;
 }
+
+/** How many records of `entity` are in `state`, for stateMapChangeProblems. */
+export const recordsInState = (store: Store) => async (entity: string, state: string): Promise<number> => (await store.listRecords({ entity, state })).length;
 
 /**
  * The state map to start with: the file's when it is new or changed since it was last taken (stored
@@ -63,8 +72,7 @@ export async function storedStateMap(store: Store): Promise<StateMap | undefined
  * stored map an edited file took over from (the caller says what that change breaks).
  */
 export async function startStateMap(store: Store, file: StateMapFile | undefined, at: string, log: Logger): Promise<{ map: StateMap | undefined; replaced?: StateMap }> {
-  const doc = (await store.getDoc('settings', STATE_MAP_DOC_ID)) as StateMapDoc | undefined;
-  const stored = doc && validateStateMap(doc.map).ok ? doc.map : undefined;
+  const { doc, map: stored } = await readStored(store);
   if (file && (!stored || doc?.fileSha256 !== file.sha256)) {
     await store.putDoc('settings', { id: STATE_MAP_DOC_ID, map: file.map, changedAt: at, changedBy: 'file', fileSha256: file.sha256 } satisfies StateMapDoc);
     if (!stored) return { map: file.map };
@@ -86,7 +94,7 @@ export async function alertStateMapFileProblems(deps: {
   log: Logger;
   raise: (a: { flowId: string; kind: string; severity: 'P1'; message: string }) => Promise<unknown>;
 }): Promise<ChangeProblem[]> {
-  const problems = await stateMapChangeProblems(deps.replaced, deps.map, deps.flows, async (entity, state) => (await deps.store.listRecords({ entity, state })).length);
+  const problems = await stateMapChangeProblems(deps.replaced, deps.map, deps.flows, recordsInState(deps.store));
   if (problems.length === 0) return problems;
   const where = problems.map((p) => `${p.path}: ${p.message}`);
   deps.log.warn({ problems: where }, 'the edited state map file breaks what is stored');
@@ -131,9 +139,9 @@ export async function stateMapChangeProblems(
   const problems: ChangeProblem[] = [];
   const implementedActions = Object.keys(EXECUTORS);
   for (const f of flows) {
-    const before = new Set(validateFlow(f.doc, { implementedActions, stateMap: current }).errors.map((e) => `${e.path}\u0000${e.message}`));
-    for (const e of validateFlow(f.doc, { implementedActions, stateMap: next }).errors) {
-      if (!before.has(`${e.path}\u0000${e.message}`)) problems.push({ path: `/flows/${f.id}${e.path}`, message: `flow ${f.id} (version ${f.version}): ${e.message}` });
+    const before = validateFlow(f.doc, { implementedActions, stateMap: current }).errors;
+    for (const e of addedErrors(validateFlow(f.doc, { implementedActions, stateMap: next }).errors, before)) {
+      problems.push({ path: `/flows/${f.id}${e.path}`, message: `flow ${f.id} (version ${f.version}): ${e.message}` });
     }
   }
   for (const { entity, state } of removedStates(current, next)) {

@@ -16,8 +16,14 @@ export function newLogicProblems(doc: unknown, stateMap: StateMap | undefined): 
   const now = validateFlow(doc, opts).errors;
   // the common case (a flow today's checks pass) needs no second pass, which a start pays per flow
   if (now.length === 0) return [];
-  const before = new Set(validateFlow(doc, { ...opts, logicShapes: false }).errors.map((e) => `${e.path}\u0000${e.message}`));
-  return now.filter((e) => !before.has(`${e.path}\u0000${e.message}`));
+  return addedErrors(now, validateFlow(doc, { ...opts, logicShapes: false }).errors);
+}
+
+/** The errors of `now` that `before` did not have (same path, same message). */
+export function addedErrors<E extends { path: string; message: string }>(now: E[], before: { path: string; message: string }[]): E[] {
+  const key = (e: { path: string; message: string }) => `${e.path}\u0000${e.message}`;
+  const seen = new Set(before.map(key));
+  return now.filter((e) => !seen.has(key(e)));
 }
 
 export async function alertStoredLogicProblems(deps: { flows: StoredFlow[]; stateMap: StateMap | undefined; store: Store; alerts: AlertDispatcher; log: Logger; now: () => string }): Promise<number> {

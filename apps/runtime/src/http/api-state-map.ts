@@ -5,7 +5,7 @@
 import express, { type Router } from 'express';
 import { validateStateMap, type StateMap } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
-import { saveStateMap, stateMapChangeProblems } from '../flows/state-map-source.ts';
+import { recordsInState, saveStateMap, stateMapChangeProblems } from '../flows/state-map-source.ts';
 import { sendError } from './errors.ts';
 
 export function stateMapRouter(ctx: RuntimeContext): Router {
@@ -23,7 +23,7 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
     if (!checked.ok) return sendError(res, 422, 'invalid state map', checked.errors);
     const next = body as StateMap;
     const change = chain.then(async () => {
-      const problems = await stateMapChangeProblems(ctx.flows.stateMap, next, ctx.flows.list(), async (entity, state) => (await ctx.store.listRecords({ entity, state })).length);
+      const problems = await stateMapChangeProblems(ctx.flows.stateMap, next, ctx.flows.list(), recordsInState(ctx.store));
       if (problems.length) return problems;
       await saveStateMap(ctx.store, next, new Date(ctx.clock.now()).toISOString());
       ctx.flows.useStateMap(next);
