@@ -9,6 +9,8 @@ import { DeadLettersPage, OutboxPage, ReviewsPage } from './pages/Queues.tsx';
 import { ConnectionsPage } from './pages/Connections.tsx';
 // loaded on demand: it pulls in the engine and charts, which the canvas does not need to start
 const DashboardPage = lazy(() => import('./dashboard/Dashboard.tsx').then((m) => ({ default: m.DashboardPage })));
+// likewise: it validates with the schema package, which the canvas loads only after its first render
+const StateMapPage = lazy(() => import('./pages/StateMap.tsx').then((m) => ({ default: m.StateMapPage })));
 
 const NAV = [
   { to: '/', label: 'Flows', match: (p: string) => p === '/' || p.startsWith('/flows') },
@@ -18,6 +20,7 @@ const NAV = [
   { to: '/dead-letters', label: 'Dead letters', match: (p: string) => p.startsWith('/dead-letters') },
   { to: '/outbox', label: 'Outbox', match: (p: string) => p.startsWith('/outbox') },
   { to: '/connections', label: 'Connections', match: (p: string) => p.startsWith('/connections') },
+  { to: '/states', label: 'States', match: (p: string) => p.startsWith('/states') },
 ];
 
 function SignIn(props: { onDone: () => void }) {
@@ -60,6 +63,12 @@ export function App() {
   else if (path.startsWith('/dead-letters')) page = <DeadLettersPage />;
   else if (path.startsWith('/outbox')) page = <OutboxPage />;
   else if (path.startsWith('/connections')) page = <ConnectionsPage />;
+  else if (path.startsWith('/states'))
+    page = (
+      <Suspense fallback={<div className="fd-page">Loading…</div>}>
+        <StateMapPage />
+      </Suspense>
+    );
   else if (path.startsWith('/dashboard'))
     page = (
       <Suspense fallback={<div className="fd-page">Loading…</div>}>

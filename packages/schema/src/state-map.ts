@@ -8,8 +8,9 @@ import { schemaCheck } from './schema-checks.ts';
 
 export const STATE_MAP_SCHEMA_ID = 'https://flowdesk.dev/schema/state-map/v1.json';
 
-const NAME_PATTERN = '^[a-z][a-z0-9_]{0,63}$';
-const Name = Type.String({ pattern: NAME_PATTERN, description: 'lower-case name: letters, digits and _' });
+/** An entity's or a state's name (the editor checks a new one against it as it is typed). */
+export const STATE_NAME_PATTERN = '^[a-z][a-z0-9_]{0,63}$';
+const Name = Type.String({ pattern: STATE_NAME_PATTERN, description: 'lower-case name: letters, digits and _' });
 
 export const StateDef = Type.Object(
   {

@@ -30,6 +30,12 @@ function load(): Promise<void> {
   return loading;
 }
 
+/** The map just saved through this page (PUT /api/state-map answered it): every picker offers it at once. */
+export function publishStateMap(m: StateMap): void {
+  current = m;
+  for (const fn of listeners) fn(m);
+}
+
 let watching = false;
 function watchFocus(): void {
   if (watching || typeof window === 'undefined') return;
