@@ -87,6 +87,17 @@ describe('the States page', { timeout: 120_000 }, () => {
     await page.getByTestId('new-entity-state').fill('scoped');
     await page.getByTestId('add-entity').click();
     await page.getByTestId('entity-project').waitFor();
+    // leaving with unsaved changes asks first (the app's dialogs are accepted: a dismissal is tried here)
+    page.removeAllListeners('dialog');
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.getByTestId('nav-runs').click();
+    await poll(() => asked).toEqual(['The state map has changes that are not saved. Leave and lose them?']);
+    expect(new URL(page.url()).pathname).toBe('/states');
+    expect(await page.getByTestId('entity-project').count()).toBe(1);
 
     const current = await stateMap();
     const elsewhere = { ...current, entities: { ...current.entities, ticket: { initial: 'open', states: { open: { owner: 'founder', next: [] } } } } };

@@ -2,11 +2,12 @@
 // start and which moves are legal — edited as a draft, its changes listed, and saved for every instance
 // through PUT /api/state-map (which refuses, naming them, a change that would break a stored flow or
 // strand records). Edits are core/state-map-edit.ts; the runtime has the last word.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { validateStateMap, type StateMap } from '@flowdesk/schema';
 import { ApiError, put } from '../api.ts';
 import { addEntity, addState, describeChanges, removeEntity, removeState, setInitial, setMove, setTerminal, updateState, type Edit } from '../core/state-map-edit.ts';
 import { publishStateMap, useStateMap } from '../nodes/useStateMap.ts';
+import { setLeaveGuard } from '../router.ts';
 
 const OWNERS = ['founder', 'automation'];
 type Problem = { path: string; message: string };
@@ -130,6 +131,23 @@ export function StateMapPage() {
       setDraft(live);
     }
   }, [live]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // unsaved changes live only in this page: leaving asks first, as the flow editor does
+  const dirtyNow = useRef(false);
+  dirtyNow.current = dirty;
+  useEffect(() => {
+    const before = (e: BeforeUnloadEvent) => {
+      if (!dirtyNow.current) return;
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', before);
+    setLeaveGuard(() => (dirtyNow.current ? 'The state map has changes that are not saved. Leave and lose them?' : null));
+    return () => {
+      window.removeEventListener('beforeunload', before);
+      setLeaveGuard(null);
+    };
+  }, []);
 
   const apply = (e: Edit | StateMap) => {
     if ('ok' in e) {
