@@ -102,12 +102,33 @@ export async function alertStateMapFileProblems(deps: {
   return problems;
 }
 
-/** Stores `map` as the one in force, keeping the file's hash (an unchanged file does not undo it). */
-export async function saveStateMap(store: Store, map: StateMap, at: string): Promise<void> {
-  await store.updateDoc('settings', STATE_MAP_DOC_ID, (cur) => {
-    const prev = cur as StateMapDoc | undefined;
-    return { id: STATE_MAP_DOC_ID, map, changedAt: at, changedBy: 'api', ...(prev?.fileSha256 ? { fileSha256: prev.fileSha256 } : {}) } satisfies StateMapDoc;
-  });
+/** How often a change is checked again when the stored map changed under it before giving up (409). */
+const CHANGE_ATTEMPTS = 5;
+
+/**
+ * Replaces the state map in force with `next` unless that breaks what is stored (the problems, nothing
+ * written). Checked against the stored map and the stored flows — not this instance's copies, which can
+ * lag a change made through another instance by the change feed's delay — and written only while the
+ * stored map is still the one checked against; else checked again against the newer one, so two changes
+ * through two instances at once are each checked against the other, never the later one overwriting
+ * the earlier unchecked. The file's hash is kept (an unchanged file does not undo the change).
+ */
+export async function changeStateMap(store: Store, next: StateMap, at: string, recordsIn: (entity: string, state: string) => Promise<number>): Promise<ChangeProblem[]> {
+  for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
+    const { doc, map: current } = await readStored(store);
+    const problems = await stateMapChangeProblems(current, next, await store.listFlows(), recordsIn);
+    if (problems.length) return problems;
+    const checked = JSON.stringify(doc ?? null);
+    let written = false;
+    await store.updateDoc('settings', STATE_MAP_DOC_ID, (cur) => {
+      if (JSON.stringify(cur ?? null) !== checked) return undefined; // changed since it was read: check again
+      written = true;
+      const prev = cur as StateMapDoc | undefined;
+      return { id: STATE_MAP_DOC_ID, map: next, changedAt: at, changedBy: 'api', ...(prev?.fileSha256 ? { fileSha256: prev.fileSha256 } : {}) } satisfies StateMapDoc;
+    });
+    if (written) return [];
+  }
+  return [{ path: '', message: `the state map changed ${CHANGE_ATTEMPTS} times while this change was being checked; nothing changed, try again` }];
 }
 
 /** Each state of `current` that `next` no longer has (a whole entity removed: each of its states). */

@@ -5,7 +5,7 @@
 import express, { type Router } from 'express';
 import { validateStateMap, type StateMap } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
-import { recordsInState, saveStateMap, stateMapChangeProblems } from '../flows/state-map-source.ts';
+import { changeStateMap, recordsInState } from '../flows/state-map-source.ts';
 import { sendError } from './errors.ts';
 
 export function stateMapRouter(ctx: RuntimeContext): Router {
@@ -13,7 +13,7 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
   r.get('/', (_req, res) => {
     res.json(ctx.stateMap ?? { version: 1, entities: {} });
   });
-  // one change at a time in this process: each is checked against the map the previous one left
+  // one change at a time in this process (changeStateMap also holds across instances)
   let chain: Promise<unknown> = Promise.resolve();
   r.put('/', async (req, res) => {
     if (!req.is('application/json')) return sendError(res, 415, 'body must be JSON (Content-Type: application/json)');
@@ -23,11 +23,9 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
     if (!checked.ok) return sendError(res, 422, 'invalid state map', checked.errors);
     const next = body as StateMap;
     const change = chain.then(async () => {
-      const problems = await stateMapChangeProblems(ctx.flows.stateMap, next, ctx.flows.list(), recordsInState(ctx.store));
-      if (problems.length) return problems;
-      await saveStateMap(ctx.store, next, new Date(ctx.clock.now()).toISOString());
-      ctx.flows.useStateMap(next);
-      return [];
+      const problems = await changeStateMap(ctx.store, next, new Date(ctx.clock.now()).toISOString(), recordsInState(ctx.store));
+      if (problems.length === 0) ctx.flows.useStateMap(next);
+      return problems;
     });
     chain = change.catch(() => undefined);
     const problems = await change;
