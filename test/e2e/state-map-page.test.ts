@@ -1,6 +1,7 @@
 // Browser end-to-end: the States page edits the state map in force — a state added with its moves is
 // saved through PUT /api/state-map and records move through it at once; a malformed name is refused as
-// typed; removing a state records sit in is refused by the runtime, its reason shown and nothing changed;
+// typed; a state records sit in shows their count and cannot be removed; removing a state a deployed
+// flow names is refused by the runtime, its reason shown and nothing changed;
 // a map changed elsewhere while a draft is open is said, and Discard takes it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StateMap } from '@flowdesk/schema';
@@ -59,24 +60,47 @@ describe('the States page', { timeout: 120_000 }, () => {
     expect(errors).toEqual([]);
   });
 
-  it('removing a state a record sits in is refused with the reason, and nothing changes', async () => {
+  it('a state records sit in shows their count and cannot be removed; removing one a flow names is refused with the reason, nothing changed', async () => {
+    const flow = {
+      dsl: 1,
+      id: 'keep-clients',
+      name: 'Keep clients',
+      trigger: { type: 'webhook', path: 'keep-clients', auth: { type: 'none' }, idempotencyKey: { var: 'payload.id' } },
+      record: { entity: 'account', key: { var: 'payload.email' } },
+      cancelOn: [{ entity: 'account', state: 'retained' }],
+      nodes: [{ id: 'done', type: 'end' }],
+      edges: [{ from: 'trigger', to: 'done' }],
+    };
+    expect((await fetch(`${app.url}/api/flows/keep-clients`, { method: 'PUT', headers: json, body: JSON.stringify(flow) })).status).toBe(200);
     const { page, errors } = await app.newPage();
     await page.goto('/states');
-    await page.getByTestId('remove-state-account-on_hold').click();
-    expect(await page.getByTestId('state-account-on_hold').count()).toBe(0);
-    expect(await page.getByTestId('change').allInnerTexts()).toEqual(['removes state account.on_hold']);
+    // ada@x.io sits in on_hold (the test before): counted, and its state cannot be removed
+    expect((await page.getByTestId('count-account-on_hold').innerText()).trim()).toBe('1 record');
+    expect(await page.getByTestId('remove-state-account-on_hold').isDisabled()).toBe(true);
+    expect(await page.getByTestId('remove-state-account-on_hold').getAttribute('title')).toBe('1 record is in on_hold: move it first');
+    expect(await page.getByTestId('remove-entity-account').isDisabled()).toBe(true);
+    expect(await page.getByTestId('count-account-retained').count()).toBe(0);
+
+    await page.getByTestId('remove-state-account-retained').click();
+    expect(await page.getByTestId('state-account-retained').count()).toBe(0);
+    expect(await page.getByTestId('change').allInnerTexts()).toEqual(['removes state account.retained']);
     // the initial state cannot be removed before another is chosen
     await page.getByTestId('remove-state-account-captured').click();
     expect(await page.getByTestId('edit-error').innerText()).toContain('choose another initial state first');
     await page.getByTestId('save-map').click();
     const shown = await page.getByTestId('save-error').innerText();
     expect(shown).toContain('nothing changed');
-    expect(shown).toContain('1 account record is in "on_hold", which this map removes');
-    expect((await stateMap()).entities.account!.states.on_hold).toBeDefined();
+    expect(shown).toContain('/flows/keep-clients');
+    expect((await stateMap()).entities.account!.states.retained).toBeDefined();
     // Discard: the draft is the map in force again
     await page.getByTestId('discard-map').click();
-    await page.getByTestId('state-account-on_hold').waitFor();
+    await page.getByTestId('state-account-retained').waitFor();
     await page.getByText('No unsaved changes.').waitFor();
+    // the record moves out: on focus the count goes and on_hold may be removed
+    expect((await move('ada@x.io', 'in_delivery')).status).toBe(200);
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await poll(() => page.getByTestId('count-account-on_hold').count()).toBe(0);
+    expect(await page.getByTestId('remove-state-account-on_hold').isDisabled()).toBe(false);
     expect(errors).toEqual([]);
   });
 

@@ -128,8 +128,10 @@ describe('PUT /api/state-map', () => {
     // nothing changed: the map in force still has the state, the records are where they were
     expect((await rt.get('/api/state-map')).body).toEqual(next);
     expect((await rt.get('/api/records/account/a1')).body.state).toBe('paused');
+    expect((await rt.get('/api/records/counts')).body).toContainEqual({ entity: 'account', state: 'paused', count: 2 });
     expect((await setState(rt, 'a1', 'qualified')).status).toBe(200);
     expect((await setState(rt, 'a2', 'qualified')).status).toBe(200);
+    expect((await rt.get('/api/records/counts')).body).toEqual(expect.not.arrayContaining([expect.objectContaining({ state: 'paused' })]));
     expect((await rt.put('/api/state-map', before)).status).toBe(200); // now nothing is stranded
     expect((await rt.get('/api/state-map')).body).toEqual(before);
   });

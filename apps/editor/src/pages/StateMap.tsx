@@ -2,18 +2,36 @@
 // start and which moves are legal — edited as a draft, its changes listed, and saved for every instance
 // through PUT /api/state-map (which refuses, naming them, a change that would break a stored flow or
 // strand records). Edits are core/state-map-edit.ts; the runtime has the last word.
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { validateStateMap, type StateMap } from '@flowdesk/schema';
-import { ApiError, put } from '../api.ts';
+import { ApiError, get, put } from '../api.ts';
 import { addEntity, addState, describeChanges, removeEntity, removeState, setInitial, setMove, setTerminal, updateState, type Edit } from '../core/state-map-edit.ts';
-import { publishStateMap, useStateMap } from '../nodes/useStateMap.ts';
+import { publishStateMap, statesOf, useStateMap } from '../nodes/useStateMap.ts';
 import { setLeaveGuard } from '../router.ts';
 
 const OWNERS = ['founder', 'automation'];
 type Problem = { path: string; message: string };
+type Counts = Map<string, number>; // `${entity}/${state}` → records there
 
-function EntityCard(props: { entity: string; map: StateMap; apply: (e: Edit | StateMap) => void }) {
-  const { entity, map, apply } = props;
+/** How many records sit in each state (GET /api/records/counts), again on focus and after a save. */
+function useRecordCounts(): { counts: Counts; refresh: () => void } {
+  const [counts, setCounts] = useState<Counts>(new Map());
+  const refresh = useCallback(() => {
+    get<{ entity: string; state: string; count: number }[]>('/api/records/counts')
+      .then((rows) => setCounts(new Map(rows.map((r) => [`${r.entity}/${r.state}`, r.count]))))
+      .catch(() => undefined); // the counts are a hint; the runtime still refuses a removal that strands records
+  }, []);
+  useEffect(() => {
+    refresh();
+    window.addEventListener('focus', refresh);
+    return () => window.removeEventListener('focus', refresh);
+  }, [refresh]);
+  return { counts, refresh };
+}
+
+function EntityCard(props: { entity: string; map: StateMap; counts: Counts; apply: (e: Edit | StateMap) => void }) {
+  const { entity, map, counts, apply } = props;
+  const held = statesOf(map, entity).reduce((n, s) => n + (counts.get(`${entity}/${s}`) ?? 0), 0);
   const def = map.entities[entity]!;
   const names = Object.keys(def.states);
   const [newState, setNewState] = useState('');
@@ -22,7 +40,14 @@ function EntityCard(props: { entity: string; map: StateMap; apply: (e: Edit | St
     <div className="fd-card" data-testid={t('entity')}>
       <div className="fd-row">
         <h3 className="fd-grow">{entity}</h3>
-        <button type="button" className="fd-btn small" data-testid={t('remove-entity')} onClick={() => apply(removeEntity(map, entity))}>
+        <button
+          type="button"
+          className="fd-btn small"
+          disabled={held > 0}
+          title={held > 0 ? `${held} ${entity} record${held === 1 ? '' : 's'}: an entity with records cannot be removed` : undefined}
+          data-testid={t('remove-entity')}
+          onClick={() => apply(removeEntity(map, entity))}
+        >
           Remove entity
         </button>
       </div>
@@ -51,10 +76,17 @@ function EntityCard(props: { entity: string; map: StateMap; apply: (e: Edit | St
         <tbody>
           {names.map((state) => {
             const s = def.states[state]!;
+            const n = counts.get(`${entity}/${state}`) ?? 0;
             return (
               <tr key={state} data-testid={t('state', state)}>
                 <td>
                   <code>{state}</code>
+                  {n > 0 && (
+                    <small className="fd-hint" data-testid={t('count', state)}>
+                      {' '}
+                      {n} record{n === 1 ? '' : 's'}
+                    </small>
+                  )}
                 </td>
                 <td>
                   <input list="fd-owners" value={s.owner} size={10} data-testid={t('owner', state)} onChange={(e) => apply(updateState(map, entity, state, { owner: e.target.value }))} />
@@ -85,7 +117,14 @@ function EntityCard(props: { entity: string; map: StateMap; apply: (e: Edit | St
                   )}
                 </td>
                 <td>
-                  <button type="button" className="fd-btn small" data-testid={t('remove-state', state)} onClick={() => apply(removeState(map, entity, state))}>
+                  <button
+                    type="button"
+                    className="fd-btn small"
+                    disabled={n > 0}
+                    title={n > 0 ? `${n} record${n === 1 ? ' is' : 's are'} in ${state}: move ${n === 1 ? 'it' : 'them'} first` : undefined}
+                    data-testid={t('remove-state', state)}
+                    onClick={() => apply(removeState(map, entity, state))}
+                  >
                     Remove
                   </button>
                 </td>
@@ -114,6 +153,7 @@ function EntityCard(props: { entity: string; map: StateMap; apply: (e: Edit | St
 
 export function StateMapPage() {
   const live = useStateMap();
+  const { counts, refresh: refreshCounts } = useRecordCounts();
   const [base, setBase] = useState<StateMap | null>(null); // the map the draft started from
   const [draft, setDraft] = useState<StateMap | null>(null);
   const [editError, setEditError] = useState<string | null>(null);
@@ -168,6 +208,7 @@ export function StateMapPage() {
       setDraft(m);
       publishStateMap(m);
     } catch (e) {
+      refreshCounts();
       const problems = e instanceof ApiError ? ((e.body as { errors?: Problem[] } | undefined)?.errors ?? []) : [];
       setSaveError({ message: (e as Error).message, problems });
     }
@@ -195,7 +236,7 @@ export function StateMapPage() {
         ))}
       </datalist>
       {Object.keys(draft.entities).map((entity) => (
-        <EntityCard key={entity} entity={entity} map={draft} apply={apply} />
+        <EntityCard key={entity} entity={entity} map={draft} counts={counts} apply={apply} />
       ))}
       <form
         className="fd-card fd-row"

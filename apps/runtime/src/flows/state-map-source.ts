@@ -63,8 +63,11 @@ export async function storedStateMap(store: Store): Promise<StateMap | undefined
   return (await readStored(store)).map;
 }
 
-/** How many records of `entity` are in `state`, for stateMapChangeProblems. */
-export const recordsInState = (store: Store) => async (entity: string, state: string): Promise<number> => (await store.listRecords({ entity, state })).length;
+/** How many records of `entity` are in `state`, for stateMapChangeProblems (counted, not read). */
+export const recordsInState =
+  (store: Store) =>
+  async (entity: string, state: string): Promise<number> =>
+    (await store.countRecords()).find((c) => c.entity === entity && c.state === state)?.count ?? 0;
 
 /**
  * The state map to start with: the file's when it is new or changed since it was last taken (stored

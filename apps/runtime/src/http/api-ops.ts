@@ -120,6 +120,10 @@ export function opsRouter(ctx: RuntimeContext): Router {
   r.get('/records', async (req, res) => {
     res.json(await ctx.store.listRecords({ entity: q(req.query.entity), state: q(req.query.state) }));
   });
+  // per entity and state, how many records are there (the States page; counted from the index)
+  r.get('/records/counts', async (_req, res) => {
+    res.json(await ctx.store.countRecords());
+  });
   r.get('/records/:entity/:key', async (req, res) => {
     const rec = await ctx.store.getRecord(req.params.entity, req.params.key);
     if (!rec) return sendError(res, 404, `record ${req.params.entity}/${req.params.key} not found`);

@@ -687,6 +687,24 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(await store.listRecords({ entity: 'nope' })).toEqual([]);
       });
 
+      it('countRecords counts the records of each entity per state, through moves and reopen', async () => {
+        expect(await store.countRecords()).toEqual([]);
+        for (const k of ['a', 'b', 'c']) await store.transitionRecord({ entity: 'account', key: k, to: 'captured', at: at(1), cause: {} });
+        await store.transitionRecord({ entity: 'invoice', key: 'a', to: 'issued', at: at(2), cause: {} });
+        await store.transitionRecord({ entity: 'account', key: 'b', to: 'won', at: at(3), cause: {} });
+        await store.transitionRecord({ entity: 'account', key: 'c', to: 'won', at: at(4), cause: {} });
+        await store.transitionRecord({ entity: 'account', key: 'c', to: 'lost', at: at(5), cause: {} });
+        const expected = [
+          { entity: 'account', state: 'captured', count: 1 },
+          { entity: 'account', state: 'lost', count: 1 },
+          { entity: 'account', state: 'won', count: 1 },
+          { entity: 'invoice', state: 'issued', count: 1 },
+        ];
+        expect(await store.countRecords()).toEqual(expected);
+        if (durable) store = await h.reopen();
+        expect(await store.countRecords()).toEqual(expected);
+      });
+
       it('records are copies', async () => {
         const r = await store.transitionRecord({ entity: 'account', key: 'c', to: 'captured', at: at(1), cause: {}, data: { x: 1 } });
         r.state = 'mutated';

@@ -13,6 +13,12 @@ import type {
   RunStatus,
 } from '@flowdesk/schema';
 
+export interface RecordCount {
+  entity: string;
+  state: string;
+  count: number;
+}
+
 export interface StoredFlow {
   id: string;
   version: number;
@@ -214,6 +220,8 @@ export interface Store {
   // ── records (state map) ──
   getRecord(entity: string, key: string): Promise<EntityRecord | undefined>;
   listRecords(q: { entity?: string; state?: string }): Promise<EntityRecord[]>;
+  /** How many records each entity has in each state (states without records left out), without reading them. */
+  countRecords(): Promise<RecordCount[]>;
   /** Applies one transition atomically; throws StoreConflictError when expectFrom does not match. */
   transitionRecord(t: TransitionInput): Promise<EntityRecord>;
 

@@ -251,6 +251,13 @@ export class DocJournal<M = undefined> {
     return n;
   }
 
+  /** How many documents carry each meta (metas no document carries left out): from the index alone. */
+  tally(): { meta: M; count: number }[] {
+    const n = new Array<number>(this.metas.length).fill(0);
+    for (let s = 0; s < this.top; s++) if (this.ids.has(s)) n[this.metaOf[s]!]!++;
+    return this.metas.map((meta, i) => ({ meta, count: n[i]! })).filter((t) => t.count > 0);
+  }
+
   /** Every document (or those whose meta passes `filter`), in the order they were first put, read in bulk. */
   async list(filter?: (meta: M) => boolean): Promise<string[]> {
     const slots: number[] = [];

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { EntityRecord, Flow, RejectedEvent, Run, RunStatus } from '@flowdesk/schema';
 import {
+  type RecordCount,
   StoreConflictError,
   StoreCorruptError,
   type StoreHealth,
@@ -984,6 +985,14 @@ class LowdbJournalStore implements LowdbStore {
     this.check();
     const jsons = await this.records.list((m) => (q.entity === undefined || m.entity === q.entity) && (q.state === undefined || m.state === q.state));
     return jsons.map((j) => JSON.parse(j) as EntityRecord);
+  }
+
+  async countRecords(): Promise<RecordCount[]> {
+    this.check();
+    return this.records
+      .tally()
+      .map(({ meta, count }) => ({ entity: meta.entity, state: meta.state, count }))
+      .sort((a, b) => a.entity.localeCompare(b.entity) || a.state.localeCompare(b.state));
   }
 
   transitionRecord(t: TransitionInput): Promise<EntityRecord> {

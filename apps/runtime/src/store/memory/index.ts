@@ -3,6 +3,7 @@
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { isTerminal } from '@flowdesk/schema';
 import {
+  type RecordCount,
   StoreConflictError,
   type CreateRunResult,
   type DedupeClaim,
@@ -163,6 +164,16 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
     },
     async listRecords(q) {
       return copy([...s.records.values()].filter((r) => (!q.entity || r.entity === q.entity) && (!q.state || r.state === q.state)));
+    },
+    async countRecords() {
+      const by = new Map<string, RecordCount>();
+      for (const r of s.records.values()) {
+        const k = `${r.entity}\u0000${r.state}`;
+        const c = by.get(k) ?? { entity: r.entity, state: r.state, count: 0 };
+        c.count++;
+        by.set(k, c);
+      }
+      return [...by.values()].sort((a, b) => a.entity.localeCompare(b.entity) || a.state.localeCompare(b.state));
     },
     async transitionRecord(t: TransitionInput) {
       const k = `${t.entity}\u0000${t.key}`;

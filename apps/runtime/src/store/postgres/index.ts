@@ -23,6 +23,7 @@ import { createPostgresLeases } from './leases.ts';
 import { createPostgresRecordLanes, type PostgresRecordLanes } from './record-lanes.ts';
 import type { Leases } from '../../cluster/leases.ts';
 import {
+  type RecordCount,
   CLUSTER_WATCHED_COLLECTIONS,
   StoreConflictError,
   type CreateRunResult,
@@ -553,6 +554,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         vals,
       );
       return rows.map((r) => r.doc);
+    },
+    async countRecords() {
+      const { rows } = await q<RecordCount>('SELECT entity, state, count(*)::int AS count FROM records GROUP BY entity, state');
+      return rows.sort((a, b) => a.entity.localeCompare(b.entity) || a.state.localeCompare(b.state));
     },
     async transitionRecord(t: TransitionInput) {
       return tx(async (c) => {
