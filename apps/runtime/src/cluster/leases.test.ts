@@ -19,6 +19,19 @@ describe('local leases', () => {
     expect((await leases.acquire('poll:x'))!.token).toBe(2);
   });
 
+  it('list() shows the leases held here, by name, and not one given up', async () => {
+    const leases = createLocalLeases({ holder: 'here' });
+    expect(await leases.list()).toEqual([]);
+    const b = (await leases.acquire('poll:b'))!;
+    await leases.acquire('imap:a');
+    expect((await leases.list()).map(({ name, holder, token, held }) => ({ name, holder, token, held }))).toEqual([
+      { name: 'imap:a', holder: 'here', token: 1, held: true },
+      { name: 'poll:b', holder: 'here', token: 1, held: true },
+    ]);
+    await b.release();
+    expect((await leases.list()).map((l) => l.name)).toEqual(['imap:a']);
+  });
+
   it('own() starts the work once, stops it on stop(), and a work that throws gives the lease back', async () => {
     const leases = createLocalLeases({ leaseMs: 60 });
     const log: string[] = [];

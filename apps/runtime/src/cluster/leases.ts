@@ -37,8 +37,22 @@ export interface Leases {
    * may return a stop function, called when the lease is lost or `stop()` is called.
    */
   own(name: string, work: (lease: Lease) => void | (() => void | Promise<void>)): LeaseOwner;
+  /** Every lease, by name: who holds it (or last held it), with what token, until when. */
+  list(): Promise<LeaseView[]>;
   /** Stops every owner and releases every lease held here. */
   close(): Promise<void>;
+}
+
+export interface LeaseView {
+  name: string;
+  /** the holder's id: `<instance id>#<process>` on PostgreSQL */
+  holder: string;
+  token: number;
+  acquiredAt: string;
+  /** absent on the embedded store (one process: its leases never run out) */
+  expiresAt?: string;
+  /** false once it ran out or was given up: the next instance to ask takes it */
+  held: boolean;
 }
 
 export interface LeaseOwner {
@@ -162,6 +176,7 @@ export function createLocalLeases(opts: { leaseMs?: number; holder?: string } = 
   const held = new Map<string, HeldLease>();
   const owners = new Set<LeaseOwner>();
   const tokens = new Map<string, number>();
+  const since = new Map<string, string>();
   const leases: Leases = {
     holder: opts.holder ?? `local-${process.pid}`,
     leaseMs: opts.leaseMs ?? 15_000,
@@ -174,7 +189,14 @@ export function createLocalLeases(opts: { leaseMs?: number; holder?: string } = 
         if (held.get(name) === l) held.delete(name);
       });
       held.set(name, lease);
+      since.set(name, new Date().toISOString());
       return lease;
+    },
+    async list() {
+      return [...held.values()]
+        .filter((l) => !l.lost)
+        .map((l) => ({ name: l.name, holder: leases.holder, token: l.token, acquiredAt: since.get(l.name)!, held: true }))
+        .sort((a, b) => a.name.localeCompare(b.name));
     },
     own(name, work) {
       const o = ownLease(leases, name, work);

@@ -1,7 +1,8 @@
-// /api runs, dead letters, reviews, records, rejected events, tasks, outbox, alerts.
+// /api runs, dead letters, reviews, records, rejected events, tasks, outbox, alerts, the cluster.
 import express, { type Router } from 'express';
 import { RUN_STATUSES, type RunStatus } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
+import { clusterView } from '../cluster/view.ts';
 import { sendError, sendThrown } from './errors.ts';
 
 /** A date (2026-03-01) or a date-time with its zone (2026-03-01T09:00:00Z, …+02:00). */
@@ -146,6 +147,15 @@ export function opsRouter(ctx: RuntimeContext): Router {
     });
     if (err) return sendThrown(res, err);
     res.json(out);
+  });
+
+  // the instances sharing this database, alive or not, what each drives, and who holds each lease
+  r.get('/cluster', async (_req, res) => {
+    try {
+      res.json(await clusterView(ctx.store, ctx.leases));
+    } catch (e) {
+      sendError(res, 503, `the database did not answer: ${(e as Error).message}`);
+    }
   });
 
   r.get('/rejected', async (req, res) => {

@@ -22,6 +22,7 @@ import type { BatcherStats } from './group-commit.ts';
 import { createPostgresLeases } from './leases.ts';
 import { createPostgresRecordLanes, type PostgresRecordLanes } from './record-lanes.ts';
 import type { Leases } from '../../cluster/leases.ts';
+import type { InstanceView } from '../../cluster/view.ts';
 import {
   type RecordCount,
   CLUSTER_WATCHED_COLLECTIONS,
@@ -94,6 +95,8 @@ export interface ImportCounts {
 
 export interface PostgresStore extends Store {
   readonly instanceId: string;
+  /** every instance heard from in the last day: alive or not, with its open runs (GET /api/cluster) */
+  instances(): Promise<InstanceView[]>;
   readonly changes: PostgresChangeFeed;
   /** named leases shared by every instance on this database (cluster/leases.ts), on a pool of their own */
   readonly leases: Leases;
@@ -208,6 +211,14 @@ const toFlow = (r: { id: string; version: number; active: boolean; hold?: boolea
   doc: r.doc,
   deployedAt: r.deployed_at,
 });
+
+// alive as the run claims judge it (a heartbeat within the lease); open runs from the partial index
+const INSTANCES = `
+SELECT i.id, i.started_at, i.heartbeat_at, i.heartbeat_at > now() - make_interval(secs => $1::double precision / 1000) AS alive,
+       coalesce(r.n, 0)::int AS open_runs
+FROM instances i
+LEFT JOIN (SELECT owner, count(*) AS n FROM runs WHERE NOT terminal GROUP BY owner) r ON r.owner = i.id
+ORDER BY i.started_at, i.id`;
 
 export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   let pool: pg.Pool | undefined;
@@ -336,6 +347,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     leases,
     recordLanes,
     groupCommitStats: () => hot.stats(),
+    async instances() {
+      const { rows } = await q<{ id: string; started_at: Date; heartbeat_at: Date; alive: boolean; open_runs: number }>(INSTANCES, [leaseMs]);
+      return rows.map((r) => ({ id: r.id, startedAt: r.started_at.toISOString(), heartbeatAt: r.heartbeat_at.toISOString(), alive: r.alive, openRuns: r.open_runs }));
+    },
     async open() {
       if (pool) return;
       const p = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });

@@ -29,6 +29,8 @@ UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => $3::dou
 WHERE holder = $1 AND name = ANY($2::text[])
 RETURNING name`;
 
+const LIST = 'SELECT name, holder, token, acquired_at, expires_at, expires_at > clock_timestamp() AS held FROM leases ORDER BY name';
+
 // an expired row is kept (not deleted) so that tokens keep growing across holders
 const GIVE_UP = `UPDATE leases SET expires_at = clock_timestamp() WHERE name = $1 AND holder = $2`;
 
@@ -108,6 +110,10 @@ export function createPostgresLeases(opts: PostgresLeasesOptions): Leases {
       held.set(name, { lease, validUntil: sentAt + leaseMs });
       startRenewing();
       return lease;
+    },
+    async list() {
+      const { rows } = await opts.pool().query<{ name: string; holder: string; token: string; acquired_at: Date; expires_at: Date; held: boolean }>(LIST);
+      return rows.map((r) => ({ name: r.name, holder: r.holder, token: Number(r.token), acquiredAt: r.acquired_at.toISOString(), expiresAt: r.expires_at.toISOString(), held: r.held }));
     },
     own(name, work) {
       const o = ownLease(leases, name, work, opts.log && { warn: (o2, msg) => opts.log!.warn(`${msg}: ${JSON.stringify(o2)}`) });

@@ -1,0 +1,44 @@
+// What an operator of several instances asks first: which instances are alive, what each is driving,
+// and who holds each lease (a mailbox, a polling trigger). GET /api/cluster answers it from the
+// database, as every instance sees it; on the embedded store there is one process and no instance list.
+import type { Leases, LeaseView } from './leases.ts';
+
+export interface InstanceView {
+  id: string;
+  startedAt: string;
+  heartbeatAt: string;
+  /** a heartbeat within the lease length: its runs and leases are its own; once false, others take them */
+  alive: boolean;
+  /** its runs that have not ended — queued, running or waiting (an instance not alive: what the others take over) */
+  openRuns: number;
+}
+
+export interface ClusterView {
+  store: 'postgres' | 'embedded';
+  /** this instance's id (PostgreSQL) */
+  self?: string;
+  leaseMs: number;
+  /** PostgreSQL: every instance heard from in the last day, this one marked `self` */
+  instances: (InstanceView & { self: boolean })[];
+  leases: (LeaseView & { instance?: string })[];
+}
+
+interface SharedStore {
+  instanceId: string;
+  instances(): Promise<InstanceView[]>;
+}
+const isShared = (store: object): store is SharedStore => typeof (store as Partial<SharedStore>).instances === 'function';
+
+export async function clusterView(store: object, leases: Leases): Promise<ClusterView> {
+  const held = await leases.list();
+  if (!isShared(store)) return { store: 'embedded', leaseMs: leases.leaseMs, instances: [], leases: held };
+  const instances = await store.instances();
+  return {
+    store: 'postgres',
+    self: store.instanceId,
+    leaseMs: leases.leaseMs,
+    instances: instances.map((i) => ({ ...i, self: i.id === store.instanceId })),
+    // a holder is `<instance id>#<process>`: which instance, for the reader
+    leases: held.map((l) => ({ ...l, instance: l.holder.slice(0, l.holder.lastIndexOf('#')) || l.holder })),
+  };
+}
