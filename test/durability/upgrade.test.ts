@@ -78,6 +78,12 @@ describe('a data dir written by the previous release', () => {
     const invoice = (await rt!.get('/api/records/invoice/INV-FIX-000')).body;
     expect(invoice.state).toBe('issued');
     expect((await rt!.get(`/api/records/account/${encodeURIComponent('manual@fixture.example')}`)).body.state).toBe('captured');
+    // counted from the index as the records are (the States page): the same numbers as listing them
+    const listed = new Map<string, number>();
+    for (const r of (await rt!.get('/api/records')).body as { entity: string; state: string }[]) listed.set(`${r.entity}/${r.state}`, (listed.get(`${r.entity}/${r.state}`) ?? 0) + 1);
+    const counted = (await rt!.get('/api/records/counts')).body as { entity: string; state: string; count: number }[];
+    expect(new Map(counted.map((c) => [`${c.entity}/${c.state}`, c.count]))).toEqual(listed);
+    expect(listed.get('invoice/issued')).toBeGreaterThan(0);
     const open = ((await rt!.get('/api/reviews')).body as { status: string }[]).filter((r) => r.status === 'open');
     expect(open.length).toBe(8); // 8 middle-fit leads + 1 kickoff review, one of the leads decided
     // counted too (GET /metrics): lines written before the index kept a status are read for it
