@@ -78,13 +78,17 @@ describe('GET /api/cluster', () => {
       holder.once('exit', () => ok());
       holder.kill('SIGKILL');
     });
-    // its heartbeat ages past the lease: listed, not alive; its lease run out (the next to ask takes it)
+    // its heartbeat ages past the lease: listed, not alive; its lease runs out (the next to ask takes it)
     const after = await waitFor('the killed instance is shown not alive', async () => {
       const v = (await rt.get('/api/cluster')).body as ClusterView;
-      return v.instances.find((i) => i.id === other!.id)?.alive === false ? v : undefined;
+      return v.instances.find((i) => i.id === other!.id)?.alive === false && !v.leases[0]?.held ? v : undefined;
     });
     expect(after.leases).toEqual([expect.objectContaining({ name: 'trigger:jobs', instance: other!.id, held: false })]);
     expect(after.instances.find((i) => i.self)?.alive).toBe(true);
+    const metrics = await (await fetch(`${rt.url}/metrics`)).text();
+    expect(metrics).toMatch(/^flowdesk_cluster_instances\{alive="true"\} 1$/m);
+    expect(metrics).toMatch(/^flowdesk_cluster_instances\{alive="false"\} 1$/m);
+    expect(metrics).toMatch(/^flowdesk_cluster_orphaned_runs 0$/m); // the lease holder drove no runs
 
     // the call answers: the run ends, nothing is open any more
     hanging.shift()!.writeHead(200, { 'content-type': 'application/json' }).end('{}');

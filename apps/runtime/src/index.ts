@@ -207,6 +207,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const notifyReview = createReviewNotifier({ store, clock, alerts, baseUrl: () => publicBase(env, listening) });
     // `runner` (read at scrape time, after the runner exists): lets a test see this process's work drain
     metrics.setQueueDepthSource(async () => ({ ...(await queueDepths(store)), runner: runner.queue.size }));
+    if ('instances' in store) metrics.setClusterSource(() => (store as PostgresStore).instances());
     const obs = observabilityHooks({ store: () => store, metrics, log });
     const hooks: RunnerHooks = {
       async onRunFinished(run, flow) {

@@ -133,6 +133,32 @@ describe('metrics', () => {
     expect(value(ss, 'flowdesk_queue_depth', { queue: 'reviews' })).toBe(4);
   });
 
+  it('cluster instances and orphaned runs follow the source, read once per scrape; none without one', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    expect(parse(await m.text()).samples.filter((s) => s.name.startsWith('flowdesk_cluster_instances'))).toEqual([]); // the embedded store: no source
+    let list = [{ alive: true, openRuns: 2 }, { alive: true, openRuns: 0 }];
+    let reads = 0;
+    let fail = false;
+    m.setClusterSource(async () => {
+      reads++;
+      if (fail) throw new Error('database gone');
+      return list;
+    });
+    let ss = parse(await m.text()).samples;
+    expect(value(ss, 'flowdesk_cluster_instances', { alive: 'true' })).toBe(2);
+    expect(value(ss, 'flowdesk_cluster_instances', { alive: 'false' })).toBe(0);
+    expect(value(ss, 'flowdesk_cluster_orphaned_runs', {})).toBe(0);
+    expect(reads).toBe(1); // both gauges from one read
+    list = [{ alive: true, openRuns: 2 }, { alive: false, openRuns: 5 }, { alive: false, openRuns: 1 }];
+    ss = parse(await m.text()).samples;
+    expect(value(ss, 'flowdesk_cluster_instances', { alive: 'true' })).toBe(1);
+    expect(value(ss, 'flowdesk_cluster_instances', { alive: 'false' })).toBe(2);
+    expect(value(ss, 'flowdesk_cluster_orphaned_runs', {})).toBe(6);
+    fail = true;
+    ss = parse(await m.text()).samples; // the scrape still answers, with the last values
+    expect(value(ss, 'flowdesk_cluster_instances', { alive: 'false' })).toBe(2);
+  });
+
   it('registries are separate: two instances in one process, no shared counts', async () => {
     const a = createMetrics();
     const b = createMetrics();

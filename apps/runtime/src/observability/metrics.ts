@@ -26,6 +26,8 @@ export interface Metrics {
   setQueueDepthSource(fn: () => Promise<QueueDepths>): void;
   /** A change made through another instance of the cluster applied here, by topic and path (notify | reconcile). */
   clusterChange(topic: string, via: string): void;
+  /** PostgreSQL: read at each scrape for flowdesk_cluster_instances{alive} and the dead instances' open runs. */
+  setClusterSource(fn: () => Promise<{ alive: boolean; openRuns: number }[]>): void;
   text(): Promise<string>;
 }
 
@@ -119,6 +121,32 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
   });
 
+  // what an operator alerts on with several instances: one stopped heartbeating, and what it left open
+  // (one read per scrape sets both, in text())
+  let cluster: (() => Promise<{ alive: boolean; openRuns: number }[]>) | undefined;
+  const instances = new Gauge({
+    name: 'flowdesk_cluster_instances',
+    help: 'Instances sharing the database, by whether they heartbeat within the lease (PostgreSQL)',
+    labelNames: ['alive'] as const,
+    registers: [],
+  });
+  const orphaned = new Gauge({
+    name: 'flowdesk_cluster_orphaned_runs',
+    help: 'Runs not ended whose instance no longer heartbeats: the live instances take them over (PostgreSQL)',
+    registers: [],
+  });
+  const readCluster = async () => {
+    if (!cluster) return;
+    try {
+      const list = await cluster();
+      instances.set({ alive: 'true' }, list.filter((i) => i.alive).length);
+      instances.set({ alive: 'false' }, list.filter((i) => !i.alive).length);
+      orphaned.set(list.filter((i) => !i.alive).reduce((n, i) => n + i.openRuns, 0));
+    } catch {
+      // the database did not answer: the last values stay, the scrape itself must not fail
+    }
+  };
+
   const runChild = cached2((flow, status) => runs.labels(flow, status));
   const stepChild = cached2((flow, node) => steps.labels(flow, node));
   const hookChild = cached2((path, status) => webhooks.labels(path, status));
@@ -161,7 +189,15 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     clusterChange(topic, via) {
       clusterChanges.labels(topic, via).inc();
     },
-    text() {
+    setClusterSource(fn) {
+      if (!cluster) {
+        registry.registerMetric(instances);
+        registry.registerMetric(orphaned);
+      }
+      cluster = fn;
+    },
+    async text() {
+      await readCluster();
       return registry.metrics();
     },
   };
