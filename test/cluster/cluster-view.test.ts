@@ -4,14 +4,14 @@
 // it is listed not alive once its heartbeat is older than the lease, and its lease as run out. On the
 // embedded store: one process, no instance list.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { ClusterView } from '../../apps/runtime/src/cluster/view.ts';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
-import { REPO, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { startLeaseHolder } from '../support/lease-holders.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 
 const LEASE_MS = 1_500;
@@ -27,24 +27,6 @@ afterAll(async () => {
   await pgServer?.stop();
 });
 
-/** another instance on the database holding lease `name` (test/support/lease-holder.ts) */
-function startHolder(url: string, name: string): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/lease-holder.ts')], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', FLOWDESK_DATABASE_URL: url, FLOWDESK_LEASE_MS: String(LEASE_MS), LEASE_NAME: name },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  procs.push(proc);
-  let out = '';
-  return new Promise((ok, fail) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('"event":"acquired"')) ok(proc);
-    });
-    proc.once('exit', (code) => fail(new Error(`lease holder exited with ${code}: ${out}`)));
-  });
-}
-
 describe('GET /api/cluster', () => {
   it('on PostgreSQL: every instance with its open runs, the lease holders; a SIGKILLed one shown not alive and its lease run out', { timeout: 120_000 }, async () => {
     // the flow's call hangs until the test lets it go: its run stays "running" on this instance meanwhile
@@ -55,7 +37,7 @@ describe('GET /api/cluster', () => {
 
     pgServer = await startPostgres();
     const db = await createDatabase(pgServer);
-    const holder = await startHolder(db.url, 'trigger:jobs');
+    const holder = await startLeaseHolder(db.url, 'trigger:jobs', LEASE_MS, procs);
     const rt = await startTestRuntime({ databaseUrl: db.url, env: { FLOWDESK_LEASE_MS: String(LEASE_MS) } });
     runtimes.push(rt);
     const flow = { dsl: 1, id: 'slow', name: 'slow', trigger: { type: 'webhook', path: 'slow', auth: { type: 'none' } }, nodes: [{ id: 'call', type: 'action', action: 'http.request', params: { method: 'POST', url, body: {} } }, { id: 'done', type: 'end' }], edges: [{ from: 'trigger', to: 'call' }, { from: 'call', to: 'done' }] };

@@ -4,13 +4,13 @@
 // runtime's next slot reads — each item once. The runtime is in-process on a ManualClock: slots fire
 // when the test moves it; only the lease's expiry is wall-clock time (it lives in the database).
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
-import { REPO, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { startLeaseHolder } from '../support/lease-holders.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { readLeaseName } from '../../apps/runtime/src/pollers/pollers.ts';
 import { ManualClock } from '../../apps/runtime/src/index.ts';
 import { rfc822, startImapServer, type ImapServer } from '../support/imap-server.ts';
@@ -33,24 +33,6 @@ afterAll(async () => {
   await pgServer?.stop();
 });
 
-/** another instance holding `name` (test/support/lease-holder.ts); resolves once it holds it */
-function startHolder(url: string, name: string): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/lease-holder.ts')], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', FLOWDESK_DATABASE_URL: url, FLOWDESK_LEASE_MS: String(LEASE_MS), LEASE_NAME: name },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  procs.push(proc);
-  let out = '';
-  return new Promise((ok, fail) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('"event":"acquired"')) ok(proc);
-    });
-    proc.once('exit', (code) => fail(new Error(`lease holder exited with ${code}: ${out}`)));
-  });
-}
-
 describe('poll trigger on PostgreSQL', () => {
   it("reads nothing while another instance holds the flow's read lease; takes over once that holder is SIGKILLed", { timeout: 120_000 }, async () => {
     let gets = 0;
@@ -63,7 +45,7 @@ describe('poll trigger on PostgreSQL', () => {
 
     pgServer = await startPostgres();
     const { url } = await createDatabase(pgServer);
-    const holder = await startHolder(url, readLeaseName('jobs'));
+    const holder = await startLeaseHolder(url, readLeaseName('jobs'), LEASE_MS, procs);
     rt = await startTestRuntime({ databaseUrl: url, env: { FLOWDESK_LEASE_MS: String(LEASE_MS) } });
     const flow = { dsl: 1, id: 'jobs', name: 'jobs', trigger: { type: 'poll', url: feedUrl, interval: '1m', backfill: true }, nodes: [{ id: 'done', type: 'end' }], edges: [{ from: 'trigger', to: 'done' }] };
     expect((await rt.put('/api/flows/jobs', flow)).status).toBe(200);
