@@ -7,6 +7,7 @@ import { FlowList } from './pages/FlowList.tsx';
 import { RunsPage, RunView } from './pages/Runs.tsx';
 import { DeadLettersPage, OutboxPage, ReviewsPage } from './pages/Queues.tsx';
 import { ConnectionsPage } from './pages/Connections.tsx';
+import { ClusterPage } from './pages/Cluster.tsx';
 // loaded on demand: it pulls in the engine and charts, which the canvas does not need to start
 const DashboardPage = lazy(() => import('./dashboard/Dashboard.tsx').then((m) => ({ default: m.DashboardPage })));
 // likewise: it validates with the schema package, which the canvas loads only after its first render
@@ -21,6 +22,7 @@ const NAV = [
   { to: '/outbox', label: 'Outbox', match: (p: string) => p.startsWith('/outbox') },
   { to: '/connections', label: 'Connections', match: (p: string) => p.startsWith('/connections') },
   { to: '/states', label: 'States', match: (p: string) => p.startsWith('/states') },
+  { to: '/cluster', label: 'Cluster', match: (p: string) => p.startsWith('/cluster') },
 ];
 
 function SignIn(props: { onDone: () => void }) {
@@ -63,6 +65,7 @@ export function App() {
   else if (path.startsWith('/dead-letters')) page = <DeadLettersPage />;
   else if (path.startsWith('/outbox')) page = <OutboxPage />;
   else if (path.startsWith('/connections')) page = <ConnectionsPage />;
+  else if (path.startsWith('/cluster')) page = <ClusterPage />;
   else if (path.startsWith('/states'))
     page = (
       <Suspense fallback={<div className="fd-page">Loading…</div>}>

@@ -39,10 +39,20 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function startApp(env: Record<string, string> = {}, opts: { clock?: ManualClock } = {}): Promise<App> {
+/** `databaseUrl`: on PostgreSQL (give FLOWDESK_MASTER_KEY in `env`), else the embedded store. */
+export async function startApp(env: Record<string, string> = {}, opts: { clock?: ManualClock; databaseUrl?: string } = {}): Promise<App> {
   await ensureEditorBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'flowdesk-e2e-'));
-  const runtime = await startRuntime({ port: 0, dataDir, editorDir: DIST, env, fsync: false, log: quiet as never, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const runtime = await startRuntime({
+    port: 0,
+    dataDir,
+    editorDir: DIST,
+    env,
+    fsync: false,
+    log: quiet as never,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+  });
   const browser = await launchChromium();
   const contexts: BrowserContext[] = [];
   return {
