@@ -106,8 +106,9 @@ export class FlowRegistry {
     return stored?.doc;
   }
 
-  check(doc: unknown): { ok: true; flow: Flow; warnings: FlowError[] } | { ok: false; error: DeployError } {
-    const res = validateFlow(doc, { implementedActions: Object.keys(EXECUTORS), stateMap: this.map });
+  /** `stateMap`: check against this map rather than the one this instance holds (a deploy reads the stored one). */
+  check(doc: unknown, stateMap: StateMap | undefined = this.map): { ok: true; flow: Flow; warnings: FlowError[] } | { ok: false; error: DeployError } {
+    const res = validateFlow(doc, { implementedActions: Object.keys(EXECUTORS), stateMap });
     if (!res.ok || !res.flow) return { ok: false, error: { status: 422, error: 'invalid flow', errors: res.errors } };
     const flow = res.flow;
     const active = new Map([...this.latest.values()].filter((f) => f.active).map((f) => [f.doc.id, f.doc]));
@@ -133,13 +134,13 @@ export class FlowRegistry {
   async deploy(
     doc: unknown,
     at: string,
-    opts: { onlyIfChanged?: boolean } = {},
+    opts: { onlyIfChanged?: boolean; stateMap?: StateMap } = {},
   ): Promise<{ ok: true; flow: StoredFlow; changed: boolean; warnings: FlowError[]; unchecked?: true } | { ok: false; error: DeployError }> {
     if (opts.onlyIfChanged && doc !== null && typeof doc === 'object' && typeof (doc as { id?: unknown }).id === 'string') {
       const stored = this.latest.get((doc as { id: string }).id);
       if (stored && comparable(stored.doc) === comparable(doc as Flow)) return { ok: true, flow: stored, changed: false, warnings: [], unchecked: true };
     }
-    const checked = this.check(doc);
+    const checked = this.check(doc, 'stateMap' in opts ? opts.stateMap : this.map);
     if (!checked.ok) return checked;
     const current = this.latest.get(checked.flow.id);
     if (opts.onlyIfChanged && current && comparable(current.doc) === comparable(checked.flow)) return { ok: true, flow: current, changed: false, warnings: checked.warnings };
