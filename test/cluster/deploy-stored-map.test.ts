@@ -1,7 +1,8 @@
-// A deploy is checked against the stored state map, not this instance's copy: the copy follows a change
-// made through another instance by the change feed — milliseconds, or up to the reconcile period when
-// the notification was lost. Here the map is changed in the database with no notification and the
-// reconcile is an hour away: a flow naming a state the stored map no longer has is refused at once.
+// A deploy is checked against the stored state map and flows, not this instance's copies: they follow
+// a change made through another instance by the change feed — milliseconds, or up to the reconcile
+// period when the notification was lost. Here changes are written to the database with no notification
+// and the reconcile is an hour away: a flow naming a state the stored map no longer has, or a webhook
+// path another instance's flow took, is refused at once.
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { StateMap } from '@flowdesk/schema';
@@ -11,6 +12,7 @@ import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 let pgServer: PostgresInstance | undefined;
 let rt: TestRuntime | undefined;
+let dbUrl = '';
 afterAll(async () => {
   await rt?.dispose();
   await pgServer?.stop();
@@ -25,10 +27,11 @@ const flowEndingIn = (id: string, state: string) => ({
   edges: [{ from: 'trigger', to: 'end' }],
 });
 
-describe('deploy against the stored state map', () => {
+describe('deploy against the stored state map and flows', () => {
   it('a state removed through another instance (its notification lost) is refused at deploy, and a rollback to a flow naming it too', { timeout: 60_000 }, async () => {
     pgServer = await startPostgres();
     const db = await createDatabase(pgServer);
+    dbUrl = db.url;
     rt = await startTestRuntime({ databaseUrl: db.url, env: { FLOWDESK_CLUSTER_RECONCILE_MS: '3600000' } });
     expect((await rt.put('/api/flows/keep', flowEndingIn('keep', 'retained'))).status).toBe(200);
     expect((await rt.put('/api/flows/keep', flowEndingIn('keep', 'won'))).status).toBe(200); // version 2
@@ -54,5 +57,20 @@ describe('deploy against the stored state map', () => {
     expect(rollback.status).toBe(422);
     expect((await rt.get('/api/flows/keep')).body.version).toBe(2);
     expect((await rt.put('/api/flows/other', flowEndingIn('other', 'won'))).status).toBe(200);
+  });
+
+  it("a webhook path taken through another instance (its notification lost) is refused at deploy, naming that flow", { timeout: 60_000 }, async () => {
+    const theirs = { dsl: 1, id: 'theirs', name: 'theirs', version: 1, trigger: { type: 'webhook', path: 'leads', auth: { type: 'none' } }, nodes: [{ id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'end' }] };
+    const client = new pg.Client(dbUrl);
+    await client.connect();
+    await client.query('INSERT INTO flows (id, version, active, doc, deployed_at) VALUES ($1, 1, true, $2::json, now())', ['theirs', JSON.stringify(theirs)]);
+    await client.end();
+    expect((await rt!.get('/api/flows/theirs')).status).toBe(404); // this instance has not heard of it
+
+    const mine = { ...theirs, id: 'mine', name: 'mine', version: undefined };
+    const refused = await rt!.put('/api/flows/mine', mine);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toBe('hook path "leads" belongs to flow "theirs"');
+    expect((await rt!.get('/api/flows/theirs')).status).toBe(200); // and now it has
   });
 });

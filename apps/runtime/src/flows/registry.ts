@@ -56,6 +56,16 @@ export class FlowRegistry {
     });
   }
 
+  /**
+   * Reads every flow again from the store, each through its own refresh (so never over a newer read):
+   * a deploy checks hook paths and flow calls against the flows as stored, not as this instance last
+   * heard of them (another instance's change reaches it by the change feed's delay, or the reconcile's).
+   */
+  async syncFromStore(): Promise<void> {
+    const ids = new Set([...(await this.store.listFlows()).map((f) => f.id), ...this.latest.keys()]);
+    await Promise.all([...ids].map((id) => this.refresh(id)));
+  }
+
   private chains = new Map<string, Promise<unknown>>();
   private serial<T>(id: string, task: () => Promise<T>): Promise<T> {
     const prev = this.chains.get(id) ?? Promise.resolve();

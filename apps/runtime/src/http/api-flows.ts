@@ -7,8 +7,14 @@ import type { StoredFlow } from '../store/types.ts';
 import { sendError, sendThrown } from './errors.ts';
 import { storedStateMap } from '../flows/state-map-source.ts';
 
-/** The stored state map (this instance's copy may lag a change made through another instance by the change feed's delay). */
-const mapInForce = async (ctx: RuntimeContext) => (await storedStateMap(ctx.store)) ?? ctx.flows.stateMap;
+/**
+ * What a deploy is checked against: the flows and the state map as stored — this instance's copies
+ * follow a change made through another instance by the change feed's delay (or the reconcile's).
+ */
+async function storedTruth(ctx: RuntimeContext) {
+  await ctx.flows.syncFromStore();
+  return { stateMap: (await storedStateMap(ctx.store)) ?? ctx.flows.stateMap };
+}
 
 const docOf = (f: StoredFlow): Flow & { hold?: boolean } => ({ ...f.doc, version: f.version, active: f.active, ...(f.hold ? { hold: true } : {}) });
 
@@ -53,8 +59,9 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     if (body.id !== undefined && body.id !== req.params.id) {
       return sendError(res, 422, 'invalid flow', [{ path: '/id', message: `must equal the URL id "${req.params.id}"` }]);
     }
+    const truth = await storedTruth(ctx);
     const before = ctx.flows.get(req.params.id);
-    const out = await ctx.flows.deploy({ ...body, id: req.params.id }, now(), { stateMap: await mapInForce(ctx) });
+    const out = await ctx.flows.deploy({ ...body, id: req.params.id }, now(), truth);
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();
@@ -105,7 +112,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     if (!Number.isInteger(version)) return sendError(res, 422, 'invalid body', [{ path: '/version', message: 'must be an integer' }]);
     const old = await ctx.store.getFlow(req.params.id, version as number);
     if (!old) return sendError(res, 404, `flow ${req.params.id} has no version ${String(version)}`);
-    const out = await ctx.flows.deploy({ ...old.doc, active: true }, now(), { stateMap: await mapInForce(ctx) });
+    const out = await ctx.flows.deploy({ ...old.doc, active: true }, now(), await storedTruth(ctx));
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();
