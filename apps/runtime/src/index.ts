@@ -34,6 +34,7 @@ import { createApp } from './http/app.ts';
 import { followClusterChanges } from './cluster/follow.ts';
 import { clusterSettingsFromEnv } from './cluster/settings.ts';
 import { leasesFor } from './cluster/leases.ts';
+import { followRateShares } from './cluster/rate-shares.ts';
 import { hooksHandler, HOOKS_PREFIX } from './http/hooks.ts';
 import type { RuntimeContext } from './context.ts';
 import { createLogger } from './observability/logger.ts';
@@ -328,6 +329,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // (a store with one process per data dir answers it with nothing)
     const sweep = setInterval(() => void runner.resumeAll({ includeOwn: false }).catch((e: Error) => log.warn({ err: e.message }, 'resume sweep failed')), cluster.leaseMs ?? 15_000);
     sweep.unref();
+    // several instances: each allows its share of the webhook and failed-auth rates, so that together
+    // they allow what FLOWDESK_HOOK_RATE says (not N times it); followed as instances come and go
+    const shares = 'instances' in store ? followRateShares(store as PostgresStore, [ctx.rateLimiter, ctx.authFailureLimiter], cluster.leaseMs ?? 15_000, log) : undefined;
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     listening = url;
@@ -352,6 +356,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         follower.stop();
         scheduler.stop();
         clearInterval(sweep);
+        shares?.stop();
         connections.stop();
         server.closeAllConnections();
         await new Promise<void>((ok) => server.close(() => ok()));

@@ -2,6 +2,7 @@
 // and who holds each lease (a mailbox, a polling trigger). GET /api/cluster answers it from the
 // database, as every instance sees it; on the embedded store there is one process and no instance list.
 import type { Leases, LeaseView } from './leases.ts';
+import type { RateLimiter } from '../security/rate-limit.ts';
 
 export interface InstanceView {
   id: string;
@@ -21,6 +22,8 @@ export interface ClusterView {
   /** PostgreSQL: every instance heard from in the last day, this one marked `self` */
   instances: (InstanceView & { self: boolean })[];
   leases: (LeaseView & { instance?: string })[];
+  /** what this instance allows per webhook path: its share of FLOWDESK_HOOK_RATE / _BURST (rate-shares.ts) */
+  hookRate: { perSecond: number; burst: number };
 }
 
 interface SharedStore {
@@ -29,9 +32,10 @@ interface SharedStore {
 }
 const isShared = (store: object): store is SharedStore => typeof (store as Partial<SharedStore>).instances === 'function';
 
-export async function clusterView(store: object, leases: Leases): Promise<ClusterView> {
+export async function clusterView(store: object, leases: Leases, hookLimiter: RateLimiter): Promise<ClusterView> {
   const held = await leases.list();
-  if (!isShared(store)) return { store: 'embedded', leaseMs: leases.leaseMs, instances: [], leases: held };
+  const hookRate = { perSecond: hookLimiter.ratePerSecond, burst: hookLimiter.burst };
+  if (!isShared(store)) return { store: 'embedded', leaseMs: leases.leaseMs, instances: [], leases: held, hookRate };
   const instances = await store.instances();
   return {
     store: 'postgres',
@@ -40,5 +44,6 @@ export async function clusterView(store: object, leases: Leases): Promise<Cluste
     instances: instances.map((i) => ({ ...i, self: i.id === store.instanceId })),
     // a holder is `<instance id>#<process>`: which instance, for the reader
     leases: held.map((l) => ({ ...l, instance: l.holder.slice(0, l.holder.lastIndexOf('#')) || l.holder })),
+    hookRate,
   };
 }

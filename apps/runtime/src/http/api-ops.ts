@@ -152,7 +152,7 @@ export function opsRouter(ctx: RuntimeContext): Router {
   // the instances sharing this database, alive or not, what each drives, and who holds each lease
   r.get('/cluster', async (_req, res) => {
     try {
-      res.json(await clusterView(ctx.store, ctx.leases));
+      res.json(await clusterView(ctx.store, ctx.leases, ctx.rateLimiter));
     } catch (e) {
       sendError(res, 503, `the database did not answer: ${(e as Error).message}`);
     }

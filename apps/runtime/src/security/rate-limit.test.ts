@@ -23,6 +23,26 @@ describe('createRateLimiter', () => {
     expect(l.take('a', t0 + 60_000).ok).toBe(true);
   });
 
+  it('takes a share of the configured rate and burst (several instances), and all of it back', () => {
+    const l = createRateLimiter({ ratePerSecond: 10, burst: 10 });
+    expect(l.take('a', 0).ok).toBe(true); // 9 tokens left
+    l.setShare(1 / 3);
+    expect(l.ratePerSecond).toBeCloseTo(10 / 3);
+    expect(l.burst).toBeCloseTo(10 / 3);
+    let ok = 0;
+    for (let i = 0; i < 10; i++) if (l.take('a', 0).ok) ok++;
+    expect(ok).toBe(3); // the bucket holds no more than the smaller burst
+    expect(l.take('a', 300).ok).toBe(true); // 0.3 s at 10/3 per s = 1 token
+    l.setShare(1);
+    expect([l.ratePerSecond, l.burst]).toEqual([10, 10]);
+    for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => l.setShare(bad), String(bad)).toThrow(/share/);
+    // a share never leaves a bucket unable to take one request
+    const small = createRateLimiter({ ratePerSecond: 1, burst: 2 });
+    small.setShare(0.1);
+    expect(small.burst).toBe(1);
+    expect(small.take('x', 0).ok).toBe(true);
+  });
+
   it('computes Retry-After from the refill rate', () => {
     const l = createRateLimiter({ ratePerSecond: 0.1, burst: 1 });
     expect(l.take('a', 0).ok).toBe(true);

@@ -12,19 +12,27 @@ export interface RateLimiterOptions {
 
 export interface RateLimiter {
   take(key: string, nowMs: number): RateDecision;
+  /** this instance's rate and burst: the configured ones times its share */
   readonly ratePerSecond: number;
   readonly burst: number;
+  /**
+   * Several instances behind one proxy: each takes `1 / alive instances` of the configured rate and
+   * burst, so that together they allow what was configured (the proxy spreading requests evenly).
+   */
+  setShare(share: number): void;
 }
 
 export const DEFAULT_HOOK_RATE = 10_000;
 export const DEFAULT_HOOK_BURST = 20_000;
 
 export function createRateLimiter(opts: RateLimiterOptions = {}): RateLimiter {
-  const rate = opts.ratePerSecond ?? DEFAULT_HOOK_RATE;
-  const burst = opts.burst ?? 2 * rate; // default 20,000 = DEFAULT_HOOK_BURST
+  const fullRate = opts.ratePerSecond ?? DEFAULT_HOOK_RATE;
+  const fullBurst = opts.burst ?? 2 * fullRate; // default 20,000 = DEFAULT_HOOK_BURST
   const maxKeys = opts.maxKeys ?? 10_000;
-  if (!(rate > 0) || !(burst >= 1)) throw new Error('rate limit: ratePerSecond must be > 0 and burst ≥ 1');
+  if (!(fullRate > 0) || !(fullBurst >= 1)) throw new Error('rate limit: ratePerSecond must be > 0 and burst ≥ 1');
   const buckets = new Map<string, { tokens: number; at: number }>();
+  let rate = fullRate;
+  let burst = fullBurst;
 
   const refill = (b: { tokens: number; at: number }, nowMs: number) => {
     if (nowMs > b.at) {
@@ -34,8 +42,18 @@ export function createRateLimiter(opts: RateLimiterOptions = {}): RateLimiter {
   };
 
   return {
-    ratePerSecond: rate,
-    burst,
+    get ratePerSecond() {
+      return rate;
+    },
+    get burst() {
+      return burst;
+    },
+    setShare(share) {
+      if (!(share > 0 && share <= 1)) throw new Error(`rate limit: a share is in (0, 1], got ${share}`);
+      rate = fullRate * share;
+      burst = Math.max(1, fullBurst * share);
+      for (const b of buckets.values()) b.tokens = Math.min(b.tokens, burst); // a smaller bucket holds no more
+    },
     take(key, nowMs) {
       let b = buckets.get(key);
       if (!b) {
