@@ -35,6 +35,8 @@ describe('the Cluster page', { timeout: 120_000 }, () => {
     const other = page.locator(`[data-testid="cluster-instance"][data-id^="pid${holder.pid}-"]`);
     expect(await other.getByTestId('instance-status').innerText()).toBe('alive');
     expect(await rows.filter({ hasText: 'this one' }).getByTestId('instance-status').innerText()).toBe('alive');
+    // two alive: this one lets half of the default 10,000/s through
+    await poll(() => page.getByTestId('cluster-hook-rate').innerText()).toContain('lets 5,000 webhooks per second through per path (bursts of 10,000)');
     const lease = page.locator('[data-testid="cluster-lease"][data-name="trigger:jobs"]');
     expect(await lease.getByTestId('lease-status').innerText()).toBe('held');
     await screenshot(page, 'cluster');

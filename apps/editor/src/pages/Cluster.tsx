@@ -28,8 +28,10 @@ interface ClusterView {
   leaseMs: number;
   instances: InstanceRow[];
   leases: LeaseRow[];
+  hookRate: { perSecond: number; burst: number };
 }
 
+const fmt = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en') : n.toFixed(1));
 const short = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
 
 /** "4 s ago" from the database's timestamps and the browser's clock (a rough age, for reading). */
@@ -83,6 +85,10 @@ export function ClusterPage() {
               ))}
             </tbody>
           </table>
+          <p className="fd-hint" data-testid="cluster-hook-rate">
+            This instance lets {fmt(v.hookRate.perSecond)} webhooks per second through per path (bursts of {fmt(v.hookRate.burst)}): its share of FLOWDESK_HOOK_RATE, shared by
+            the instances alive.
+          </p>
         </>
       )}
       {v && (
