@@ -186,7 +186,9 @@ export function createLocalLeases(opts: { leaseMs?: number; holder?: string } = 
       const token = (tokens.get(name) ?? 0) + 1;
       tokens.set(name, token);
       const lease = new HeldLease(name, token, async (l) => {
-        if (held.get(name) === l) held.delete(name);
+        if (held.get(name) !== l) return;
+        held.delete(name);
+        since.delete(name);
       });
       held.set(name, lease);
       since.set(name, new Date().toISOString());

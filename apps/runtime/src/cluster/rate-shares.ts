@@ -5,7 +5,7 @@
 import type { InstanceView } from './view.ts';
 import type { RateLimiter } from '../security/rate-limit.ts';
 
-/** The share each alive instance takes (this one counts even if its own heartbeat is late). */
+/** The share each alive instance takes (none read as alive, e.g. this one's first heartbeat not yet seen: all of it). */
 export const shareOf = (instances: Pick<InstanceView, 'alive'>[]): number => 1 / Math.max(1, instances.filter((i) => i.alive).length);
 
 export function followRateShares(
