@@ -36,7 +36,7 @@ describe('changeStateMap', () => {
   it('writes a change that breaks nothing, keeping the file hash', async () => {
     const store = await seeded();
     const next = map({ account: ['captured', 'won', 'on_hold'] });
-    expect(await changeStateMap(store, next, AT, async () => 0)).toEqual([]);
+    expect(await changeStateMap(store, next, AT, async () => 0)).toEqual({ problems: [], stranded: [] });
     expect(await store.getDoc('settings', STATE_MAP_DOC_ID)).toEqual({ id: STATE_MAP_DOC_ID, map: next, changedAt: AT, changedBy: 'api', fileSha256: 'abc' });
   });
 
@@ -58,9 +58,25 @@ describe('changeStateMap', () => {
       },
     };
     const mine = map({ account: ['captured', 'won', 'on_hold'] }); // made from m0: it lacks "paused"
-    const problems = await changeStateMap(racing, mine, AT, async (_e, state) => (state === 'paused' ? inPaused.n : 0));
+    const { problems } = await changeStateMap(racing, mine, AT, async (_e, state) => (state === 'paused' ? inPaused.n : 0));
     expect(problems).toEqual([{ path: '/entities/account/states/paused', message: '1 account record is in "paused", which this map removes: move it first' }]);
     expect(await storedStateMap(store)).toEqual(m1); // the other change stands
+  });
+
+  it('a record moved into a removed state between the check and the write: the change stands, the record is reported stranded', async () => {
+    const store = await seeded();
+    let movedIn = 0;
+    const racing: Store = {
+      ...store,
+      updateDoc: async (c, id, update) => {
+        movedIn = 2; // two records moved into "won" just before the write
+        return store.updateDoc(c, id, update);
+      },
+    };
+    const next = map({ account: ['captured', 'lost'] }); // drops "won"
+    const out = await changeStateMap(racing, next, AT, async (_e, state) => (state === 'won' ? movedIn : 0));
+    expect(out).toEqual({ problems: [], stranded: [{ entity: 'account', state: 'won', count: 2 }] });
+    expect(await storedStateMap(store)).toEqual(next);
   });
 
   it('gives up with a problem when the stored map keeps changing under it', async () => {
@@ -73,7 +89,7 @@ describe('changeStateMap', () => {
         return store.updateDoc(c, id, update);
       },
     };
-    const problems = await changeStateMap(busy, map({ account: ['captured', 'won', 's0', 's1', 's2', 's3', 's4', 's5'] }), AT, async () => 0);
+    const { problems } = await changeStateMap(busy, map({ account: ['captured', 'won', 's0', 's1', 's2', 's3', 's4', 's5'] }), AT, async () => 0);
     expect(problems).toEqual([{ path: '', message: expect.stringContaining('changed 5 times while this change was being checked; nothing changed') }]);
     expect(n).toBe(5);
   });

@@ -115,12 +115,19 @@ const CHANGE_ATTEMPTS = 5;
  * stored map is still the one checked against; else checked again against the newer one, so two changes
  * through two instances at once are each checked against the other, never the later one overwriting
  * the earlier unchecked. The file's hash is kept (an unchanged file does not undo the change).
+ * `stranded`: records found, once written, in a state the change removed — moved there between the
+ * check and the write; they cannot move until the state is added back (the caller raises it).
  */
-export async function changeStateMap(store: Store, next: StateMap, at: string, recordsIn: (entity: string, state: string) => Promise<number>): Promise<ChangeProblem[]> {
+export async function changeStateMap(
+  store: Store,
+  next: StateMap,
+  at: string,
+  recordsIn: (entity: string, state: string) => Promise<number>,
+): Promise<{ problems: ChangeProblem[]; stranded: { entity: string; state: string; count: number }[] }> {
   for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
     const { doc, map: current } = await readStored(store);
     const problems = await stateMapChangeProblems(current, next, await store.listFlows(), recordsIn);
-    if (problems.length) return problems;
+    if (problems.length) return { problems, stranded: [] };
     const checked = JSON.stringify(doc ?? null);
     let written = false;
     await store.updateDoc('settings', STATE_MAP_DOC_ID, (cur) => {
@@ -129,9 +136,15 @@ export async function changeStateMap(store: Store, next: StateMap, at: string, r
       const prev = cur as StateMapDoc | undefined;
       return { id: STATE_MAP_DOC_ID, map: next, changedAt: at, changedBy: 'api', ...(prev?.fileSha256 ? { fileSha256: prev.fileSha256 } : {}) } satisfies StateMapDoc;
     });
-    if (written) return [];
+    if (!written) continue;
+    const stranded: { entity: string; state: string; count: number }[] = [];
+    for (const { entity, state } of removedStates(current, next)) {
+      const count = await recordsIn(entity, state);
+      if (count > 0) stranded.push({ entity, state, count });
+    }
+    return { problems: [], stranded };
   }
-  return [{ path: '', message: `the state map changed ${CHANGE_ATTEMPTS} times while this change was being checked; nothing changed, try again` }];
+  return { problems: [{ path: '', message: `the state map changed ${CHANGE_ATTEMPTS} times while this change was being checked; nothing changed, try again` }], stranded: [] };
 }
 
 /** Each state of `current` that `next` no longer has (a whole entity removed: each of its states). */

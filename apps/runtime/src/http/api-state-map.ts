@@ -23,9 +23,16 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
     if (!checked.ok) return sendError(res, 422, 'invalid state map', checked.errors);
     const next = body as StateMap;
     const change = chain.then(async () => {
-      const problems = await changeStateMap(ctx.store, next, new Date(ctx.clock.now()).toISOString(), recordsInState(ctx.store));
-      if (problems.length === 0) ctx.flows.useStateMap(next);
-      return problems;
+      const { problems, stranded } = await changeStateMap(ctx.store, next, new Date(ctx.clock.now()).toISOString(), recordsInState(ctx.store));
+      if (problems.length) return problems;
+      ctx.flows.useStateMap(next);
+      if (stranded.length) {
+        // moved into a removed state while the change was checked: said, not silent
+        const where = stranded.map((s) => `${s.count} ${s.entity} record${s.count === 1 ? '' : 's'} in "${s.state}"`).join('; ');
+        ctx.log.warn({ stranded }, 'records were moved into a state the new state map removes');
+        await ctx.alerts.raise({ flowId: 'state-map', kind: 'state_map_stranded', severity: 'P1', message: `the state map just saved removes states records had moved into meanwhile (${where}); they cannot move until the state is added back` });
+      }
+      return [];
     });
     chain = change.catch(() => undefined);
     const problems = await change;
