@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ClusterView } from '../../apps/runtime/src/cluster/view.ts';
+import type { ClusterView } from '@flowdesk/schema';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { startLeaseHolder } from '../support/lease-holders.ts';

@@ -4,7 +4,7 @@
 // the lease), the other takes the whole rate back. The clock is a ManualClock: no bucket refills here.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
-import type { ClusterView } from '../../apps/runtime/src/cluster/view.ts';
+import type { ClusterView } from '@flowdesk/schema';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { waitFor } from '../support/wait.ts';

@@ -3,8 +3,26 @@ import { useEffect, useState } from 'react';
 
 type Guard = () => string | null; // a message when leaving should be confirmed
 let guard: Guard | null = null;
-export function setLeaveGuard(g: Guard | null): void {
+function setLeaveGuard(g: Guard | null): void {
   guard = g;
+}
+
+/**
+ * While `unsaved()` holds, leaving asks first: an in-app link or the back button with `message`
+ * (confirm), closing or reloading the tab with the browser's own prompt. Returns the undo (an effect's cleanup).
+ */
+export function guardLeaving(unsaved: () => boolean, message: string): () => void {
+  const before = (e: BeforeUnloadEvent) => {
+    if (!unsaved()) return;
+    e.preventDefault();
+    e.returnValue = '';
+  };
+  window.addEventListener('beforeunload', before);
+  setLeaveGuard(() => (unsaved() ? message : null));
+  return () => {
+    window.removeEventListener('beforeunload', before);
+    setLeaveGuard(null);
+  };
 }
 
 export function navigate(to: string, replace = false): void {

@@ -208,7 +208,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const notifyReview = createReviewNotifier({ store, clock, alerts, baseUrl: () => publicBase(env, listening) });
     // `runner` (read at scrape time, after the runner exists): lets a test see this process's work drain
     metrics.setQueueDepthSource(async () => ({ ...(await queueDepths(store)), runner: runner.queue.size }));
-    if ('instances' in store) metrics.setClusterSource(() => (store as PostgresStore).instances());
+    // several processes on one database (PostgreSQL): what the cluster metrics and the rate shares read
+    const shared = 'instances' in store ? (store as PostgresStore) : undefined;
+    if (shared) metrics.setClusterSource(() => shared.instances());
     const obs = observabilityHooks({ store: () => store, metrics, log });
     const hooks: RunnerHooks = {
       async onRunFinished(run, flow) {
@@ -331,7 +333,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     sweep.unref();
     // several instances: each allows its share of the webhook and failed-auth rates, so that together
     // they allow what FLOWDESK_HOOK_RATE says (not N times it); followed as instances come and go
-    const shares = 'instances' in store ? followRateShares(store as PostgresStore, [ctx.rateLimiter, ctx.authFailureLimiter], cluster.leaseMs ?? 15_000, log) : undefined;
+    const shares = shared && followRateShares(shared, [ctx.rateLimiter, ctx.authFailureLimiter], cluster.leaseMs ?? 15_000, log);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     listening = url;

@@ -6,6 +6,7 @@ export * from './pointer.ts';
 export * from './logic-operators.ts';
 export * from './payload.ts';
 export * from './state-map.ts';
+export type * from './cluster.ts';
 export * from './json-schema.ts';
 export * from './validate.ts';
 export * from './references.ts';

@@ -115,6 +115,13 @@ export interface EntityRecord {
   updatedAt: string;
 }
 
+/** GET /api/records/counts: how many records of an entity are in a state. */
+export interface RecordCount {
+  entity: string;
+  state: string;
+  count: number;
+}
+
 export interface Alert {
   id: string;
   flowId: string;

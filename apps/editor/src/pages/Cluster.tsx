@@ -2,34 +2,9 @@
 // alive, what each has open, who holds each lease — so an operator of several instances sees a dead one
 // and what the others are taking over. On the embedded store: one process, and what that means.
 import { useCallback } from 'react';
+import type { ClusterView } from '@flowdesk/schema';
 import { get } from '../api.ts';
 import { usePoll, when } from './Runs.tsx';
-
-interface InstanceRow {
-  id: string;
-  self: boolean;
-  alive: boolean;
-  startedAt: string;
-  heartbeatAt: string;
-  openRuns: number;
-}
-interface LeaseRow {
-  name: string;
-  instance?: string;
-  holder: string;
-  token: number;
-  acquiredAt: string;
-  expiresAt?: string;
-  held: boolean;
-}
-interface ClusterView {
-  store: 'postgres' | 'embedded';
-  self?: string;
-  leaseMs: number;
-  instances: InstanceRow[];
-  leases: LeaseRow[];
-  hookRate: { perSecond: number; burst: number };
-}
 
 const fmt = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en') : n.toFixed(1));
 const short = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);

@@ -3,11 +3,11 @@
 // through PUT /api/state-map (which refuses, naming them, a change that would break a stored flow or
 // strand records). Edits are core/state-map-edit.ts; the runtime has the last word.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { validateStateMap, type StateMap } from '@flowdesk/schema';
+import { validateStateMap, type RecordCount, type StateMap } from '@flowdesk/schema';
 import { ApiError, get, put } from '../api.ts';
 import { addEntity, addState, describeChanges, removeEntity, removeState, setInitial, setMove, setTerminal, updateState, type Edit } from '../core/state-map-edit.ts';
-import { publishStateMap, statesOf, useStateMap } from '../nodes/useStateMap.ts';
-import { setLeaveGuard } from '../router.ts';
+import { publishStateMap, useStateMap } from '../nodes/useStateMap.ts';
+import { guardLeaving } from '../router.ts';
 
 const OWNERS = ['founder', 'automation'];
 type Problem = { path: string; message: string };
@@ -17,7 +17,7 @@ type Counts = Map<string, number>; // `${entity}/${state}` → records there
 function useRecordCounts(): { counts: Counts; refresh: () => void } {
   const [counts, setCounts] = useState<Counts>(new Map());
   const refresh = useCallback(() => {
-    get<{ entity: string; state: string; count: number }[]>('/api/records/counts')
+    get<RecordCount[]>('/api/records/counts')
       .then((rows) => setCounts(new Map(rows.map((r) => [`${r.entity}/${r.state}`, r.count]))))
       .catch(() => undefined); // the counts are a hint; the runtime still refuses a removal that strands records
   }, []);
@@ -31,9 +31,9 @@ function useRecordCounts(): { counts: Counts; refresh: () => void } {
 
 function EntityCard(props: { entity: string; map: StateMap; counts: Counts; apply: (e: Edit | StateMap) => void }) {
   const { entity, map, counts, apply } = props;
-  const held = statesOf(map, entity).reduce((n, s) => n + (counts.get(`${entity}/${s}`) ?? 0), 0);
   const def = map.entities[entity]!;
   const names = Object.keys(def.states);
+  const held = names.reduce((n, s) => n + (counts.get(`${entity}/${s}`) ?? 0), 0);
   const [newState, setNewState] = useState('');
   const t = (what: string, state?: string, to?: string) => [what, entity, state, to].filter(Boolean).join('-');
   return (
@@ -175,19 +175,7 @@ export function StateMapPage() {
   // unsaved changes live only in this page: leaving asks first, as the flow editor does
   const dirtyNow = useRef(false);
   dirtyNow.current = dirty;
-  useEffect(() => {
-    const before = (e: BeforeUnloadEvent) => {
-      if (!dirtyNow.current) return;
-      e.preventDefault();
-      e.returnValue = '';
-    };
-    window.addEventListener('beforeunload', before);
-    setLeaveGuard(() => (dirtyNow.current ? 'The state map has changes that are not saved. Leave and lose them?' : null));
-    return () => {
-      window.removeEventListener('beforeunload', before);
-      setLeaveGuard(null);
-    };
-  }, []);
+  useEffect(() => guardLeaving(() => dirtyNow.current, 'The state map has changes that are not saved. Leave and lose them?'), []);
 
   const apply = (e: Edit | StateMap) => {
     if ('ok' in e) {

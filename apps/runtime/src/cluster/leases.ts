@@ -10,6 +10,8 @@
 //   …
 //   await owner.stop();                    // stops the work and hands the lease over at once
 
+import type { LeaseView } from '@flowdesk/schema';
+
 export interface Lease {
   readonly name: string;
   /** Grows by one with every new holder of this name: work done under an older token is stale. */
@@ -41,18 +43,6 @@ export interface Leases {
   list(): Promise<LeaseView[]>;
   /** Stops every owner and releases every lease held here. */
   close(): Promise<void>;
-}
-
-export interface LeaseView {
-  name: string;
-  /** the holder's id: `<instance id>#<process>` on PostgreSQL */
-  holder: string;
-  token: number;
-  acquiredAt: string;
-  /** absent on the embedded store (one process: its leases never run out) */
-  expiresAt?: string;
-  /** false once it ran out or was given up: the next instance to ask takes it */
-  held: boolean;
 }
 
 export interface LeaseOwner {

@@ -2,7 +2,7 @@
 // instances allows 1/N of it (a proxy spreading requests evenly then lets the configured rate through;
 // N independent buckets would let N times it). The alive count is read from the database every third
 // of the lease, so a dead instance's share goes back to the others within about a lease.
-import type { InstanceView } from './view.ts';
+import type { InstanceView } from '@flowdesk/schema';
 import type { RateLimiter } from '../security/rate-limit.ts';
 
 /** The share each alive instance takes (none read as alive, e.g. this one's first heartbeat not yet seen: all of it). */

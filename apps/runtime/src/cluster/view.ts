@@ -1,30 +1,10 @@
 // What an operator of several instances asks first: which instances are alive, what each is driving,
 // and who holds each lease (a mailbox, a polling trigger). GET /api/cluster answers it from the
 // database, as every instance sees it; on the embedded store there is one process and no instance list.
-import type { Leases, LeaseView } from './leases.ts';
+// The answer's shape is @flowdesk/schema's ClusterView (the editor reads it too).
+import type { ClusterView, InstanceView } from '@flowdesk/schema';
+import type { Leases } from './leases.ts';
 import type { RateLimiter } from '../security/rate-limit.ts';
-
-export interface InstanceView {
-  id: string;
-  startedAt: string;
-  heartbeatAt: string;
-  /** a heartbeat within the lease length: its runs and leases are its own; once false, others take them */
-  alive: boolean;
-  /** its runs that have not ended — queued, running or waiting (an instance not alive: what the others take over) */
-  openRuns: number;
-}
-
-export interface ClusterView {
-  store: 'postgres' | 'embedded';
-  /** this instance's id (PostgreSQL) */
-  self?: string;
-  leaseMs: number;
-  /** PostgreSQL: every instance heard from in the last day, this one marked `self` */
-  instances: (InstanceView & { self: boolean })[];
-  leases: (LeaseView & { instance?: string })[];
-  /** what this instance allows per webhook path: its share of FLOWDESK_HOOK_RATE / _BURST (rate-shares.ts) */
-  hookRate: { perSecond: number; burst: number };
-}
 
 interface SharedStore {
   instanceId: string;

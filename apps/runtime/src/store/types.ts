@@ -13,11 +13,11 @@ import type {
   RunStatus,
 } from '@flowdesk/schema';
 
-export interface RecordCount {
-  entity: string;
-  state: string;
-  count: number;
-}
+export type { RecordCount } from '@flowdesk/schema';
+import type { RecordCount } from '@flowdesk/schema';
+
+/** The order countRecords answers in (every store): by entity, then state. */
+export const byEntityThenState = (a: RecordCount, b: RecordCount): number => a.entity.localeCompare(b.entity) || a.state.localeCompare(b.state);
 
 export interface StoredFlow {
   id: string;

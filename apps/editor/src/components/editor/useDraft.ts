@@ -10,7 +10,7 @@ import { clearDraft, loadDraft, saveDraft } from '../../core/drafts.ts';
 import { canonicalJson } from '../../core/json.ts';
 import { signalDone, signalPending } from '../../core/signals.ts';
 import type { Graph } from '../../core/mapping.ts';
-import { setLeaveGuard } from '../../router.ts';
+import { guardLeaving } from '../../router.ts';
 
 /** The document without its version: a deploy assigns the version, it is not an edit. */
 function contentCanon(doc: Flow): string {
@@ -54,17 +54,7 @@ export function useDraft(flowId: string, graph: Graph, currentFlow: () => Flow, 
       keepDraft(flowId, doc, canon);
       return true;
     };
-    const before = (e: BeforeUnloadEvent) => {
-      if (!unsavedNow()) return;
-      e.preventDefault();
-      e.returnValue = '';
-    };
-    window.addEventListener('beforeunload', before);
-    setLeaveGuard(() => (unsavedNow() ? 'This flow has changes that are not deployed. They are kept as a draft in this browser. Leave the editor?' : null));
-    return () => {
-      window.removeEventListener('beforeunload', before);
-      setLeaveGuard(null);
-    };
+    return guardLeaving(unsavedNow, 'This flow has changes that are not deployed. They are kept as a draft in this browser. Leave the editor?');
   }, [flowId, currentFlow]);
 
   /** The deployed version is now `doc`: no draft, nothing unsaved (unless it was edited while deploying). */

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { EntityRecord, Flow, RejectedEvent, Run, RunStatus } from '@flowdesk/schema';
 import {
+  byEntityThenState,
   type RecordCount,
   StoreConflictError,
   StoreCorruptError,
@@ -992,7 +993,7 @@ class LowdbJournalStore implements LowdbStore {
     return this.records
       .tally()
       .map(({ meta, count }) => ({ entity: meta.entity, state: meta.state, count }))
-      .sort((a, b) => a.entity.localeCompare(b.entity) || a.state.localeCompare(b.state));
+      .sort(byEntityThenState);
   }
 
   transitionRecord(t: TransitionInput): Promise<EntityRecord> {

@@ -3,6 +3,7 @@
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { isTerminal } from '@flowdesk/schema';
 import {
+  byEntityThenState,
   type RecordCount,
   StoreConflictError,
   type CreateRunResult,
@@ -173,7 +174,7 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
         c.count++;
         by.set(k, c);
       }
-      return [...by.values()].sort((a, b) => a.entity.localeCompare(b.entity) || a.state.localeCompare(b.state));
+      return [...by.values()].sort(byEntityThenState);
     },
     async transitionRecord(t: TransitionInput) {
       const k = `${t.entity}\u0000${t.key}`;

@@ -22,8 +22,9 @@ import type { BatcherStats } from './group-commit.ts';
 import { createPostgresLeases } from './leases.ts';
 import { createPostgresRecordLanes, type PostgresRecordLanes } from './record-lanes.ts';
 import type { Leases } from '../../cluster/leases.ts';
-import type { InstanceView } from '../../cluster/view.ts';
+import type { InstanceView } from '@flowdesk/schema';
 import {
+  byEntityThenState,
   type RecordCount,
   CLUSTER_WATCHED_COLLECTIONS,
   StoreConflictError,
@@ -572,7 +573,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     },
     async countRecords() {
       const { rows } = await q<RecordCount>('SELECT entity, state, count(*)::int AS count FROM records GROUP BY entity, state');
-      return rows.sort((a, b) => a.entity.localeCompare(b.entity) || a.state.localeCompare(b.state));
+      return rows.sort(byEntityThenState);
     },
     async transitionRecord(t: TransitionInput) {
       return tx(async (c) => {
