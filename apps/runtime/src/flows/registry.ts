@@ -10,6 +10,13 @@ export interface DeployError {
   errors: { path: string; message: string; nodeId?: string }[];
 }
 
+/**
+ * The Store.exclusive name every change checked against the stored flows and state map runs under
+ * (deploy, rollback, switching a flow on or off, a state-map change): checked one after the other,
+ * across instances too, so two of them never both pass against what the other is about to write.
+ */
+export const CONFIG_CHANGES = 'config-changes';
+
 type PayloadValidator = (payload: unknown) => { path: string; message: string }[];
 
 const comparable = (doc: Flow): string => {
@@ -116,6 +123,17 @@ export class FlowRegistry {
     return stored?.doc;
   }
 
+  /**
+   * Why flow `id` cannot be switched on (or paused with hold, which keeps its path): its webhook path
+   * was taken by another flow while it was off. Undefined when nothing stands in the way.
+   */
+  activationConflict(id: string): DeployError | undefined {
+    const f = this.latest.get(id);
+    if (!f || f.doc.trigger.type !== 'webhook') return undefined;
+    const owner = this.hooks.get(f.doc.trigger.path);
+    return owner && owner !== id ? pathTaken(f.doc.trigger.path, owner) : undefined;
+  }
+
   /** `stateMap`: check against this map rather than the one this instance holds (a deploy reads the stored one). */
   check(doc: unknown, stateMap: StateMap | undefined = this.map): { ok: true; flow: Flow; warnings: FlowError[] } | { ok: false; error: DeployError } {
     const res = validateFlow(doc, { implementedActions: Object.keys(EXECUTORS), stateMap });
@@ -126,12 +144,7 @@ export class FlowRegistry {
     if (calls.length) return { ok: false, error: { status: 422, error: 'invalid flow', errors: calls } };
     if (flow.trigger.type === 'webhook') {
       const owner = this.hooks.get(flow.trigger.path);
-      if (owner && owner !== flow.id) {
-        return {
-          ok: false,
-          error: { status: 409, error: `hook path "${flow.trigger.path}" belongs to flow "${owner}"`, errors: [{ path: '/trigger/path', message: `already used by flow "${owner}"` }] },
-        };
-      }
+      if (owner && owner !== flow.id) return { ok: false, error: pathTaken(flow.trigger.path, owner) };
     }
     return { ok: true, flow, warnings: res.warnings };
   }
@@ -194,3 +207,9 @@ export class FlowRegistry {
     return v;
   }
 }
+
+const pathTaken = (path: string, owner: string): DeployError => ({
+  status: 409,
+  error: `hook path "${path}" belongs to flow "${owner}"`,
+  errors: [{ path: '/trigger/path', message: `already used by flow "${owner}"` }],
+});

@@ -6,10 +6,12 @@ import type { RuntimeContext } from '../context.ts';
 import type { StoredFlow } from '../store/types.ts';
 import { sendError, sendThrown } from './errors.ts';
 import { storedStateMap } from '../flows/state-map-source.ts';
+import { CONFIG_CHANGES } from '../flows/registry.ts';
 
 /**
  * What a deploy is checked against: the flows and the state map as stored — this instance's copies
- * follow a change made through another instance by the change feed's delay (or the reconcile's).
+ * follow a change made through another instance by the change feed's delay (or the reconcile's). Read
+ * under CONFIG_CHANGES, so nothing checked the same way is written between this read and the deploy.
  */
 async function storedTruth(ctx: RuntimeContext) {
   await ctx.flows.syncFromStore();
@@ -59,9 +61,12 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     if (body.id !== undefined && body.id !== req.params.id) {
       return sendError(res, 422, 'invalid flow', [{ path: '/id', message: `must equal the URL id "${req.params.id}"` }]);
     }
-    const truth = await storedTruth(ctx);
-    const before = ctx.flows.get(req.params.id);
-    const out = await ctx.flows.deploy({ ...body, id: req.params.id }, now(), truth);
+    let before: StoredFlow | undefined;
+    const out = await ctx.store.exclusive(CONFIG_CHANGES, async () => {
+      const truth = await storedTruth(ctx);
+      before = ctx.flows.get(req.params.id);
+      return ctx.flows.deploy({ ...body, id: req.params.id }, now(), truth);
+    });
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();
@@ -72,7 +77,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
   });
 
   r.delete('/:id', async (req, res) => {
-    const f = await ctx.flows.setActive(req.params.id, false);
+    const f = await ctx.store.exclusive(CONFIG_CHANGES, () => ctx.flows.setActive(req.params.id, false));
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();
@@ -92,7 +97,15 @@ export function flowsRouter(ctx: RuntimeContext): Router {
       return sendError(res, 422, 'invalid body', [{ path: '/hold', message: `a ${cur.doc.trigger.type} trigger has no events to hold: pause it with "active": false` }]);
     }
     const releasedBefore = ctx.runner.releasedSoFar(req.params.id);
-    const f = await ctx.flows.setActive(req.params.id, active, hold);
+    const out = await ctx.store.exclusive(CONFIG_CHANGES, async () => {
+      if (!active && !hold) return { flow: await ctx.flows.setActive(req.params.id, false) };
+      // switched on, or paused with hold (which keeps its path): not while another flow took its path
+      await storedTruth(ctx);
+      const conflict = ctx.flows.activationConflict(req.params.id);
+      return conflict ? { conflict } : { flow: await ctx.flows.setActive(req.params.id, active, hold) };
+    });
+    if ('conflict' in out && out.conflict) return sendError(res, out.conflict.status, out.conflict.error, out.conflict.errors);
+    const f = 'flow' in out ? out.flow : undefined;
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();
@@ -112,7 +125,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     if (!Number.isInteger(version)) return sendError(res, 422, 'invalid body', [{ path: '/version', message: 'must be an integer' }]);
     const old = await ctx.store.getFlow(req.params.id, version as number);
     if (!old) return sendError(res, 404, `flow ${req.params.id} has no version ${String(version)}`);
-    const out = await ctx.flows.deploy({ ...old.doc, active: true }, now(), await storedTruth(ctx));
+    const out = await ctx.store.exclusive(CONFIG_CHANGES, async () => ctx.flows.deploy({ ...old.doc, active: true }, now(), await storedTruth(ctx)));
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();

@@ -6,6 +6,7 @@ import express, { type Router } from 'express';
 import { validateStateMap, type StateMap } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
 import { changeStateMap, recordsInState } from '../flows/state-map-source.ts';
+import { CONFIG_CHANGES } from '../flows/registry.ts';
 import { sendError } from './errors.ts';
 
 export function stateMapRouter(ctx: RuntimeContext): Router {
@@ -13,8 +14,6 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
   r.get('/', (_req, res) => {
     res.json(ctx.stateMap ?? { version: 1, entities: {} });
   });
-  // one change at a time in this process (changeStateMap also holds across instances)
-  let chain: Promise<unknown> = Promise.resolve();
   r.put('/', async (req, res) => {
     if (!req.is('application/json')) return sendError(res, 415, 'body must be JSON (Content-Type: application/json)');
     const body: unknown = req.body;
@@ -22,7 +21,9 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
     const checked = validateStateMap(body);
     if (!checked.ok) return sendError(res, 422, 'invalid state map', checked.errors);
     const next = body as StateMap;
-    const change = chain.then(async () => {
+    // one at a time with deploys too, across instances: a flow naming a state is not deployed while
+    // this change removes it
+    const problems = await ctx.store.exclusive(CONFIG_CHANGES, async () => {
       const { problems, stranded } = await changeStateMap(ctx.store, next, new Date(ctx.clock.now()).toISOString(), recordsInState(ctx.store));
       if (problems.length) return problems;
       ctx.flows.useStateMap(next);
@@ -34,8 +35,6 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
       }
       return [];
     });
-    chain = change.catch(() => undefined);
-    const problems = await change;
     if (problems.length) return sendError(res, 409, 'the new state map would break what is deployed or stored; nothing changed', problems);
     res.json(next);
   });

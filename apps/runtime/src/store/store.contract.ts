@@ -870,6 +870,30 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
       });
     });
 
+    describe('exclusive', () => {
+      it('runs the tasks of one name one at a time, passes on their results and errors, and lets other names through', async () => {
+        let inside = 0;
+        let most = 0;
+        const task = (n: number) => async () => {
+          inside++;
+          most = Math.max(most, inside);
+          await store.getDoc('settings', 'x'); // a store call while holding it
+          await new Promise((r) => setImmediate(r));
+          inside--;
+          if (n === 2) throw new Error('task 2');
+          return n;
+        };
+        const out = await Promise.allSettled([1, 2, 3, 4].map((n) => store.exclusive('config', task(n))));
+        expect(out.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual([1, 'task 2', 3, 4]);
+        expect(most).toBe(1);
+        let release!: () => void;
+        const held = store.exclusive('config', () => new Promise<void>((r) => (release = r)));
+        expect(await store.exclusive('other', async () => 'beside')).toBe('beside');
+        release();
+        await held;
+      });
+    });
+
     // ───────────────────────────── durability ─────────────────────────────
     if (durable) describe('durability across reopen', () => {
       it('everything written is there after reopen', async () => {

@@ -258,6 +258,14 @@ export interface Store {
     id: string,
     update: (cur: DocCollections[C] | undefined) => DocCollections[C] | undefined,
   ): Promise<DocCollections[C] | undefined>;
+
+  /**
+   * Runs `task` while no other task under the same `name` runs — in this process, and on a store several
+   * processes share, in any of them (PostgreSQL: a transaction-scoped advisory lock, freed at once if
+   * this process dies). A change checked against what is stored and then written (a deploy, a state-map
+   * change) runs under one, so two such changes through two instances are checked one after the other.
+   */
+  exclusive<T>(name: string, task: () => Promise<T>): Promise<T>;
 }
 
 export class StoreConflictError extends Error {

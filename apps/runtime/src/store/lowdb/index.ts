@@ -38,6 +38,7 @@ import { CompactionGate } from './compaction-gate.ts';
 import { AckVerifier, type Loss, type VerifyMode } from './ack-verifier.ts';
 import { WriteHealth } from './write-health.ts';
 import { RunCache } from './run-cache.ts';
+import { createLocalExclusive } from '../exclusive.ts';
 
 export interface LowdbStoreOptions {
   dataDir: string;
@@ -1124,6 +1125,9 @@ class LowdbJournalStore implements LowdbStore {
     }
     await this.lowDocs[c as LowdbDoc].delete(id);
   }
+
+  // one process per data dir: this process's order is the only one
+  readonly exclusive = createLocalExclusive();
 
   async updateDoc<C extends DocCollection>(
     c: C,

@@ -2,6 +2,7 @@
 // Not durable: `createMemoryStore(state)` over the same `state` object simulates a reopen.
 import type { EntityRecord, Flow, RejectedEvent, Run } from '@flowdesk/schema';
 import { isTerminal } from '@flowdesk/schema';
+import { createLocalExclusive } from '../exclusive.ts';
 import {
   byEntityThenState,
   type RecordCount,
@@ -49,6 +50,7 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
     if (!m) s.docs.set(c, (m = new Map()));
     return m;
   };
+  const exclusive = createLocalExclusive();
   return {
     async open() {},
     async close() {},
@@ -232,5 +234,6 @@ export function createMemoryStore(s: MemoryState = newMemoryState()): Store {
       docs(c).set(id, copy(next));
       return copy(next);
     },
+    exclusive,
   };
 }

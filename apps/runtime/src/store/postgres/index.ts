@@ -130,6 +130,7 @@ const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 const MIGRATION_LOCK = 0x466c6f77; // "Flow"
 const DOC_LOCK_SPACE = 0x446f6373; // "Docs"
 const FLOW_LOCK_SPACE = 0x466c7773; // "Flws"
+const EXCLUSIVE_LOCK_SPACE = 0x45786373; // "Excs"
 
 export interface Migration {
   version: number;
@@ -174,6 +175,7 @@ export async function migrate(client: pg.ClientBase, migrations: Migration[] = l
 const TERMINAL = [...TERMINAL_STATUSES];
 const json = (v: unknown) => JSON.stringify(v);
 import { pgKeyHash } from './key-hash.ts';
+import { createLocalExclusive } from '../exclusive.ts';
 import { RUN_COLS, RUN_PARAM_COUNT, RUN_SET_PARAMS, RUN_UPDATE_SET, RUN_VALUES, runParams } from './run-row.ts';
 export { pgKeyHash };
 
@@ -240,6 +242,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     }
     return controlPool;
   };
+  const localExclusive = createLocalExclusive();
   const leases = createPostgresLeases({ instanceId, leaseMs, log, pool: control });
   const recordLanes = createPostgresRecordLanes({ url: opts.url, log, connectTimeoutMs: opts.connectTimeoutMs, orderWaitMs: 2 * leaseMs });
   /** announces a change of a watched collection's document (in the caller's transaction when given one) */
@@ -681,6 +684,17 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         if (docChanged(c)) await cl.query("SELECT flowdesk_changed('docs:' || $1, $2)", [c, id]);
         return structuredClone(next);
       });
+    },
+
+    // one connection per name waits for the lock (the rest queue here), so waiting tasks never hold the
+    // whole pool while the holder's task needs a connection; the lock goes with the transaction
+    async exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
+      return localExclusive(name, () =>
+        tx(async (cl) => {
+          await cl.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [EXCLUSIVE_LOCK_SPACE, name]);
+          return task();
+        }),
+      );
     },
 
     // ── bulk import (migrate) ──

@@ -136,6 +136,32 @@ describe('postgres store: several instances on one database', () => {
     expect(await a.getDoc('settings', 'n')).toEqual({ id: 'n', n: 60 });
   });
 
+  it('exclusive: tasks under one name never overlap across instances; other names run beside them', async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another();
+    let inside = 0;
+    let most = 0;
+    const task = async () => {
+      inside++;
+      most = Math.max(most, inside);
+      await a.getDoc('settings', 'x'); // a round trip while holding it: the other instance must wait
+      await new Promise((r) => setTimeout(r, 5));
+      inside--;
+    };
+    await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).exclusive('config', task)));
+    expect(most).toBe(1);
+    // a different name is not held up by a held one
+    let release!: () => void;
+    const held = a.exclusive('config', () => new Promise<void>((r) => (release = r)));
+    await expect(b.exclusive('other', async () => 'ran')).resolves.toBe('ran');
+    release();
+    await held;
+    // a task that throws gives the lock back
+    await expect(a.exclusive('config', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(b.exclusive('config', async () => 'after')).resolves.toBe('after');
+  });
+
   it('documents round-trip exactly, including NUL characters and deep unicode', async () => {
     h = await pgHarness(server);
     const run = makeRun(1, { payload: { nul: 'a\u0000b', emoji: '🚀', big: 2 ** 53 - 1, neg: -0.5, nested: [{ x: null }, [], {}] } });
