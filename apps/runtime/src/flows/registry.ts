@@ -3,6 +3,7 @@
 import { callGraphErrors, compilePayloadSchema, validateFlow, type Flow, type FlowError, type StateMap } from '@flowdesk/schema';
 import type { Store, StoredFlow } from '../store/types.ts';
 import { EXECUTORS } from '../actions/index.ts';
+import { createLocalExclusive } from '../store/exclusive.ts';
 
 export interface DeployError {
   status: 409 | 422;
@@ -73,17 +74,8 @@ export class FlowRegistry {
     await Promise.all([...ids].map((id) => this.refresh(id)));
   }
 
-  private chains = new Map<string, Promise<unknown>>();
-  private serial<T>(id: string, task: () => Promise<T>): Promise<T> {
-    const prev = this.chains.get(id) ?? Promise.resolve();
-    const next = prev.then(task, task);
-    const tail = next.catch(() => undefined);
-    this.chains.set(id, tail);
-    void tail.then(() => {
-      if (this.chains.get(id) === tail) this.chains.delete(id);
-    });
-    return next;
-  }
+  /** one mutation of a flow id at a time in this process */
+  private readonly serial = createLocalExclusive();
 
   private forget(id: string): void {
     this.latest.delete(id);
