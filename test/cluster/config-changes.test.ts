@@ -8,6 +8,7 @@ import type { StateMap } from '@flowdesk/schema';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { flowsDirWith, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { flowEndingIn, slowFlowListing, withAccountState } from '../support/state-flows.ts';
 
 let pgServer: PostgresInstance | undefined;
 let a: TestRuntime;
@@ -19,15 +20,8 @@ beforeAll(async () => {
   const flowsDir = flowsDirWith([]);
   a = await startTestRuntime({ databaseUrl: db.url, flowsDir });
   b = await startTestRuntime({ databaseUrl: db.url, flowsDir });
-  for (const rt of [a, b]) {
-    const store = rt.ctx.store;
-    const listFlows = store.listFlows.bind(store);
-    store.listFlows = async () => {
-      const flows = await listFlows();
-      await new Promise((r) => setTimeout(r, 15));
-      return flows;
-    };
-  }
+  slowFlowListing(a.ctx.store);
+  slowFlowListing(b.ctx.store);
 }, 120_000);
 
 afterAll(async () => {
@@ -36,28 +30,16 @@ afterAll(async () => {
   await pgServer?.stop();
 });
 
-const endingIn = (id: string, state: string, path = id) => ({
-  dsl: 1,
-  id,
-  name: id,
-  trigger: { type: 'webhook', path, auth: { type: 'none' } },
-  nodes: [{ id: 'end', type: 'end', exitState: { entity: 'account', key: { var: 'payload.email' }, state } }],
-  edges: [{ from: 'trigger', to: 'end' }],
-});
 
-const withState = (map: StateMap, state: string): StateMap => {
-  const account = map.entities.account!;
-  return { ...map, entities: { ...map.entities, account: { ...account, states: { ...account.states, [state]: { owner: 'founder', next: [] } } } } };
-};
 
 describe('config changes through two instances at once (PostgreSQL)', () => {
   it('a deploy on A naming a state and a state-map change on B removing it: exactly one is accepted, every round', { timeout: 120_000 }, async () => {
     let current = (await a.get('/api/state-map')).body as StateMap;
     for (let i = 0; i < 8; i++) {
       const state = `paused_${i}`;
-      const added = withState(current, state);
+      const added = withAccountState(current, state);
       expect((await a.put('/api/state-map', added)).status).toBe(200);
-      const [deploy, removal] = await Promise.all([a.put(`/api/flows/f${i}`, endingIn(`f${i}`, state)), b.put('/api/state-map', current)]);
+      const [deploy, removal] = await Promise.all([a.put(`/api/flows/f${i}`, flowEndingIn(`f${i}`, state)), b.put('/api/state-map', current)]);
       expect([deploy.status, removal.status]).toContain(200);
       if (deploy.status === 200) {
         expect(removal.status).toBe(409);
@@ -72,7 +54,7 @@ describe('config changes through two instances at once (PostgreSQL)', () => {
 
   it('two flows given one webhook path through A and B at once: one gets it, the other is refused naming it', { timeout: 120_000 }, async () => {
     for (let i = 0; i < 8; i++) {
-      const [onA, onB] = await Promise.all([a.put(`/api/flows/pa${i}`, endingIn(`pa${i}`, 'won', `shared-${i}`)), b.put(`/api/flows/pb${i}`, endingIn(`pb${i}`, 'won', `shared-${i}`))]);
+      const [onA, onB] = await Promise.all([a.put(`/api/flows/pa${i}`, flowEndingIn(`pa${i}`, 'won', `shared-${i}`)), b.put(`/api/flows/pb${i}`, flowEndingIn(`pb${i}`, 'won', `shared-${i}`))]);
       expect([onA.status, onB.status].sort()).toEqual([200, 409]);
       const winner = onA.status === 200 ? `pa${i}` : `pb${i}`;
       expect((onA.status === 409 ? onA : onB).body.error).toBe(`hook path "shared-${i}" belongs to flow "${winner}"`);

@@ -9,6 +9,7 @@ import type { StateMap } from '@flowdesk/schema';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { flowEndingIn } from '../support/state-flows.ts';
 
 let pgServer: PostgresInstance | undefined;
 let rt: TestRuntime | undefined;
@@ -18,14 +19,6 @@ afterAll(async () => {
   await pgServer?.stop();
 });
 
-const flowEndingIn = (id: string, state: string) => ({
-  dsl: 1,
-  id,
-  name: id,
-  trigger: { type: 'webhook', path: id, auth: { type: 'none' } },
-  nodes: [{ id: 'end', type: 'end', exitState: { entity: 'account', key: { var: 'payload.email' }, state } }],
-  edges: [{ from: 'trigger', to: 'end' }],
-});
 
 describe('deploy against the stored state map and flows', () => {
   it('a state removed through another instance (its notification lost) is refused at deploy, and a rollback to a flow naming it too', { timeout: 60_000 }, async () => {

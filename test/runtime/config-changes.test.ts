@@ -4,52 +4,27 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StateMap } from '@flowdesk/schema';
 import { flowsDirWith, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { flowEndingIn, slowFlowListing, withAccountState } from '../support/state-flows.ts';
 
 let rt: TestRuntime | undefined;
 afterAll(async () => {
   await rt?.dispose();
 });
 
-const endingIn = (id: string, state: string, path = id) => ({
-  dsl: 1,
-  id,
-  name: id,
-  trigger: { type: 'webhook', path, auth: { type: 'none' } },
-  nodes: [{ id: 'end', type: 'end', exitState: { entity: 'account', key: { var: 'payload.email' }, state } }],
-  edges: [{ from: 'trigger', to: 'end' }],
-});
 
-const withState = (map: StateMap, state: string): StateMap => {
-  const account = map.entities.account!;
-  return { ...map, entities: { ...map.entities, account: { ...account, states: { ...account.states, [state]: { owner: 'founder', next: [] } } } } };
-};
-
-/**
- * Both checks list the stored flows; a listing that answers late (as a busy database does) leaves each
- * change's check and write far apart, so two changes at once would both be checked before either wrote.
- */
-function slowListFlows(runtime: TestRuntime): void {
-  const store = runtime.ctx.store;
-  const listFlows = store.listFlows.bind(store);
-  store.listFlows = async () => {
-    const flows = await listFlows();
-    await new Promise((r) => setTimeout(r, 15));
-    return flows;
-  };
-}
 
 describe('config changes sent at once (embedded store)', () => {
   it('a deploy naming a state and a state-map change removing it, sent together: exactly one is accepted, every round', { timeout: 120_000 }, async () => {
     rt = await startTestRuntime({ flowsDir: flowsDirWith([]) });
-    slowListFlows(rt);
+    slowFlowListing(rt.ctx.store);
     let current = (await rt.get('/api/state-map')).body as StateMap;
     let deploysWon = 0;
     let removalsWon = 0;
     for (let i = 0; i < 12; i++) {
       const state = `paused_${i}`;
-      const added = withState(current, state);
+      const added = withAccountState(current, state);
       expect((await rt.put('/api/state-map', added)).status).toBe(200);
-      const [deploy, removal] = await Promise.all([rt.put(`/api/flows/f${i}`, endingIn(`f${i}`, state)), rt.put('/api/state-map', current)]);
+      const [deploy, removal] = await Promise.all([rt.put(`/api/flows/f${i}`, flowEndingIn(`f${i}`, state)), rt.put('/api/state-map', current)]);
       if (deploy.status === 200) {
         deploysWon++;
         expect(removal.status).toBe(409); // the flow names the state: the removal is refused
@@ -73,7 +48,7 @@ describe('config changes sent at once (embedded store)', () => {
 
   it('two flows deployed at once with one webhook path: one gets it, the other is refused naming it', { timeout: 60_000 }, async () => {
     for (let i = 0; i < 10; i++) {
-      const [a, b] = await Promise.all([rt!.put(`/api/flows/pa${i}`, endingIn(`pa${i}`, 'won', `shared-${i}`)), rt!.put(`/api/flows/pb${i}`, endingIn(`pb${i}`, 'won', `shared-${i}`))]);
+      const [a, b] = await Promise.all([rt!.put(`/api/flows/pa${i}`, flowEndingIn(`pa${i}`, 'won', `shared-${i}`)), rt!.put(`/api/flows/pb${i}`, flowEndingIn(`pb${i}`, 'won', `shared-${i}`))]);
       expect([a.status, b.status].sort()).toEqual([200, 409]);
       const loser = a.status === 409 ? a : b;
       expect(loser.body.error).toMatch(new RegExp(`hook path "shared-${i}" belongs to flow "p[ab]${i}"`));
@@ -81,9 +56,9 @@ describe('config changes sent at once (embedded store)', () => {
   });
 
   it('a flow switched off whose path another flow took meanwhile cannot be switched on (or held) again: 409 naming that flow', async () => {
-    expect((await rt!.put('/api/flows/first', endingIn('first', 'won', 'inbox'))).status).toBe(200);
+    expect((await rt!.put('/api/flows/first', flowEndingIn('first', 'won', 'inbox'))).status).toBe(200);
     expect((await rt!.del('/api/flows/first')).status).toBe(200);
-    expect((await rt!.put('/api/flows/second', endingIn('second', 'won', 'inbox'))).status).toBe(200);
+    expect((await rt!.put('/api/flows/second', flowEndingIn('second', 'won', 'inbox'))).status).toBe(200);
     const on = await rt!.post('/api/flows/first/active', { active: true });
     expect(on.status).toBe(409);
     expect(on.body.error).toBe('hook path "inbox" belongs to flow "second"');
