@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StateMap } from '@flowdesk/schema';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
+import { StoreBusyError } from '../../apps/runtime/src/store/types.ts';
+import { CONFIG_CHANGES } from '../../apps/runtime/src/flows/registry.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
 import { flowsDirWith, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { flowEndingIn, slowFlowListing, withAccountState } from '../support/state-flows.ts';
@@ -59,5 +61,22 @@ describe('config changes through two instances at once (PostgreSQL)', () => {
       const winner = onA.status === 200 ? `pa${i}` : `pb${i}`;
       expect((onA.status === 409 ? onA : onB).body.error).toBe(`hook path "shared-${i}" belongs to flow "${winner}"`);
     }
+  });
+
+  it('a change that waited its limit for the lock (StoreBusyError) is answered 503 with Retry-After, nothing changed', async () => {
+    const store = b.ctx.store;
+    const exclusive = store.exclusive.bind(store);
+    store.exclusive = () => Promise.reject(new StoreBusyError(CONFIG_CHANGES, 30_000));
+    try {
+      const deploy = await b.put('/api/flows/late', flowEndingIn('late', 'won'));
+      expect(deploy.status).toBe(503);
+      expect(deploy.headers.get('retry-after')).toBe('1');
+      expect(deploy.body).toEqual({ error: 'another instance has been making a change under "config-changes" for 30000 ms; nothing was changed, try again' });
+      expect((await b.put('/api/state-map', (await b.get('/api/state-map')).body)).status).toBe(503);
+    } finally {
+      store.exclusive = exclusive;
+    }
+    expect((await a.get('/api/flows/late')).status).toBe(404);
+    expect((await b.put('/api/flows/late', flowEndingIn('late', 'won'))).status).toBe(200);
   });
 });

@@ -22,7 +22,7 @@ export interface TestRuntime extends Runtime {
   dataDir: string;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
-  put(path: string, body: unknown): Promise<{ status: number; body: any }>;
+  put(path: string, body: unknown): Promise<{ status: number; body: any; headers: Headers }>;
   del(path: string): Promise<{ status: number; body: any }>;
   /** moves the clock and fires whatever became due */
   advance(ms: number): Promise<void>;

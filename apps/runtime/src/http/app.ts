@@ -14,6 +14,7 @@ import { opsRouter } from './api-ops.ts';
 import { observabilityRouter } from './api-observability.ts';
 import { filesRouter } from './api-files.ts';
 import { sendError } from './errors.ts';
+import { StoreBusyError } from '../store/types.ts';
 import { connectionsRouter, connectionUsageRoute, oauthCallback } from './api-connections.ts';
 import { reviewLinksRouter } from './review-links.ts';
 
@@ -83,6 +84,10 @@ export function createApp(ctx: RuntimeContext, extraApi?: (r: express.Router) =>
     const e = err as { status?: number; type?: string; message?: string };
     if (e.type === 'entity.parse.failed') return sendError(res, 400, `malformed JSON: ${e.message}`);
     if (e.type === 'entity.too.large') return sendError(res, 413, 'body too large');
+    if (err instanceof StoreBusyError) {
+      res.setHeader('Retry-After', '1');
+      return sendError(res, 503, err.message);
+    }
     ctx.log.error({ err: e.message }, 'request failed');
     if (!res.headersSent) sendError(res, typeof e.status === 'number' && e.status >= 400 ? e.status : 500, e.message ?? 'internal error');
   });

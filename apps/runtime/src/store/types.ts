@@ -264,6 +264,7 @@ export interface Store {
    * processes share, in any of them (PostgreSQL: a transaction-scoped advisory lock, freed at once if
    * this process dies). A change checked against what is stored and then written (a deploy, a state-map
    * change) runs under one, so two such changes through two instances are checked one after the other.
+   * Waiting past the store's limit for another instance's task rejects with StoreBusyError (task not run).
    */
   exclusive<T>(name: string, task: () => Promise<T>): Promise<T>;
 }
@@ -294,6 +295,17 @@ export class StoreDataLostError extends StoreCorruptError {
     super(file, reason);
     this.message = `acknowledged data is missing from ${file}: ${reason}. Nothing was changed; \`npm run repair\` starts from what remains and reports what was lost`;
     this.name = 'StoreDataLostError';
+  }
+}
+
+/** Store.exclusive waited its limit while another instance held the name: nothing was done; try again. */
+export class StoreBusyError extends Error {
+  constructor(
+    readonly lockName: string,
+    readonly waitedMs: number,
+  ) {
+    super(`another instance has been making a change under "${lockName}" for ${waitedMs} ms; nothing was changed, try again`);
+    this.name = 'StoreBusyError';
   }
 }
 

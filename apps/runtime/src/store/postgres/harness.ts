@@ -2,7 +2,7 @@
 import pg from 'pg';
 import type { PostgresInstance } from '../../../../../test/support/postgres.ts';
 import type { StoreHarness } from '../store.contract.ts';
-import { createPostgresStore, type PostgresStore } from './index.ts';
+import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './index.ts';
 
 let seq = 0;
 
@@ -10,7 +10,7 @@ export interface PgHarness extends StoreHarness {
   store: PostgresStore;
   url: string;
   /** another, independent store instance on the same database (its own pool), opened */
-  another(): Promise<PostgresStore>;
+  another(opts?: Partial<PostgresStoreOptions>): Promise<PostgresStore>;
 }
 
 export async function createDatabase(server: PostgresInstance): Promise<{ url: string; drop(): Promise<void> }> {
@@ -72,8 +72,8 @@ export async function pgHarness(server: PostgresInstance): Promise<PgHarness> {
       await current.open();
       return current;
     },
-    another: async () => {
-      const s = createPostgresStore({ url: dbase.url });
+    another: async (opts = {}) => {
+      const s = createPostgresStore({ ...opts, url: dbase.url });
       await s.open();
       extra.push(s);
       return s;

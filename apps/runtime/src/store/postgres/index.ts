@@ -27,6 +27,7 @@ import {
   byEntityThenState,
   type RecordCount,
   CLUSTER_WATCHED_COLLECTIONS,
+  StoreBusyError,
   StoreConflictError,
   type CreateRunResult,
   type DedupeClaim,
@@ -46,6 +47,8 @@ export interface PostgresStoreOptions {
   log?: { warn(msg: string): void; info?(msg: string): void };
   /** connections in the pool (default 10) */
   poolSize?: number;
+  /** how long exclusive() waits for another instance's task under the same name (default 30 s) */
+  exclusiveWaitMs?: number;
   /** how long to wait for a connection before failing (default 10 s) */
   connectTimeoutMs?: number;
   /**
@@ -691,7 +694,15 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     async exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
       return localExclusive(name, () =>
         tx(async (cl) => {
-          await cl.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [EXCLUSIVE_LOCK_SPACE, name]);
+          const waitMs = opts.exclusiveWaitMs ?? 30_000;
+          await cl.query("SELECT set_config('lock_timeout', $1, true)", [`${waitMs}ms`]);
+          try {
+            await cl.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [EXCLUSIVE_LOCK_SPACE, name]);
+          } catch (e) {
+            // 55P03 lock_not_available: lock_timeout ran out (a holder stuck, or a long queue of changes)
+            if ((e as { code?: string }).code === '55P03') throw new StoreBusyError(name, waitMs);
+            throw e;
+          }
           return task();
         }),
       );

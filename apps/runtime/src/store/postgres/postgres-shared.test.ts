@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startPostgres, type PostgresInstance } from '../../../../../test/support/postgres.ts';
 import { at, makeRun } from '../store.contract.ts';
-import { StoreConflictError, type Timer } from '../types.ts';
+import { StoreBusyError, StoreConflictError, type Timer } from '../types.ts';
 import { createDatabase, pgHarness, type PgHarness } from './harness.ts';
 import { createPostgresStore, loadMigrations } from './index.ts';
 
@@ -160,6 +160,33 @@ describe('postgres store: several instances on one database', () => {
     // a task that throws gives the lock back
     await expect(a.exclusive('config', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(b.exclusive('config', async () => 'after')).resolves.toBe('after');
+  });
+
+  it('exclusive: waiting past its limit for a task held elsewhere rejects with StoreBusyError, the task not run', async () => {
+    h = await pgHarness(server);
+    const a = h.store;
+    const b = await h.another({ exclusiveWaitMs: 200 });
+    let release!: () => void;
+    let holding!: () => void;
+    const holds = new Promise<void>((r) => (holding = r));
+    const held = a.exclusive('config', () => {
+      holding(); // the task runs once the lock is taken
+      return new Promise<void>((r) => (release = r));
+    });
+    await holds;
+    let ran = false;
+    const refused = await b
+      .exclusive('config', async () => {
+        ran = true;
+      })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreBusyError);
+    expect((refused as StoreBusyError).message).toBe('another instance has been making a change under "config" for 200 ms; nothing was changed, try again');
+    expect(ran).toBe(false);
+    expect(b.health()).toEqual({ ok: true }); // a busy lock is not a failing database
+    release();
+    await held;
+    await expect(b.exclusive('config', async () => 'then')).resolves.toBe('then');
   });
 
   it('documents round-trip exactly, including NUL characters and deep unicode', async () => {
