@@ -82,6 +82,6 @@ describe('GET /api/cluster', () => {
     runtimes.push(rt);
     const res = await rt.get('/api/cluster');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ store: 'embedded', leaseMs: 15_000, instances: [], leases: [], hookRate: { perSecond: 10_000, burst: 20_000 } });
+    expect(res.body).toEqual({ store: 'embedded', leaseMs: 15_000, instances: [], leases: [], hookRate: { perSecond: 10_000, burst: 20_000, paths: {} } });
   });
 });

@@ -37,6 +37,29 @@ describe('the Cluster page', { timeout: 120_000 }, () => {
     expect(await rows.filter({ hasText: 'this one' }).getByTestId('instance-status').innerText()).toBe('alive');
     // two alive: this one lets half of the default 10,000/s through
     await poll(() => page.getByTestId('cluster-hook-rate').innerText()).toContain('lets 5,000 webhooks per second through per path (bursts of 10,000)');
+    // webhooks arrive here only: this instance takes 7/8 of that path's rate (a floor of 1/8 stays with the other)
+    const json = { 'content-type': 'application/json' };
+    const flow = { dsl: 1, id: 'lead', name: 'Lead', trigger: { type: 'webhook', path: 'lead', auth: { type: 'none' } }, nodes: [{ id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'end' }] };
+    expect((await fetch(`${app.url}/api/flows/lead`, { method: 'PUT', headers: json, body: JSON.stringify(flow) })).status).toBe(200);
+    // a steady trickle: the shares follow recent requests (halved each third of the lease without new ones)
+    let sending = true;
+    const statuses = new Set<number>();
+    const trickle = (async () => {
+      for (let i = 0; sending; i++) {
+        statuses.add((await fetch(`${app.url}/hooks/lead`, { method: 'POST', headers: json, body: JSON.stringify({ n: i }) })).status);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      const leadRate = page.locator('[data-testid="cluster-path-rate"][data-path="lead"]');
+      await poll(() => leadRate.innerText(), { timeout: 30_000 }).toBe('/hooks/lead: 8,750 per second (bursts of 17,500)');
+      expect(await rows.filter({ hasText: 'this one' }).getByTestId('instance-hook-demand').innerText()).toMatch(/^lead \d/);
+      expect(await other.getByTestId('instance-hook-demand').innerText()).toBe('—');
+    } finally {
+      sending = false;
+      await trickle;
+    }
+    expect([...statuses]).toEqual([202]);
     const lease = page.locator('[data-testid="cluster-lease"][data-name="trigger:jobs"]');
     expect(await lease.getByTestId('lease-status').innerText()).toBe('held');
     await screenshot(page, 'cluster');

@@ -332,8 +332,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const sweep = setInterval(() => void runner.resumeAll({ includeOwn: false }).catch((e: Error) => log.warn({ err: e.message }, 'resume sweep failed')), cluster.leaseMs ?? 15_000);
     sweep.unref();
     // several instances: each allows its share of the webhook and failed-auth rates, so that together
-    // they allow what FLOWDESK_HOOK_RATE says (not N times it); followed as instances come and go
-    const shares = shared && followRateShares(shared, [ctx.rateLimiter, ctx.authFailureLimiter], cluster.leaseMs ?? 15_000, log);
+    // they allow what FLOWDESK_HOOK_RATE says (not N times it); followed as instances and traffic move
+    const shares = shared && followRateShares(shared, { hooks: ctx.rateLimiter, even: [ctx.authFailureLimiter] }, cluster.leaseMs ?? 15_000, log);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     listening = url;

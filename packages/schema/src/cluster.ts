@@ -9,6 +9,8 @@ export interface InstanceView {
   alive: boolean;
   /** its runs that have not ended — queued, running or waiting (an instance not alive: what the others take over) */
   openRuns: number;
+  /** webhook requests it saw per path in its last rate-share interval (allowed or not): what its shares are weighed by */
+  hookDemand: Record<string, number>;
 }
 
 export interface LeaseView {
@@ -32,5 +34,10 @@ export interface ClusterView {
   instances: (InstanceView & { self: boolean })[];
   leases: (LeaseView & { instance?: string })[];
   /** what this instance allows per webhook path: its share of FLOWDESK_HOOK_RATE / _BURST */
-  hookRate: { perSecond: number; burst: number };
+  hookRate: {
+    perSecond: number;
+    burst: number;
+    /** paths given a share of their own, weighed by where their requests arrive (the rest: the figures above) */
+    paths: Record<string, { perSecond: number; burst: number }>;
+  };
 }

@@ -7,6 +7,11 @@ import { get } from '../api.ts';
 import { usePoll, when } from './Runs.tsx';
 
 const fmt = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en') : n.toFixed(1));
+/** "lead 12 · forms 3": an instance's recent webhook requests per path */
+const demand = (byPath: Record<string, number>) =>
+  Object.entries(byPath)
+    .map(([path, n]) => `${path} ${fmt(n)}`)
+    .join(' · ') || '—';
 const short = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
 
 /** "4 s ago" from the database's timestamps and the browser's clock (a rough age, for reading). */
@@ -40,6 +45,7 @@ export function ClusterPage() {
                 <th>Started</th>
                 <th>Last heartbeat</th>
                 <th>Open runs</th>
+                <th title="webhook requests per path lately (halved each third of the lease without new ones): what the rate shares are weighed by">Webhooks lately</th>
               </tr>
             </thead>
             <tbody>
@@ -56,14 +62,24 @@ export function ClusterPage() {
                   <td>{when(i.startedAt)}</td>
                   <td>{ago(i.heartbeatAt)}</td>
                   <td data-testid="instance-open-runs">{i.openRuns}</td>
+                  <td data-testid="instance-hook-demand">{demand(i.hookDemand)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
           <p className="fd-hint" data-testid="cluster-hook-rate">
             This instance lets {fmt(v.hookRate.perSecond)} webhooks per second through per path (bursts of {fmt(v.hookRate.burst)}): its share of FLOWDESK_HOOK_RATE, shared by
-            the instances alive.
+            the instances alive; a path with requests lately takes a share weighed by where they arrive.
           </p>
+          {Object.keys(v.hookRate.paths).length > 0 && (
+            <ul className="fd-hint" data-testid="cluster-path-rates">
+              {Object.entries(v.hookRate.paths).map(([path, r]) => (
+                <li key={path} data-testid="cluster-path-rate" data-path={path}>
+                  <code>/hooks/{path}</code>: {fmt(r.perSecond)} per second (bursts of {fmt(r.burst)})
+                </li>
+              ))}
+            </ul>
+          )}
         </>
       )}
       {v && (

@@ -14,7 +14,7 @@ const isShared = (store: object): store is SharedStore => typeof (store as Parti
 
 export async function clusterView(store: object, leases: Leases, hookLimiter: RateLimiter): Promise<ClusterView> {
   const held = await leases.list();
-  const hookRate = { perSecond: hookLimiter.ratePerSecond, burst: hookLimiter.burst };
+  const hookRate = { perSecond: hookLimiter.ratePerSecond, burst: hookLimiter.burst, paths: hookLimiter.ownLimits() };
   if (!isShared(store)) return { store: 'embedded', leaseMs: leases.leaseMs, instances: [], leases: held, hookRate };
   const instances = await store.instances();
   return {

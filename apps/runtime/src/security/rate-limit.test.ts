@@ -43,6 +43,37 @@ describe('createRateLimiter', () => {
     expect(small.take('x', 0).ok).toBe(true);
   });
 
+  it('a key given a share of its own keeps it through the common share; the others take the common one', () => {
+    const l = createRateLimiter({ ratePerSecond: 10, burst: 10 });
+    l.setShares(new Map([['busy', 0.875]]), 0.5);
+    expect(l.ownLimits()).toEqual({ busy: { perSecond: 8.75, burst: 8.75 } });
+    expect([l.ratePerSecond, l.burst]).toEqual([5, 5]);
+    let busy = 0;
+    let quiet = 0;
+    for (let i = 0; i < 12; i++) {
+      if (l.take('busy', 0).ok) busy++;
+      if (l.take('quiet', 0).ok) quiet++;
+    }
+    expect([busy, quiet]).toEqual([8, 5]);
+    expect(l.take('busy', 0)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    l.setShare(0.25); // the common share moves; the key's own stays
+    expect(l.ownLimits().busy!.burst).toBe(8.75);
+    expect(l.burst).toBe(2.5);
+    l.setShares(new Map(), 1); // no own shares any more: every key the common one
+    expect(l.ownLimits()).toEqual({});
+    expect(() => l.setShares(new Map([['x', 2]]), 0.5)).toThrow(/share/);
+  });
+
+  it('counts the requests each key saw, allowed or not, and starts again at zero once taken', () => {
+    const l = createRateLimiter({ ratePerSecond: 1, burst: 2 });
+    for (let i = 0; i < 5; i++) l.take('a', 0);
+    l.take('b', 0);
+    expect(l.takeDemand()).toEqual(new Map([['a', 5], ['b', 1]]));
+    expect(l.takeDemand()).toEqual(new Map());
+    l.take('b', 10);
+    expect(l.takeDemand()).toEqual(new Map([['b', 1]]));
+  });
+
   it('computes Retry-After from the refill rate', () => {
     const l = createRateLimiter({ ratePerSecond: 0.1, burst: 1 });
     expect(l.take('a', 0).ok).toBe(true);

@@ -18,8 +18,25 @@ export interface RateLimiter {
   /**
    * Several instances behind one proxy: each takes `1 / alive instances` of the configured rate and
    * burst, so that together they allow what was configured (the proxy spreading requests evenly).
+   * Keys given a share of their own (setShares) keep it.
    */
   setShare(share: number): void;
+  /**
+   * Shares by key (cluster/rate-shares.ts weighs them by where each key's requests arrive), `otherwise`
+   * for every other key; replaces the previous ones.
+   */
+  setShares(byKey: ReadonlyMap<string, number>, otherwise: number): void;
+  /** The keys given a share of their own (setShares), with the rate and burst each is allowed. */
+  ownLimits(): Record<string, { perSecond: number; burst: number }>;
+  /** Requests seen per key (allowed or not) since the last call; the counts start again at zero. */
+  takeDemand(): Map<string, number>;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+  seen: number;
+  share: number;
 }
 
 export const DEFAULT_HOOK_RATE = 10_000;
@@ -30,42 +47,74 @@ export function createRateLimiter(opts: RateLimiterOptions = {}): RateLimiter {
   const fullBurst = opts.burst ?? 2 * fullRate; // default 20,000 = DEFAULT_HOOK_BURST
   const maxKeys = opts.maxKeys ?? 10_000;
   if (!(fullRate > 0) || !(fullBurst >= 1)) throw new Error('rate limit: ratePerSecond must be > 0 and burst ≥ 1');
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  let rate = fullRate;
-  let burst = fullBurst;
+  // `seen`: requests since the last takeDemand; `share`: this key's part of the full rate and burst
+  const buckets = new Map<string, Bucket>();
+  let common = 1;
+  let own: ReadonlyMap<string, number> = new Map();
+  const rateOf = (share: number) => fullRate * share;
+  const burstOf = (share: number) => Math.max(1, fullBurst * share);
+  const checkShare = (share: number) => {
+    if (!(share > 0 && share <= 1)) throw new Error(`rate limit: a share is in (0, 1], got ${share}`);
+  };
+  const shareFor = (key: string) => own.get(key) ?? common;
 
-  const refill = (b: { tokens: number; at: number }, nowMs: number) => {
+  const refill = (b: Bucket, nowMs: number) => {
     if (nowMs > b.at) {
-      b.tokens = Math.min(burst, b.tokens + ((nowMs - b.at) / 1000) * rate);
+      b.tokens = Math.min(burstOf(b.share), b.tokens + ((nowMs - b.at) / 1000) * rateOf(b.share));
       b.at = nowMs;
+    }
+  };
+  const reshare = () => {
+    for (const [k, b] of buckets) {
+      b.share = shareFor(k);
+      b.tokens = Math.min(b.tokens, burstOf(b.share)); // a smaller bucket holds no more
     }
   };
 
   return {
     get ratePerSecond() {
-      return rate;
+      return rateOf(common);
     },
     get burst() {
-      return burst;
+      return burstOf(common);
     },
     setShare(share) {
-      if (!(share > 0 && share <= 1)) throw new Error(`rate limit: a share is in (0, 1], got ${share}`);
-      rate = fullRate * share;
-      burst = Math.max(1, fullBurst * share);
-      for (const b of buckets.values()) b.tokens = Math.min(b.tokens, burst); // a smaller bucket holds no more
+      checkShare(share);
+      common = share;
+      reshare();
+    },
+    setShares(byKey, otherwise) {
+      checkShare(otherwise);
+      for (const s of byKey.values()) checkShare(s);
+      common = otherwise;
+      own = new Map(byKey);
+      reshare();
+    },
+    ownLimits() {
+      return Object.fromEntries([...own].map(([k, share]) => [k, { perSecond: rateOf(share), burst: burstOf(share) }]));
+    },
+    takeDemand() {
+      const out = new Map<string, number>();
+      for (const [k, b] of buckets) {
+        if (b.seen > 0) out.set(k, b.seen);
+        b.seen = 0;
+      }
+      return out;
     },
     take(key, nowMs) {
       let b = buckets.get(key);
       if (!b) {
         if (buckets.size >= maxKeys) evictIdle(nowMs);
-        b = { tokens: burst, at: nowMs };
+        const share = shareFor(key);
+        b = { tokens: burstOf(share), at: nowMs, seen: 0, share };
         buckets.set(key, b);
       } else refill(b, nowMs);
+      b.seen++;
       if (b.tokens >= 1) {
         b.tokens -= 1;
         return { ok: true };
       }
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / rate)) };
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / rateOf(b.share))) };
     },
   };
 
@@ -74,7 +123,7 @@ export function createRateLimiter(opts: RateLimiterOptions = {}): RateLimiter {
   function evictIdle(nowMs: number) {
     for (const [k, b] of buckets) {
       refill(b, nowMs);
-      if (b.tokens >= burst) buckets.delete(k);
+      if (b.tokens >= burstOf(b.share)) buckets.delete(k);
     }
     const target = Math.floor(maxKeys * 0.9);
     for (const k of buckets.keys()) {

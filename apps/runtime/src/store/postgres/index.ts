@@ -101,6 +101,8 @@ export interface PostgresStore extends Store {
   readonly instanceId: string;
   /** every instance heard from in the last day: alive or not, with its open runs (GET /api/cluster) */
   instances(): Promise<InstanceView[]>;
+  /** this instance's webhook requests per path in its last rate-share interval (cluster/rate-shares.ts) */
+  reportHookDemand(demand: Record<string, number>): Promise<void>;
   readonly changes: PostgresChangeFeed;
   /** named leases shared by every instance on this database (cluster/leases.ts), on a pool of their own */
   readonly leases: Leases;
@@ -220,7 +222,7 @@ const toFlow = (r: { id: string; version: number; active: boolean; hold?: boolea
 
 // alive as the run claims judge it (a heartbeat within the lease); open runs from the partial index
 const INSTANCES = `
-SELECT i.id, i.started_at, i.heartbeat_at, i.heartbeat_at > now() - make_interval(secs => $1::double precision / 1000) AS alive,
+SELECT i.id, i.started_at, i.heartbeat_at, i.heartbeat_at > now() - make_interval(secs => $1::double precision / 1000) AS alive, i.hook_demand,
        coalesce(r.n, 0)::int AS open_runs
 FROM instances i
 LEFT JOIN (SELECT owner, count(*) AS n FROM runs WHERE NOT terminal GROUP BY owner) r ON r.owner = i.id
@@ -355,8 +357,18 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     recordLanes,
     groupCommitStats: () => hot.stats(),
     async instances() {
-      const { rows } = await q<{ id: string; started_at: Date; heartbeat_at: Date; alive: boolean; open_runs: number }>(INSTANCES, [leaseMs]);
-      return rows.map((r) => ({ id: r.id, startedAt: r.started_at.toISOString(), heartbeatAt: r.heartbeat_at.toISOString(), alive: r.alive, openRuns: r.open_runs }));
+      const { rows } = await q<{ id: string; started_at: Date; heartbeat_at: Date; alive: boolean; open_runs: number; hook_demand: Record<string, number> | null }>(INSTANCES, [leaseMs]);
+      return rows.map((r) => ({
+        id: r.id,
+        startedAt: r.started_at.toISOString(),
+        heartbeatAt: r.heartbeat_at.toISOString(),
+        alive: r.alive,
+        openRuns: r.open_runs,
+        hookDemand: r.hook_demand ?? {},
+      }));
+    },
+    async reportHookDemand(demand) {
+      await q('UPDATE instances SET hook_demand = $2::json WHERE id = $1', [instanceId, JSON.stringify(demand)]);
     },
     async open() {
       if (pool) return;
