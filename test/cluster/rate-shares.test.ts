@@ -22,17 +22,23 @@ const burstOf = async (rt: TestRuntime) => ((await rt.get('/api/cluster')).body 
 const flow = { dsl: 1, id: 'leads', name: 'leads', trigger: { type: 'webhook', path: 'leads', auth: { type: 'none' } }, nodes: [{ id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'end' }] };
 const pathLimit = async (rt: TestRuntime) => ((await rt.get('/api/cluster')).body as ClusterView).hookRate.paths.leads;
 
+/** Two instances on a fresh database, both serving the flow, each at half the rate (no requests yet). */
+async function twoInstancesServingLeads(): Promise<[TestRuntime, TestRuntime]> {
+  pgServer ??= await startPostgres();
+  const db = await createDatabase(pgServer);
+  const a = await startTestRuntime({ databaseUrl: db.url, env });
+  runtimes.push(a);
+  const b = await startTestRuntime({ databaseUrl: db.url, env });
+  runtimes.push(b);
+  expect((await a.put('/api/flows/leads', flow)).status).toBe(200);
+  await waitFor('B serves the flow', async () => ((await b.get('/api/flows/leads')).status === 200 ? true : undefined));
+  for (const rt of [a, b]) await waitFor('each instance takes half', async () => ((await burstOf(rt)) === 5 ? true : undefined));
+  return [a, b];
+}
+
 describe('webhook rate limits with two instances', () => {
   it("a proxy that sends a path to one instance (sticky): that instance takes most of the path's rate, the other keeps a floor", { timeout: 60_000 }, async () => {
-    pgServer ??= await startPostgres();
-    const db = await createDatabase(pgServer);
-    const a = await startTestRuntime({ databaseUrl: db.url, env });
-    runtimes.push(a);
-    const b = await startTestRuntime({ databaseUrl: db.url, env });
-    runtimes.push(b);
-    expect((await a.put('/api/flows/leads', flow)).status).toBe(200);
-    await waitFor('B serves the flow', async () => ((await b.get('/api/flows/leads')).status === 200 ? true : undefined));
-    for (const rt of [a, b]) await waitFor('each instance takes half', async () => ((await burstOf(rt)) === 5 ? true : undefined));
+    const [a, b] = await twoInstancesServingLeads();
 
     // every request to the path arrives at A (allowed or refused, each counts as demand)
     let sending = true;
@@ -68,15 +74,7 @@ describe('webhook rate limits with two instances', () => {
   });
 
   it('each allows its share, together the configured burst; one gone, the other takes it all', { timeout: 60_000 }, async () => {
-    pgServer ??= await startPostgres();
-    const db = await createDatabase(pgServer);
-    const a = await startTestRuntime({ databaseUrl: db.url, env });
-    runtimes.push(a);
-    const b = await startTestRuntime({ databaseUrl: db.url, env });
-    runtimes.push(b);
-    expect((await a.put('/api/flows/leads', flow)).status).toBe(200);
-    await waitFor('B serves the flow', async () => ((await b.get('/api/flows/leads')).status === 200 ? true : undefined));
-    for (const rt of [a, b]) await waitFor('each instance takes half', async () => ((await burstOf(rt)) === 5 ? true : undefined));
+    const [a, b] = await twoInstancesServingLeads();
 
     const statuses: number[] = [];
     for (let i = 0; i < 16; i++) statuses.push((await (i % 2 ? b : a).post('/hooks/leads', { n: i })).status);
