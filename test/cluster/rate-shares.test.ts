@@ -57,7 +57,7 @@ describe('webhook rate limits with two instances', () => {
       await trickle;
     }
     const view = (await a.get('/api/cluster')).body as ClusterView;
-    expect(view.instances.find((i) => i.self)!.hookDemand.leads).toBeGreaterThan(0);
+    expect(view.instances.find((i) => i.self)!.hookDemand!.leads).toBeGreaterThan(0);
     expect(view.instances.find((i) => !i.self)!.hookDemand).toEqual({});
     expect(view.hookRate.burst).toBe(5); // a path nobody sends to: the even share
 

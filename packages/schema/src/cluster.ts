@@ -9,8 +9,12 @@ export interface InstanceView {
   alive: boolean;
   /** its runs that have not ended — queued, running or waiting (an instance not alive: what the others take over) */
   openRuns: number;
-  /** webhook requests it saw per path in its last rate-share interval (allowed or not): what its shares are weighed by */
-  hookDemand: Record<string, number>;
+  /**
+   * its recent webhook requests per path (allowed or not; halved each rate-share interval without new
+   * ones): what the rate shares are weighed by. null: an instance of an earlier release, which does not
+   * report it.
+   */
+  hookDemand: Record<string, number> | null;
 }
 
 export interface LeaseView {

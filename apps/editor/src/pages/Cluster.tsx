@@ -8,8 +8,8 @@ import { usePoll, when } from './Runs.tsx';
 
 const fmt = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en') : n.toFixed(1));
 /** "lead 12 · forms 3": an instance's recent webhook requests per path */
-const demand = (byPath: Record<string, number>) =>
-  Object.entries(byPath)
+const demand = (byPath: Record<string, number> | null) =>
+  Object.entries(byPath ?? {})
     .map(([path, n]) => `${path} ${fmt(n)}`)
     .join(' · ') || '—';
 const short = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);

@@ -31,6 +31,9 @@ describe('rate shares across instances', () => {
     expect(demandShares([inst(true, 'a', { leads: 0 }), inst(true, 'b')], 'a').size).toBe(0);
     // this instance not seen as alive yet: no shares of its own (the even share applies)
     expect(demandShares([inst(true, 'b', { leads: 5 })], 'a').size).toBe(0);
+    // an alive instance that reports no demand (an earlier release): everyone keeps the even share
+    expect(demandShares([inst(true, 'a', { leads: 40 }), { ...inst(true, 'old'), hookDemand: null }], 'a').size).toBe(0);
+    expect(demandShares([inst(true, 'a', { leads: 40 }), { ...inst(false, 'old'), hookDemand: null }], 'a').get('leads')).toBe(1);
   });
 
   it('demand decays by half each interval without requests, and a path below one half is dropped', () => {

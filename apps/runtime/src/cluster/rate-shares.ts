@@ -19,16 +19,17 @@ export const shareOf = (instances: Pick<InstanceView, 'alive'>[]): number => 1 /
  */
 export function demandShares(instances: Pick<InstanceView, 'id' | 'alive' | 'hookDemand'>[], self: string): Map<string, number> {
   const alive = instances.filter((i) => i.alive);
-  const me = alive.find((i) => i.id === self);
   const out = new Map<string, number>();
-  if (!me) return out; // this instance not seen as alive yet: the even share until it is
+  if (!alive.some((i) => i.id === self)) return out; // this instance not seen as alive yet: the even share until it is
+  // an instance that reports nothing (an earlier release, mid rolling upgrade) takes the even share:
+  // the others do too, or together they would allow more than the configured rate
+  const reported = alive.flatMap((i) => (i.hookDemand ? [{ id: i.id, demand: i.hookDemand }] : []));
+  if (reported.length < alive.length) return out;
+  const mine = reported.find((i) => i.id === self)!.demand;
   const floor = 1 / (4 * alive.length);
   const totals = new Map<string, number>();
-  for (const i of alive) for (const [path, n] of Object.entries(i.hookDemand)) if (n > 0) totals.set(path, (totals.get(path) ?? 0) + n);
-  for (const [path, total] of totals) {
-    const mine = me.hookDemand[path] ?? 0;
-    out.set(path, Math.min(1, floor + (1 - alive.length * floor) * (mine / total)));
-  }
+  for (const i of reported) for (const [path, n] of Object.entries(i.demand)) if (n > 0) totals.set(path, (totals.get(path) ?? 0) + n);
+  for (const [path, total] of totals) out.set(path, Math.min(1, floor + (1 - alive.length * floor) * ((mine[path] ?? 0) / total)));
   return out;
 }
 

@@ -364,7 +364,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         heartbeatAt: r.heartbeat_at.toISOString(),
         alive: r.alive,
         openRuns: r.open_runs,
-        hookDemand: r.hook_demand ?? {},
+        hookDemand: r.hook_demand,
       }));
     },
     async reportHookDemand(demand) {
@@ -390,7 +390,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       c.release();
       pool = p;
       await p.query(
-        'INSERT INTO instances (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET started_at = now(), heartbeat_at = now()',
+        // hook_demand '{}': this release reports it (NULL marks an instance of an earlier one)
+        "INSERT INTO instances (id, hook_demand) VALUES ($1, '{}') ON CONFLICT (id) DO UPDATE SET started_at = now(), heartbeat_at = now(), hook_demand = '{}'",
         [instanceId],
       );
       // forget instances that died long ago (their runs, if any, are claimable either way)
