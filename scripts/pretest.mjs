@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Gets what `npm test` needs on a fresh machine, from Debian's packages: Chromium (browser tests),
-// PostgreSQL (store contract tests), the JSON Schema Test Suite (payload-contract conformance) and
-// Dovecot's IMAP server (the e-mail trigger's tests start a private instance on loopback).
+// PostgreSQL (store contract tests), the JSON Schema Test Suite (payload-contract conformance),
+// Dovecot's IMAP server (the e-mail trigger's tests start a private instance on loopback) and nginx
+// (docs/scaling.md's proxy set-up, a private instance on loopback).
 // Installs the missing ones with apt-get when running as root; otherwise stops with the exact command.
 import { existsSync, readdirSync } from 'node:fs';
 import { execSync } from 'node:child_process';
@@ -15,6 +16,8 @@ const NEEDED = {
   postgresql: hasPg,
   'libtest-json-schema-acceptance-perl': () => existsSync('/usr/share/perl5/auto/share/dist/Test-JSON-Schema-Acceptance/tests/draft2020-12'),
   'dovecot-imapd': () => existsSync('/usr/sbin/dovecot') && existsSync('/usr/lib/dovecot/imap'),
+  // docs/scaling.md's proxy set-up is tested behind a private nginx on loopback
+  'nginx-light': () => existsSync('/usr/sbin/nginx'),
 };
 
 const missing = Object.entries(NEEDED)
