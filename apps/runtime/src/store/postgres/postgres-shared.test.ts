@@ -6,7 +6,8 @@ import { startPostgres, type PostgresInstance } from '../../../../../test/suppor
 import { at, makeRun } from '../store.contract.ts';
 import { StoreBusyError, StoreConflictError, type Timer } from '../types.ts';
 import { createDatabase, pgHarness, type PgHarness } from './harness.ts';
-import { createPostgresStore, loadMigrations } from './index.ts';
+import { createPostgresStore, loadMigrations, migrate } from './index.ts';
+import { demandShares } from '../../cluster/rate-shares.ts';
 
 let server: PostgresInstance;
 beforeAll(async () => {
@@ -359,6 +360,32 @@ describe('postgres store: migrations', () => {
       await again.close();
     } finally {
       for (const s of stores) await s.close();
+      await dbase.drop();
+    }
+  });
+
+  it("an instance of the previous release (schema before 007) beside one of this release: its demand reads null, so every path's rate stays split evenly", async () => {
+    const dbase = await createDatabase(server);
+    const c = new pg.Client(dbase.url);
+    await c.connect();
+    const s = createPostgresStore({ url: dbase.url, leaseMs: 60_000 });
+    try {
+      await migrate(
+        c,
+        loadMigrations().filter((m) => m.version < 7),
+      );
+      await c.query("INSERT INTO instances (id) VALUES ('previous-release')"); // as that release registers
+      await s.open(); // applies 007
+      await s.reportHookDemand({ leads: 40 });
+      const instances = await s.instances();
+      expect(instances.find((i) => i.id === 'previous-release')).toMatchObject({ alive: true, hookDemand: null });
+      expect(instances.find((i) => i.id === s.instanceId)).toMatchObject({ alive: true, hookDemand: { leads: 40 } });
+      expect(demandShares(instances, s.instanceId).size).toBe(0); // the even share for every path
+      await c.query("DELETE FROM instances WHERE id = 'previous-release'"); // upgraded: gone
+      expect(demandShares(await s.instances(), s.instanceId).get('leads')).toBe(1);
+    } finally {
+      await s.close();
+      await c.end();
       await dbase.drop();
     }
   });
