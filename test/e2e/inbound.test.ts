@@ -132,6 +132,21 @@ describe('inbound reach in the editor', { timeout: 180_000 }, () => {
     await page.getByTestId('resume-lead-form').click();
     await page.getByTestId('hold-lead-form').waitFor();
     expect(await page.getByTestId('held-lead-form').count()).toBe(0);
+
+    // switched off, its path taken by another flow meanwhile: Resume is refused, naming that flow
+    const json = { 'content-type': 'application/json' };
+    expect((await fetch(`${app.url}/api/flows/lead-form`, { method: 'DELETE' })).status).toBe(200);
+    const taker = { dsl: 1, id: 'taker', name: 'Taker', trigger: { type: 'webhook', path: 'lead-form', auth: { type: 'none' } }, nodes: [{ id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'end' }] };
+    expect((await fetch(`${app.url}/api/flows/taker`, { method: 'PUT', headers: json, body: JSON.stringify(taker) })).status).toBe(200);
+    await list.open();
+    await page.getByTestId('resume-lead-form').click();
+    await poll(() => page.locator('.fd-callout.error').innerText()).toContain('hook path "lead-form" belongs to flow "taker"');
+    expect((await (await fetch(`${app.url}/api/flows/lead-form`)).json()).active).toBe(false);
+    // the path freed again, Resume works
+    expect((await fetch(`${app.url}/api/flows/taker`, { method: 'DELETE' })).status).toBe(200);
+    await list.open();
+    await page.getByTestId('resume-lead-form').click();
+    await page.getByTestId('hold-lead-form').waitFor();
     expect(errors).toEqual([]);
   });
 
