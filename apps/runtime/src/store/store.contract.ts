@@ -887,7 +887,13 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(out.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual([1, 'task 2', 3, 4]);
         expect(most).toBe(1);
         let release!: () => void;
-        const held = store.exclusive('config', () => new Promise<void>((r) => (release = r)));
+        let holding!: () => void;
+        const holds = new Promise<void>((r) => (holding = r));
+        const held = store.exclusive('config', () => {
+          holding(); // the task has begun: 'config' is held
+          return new Promise<void>((r) => (release = r));
+        });
+        await holds;
         expect(await store.exclusive('other', async () => 'beside')).toBe('beside');
         release();
         await held;

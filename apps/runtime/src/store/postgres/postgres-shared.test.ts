@@ -154,7 +154,13 @@ describe('postgres store: several instances on one database', () => {
     expect(most).toBe(1);
     // a different name is not held up by a held one
     let release!: () => void;
-    const held = a.exclusive('config', () => new Promise<void>((r) => (release = r)));
+    let holding!: () => void;
+    const holds = new Promise<void>((r) => (holding = r));
+    const held = a.exclusive('config', () => {
+      holding(); // the task runs once the lock is taken
+      return new Promise<void>((r) => (release = r));
+    });
+    await holds;
     await expect(b.exclusive('other', async () => 'ran')).resolves.toBe('ran');
     release();
     await held;
