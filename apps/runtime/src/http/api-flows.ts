@@ -6,7 +6,7 @@ import type { RuntimeContext } from '../context.ts';
 import type { StoredFlow } from '../store/types.ts';
 import { sendError, sendThrown } from './errors.ts';
 import { storedStateMap } from '../flows/state-map-source.ts';
-import { CONFIG_CHANGES } from '../flows/registry.ts';
+import { CONFIG_CHANGES, type DeployError } from '../flows/registry.ts';
 
 /**
  * What a deploy is checked against: the flows and the state map as stored — this instance's copies
@@ -97,15 +97,14 @@ export function flowsRouter(ctx: RuntimeContext): Router {
       return sendError(res, 422, 'invalid body', [{ path: '/hold', message: `a ${cur.doc.trigger.type} trigger has no events to hold: pause it with "active": false` }]);
     }
     const releasedBefore = ctx.runner.releasedSoFar(req.params.id);
-    const out = await ctx.store.exclusive(CONFIG_CHANGES, async () => {
+    const { conflict, flow: f } = await ctx.store.exclusive(CONFIG_CHANGES, async (): Promise<{ conflict?: DeployError; flow?: StoredFlow }> => {
       if (!active && !hold) return { flow: await ctx.flows.setActive(req.params.id, false) };
       // switched on, or paused with hold (which keeps its path): not while another flow took its path
       await storedTruth(ctx);
-      const conflict = ctx.flows.activationConflict(req.params.id);
-      return conflict ? { conflict } : { flow: await ctx.flows.setActive(req.params.id, active, hold) };
+      const taken = ctx.flows.activationConflict(req.params.id);
+      return taken ? { conflict: taken } : { flow: await ctx.flows.setActive(req.params.id, active, hold) };
     });
-    if ('conflict' in out && out.conflict) return sendError(res, out.conflict.status, out.conflict.error, out.conflict.errors);
-    const f = 'flow' in out ? out.flow : undefined;
+    if (conflict) return sendError(res, conflict.status, conflict.error, conflict.errors);
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();
