@@ -101,7 +101,7 @@ export interface PostgresStore extends Store {
   readonly instanceId: string;
   /** every instance heard from in the last day: alive or not, with its open runs (GET /api/cluster) */
   instances(): Promise<InstanceView[]>;
-  /** this instance's webhook requests per path in its last rate-share interval (cluster/rate-shares.ts) */
+  /** this instance's recent webhook requests per path, for the others' rate shares (cluster/rate-shares.ts) */
   reportHookDemand(demand: Record<string, number>): Promise<void>;
   readonly changes: PostgresChangeFeed;
   /** named leases shared by every instance on this database (cluster/leases.ts), on a pool of their own */
