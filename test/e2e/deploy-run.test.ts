@@ -67,6 +67,43 @@ describe('deploy and runs', { timeout: 120_000 }, () => {
     expect(errors).toEqual([]);
   });
 
+  it('a deploy over a version deployed elsewhere since is refused, naming it; the owner opens that version or deploys over it knowingly', async () => {
+    const { page, errors } = await app.newPage();
+    const list = new FlowListPage(page);
+    await list.open();
+    await list.createFlow('Overtaken');
+    const ed = new EditorPage(page);
+    await ed.waitReady();
+    await ed.addFromPalette('end');
+    await ed.connect('trigger', 'out', 'end');
+    await page.getByTestId('validation-ok').waitFor();
+    await ed.deploy();
+    expect(await page.getByTestId('deployed-version').innerText()).toBe('v1');
+
+    // another tab deploys version 2 of the same flow
+    const elsewhere = async () => {
+      const doc = (await (await fetch(`${app.url}/api/flows/overtaken`)).json()) as Record<string, unknown>;
+      const res = await fetch(`${app.url}/api/flows/overtaken`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...doc, version: undefined, name: 'Changed elsewhere' }) });
+      return ((await res.json()) as { version: number }).version;
+    };
+    expect(await elsewhere()).toBe(2);
+    await page.getByTestId('deploy').click();
+    await poll(() => page.getByTestId('editor-status').innerText()).toContain('Not deployed: version 2 was deployed elsewhere since version 1, which you are editing.');
+    expect(((await (await fetch(`${app.url}/api/flows/overtaken`)).json()) as { name: string }).name).toBe('Changed elsewhere');
+    await screenshot(page, 'deploy-overtaken');
+    // knowingly over it
+    await page.getByTestId('overtaken-replace').click();
+    await poll(() => page.getByTestId('deploy-ok').innerText()).toMatch(/version 3 is live/);
+    expect(((await (await fetch(`${app.url}/api/flows/overtaken`)).json()) as { name: string }).name).toBe('Overtaken');
+
+    // again overtaken: this time the owner opens the version deployed elsewhere (the confirm is accepted)
+    expect(await elsewhere()).toBe(4);
+    await page.getByTestId('deploy').click();
+    await page.getByTestId('overtaken-load').click();
+    await poll(() => page.getByTestId('deployed-version').innerText()).toBe('v4');
+    expect(errors).toEqual([]);
+  });
+
   it('maps the runtime\'s 422 errors onto their nodes', async () => {
     const { page, errors } = await app.newPage();
     const list = new FlowListPage(page);

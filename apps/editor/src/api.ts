@@ -26,8 +26,8 @@ export function setToken(t: string | null): void {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+export async function api<T = unknown>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -57,5 +57,5 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
 
 export const get = <T,>(p: string) => api<T>('GET', p);
 export const post = <T,>(p: string, b?: unknown) => api<T>('POST', p, b ?? {});
-export const put = <T,>(p: string, b: unknown) => api<T>('PUT', p, b);
+export const put = <T,>(p: string, b: unknown, headers?: Record<string, string>) => api<T>('PUT', p, b, headers);
 export const del = <T,>(p: string) => api<T>('DELETE', p);

@@ -122,6 +122,8 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
 
   const [deployedVersion, setDeployedVersion] = useState<number | undefined>(props.deployed?.version);
   const [status, setStatus] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
+  /** a deploy refused because another version was deployed since this edit's: the version now live */
+  const [overtaken, setOvertaken] = useState<number | null>(null);
   const [restored, setRestored] = useState(props.restoredAt);
   const [panel, setPanel] = useState<PanelTab>('problems');
   const [importOpen, setImportOpen] = useState<{ errors?: FlowError[] } | null>(null);
@@ -196,12 +198,16 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
     },
     [applyImport],
   );
-  const deploy = async (doc: Flow = currentFlow()) => {
+  /** `replace`: deploy even if another version was deployed since the one this edit started from */
+  const deploy = async (doc: Flow = currentFlow(), replace = false) => {
     setBusy(true);
     setStatus(null);
+    setOvertaken(null);
     try {
       const { version: _v, ...body } = doc;
-      const r = await put<{ id: string; version: number }>(`/api/flows/${flowId}`, body);
+      // never silently over a version deployed elsewhere (another tab, another person) since this one
+      const precondition: Record<string, string> = replace ? {} : deployedVersion === undefined ? { 'if-none-match': '*' } : { 'if-match': `"${deployedVersion}"` };
+      const r = await put<{ id: string; version: number }>(`/api/flows/${flowId}`, body, precondition);
       update((g) => ({ ...g, meta: { ...g.meta, version: r.version } }), false);
       draft.markDeployed({ ...doc, version: r.version } as Flow);
       setDeployedVersion(r.version);
@@ -215,6 +221,16 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
         setPanel('problems');
         if (!panels.bottom) setPanels({ ...panels, bottom: true });
         setStatus({ kind: 'error', text: `The runtime refused this flow (${errs.length} problem${errs.length === 1 ? '' : 's'}).` });
+      } else if (e instanceof ApiError && e.status === 409 && typeof (e.body as { latestVersion?: unknown })?.latestVersion === 'number') {
+        const latest = (e.body as { latestVersion: number }).latestVersion;
+        setOvertaken(latest);
+        setStatus({
+          kind: 'error',
+          text:
+            deployedVersion === undefined
+              ? `Not deployed: a flow "${flowId}" already exists (version ${latest} is live).`
+              : `Not deployed: version ${latest} was deployed elsewhere since version ${deployedVersion}, which you are editing.`,
+        });
       } else setStatus({ kind: 'error', text: `Deploy failed: ${(e as Error).message}` });
     } finally {
       setBusy(false);
@@ -339,6 +355,26 @@ function Editor(props: EditorProps & { flowId: string; reload: () => void }) {
       {status && (
         <div className={`fd-banner ${status.kind}`} data-testid={status.kind === 'ok' ? 'deploy-ok' : 'editor-status'}>
           {status.text}
+          {overtaken !== null && (
+            <>
+              {' '}
+              <button
+                type="button"
+                className="fd-btn small"
+                data-testid="overtaken-load"
+                onClick={() => {
+                  if (!confirm(`Discard your changes and open version ${overtaken}?`)) return;
+                  draft.discard();
+                  props.reload();
+                }}
+              >
+                Open version {overtaken}
+              </button>{' '}
+              <button type="button" className="fd-btn small" data-testid="overtaken-replace" onClick={() => void deploy(currentFlow(), true)}>
+                Deploy mine over it
+              </button>
+            </>
+          )}
         </div>
       )}
       <ConnectionBanner flow={flow} />

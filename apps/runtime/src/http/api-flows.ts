@@ -1,5 +1,5 @@
 // /api/flows: deploy (PUT, versioned), read, deactivate, versions, rollback, dry run, manual run.
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import type { Flow } from '@flowdesk/schema';
 import { admitEvent, dryRunAsync, evaluateLogic } from '@flowdesk/engine';
 import type { RuntimeContext } from '../context.ts';
@@ -16,6 +16,34 @@ import { CONFIG_CHANGES, type DeployError } from '../flows/registry.ts';
 async function storedTruth(ctx: RuntimeContext) {
   await ctx.flows.syncFromStore();
   return { stateMap: (await storedStateMap(ctx.store)) ?? ctx.flows.stateMap };
+}
+
+/**
+ * A deploy's precondition, so an edit made from an older version never silently replaces one deployed
+ * since (another tab, another person): `If-Match: "<version>"` — the version the edit started from —
+ * or `If-None-Match: *` — the flow must not exist yet. Neither header: no precondition (scripts, CI).
+ */
+type Precondition = { version: number } | { absent: true } | undefined;
+
+function preconditionOf(req: Request): Precondition | { invalid: string } {
+  const match = req.get('if-match');
+  const noneMatch = req.get('if-none-match');
+  if (match !== undefined) {
+    const m = /^\s*"?(\d{1,9})"?\s*$/.exec(match);
+    return m ? { version: Number(m[1]) } : { invalid: 'If-Match must be the version the edit started from, e.g. "3"' };
+  }
+  if (noneMatch !== undefined) return noneMatch.trim() === '*' ? { absent: true } : { invalid: 'If-None-Match must be * (deploy only if the flow does not exist yet)' };
+  return undefined;
+}
+
+/** Why the stored latest version fails the precondition, or undefined. */
+function unmet(pre: Precondition, id: string, latest: number | undefined): string | undefined {
+  if (!pre) return undefined;
+  if ('absent' in pre) return latest === undefined ? undefined : `flow ${id} already exists (version ${latest} is the latest): load it, or deploy without If-None-Match to replace it`;
+  if (latest === pre.version) return undefined;
+  return latest === undefined
+    ? `flow ${id} no longer exists (the edit started from version ${pre.version})`
+    : `flow ${id} was deployed as version ${latest} since version ${pre.version}, which this edit started from: load version ${latest}, or deploy without If-Match to replace it`;
 }
 
 const docOf = (f: StoredFlow): Flow & { hold?: boolean } => ({ ...f.doc, version: f.version, active: f.active, ...(f.hold ? { hold: true } : {}) });
@@ -37,6 +65,9 @@ export function flowsRouter(ctx: RuntimeContext): Router {
   r.get('/:id', (req, res) => {
     const f = ctx.flows.get(req.params.id);
     if (!f) return sendError(res, 404, `flow ${req.params.id} not found`);
+    // what a deploy's If-Match names; not a cache validator (the active flag changes within a version)
+    res.setHeader('ETag', `"${f.version}"`);
+    res.setHeader('Cache-Control', 'no-store');
     res.json(docOf(f));
   });
 
@@ -61,12 +92,20 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     if (body.id !== undefined && body.id !== req.params.id) {
       return sendError(res, 422, 'invalid flow', [{ path: '/id', message: `must equal the URL id "${req.params.id}"` }]);
     }
+    const pre = preconditionOf(req);
+    if (pre && 'invalid' in pre) return sendError(res, 400, pre.invalid, [{ path: '/headers', message: pre.invalid }]);
     let before: StoredFlow | undefined;
     const out = await ctx.store.exclusive(CONFIG_CHANGES, async () => {
       const truth = await storedTruth(ctx);
       before = ctx.flows.get(req.params.id);
+      const stale = unmet(pre, req.params.id, before?.version);
+      if (stale) return { ok: false as const, stale };
       return ctx.flows.deploy({ ...body, id: req.params.id }, now(), truth);
     });
+    if ('stale' in out) {
+      // nothing deployed: the edit would replace a version its author has not seen
+      return res.status(409).json({ error: out.stale, errors: [{ path: '/headers', message: out.stale }], latestVersion: before?.version ?? null });
+    }
     if (!out.ok) return sendError(res, out.error.status, out.error.error, out.error.errors);
     await ctx.scheduler.armSchedules();
     await ctx.pollers.arm();
