@@ -3,32 +3,21 @@
 // (only if the flow does not exist yet) is refused 409 with nothing deployed when that no longer holds.
 import { afterAll, describe, expect, it } from 'vitest';
 import { flowsDirWith, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { flowEndingIn } from '../support/state-flows.ts';
 
 let rt: TestRuntime | undefined;
 afterAll(async () => {
   await rt?.dispose();
 });
 
-const flow = (greeting: string) => ({
-  dsl: 1,
-  id: 'greet',
-  name: 'Greet',
-  trigger: { type: 'webhook', path: 'greet', auth: { type: 'none' } },
-  nodes: [
-    { id: 'say', type: 'compute', set: { greeting } },
-    { id: 'end', type: 'end' },
-  ],
-  edges: [
-    { from: 'trigger', to: 'say' },
-    { from: 'say', to: 'end' },
-  ],
-});
+// the name is what each deploy changes (read back to see which one is live)
+const flow = (name: string) => ({ ...flowEndingIn('greet', 'won'), name });
 
 async function deploy(body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${rt!.url}/api/flows/greet`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as any };
 }
-const latestGreeting = async () => ((await rt!.get('/api/flows/greet')).body.nodes[0].set.greeting as string);
+const latestGreeting = async () => (await rt!.get('/api/flows/greet')).body.name as string;
 
 describe('deploy preconditions', () => {
   it('If-None-Match: * creates a flow only while it does not exist', async () => {

@@ -115,6 +115,27 @@ function claim(flowId: string, key: string, nowS: number, windowS = 3600): Dedup
 const ids = (runs: { id: string }[]) => runs.map((r) => r.id);
 
 /** `durable: false` (the test-only memory store): the cases that need a real reopen are left out, not faked. */
+/**
+ * Holds `name` on `store` with a task that waits: resolves once the task has begun (the name is held),
+ * with release() ending it.
+ */
+export async function holdExclusive(store: Pick<Store, 'exclusive'>, name: string): Promise<{ release(): Promise<void> }> {
+  let release!: () => void;
+  let begun!: () => void;
+  const holding = new Promise<void>((r) => (begun = r));
+  const held = store.exclusive(name, () => {
+    begun();
+    return new Promise<void>((r) => (release = r));
+  });
+  await holding;
+  return {
+    release: async () => {
+      release();
+      await held;
+    },
+  };
+}
+
 export function runStoreContract(name: string, factory: () => Promise<StoreHarness>, opts: { durable?: boolean } = {}): void {
   const durable = opts.durable !== false;
   describe(`Store contract: ${name}`, () => {
@@ -886,17 +907,9 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         const out = await Promise.allSettled([1, 2, 3, 4].map((n) => store.exclusive('config', task(n))));
         expect(out.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual([1, 'task 2', 3, 4]);
         expect(most).toBe(1);
-        let release!: () => void;
-        let holding!: () => void;
-        const holds = new Promise<void>((r) => (holding = r));
-        const held = store.exclusive('config', () => {
-          holding(); // the task has begun: 'config' is held
-          return new Promise<void>((r) => (release = r));
-        });
-        await holds;
+        const held = await holdExclusive(store, 'config');
         expect(await store.exclusive('other', async () => 'beside')).toBe('beside');
-        release();
-        await held;
+        await held.release();
       });
     });
 

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startPostgres, type PostgresInstance } from '../../../../../test/support/postgres.ts';
-import { at, makeRun } from '../store.contract.ts';
+import { at, holdExclusive, makeRun } from '../store.contract.ts';
 import { StoreBusyError, StoreConflictError, type Timer } from '../types.ts';
 import { createDatabase, pgHarness, type PgHarness } from './harness.ts';
 import { createPostgresStore, loadMigrations, migrate } from './index.ts';
@@ -153,17 +153,9 @@ describe('postgres store: several instances on one database', () => {
     await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).exclusive('config', task)));
     expect(most).toBe(1);
     // a different name is not held up by a held one
-    let release!: () => void;
-    let holding!: () => void;
-    const holds = new Promise<void>((r) => (holding = r));
-    const held = a.exclusive('config', () => {
-      holding(); // the task runs once the lock is taken
-      return new Promise<void>((r) => (release = r));
-    });
-    await holds;
+    const held = await holdExclusive(a, 'config');
     await expect(b.exclusive('other', async () => 'ran')).resolves.toBe('ran');
-    release();
-    await held;
+    await held.release();
     // a task that throws gives the lock back
     await expect(a.exclusive('config', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(b.exclusive('config', async () => 'after')).resolves.toBe('after');
@@ -173,14 +165,7 @@ describe('postgres store: several instances on one database', () => {
     h = await pgHarness(server);
     const a = h.store;
     const b = await h.another({ exclusiveWaitMs: 200 });
-    let release!: () => void;
-    let holding!: () => void;
-    const holds = new Promise<void>((r) => (holding = r));
-    const held = a.exclusive('config', () => {
-      holding(); // the task runs once the lock is taken
-      return new Promise<void>((r) => (release = r));
-    });
-    await holds;
+    const held = await holdExclusive(a, 'config');
     let ran = false;
     const refused = await b
       .exclusive('config', async () => {
@@ -191,8 +176,7 @@ describe('postgres store: several instances on one database', () => {
     expect((refused as StoreBusyError).message).toBe('another instance has been making a change under "config" for 200 ms; nothing was changed, try again');
     expect(ran).toBe(false);
     expect(b.health()).toEqual({ ok: true }); // a busy lock is not a failing database
-    release();
-    await held;
+    await held.release();
     await expect(b.exclusive('config', async () => 'then')).resolves.toBe('then');
   });
 
