@@ -136,4 +136,26 @@ describe('the States page', { timeout: 120_000 }, () => {
     expect(await page.getByTestId('changed-elsewhere').count()).toBe(0);
     expect(errors).toEqual([]);
   });
+
+  it('a map changed elsewhere between the last look and Save is not replaced unseen: Save is refused and says so, Save again replaces it knowingly', async () => {
+    const { page, errors } = await app.newPage();
+    await page.goto('/states');
+    await page.getByTestId('new-entity-name').fill('campaign');
+    await page.getByTestId('new-entity-state').fill('drafted');
+    await page.getByTestId('add-entity').click();
+    await page.getByTestId('entity-campaign').waitFor();
+    // changed through the API while the page is not looking (no focus event: the page has not heard of it)
+    const current = await stateMap();
+    const elsewhere = { ...current, entities: { ...current.entities, invoice_dispute: { initial: 'raised', states: { raised: { owner: 'founder', next: [] } } } } };
+    expect((await fetch(`${app.url}/api/state-map`, { method: 'PUT', headers: json, body: JSON.stringify(elsewhere) })).status).toBe(200);
+    expect(await page.getByTestId('changed-elsewhere').count()).toBe(0);
+    await page.getByTestId('save-map').click();
+    await page.getByTestId('changed-elsewhere').waitFor(); // refused, and the map saved elsewhere fetched
+    expect((await stateMap()).entities.invoice_dispute).toBeDefined(); // not replaced
+    expect((await stateMap()).entities.campaign).toBeUndefined();
+    await page.getByTestId('save-map').click(); // now knowingly
+    await poll(async () => (await stateMap()).entities.campaign !== undefined).toBe(true);
+    expect((await stateMap()).entities.invoice_dispute).toBeUndefined(); // the page's map replaced it, as it said
+    expect(errors).toEqual([]);
+  });
 });

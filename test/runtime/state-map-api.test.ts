@@ -135,4 +135,30 @@ describe('PUT /api/state-map', () => {
     expect((await rt.put('/api/state-map', before)).status).toBe(200); // now nothing is stranded
     expect((await rt.get('/api/state-map')).body).toEqual(before);
   });
+
+  it('If-Match: a change made from an older map than the one stored is refused 409, nothing changed; from the current one it is saved', async () => {
+    const { rt } = await fresh();
+    const put = async (body: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${rt.url}/api/state-map`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as any, etag: res.headers.get('etag') };
+    };
+    const first = await fetch(`${rt.url}/api/state-map`);
+    const tag0 = first.headers.get('etag')!;
+    expect(tag0).toMatch(/^"[0-9a-f]{16}"$/);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    const map0 = await first.json();
+    // tab A saves from map 0; the answer carries the new map's tag, which GET then answers too
+    const a = await put(withPaused(map0), { 'if-match': tag0 });
+    expect(a.status).toBe(200);
+    expect(a.etag).not.toBe(tag0);
+    expect((await fetch(`${rt.url}/api/state-map`)).headers.get('etag')).toBe(a.etag);
+    // tab B also made its change from map 0: refused, A's change stands
+    const b = await put({ ...map0, entities: { ...map0.entities } }, { 'if-match': tag0 });
+    expect(b.status).toBe(409);
+    expect(b.body.error).toBe('the state map was changed elsewhere since this change was made from it: load it again, or save without If-Match to replace it');
+    expect((await rt.get('/api/state-map')).body.entities.account.states.paused).toBeDefined();
+    // from the current map it is saved
+    const c = await put(withPaused(map0), { 'if-match': a.etag! });
+    expect(c.status).toBe(200);
+  });
 });

@@ -27,6 +27,16 @@ export function setToken(t: string | null): void {
 }
 
 export async function api<T = unknown>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+  return (await request<T>(method, path, body, extraHeaders)).data;
+}
+
+/** The answer with its ETag (what a later change's If-Match names). */
+export async function tagged<T = unknown>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<{ data: T; tag: string | null }> {
+  const r = await request<T>(method, path, body, extraHeaders);
+  return { data: r.data, tag: r.headers.get('etag') };
+}
+
+async function request<T>(method: string, path: string, body: unknown, extraHeaders: Record<string, string>): Promise<{ data: T; headers: Headers }> {
   const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
@@ -52,7 +62,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
     const msg = (data && typeof data === 'object' && 'error' in data ? String((data as { error: unknown }).error) : '') || `${res.status} ${res.statusText}`;
     throw new ApiError(res.status, msg, data);
   }
-  return data as T;
+  return { data: data as T, headers: res.headers };
 }
 
 export const get = <T,>(p: string) => api<T>('GET', p);

@@ -3,19 +3,23 @@
 // another instance while the editor is open, and the pickers then offer the map in force.
 import { useEffect, useState } from 'react';
 import type { StateMap } from '@flowdesk/schema';
-import { get } from '../api.ts';
+import { tagged } from '../api.ts';
 
 const EMPTY = { version: 1, entities: {} } as unknown as StateMap;
 
 let current: StateMap | null = null;
+/** the ETag the runtime answered with `current`: a change made from it sends it as If-Match */
+let currentTag: string | null = null;
 let loading: Promise<void> | null = null;
 const listeners = new Set<(m: StateMap) => void>();
 
-function load(): Promise<void> {
-  loading ??= get<StateMap>('/api/state-map')
-    .then((m) => {
+/** Asks the runtime for the map in force again (on focus, and after a change was refused as made from an older one). */
+export function reloadStateMap(): Promise<void> {
+  loading ??= tagged<StateMap>('GET', '/api/state-map')
+    .then(({ data: m, tag }) => {
       const changed = JSON.stringify(m) !== JSON.stringify(current);
       current = m;
+      currentTag = tag;
       if (changed) for (const fn of listeners) fn(m);
     })
     .catch(() => {
@@ -30,9 +34,13 @@ function load(): Promise<void> {
   return loading;
 }
 
+/** The tag of the map the pickers offer (undefined before the first answer). */
+export const stateMapTag = (): string | undefined => currentTag ?? undefined;
+
 /** The map just saved through this page (PUT /api/state-map answered it): every picker offers it at once. */
-export function publishStateMap(m: StateMap): void {
+export function publishStateMap(m: StateMap, tag: string | null): void {
   current = m;
+  currentTag = tag;
   for (const fn of listeners) fn(m);
 }
 
@@ -40,7 +48,7 @@ let watching = false;
 function watchFocus(): void {
   if (watching || typeof window === 'undefined') return;
   watching = true;
-  window.addEventListener('focus', () => void load());
+  window.addEventListener('focus', () => void reloadStateMap());
 }
 
 export function useStateMap(): StateMap | null {
@@ -49,7 +57,7 @@ export function useStateMap(): StateMap | null {
     listeners.add(setMap);
     watchFocus();
     if (current) setMap(current);
-    else void load();
+    else void reloadStateMap();
     return () => {
       listeners.delete(setMap);
     };

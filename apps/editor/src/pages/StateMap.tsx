@@ -4,9 +4,9 @@
 // strand records). Edits are core/state-map-edit.ts; the runtime has the last word.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { validateStateMap, type RecordCount, type StateMap } from '@flowdesk/schema';
-import { ApiError, get, put } from '../api.ts';
+import { ApiError, get, tagged } from '../api.ts';
 import { addEntity, addState, describeChanges, removeEntity, removeState, setInitial, setMove, setTerminal, updateState, type Edit } from '../core/state-map-edit.ts';
-import { publishStateMap, useStateMap } from '../nodes/useStateMap.ts';
+import { publishStateMap, reloadStateMap, stateMapTag, useStateMap } from '../nodes/useStateMap.ts';
 import { guardLeaving } from '../router.ts';
 
 const OWNERS = ['founder', 'automation'];
@@ -189,14 +189,18 @@ export function StateMapPage() {
   const save = async () => {
     if (!draft) return;
     try {
-      const m = await put<StateMap>('/api/state-map', draft);
+      // made from the map in force as this page last heard of it: refused if another was saved since
+      const tag = stateMapTag();
+      const { data: m, tag: savedTag } = await tagged<StateMap>('PUT', '/api/state-map', draft, tag ? { 'if-match': tag } : {});
       setSaveError(null);
       setSaved(true);
       setBase(m);
       setDraft(m);
-      publishStateMap(m);
+      publishStateMap(m, savedTag);
     } catch (e) {
       refreshCounts();
+      // changed elsewhere since: fetch it, so the page says so (Save again replaces it, Discard takes it)
+      if (e instanceof ApiError && e.status === 409 && (e.body as { errors?: Problem[] } | undefined)?.errors?.[0]?.path === '/headers') void reloadStateMap();
       const problems = e instanceof ApiError ? ((e.body as { errors?: Problem[] } | undefined)?.errors ?? []) : [];
       setSaveError({ message: (e as Error).message, problems });
     }

@@ -58,6 +58,19 @@ async function readStored(store: Store): Promise<{ doc: StateMapDoc | undefined;
   return { doc, map: doc && validateStateMap(doc.map).ok ? doc.map : undefined };
 }
 
+const NO_ENTITIES = { version: 1, entities: {} } as unknown as StateMap;
+
+/**
+ * A state map's tag (GET /api/state-map's ETag, PUT's If-Match): 16 hex of the sha256 of its JSON, quoted.
+ * No map tags as the empty one GET answers then.
+ */
+export function stateMapTag(map: StateMap | undefined): string {
+  return `"${createHash('sha256')
+    .update(JSON.stringify(map ?? NO_ENTITIES))
+    .digest('hex')
+    .slice(0, 16)}"`;
+}
+
 /** The stored state map, if there is a valid one. */
 export async function storedStateMap(store: Store): Promise<StateMap | undefined> {
   return (await readStored(store)).map;

@@ -5,13 +5,16 @@
 import express, { type Router } from 'express';
 import { validateStateMap, type StateMap } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
-import { changeStateMap, recordsInState } from '../flows/state-map-source.ts';
+import { changeStateMap, recordsInState, stateMapTag, storedStateMap } from '../flows/state-map-source.ts';
 import { CONFIG_CHANGES } from '../flows/registry.ts';
 import { sendError } from './errors.ts';
 
 export function stateMapRouter(ctx: RuntimeContext): Router {
   const r = express.Router();
   r.get('/', (_req, res) => {
+    // what a change's If-Match names (the editor's States page sends it); not a cache validator
+    res.setHeader('ETag', stateMapTag(ctx.stateMap));
+    res.setHeader('Cache-Control', 'no-store');
     res.json(ctx.stateMap ?? { version: 1, entities: {} });
   });
   r.put('/', async (req, res) => {
@@ -21,9 +24,12 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
     const checked = validateStateMap(body);
     if (!checked.ok) return sendError(res, 422, 'invalid state map', checked.errors);
     const next = body as StateMap;
+    // If-Match: the map this change was made from — refused when another change was saved since
+    const base = req.get('if-match')?.trim();
     // one at a time with deploys too, across instances: a flow naming a state is not deployed while
     // this change removes it
     const problems = await ctx.store.exclusive(CONFIG_CHANGES, async () => {
+      if (base !== undefined && stateMapTag(await storedStateMap(ctx.store)) !== base) return 'changed';
       const { problems, stranded } = await changeStateMap(ctx.store, next, new Date(ctx.clock.now()).toISOString(), recordsInState(ctx.store));
       if (problems.length) return problems;
       ctx.flows.useStateMap(next);
@@ -35,7 +41,12 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
       }
       return [];
     });
+    if (problems === 'changed') {
+      const message = 'the state map was changed elsewhere since this change was made from it: load it again, or save without If-Match to replace it';
+      return sendError(res, 409, message, [{ path: '/headers', message }]);
+    }
     if (problems.length) return sendError(res, 409, 'the new state map would break what is deployed or stored; nothing changed', problems);
+    res.setHeader('ETag', stateMapTag(next));
     res.json(next);
   });
   return r;
