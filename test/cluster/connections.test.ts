@@ -2,6 +2,7 @@
 // through A is what a run on B authenticates with; its token replaced through A is the one B's next
 // run sends — the old one never again — and B answers the connection as A left it, masked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { createDatabase } from '../../apps/runtime/src/store/postgres/harness.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fakes/slack.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
@@ -29,11 +30,14 @@ let pgServer: PostgresInstance;
 let slack: FakeSlack;
 let a: TestRuntime;
 let b: TestRuntime;
+let url = '';
 beforeAll(async () => {
   pgServer = await startPostgres();
-  const url = (await createDatabase(pgServer)).url;
-  a = await startTestRuntime({ databaseUrl: url });
-  b = await startTestRuntime({ databaseUrl: url });
+  url = (await createDatabase(pgServer)).url;
+  // the reconcile an hour away: a change whose notification is lost stays unheard of here
+  const env = { FLOWDESK_CLUSTER_RECONCILE_MS: '3600000' };
+  a = await startTestRuntime({ databaseUrl: url, env });
+  b = await startTestRuntime({ databaseUrl: url, env });
   slack = await startFakeSlack(a.clock);
 }, 120_000);
 afterAll(async () => {
@@ -76,5 +80,20 @@ describe('connections with two instances on PostgreSQL', { timeout: 60_000 }, ()
     const seen = await b.get('/api/connections/slack');
     expect(seen.body).toMatchObject({ name: 'Acme workspace', auth: { type: 'bearer', token: '********' }, status: 'ready', usedBy: [{ flowId: 'notify', nodeIds: ['post'] }] });
     expect(JSON.stringify(seen.body)).not.toContain(SECOND);
+  });
+
+  it('a connection a flow deployed through another instance uses (its notification lost) is not removed without force: 409 naming that flow', async () => {
+    expect((await a.post('/api/connections', { id: 'spare', app: 'slack', name: 'Spare', auth: { type: 'bearer', token: FIRST }, baseUrl: slack.url })).status).toBe(201);
+    const usesSpare = { ...notifyFlow, id: 'uses-spare', name: 'Uses spare', version: 1, trigger: { ...notifyFlow.trigger, path: 'uses-spare' }, nodes: [{ ...notifyFlow.nodes[0], params: { ...notifyFlow.nodes[0]!.params, connection: 'spare' } }, notifyFlow.nodes[1]] };
+    const c = new pg.Client(url);
+    await c.connect();
+    await c.query('INSERT INTO flows (id, version, active, doc, deployed_at) VALUES ($1, 1, true, $2::json, now())', ['uses-spare', JSON.stringify(usesSpare)]);
+    await c.end();
+    expect((await a.get('/api/flows/uses-spare')).status).toBe(404); // A has not heard of it
+    const refused = await a.del('/api/connections/spare');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/^connection spare is used by 1 flow: uses-spare \(post\)/);
+    expect((await b.get('/api/connections/spare')).status).toBe(200);
+    expect((await a.del('/api/connections/spare?force=true')).status).toBe(200);
   });
 });

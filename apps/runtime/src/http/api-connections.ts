@@ -10,6 +10,7 @@ import { CALLBACK_PATH, finishConnect, parseCookies, startConnect } from '../con
 import { ConnectionApiError, ConnectionBroken, ConnectionNotConfigured, ConnectionUnavailable } from '../connections/vault.ts';
 import { requestedHost } from '../security/host-guard.ts';
 import { sendError, sendThrown } from './errors.ts';
+import { CONFIG_CHANGES } from '../flows/registry.ts';
 
 function fail(res: Response, e: unknown): void {
   if (e instanceof ConnectionApiError) {
@@ -58,7 +59,14 @@ export function connectionsRouter(ctx: RuntimeContext): Router {
   r.delete('/:id', async (req, res) => {
     const force = req.query.force === 'true' || req.query.force === '1';
     try {
-      res.json(await v.remove(req.params.id, force));
+      // "used by" is checked against the flows as stored (one deployed through another instance a moment
+      // ago included), one config change at a time
+      res.json(
+        await ctx.store.exclusive(CONFIG_CHANGES, async () => {
+          await ctx.flows.syncFromStore();
+          return v.remove(req.params.id, force);
+        }),
+      );
     } catch (e) {
       fail(res, e);
     }
