@@ -58,7 +58,8 @@ async function readStored(store: Store): Promise<{ doc: StateMapDoc | undefined;
   return { doc, map: doc && validateStateMap(doc.map).ok ? doc.map : undefined };
 }
 
-const NO_ENTITIES = { version: 1, entities: {} } as unknown as StateMap;
+/** What is in force without a state map: no entities (GET /api/state-map answers it). */
+export const NO_ENTITIES = { version: 1, entities: {} } as unknown as StateMap;
 
 /**
  * A state map's tag (GET /api/state-map's ETag, PUT's If-Match): 16 hex of the sha256 of its JSON, quoted.

@@ -139,7 +139,7 @@ export function flowsRouter(ctx: RuntimeContext): Router {
     const { conflict, flow: f } = await ctx.store.exclusive(CONFIG_CHANGES, async (): Promise<{ conflict?: DeployError; flow?: StoredFlow }> => {
       if (!active && !hold) return { flow: await ctx.flows.setActive(req.params.id, false) };
       // switched on, or paused with hold (which keeps its path): not while another flow took its path
-      await storedTruth(ctx);
+      await ctx.flows.syncFromStore();
       const taken = ctx.flows.activationConflict(req.params.id);
       return taken ? { conflict: taken } : { flow: await ctx.flows.setActive(req.params.id, active, hold) };
     });

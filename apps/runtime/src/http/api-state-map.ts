@@ -5,7 +5,7 @@
 import express, { type Router } from 'express';
 import { validateStateMap, type StateMap } from '@flowdesk/schema';
 import type { RuntimeContext } from '../context.ts';
-import { changeStateMap, recordsInState, stateMapTag, storedStateMap } from '../flows/state-map-source.ts';
+import { changeStateMap, NO_ENTITIES, recordsInState, stateMapTag, storedStateMap } from '../flows/state-map-source.ts';
 import { CONFIG_CHANGES } from '../flows/registry.ts';
 import { sendError } from './errors.ts';
 
@@ -15,7 +15,7 @@ export function stateMapRouter(ctx: RuntimeContext): Router {
     // what a change's If-Match names (the editor's States page sends it); not a cache validator
     res.setHeader('ETag', stateMapTag(ctx.stateMap));
     res.setHeader('Cache-Control', 'no-store');
-    res.json(ctx.stateMap ?? { version: 1, entities: {} });
+    res.json(ctx.stateMap ?? NO_ENTITIES);
   });
   r.put('/', async (req, res) => {
     if (!req.is('application/json')) return sendError(res, 415, 'body must be JSON (Content-Type: application/json)');

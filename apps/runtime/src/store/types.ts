@@ -265,6 +265,7 @@ export interface Store {
    * this process dies). A change checked against what is stored and then written (a deploy, a state-map
    * change) runs under one, so two such changes through two instances are checked one after the other.
    * Waiting past the store's limit for another instance's task rejects with StoreBusyError (task not run).
+   * Not re-entrant: a task that asks for its own name again waits for itself.
    */
   exclusive<T>(name: string, task: () => Promise<T>): Promise<T>;
 }
