@@ -44,5 +44,6 @@ const common = {
 };
 await build({ ...common, entryPoints: { main: join(root, 'apps/runtime/src/main.ts') }, external: optionalNative, sourcesContent: false });
 await build({ ...common, entryPoints: { 'sandbox-worker': join(root, 'apps/runtime/src/sandbox/worker.ts') }, external: deps.filter((n) => !n.startsWith('@flowdesk/')) });
+await build({ ...common, entryPoints: { 'egress-worker': join(root, 'apps/runtime/src/security/egress-worker.ts') }, sourcesContent: false });
 cpSync(join(root, 'apps/runtime/src/store/postgres/migrations'), join(outdir, 'migrations'), { recursive: true });
 console.log(`runtime bundled: ${join(outdir, 'main.mjs')}`);

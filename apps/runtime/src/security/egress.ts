@@ -6,9 +6,11 @@
 //   egressPolicy(env)                      FLOWDESK_EGRESS_ALLOW parsed (cached per value); throws on a bad entry
 //   checkEgress(url, call, policy)         the checks before connecting: scheme, where a credential may go,
 //                                          an IP-literal host; throws EgressRefused
-//   egressRequest(request, policy)         one HTTP(S) exchange: checkEgress, then agents whose `lookup` checks
-//                                          every address a name resolves to at connect time (so DNS rebinding
-//                                          has no window), a hard deadline on the whole exchange, a body cap
+//   egressRequest(request, policy)         one HTTP(S) exchange, on the egress worker (egress-thread.ts):
+//                                          checkEgress, then agents whose `lookup` checks every address a name
+//                                          resolves to at connect time (so DNS rebinding has no window), a hard
+//                                          deadline on the whole exchange, a body cap
+//   exchange(request, policy)              the same on the calling thread (what the worker runs)
 //   egressAgent(protocol, call, policy)    that agent, for a client library that sends its own requests
 //                                          (call checkEgress first: an IP-literal host skips `lookup`)
 //   EgressRefused                          nothing was sent; executors fail the step at once (class 'error')
@@ -33,6 +35,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { EgressThread, type EgressJob } from './egress-thread.ts';
 
 export interface EgressCall {
   originFromEvent: boolean;
@@ -244,10 +247,31 @@ export interface EgressResponse {
 const DEFAULT_MAX_BODY = 1024 * 1024;
 
 /**
- * Sends one request under the rules above. Rejects with EgressRefused (nothing sent), an Error named
- * `TimeoutError`, or the socket's error (with its `code`: ECONNREFUSED, ENOTFOUND, …).
+ * Sends one request under the rules above, on the egress worker (egress-thread.ts). Rejects with
+ * EgressRefused (nothing sent), an Error named `TimeoutError`, the socket's error (with its `code`:
+ * ECONNREFUSED, ENOTFOUND, …) or, the worker gone, code EGRESS_WORKER_GONE.
  */
 export function egressRequest(r: EgressRequest, policy: EgressPolicy): Promise<EgressResponse> {
+  try {
+    checkEgress(r.url, r, policy);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const job: Omit<EgressJob, 'id'> = { policy: policy.source, url: r.url.href, method: r.method, headers: r.headers, timeoutMs: r.timeoutMs, originFromEvent: r.originFromEvent, credential: r.credential };
+  if (r.body !== undefined) job.body = r.body;
+  if (r.maxBodyBytes !== undefined) job.maxBodyBytes = r.maxBodyBytes;
+  if (r.credentialHosts) job.credentialHosts = r.credentialHosts;
+  return egressThread().send(job);
+}
+
+let thread: EgressThread | undefined;
+/** The process's egress worker client (one per process, like the connection pools it replaces). */
+export function egressThread(): EgressThread {
+  return (thread ??= new EgressThread((e) => (e.name === 'EgressRefused' ? new EgressRefused(e.message) : Object.assign(new Error(e.message), e))));
+}
+
+/** One exchange on this thread: what the egress worker runs for egressRequest. */
+export function exchange(r: EgressRequest, policy: EgressPolicy): Promise<EgressResponse> {
   try {
     checkEgress(r.url, r, policy);
   } catch (e) {

@@ -1,0 +1,74 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EgressRefused, egressPolicy, egressRequest, egressThread } from './egress.ts';
+
+const owner = { originFromEvent: false, credential: false };
+const none = egressPolicy({});
+
+describe('egressRequest on the egress worker', () => {
+  let server: Server;
+  let base: string;
+  const held: (() => void)[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const u = new URL(req.url ?? '/', 'http://x');
+        if (u.pathname === '/hold') return void held.push(() => res.end('late'));
+        if (u.pathname === '/big') return void res.end('x'.repeat(100_000));
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('x-seen', ['a', 'b']);
+        res.setHeader('set-cookie', ['c=1', 'd=2']);
+        res.end(JSON.stringify({ path: u.pathname, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const h of held) h();
+    await new Promise<void>((ok) => server.close(() => ok()));
+  });
+  const send = (path: string, extra: Partial<Parameters<typeof egressRequest>[0]> = {}) =>
+    egressRequest({ url: new URL(base + path), method: 'POST', headers: { 'content-type': 'text/plain' }, body: `body of ${path}`, timeoutMs: 5000, ...owner, ...extra }, none);
+
+  it('answers each of many concurrent requests with its own response, bodies as strings and Buffers', async () => {
+    const paths = Array.from({ length: 60 }, (_, i) => `/n${i}`);
+    const answers = await Promise.all(paths.map((p, i) => send(p, i % 2 ? { body: Buffer.from(`body of ${p}`) } : {})));
+    for (const [i, a] of answers.entries()) {
+      expect(a.status).toBe(200);
+      expect(JSON.parse(a.text)).toMatchObject({ path: paths[i], body: `body of ${paths[i]}` });
+    }
+    expect(egressThread().size).toBe(0);
+  });
+
+  it('gives the headers as node:http does: repeated values joined, set-cookie a list', async () => {
+    const a = await send('/h');
+    expect(a.headers['x-seen']).toBe('a, b');
+    expect(a.headers['set-cookie']).toEqual(['c=1', 'd=2']);
+    expect(a.headers['content-type']).toBe('application/json');
+  });
+
+  it('keeps the body cap and the deadline, and names what failed as the loop thread would', async () => {
+    expect((await send('/big', { maxBodyBytes: 1000 })).text.length).toBeLessThan(100_000);
+    await expect(send('/hold', { timeoutMs: 100 })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(egressRequest({ url: new URL('http://127.0.0.1:1/'), method: 'GET', headers: {}, timeoutMs: 5000, ...owner }, none)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // refused at connect time, inside the worker: still an EgressRefused here
+    const refused = await egressRequest({ url: new URL(base.replace('127.0.0.1', 'localhost') + '/r'), method: 'GET', headers: {}, timeoutMs: 5000, originFromEvent: true, credential: false }, none).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(EgressRefused);
+    expect((refused as Error).message).toMatch(/resolves to .* loopback/);
+  });
+
+  it('fails the exchanges a stopped worker held (EGRESS_WORKER_GONE) and starts a new one for the next', async () => {
+    const pending = send('/hold', { timeoutMs: 30_000 });
+    const settled = pending.catch((e: unknown) => e);
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 5)); // the worker has sent it
+    expect(egressThread().size).toBe(1);
+    await egressThread().close();
+    expect(await settled).toMatchObject({ code: 'EGRESS_WORKER_GONE' });
+    expect(egressThread().size).toBe(0);
+    expect(JSON.parse((await send('/after')).text)).toMatchObject({ path: '/after' });
+  });
+});
