@@ -4,7 +4,8 @@
 // event-loop delay (prom-client's monitorEventLoopDelay, p99/max over that window) and GC time.
 //   BENCH_A (apps/runtime/dist-base/main.mjs: build it with `git stash; npm run build:runtime; cp -r
 //   apps/runtime/dist apps/runtime/dist-base; git stash pop`), BENCH_B (this checkout's bundle),
-//   BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_RATE (1000).
+//   BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_RATE (1000); BENCH_A_FLAGS /
+//   BENCH_B_FLAGS: more node flags for one side (the same bundle twice with different flags).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -46,7 +47,11 @@ export async function runAB(): Promise<unknown> {
   const receiver = await startReceiverProcess();
   const express = await startChild('bench/baselines/express.ts');
   const backend = lowdbBackend();
-  const rts = { A: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.A }), B: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.B }) };
+  const flags = { A: (process.env.BENCH_A_FLAGS ?? '').split(' ').filter(Boolean), B: (process.env.BENCH_B_FLAGS ?? '').split(' ').filter(Boolean) };
+  const rts = {
+    A: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.A, nodeFlags: flags.A }),
+    B: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.B, nodeFlags: flags.B }),
+  };
   const sides: Record<'A' | 'B', Side> = { A: { sat: [], paced: [] }, B: { sat: [], paced: [] } };
   const expressSat: LoadResult[] = [];
   const loads: number[] = [];
@@ -66,7 +71,7 @@ export async function runAB(): Promise<unknown> {
     await Promise.all([rts.A.stop(), rts.B.stop(), express.stop(), receiver.close()]);
   }
   console.log(`\nA/B — ${machine()}, load average ${loads.join(', ')}, ${seconds}s per measurement, ${connections} connections, fdatasync per group commit`);
-  console.log(`A = ${entries.A}\nB = ${entries.B}`);
+  console.log(`A = ${entries.A} ${flags.A.join(' ')}\nB = ${entries.B} ${flags.B.join(' ')}`);
   console.log('                       accepted/s  vs express   p50 ms   p99 ms   max ms  loop p99 ms  loop max ms  GC ms (n)  CPU µs/event');
   const summary: Record<string, unknown> = {};
   for (let i = 0; i < rounds; i++) {

@@ -1,12 +1,15 @@
 // The runtime as `npm start` runs it: the esbuild bundle (scripts/build-runtime.mjs) with its npm
 // dependencies inside, started with npm start's node flags and environment. The other tests run the
 // TypeScript sources; these check that what the bundle carries works where a dependency does more than
-// compute: nodemailer over SMTP, the sandbox worker (its own bundle, QuickJS's WebAssembly beside it),
+// compute: nodemailer over SMTP, the sandbox worker (its own bundle, QuickJS's WebAssembly beside it), the
+// egress worker (its own bundle) sending an http.request,
 // multipart forms (busboy), PostgreSQL (pg). Built into a temporary folder beside dist/ (what the bundle
 // loads lazily, such as acorn for a code node, resolves from where it sits): the repo's dist/ is untouched.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { builtinModules } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,13 +72,20 @@ const bundleEnv = (extra: Record<string, string> = {}) => {
 describe('the runtime bundle', { timeout: 120_000 }, () => {
   it('loads no npm package at start: its only imports are Node built-ins', () => {
     const code = readFileSync(join(outdir, 'main.mjs'), 'utf8');
-    const specifiers = [...code.matchAll(/^import [^;]*? from "([^"]+)"/gm)].map((m) => m[1]!);
+    // whitespace-minified: `import{a as b}from"node:fs";`
+    const specifiers = [...code.matchAll(/(?:^|;)\s*import\s*[^;"]*?from\s*"([^"]+)"/gm)].map((m) => m[1]!);
     expect(specifiers.length).toBeGreaterThan(5);
     expect(specifiers.filter((s) => !s.startsWith('node:'))).toEqual([]);
     const required = [...code.matchAll(/__require\("([^"]+)"\)/g)].map((m) => m[1]!);
     const builtins = new Set(builtinModules);
     // pg asks for its optional native driver only when told to use it
     expect(required.filter((s) => !builtins.has(s.replace(/^node:/, '')))).toEqual(['pg-native']);
+  });
+
+  it('is ASCII only, so V8 keeps its source one byte per character (a comment with an em dash made it two: ~7.5 MB of RSS)', () => {
+    const code = readFileSync(join(outdir, 'main.mjs'));
+    expect(code.length).toBeGreaterThan(1_000_000);
+    expect(code.findIndex((b) => b > 0x7f)).toBe(-1);
   });
 
   it('serves the blueprints, sends the fast-response e-mail over SMTP, runs code in the sandbox worker and takes a form upload', async () => {
@@ -95,6 +105,30 @@ describe('the runtime bundle', { timeout: 120_000 }, () => {
     const done = await runOf(rt.url, String(started.body.runId), (r) => r.status === 'succeeded' || r.status === 'failed');
     expect(done.status).toBe('succeeded');
     expect((done.steps as { nodeId: string; output: unknown }[]).find((s) => s.nodeId === 'calc')?.output).toEqual({ total: 125 });
+
+    // an outbound call, sent by the egress worker (egress-worker.mjs beside main.mjs)
+    const bodies: string[] = [];
+    const target = createServer((req, res) => {
+      let b = '';
+      req.on('data', (c: Buffer) => (b += c.toString('utf8')));
+      req.on('end', () => {
+        bodies.push(b);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"stored":true}');
+      });
+    });
+    await new Promise<void>((ok) => target.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/crm`;
+      const call = { dsl: 1, id: 'bundle-call', name: 'bundle call', trigger: { type: 'manual' }, nodes: [{ id: 'push', type: 'action', action: 'http.request', params: { method: 'POST', url, body: { n: '{{payload.n}}' } } }, { id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'push' }, { from: 'push', to: 'end' }] };
+      expect((await fetch(`${rt.url}/api/flows/bundle-call`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(call) })).status).toBe(200);
+      const sent = await post(`${rt.url}/api/flows/bundle-call/run`, { payload: { n: 7 } });
+      const answered = await runOf(rt.url, String(sent.body.runId), (r) => r.status === 'succeeded' || r.status === 'failed');
+      expect(answered.status).toBe('succeeded');
+      expect((answered.steps as { nodeId: string; output: unknown }[]).find((s) => s.nodeId === 'push')?.output).toEqual({ status: 200, body: { stored: true } });
+      expect(bodies.map((b) => JSON.parse(b) as unknown)).toEqual([{ n: 7 }]);
+    } finally {
+      await new Promise<void>((ok) => target.close(() => ok()));
+    }
 
     // multipart: a form's fields through busboy, checked by the lead contract (email is required)
     const form = new FormData();
