@@ -22,7 +22,7 @@ import { createAlertDispatcher } from './alerts/dispatcher.ts';
 import { createReviewNotifier } from './reviews/notify.ts';
 import { publicBase } from './reviews/links.ts';
 import { loadSecrets } from './security/secrets.ts';
-import { egressPolicy } from './security/egress.ts';
+import { egressPolicy, egressThread } from './security/egress.ts';
 import { alertMisplacedSecrets } from './security/stored-secrets.ts';
 import { makeRedactor, type Redactor } from './security/redact.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv, type RateLimiterOptions } from './security/rate-limit.ts';
@@ -137,6 +137,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const shedding = loadSheddingFromEnv(env);
   const log: Logger = opts.log ?? createLogger({ env });
   const clock = opts.clock ?? systemClock;
+  const stopWatchingEgress = egressThread().onGone((why, failed) => log.error({ failed }, `the egress worker stopped (${why}); ${failed} outbound calls it held failed as network errors and are retried on their steps' schedules`));
   const host = opts.host ?? '127.0.0.1';
   const adminToken = env.FLOWDESK_ADMIN_TOKEN || undefined;
   if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !adminToken) {
@@ -371,6 +372,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         await sandbox.close();
         await store.close();
         closeEmailTransports();
+        stopWatchingEgress();
       },
     };
   } catch (e) {

@@ -61,13 +61,17 @@ describe('egressRequest on the egress worker', () => {
     expect((refused as Error).message).toMatch(/resolves to .* loopback/);
   });
 
-  it('fails the exchanges a stopped worker held (EGRESS_WORKER_GONE) and starts a new one for the next', async () => {
+  it('fails the exchanges a stopped worker held (EGRESS_WORKER_GONE), tells its listeners, and starts a new one for the next', async () => {
     const pending = send('/hold', { timeoutMs: 30_000 });
     const settled = pending.catch((e: unknown) => e);
     while (held.length === 0) await new Promise((r) => setTimeout(r, 5)); // the worker has sent it
     expect(egressThread().size).toBe(1);
+    const told: [string, number][] = [];
+    const stop = egressThread().onGone((why, failed) => told.push([why, failed]));
     await egressThread().close();
     expect(await settled).toMatchObject({ code: 'EGRESS_WORKER_GONE' });
+    stop();
+    expect(told).toEqual([[expect.stringMatching(/exit code/), 1]]);
     expect(egressThread().size).toBe(0);
     expect(JSON.parse((await send('/after')).text)).toMatchObject({ path: '/after' });
   });

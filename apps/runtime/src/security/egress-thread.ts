@@ -72,6 +72,16 @@ export class EgressThread {
     });
   }
 
+  /**
+   * Calls `listener` when a worker stops with exchanges or requests it held (why, and how many failed);
+   * returns the unsubscribe. A runtime logs it: the steps show only EGRESS_WORKER_GONE.
+   */
+  onGone(listener: (why: string, failed: number) => void): () => void {
+    this.goneListeners.add(listener);
+    return () => this.goneListeners.delete(listener);
+  }
+  private readonly goneListeners = new Set<(why: string, failed: number) => void>();
+
   /** Exchanges sent and not yet answered. */
   get size(): number {
     return this.pending.size;
@@ -111,11 +121,14 @@ export class EgressThread {
     });
     const gone = (why: string) => {
       if (this.slot === slot) this.slot = undefined;
+      let failed = 0;
       for (const [id, p] of this.pending) {
         if (p.slot !== slot) continue;
         this.settle(id);
+        failed++;
         p.reject(Object.assign(new Error(`the egress worker stopped (${why}) before the answer came`), { code: 'EGRESS_WORKER_GONE' }));
       }
+      if (failed > 0) for (const l of this.goneListeners) l(why, failed);
       // requests not yet handed over are never sent: their callers were just told they failed
       this.queue = this.queue.filter((j) => this.pending.has(j.id));
     };
