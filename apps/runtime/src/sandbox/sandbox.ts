@@ -2,7 +2,8 @@
 // in order. QuickJS's own budget, memory cap and stack limit stop bad code deterministically; a worker
 // that still does not answer within the hard wall-clock limit (or dies) is terminated and replaced,
 // and its command fails.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.ts';
 import type { SandboxCommand, SandboxResult } from '@flowdesk/engine';
 import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './limits.ts';
 
@@ -128,12 +129,6 @@ export class Sandbox {
   }
 }
 
-/** From source (tests, tsx) the worker's TypeScript is loaded through tsx; from the bundle, its own file. */
 function spawnWorker(limits: SandboxLimits): Worker {
-  const workerData = { limits };
-  if (import.meta.url.endsWith('.ts')) {
-    const url = new URL('./worker.ts', import.meta.url).href;
-    return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, { eval: true, workerData });
-  }
-  return new Worker(new URL('./sandbox-worker.mjs', import.meta.url), { workerData });
+  return startWorker(new URL('./worker.ts', import.meta.url), new URL('./sandbox-worker.mjs', import.meta.url), { workerData: { limits } });
 }

@@ -6,7 +6,8 @@
 // A worker that stops (crash, terminate) fails the exchanges it held with code EGRESS_WORKER_GONE (the
 // executors' 'network' class: retried under the flow's policy, with the same Idempotency-Key); the next
 // request starts a new one. The worker keeps the process alive only while an exchange is in flight.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** What one exchange needs, as sent to the worker (the policy by its source text). */
@@ -144,11 +145,6 @@ export class EgressThread {
 // V8's default (16 MB semi-spaces) cost ~20 MB of RSS for nothing (bench:memory).
 const LIMITS = { maxYoungGenerationSizeMb: 4 };
 
-/** From source (tests, tsx) the worker's TypeScript is loaded through tsx; from the bundle, its own file. */
 function spawnEgressWorker(): Worker {
-  if (import.meta.url.endsWith('.ts')) {
-    const url = new URL('./egress-worker.ts', import.meta.url).href;
-    return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, { eval: true, resourceLimits: LIMITS });
-  }
-  return new Worker(new URL('./egress-worker.mjs', import.meta.url), { resourceLimits: LIMITS });
+  return startWorker(new URL('./egress-worker.ts', import.meta.url), new URL('./egress-worker.mjs', import.meta.url), { resourceLimits: LIMITS });
 }
