@@ -45,6 +45,13 @@ export const MUTATIONS = [
     tests: ['apps/runtime/src/store/lowdb/lowdb.test.ts', 'test/durability/ack-order.test.ts'],
   },
   {
+    name: 'fdatasync a no-op in the real file layer',
+    file: 'apps/runtime/src/store/lowdb/file-layer.ts',
+    find: 'datasync: () => new Promise<void>((ok, fail) => fdatasync(fh.fd, (e) => (e ? fail(e) : ok()))),',
+    replace: 'datasync: () => Promise.resolve(),',
+    tests: ['apps/runtime/src/store/lowdb/file-layer.test.ts', 'apps/runtime/src/store/lowdb/append-log.test.ts'],
+  },
+  {
     name: 'default retry 10m → 5m',
     file: 'packages/schema/src/primitives.ts',
     find: "delays: ['30s', '2m', '10m']",

@@ -1,7 +1,7 @@
 // The file operations the store's durability rests on, behind one small interface so that tests can
 // watch them (count fdatasync calls and the bytes each one covers) or replace them (a write-back layer
 // that drops unsynced bytes, as a power cut would). The default is plain node:fs.
-import { writeSync } from 'node:fs';
+import { fdatasync, writeSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { fsyncDir } from './fsutil.ts';
 
@@ -50,7 +50,9 @@ export const nodeFiles: FileLayer = {
     const fh = await open(file, 'a', 0o600);
     return {
       append: (buf) => writeAllAppend(fh.fd, buf),
-      datasync: () => fh.datasync(),
+      // the callback API: FileHandle.datasync() adds a promise wrapper and its ref counting per call (the
+      // log closes its handle only once nothing is in flight)
+      datasync: () => new Promise<void>((ok, fail) => fdatasync(fh.fd, (e) => (e ? fail(e) : ok()))),
       truncate: (length) => fh.truncate(length),
       close: () => fh.close(),
     };
