@@ -5,23 +5,26 @@
 //   BENCH_A (apps/runtime/dist-base/main.mjs: build it with `git stash; npm run build:runtime; cp -r
 //   apps/runtime/dist apps/runtime/dist-base; git stash pop`), BENCH_B (this checkout's bundle),
 //   BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_RATE (1000); BENCH_A_FLAGS /
-//   BENCH_B_FLAGS: more node flags for one side (the same bundle twice with different flags).
+//   BENCH_B_FLAGS: more node flags for one side (the same bundle twice with different flags); BENCH_A_ENV /
+//   BENCH_B_ENV: more environment for one side (NAME=value, space-separated).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  drain, envNum, fmt, isMain, load, loadAvg, lowdbBackend, machine, medianNum, paced, pct, REPO, runtimeEntry, startChild, startFlowdesk,
+  drain, envNum, fmt, isMain, load, loadAvg, loopThreadCpuUs, lowdbBackend, machine, medianNum, paced, pct, REPO, runtimeEntry, startChild, startFlowdesk,
   processCpuUs, runtimeWindow, startReceiverProcess, writeResult, type LoadResult, type Runtime, type RuntimeWindow,
 } from './lib.ts';
 
 /** Saturation plus the runtime's CPU per accepted event: unlike the rate, not moved by others' load. */
-type Sat = LoadResult & { cpuUsPerEvent: number };
+type Sat = LoadResult & { cpuUsPerEvent: number; loopUsPerEvent: number };
 
 async function saturate(rt: Runtime, seconds: number, connections: number, tag: string): Promise<Sat> {
   await drain(rt.url);
   const c0 = processCpuUs(rt.pid);
+  const l0 = loopThreadCpuUs(rt.pid);
   const r = await load(rt.url, { seconds, connections, tag });
   await drain(rt.url); // the runs' work counts too
-  return { ...r, cpuUsPerEvent: (processCpuUs(rt.pid) - c0) / Math.max(1, r.accepted) };
+  const n = Math.max(1, r.accepted);
+  return { ...r, cpuUsPerEvent: (processCpuUs(rt.pid) - c0) / n, loopUsPerEvent: (loopThreadCpuUs(rt.pid) - l0) / n };
 }
 
 interface Side {
@@ -48,9 +51,12 @@ export async function runAB(): Promise<unknown> {
   const express = await startChild('bench/baselines/express.ts');
   const backend = lowdbBackend();
   const flags = { A: (process.env.BENCH_A_FLAGS ?? '').split(' ').filter(Boolean), B: (process.env.BENCH_B_FLAGS ?? '').split(' ').filter(Boolean) };
+  // BENCH_A_ENV / BENCH_B_ENV: more environment for one side, as NAME=value pairs separated by spaces
+  const envOf = (v: string | undefined): Record<string, string> => Object.fromEntries((v ?? '').split(' ').filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+  const envs = { A: envOf(process.env.BENCH_A_ENV), B: envOf(process.env.BENCH_B_ENV) };
   const rts = {
-    A: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.A, nodeFlags: flags.A }),
-    B: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.B, nodeFlags: flags.B }),
+    A: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.A, nodeFlags: flags.A, env: envs.A }),
+    B: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.B, nodeFlags: flags.B, env: envs.B }),
   };
   const sides: Record<'A' | 'B', Side> = { A: { sat: [], paced: [] }, B: { sat: [], paced: [] } };
   const expressSat: LoadResult[] = [];
@@ -71,15 +77,15 @@ export async function runAB(): Promise<unknown> {
     await Promise.all([rts.A.stop(), rts.B.stop(), express.stop(), receiver.close()]);
   }
   console.log(`\nA/B — ${machine()}, load average ${loads.join(', ')}, ${seconds}s per measurement, ${connections} connections, fdatasync per group commit`);
-  console.log(`A = ${entries.A} ${flags.A.join(' ')}\nB = ${entries.B} ${flags.B.join(' ')}`);
-  console.log('                       accepted/s  vs express   p50 ms   p99 ms   max ms  loop p99 ms  loop max ms  GC ms (n)  CPU µs/event');
+  console.log(`A = ${entries.A} ${flags.A.join(' ')} ${process.env.BENCH_A_ENV ?? ''}\nB = ${entries.B} ${flags.B.join(' ')} ${process.env.BENCH_B_ENV ?? ''}`);
+  console.log('                       accepted/s  vs express   p50 ms   p99 ms   max ms  loop p99 ms  loop max ms  GC ms (n)  CPU µs/event (loop thread)');
   const summary: Record<string, unknown> = {};
   for (let i = 0; i < rounds; i++) {
     console.log(`express sat. round ${i + 1} ${fmt(expressSat[i]!.acceptedPerSec, 10)}`);
     for (const k of ['A', 'B'] as const) {
       const s = sides[k].sat[i]!;
       const p = sides[k].paced[i]!;
-      console.log(`${k} sat.               ${fmt(s.acceptedPerSec, 10)}  ${fmt(pct(s.acceptedPerSec, expressSat[i]!.acceptedPerSec), 9)}%  ${fmt(s.p50, 7, 1)}  ${fmt(s.p99, 7, 1)}  ${fmt(s.max)}                                    ${fmt(s.cpuUsPerEvent, 12)}`);
+      console.log(`${k} sat.               ${fmt(s.acceptedPerSec, 10)}  ${fmt(pct(s.acceptedPerSec, expressSat[i]!.acceptedPerSec), 9)}%  ${fmt(s.p50, 7, 1)}  ${fmt(s.p99, 7, 1)}  ${fmt(s.max)}                                    ${fmt(s.cpuUsPerEvent, 12)} (${fmt(s.loopUsPerEvent, 0)})`);
       console.log(
         `${k} @${rate}/s            ${fmt(p.acceptedPerSec, 10)}              ${fmt(p.p50, 7, 1)}  ${fmt(p.p99, 7, 1)}  ${fmt(p.max)}  ${fmt(p.lagP99, 11, 1)}  ${fmt(p.lagMax, 11, 1)}  ${fmt(p.gcMs, 6, 0)} (${p.gcCount}, ${p.majorGcs} major)  answer p99 inside ${fmt(p.answerP99, 0, 1)} ms`,
       );
@@ -90,8 +96,9 @@ export async function runAB(): Promise<unknown> {
     const p99 = medianNum(sides[k].paced.map((p) => p.p99));
     const p50 = medianNum(sides[k].paced.map((p) => p.p50));
     const cpu = medianNum(sides[k].sat.map((s) => s.cpuUsPerEvent));
-    summary[k] = { entry: entries[k], vsExpressPct: ratio, p99At: p99, p50At: p50, cpuUsPerEvent: cpu };
-    console.log(`${k}: median vs express ${ratio.toFixed(0)}%, median p50/p99 @${rate}/s ${p50.toFixed(1)} / ${p99.toFixed(1)} ms, runtime CPU ${cpu.toFixed(0)} µs per event`);
+    const loop = medianNum(sides[k].sat.map((s) => s.loopUsPerEvent));
+    summary[k] = { entry: entries[k], vsExpressPct: ratio, p99At: p99, p50At: p50, cpuUsPerEvent: cpu, loopUsPerEvent: loop };
+    console.log(`${k}: median vs express ${ratio.toFixed(0)}%, median p50/p99 @${rate}/s ${p50.toFixed(1)} / ${p99.toFixed(1)} ms, runtime CPU ${cpu.toFixed(0)} µs per event (loop thread ${loop.toFixed(0)})`);
   }
   return { machine: machine(), loads, seconds, connections, rate, expressSat, sides, summary };
 }

@@ -3,7 +3,8 @@
 // already freed, while the lead flow runs paced at BENCH_RATE (1,000)/s for BENCH_SECONDS (8) after a
 // warm-up (BENCH_RATE=0: at saturation). Prints bytes per event: the total, the top functions by their
 // own allocations and by everything allocated under them. Allocation is what the scavenger pays for;
-// bench/gc-counters.ts gives what of it is promoted. BENCH_TOP (30).
+// bench/gc-counters.ts gives what of it is promoted. BENCH_TOP (30); BENCH_ALLOC_CALLERS=byteLength,split:
+// who calls those functions, by bytes; BENCH_ALLOC_SURVIVORS=1: only allocations that outlived a scavenge.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -85,6 +86,23 @@ export function summariseAllocations(head: AllocNode, events: number, top = 30, 
   return { bytesPerEvent: total / n, self: rows(self), inclusive: rows(incl) };
 }
 
+/** Who calls `name` (the two frames above it), by the bytes allocated under that call: which caller of a
+ * library function (Buffer.byteLength, String.prototype.split) the allocations belong to. */
+export function callersOf(head: AllocNode, name: string, events: number, top = 8, where: (f: CallFrame) => string = located): AllocRow[] {
+  const by = new Map<string, number>();
+  const size = (n: AllocNode): number => n.children.reduce((a, c) => a + size(c), n.selfSize);
+  const walk = (node: AllocNode, up: AllocNode[]): void => {
+    if ((node.callFrame.functionName || '(anonymous)') === name) {
+      const k = up.slice(-2).reverse().map((f) => `${f.callFrame.functionName || '(anonymous)'} ${where(f.callFrame)}`).join(' < ');
+      by.set(k, (by.get(k) ?? 0) + size(node));
+      return;
+    }
+    for (const c of node.children) walk(c, [...up, node]);
+  };
+  walk(head, []);
+  return [...by].sort((a, b) => b[1] - a[1]).slice(0, top).map(([where, v]) => ({ name, where, bytesPerEvent: v / Math.max(1, events) }));
+}
+
 async function waitForFile(file: string, ms: number): Promise<void> {
   const until = performance.now() + ms;
   while (!existsSync(file)) {
@@ -93,7 +111,7 @@ async function waitForFile(file: string, ms: number): Promise<void> {
   }
 }
 
-export async function runAllocProfile(): Promise<{ machine: string; loadAvg: number; rate: number; events: number } & AllocSummary> {
+export async function runAllocProfile(): Promise<{ machine: string; loadAvg: number; rate: number; events: number; callers: AllocRow[] } & AllocSummary> {
   const { seconds, connections } = roundSettings();
   const rate = envNum('BENCH_RATE', 1000);
   const file = join(tmp('flowdesk-alloc-'), 'runtime.heapprofile');
@@ -102,7 +120,7 @@ export async function runAllocProfile(): Promise<{ machine: string; loadAvg: num
     receiverUrl: receiver.url,
     backend: lowdbBackend(),
     nodeFlags: ['--import', join(REPO, 'bench/alloc-probe.mjs')],
-    env: { FLOWDESK_ALLOC_PROFILE: file },
+    env: { FLOWDESK_ALLOC_PROFILE: file, FLOWDESK_ALLOC_SURVIVORS: process.env.BENCH_ALLOC_SURVIVORS === '1' ? '1' : '0' },
   });
   try {
     const send = (s: number, t: string) => sendLoad(rt.url, { seconds: s, connections, rate, tag: t });
@@ -116,7 +134,8 @@ export async function runAllocProfile(): Promise<{ machine: string; loadAvg: num
     await waitForFile(file, 30_000);
     await new Promise((ok) => setTimeout(ok, 200)); // written in one call; let it finish
     const profile = JSON.parse(readFileSync(file, 'utf8')) as { head: AllocNode };
-    return { machine: machine(), loadAvg: loadAvg(), rate, events: r.accepted, ...summariseAllocations(profile.head, r.accepted, envNum('BENCH_TOP', 30), sourceLocator()) };
+    const callers = (process.env.BENCH_ALLOC_CALLERS ?? '').split(',').filter(Boolean).flatMap((name) => callersOf(profile.head, name, r.accepted, 8, sourceLocator()));
+    return { machine: machine(), loadAvg: loadAvg(), rate, events: r.accepted, ...summariseAllocations(profile.head, r.accepted, envNum('BENCH_TOP', 30), sourceLocator()), callers };
   } finally {
     await rt.stop();
     await receiver.close();
@@ -134,5 +153,6 @@ if (isMain(import.meta.filename)) {
   };
   table('by own allocations (B per event)', res.self);
   table('by everything allocated under the function (B per event)', res.inclusive);
+  if (res.callers.length) table('callers of BENCH_ALLOC_CALLERS (B per event under that call)', res.callers);
   console.log(`results: ${writeResult('alloc-profile', res)}`);
 }

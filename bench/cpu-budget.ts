@@ -7,13 +7,15 @@
 //   BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
 import { cpus } from 'node:os';
 import {
-  drain, isMain, load, loadAvg, lowdbBackend, machine, medianNum, pct, processCpuUs, roundSettings, startChild, startFlowdesk, writeResult,
+  drain, isMain, load, loadAvg, loopThreadCpuUs, lowdbBackend, machine, medianNum, pct, processCpuUs, roundSettings, startChild, startFlowdesk, writeResult,
 } from './lib.ts';
 
 interface Side {
   perSec: number;
   /** CPU µs per answered request / accepted event, by process */
   server: number;
+  /** of which the server's main thread (its event loop) */
+  serverLoop: number;
   receiver: number;
   generator: number;
   total: number;
@@ -46,11 +48,12 @@ export async function runCpuBudget(): Promise<{ machine: string; loadAvg: number
     const measure = async (url: string, server: number, rx: number | undefined, tag: string): Promise<Side> => {
       const g0 = selfCpuUs();
       const s0 = processCpuUs(server);
+      const l0 = loopThreadCpuUs(server);
       const r0 = rx === undefined ? 0 : processCpuUs(rx);
       const r = await load(url, { seconds, connections, tag });
       if (rx !== undefined) await drain(url); // the runs' work counts too
       const n = Math.max(1, r.accepted);
-      const side = { server: (processCpuUs(server) - s0) / n, receiver: rx === undefined ? 0 : (processCpuUs(rx) - r0) / n, generator: (selfCpuUs() - g0) / n };
+      const side = { server: (processCpuUs(server) - s0) / n, serverLoop: (loopThreadCpuUs(server) - l0) / n, receiver: rx === undefined ? 0 : (processCpuUs(rx) - r0) / n, generator: (selfCpuUs() - g0) / n };
       const total = side.server + side.receiver + side.generator;
       return { perSec: r.acceptedPerSec, ...side, total, coresUsed: (total * r.acceptedPerSec) / 1e6 / cores };
     };
@@ -81,10 +84,10 @@ if (isMain(import.meta.filename)) {
   const r = await runCpuBudget();
   const f = (n: number) => n.toFixed(0).padStart(5);
   console.log(`\ncpu-budget — ${r.machine}, load average ${r.loadAvg}, lowdb, fsync on; CPU µs per answered request / accepted event`);
-  console.log('round   express/s  server  generator  total  cores |  flowdesk/s  runtime  receiver  generator  total  cores | ratio  ceiling');
+  console.log('round   express/s  server (loop)  generator  total  cores |  flowdesk/s  runtime (loop)  receiver  generator  total  cores | ratio  ceiling');
   r.rounds.forEach((x, i) =>
     console.log(
-      `${String(i + 1).padEnd(5)} ${f(x.express.perSec).padStart(10)}  ${f(x.express.server).padStart(6)}  ${f(x.express.generator).padStart(9)}  ${f(x.express.total)}  ${x.express.coresUsed.toFixed(2)} | ${f(x.flowdesk.perSec).padStart(11)}  ${f(x.flowdesk.server).padStart(7)}  ${f(x.flowdesk.receiver).padStart(8)}  ${f(x.flowdesk.generator).padStart(9)}  ${f(x.flowdesk.total)}  ${x.flowdesk.coresUsed.toFixed(2)} | ${f(x.ratioPct)}%  ${f(x.ceilingPct)}%`,
+      `${String(i + 1).padEnd(5)} ${f(x.express.perSec).padStart(10)}  ${f(x.express.server).padStart(6)} (${f(x.express.serverLoop)})  ${f(x.express.generator).padStart(9)}  ${f(x.express.total)}  ${x.express.coresUsed.toFixed(2)} | ${f(x.flowdesk.perSec).padStart(11)}  ${f(x.flowdesk.server).padStart(7)} (${f(x.flowdesk.serverLoop)})  ${f(x.flowdesk.receiver).padStart(8)}  ${f(x.flowdesk.generator).padStart(9)}  ${f(x.flowdesk.total)}  ${x.flowdesk.coresUsed.toFixed(2)} | ${f(x.ratioPct)}%  ${f(x.ceilingPct)}%`,
     ),
   );
   console.log(

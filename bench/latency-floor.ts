@@ -56,9 +56,13 @@ export async function measureLatencyFloor(): Promise<{ backend: string; machine:
 if (isMain(import.meta.filename)) {
   const r = await measureLatencyFloor();
   console.log(`latency floor — ${r.backend} — ${r.machine}, load average ${r.loadAvg}; a lean generator in its own process, evenly paced`);
-  console.log('target        rate/s   p50 ms   p99 ms   max ms   p99 per round');
-  const f = (n: number) => n.toFixed(1).padStart(8);
-  for (const x of r.rows) console.log(`${x.target.padEnd(12)} ${String(x.rate).padStart(7)} ${f(x.p50)} ${f(x.p99)} ${f(x.max)}   ${x.rounds.map((y) => y.p99.toFixed(1)).join(', ')}`);
+  console.log('target        rate/s   p50 ms   p99 ms   max ms   p99 per round   | from send: p50 ms  p99 ms | generator late: p50 ms  p99 ms');
+  const f = (n: number | undefined) => (n ?? NaN).toFixed(1).padStart(8);
+  const med = (x: FloorRow, pick: (y: LoadResult) => number | undefined) => medianNum(x.rounds.map((y) => pick(y) ?? NaN));
+  for (const x of r.rows)
+    console.log(
+      `${x.target.padEnd(12)} ${String(x.rate).padStart(7)} ${f(x.p50)} ${f(x.p99)} ${f(x.max)}   ${x.rounds.map((y) => y.p99.toFixed(1)).join(', ').padEnd(14)}  | ${f(med(x, (y) => y.fromSend?.p50))}  ${f(med(x, (y) => y.fromSend?.p99))} | ${f(med(x, (y) => y.sendLate?.p50))}  ${f(med(x, (y) => y.sendLate?.p99))}`,
+    );
   console.log(`results: ${writeResult(`latency-floor-${r.backend}`, r)}`);
   process.exit(0);
 }

@@ -140,6 +140,10 @@ export interface LoadResult {
   acceptedPerSec: number;
   p90: number;
   mean: number;
+  /** paced(): the same latencies counted from when the generator handed each request to its HTTP client
+   * (not from its scheduled time), and how late the generator's own timer sent them (p50/p99, ms) */
+  fromSend?: { p50: number; p99: number; max: number };
+  sendLate?: { p50: number; p99: number; max: number };
 }
 
 /**
@@ -490,6 +494,8 @@ export async function paced(url: string, opts: { seconds: number; rate: number; 
   const tag = `${opts.tag}-${process.pid}-${Date.now()}`;
   const total = Math.round(opts.rate * opts.seconds);
   const lat: number[] = [];
+  const latFromSend: number[] = [];
+  const late: number[] = [];
   let accepted = 0;
   let non2xx = 0;
   let errors = 0;
@@ -498,13 +504,17 @@ export async function paced(url: string, opts: { seconds: number; rate: number; 
   const start = performance.now();
   await new Promise<void>((finish) => {
     const fire = (due: number) => {
+      const firedAt = performance.now();
+      late.push(firedAt - due);
       const body = JSON.stringify({ email: `u${seq++}-${tag}@example.com`, budget: seq % 2 ? 9000 : 100 });
       const req = request(
         { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
           res.resume();
           res.on('end', () => {
-            lat.push(performance.now() - due);
+            const end = performance.now();
+            lat.push(end - due);
+            latFromSend.push(end - firedAt);
             if (res.statusCode! >= 200 && res.statusCode! < 300) accepted++;
             else non2xx++;
             if (++done === total) finish();
@@ -529,7 +539,14 @@ export async function paced(url: string, opts: { seconds: number; rate: number; 
   agent.destroy();
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+  const quantiles = (xs: number[]) => {
+    xs.sort((a, b) => a - b);
+    const at = (p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
+    return { p50: at(0.5), p99: at(0.99), max: xs[xs.length - 1] ?? NaN };
+  };
   return {
+    fromSend: quantiles(latFromSend),
+    sendLate: quantiles(late),
     requestsPerSec: done / durationS,
     accepted,
     non2xx,
@@ -641,11 +658,14 @@ export async function runtimeWindow(url: string, hookPath = 'lead'): Promise<() 
 }
 
 /** A process's parent and the CPU time (user + system) it has used so far, µs, from /proc/<pid>/stat (Linux; 10 ms ticks). */
-export function procStat(pid: number): { ppid: number; cpuUs: number } {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export function procStat(pid: number, tid?: number): { ppid: number; cpuUs: number } {
+  const f = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return { ppid: Number(rest[1]), cpuUs: (Number(rest[11]) + Number(rest[12])) * 10_000 }; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** CPU time (user + system) a process has used so far, µs. */
 export const processCpuUs = (pid: number): number => procStat(pid).cpuUs;
+
+/** CPU time (user + system) a process's main thread (its event loop) has used so far, µs. */
+export const loopThreadCpuUs = (pid: number): number => procStat(pid, pid).cpuUs;
