@@ -108,6 +108,7 @@ const rows: Row[] = [
   { figure: 'node:http events/s (same run)', target: '', unit: '/s', values: by((r) => r.rates?.nodeHttp.acceptedPerSec) },
   { figure: 'flowdesk / node:http', target: '', unit: '%', values: by((r) => r.rates?.vsNodeHttpPct) },
   { figure: 'p50 at 1,000 events/s', target: '', unit: 'ms', digits: 1, values: by((r) => r.rates?.fixed.find((p) => p.target === 1000)?.p50) },
+  { figure: 'p99 at 1,000/s from each send (not its schedule)', target: '', unit: 'ms', digits: 1, values: by((r) => r.rates?.fixed.find((p) => p.target === 1000)?.fromSend?.p99) },
   { figure: 'p99 at 1,000/s timed inside the runtime', target: '', unit: 'ms', digits: 1, values: by((r) => r.rates?.fixed.find((p) => p.target === 1000)?.inside?.answerP99) },
   { figure: 'p99 at 1,000/s of bare express 5 (same run)', target: '', unit: 'ms', digits: 1, values: by((r) => r.rates?.express1000?.p99) },
   { figure: 'saturation rate, empty store', target: '', unit: '/s', values: by((r) => r.growth?.cases.find((c) => c.history === 0)?.acceptedPerSec) },

@@ -147,6 +147,10 @@ export function printRates(r: RatesResult): void {
     console.log(
       `inside the runtime @${p.target}/s: webhook answer p99 ${fmt(w.answerP99, 0, 1)} ms (${w.answers} answers), event-loop delay p99 ${fmt(w.lagP99, 0, 1)} ms / max ${fmt(w.lagMax, 0, 0)} ms, GC ${fmt(w.gcMs, 0, 0)} ms in ${w.gcCount} pauses (${w.majorGcs} mark-compacts)`,
     );
+    if (p.fromSend && p.sendLate)
+      console.log(
+        `  the client @${p.target}/s counted from each send instead of its scheduled time: p50 ${fmt(p.fromSend.p50, 0, 1)} / p99 ${fmt(p.fromSend.p99, 0, 1)} ms; the generator's own lateness p50 ${fmt(p.sendLate.p50, 0, 1)} / p99 ${fmt(p.sendLate.p99, 0, 1)} ms`,
+      );
   }
   console.log(`per round flowdesk / express 5: ${r.rounds.map((rd) => `${rd.vsExpressPct.toFixed(0)}%`).join(', ')}`);
   console.log(
