@@ -2,7 +2,7 @@
 // params.url is an http(s) URL), sent through the egress guard (security/egress.ts) with what the
 // engine says about how the URL was built and whether the call carries a secret.
 import { specOf, type ErrorClass } from '@flowdesk/schema';
-import { EgressRefused, egressPolicy, egressRequest, type EgressResponse } from '../security/egress.ts';
+import { EgressRefused, egressPolicy, egressRequest, networkFailureText, type EgressResponse } from '../security/egress.ts';
 import { ActionFailure, defineExecutor } from './define.ts';
 import { applyCredential, connectionFor, credentialAllowed, credentialFailure, credentialHostsOf, refusal, usesAccessToken } from '../connectors/credentials.ts';
 
@@ -72,7 +72,7 @@ export const httpRequest = defineExecutor(specOf('http.request'), async (p, { cm
         throw new ActionFailure('error', `${err.message} (${where})`);
       }
       if (err.name === 'TimeoutError') throw new ActionFailure('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
-      throw new ActionFailure('network', `${err.code ?? err.message}: ${where}`);
+      throw new ActionFailure('network', `${networkFailureText(err)}: ${where}`);
     }
     // an OAuth2 token refused: refresh it once and call again
     if (conn && usesAccessToken(conn.auth) && answer.status === 401 && round === 0) staleVersion = version;

@@ -6,7 +6,7 @@
 //
 // output: { text, subject?, json? (parsed when json: true), model, usage, source: 'template' | 'endpoint', jsonError? }
 import { specOf } from '@flowdesk/schema';
-import { EgressRefused, egressPolicy, egressRequest } from '../security/egress.ts';
+import { EgressRefused, egressPolicy, egressRequest, networkFailureText } from '../security/egress.ts';
 import { ActionFailure, defineExecutor } from './define.ts';
 import { classifyStatus, parseRetryAfter } from './http-request.ts';
 
@@ -78,7 +78,7 @@ export const textGenerate = defineExecutor(specOf('text.generate'), async (p, { 
     const err = e as Error & { code?: string };
     if (err instanceof EgressRefused) throw new ActionFailure('error', `${err.message} (${where})`);
     if (err.name === 'TimeoutError') throw new ActionFailure('timeout', `timed out after ${cmd.timeoutMs} ms: ${where}`);
-    throw new ActionFailure('network', `${err.code ?? err.message}: ${where}`);
+    throw new ActionFailure('network', `${networkFailureText(err)}: ${where}`);
   }
   const errorClass = classifyStatus(res.status);
   if (errorClass) {

@@ -4,7 +4,7 @@
 // hosts, a hard deadline, a body cap). No redirects are followed: a credential never leaves for a host
 // the caller did not check.
 import type http from 'node:http';
-import { EgressRefused, egressRequest, type EgressCall, type EgressPolicy } from '../security/egress.ts';
+import { EgressRefused, egressRequest, networkFailureText, type EgressCall, type EgressPolicy } from '../security/egress.ts';
 
 export interface OutboundRequest {
   url: URL;
@@ -52,7 +52,7 @@ export async function outbound(req: OutboundRequest, policy: EgressPolicy): Prom
     const err = e as NodeJS.ErrnoException;
     if (err instanceof EgressRefused) throw new OutboundError('refused', err.message);
     if (err.name === 'TimeoutError') throw new OutboundError('timeout', `timed out after ${req.timeoutMs} ms: ${where}`);
-    throw new OutboundError('network', `${err.code ?? err.message}: ${where}`);
+    throw new OutboundError('network', `${networkFailureText(err)}: ${where}`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EgressRefused, egressPolicy, egressRequest, egressThread } from './egress.ts';
+import { EgressRefused, egressPolicy, egressRequest, egressThread, networkFailureText } from './egress.ts';
 
 const owner = { originFromEvent: false, credential: false };
 const none = egressPolicy({});
@@ -69,7 +69,12 @@ describe('egressRequest on the egress worker', () => {
     const told: [string, number][] = [];
     const stop = egressThread().onGone((why, failed) => told.push([why, failed]));
     await egressThread().close();
-    expect(await settled).toMatchObject({ code: 'EGRESS_WORKER_GONE' });
+    const gone = (await settled) as Error & { code?: string };
+    expect(gone).toMatchObject({ code: 'EGRESS_WORKER_GONE' });
+    // what the step's error says: the code and why the worker stopped; other failures keep their code alone
+    expect(networkFailureText(gone)).toMatch(/^EGRESS_WORKER_GONE \(the egress worker stopped \(exit code \d+\) before the answer came\)$/);
+    expect(networkFailureText(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toBe('ECONNREFUSED');
+    expect(networkFailureText(new Error('socket hang up'))).toBe('socket hang up');
     stop();
     expect(told).toEqual([[expect.stringMatching(/exit code/), 1]]);
     expect(egressThread().size).toBe(0);

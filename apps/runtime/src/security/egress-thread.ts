@@ -75,7 +75,7 @@ export class EgressThread {
 
   /**
    * Calls `listener` when a worker stops with exchanges or requests it held (why, and how many failed);
-   * returns the unsubscribe. A runtime logs it: the steps show only EGRESS_WORKER_GONE.
+   * returns the unsubscribe. A runtime logs it once (each failed step says the code and why, see networkFailureText).
    */
   onGone(listener: (why: string, failed: number) => void): () => void {
     this.goneListeners.add(listener);

@@ -264,6 +264,15 @@ export function egressRequest(r: EgressRequest, policy: EgressPolicy): Promise<E
   return egressThread().send(job);
 }
 
+/**
+ * What a step's error says of a failed exchange: the system's code (ECONNREFUSED) or the message; a
+ * stopped egress worker says why it stopped too (the code alone would send the owner to the logs).
+ */
+export function networkFailureText(e: Error & { code?: unknown }): string {
+  if (typeof e.code !== 'string') return e.message;
+  return e.code === 'EGRESS_WORKER_GONE' ? `${e.code} (${e.message})` : e.code;
+}
+
 let thread: EgressThread | undefined;
 /** The process's egress worker client (one per process, like the connection pools it replaces). */
 export function egressThread(): EgressThread {
