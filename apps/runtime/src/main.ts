@@ -1,9 +1,13 @@
 // `npm start`: the runtime on the environment's settings, serving the editor and the flows dir.
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { heapGrowingPercent } from './heap-growth.ts';
 import { startRuntime, REPO_ROOT } from './index.ts';
 
 const env = process.env;
 try {
+  const growing = heapGrowingPercent(env.FLOWDESK_HEAP_GROWING_PERCENT);
+  if (growing > 0) setFlagsFromString(`--heap-growing-percent=${growing}`);
   const rt = await startRuntime({
     port: env.PORT ? Number(env.PORT) : 3000,
     host: env.HOST ?? '127.0.0.1',
