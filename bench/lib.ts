@@ -537,24 +537,18 @@ export async function paced(url: string, opts: { seconds: number; rate: number; 
   });
   const durationS = (performance.now() - start) / 1000;
   agent.destroy();
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
-  const quantiles = (xs: number[]) => {
-    xs.sort((a, b) => a - b);
-    const at = (p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
-    return { p50: at(0.5), p99: at(0.99), max: xs[xs.length - 1] ?? NaN };
-  };
+  for (const xs of [lat, latFromSend, late]) xs.sort((a, b) => a - b);
+  const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
+  const tail = (xs: number[]) => ({ p50: q(xs, 0.5), p99: q(xs, 0.99), max: xs[xs.length - 1] ?? NaN });
   return {
-    fromSend: quantiles(latFromSend),
-    sendLate: quantiles(late),
+    fromSend: tail(latFromSend),
+    sendLate: tail(late),
     requestsPerSec: done / durationS,
     accepted,
     non2xx,
     errors,
-    p50: q(0.5),
-    p90: q(0.9),
-    p99: q(0.99),
-    max: lat[lat.length - 1] ?? NaN,
+    ...tail(lat),
+    p90: q(lat, 0.9),
     mean: lat.reduce((a, b) => a + b, 0) / (lat.length || 1),
     durationS,
     acceptedPerSec: accepted / durationS,
