@@ -48,7 +48,7 @@ export function runtimeEntry(): string {
 
 export async function startChild(script: string, env: Record<string, string> = {}, nodeArgs: string[] = [], logFile = process.env.BENCH_CHILD_LOG): Promise<Child> {
   const loader = script.endsWith('.mjs') ? [] : ['--import', 'tsx'];
-  const proc = spawn(process.execPath, [...nodeArgs, ...loader, join(REPO, script)], {
+  const proc = spawn(process.execPath, [...nodeArgs, ...loader, resolve(REPO, script)], {
     cwd: REPO,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,8 @@
 // PostgreSQL migrations are copied beside the bundle. main.mjs is whitespace-minified: its comments held
 // non-ASCII characters, which made V8 keep the whole 7.5 MB source as a two-byte string (~15 MB); now
 // ~5 MB, one byte per character (bench:memory: ~15 MiB less RSS); names are kept, the map gives lines.
-// The egress worker (security/egress-worker.ts) is a bundle of its own.
+// The egress worker (security/egress-worker.ts) is a bundle of its own, whitespace-minified too (it carries
+// undici, whose comments are not ASCII; its license notices go to egress-worker.mjs.LEGAL.txt beside it).
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -47,6 +48,6 @@ const common = {
 };
 await build({ ...common, entryPoints: { main: join(root, 'apps/runtime/src/main.ts') }, external: optionalNative, sourcesContent: false, minifyWhitespace: true });
 await build({ ...common, entryPoints: { 'sandbox-worker': join(root, 'apps/runtime/src/sandbox/worker.ts') }, external: deps.filter((n) => !n.startsWith('@flowdesk/')) });
-await build({ ...common, entryPoints: { 'egress-worker': join(root, 'apps/runtime/src/security/egress-worker.ts') }, sourcesContent: false });
+await build({ ...common, entryPoints: { 'egress-worker': join(root, 'apps/runtime/src/security/egress-worker.ts') }, sourcesContent: false, minifyWhitespace: true, legalComments: 'external' });
 cpSync(join(root, 'apps/runtime/src/store/postgres/migrations'), join(outdir, 'migrations'), { recursive: true });
 console.log(`runtime bundled: ${join(outdir, 'main.mjs')}`);

@@ -1,7 +1,7 @@
-// The loop thread's side of the egress worker (egress-worker.ts). An outbound exchange — node:http's
-// client, the socket's reads and writes, the response's parsing — cost the thread that takes webhooks and
-// runs flows about a fifth of each event's CPU (bench/client-call.ts, bench/ab.ts); on the worker it runs
-// beside that thread. Requests go over in batches, one message per turn of the event loop each way.
+// The loop thread's side of the egress worker (egress-worker.ts). An outbound exchange — the HTTP client
+// (egress-exchange.ts), the socket's reads and writes, the response's parsing — cost the thread that takes
+// webhooks and runs flows about a fifth of each event's CPU (bench/client-call.ts, bench/ab.ts); on the
+// worker it runs beside that thread. Requests go over in batches, one message per turn of the event loop each way.
 //
 // A worker that stops (crash, terminate) fails the exchanges it held with code EGRESS_WORKER_GONE (the
 // executors' 'network' class: retried under the flow's policy, with the same Idempotency-Key); the next

@@ -1,7 +1,8 @@
 // The egress worker (see egress-thread.ts): runs the exchanges the loop thread sends, under the same
 // rules (egress.ts checks them again here), and answers in batches, one message per turn of its loop.
 import { parentPort } from 'node:worker_threads';
-import { egressPolicy, exchange } from './egress.ts';
+import { egressPolicy } from './egress.ts';
+import { exchange } from './egress-exchange.ts';
 import type { EgressJob, EgressReply } from './egress-thread.ts';
 
 const port = parentPort!;

@@ -7,12 +7,12 @@
 //   checkEgress(url, call, policy)         the checks before connecting: scheme, where a credential may go,
 //                                          an IP-literal host; throws EgressRefused
 //   egressRequest(request, policy)         one HTTP(S) exchange, on the egress worker (egress-thread.ts):
-//                                          checkEgress, then agents whose `lookup` checks every address a name
+//                                          checkEgress, then undici pools whose `lookup` checks every address a name
 //                                          resolves to at connect time (so DNS rebinding has no window), a hard
 //                                          deadline on the whole exchange, a body cap
-//   exchange(request, policy)              the same on the calling thread (what the worker runs)
-//   egressAgent(protocol, call, policy)    that agent, for a client library that sends its own requests
-//                                          (call checkEgress first: an IP-literal host skips `lookup`)
+//   exchange(request, policy)              the same on the calling thread (what the worker runs; egress-exchange.ts)
+//   egressDispatcher(call, policy)         that pool (undici; egress-exchange.ts), for a client library that
+//                                          sends its own requests (call checkEgress first: an IP-literal host skips `lookup`)
 //   EgressRefused                          nothing was sent; executors fail the step at once (class 'error')
 //
 // EgressCall (what the caller knows about the call)
@@ -31,8 +31,7 @@
 //      public unicast addresses only (no loopback, private, unique-local, CGNAT, unspecified, multicast,
 //      NAT64/6to4 forms of those). An address in a FLOWDESK_EGRESS_ALLOW subnet passes rule 4.
 import dns from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { EgressThread, type EgressJob } from './egress-thread.ts';
@@ -205,26 +204,6 @@ export function guardedLookup(call: Pick<EgressCall, 'originFromEvent'>, policy:
   };
 }
 
-// ── agents ──
-
-type Agents = { 'http:': http.Agent; 'https:': https.Agent };
-const agentCache = new Map<string, Agents>();
-
-/**
- * Keep-alive agents per policy and per strictness: a socket opened for an owner-built URL (which may
- * reach a private address) is never reused by a call whose host came from an event.
- */
-export function egressAgent(protocol: string, call: Pick<EgressCall, 'originFromEvent'>, policy: EgressPolicy): http.Agent {
-  const key = `${call.originFromEvent ? 'event' : 'owner'}\u0000${policy.source}`;
-  let agents = agentCache.get(key);
-  if (!agents) {
-    const lookup = guardedLookup(call, policy) as unknown as net.LookupFunction;
-    agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 256, lookup }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 256, lookup }) };
-    agentCache.set(key, agents);
-  }
-  return protocol === 'https:' ? agents['https:'] : agents['http:'];
-}
-
 // ── one exchange ──
 
 export interface EgressRequest extends EgressCall {
@@ -244,7 +223,7 @@ export interface EgressResponse {
   text: string;
 }
 
-const DEFAULT_MAX_BODY = 1024 * 1024;
+export const DEFAULT_MAX_BODY = 1024 * 1024;
 
 /**
  * Sends one request under the rules above, on the egress worker (egress-thread.ts). Rejects with
@@ -277,37 +256,4 @@ let thread: EgressThread | undefined;
 /** The process's egress worker client (one per process, like the connection pools it replaces). */
 export function egressThread(): EgressThread {
   return (thread ??= new EgressThread((e) => (e.name === 'EgressRefused' ? new EgressRefused(e.message) : Object.assign(new Error(e.message), e))));
-}
-
-/** One exchange on this thread: what the egress worker runs for egressRequest. */
-export function exchange(r: EgressRequest, policy: EgressPolicy): Promise<EgressResponse> {
-  try {
-    checkEgress(r.url, r, policy);
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  const keep = r.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  return new Promise((resolve, reject) => {
-    const mod = r.url.protocol === 'https:' ? https : http;
-    const req = mod.request(r.url, { method: r.method, headers: r.headers, agent: egressAgent(r.url.protocol, r, policy) }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        if (size < keep) chunks.push(c);
-        size += c.length;
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', fail);
-    });
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), r.timeoutMs);
-    function fail(e: Error) {
-      clearTimeout(timer);
-      reject(e);
-    }
-    req.on('error', fail);
-    req.end(r.body);
-  });
 }
