@@ -6,7 +6,7 @@
 // multipart forms (busboy), PostgreSQL (pg). Built into a temporary folder beside dist/ (what the bundle
 // loads lazily, such as acorn for a code node, resolves from where it sits): the repo's dist/ is untouched.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { builtinModules } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -102,6 +102,17 @@ describe('the runtime bundle', { timeout: 120_000 }, () => {
     const run = await runOf(rt.url, String(lead.body.runId), (r) => r.status === 'succeeded' || r.status === 'failed');
     expect(run.status).toBe('succeeded');
     await waitFor('the fast-response e-mail at the SMTP server', () => recipients.includes('ada@example.com'), 30_000);
+    // its helper threads run below the loop thread (FLOWDESK_HELPER_NICE, default 10), the loop thread as started
+    const pid = rt.proc.pid!;
+    const niceOf = (tid: string) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const helpers = () => readdirSync(`/proc/${pid}/task`).filter((t) => t !== String(pid));
+    expect(helpers().length).toBeGreaterThan(4);
+    // (a thread started since the last sweep is lowered by the next, within 5 s)
+    await waitFor('every helper thread at nice 10 or above', () => helpers().every((t) => niceOf(t) >= 10), 15_000);
+    expect(niceOf(String(pid))).toBe(0);
 
     const code = { dsl: 1, id: 'bundle-code', name: 'bundle code', trigger: { type: 'manual' }, nodes: [{ id: 'calc', type: 'code', source: 'return { total: input.payload.items.reduce((s, i) => s + i.price * i.qty, 0) };' }, { id: 'end', type: 'end' }], edges: [{ from: 'trigger', to: 'calc' }, { from: 'calc', to: 'end' }] };
     const deployed = await fetch(`${rt.url}/api/flows/bundle-code`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(code) });

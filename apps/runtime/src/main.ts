@@ -2,12 +2,14 @@
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { heapGrowingPercent } from './heap-growth.ts';
+import { helperNice, keepHelpersLowered } from './helper-threads.ts';
 import { startRuntime, REPO_ROOT } from './index.ts';
 
 const env = process.env;
 try {
   const growing = heapGrowingPercent(env.FLOWDESK_HEAP_GROWING_PERCENT);
   if (growing > 0) setFlagsFromString(`--heap-growing-percent=${growing}`);
+  const nice = helperNice(env.FLOWDESK_HELPER_NICE);
   const rt = await startRuntime({
     port: env.PORT ? Number(env.PORT) : 3000,
     host: env.HOST ?? '127.0.0.1',
@@ -16,6 +18,7 @@ try {
     databaseUrl: env.FLOWDESK_DATABASE_URL || undefined,
     env,
   });
+  keepHelpersLowered(nice);
   console.log(`Flowdesk is running at ${rt.url}  (editor: ${rt.url}/, API: ${rt.url}/api, webhooks: ${rt.url}/hooks/<path>)`);
   const stop = async () => {
     await rt.close();
