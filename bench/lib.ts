@@ -652,10 +652,11 @@ export async function runtimeWindow(url: string, hookPath = 'lead'): Promise<() 
 }
 
 /** A process's parent and the CPU time (user + system) it has used so far, µs, from /proc/<pid>/stat (Linux; 10 ms ticks). */
-export function procStat(pid: number, tid?: number): { ppid: number; cpuUs: number } {
+export function procStat(pid: number, tid?: number): { ppid: number; cpuUs: number; nice: number } {
   const f = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(rest[1]), cpuUs: (Number(rest[11]) + Number(rest[12])) * 10_000 }; // utime, stime in clock ticks (USER_HZ = 100)
+  // utime, stime in clock ticks (USER_HZ = 100); nice is the 19th field
+  return { ppid: Number(rest[1]), cpuUs: (Number(rest[11]) + Number(rest[12])) * 10_000, nice: Number(rest[16]) };
 }
 
 /** CPU time (user + system) a process has used so far, µs. */

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { procStat } from '../../bench/lib.ts';
 import { npmStartCommand } from '../../bench/start-command.ts';
 import { startChildRuntime, type ChildRuntime } from '../support/child.ts';
 import { startPostgres, type PostgresInstance } from '../support/postgres.ts';
@@ -104,10 +105,7 @@ describe('the runtime bundle', { timeout: 120_000 }, () => {
     await waitFor('the fast-response e-mail at the SMTP server', () => recipients.includes('ada@example.com'), 30_000);
     // its helper threads run below the loop thread (FLOWDESK_HELPER_NICE, default 10), the loop thread as started
     const pid = rt.proc.pid!;
-    const niceOf = (tid: string) => {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-    };
+    const niceOf = (tid: string) => procStat(pid, Number(tid)).nice;
     const helpers = () => readdirSync(`/proc/${pid}/task`).filter((t) => t !== String(pid));
     expect(helpers().length).toBeGreaterThan(4);
     // (a thread started since the last sweep is lowered by the next, within 5 s)

@@ -6,13 +6,9 @@
 // at 1,000/s from ~7 to ~5 ms, but RSS after 100k runs from ~160 to 173-201 MiB, at or over the 200 MB
 // target (docs/performance.md, stop 38): so the default is V8's own, and the knob is there to trade memory
 // for the tail.
+import { intSetting } from './int-setting.ts';
 
 export const DEFAULT_HEAP_GROWING_PERCENT = 0;
 
 /** FLOWDESK_HEAP_GROWING_PERCENT: 0 (default) leaves V8's own choice; an integer 1-400 sets the factor (1 + n/100). */
-export function heapGrowingPercent(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return DEFAULT_HEAP_GROWING_PERCENT;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 400) throw new Error(`FLOWDESK_HEAP_GROWING_PERCENT must be an integer from 0 to 400, not "${value}"`);
-  return n;
-}
+export const heapGrowingPercent = (value: string | undefined): number => intSetting('FLOWDESK_HEAP_GROWING_PERCENT', value, 0, 400, DEFAULT_HEAP_GROWING_PERCENT);

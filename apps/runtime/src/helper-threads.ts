@@ -11,17 +11,13 @@
 // call), so the sweep runs again every few seconds; a thread already at that nice value or above is left.
 import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
+import { intSetting } from './int-setting.ts';
 
 export const DEFAULT_HELPER_NICE = 10;
 const SWEEP_MS = 5_000;
 
 /** FLOWDESK_HELPER_NICE: the helpers' nice value, 1-19 (default 10); 0 leaves every thread at the process's priority. */
-export function helperNice(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return DEFAULT_HELPER_NICE;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`FLOWDESK_HELPER_NICE must be an integer from 0 to 19, not "${value}"`);
-  return n;
-}
+export const helperNice = (value: string | undefined): number => intSetting('FLOWDESK_HELPER_NICE', value, 0, 19, DEFAULT_HELPER_NICE);
 
 export interface ThreadOps {
   /** the process's thread ids (Linux: /proc/self/task) */

@@ -83,8 +83,9 @@ export function exchange(r: EgressRequest, policy: EgressPolicy): Promise<Egress
       else resolve({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
     };
     const timer = setTimeout(() => {
-      settle(timeoutError());
-      abort?.(timeoutError());
+      const e = timeoutError();
+      settle(e);
+      abort?.(e);
     }, r.timeoutMs);
     const handler: Dispatcher.DispatchHandlers = {
       onConnect(a) {
