@@ -1,6 +1,6 @@
 // The index snapshot is a cache of the indexes: used when it matches the journals, and a damaged,
 // truncated or stale one falls back to reading every line — with the same data either way.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { copyFile, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -291,5 +291,42 @@ describe('SnapWriter.writeFile', () => {
     expect(small.allocated).toBe(240_000 + 1001);
     expect(small.encode({ refs }).equals(fresh.encode({ refs }))).toBe(true);
   });
+
+  it('release() gives a reserved pool\'s memory back at once, while the Buffer is still referenced (no collection needed)', async () => {
+    const arrayBuffers = () => process.memoryUsage().arrayBuffers;
+    const pool = await SnapWriter.reserve(32 << 20);
+    const held = arrayBuffers();
+    expect(SnapWriter.release(pool)).toBe(true);
+    expect(pool.length).toBe(0);
+    // freed as the channel's handles close, a few turns of the loop later
+    for (let i = 0; i < 50 && held - arrayBuffers() < 30 << 20; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(held - arrayBuffers()).toBeGreaterThanOrEqual(30 << 20);
+    // a Buffer that shares its memory with others (a slice, Node's small-Buffer slab) is left alone
+    const whole = Buffer.alloc(1024, 1);
+    expect(SnapWriter.release(whole.subarray(8))).toBe(false);
+    expect(SnapWriter.release(Buffer.from('tiny'))).toBe(false);
+    expect(whole[1023]).toBe(1);
+  });
 });
 
+describe('the store\'s index snapshot memory', () => {
+  it('is given back as soon as the snapshot is written, not when a collection comes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flowdesk-snapmem-'));
+    dirs.push(dir);
+    const reserve = vi.spyOn(SnapWriter, 'reserve');
+    try {
+      await seed(dir, 0, 40);
+      expect(reserve).toHaveBeenCalled();
+      const pools = await Promise.all(reserve.mock.results.map((r) => r.value as Promise<Buffer>));
+      // every pool the store reserved is empty now; the snapshot it went into is still good
+      expect(pools.map((p) => p.length)).toEqual(pools.map(() => 0));
+      const infos: string[] = [];
+      const s = await open(dir, infos);
+      expect(usedSnapshot(infos)).toBe(true);
+      expect(await s.countRuns()).toBe(40);
+      await s.close();
+    } finally {
+      reserve.mockRestore();
+    }
+  });
+});

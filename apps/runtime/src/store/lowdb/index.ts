@@ -411,6 +411,7 @@ class LowdbJournalStore implements LowdbStore {
   private writeIndexSnapshot(closing: boolean): Promise<void> {
     this.snapshotting ??= (async () => {
       const thaw = await this.gate.freeze();
+      let pool: Buffer | undefined;
       try {
         if (!closing && this.state !== 'open') return;
         const t0 = performance.now();
@@ -418,7 +419,7 @@ class LowdbJournalStore implements LowdbStore {
         const measure = new SnapWriter({ measure: true });
         for (const [, d] of this.docJournals()) d.snapshot(measure);
         this.runs.snapshot(measure);
-        const pool = await SnapWriter.reserve(Math.ceil(measure.bytes * 1.125) + (64 << 10));
+        pool = await SnapWriter.reserve(Math.ceil(measure.bytes * 1.125) + (64 << 10));
         if (!closing && this.state !== 'open') return;
         const failed = this.counters.failedWrites;
         const copyAt = performance.now();
@@ -460,6 +461,8 @@ class LowdbJournalStore implements LowdbStore {
         if (this.opts.fsync) await fsyncDir(this.journalDir);
         this.info(`store: wrote the indexes' snapshot, ${bytes} bytes: copied in ${copyMs.toFixed(1)} ms (event loop held), written in ${(performance.now() - t0).toFixed(0)} ms in all`);
       } finally {
+        // freed now, not whenever a mark-compact comes (an idle runtime held it: stop 40 in docs/performance.md)
+        if (pool) SnapWriter.release(pool);
         thaw();
       }
     })().finally(() => (this.snapshotting = undefined));
