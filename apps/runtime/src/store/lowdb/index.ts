@@ -762,8 +762,11 @@ class LowdbJournalStore implements LowdbStore {
     this.runs.setHead(slot, version);
     this.runsTotal += loc.len;
     this.runsLive += loc.len - oldLen;
-    if (this.runs.isTerminal(slot)) this.cache.delete(slot);
-    else this.cache.set(slot, json);
+    // kept in memory: the parked runs a timer, a review or a release reads back. A queued or running
+    // snapshot's drive holds the run itself, and a finished one is rarely read: kept, each would outlive
+    // a scavenge or two at saturation and be promoted (runJson still caches any open run it reads)
+    if (run.status === 'waiting' || run.status === 'needs_review' || run.status === 'held') this.cache.set(slot, json);
+    else this.cache.delete(slot);
     this.maybeCompactRuns();
     if (this.runsTotal - this.snapshotBytesAt > SNAPSHOT_EVERY_BYTES) this.scheduleIndexSnapshot();
     return {

@@ -135,8 +135,11 @@ export class Journal {
   private active: AppendLog | undefined;
   /** rolled segments whose last writes may still be in flight */
   private sealing = new Map<number, AppendLog>();
-  /** documents whose write is not yet durable, by seg*2^32+off */
-  private pending = new Map<number, string>();
+  /**
+   * Documents whose write is not yet durable, by seg*2^32+off: their bytes inside the line being written
+   * (not the document's string, which would then outlive its append and be copied by the collector).
+   */
+  private pending = new Map<number, Buffer>();
   private readers = new Map<number, Reader>();
   private closed = false;
   /** the next line's sequence number */
@@ -340,7 +343,7 @@ export class Journal {
         onFail?.();
       },
     });
-    this.pending.set(key, doc);
+    this.pending.set(key, buf.subarray(room, room + docLen));
     const cleared = done.then(() => {
       this.pending.delete(key);
     });
@@ -410,7 +413,7 @@ export class Journal {
    */
   async read(loc: Loc, id: string): Promise<string | undefined> {
     const p = this.pending.get(loc.seg * SEG_SPAN + loc.off);
-    if (p !== undefined) return p;
+    if (p !== undefined) return p.toString('utf8');
     const r = this.reader(loc.seg);
     r.refs++;
     try {
@@ -444,7 +447,7 @@ export class Journal {
     items.forEach((it, i) => {
       const p = this.pending.get(it.loc.seg * SEG_SPAN + it.loc.off);
       if (p !== undefined) {
-        out[i] = p;
+        out[i] = p.toString('utf8');
         return;
       }
       let m = bySeg.get(it.loc.seg);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runStoreContract, makeRun, at } from '../store.contract.ts';
 import { StoreCorruptError, StoreLockedError } from '../types.ts';
 import { createLowdbStore, type LowdbStore, type LowdbStoreOptions } from './index.ts';
+import { nodeFiles, type FileLayer } from './file-layer.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -309,10 +310,18 @@ describe('lowdb store specifics', () => {
     expect(s.stats().writes).toBeLessThan(50);
   });
 
-  it('finished runs are not kept in memory; open ones are, up to a byte budget; none are read at open', async () => {
+  it('finished runs are not kept in memory; parked ones are, up to a byte budget; none are read at open', async () => {
     const dir = await tempDir();
     let s = await openStore(dir);
-    const runs = Array.from({ length: 100 }, (_, i) => makeRun(i + 1));
+    // a running (or queued) run's snapshot is not kept: its drive holds the run; read back, it is
+    const running = makeRun(1000);
+    await s.createRun(running);
+    expect(s.stats().cachedRuns).toBe(0);
+    expect((await s.getRun(running.id))?.status).toBe('running');
+    expect(s.stats().cachedRuns).toBe(1);
+    await s.saveRun({ ...running, status: 'succeeded', cursor: null, endedAt: at(500), updatedAt: at(500) });
+    expect(s.stats().cachedRuns).toBe(0);
+    const runs = Array.from({ length: 100 }, (_, i) => makeRun(i + 1, { status: 'waiting' }));
     await Promise.all(runs.map((r) => s.createRun(r)));
     expect(s.stats().cachedRuns).toBe(100);
     await Promise.all(runs.slice(0, 90).map((r) => s.saveRun({ ...r, status: 'succeeded', cursor: null, endedAt: at(500), updatedAt: at(500) })));
@@ -324,7 +333,7 @@ describe('lowdb store specifics', () => {
     s = await openStore(dir);
     // open runs are read when needed (in pages at start), not all at open
     expect(s.stats().cachedRuns).toBe(0);
-    expect(s.stats().runs).toBe(100);
+    expect(s.stats().runs).toBe(101);
     expect((await s.listOpenRuns({ limit: 4 })).map((r) => r.id)).toEqual(runs.slice(90, 94).map((r) => r.id));
     expect(s.stats().cachedRuns).toBe(4);
     await s.close();
@@ -334,6 +343,39 @@ describe('lowdb store specifics', () => {
     expect(await s.listOpenRuns()).toHaveLength(10);
     expect(s.stats().cachedRuns).toBeLessThanOrEqual(5);
     expect(s.stats().cachedRunBytes).toBeLessThanOrEqual(json * 5);
+  });
+
+  it('a run or document read while its write is still in flight comes whole from the bytes being written', async () => {
+    const dir = await tempDir();
+    // fdatasyncs held until released: the writes are made, none is durable
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const files: FileLayer = {
+      ...nodeFiles,
+      openAppend: async (file) => {
+        const fh = await nodeFiles.openAppend(file);
+        return { ...fh, datasync: () => gate.then(() => fh.datasync()) };
+      },
+    };
+    const s = await openStore(dir);
+    await s.close();
+    const gated = await openStore(dir, { files });
+    const fsyncsBefore = gated.stats().fsyncs;
+    const run = makeRun(7, { payload: { email: 'ünïcødé@example.com', note: '✓ "quoted" \n line 🚀' } });
+    let durable = 0;
+    const created = gated.createRun(run).then(() => durable++);
+    const doc = { id: 'rv-1', runId: run.id, status: 'open', title: 'Überprüfen ✓' };
+    const put = gated.putDoc('reviews', doc as never).then(() => durable++);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(gated.stats().writes).toBeGreaterThan(0);
+    const [read, readDoc] = await Promise.all([gated.getRun(run.id), gated.getDoc('reviews', 'rv-1')]);
+    expect(durable).toBe(0);
+    expect(gated.stats().fsyncs).toBe(fsyncsBefore);
+    expect(read).toEqual(run);
+    expect(readDoc).toEqual(doc);
+    release();
+    await Promise.all([created, put]);
+    expect(await gated.getRun(run.id)).toEqual(run);
   });
 
   it('the hot path appends: a createRun never rewrites a file, whatever the history', async () => {
