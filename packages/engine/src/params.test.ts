@@ -86,3 +86,37 @@ describe('renderActionParams: secrets by param role', () => {
     expect(out.provenance.fromEvent).toEqual(['/to/0']);
   });
 });
+
+describe('renderActionParams: a node\'s params planned once', () => {
+  it('renders the same params object the same way every call, and a params object changed in place by what it holds now', () => {
+    const params: Record<string, unknown> = {
+      method: 'POST',
+      url: 'https://crm.example.com/contacts/{{payload.id}}',
+      headers: { authorization: 'Bearer {{secrets.CRM_KEY}}' },
+      body: { name: '{{payload.name}}', fit: { $logic: { var: 'vars.fit' } }, tags: ['lead', '{{payload.email}}'] },
+    };
+    const first = renderActionParams('http.request', params, full, redacted, 'n.params');
+    const again = renderActionParams('http.request', params, full, redacted, 'n.params');
+    expect(again).toEqual(first);
+    expect(first.params).toEqual({
+      method: 'POST',
+      url: 'https://crm.example.com/contacts/..%2F..%2Fadmin%23',
+      headers: { authorization: 'Bearer crm-key-123456' },
+      body: { name: 'Ada Lovelace', fit: 80, tags: ['lead', 'ada@example.com'] },
+    });
+    expect(first.provenance).toMatchObject({ credential: true, urlOriginFromEvent: [], misplacedSecrets: [] });
+    // changed in place: a literal becomes a template, the URL's host comes from the event, a key and an item are added
+    params.method = '{{payload.name}}';
+    params.url = 'https://{{headers.x-host}}/x';
+    (params.body as Record<string, unknown>).extra = '{{secrets.CRM_KEY}}';
+    ((params.body as Record<string, unknown>).tags as string[]).push('{{vars.fit}}');
+    const changed = renderActionParams('http.request', params, full, redacted, 'n.params');
+    expect(changed.params.method).toBe('Ada Lovelace');
+    expect(changed.params.url).toBe('https://evil.example/x');
+    expect(changed.params.body).toEqual({ name: 'Ada Lovelace', fit: 80, tags: ['lead', 'ada@example.com', 80], extra: 'crm-key-123456' });
+    expect(changed.provenance.urlOriginFromEvent).toEqual(['/url']);
+    expect(changed.provenance.fromEvent).toContain('/method');
+    // exactly what a params object never rendered before gives
+    expect(changed).toEqual(renderActionParams('http.request', structuredClone(params), full, redacted, 'n.params'));
+  });
+});

@@ -72,6 +72,78 @@ const containsAny = (v: unknown, needles: readonly string[]): boolean => {
 };
 
 /**
+ * What rendering one params value needs that depends on the flow alone: each template or rule with its
+ * pointer, role and the data paths it reads. Worked out once per node (a deployed flow version's params
+ * never change) instead of per call; a value that is not the one planned (a params object changed in
+ * place) is planned again, uncached.
+ */
+type ParamPlan =
+  | { kind: 'literal'; pointer: string; source: unknown }
+  | { kind: 'template' | 'logic'; pointer: string; source: unknown; at: string; inSecretRole: boolean; isUrl: boolean; paths: (string | null)[] }
+  | { kind: 'array'; pointer: string; items: ParamPlan[] }
+  | { kind: 'object'; pointer: string; keys: string[]; items: ParamPlan[] };
+
+type Planner = (value: unknown, pointer: string) => ParamPlan;
+
+function planner(action: string, field: string): Planner {
+  const secretParams = paramPathsByRole(action, 'secrets');
+  const urlParams = paramPathsByRole(action, 'url');
+  const plan: Planner = (v, pointer) => {
+    const leaf = (kind: 'template' | 'logic', paths: (string | null)[]): ParamPlan => ({
+      kind,
+      pointer,
+      source: v,
+      at: `${field}${pointer}`,
+      inSecretRole: pointerMatches(pointer, secretParams),
+      isUrl: pointerMatches(pointer, urlParams),
+      paths,
+    });
+    if (typeof v === 'string') {
+      const paths = templatePaths(v);
+      return paths.length === 0 ? { kind: 'literal', pointer, source: v } : leaf('template', paths);
+    }
+    if (Array.isArray(v)) return { kind: 'array', pointer, items: v.map((x, i) => plan(x, `${pointer}/${i}`)) };
+    if (isLogicValue(v)) return leaf('logic', logicPaths(v.$logic));
+    if (v && typeof v === 'object') {
+      const keys = Object.keys(v);
+      return { kind: 'object', pointer, keys, items: keys.map((k) => plan((v as Record<string, unknown>)[k], `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`)) };
+    }
+    return { kind: 'literal', pointer, source: v };
+  };
+  return plan;
+}
+
+const plansByParams = new WeakMap<object, Map<string, ParamPlan>>();
+
+/** The plan of a node's params, from the cache when this params object was planned before. */
+function planOf(action: string, params: object, field: string): ParamPlan {
+  let byAction = plansByParams.get(params);
+  if (!byAction) plansByParams.set(params, (byAction = new Map()));
+  const key = `${action}\u0000${field}`;
+  let p = byAction.get(key);
+  if (!p) byAction.set(key, (p = planner(action, field)(params, '')));
+  return p;
+}
+
+/** True when `value` still has the shape `plan` was made for. */
+function fits(value: unknown, plan: ParamPlan): boolean {
+  switch (plan.kind) {
+    case 'literal':
+    case 'template':
+    case 'logic':
+      return value === plan.source;
+    case 'array':
+      return Array.isArray(value) && value.length === plan.items.length;
+    case 'object': {
+      if (!value || typeof value !== 'object' || Array.isArray(value) || isLogicValue(value)) return false;
+      let n = 0;
+      for (const k in value) if (Object.hasOwn(value, k)) n++;
+      return n === plan.keys.length && plan.keys.every((k) => Object.hasOwn(value, k));
+    }
+  }
+}
+
+/**
  * Renders an action's params: the `secrets`-role params with `withSecrets`, every other one with
  * `redacted` (whose secrets read "[redacted]"), URLs as renderUrl says; and reports how they were built.
  */
@@ -82,54 +154,57 @@ export function renderActionParams(
   redacted: EvalContext,
   field: string,
 ): { params: Record<string, unknown>; provenance: ParamProvenance } {
-  const secretParams = paramPathsByRole(action, 'secrets');
-  const urlParams = paramPathsByRole(action, 'url');
-  const secretValues = Object.values(withSecrets.secrets ?? {});
   const prov = emptyProvenance();
+  let secretValues: string[] | undefined;
 
-  const note = (pointer: string, paths: (string | null)[], inSecretRole: boolean, value: unknown) => {
+  const note = (plan: { pointer: string; paths: (string | null)[]; inSecretRole: boolean }, value: unknown) => {
+    const { pointer, paths, inSecretRole } = plan;
     if (paths.some(fromEvent)) prov.fromEvent.push(pointer);
     if (paths.some(namesSecret)) {
       if (inSecretRole) prov.credential = true;
       else prov.misplacedSecrets.push(pointer);
-    } else if (inSecretRole && paths.includes(null) && containsAny(value, secretValues)) {
+    } else if (inSecretRole && paths.includes(null) && containsAny(value, (secretValues ??= Object.values(withSecrets.secrets ?? {})))) {
       prov.credential = true; // a computed var that read a secret
     }
   };
 
-  const walk = (value: unknown, pointer: string): unknown => {
-    const inSecretRole = pointerMatches(pointer, secretParams);
-    const ctx = inSecretRole ? withSecrets : redacted;
-    const at = `${field}${pointer}`;
-    if (typeof value === 'string') {
-      const paths = templatePaths(value);
-      if (paths.length === 0) return value;
-      let out: unknown;
-      if (pointerMatches(pointer, urlParams)) {
-        const url = renderUrl(value, ctx, at);
-        if (url.originFromEvent) prov.urlOriginFromEvent.push(pointer);
-        out = url.value;
-      } else out = renderString(value, ctx);
-      note(pointer, paths, inSecretRole, out);
-      return out;
+  let replan: Planner | undefined;
+  const render = (value: unknown, planned: ParamPlan): unknown => {
+    const plan = fits(value, planned) ? planned : (replan ??= planner(action, field))(value, planned.pointer);
+    switch (plan.kind) {
+      case 'literal':
+        return value;
+      case 'array':
+        return (value as unknown[]).map((v, i) => render(v, plan.items[i]!));
+      case 'object': {
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < plan.keys.length; i++) out[plan.keys[i]!] = render((value as Record<string, unknown>)[plan.keys[i]!], plan.items[i]!);
+        return out;
+      }
+      case 'template': {
+        const ctx = plan.inSecretRole ? withSecrets : redacted;
+        let out: unknown;
+        if (plan.isUrl) {
+          const url = renderUrl(value as string, ctx, plan.at);
+          if (url.originFromEvent) prov.urlOriginFromEvent.push(plan.pointer);
+          out = url.value;
+        } else out = renderString(value as string, ctx);
+        note(plan, out);
+        return out;
+      }
+      case 'logic': {
+        const ctx = plan.inSecretRole ? withSecrets : redacted;
+        const out = evaluateLogic((value as { $logic: unknown }).$logic, ctx, plan.at);
+        note(plan, out);
+        if (plan.isUrl && plan.paths.some(fromEvent)) prov.urlOriginFromEvent.push(plan.pointer);
+        return out;
+      }
     }
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, `${pointer}/${i}`));
-    if (isLogicValue(value)) {
-      const paths = logicPaths(value.$logic);
-      const out = evaluateLogic(value.$logic, ctx, at);
-      note(pointer, paths, inSecretRole, out);
-      if (pointerMatches(pointer, urlParams) && paths.some(fromEvent)) prov.urlOriginFromEvent.push(pointer);
-      return out;
-    }
-    if (value && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
-      return out;
-    }
-    return value;
   };
 
-  const rendered = (walk(params ?? {}, '') ?? {}) as Record<string, unknown>;
+  const value = params ?? {};
+  const plan = value && typeof value === 'object' ? planOf(action, value, field) : planner(action, field)(value, '');
+  const rendered = (render(value, plan) ?? {}) as Record<string, unknown>;
   if (paramsWithRole({ action, params: rendered }, 'connection').some((c) => c.value !== null && c.value !== '')) prov.credential = true;
   return { params: rendered, provenance: prov };
 }

@@ -40,10 +40,27 @@ export function evalContext(run: Run, env: AdvanceEnv, withSecrets: boolean): Ev
   };
 }
 
+/** The secrets as a context without them sees them: every name reads "[redacted]". */
 function redactedNames(secrets: Record<string, string> | undefined): Record<string, string> {
+  if (!secrets) return NO_SECRETS;
+  // one per secrets object (the runner hands out the same one until a secret changes), not per step
+  let r = redactedBySecrets.get(secrets);
+  if (!r) redactedBySecrets.set(secrets, (r = redactedProxy(Object.keys(secrets))));
+  return r;
+}
+const redactedProxy = (names: string[]): Record<string, string> => {
   const out: Record<string, string> = {};
-  for (const k of Object.keys(secrets ?? {})) out[k] = '[redacted]';
+  for (const k of names) out[k] = '[redacted]';
+  // shared by every step that reads them: nothing may write into it
+  Object.freeze(out);
   return new Proxy(out, { get: (t, k) => (typeof k === 'string' ? t[k] ?? '[redacted]' : undefined) });
+};
+const NO_SECRETS = redactedProxy([]);
+const redactedBySecrets = new WeakMap<Record<string, string>, Record<string, string>>();
+
+/** The same context as `withSecrets` (from evalContext(run, env, true)), its secrets redacted. */
+export function redactedContext(withSecrets: EvalContext, env: AdvanceEnv): EvalContext {
+  return { ...withSecrets, secrets: redactedNames(env.secrets) };
 }
 
 export function cloneRun(run: Run, now: string): Run {

@@ -9,7 +9,7 @@ import { evaluateLogic, LogicError, truthy } from './logic.ts';
 import { runQaChecks } from './qa.ts';
 import { renderActionParams } from './params.ts';
 import { renderParams, renderString } from './template.ts';
-import { evalContext, finish, follow, idempotencyKeyFor, lastStep, type AdvanceEnv } from './run-state.ts';
+import { evalContext, finish, follow, idempotencyKeyFor, lastStep, redactedContext, type AdvanceEnv } from './run-state.ts';
 import type { Command, EvalContext, Step } from './types.ts';
 import { foreachStep } from './foreach.ts';
 
@@ -151,8 +151,9 @@ export const STEPS: { readonly [K in NodeType]: StepFn<NodeOf<K>> } = {
       run.status = 'waiting';
       return { run, command: { kind: 'wait', nodeId: node.id, until: run.wakeAt } };
     }
-    const redacted = evalContext(run, env, false);
-    const { params, provenance } = renderActionParams(node.action, node.params, evalContext(run, env, true), redacted, `${node.id}.params`);
+    const full = evalContext(run, env, true);
+    const redacted = redactedContext(full, env);
+    const { params, provenance } = renderActionParams(node.action, node.params, full, redacted, `${node.id}.params`);
     if (!step || (step.status !== 'waiting' && step.status !== 'running')) {
       // params that can read no secret render the same with and without them: not rendered twice
       const logged = readsNoSecret(node.params) ? params : renderActionParams(node.action, node.params, redacted, redacted, `${node.id}.params`).params;

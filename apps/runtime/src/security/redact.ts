@@ -35,6 +35,8 @@ export function redact<T>(value: T, secretValues: readonly string[]): T {
   return makeRedactor(secretValues)(value);
 }
 
+const SENSITIVE_HEADER_SET: ReadonlySet<string> = new Set(SENSITIVE_HEADERS);
+
 /**
  * Copy of inbound headers with credential headers replaced by [redacted]. `extra` names more headers
  * (a token trigger's custom header). Array values are joined with ", ".
@@ -43,7 +45,8 @@ export function redactHeaders(
   headers: Record<string, string | string[] | undefined>,
   extra: readonly string[] = [],
 ): Record<string, string> {
-  const sensitive = new Set([...SENSITIVE_HEADERS, ...extra.map((h) => h.toLowerCase())]);
+  // every webhook comes through here: the usual case (no extra header) builds no Set
+  const sensitive = extra.length === 0 ? SENSITIVE_HEADER_SET : new Set([...SENSITIVE_HEADERS, ...extra.map((h) => h.toLowerCase())]);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
     if (v === undefined) continue;
