@@ -345,7 +345,7 @@ describe('lowdb store specifics', () => {
     expect(s.stats().cachedRunBytes).toBeLessThanOrEqual(json * 5);
   });
 
-  it('a run or document read while its write is still in flight comes whole from the bytes being written', async () => {
+  it('a run or document read while its write is still in flight comes whole from memory', async () => {
     const dir = await tempDir();
     // fdatasyncs held until released: the writes are made, none is durable
     let release!: () => void;
