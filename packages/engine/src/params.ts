@@ -7,7 +7,7 @@
 //   says so: the runtime's egress guard then refuses secrets, connections and internal addresses;
 // - `email`, `connection`: the provenance says which values an event built and whether a connection is
 //   named, for the executors' own checks.
-import { fromEvent, isLogicValue, logicPaths, namesSecret, paramPathsByRole, paramsWithRole, PLACEHOLDER_PATTERN, pointerMatches, templatePaths } from '@flowdesk/schema';
+import { escapePointerToken, fromEvent, isLogicValue, logicPaths, namesSecret, paramPathsByRole, paramsWithRole, PLACEHOLDER_PATTERN, pointerMatches, templatePaths } from '@flowdesk/schema';
 import { evaluateLogic, LogicError } from './logic.ts';
 import { getPath, renderString, toText } from './template.ts';
 import type { EvalContext, ParamProvenance } from './types.ts';
@@ -106,7 +106,7 @@ function planner(action: string, field: string): Planner {
     if (isLogicValue(v)) return leaf('logic', logicPaths(v.$logic));
     if (v && typeof v === 'object') {
       const keys = Object.keys(v);
-      return { kind: 'object', pointer, keys, items: keys.map((k) => plan((v as Record<string, unknown>)[k], `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`)) };
+      return { kind: 'object', pointer, keys, items: keys.map((k) => plan((v as Record<string, unknown>)[k], `${pointer}/${escapePointerToken(k)}`)) };
     }
     return { kind: 'literal', pointer, source: v };
   };
