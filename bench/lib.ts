@@ -342,7 +342,7 @@ export async function postgresBackend(): Promise<Backend> {
   const c = new pg.Client({ connectionString: server.url });
   await c.connect();
   try {
-    for (const name of DURABLE_SETTINGS) shown.push(`${name}=${(await c.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]}`);
+    for (const name of [...DURABLE_SETTINGS, 'shared_buffers']) shown.push(`${name}=${(await c.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name]}`);
   } finally {
     await c.end();
   }
