@@ -1,7 +1,8 @@
 // node --import tsx bench/ab.ts — two runtime bundles side by side in the same conditions (issue 18's
-// hot path): per round, interleaved (A first in odd rounds, B first in even ones): a bare Express 5
-// saturation, each bundle's saturation, then each bundle evenly paced at 1,000 events/s with its
-// event-loop delay (prom-client's monitorEventLoopDelay, p99/max over that window) and GC time.
+// hot path): per round, interleaved (A first in odd rounds, B first in even ones), each bundle in a fresh
+// runtime started and warmed up for that round: a bare Express 5 saturation, each bundle's saturation,
+// then each bundle evenly paced at 1,000 events/s with its event-loop delay (prom-client's
+// monitorEventLoopDelay, p99/max over that window) and GC time.
 //   BENCH_A (apps/runtime/dist-base/main.mjs: build it with `git stash; npm run build:runtime; cp -r
 //   apps/runtime/dist apps/runtime/dist-base; git stash pop`), BENCH_B (this checkout's bundle),
 //   BENCH_ROUNDS (3), BENCH_SECONDS (8), BENCH_CONNECTIONS (50), BENCH_RATE (1000); BENCH_A_FLAGS /
@@ -54,27 +55,29 @@ export async function runAB(): Promise<unknown> {
   // BENCH_A_ENV / BENCH_B_ENV: more environment for one side, as NAME=value pairs separated by spaces
   const envOf = (v: string | undefined): Record<string, string> => Object.fromEntries((v ?? '').split(' ').filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
   const envs = { A: envOf(process.env.BENCH_A_ENV), B: envOf(process.env.BENCH_B_ENV) };
-  const rts = {
-    A: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.A, nodeFlags: flags.A, env: envs.A }),
-    B: await startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries.B, nodeFlags: flags.B, env: envs.B }),
-  };
+  const startSide = (k: 'A' | 'B') => startFlowdesk({ receiverUrl: receiver.url, backend, entry: entries[k], nodeFlags: flags[k], env: envs[k] });
   const sides: Record<'A' | 'B', Side> = { A: { sat: [], paced: [] }, B: { sat: [], paced: [] } };
   const expressSat: LoadResult[] = [];
   const loads: number[] = [];
+  const live: Runtime[] = [];
   try {
-    for (const u of [express.url, rts.A.url, rts.B.url]) await load(u, { seconds: 2, connections, tag: 'warmup' });
-    for (const k of ['A', 'B'] as const) await drain(rts[k].url);
+    await load(express.url, { seconds: 2, connections, tag: 'warmup' });
     for (let i = 0; i < rounds; i++) {
       loads.push(loadAvg());
       const order = i % 2 ? (['B', 'A'] as const) : (['A', 'B'] as const);
+      // fresh runtimes every round, started and warmed in this round's order: in A/A runs with one pair of
+      // processes kept for the whole run, one side's p99 at the paced rate stayed half the other's
+      const rts = {} as Record<'A' | 'B', Runtime>;
+      for (const k of order) live.push((rts[k] = await startSide(k)));
+      for (const k of order) await load(rts[k].url, { seconds: 2, connections, tag: `${k}w${i}` });
+      for (const k of order) await drain(rts[k].url);
       expressSat.push(await load(express.url, { seconds, connections, tag: `e${i}` }));
-      for (const k of order) {
-        sides[k].sat.push(await saturate(rts[k], seconds, connections, `${k}s${i}`));
-      }
+      for (const k of order) sides[k].sat.push(await saturate(rts[k], seconds, connections, `${k}s${i}`));
       for (const k of order) sides[k].paced.push(await pacedWithLoop(rts[k], seconds, rate, connections, `${k}p${i}`));
+      await Promise.all(live.splice(0).map((rt) => rt.stop()));
     }
   } finally {
-    await Promise.all([rts.A.stop(), rts.B.stop(), express.stop(), receiver.close()]);
+    await Promise.all([...live.map((rt) => rt.stop()), express.stop(), receiver.close()]);
   }
   console.log(`\nA/B — ${machine()}, load average ${loads.join(', ')}, ${seconds}s per measurement, ${connections} connections, fdatasync per group commit`);
   console.log(`A = ${entries.A} ${flags.A.join(' ')} ${process.env.BENCH_A_ENV ?? ''}\nB = ${entries.B} ${flags.B.join(' ')} ${process.env.BENCH_B_ENV ?? ''}`);
