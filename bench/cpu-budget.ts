@@ -7,7 +7,7 @@
 //   BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
 import { cpus } from 'node:os';
 import {
-  drain, isMain, load, loadAvg, loopThreadCpuUs, lowdbBackend, machine, medianNum, pct, processCpuUs, roundSettings, startChild, startFlowdesk, writeResult,
+  drain, isMain, load, loadAvg, loopThreadCpuUs, lowdbBackend, machine, medianNum, pct, processCpuUs, roundSettings, startChild, startFlowdesk, startReceiverChild, writeResult,
 } from './lib.ts';
 
 interface Side {
@@ -38,7 +38,7 @@ const selfCpuUs = (): number => {
 export async function runCpuBudget(): Promise<{ machine: string; loadAvg: number; rounds: CpuBudgetRound[]; ratioPct: number; ceilingPct: number; neededUsPerEvent: number; allCoresPct: number }> {
   const { seconds, connections, rounds } = roundSettings();
   const cores = cpus().length;
-  const receiver = await startChild('bench/receiver.ts');
+  const receiver = await startReceiverChild();
   const express = await startChild('bench/baselines/express.ts');
   const rt = await startFlowdesk({ receiverUrl: receiver.url, backend: lowdbBackend() });
   const out: CpuBudgetRound[] = [];

@@ -1,7 +1,10 @@
+// @ts-check
 // The local receiver the bench lead flow's action calls (loopback only), in its own process so that it
 // does not share an event loop with the load generator. GET /count answers how many calls it took.
+// It stands in for a remote service, so it takes as little of the two cores as it can: plain JavaScript
+// (no tsx loader) and started with --single-threaded-gc (see RECEIVER_NODE_FLAGS in lib.ts), so that its
+// collector has no helper threads to preempt the runtime's loop thread (perf sched, stop 41).
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 let n = 0;
 const server = createServer((req, res) => {
@@ -17,6 +20,7 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 30_000;
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  console.log(`receiver running at http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  console.log(`receiver running at http://127.0.0.1:${address.port}`);
 });
 process.on('SIGTERM', () => process.exit(0));
