@@ -3,7 +3,8 @@
 // a bare Express 5 route (the framework's floor) and plain node:http (the machine's ceiling).
 // Saturation is measured in BENCH_ROUNDS rounds of (express, node:http, flowdesk) back to back, so that
 // other load on the machine hits all three alike; the ratios are the median of the per-round ratios.
-//   BENCH_SECONDS (8) per measurement, BENCH_RATES (250,500,1000) events/s, BENCH_ROUNDS (3),
+//   BENCH_SECONDS (8) per measurement, BENCH_RATES (250,500,1000) events/s, BENCH_ROUNDS (5: one round's
+//   ratio moved 63–105% between runs on this shared machine, and a median of three with it),
 //   BENCH_CONNECTIONS (50), BENCH_BACKEND (lowdb | postgres), BENCH_CPU_PROF=<dir> (profile the runtime),
 //   BENCH_PACER (paced | autocannon): how fixed rates are sent — `paced` (default) spaces requests evenly
 //   (an open loop, latency from each request's scheduled time); `autocannon` uses its overallRate, which
@@ -82,7 +83,7 @@ export async function measurePoint(url: string, opts: { seconds: number; connect
 export async function runRates(backend: Backend, o: { seconds?: number; rates?: number[]; rounds?: number; connections?: number } = {}): Promise<RatesResult> {
   const seconds = o.seconds ?? envNum('BENCH_SECONDS', 8);
   const rates = o.rates ?? envList('BENCH_RATES', '250,500,1000');
-  const rounds = Math.max(1, o.rounds ?? envNum('BENCH_ROUNDS', 3));
+  const rounds = Math.max(1, o.rounds ?? envNum('BENCH_ROUNDS', 5));
   const connections = o.connections ?? envNum('BENCH_CONNECTIONS', 50);
   const receiver = await startReceiverProcess();
   const express = await startChild('bench/baselines/express.ts');
@@ -104,8 +105,10 @@ export async function runRates(backend: Backend, o: { seconds?: number; rates?: 
         const f = await measurePoint(rt.url, { seconds, connections, tag: `sat${i}` });
         const round: Round = { express: e, nodeHttp: n, flowdesk: f, vsExpressPct: pct(f.acceptedPerSec, e.acceptedPerSec), vsNodeHttpPct: pct(f.acceptedPerSec, n.acceptedPerSec), loadAvg: la };
         if (has1000) {
-          round.express1000 = await sendLoad(express.url, { seconds, connections, rate: 1000, tag: `e1000-${i}` });
+          // Flowdesk right after its own saturation, the bare route after it: whatever the saturation left
+          // the runtime to do (its after-load collection) falls in its own window, not in the baseline's
           round.flowdesk1000 = await measurePoint(rt.url, { seconds, connections, rate: 1000, tag: `r1000-${i}` });
+          round.express1000 = await sendLoad(express.url, { seconds, connections, rate: 1000, tag: `e1000-${i}` });
         }
         rs.push(round);
       }
@@ -156,8 +159,8 @@ export function printRates(r: RatesResult): void {
     row(`node:http sat. (round ${i + 1})`, rd.nodeHttp);
     row(`express 5 sat. (round ${i + 1})`, rd.express);
     row(`flowdesk sat.  (round ${i + 1})`, rd.flowdesk, undefined, rd.flowdesk);
-    if (rd.express1000) row(`express 5 @1000 (round ${i + 1})`, rd.express1000, 1000);
     if (rd.flowdesk1000) row(`flowdesk @1000 (round ${i + 1})`, rd.flowdesk1000, 1000, rd.flowdesk1000);
+    if (rd.express1000) row(`express 5 @1000 (round ${i + 1})`, rd.express1000, 1000);
   });
   for (const p of r.fixed) {
     const w = p.inside;
