@@ -57,8 +57,6 @@ export interface RatesResult {
   express: LoadResult;
   nodeHttp: LoadResult;
   saturation: RatePoint;
-  /** the round with the median flowdesk p99 at 1,000/s, and that round's Express */
-  express1000?: LoadResult;
   nodeHttp1000?: LoadResult;
   /** each fixed rate once, but 1,000/s: its median round */
   fixed: RatePoint[];
@@ -106,7 +104,7 @@ export async function runRates(backend: Backend, o: { seconds?: number; rates?: 
         const round: Round = { express: e, nodeHttp: n, flowdesk: f, vsExpressPct: pct(f.acceptedPerSec, e.acceptedPerSec), vsNodeHttpPct: pct(f.acceptedPerSec, n.acceptedPerSec), loadAvg: la };
         if (has1000) {
           // Flowdesk right after its own saturation, the bare route after it: whatever the saturation left
-          // the runtime to do (its after-load collection) falls in its own window, not in the baseline's
+          // the runtime to do falls in its own window, not in the baseline's
           round.flowdesk1000 = await measurePoint(rt.url, { seconds, connections, rate: 1000, tag: `r1000-${i}` });
           round.express1000 = await sendLoad(express.url, { seconds, connections, rate: 1000, tag: `e1000-${i}` });
         }
@@ -127,7 +125,6 @@ export async function runRates(backend: Backend, o: { seconds?: number; rates?: 
         express: mid.express,
         nodeHttp: mid.nodeHttp,
         saturation: mid.flowdesk,
-        express1000: mid1000?.express1000,
         nodeHttp1000,
         fixed,
         vsExpressPct: medianNum(rs.map((r) => r.vsExpressPct)),
