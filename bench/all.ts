@@ -5,6 +5,7 @@
 //   BENCH_BACKENDS (lowdb,postgres), BENCH_PARTS (rates,growth,memory,restart,cluster,routing); every
 //   part's own variables apply (BENCH_SECONDS, BENCH_ROUNDS, BENCH_RATES, BENCH_HISTORY, BENCH_RUNS,
 //   BENCH_CHANGES, …)
+import { formatHostCosts, measureHostCosts } from './host-costs.ts';
 import { fmt, loadAvg, lowdbBackend, machine, postgresBackend, writeResult, type Backend } from './lib.ts';
 import { printRates, runRates, type RatesResult } from './rates.ts';
 import { printGrowth, runGrowth, type GrowthResult } from './growth.ts';
@@ -31,6 +32,9 @@ const started = Date.now();
 const results: PerBackend[] = [];
 let routing: RoutingResult | undefined;
 const errors: string[] = [];
+// the host's own costs before and after: a run's figures are read against the host they came from
+const hostBefore = await measureHostCosts();
+console.log(`host costs at the start: ${formatHostCosts(hostBefore)}`);
 
 if (parts.has('routing')) {
   routing = runRouting();
@@ -137,9 +141,11 @@ if (routing) {
     `${'routing, 20-rule route (one core)'.padEnd(w)}${''.padEnd(10)}${fmt(routing.singleRuleEvaluationsPerSec, 0)} rule evaluations/s; ${fmt(worst?.decisionsPerSec, 0)} decisions/s and ${fmt(worst?.advancesPerSec, 0)} advance()/s when all 20 rules are evaluated`,
   );
 }
+const hostAfter = await measureHostCosts();
+console.log(`host costs at the start: ${formatHostCosts(hostBefore)}\nhost costs at the end:   ${formatHostCosts(hostAfter)}`);
 console.log(`(durability — ${results.map((r) => `${r.backend}: ${r.durability ?? '?'}`).join('; ')}. PostgreSQL's RSS is the runtime child's; its server shares this machine)`);
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-console.log(`\n${minutes} min; results: ${writeResult('all', { machine: machine(), loadAvg: loadAvg(), minutes: Number(minutes), routing, results, table: rows.map((r) => ({ figure: r.figure, target: r.target, unit: r.unit, values: Object.fromEntries(results.map((b, i) => [b.backend, r.values[i]])) })) })}`);
+console.log(`\n${minutes} min; results: ${writeResult('all', { machine: machine(), loadAvg: loadAvg(), hostCosts: { before: hostBefore, after: hostAfter }, minutes: Number(minutes), routing, results, table: rows.map((r) => ({ figure: r.figure, target: r.target, unit: r.unit, values: Object.fromEntries(results.map((b, i) => [b.backend, r.values[i]])) })) })}`);
 if (errors.length) {
   console.error(`\n${errors.length} part(s) failed:\n${errors.join('\n')}`);
   process.exitCode = 1;

@@ -12,6 +12,7 @@
 // 1,000 events/s (issue 18's p99 target) is measured in every round, the bare Express route at that rate
 // beside it, and reported as the median of the rounds like the ratio: one 8-s window's p99 rests on its
 // 80 slowest answers, and a neighbour's busy second moved it by several milliseconds between runs.
+import { formatHostCosts, measureHostCosts, type HostCosts } from './host-costs.ts';
 import {
   backendFromEnv, badRuns, drain, envList, envNum, fmt, isMain, load, loadAvg, machine, median, medianNum, pacer, pct, sendLoad,
   runtimeWindow, startChild, startFlowdesk, startReceiverProcess, writeResult, type Backend, type LoadResult, type RuntimeWindow,
@@ -67,6 +68,8 @@ export interface RatesResult {
   p99At1000?: number;
   expressP99At1000?: number;
   receiverCalls: number;
+  /** the host's own costs just before the rounds (bench/host-costs.ts) */
+  hostCosts: HostCosts;
 }
 
 export async function measurePoint(url: string, opts: { seconds: number; connections: number; rate?: number; tag: string }): Promise<RatePoint> {
@@ -83,6 +86,7 @@ export async function runRates(backend: Backend, o: { seconds?: number; rates?: 
   const rates = o.rates ?? envList('BENCH_RATES', '250,500,1000');
   const rounds = Math.max(1, o.rounds ?? envNum('BENCH_ROUNDS', 5));
   const connections = o.connections ?? envNum('BENCH_CONNECTIONS', 50);
+  const hostCosts = await measureHostCosts();
   const receiver = await startReceiverProcess();
   const express = await startChild('bench/baselines/express.ts');
   const nodeHttp = await startChild('bench/baselines/node-http.ts');
@@ -132,6 +136,7 @@ export async function runRates(backend: Backend, o: { seconds?: number; rates?: 
         p99At1000: has1000 ? medianNum(rs.map((r) => r.flowdesk1000!.p99)) : undefined,
         expressP99At1000: has1000 ? medianNum(rs.map((r) => r.express1000!.p99)) : undefined,
         receiverCalls: await receiver.count(),
+        hostCosts,
       };
     } finally {
       await rt.stop();
@@ -145,6 +150,7 @@ export function printRates(r: RatesResult): void {
   console.log(
     `\nrates — ${r.backend} — ${r.machine}, load average ${r.loadAvg}, ${r.seconds}s per measurement, ${r.connections} connections, ${r.durability}, fixed rates ${r.pacer === 'paced' ? 'evenly paced' : 'by autocannon overallRate (bursty)'}`,
   );
+  console.log(`host costs before the rounds: ${formatHostCosts(r.hostCosts)}`);
   console.log('                          target/s  accepted/s   p50 ms   p99 ms   max ms  done runs/s  all terminal s  non-2xx  bad runs');
   const row = (name: string, p: LoadResult, target?: number, extra?: RatePoint) =>
     console.log(
