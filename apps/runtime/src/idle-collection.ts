@@ -1,0 +1,75 @@
+// Gives a burst's garbage back once the runtime has gone quiet. V8's memory reducer is meant to, ~8 s after
+// allocation stops — but it decides on allocation rates sampled at collections, and after a burst with no
+// collection since, it often still sees the burst's rate: in bench:memory the heap held 107–114 MB of
+// garbage 20 s after 100k runs in 6 of 9 runs (28 MB live), the RSS 221–245 MiB against ≤ 200
+// (docs/performance.md, stop 43). So once the event loop has been idle for FLOWDESK_IDLE_COLLECT_S seconds
+// (5; 0 = off) and the heap holds well over what the last such collection left, the runtime runs one forced
+// full collection, once per quiet stretch (V8 returns the freed pages within a second). It pauses the loop
+// for milliseconds, at a moment nothing is waiting on it.
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { performance } from 'node:perf_hooks';
+import { intSetting } from './int-setting.ts';
+
+/** The event loop busy under this share of a second counts as quiet (timers and sweeps alone stay under 1%). */
+export const QUIET_LOOP_SHARE = 0.05;
+/** A heap under this is left alone: nothing worth a collection. */
+export const MIN_HEAP_BYTES = 32 * 2 ** 20;
+/** …and so is one under this multiple of what the last collection left live. */
+export const GROWTH_FACTOR = 1.5;
+export const DEFAULT_IDLE_COLLECT_S = 5;
+
+/** FLOWDESK_IDLE_COLLECT_S: seconds of quiet before the collection (0: off). */
+export const idleCollectSeconds = (value: string | undefined): number => intSetting('FLOWDESK_IDLE_COLLECT_S', value, 0, 3600, DEFAULT_IDLE_COLLECT_S);
+
+/** The decision alone, one sample per second: no clock, no V8. */
+export class IdleCollection {
+  private quiet = 0;
+  private liveAfterLast = 0;
+
+  constructor(private readonly quietSeconds: number) {}
+
+  /** One second's sample: the loop's busy share and the heap in use. True when a collection is due now. */
+  step(loopShare: number, heapUsed: number): boolean {
+    this.quiet = loopShare < QUIET_LOOP_SHARE ? this.quiet + 1 : 0;
+    if (this.quiet !== this.quietSeconds) return false; // once per quiet stretch
+    return heapUsed >= MIN_HEAP_BYTES && heapUsed >= GROWTH_FACTOR * this.liveAfterLast;
+  }
+
+  /** What the collection left: the next one waits for the heap to grow past it. */
+  collected(heapUsedAfter: number): void {
+    this.liveAfterLast = heapUsedAfter;
+  }
+}
+
+let gc: (() => void) | undefined;
+/** A forced full collection (what `--expose-gc`'s `gc()` runs; given options, Node 20's V8 ran none). */
+export function collectAndRelease(): void {
+  if (!gc) {
+    // exposes `gc` in a new context only: nothing in the runtime's own scope changes
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
+/** Samples every second (an unref'd timer: it never keeps the process alive); returns the stop. */
+export function startIdleCollection(quietSeconds: number, onCollected?: (before: number, after: number, ms: number) => void): () => void {
+  if (quietSeconds <= 0) return () => {};
+  const decision = new IdleCollection(quietSeconds);
+  let elu = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const share = performance.eventLoopUtilization(now, elu).utilization;
+    elu = now;
+    const before = getHeapStatistics().used_heap_size;
+    if (!decision.step(share, before)) return;
+    const t = performance.now();
+    collectAndRelease();
+    const after = getHeapStatistics().used_heap_size;
+    decision.collected(after);
+    onCollected?.(before, after, performance.now() - t);
+  }, 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
