@@ -1,11 +1,11 @@
 // Gives a burst's garbage back once the runtime has gone quiet. V8's memory reducer is meant to, ~8 s after
-// allocation stops — but it decides on allocation rates sampled at collections, and after a burst with no
-// collection since, it often still sees the burst's rate: in bench:memory the heap held 107–114 MB of
-// garbage 20 s after 100k runs in 6 of 9 runs (28 MB live), the RSS 221–245 MiB against ≤ 200
-// (docs/performance.md, stop 43). So once the event loop has been idle for FLOWDESK_IDLE_COLLECT_S seconds
-// (5; 0 = off) and the heap holds well over what the last such collection left, the runtime runs one forced
-// full collection, once per quiet stretch (V8 returns the freed pages within a second). It pauses the loop
-// for milliseconds, at a moment nothing is waiting on it.
+// allocation stops, but in `--trace-gc` runs of bench:memory it collected the main isolate not once in the
+// 20 s after 100k runs (the egress worker's isolate twice): the settled RSS was whatever the last
+// collection during the load happened to leave, 171–191 MiB (heap used 27–51 MB). So once the event loop
+// has been idle for FLOWDESK_IDLE_COLLECT_S seconds (5; 0 = off) and the heap holds well over what the
+// last such collection left, the runtime runs one forced full collection, once per quiet stretch (V8
+// returns the freed pages within a second): 133–171 MiB, heap used 25 MB (docs/performance.md, stop 43).
+// It pauses the loop for tens of milliseconds, at a moment nothing is waiting on it.
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { performance } from 'node:perf_hooks';
@@ -54,7 +54,7 @@ export function collectAndRelease(): void {
 }
 
 /** Samples every second (an unref'd timer: it never keeps the process alive); returns the stop. */
-export function startIdleCollection(quietSeconds: number, onCollected?: (before: number, after: number, ms: number) => void): () => void {
+export function startIdleCollection(quietSeconds: number): () => void {
   if (quietSeconds <= 0) return () => {};
   const decision = new IdleCollection(quietSeconds);
   let elu = performance.eventLoopUtilization();
@@ -62,13 +62,9 @@ export function startIdleCollection(quietSeconds: number, onCollected?: (before:
     const now = performance.eventLoopUtilization();
     const share = performance.eventLoopUtilization(now, elu).utilization;
     elu = now;
-    const before = getHeapStatistics().used_heap_size;
-    if (!decision.step(share, before)) return;
-    const t = performance.now();
+    if (!decision.step(share, getHeapStatistics().used_heap_size)) return;
     collectAndRelease();
-    const after = getHeapStatistics().used_heap_size;
-    decision.collected(after);
-    onCollected?.(before, after, performance.now() - t);
+    decision.collected(getHeapStatistics().used_heap_size);
   }, 1000);
   timer.unref();
   return () => clearInterval(timer);
