@@ -4,7 +4,8 @@
 // bare metal's (stop 43: 1 µs, 10 µs, 21–26 µs, 120 µs), which is why an event costs the runtime about
 // three times as much CPU at 1,000/s as at saturation (each one pays its own wake-ups), and they move with
 // the host's own load. `npm run bench` prints them at its start and its end, so that a run's figures can
-// be read against the host they came from.
+// be read against them. They do not show CPU time the host's other tenants take (a run at 17:33 in stop 43
+// had Express's rate move 3,906–7,065/s with these unchanged): the bare Express route's figures do.
 import { Worker } from 'node:worker_threads';
 import { isMain, medianNum } from './lib.ts';
 
