@@ -117,7 +117,7 @@ const rows: Row[] = [
   { figure: 'p99 at 1,000/s of bare express 5 (same rounds, median)', target: '', unit: 'ms', digits: 1, values: by((r) => r.rates?.expressP99At1000) },
   { figure: 'saturation rate, empty store', target: '', unit: '/s', values: by((r) => r.growth?.cases.find((c) => c.history === 0)?.acceptedPerSec) },
   { figure: 'saturation rate, 100k runs + 10k records', target: '', unit: '/s', values: by((r) => r.growth?.cases.find((c) => c.history === 100_000)?.acceptedPerSec) },
-  { figure: 'RSS 5 s after 100k runs (before the reducer)', target: '', unit: 'MB', values: by((r) => mb(r.memory?.rssAt5s)) },
+  { figure: 'RSS 5 s after 100k runs', target: '', unit: 'MB', values: by((r) => mb(r.memory?.rssAt5s)) },
   { figure: 'peak RSS during 100k runs', target: '', unit: 'MB', values: by((r) => mb(r.memory?.rssPeak)) },
   { figure: 'change served by the others (p50)', target: '', unit: 'ms', values: by((r) => r.cluster?.propagationMs.p50) },
 ];
@@ -142,7 +142,7 @@ if (routing) {
   );
 }
 const hostAfter = await measureHostCosts();
-console.log(`host costs at the start: ${formatHostCosts(hostBefore)}\nhost costs at the end:   ${formatHostCosts(hostAfter)}`);
+console.log(`host costs at the end: ${formatHostCosts(hostAfter)}`);
 console.log(`(durability — ${results.map((r) => `${r.backend}: ${r.durability ?? '?'}`).join('; ')}. PostgreSQL's RSS is the runtime child's; its server shares this machine)`);
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 console.log(`\n${minutes} min; results: ${writeResult('all', { machine: machine(), loadAvg: loadAvg(), hostCosts: { before: hostBefore, after: hostAfter }, minutes: Number(minutes), routing, results, table: rows.map((r) => ({ figure: r.figure, target: r.target, unit: r.unit, values: Object.fromEntries(results.map((b, i) => [b.backend, r.values[i]])) })) })}`);

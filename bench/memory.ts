@@ -2,9 +2,10 @@
 // flow, fsync on) and reads the runtime's resident set size (VmRSS from /proc/<pid>/status) before, right
 // after every run is terminal, and after a short settle; finished runs must not stay in memory.
 // Target (issue 18): RSS ≤ 200 MB after 100k runs. The runtime runs with npm start's environment (RUNTIME_ENV).
-// "Settled" is read BENCH_SETTLE_S after the last run ended: long enough for V8's memory reducer, which
-// collects an idle heap's garbage ~8 s after the load stops (the heap-growing factor lets garbage pile up
-// while busy); the reading 5 s after, before the reducer, and the peak (VmHWM) are printed beside it.
+// "Settled" is read BENCH_SETTLE_S after the last run ended: long enough for the runtime's idle collection
+// (idle-collection.ts: 5 s of a quiet loop; V8's own memory reducer often did not collect within 20 s, and
+// the heap-growing factor lets garbage pile up while busy); the reading 5 s after and the peak (VmHWM)
+// are printed beside it.
 //   BENCH_RUNS (100000), BENCH_CONNECTIONS (50), BENCH_SETTLE_S (20), BENCH_BACKEND (lowdb | postgres)
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backendFromEnv, drain, envNum, fmt, isMain, load, loadAvg, machine, metric, rssOf, startFlowdesk, startReceiverProcess, writeResult, type Backend, type LoadResult } from './lib.ts';
