@@ -44,7 +44,7 @@ const targets = [
     name: 'runtime',
     stamp: 'apps/runtime/dist/.build-hash',
     output: 'apps/runtime/dist/main.mjs',
-    sources: ['apps/runtime/src', 'apps/runtime/package.json', 'scripts/build-runtime.mjs', 'scripts/schema-checks-standalone.mjs', 'packages/schema/flow.schema.json', 'packages/schema/state-map.schema.json', ...shared],
+    sources: ['apps/runtime/src', 'apps/runtime/package.json', 'scripts/build-runtime.mjs', 'scripts/lean-source-map.mjs', 'scripts/schema-checks-standalone.mjs', 'packages/schema/flow.schema.json', 'packages/schema/state-map.schema.json', ...shared],
     build: () => execFileSync(process.execPath, [join(root, 'scripts/build-runtime.mjs')], { cwd: root, stdio: 'inherit' }),
   },
 ];

@@ -2,9 +2,10 @@
 // Bundles the runtime's TypeScript (with the workspace packages) into apps/runtime/dist/main.mjs, so
 // `npm start` and the benchmarks run plain JavaScript: no transpiler in the process, ~50 MB less RSS.
 // main.mjs carries its npm dependencies too: resolving and loading ~900 files under node_modules took
-// ~0.4 s of every start (a restart after a crash, issue 18). Its source map maps the Flowdesk code and
-// names the dependencies' files without their text (sourcesContent off: Node parses the map at every
-// start under --enable-source-maps, and the text would triple it). The sandbox worker keeps its
+// ~0.4 s of every start (a restart after a crash, issue 18). Each bundle's source map is thinned
+// (lean-source-map.mjs): Flowdesk's code mapped line by line, the dependencies' code unmapped, no source
+// texts — Node reads the map at every start under --enable-source-maps and, at the first formatted error
+// stack, turns each mapping into an array it keeps: 72 MiB of heap for esbuild's map, 2 MiB for this one. The sandbox worker keeps its
 // dependencies external: QuickJS loads its WebAssembly file from beside its own module. The
 // PostgreSQL migrations are copied beside the bundle. main.mjs is whitespace-minified: its comments held
 // non-ASCII characters, which made V8 keep the whole 7.5 MB source as a two-byte string (~15 MB); now
@@ -12,9 +13,10 @@
 // The egress worker (security/egress-worker.ts) is a bundle of its own, whitespace-minified too (it carries
 // undici, whose comments are not ASCII; its license notices go to egress-worker.mjs.LEGAL.txt beside it).
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { leanSourceMap } from './lean-source-map.mjs';
 import { schemaChecksModuleSource } from './schema-checks-standalone.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,5 +51,9 @@ const common = {
 await build({ ...common, entryPoints: { main: join(root, 'apps/runtime/src/main.ts') }, external: optionalNative, sourcesContent: false, minifyWhitespace: true });
 await build({ ...common, entryPoints: { 'sandbox-worker': join(root, 'apps/runtime/src/sandbox/worker.ts') }, external: deps.filter((n) => !n.startsWith('@flowdesk/')) });
 await build({ ...common, entryPoints: { 'egress-worker': join(root, 'apps/runtime/src/security/egress-worker.ts') }, sourcesContent: false, minifyWhitespace: true, legalComments: 'external' });
+for (const name of ['main', 'sandbox-worker', 'egress-worker']) {
+  const file = join(outdir, `${name}.mjs.map`);
+  writeFileSync(file, JSON.stringify(leanSourceMap(JSON.parse(readFileSync(file, 'utf8'))).map));
+}
 cpSync(join(root, 'apps/runtime/src/store/postgres/migrations'), join(outdir, 'migrations'), { recursive: true });
 console.log(`runtime bundled: ${join(outdir, 'main.mjs')}`);

@@ -5,10 +5,10 @@
 // egress worker (its own bundle) sending an http.request,
 // multipart forms (busboy), PostgreSQL (pg). Built into a temporary folder beside dist/ (what the bundle
 // loads lazily, such as acorn for a code node, resolves from where it sits): the repo's dist/ is untouched.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { builtinModules } from 'node:module';
+import { builtinModules, SourceMap } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -93,6 +93,42 @@ describe('the runtime bundle', { timeout: 120_000 }, () => {
     expect(worker.findIndex((b) => b > 0x7f)).toBe(-1);
     // and the loop thread's bundle does not carry that client at all
     expect(code.includes('undici')).toBe(false);
+  });
+
+  // the position of `needle` in a bundle, as a source map counts it (0-based line and column)
+  const positionOf = (code: string, needle: string) => {
+    const at = code.indexOf(needle);
+    expect(at, needle).toBeGreaterThan(0);
+    const before = code.slice(0, at).split('\n');
+    return { line: before.length - 1, column: before.at(-1)!.length };
+  };
+  const sourceLine = (file: string, needle: string) => readFileSync(join(REPO, file), 'utf8').split('\n').findIndex((l) => l.includes(needle));
+
+  it("maps a stack frame in Flowdesk's code to its TypeScript file and line, leaves a dependency's code unmapped, and parsing its maps costs the heap little", () => {
+    const code = readFileSync(join(outdir, 'main.mjs'), 'utf8');
+    const map = new SourceMap(JSON.parse(readFileSync(join(outdir, 'main.mjs.map'), 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+    const own = positionOf(code, 'async function startRuntime(');
+    const entry = map.findEntry(own.line, own.column) as { originalSource?: string; originalLine?: number };
+    expect(entry.originalSource).toMatch(/(^|\/)src\/index\.ts$/);
+    expect(entry.originalLine).toBe(sourceLine('apps/runtime/src/index.ts', 'export async function startRuntime('));
+    // nodemailer's code: unmapped, not given the Flowdesk line before it in the bundle
+    const dep = positionOf(code, 'function createTransport(');
+    expect((map.findEntry(dep.line, dep.column) as { originalSource?: string }).originalSource).toBeUndefined();
+    const worker = readFileSync(join(outdir, 'egress-worker.mjs'), 'utf8');
+    const workerMap = new SourceMap(JSON.parse(readFileSync(join(outdir, 'egress-worker.mjs.map'), 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+    const exchange = positionOf(worker, 'function exchange(');
+    expect((workerMap.findEntry(exchange.line, exchange.column) as { originalSource?: string }).originalSource).toMatch(/security\/egress-exchange\.ts$/);
+
+    // what Node keeps once a stack is formatted under --enable-source-maps: each map parsed, in a fresh process
+    const measure = `const { SourceMap } = require('node:module'); const { readFileSync } = require('node:fs');
+      const kept = []; gc(); const before = process.memoryUsage().heapUsed;
+      for (const f of process.argv.slice(1)) kept.push(new SourceMap(JSON.parse(readFileSync(f, 'utf8'))));
+      gc(); console.log(process.memoryUsage().heapUsed - before);`;
+    const maps = ['main', 'egress-worker', 'sandbox-worker'].map((n) => join(outdir, `${n}.mjs.map`));
+    const grown = spawnSync(process.execPath, ['--expose-gc', '-e', measure, ...maps], { encoding: 'utf8' });
+    expect(grown.status, grown.stderr).toBe(0);
+    // esbuild's own maps took 72 MiB (main.mjs's alone) and ~7 MiB (the egress worker's)
+    expect(Number(grown.stdout) / 2 ** 20).toBeLessThan(8);
   });
 
   it('serves the blueprints, sends the fast-response e-mail over SMTP, runs code in the sandbox worker and takes a form upload', async () => {
