@@ -10,8 +10,9 @@
 // PostgreSQL migrations are copied beside the bundle. main.mjs is whitespace-minified: its comments held
 // non-ASCII characters, which made V8 keep the whole 7.5 MB source as a two-byte string (~15 MB); now
 // ~5 MB, one byte per character (bench:memory: ~15 MiB less RSS); names are kept, the map gives lines.
-// The egress worker (security/egress-worker.ts) is a bundle of its own, whitespace-minified too (it carries
-// undici, whose comments are not ASCII; its license notices go to egress-worker.mjs.LEGAL.txt beside it).
+// The egress worker (security/egress-worker.ts) is a bundle of its own, whitespace-minified too. Both carry
+// undici (main.mjs for the exchanges the loop thread runs itself while traffic is light), whose license
+// notices are not ASCII: they go to main.mjs.LEGAL.txt and egress-worker.mjs.LEGAL.txt beside the bundles.
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -48,7 +49,7 @@ const common = {
   ],
   banner: { js: "import { createRequire as __fdCreateRequire } from 'node:module'; const require = __fdCreateRequire(import.meta.url);" },
 };
-await build({ ...common, entryPoints: { main: join(root, 'apps/runtime/src/main.ts') }, external: optionalNative, sourcesContent: false, minifyWhitespace: true });
+await build({ ...common, entryPoints: { main: join(root, 'apps/runtime/src/main.ts') }, external: optionalNative, sourcesContent: false, minifyWhitespace: true, legalComments: 'external' });
 await build({ ...common, entryPoints: { 'sandbox-worker': join(root, 'apps/runtime/src/sandbox/worker.ts') }, external: deps.filter((n) => !n.startsWith('@flowdesk/')) });
 await build({ ...common, entryPoints: { 'egress-worker': join(root, 'apps/runtime/src/security/egress-worker.ts') }, sourcesContent: false, minifyWhitespace: true, legalComments: 'external' });
 for (const name of ['main', 'sandbox-worker', 'egress-worker']) {

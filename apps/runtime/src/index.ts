@@ -22,7 +22,7 @@ import { createAlertDispatcher } from './alerts/dispatcher.ts';
 import { createReviewNotifier } from './reviews/notify.ts';
 import { publicBase } from './reviews/links.ts';
 import { loadSecrets } from './security/secrets.ts';
-import { egressPolicy, egressThread } from './security/egress.ts';
+import { egressOnLoop, egressPolicy, egressThread, setEgressOnLoop } from './security/egress.ts';
 import { alertMisplacedSecrets } from './security/stored-secrets.ts';
 import { makeRedactor, type Redactor } from './security/redact.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv, type RateLimiterOptions } from './security/rate-limit.ts';
@@ -149,6 +149,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   }
   const trustProxy = trustProxyFromEnv(env.FLOWDESK_TRUST_PROXY);
   egressPolicy(env); // a bad FLOWDESK_EGRESS_ALLOW stops the start, naming the entry
+  setEgressOnLoop(egressOnLoop(env.FLOWDESK_EGRESS_ON_LOOP)); // a bad value stops the start, naming it
   const publicUrl = publicUrlFromEnv(env.FLOWDESK_PUBLIC_URL);
   const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.httpLimits };
   mkdirSync(opts.dataDir, { recursive: true });

@@ -1,5 +1,6 @@
-// One outbound exchange on the calling thread, under egress.ts's rules: what the egress worker runs for
-// egressRequest. Its own module so that only the worker's bundle carries the HTTP client (undici).
+// One outbound exchange on the calling thread, under egress.ts's rules: what egressRequest runs, on the
+// egress worker or (traffic light) on the loop thread. Its own module, loaded by the loop thread on its
+// first exchange, so that a process that never calls out never evaluates the HTTP client (undici).
 import type http from 'node:http';
 import type net from 'node:net';
 import { Agent, util, type Dispatcher } from 'undici';
