@@ -251,8 +251,9 @@ export function egressRequest(r: EgressRequest, policy: EgressPolicy): Promise<E
 // While traffic is light — the worker holds no exchange and the loop thread fewer than onLoopMax — the
 // loop thread runs an exchange itself: the hand-off to the worker and back costs more than the exchange
 // does (two thread wake-ups, each ~20–30 µs of kernel time on a virtual machine; at 1,000 events/s the
-// runtime's CPU per event −5 to −18% and ~2 fewer context switches, docs/performance.md stops 43–44). Under load the worker takes the rest off
-// the loop (at saturation it saves the loop ~a fifth of each event's CPU). The same exchange() either way.
+// runtime's CPU per event −5 to −18% and ~2 fewer context switches, docs/performance.md stops 43–44).
+// Under load the worker takes the rest off the loop (at saturation it saves the loop ~a fifth of each
+// event's CPU). The same exchange() either way.
 let onLoop = 0;
 let onLoopMax = DEFAULT_EGRESS_ON_LOOP;
 let loaded: Promise<typeof import('./egress-exchange.ts')> | undefined;
