@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { collectAndRelease, DEFAULT_IDLE_COLLECT_S, GROWTH_FACTOR, IdleCollection, idleCollectSeconds, MIN_HEAP_BYTES, QUIET_LOOP_SHARE } from './idle-collection.ts';
+import { collectAndRelease, DEFAULT_IDLE_COLLECT_S, GROWTH_FACTOR, IdleCollection, idleCollectSeconds, MIN_HEAP_BYTES, QUIET_LOOP_SHARE, YOUNG_RELEASE_BYTES } from './idle-collection.ts';
 
 const MB = 2 ** 20;
 const busy = QUIET_LOOP_SHARE + 0.1;
@@ -32,6 +34,39 @@ describe('IdleCollection (the decision, one sample a second)', () => {
     d.step(busy, 0);
     expect(d.step(quiet, GROWTH_FACTOR * 40 * MB)).toBe(true);
   });
+});
+
+describe('IdleCollection and the young generation', () => {
+  it('collects when the young generation is held, however small the heap, and again each stretch later while it still is, three times at most', () => {
+    const d = new IdleCollection(3);
+    const held = YOUNG_RELEASE_BYTES + 1;
+    const seen = Array.from({ length: 15 }, () => d.step(quiet, MIN_HEAP_BYTES / 4, held));
+    expect(seen.map((due, i) => (due ? i + 1 : 0)).filter(Boolean)).toEqual([3, 6, 9]); // never a fourth time
+    // given back after the first: no second
+    const e = new IdleCollection(3);
+    expect([1, 2, 3].map(() => e.step(quiet, MIN_HEAP_BYTES / 4, held))).toEqual([false, false, true]);
+    expect([4, 5, 6].map(() => e.step(quiet, MIN_HEAP_BYTES / 4, 2 * MB))).toEqual([false, false, false]);
+    // a young generation at V8's starting size and a small heap: nothing to do
+    const idle = new IdleCollection(3);
+    expect(Array.from({ length: 9 }, () => idle.step(quiet, MIN_HEAP_BYTES / 4, 2 * MB)).some(Boolean)).toBe(false);
+  });
+
+  it('a collection in a quiet stretch gives a grown young generation back (V8 in a child process; its allocation-rate window is wall time)', () => {
+    // grown to 64 MB under a burst, then ~5 s of an idle runtime's allocation: V8 shrinks it at the collection
+    const script = `
+      import { collectAndRelease, youngCommitted } from ${JSON.stringify(join(import.meta.dirname, 'idle-collection.ts'))};
+      let keep = [];
+      for (let i = 0; i < 3e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 300000) keep = []; }
+      keep = undefined;
+      const grown = youngCommitted();
+      let tick; const t = setInterval(() => { tick = { at: Date.now() }; }, 100); // what an idle runtime's timers allocate
+      setTimeout(() => { collectAndRelease(); setTimeout(() => { collectAndRelease(); clearInterval(t); console.log(JSON.stringify({ grown, after: youngCommitted() })); }, 5500); }, 5500);`;
+    const r = spawnSync(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const { grown, after } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { grown: number; after: number };
+    expect(grown).toBeGreaterThan(32 * MB);
+    expect(after).toBeLessThan(YOUNG_RELEASE_BYTES);
+  }, 60_000);
 });
 
 describe('FLOWDESK_IDLE_COLLECT_S', () => {
