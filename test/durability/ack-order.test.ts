@@ -55,7 +55,7 @@ describe('acknowledgement order on the file operations', () => {
     // without an fsync of its own, and nothing else is synced on the way
     expect(syncs.length).toBe(burst.filter((e) => e.kind === 'append' && e.phase === 'end' && e.file === runsFile).length);
     expect(burst.filter((e) => e.kind === 'datasync' && e.file !== runsFile)).toEqual([]);
-    const checkpoints = burst.filter((e) => e.kind === 'writeSmall');
+    const checkpoints = burst.filter((e) => e.kind === 'rewriteSmall');
     expect(checkpoints.length).toBeGreaterThan(0);
     expect(checkpoints.every((e) => e.sync === false)).toBe(true);
     expect(burst.filter((e) => e.kind === 'fsyncDir')).toEqual([]);

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createLowdbStore, type LowdbStore, type LowdbStoreOptions } from '../../apps/runtime/src/store/lowdb/index.ts';
 import { nodeFiles } from '../../apps/runtime/src/store/lowdb/file-layer.ts';
+import { tearSmall } from '../support/file-layers.ts';
 import { StoreDataLostError } from '../../apps/runtime/src/store/types.ts';
 import { makeFlow, makeRun, at } from '../../apps/runtime/src/store/store.contract.ts';
 import { REPO, tempDir } from '../support/runtime.ts';
@@ -195,15 +196,21 @@ describe('acknowledged data that went missing stops the start', () => {
     expect(readdirSync(join(d, 'journal')).some((n) => n.startsWith('runs-000001.jsonl.damaged-'))).toBe(true);
   });
 
-  it('checkpoint writes that fail (a full disk truncates the file, then ENOSPC) never leave both checkpoint files unreadable', async () => {
+  it('checkpoint writes that fail (torn in place, then ENOSPC) never leave both checkpoint files unreadable', async () => {
     const d = dir();
     let failing = false;
     const files: typeof nodeFiles = {
       ...nodeFiles,
-      async writeSmall(file, data, sync) {
-        if (!failing) return nodeFiles.writeSmall(file, data, sync);
-        writeFileSync(file, ''); // what writeFile(…, 'w') leaves when the data does not fit
-        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      async openSmall(file) {
+        const h = await nodeFiles.openSmall(file);
+        return {
+          async rewrite(data, sync) {
+            if (!failing) return h.rewrite(data, sync);
+            tearSmall(file, data); // half the new text over the old one: its CRC no longer matches
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          },
+          close: () => h.close(),
+        };
       },
     };
     const s = createLowdbStore({ dataDir: d, fsync: true, files, log: { warn: () => {} } });

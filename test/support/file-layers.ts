@@ -11,14 +11,14 @@ import { nodeFiles, type AppendHandle, type FileLayer } from '../../apps/runtime
 
 export interface FsEvent {
   seq: number;
-  kind: 'append' | 'datasync' | 'truncate' | 'writeSmall' | 'fsyncDir';
+  kind: 'append' | 'datasync' | 'truncate' | 'rewriteSmall' | 'fsyncDir';
   phase: 'start' | 'end';
   file: string;
   /** append: [from, to) written; datasync: bytes covered ([0, covered)); truncate: new length */
   from?: number;
   to?: number;
   covered?: number;
-  /** writeSmall: whether it was fsync'ed */
+  /** rewriteSmall: whether it was fsync'ed */
   sync?: boolean;
 }
 
@@ -80,9 +80,15 @@ export function recordingFiles(base: FileLayer = nodeFiles): Recorder {
       await base.fsyncDir(d);
       rec({ kind: 'fsyncDir', phase: 'end', file: d });
     },
-    async writeSmall(f, data, sync) {
-      await base.writeSmall(f, data, sync);
-      rec({ kind: 'writeSmall', phase: 'end', file: f, sync });
+    async openSmall(f) {
+      const h = await base.openSmall(f);
+      return {
+        async rewrite(data, sync) {
+          await h.rewrite(data, sync);
+          rec({ kind: 'rewriteSmall', phase: 'end', file: f, sync });
+        },
+        close: () => h.close(),
+      };
     },
   };
   return {
@@ -181,11 +187,18 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
       await base.fsyncDir(dir);
       for (const f of newFiles) if (dirname(f) === dir) newFiles.delete(f);
     },
-    async writeSmall(file, data, sync) {
+    async openSmall(file) {
       power();
       if (!smallSynced.has(file)) smallSynced.set(file, existsSync(file) ? readFileSync(file) : undefined);
-      await base.writeSmall(file, data, sync);
-      if (sync) smallSynced.set(file, Buffer.from(data));
+      const h = await base.openSmall(file);
+      return {
+        async rewrite(data, sync) {
+          power();
+          await h.rewrite(data, sync);
+          if (sync) smallSynced.set(file, readFileSync(file)); // as rewritten in place (padded)
+        },
+        close: () => h.close(),
+      };
     },
   };
   return {
@@ -238,6 +251,17 @@ export function powerCutFiles(base: FileLayer = nodeFiles): PowerCut {
   };
 }
 
+/** What a rewrite in place cut short leaves: the first half of `data` over the file's old text. */
+export function tearSmall(file: string, data: string): void {
+  const buf = Buffer.from(data);
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, buf, 0, buf.length >> 1, 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface FullDisk {
   files: FileLayer;
   /** while true, every append writes part of its bytes for real and then fails with ENOSPC, as a full disk does */
@@ -248,8 +272,8 @@ export interface FullDisk {
 
 /**
  * A disk that fills up on command, over real files: while `full`, an append writes the first half of
- * its bytes (a real partial line on disk) and throws ENOSPC; a small file's rewrite truncates it and
- * throws ENOSPC. fdatasync and truncate work (they need no new blocks).
+ * its bytes (a real partial line on disk) and throws ENOSPC; a small file's rewrite in place leaves the
+ * first half of its new text over the old one (`tearSmall`) and throws ENOSPC. fdatasync and truncate work (they need no new blocks).
  */
 export function fullDiskFiles(base: FileLayer = nodeFiles): FullDisk {
   const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
@@ -273,10 +297,16 @@ export function fullDiskFiles(base: FileLayer = nodeFiles): FullDisk {
         };
       },
       fsyncDir: (dir) => base.fsyncDir(dir),
-      async writeSmall(file, data, sync) {
-        if (!disk.full) return base.writeSmall(file, data, sync);
-        writeFileSync(file, '');
-        throw enospc();
+      async openSmall(file) {
+        const h = await base.openSmall(file);
+        return {
+          async rewrite(data, sync) {
+            if (!disk.full) return h.rewrite(data, sync);
+            tearSmall(file, data);
+            throw enospc();
+          },
+          close: () => h.close(),
+        };
       },
     },
   };

@@ -4,14 +4,14 @@
 // for every lowdb snapshot: its generation and how many items it held.
 //
 // Written in place to one of two files (`checkpoint-a.json`, `checkpoint-b.json`, alternating, each
-// with a CRC and a generation) shortly after durable batches, WITHOUT an fdatasync of its own: it only
-// ever claims bytes that were already durable when it was written, so a power cut that loses or tears
-// it leaves the other file, which claims less. It is written with fsync at open, at close and before
+// with a CRC and a generation; both kept open and rewritten at offset 0) shortly after durable batches,
+// WITHOUT an fdatasync of its own: it only ever claims bytes that were already durable when it was
+// written, so a power cut that loses or tears it leaves the other file, which claims less. It is written with fsync at open, at close and before
 // compaction removes anything (so compaction never looks like loss). No second fdatasync per batch.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { FileLayer } from './file-layer.ts';
+import type { FileLayer, SmallFileHandle } from './file-layer.ts';
 
 /** An append-only file's acknowledged state. */
 export interface FileClaim {
@@ -73,6 +73,8 @@ export class Checkpoint {
   private readonly snaps = new Map<string, SnapshotClaim>();
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** the two files, opened at their first write and kept open (rewritten in place) until close */
+  private readonly handles: (Promise<SmallFileHandle> | undefined)[] = [undefined, undefined];
   private dirty = false;
   private closed = false;
 
@@ -171,7 +173,7 @@ export class Checkpoint {
       // never over the newest good file: a write that fails (a full disk) or is torn leaves the other
       // one whole; the files swap roles only once a write has worked
       const target = 1 - this.newest;
-      await this.files.writeSmall(join(this.dataDir, CHECKPOINT_FILES[target]), encodeCheckpoint(doc), sync && this.fsync);
+      await (await this.handle(target)).rewrite(encodeCheckpoint(doc), sync && this.fsync);
       if (sync && this.fsync) await this.files.fsyncDir(this.dataDir);
       this.gen = doc.gen;
       this.newest = target;
@@ -180,10 +182,21 @@ export class Checkpoint {
     return step;
   }
 
+  private handle(i: number): Promise<SmallFileHandle> {
+    return (this.handles[i] ??= this.files.openSmall(join(this.dataDir, CHECKPOINT_FILES[i])).catch((e: unknown) => {
+      this.handles[i] = undefined; // the next write tries to open it again
+      throw e;
+    }));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.chain;
+    for (const [i, h] of this.handles.entries()) {
+      this.handles[i] = undefined;
+      await h?.then((f) => f.close()).catch(() => {});
+    }
   }
 }
