@@ -40,15 +40,20 @@ export interface FileLayer {
  */
 function writeAllAppend(fd: number, buf: Buffer): Promise<void> {
   try {
-    let done = 0;
-    while (done < buf.length) {
-      const n = writeSync(fd, buf, done, buf.length - done);
-      if (n <= 0) throw new Error('short write');
-      done += n;
-    }
+    writeAll(fd, buf, null);
     return Promise.resolve();
   } catch (e) {
     return Promise.reject(e as Error);
+  }
+}
+
+/** Writes all of `buf` on the calling thread: from `position` on, or (null) where the file's offset is. */
+function writeAll(fd: number, buf: Buffer, position: number | null): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = writeSync(fd, buf, done, buf.length - done, position === null ? null : position + done);
+    if (n <= 0) throw new Error('short write');
+    done += n;
   }
 }
 
@@ -60,23 +65,13 @@ function writeAllAppend(fd: number, buf: Buffer): Promise<void> {
  * closes (auto_da_alloc).
  */
 function padded(data: string, length: number): Buffer {
-  const bytes = Buffer.byteLength(data);
-  if (bytes >= length) return Buffer.from(data);
+  const text = Buffer.from(data);
+  if (text.length >= length) return text;
   const buf = Buffer.alloc(length, 0x20);
-  const nl = data.endsWith('\n');
-  buf.write(nl ? data.slice(0, -1) : data);
+  const nl = text[text.length - 1] === 0x0a;
+  text.copy(buf, 0, 0, nl ? text.length - 1 : text.length);
   if (nl) buf[length - 1] = 0x0a;
   return buf;
-}
-
-/** Writes all of `buf` at offset 0, on the calling thread (a page-cache write of a few hundred bytes). */
-function writeAllAt(fd: number, buf: Buffer): void {
-  let done = 0;
-  while (done < buf.length) {
-    const n = writeSync(fd, buf, done, buf.length - done, done);
-    if (n <= 0) throw new Error('short write');
-    done += n;
-  }
 }
 
 export const nodeFiles: FileLayer = {
@@ -96,15 +91,11 @@ export const nodeFiles: FileLayer = {
     const fh = await open(file, constants.O_WRONLY | constants.O_CREAT, 0o600);
     let length = (await fh.stat()).size;
     return {
-      rewrite(data, sync) {
+      async rewrite(data, sync) {
         const buf = padded(data, length);
         length = buf.length; // a failed write too may have grown the file part way: the next text pads over it
-        try {
-          writeAllAt(fh.fd, buf);
-        } catch (e) {
-          return Promise.reject(e as Error);
-        }
-        return sync ? fh.sync() : Promise.resolve();
+        writeAll(fh.fd, buf, 0); // a page-cache write of a few hundred bytes: on the calling thread
+        if (sync) await fh.sync();
       },
       close: () => fh.close(),
     };
