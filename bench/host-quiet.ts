@@ -2,7 +2,7 @@
 // bare Express route (bench/baselines/express.ts), no Flowdesk code: saturated for 4 s (after 2 s of
 // warm-up), then 3 windows of 6 s evenly paced at 1,000/s; its p99 per window and their median. On a
 // shared virtual machine the other tenants push this route's own p99 to 5–22 ms (docs/performance.md,
-// stops 45–47), over the runtime's ≤ 5-ms target before any Flowdesk code runs. Exits 1 when the median is
+// stop 45 on), over the runtime's ≤ 5-ms target before any Flowdesk code runs. Exits 1 when the median is
 // over BENCH_QUIET_MS (5.5), so `npm run bench:quiet && npm run bench` runs the full set only on a quiet host.
 import { envNum, isMain, load, medianNum, sendLoad, startChild } from './lib.ts';
 
