@@ -1,7 +1,7 @@
 // npm run bench:quiet — is this host quiet enough for `npm run bench`'s p99 target to mean anything? The
 // bare Express route (bench/baselines/express.ts), no Flowdesk code: saturated for 4 s (after 2 s of
 // warm-up), then 3 windows of 6 s evenly paced at 1,000/s; its p99 per window and their median. On a
-// shared virtual machine the other tenants push this route's own p99 to 5–22 ms, at worst 148
+// shared virtual machine the other tenants push this route's own p99 to 5–22 ms, at worst 691
 // (docs/performance.md, stop 45 on), over the runtime's ≤ 5-ms target before any Flowdesk code runs. Exits 1
 // when the median is over BENCH_QUIET_MS (5.0) or the saturation under BENCH_QUIET_MIN_RATE (5,000/s: stop
 // 49's run started on 5.1 ms at 4,121/s and the host was busy during it), so `npm run bench:quiet && npm run
