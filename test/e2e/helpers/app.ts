@@ -73,12 +73,30 @@ export async function startApp(env: Record<string, string> = {}, opts: { clock?:
       return { page, context, errors };
     },
     async close() {
-      for (const c of contexts) await c.close().catch(() => {});
-      await browser.close().catch(() => {});
-      await runtime.close();
+      // A context or browser already gone rejects, and that is fine; a step that hangs is named.
+      const hung = [
+        await bounded('closing the browser contexts', Promise.all(contexts.map((c) => c.close().catch(() => {})))),
+        await bounded('closing Chromium', browser.close().catch(() => {})),
+        await bounded('closing the runtime', runtime.close()),
+      ].filter((h): h is string => h !== undefined);
+      if (hung.length > 0) throw new Error(`app.close: ${hung.join('; ')}`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits for one shutdown step at most `ms`: a hang then says which step it was, instead of ending as the
+ * afterAll hook's bare 120-s timeout (seen once, after a page was left mid-navigation). */
+async function bounded(step: string, work: Promise<unknown>, ms = 30_000): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((ok) => {
+    timer = setTimeout(() => ok(`${step} still pending after ${ms / 1000} s`), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
