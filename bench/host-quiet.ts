@@ -7,8 +7,7 @@
 // 49's run started on 5.1 ms at 4,121/s and the host was busy during it), so `npm run bench:quiet && npm run
 // bench` runs the full set only on a quiet host. The line names the CPU: this host's VMs come on more than one
 // model, and the rates differ between them (docs/performance.md, stop 62).
-import { cpus } from 'node:os';
-import { envNum, isMain, load, medianNum, sendLoad, startChild } from './lib.ts';
+import { cpuModel, envNum, isMain, load, medianNum, sendLoad, startChild } from './lib.ts';
 
 export interface HostQuiet {
   saturationPerSec: number;
@@ -37,7 +36,7 @@ if (isMain(import.meta.filename)) {
   const quiet = q.medianP99Ms <= limit && q.saturationPerSec >= minRate;
   console.log(
     `${new Date().toISOString().slice(11, 16)} bare Express: saturation ${q.saturationPerSec.toFixed(0)}/s, p99 at 1,000/s ${q.p99Ms.map((p) => p.toFixed(1)).join(' / ')} ms ` +
-      `(median ${q.medianP99Ms.toFixed(1)}) — ${quiet ? 'quiet' : 'busy'} (limits ${limit} ms, ${minRate}/s) on ${cpus()[0]?.model ?? 'cpu'}`,
+      `(median ${q.medianP99Ms.toFixed(1)}) — ${quiet ? 'quiet' : 'busy'} (limits ${limit} ms, ${minRate}/s) on ${cpuModel()}`,
   );
   if (!quiet) process.exitCode = 1;
 }

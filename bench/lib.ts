@@ -276,8 +276,11 @@ export const medianNum = (xs: number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** The CPU's model name, as the kernel reports it (this host's VMs come on more than one). */
+export const cpuModel = (): string => cpus()[0]?.model ?? 'cpu';
+
 export function machine(): string {
-  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  return `${cpus().length} × ${cpuModel()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 }
 
 export function writeResult(name: string, data: unknown): string {
